@@ -1,0 +1,81 @@
+// Package dataset finds, splits and decodes folders of labelled images, and
+// converts IDX files (the MNIST format) into such folders.
+//
+// # Folder layout
+//
+// A data set is a directory laid out like torchvision's ImageFolder:
+//
+//	ROOT/<class>/<image>
+//
+// Every sub-folder of ROOT is a class; class names are the folder names,
+// sorted byte-wise (which for UTF-8 is code-point order, as Python's sorted()
+// gives), and may contain spaces or non-ASCII letters. Labels are indices into
+// that sorted list. Images in nested folders below a class folder belong to
+// that class, so ROOT/cat/indoor/1.png is a "cat". Files directly in ROOT are
+// ignored, as are hidden entries (a leading '.') at any depth and files
+// without an image extension (.png .jpg .jpeg .gif .bmp .tif .tiff, any case),
+// so Thumbs.db, README.txt or .DS_Store do no harm. A class folder that holds
+// no image is not a class. Symbolic links to files and top-level symbolic
+// links to class folders are followed; links to folders deeper down are not,
+// so a link loop cannot make a scan run forever. Items are sorted by class,
+// then by slash-separated path.
+//
+// A Siamese network learns from pairs of images of different classes as much
+// as from pairs of the same class, so a scan that finds fewer than two classes
+// is an error.
+//
+// # Splitting
+//
+// Split divides an Index into train, validation and test parts, class by
+// class, so that every part keeps the class balance of the whole. The rule is
+// exact, because a model file records the seed and fractions and evaluation
+// rebuilds the held-out test set from them:
+//
+//  1. For each class, take its items in Index order (sorted by path) and
+//     shuffle them with a Fisher–Yates shuffle driven by the PCG generator of
+//     math/rand/v2, rand.NewPCG(seed, h), where h is the 64-bit FNV-1a hash
+//     of the class name. Keying the stream by name rather than position means
+//     adding a class folder does not reshuffle the others. The shuffle runs
+//     i from n-1 down to 1 and swaps item i with item j, j uniform in [0, i]
+//     drawn from successive PCG Uint64 outputs by Lemire's multiply-shift
+//     method with rejection (see uniformBelow), so the rule does not depend
+//     on how the standard library implements Shuffle.
+//  2. With n items in the class, nTest = round(test·n) and
+//     nVal = round(val·n), rounding halves away from zero. If that leaves no
+//     training item, nVal and then nTest are lowered until one remains, so
+//     every non-empty class keeps at least one training image.
+//  3. The first nTest shuffled items go to test, the next nVal to validation,
+//     the rest to train. Each part lists its items in Index order.
+//
+// All three parts share the Index's class list, so a label means the same
+// class in each even when a small class has no validation or test image.
+// Nothing depends on GOMAXPROCS or map order.
+//
+// # Decoding
+//
+// Loader turns one image file into the network's input: decode (with the
+// EXIF orientation applied, so phone photos stand upright), resize to
+// Size×Size with a bilinear (triangle) filter whose support widens when
+// shrinking, like PIL's resize with BILINEAR, then convert to gray with
+// L = 0.299·R + 0.587·G + 0.114·B (ITU-R BT.601, PIL's "L" mode) or keep
+// R, G, B, and scale 0..255 to [0, 1]. Unlike PIL, L is not rounded to an
+// integer before scaling. Alpha is ignored, as PIL's convert("L") and
+// convert("RGB") ignore it. Any format the decoders know (8 or 16 bit, gray,
+// gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG) goes through the same
+// conversion to 8-bit non-premultiplied RGBA first. The result is laid out
+// channel-major: value (c, y, x) is at index c·Size·Size + y·Size + x.
+//
+// The image header is read before the pixels, and an image with more than
+// MaxPixels pixels (50 megapixels unless set) is refused before any pixel
+// memory is allocated, so a small crafted file cannot exhaust memory.
+//
+// # IDX files
+//
+// IDX is the big-endian format of the MNIST and Fashion-MNIST files: a
+// 4-byte magic (0x00000803 for unsigned-byte images with three dimensions,
+// 0x00000801 for unsigned-byte labels with one), one uint32 per dimension,
+// then the bytes. Files may be gzip-compressed; the gzip magic 1f 8b tells.
+// Header sizes are checked against limits and the payload buffer grows only
+// as data actually arrives, so a lying header cannot cause a huge
+// allocation, and a short file is reported as truncated.
+package dataset

@@ -1,0 +1,158 @@
+package dataset
+
+import (
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ImportOptions says what ImportIDX converts and where to.
+type ImportOptions struct {
+	Images, Labels string   // IDX image and label files, gzip-compressed or not
+	Out            string   // data set directory to write
+	Names          []string // class folder name of each label; nil means "0", "1", …
+	LimitPerClass  int      // most images written per class, in file order; 0 means all
+}
+
+// ImportReport says what ImportIDX wrote.
+type ImportReport struct {
+	Images   int            // images written
+	PerClass map[string]int // images written per class folder
+}
+
+// ImportIDX converts an IDX image and label file pair into a data set
+// folder: o.Out/<class>/<index>.png, one 8-bit gray PNG per image, where
+// index counts the images of that class in file order from 0, zero-padded to
+// at least five digits so names sort in that order. The output is the same
+// on every run. Each PNG is written to a hidden temporary file and renamed,
+// so an interrupted import leaves no half-written image that a later scan
+// would take for real; existing files of the same name are replaced and
+// other files are left alone.
+func ImportIDX(o ImportOptions) (ImportReport, error) {
+	if o.LimitPerClass < 0 {
+		return ImportReport{}, fmt.Errorf("import idx: limit per class %d must not be negative", o.LimitPerClass)
+	}
+	if o.Out == "" {
+		return ImportReport{}, fmt.Errorf("import idx: no output directory")
+	}
+	n, rows, cols, pix, err := ReadIDXImages(o.Images)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	labels, err := ReadIDXLabels(o.Labels)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	if len(labels) != n {
+		return ImportReport{}, fmt.Errorf("import idx: %s has %d images but %s has %d labels", o.Images, n, o.Labels, len(labels))
+	}
+	names, err := classNames(o, labels)
+	if err != nil {
+		return ImportReport{}, err
+	}
+
+	// Count first so the file-name width is known before any file is named.
+	counts := make([]int, len(names))
+	for _, lab := range labels {
+		if o.LimitPerClass == 0 || counts[lab] < o.LimitPerClass {
+			counts[lab]++
+		}
+	}
+	digits := 5
+	for _, c := range counts {
+		digits = max(digits, len(strconv.Itoa(c-1)))
+	}
+
+	rep := ImportReport{PerClass: map[string]int{}}
+	for c, name := range names {
+		if counts[c] == 0 {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(o.Out, name), 0o755); err != nil {
+			return rep, fmt.Errorf("import idx: %w", err)
+		}
+	}
+	written := make([]int, len(names))
+	size := rows * cols
+	for i, lab := range labels {
+		if written[lab] == counts[lab] {
+			continue
+		}
+		img := &image.Gray{Pix: pix[i*size : (i+1)*size], Stride: cols, Rect: image.Rect(0, 0, cols, rows)}
+		name := fmt.Sprintf("%0*d.png", digits, written[lab])
+		if err := writePNG(filepath.Join(o.Out, names[lab]), name, img); err != nil {
+			return rep, err
+		}
+		written[lab]++
+		rep.Images++
+		rep.PerClass[names[lab]]++
+	}
+	return rep, nil
+}
+
+// classNames returns the folder name of every label value up to the largest
+// in labels.
+func classNames(o ImportOptions, labels []byte) ([]string, error) {
+	maxLabel := 0
+	for _, lab := range labels {
+		maxLabel = max(maxLabel, int(lab))
+	}
+	if o.Names == nil {
+		names := make([]string, maxLabel+1)
+		for i := range names {
+			names[i] = strconv.Itoa(i)
+		}
+		return names, nil
+	}
+	if len(o.Names) <= maxLabel {
+		return nil, fmt.Errorf("import idx: %s has label %d but only %d class names were given", o.Labels, maxLabel, len(o.Names))
+	}
+	seen := map[string]bool{}
+	for _, name := range o.Names {
+		switch {
+		case name == "" || name == "." || name == "..":
+			return nil, fmt.Errorf("import idx: class name %q is not a usable folder name", name)
+		case strings.ContainsAny(name, `/\`):
+			return nil, fmt.Errorf("import idx: class name %q contains a path separator", name)
+		case isHidden(name):
+			return nil, fmt.Errorf("import idx: class name %q starts with '.', so scans would skip it as hidden", name)
+		case seen[name]:
+			return nil, fmt.Errorf("import idx: class name %q is given twice", name)
+		}
+		seen[name] = true
+	}
+	return o.Names, nil
+}
+
+// writePNG writes img to dir/name by way of a hidden temporary file.
+func writePNG(dir, name string, img image.Image) error {
+	final := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, ".import-*.png")
+	if err != nil {
+		return fmt.Errorf("import idx: %w", err)
+	}
+	if err := png.Encode(tmp, img); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("import idx: write %s: %w", final, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("import idx: write %s: %w", final, err)
+	}
+	// CreateTemp makes the file private (0600); an imported data set is as
+	// shareable as any other file the user writes.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("import idx: write %s: %w", final, err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("import idx: write %s: %w", final, err)
+	}
+	return nil
+}

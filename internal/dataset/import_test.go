@@ -1,0 +1,215 @@
+package dataset
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const (
+	threeImages = "testdata/three-images-idx3-ubyte.gz"
+	threeLabels = "testdata/three-labels-idx1-ubyte.gz"
+)
+
+// listFiles returns every file below dir, slash-separated, hidden ones too.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readGray decodes the PNG at path, which must be 8-bit gray.
+func readGray(t *testing.T, path string) *image.Gray {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("%s is %T, want *image.Gray", path, img)
+	}
+	return g
+}
+
+func TestImportIDX(t *testing.T) {
+	pix := threePix()
+	tests := []struct {
+		name  string
+		opts  ImportOptions
+		files map[string]int // output file → index of the source image
+		per   map[string]int
+	}{{
+		name:  "default names",
+		opts:  ImportOptions{},
+		files: map[string]int{"0/00000.png": 1, "2/00000.png": 0, "2/00001.png": 2},
+		per:   map[string]int{"0": 1, "2": 2},
+	}, {
+		name:  "names",
+		opts:  ImportOptions{Names: []string{"zero", "one", "two Ü"}},
+		files: map[string]int{"zero/00000.png": 1, "two Ü/00000.png": 0, "two Ü/00001.png": 2},
+		per:   map[string]int{"zero": 1, "two Ü": 2},
+	}, {
+		name:  "limit",
+		opts:  ImportOptions{LimitPerClass: 1},
+		files: map[string]int{"0/00000.png": 1, "2/00000.png": 0},
+		per:   map[string]int{"0": 1, "2": 1},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "set")
+			o := tt.opts
+			o.Images, o.Labels, o.Out = threeImages, threeLabels, out
+			rep, err := ImportIDX(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Images != len(tt.files) || !maps.Equal(rep.PerClass, tt.per) {
+				t.Errorf("report %+v, want %d images %v", rep, len(tt.files), tt.per)
+			}
+			got := listFiles(t, out)
+			want := slices.Sorted(maps.Keys(tt.files))
+			if !slices.Equal(got, want) {
+				t.Fatalf("files %q, want %q", got, want)
+			}
+			for name, k := range tt.files {
+				g := readGray(t, filepath.Join(out, filepath.FromSlash(name)))
+				if g.Rect.Dx() != 3 || g.Rect.Dy() != 2 || !bytes.Equal(g.Pix, pix[6*k:6*k+6]) {
+					t.Errorf("%s: %v %v, want image %d: 3x2 %v", name, g.Rect, g.Pix, k, pix[6*k:6*k+6])
+				}
+			}
+			st, err := os.Stat(filepath.Join(out, filepath.FromSlash(want[0])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != 0o644 {
+				t.Errorf("file mode %v, want 0644", st.Mode().Perm())
+			}
+
+			// A second run writes the same bytes and nothing else.
+			before := readAll(t, out, want)
+			if _, err := ImportIDX(o); err != nil {
+				t.Fatal(err)
+			}
+			if got := listFiles(t, out); !slices.Equal(got, want) {
+				t.Errorf("after a second run, files %q", got)
+			}
+			if after := readAll(t, out, want); !maps.EqualFunc(before, after, bytes.Equal) {
+				t.Error("a second run wrote different bytes")
+			}
+		})
+	}
+}
+
+func readAll(t *testing.T, dir string, names []string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = b
+	}
+	return out
+}
+
+func TestImportIDXScans(t *testing.T) {
+	// What ImportIDX writes is a data set Scan and LoadAll read back.
+	out := t.TempDir()
+	if _, err := ImportIDX(ImportOptions{Images: threeImages, Labels: threeLabels, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Scan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := LoadAll(ix, Loader{Size: 3, Channels: 1}, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(im.Classes, []string{"0", "2"}) || !slices.Equal(im.Labels, []int{0, 1, 1}) {
+		t.Fatalf("classes %q labels %v", im.Classes, im.Labels)
+	}
+	// Image 0 of the file is 2/00000.png; its rows 0..2, 10..12 stretched to
+	// 3 rows by the bilinear filter keep the first and last rows.
+	img := im.Image(1)
+	for c, v := range []float32{0, 1, 2} {
+		if img[c] != v/255 || img[6+c] != (10+v)/255 {
+			t.Errorf("2/00000.png loaded as %v", img)
+			break
+		}
+	}
+}
+
+func TestImportIDXErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "two-labels", idxBytes(idxLabelsMagic, []uint32{2}, []byte{0, 1}))
+	tests := []struct {
+		name string
+		opts ImportOptions
+		want string
+	}{
+		{"negative limit", ImportOptions{LimitPerClass: -1}, "limit per class -1 must not be negative"},
+		{"no out", ImportOptions{Out: "-"}, "no output directory"},
+		{"count mismatch", ImportOptions{Labels: filepath.Join(dir, "two-labels")}, "has 3 images but " + filepath.Join(dir, "two-labels") + " has 2 labels"},
+		{"few names", ImportOptions{Names: []string{"a", "b"}}, "has label 2 but only 2 class names were given"},
+		{"slash", ImportOptions{Names: []string{"a", "b/c", "d"}}, `class name "b/c" contains a path separator`},
+		{"backslash", ImportOptions{Names: []string{"a", `b\c`, "d"}}, `contains a path separator`},
+		{"dotdot", ImportOptions{Names: []string{"a", "..", "d"}}, `class name ".." is not a usable folder name`},
+		{"empty", ImportOptions{Names: []string{"a", "", "d"}}, `class name "" is not a usable folder name`},
+		{"hidden", ImportOptions{Names: []string{"a", ".b", "d"}}, `starts with '.'`},
+		{"twice", ImportOptions{Names: []string{"a", "b", "a"}}, `class name "a" is given twice`},
+		{"missing images", ImportOptions{Images: filepath.Join(dir, "nope")}, "idx file " + filepath.Join(dir, "nope") + ": no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			o := tt.opts
+			if o.Images == "" {
+				o.Images = threeImages
+			}
+			if o.Labels == "" {
+				o.Labels = threeLabels
+			}
+			switch o.Out {
+			case "":
+				o.Out = out
+			case "-":
+				o.Out = ""
+			}
+			_, err := ImportIDX(o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a failed import created %s", out)
+			}
+		})
+	}
+}

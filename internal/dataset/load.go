@@ -1,0 +1,164 @@
+package dataset
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/disintegration/imaging"
+
+	// imaging registers these too; importing them here keeps .bmp and .tif
+	// readable even if imaging stops doing so.
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+)
+
+// DefaultMaxPixels is the largest image, in pixels, a Loader decodes when its
+// MaxPixels is 0: about 200 MB of RGBA, more than any camera photo.
+const DefaultMaxPixels = 50_000_000
+
+// Loader decodes image files into network input (see the package
+// documentation for the exact conversion).
+type Loader struct {
+	Size      int // width and height of the output, in pixels
+	Channels  int // 1 for gray, 3 for RGB
+	MaxPixels int // largest accepted width·height; 0 means DefaultMaxPixels
+}
+
+// Len returns the number of values in one loaded image: Channels·Size·Size.
+func (l Loader) Len() int { return l.Channels * l.Size * l.Size }
+
+func (l Loader) check() error {
+	if l.Size <= 0 {
+		return fmt.Errorf("image loader: size %d must be positive", l.Size)
+	}
+	if l.Channels != 1 && l.Channels != 3 {
+		return fmt.Errorf("image loader: %d channels; must be 1 (gray) or 3 (RGB)", l.Channels)
+	}
+	if l.MaxPixels < 0 {
+		return fmt.Errorf("image loader: max pixels %d must not be negative", l.MaxPixels)
+	}
+	return nil
+}
+
+// Load decodes file name of fsys into Channels×Size×Size values in [0, 1].
+func (l Loader) Load(fsys fs.FS, name string) ([]float32, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	dst := make([]float32, l.Len())
+	open := func() (io.ReadCloser, error) { return fsys.Open(name) }
+	if err := l.loadInto(dst, open, name); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// LoadFile decodes the file at operating-system path name into
+// Channels×Size×Size values in [0, 1].
+func (l Loader) LoadFile(name string) ([]float32, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	dst := make([]float32, l.Len())
+	open := func() (io.ReadCloser, error) { return os.Open(name) }
+	if err := l.loadInto(dst, open, name); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// loadInto decodes the file that open opens into dst, len(dst) == l.Len();
+// display names the file in errors. open is called twice when the file
+// cannot seek: once for the header, once for the pixels.
+func (l Loader) loadInto(dst []float32, open func() (io.ReadCloser, error), display string) (err error) {
+	// Decoders for rarely used formats have panicked on malformed input in
+	// the past; one bad file must not take down a long training run.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: not a valid image: decoder panicked: %v", display, p)
+		}
+	}()
+
+	f, err := open()
+	if err != nil {
+		return openError(display, err)
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("%s: not a valid image: %w", display, err)
+	}
+	maxPixels := l.MaxPixels
+	if maxPixels == 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("%s: not a valid image: size %dx%d", display, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+		return fmt.Errorf("%s: image is %dx%d, over the %d-pixel limit (--max-pixels)", display, cfg.Width, cfg.Height, maxPixels)
+	}
+
+	if s, ok := f.(io.Seeker); ok {
+		if _, err := s.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("%s: rewind: %w", display, err)
+		}
+	} else {
+		f.Close()
+		if f, err = open(); err != nil {
+			return openError(display, err)
+		}
+	}
+	img, err := imaging.Decode(bufio.NewReader(f), imaging.AutoOrientation(true))
+	if err != nil {
+		return fmt.Errorf("%s: not a valid image: %w", display, err)
+	}
+	b := img.Bounds()
+	if int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) {
+		// The header and the pixel data disagree; trust neither.
+		return fmt.Errorf("%s: image is %dx%d, over the %d-pixel limit (--max-pixels)", display, b.Dx(), b.Dy(), maxPixels)
+	}
+	toPlanes(dst, imaging.Resize(img, l.Size, l.Size, imaging.Linear), l.Channels)
+	return nil
+}
+
+// openError names the file by its display path rather than the path inside
+// the file system, which may lack the data set root.
+func openError(display string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", display, err)
+}
+
+// toPlanes writes the pixels of img, which is n×n, into dst as channels
+// planes of n·n values in [0, 1].
+func toPlanes(dst []float32, img *image.NRGBA, channels int) {
+	n := img.Rect.Dx()
+	plane := n * img.Rect.Dy()
+	for y := 0; y < img.Rect.Dy(); y++ {
+		row := img.Pix[y*img.Stride:]
+		for x := 0; x < n; x++ {
+			r, g, b := row[4*x], row[4*x+1], row[4*x+2]
+			i := y*n + x
+			if channels == 3 {
+				dst[i] = float32(r) / 255
+				dst[plane+i] = float32(g) / 255
+				dst[2*plane+i] = float32(b) / 255
+				continue
+			}
+			dst[i] = float32((0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)) / 255)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Item is one image of a data set.
+type Item struct {
+	Path  string // slash-separated, relative to the root of Index.FS
+	Class int    // index into Index.Classes
+}
+
+// Index lists the images of a data set without decoding them.
+type Index struct {
+	// Root names the data set directory in messages and metadata: the
+	// directory given to Scan or the root given to ScanFS. Callers may
+	// replace it with a friendlier name.
+	Root    string
+	FS      fs.FS    // the file system the items are in
+	Classes []string // class names, sorted
+	Items   []Item   // sorted by class, then path
+
+	// dir is the scanned directory inside the file system, which Item paths
+	// start with, so that FullPath can swap it for Root.
+	dir string
+}
+
+// IsImageName reports whether name has the extension of a format the
+// registered decoders read (.png .jpg .jpeg .gif .bmp .tif .tiff), in any
+// case.
+func IsImageName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff":
+		return true
+	}
+	return false
+}
+
+// Scan indexes the data set in directory dir (see the package documentation
+// for the layout).
+func Scan(dir string) (*Index, error) {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("data set %s: directory does not exist", dir)
+	case err != nil:
+		return nil, fmt.Errorf("data set %s: %w", dir, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("data set %s: not a directory", dir)
+	}
+	return scan(os.DirFS(dir), ".", dir)
+}
+
+// ScanFS indexes the data set in directory root of fsys, such as an embedded
+// file system. Item paths are relative to fsys, so they start with root
+// unless root is ".".
+func ScanFS(fsys fs.FS, root string) (*Index, error) {
+	st, err := fs.Stat(fsys, path.Clean(root))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("data set %s: directory does not exist", root)
+	case err != nil:
+		return nil, fmt.Errorf("data set %s: %w", root, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("data set %s: not a directory", root)
+	}
+	return scan(fsys, path.Clean(root), root)
+}
+
+// scan indexes directory dir of fsys; display names the data set in errors.
+func scan(fsys fs.FS, dir, display string) (*Index, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("data set %s: %w", display, err)
+	}
+	ix := &Index{Root: display, FS: fsys, dir: dir}
+	// ReadDir sorts by name, so classes come out sorted.
+	for _, e := range entries {
+		if isHidden(e.Name()) || !isDir(fsys, dir, e) {
+			continue
+		}
+		classDir := path.Join(dir, e.Name())
+		var paths []string
+		walk := func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("data set %s: %w", display, err)
+			}
+			if p == classDir {
+				return nil
+			}
+			if isHidden(d.Name()) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !IsImageName(d.Name()) || !isFile(fsys, p, d) {
+				return nil
+			}
+			paths = append(paths, p)
+			return nil
+		}
+		if err := fs.WalkDir(fsys, classDir, walk); err != nil {
+			return nil, err
+		}
+		if len(paths) == 0 {
+			continue
+		}
+		slices.Sort(paths)
+		class := len(ix.Classes)
+		ix.Classes = append(ix.Classes, e.Name())
+		for _, p := range paths {
+			ix.Items = append(ix.Items, Item{Path: p, Class: class})
+		}
+	}
+	switch len(ix.Classes) {
+	case 0:
+		return nil, fmt.Errorf("data set %s: no class folders with images (expected %s/<class>/<image>)", display, display)
+	case 1:
+		return nil, fmt.Errorf("data set %s: found 1 class (%s); need at least 2 to make dissimilar pairs", display, ix.Classes[0])
+	}
+	return ix, nil
+}
+
+func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+// isDir reports whether entry e of directory dir is a directory, following a
+// symbolic link, which is how class folders are often shared between sets.
+func isDir(fsys fs.FS, dir string, e fs.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := fs.Stat(fsys, path.Join(dir, e.Name()))
+	return err == nil && st.IsDir()
+}
+
+// isFile reports whether the entry at p is a regular file, following a
+// symbolic link; devices, pipes and dangling links are not images.
+func isFile(fsys fs.FS, p string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := fs.Stat(fsys, p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// FullPath returns item path p as a user would name the file: below Root
+// rather than below the file system's root. It is for messages.
+func (ix *Index) FullPath(p string) string {
+	if ix.dir != "" && ix.dir != "." {
+		p = strings.TrimPrefix(p, ix.dir+"/")
+	}
+	return filepath.Join(ix.Root, filepath.FromSlash(p))
+}
+
+// ClassCounts returns the number of items of each class.
+func (ix *Index) ClassCounts() []int {
+	counts := make([]int, len(ix.Classes))
+	for _, it := range ix.Items {
+		counts[it.Class]++
+	}
+	return counts
+}
