@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/verify"
+)
+
+func newCompareCmd() *cobra.Command {
+	o := verify.CompareOptions{}
+	var jsonOut, failDissimilar bool
+	cmd := &cobra.Command{
+		Use:   "compare A B [B...]",
+		Short: "Print the distance between images and whether they are of the same kind",
+		Long: `Compare image A with one or more images B (a folder stands for the images in
+it). A pair is similar when its distance is below the threshold stored in the
+model at training time (or --threshold). The exit status is 0 whatever the
+verdict, unless --fail-dissimilar is given.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("threshold") {
+				o.Threshold = math.NaN()
+			}
+			o.Reference, o.Others = args[0], args[1:]
+			vs, err := verify.Compare(o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if jsonOut {
+				if len(vs) == 1 {
+					err = writeJSON(out, vs[0])
+				} else {
+					err = writeJSON(out, vs)
+				}
+				if err != nil {
+					return err
+				}
+			} else if len(vs) == 1 {
+				v := vs[0]
+				fmt.Fprintf(out, "distance  %.4f\nthreshold %.4f\nverdict   %s\n", v.Distance, v.Threshold, verdict(v.Similar))
+			} else {
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "image\tdistance\tverdict\n")
+				for _, v := range vs {
+					fmt.Fprintf(tw, "%s\t%.4f\t%s\n", v.B, v.Distance, verdict(v.Similar))
+				}
+				tw.Flush()
+				fmt.Fprintf(out, "reference %s, threshold %.4f\n", o.Reference, vs[0].Threshold)
+			}
+			if failDissimilar {
+				for _, v := range vs {
+					if !v.Similar {
+						return exitCode(1)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
+	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
+	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one pair, an array for several")
+	f.BoolVar(&failDissimilar, "fail-dissimilar", false, "exit with status 1 when any pair is dissimilar")
+	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	return cmd
+}
+
+func verdict(similar bool) string {
+	if similar {
+		return "similar"
+	}
+	return "dissimilar"
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/dataset"
+)
+
+func newImportCmd() *cobra.Command {
+	imp := &cobra.Command{
+		Use:   "import",
+		Short: "Convert other data set formats into a folder of class sub-folders",
+	}
+	o := dataset.ImportOptions{}
+	var names string
+	var jsonOut bool
+	idx := &cobra.Command{
+		Use:   "idx --images F --labels F --out DIR",
+		Short: "Write an IDX image/label pair (MNIST, Fashion-MNIST, KMNIST, EMNIST) as PNG folders",
+		Long: `Read an IDX image file and its label file (gzip-compressed or raw) and write
+DIR/<class>/<n>.png, one gray PNG per image. Class folders are named by label
+number, or by --names (comma-separated, in label order).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if names != "" {
+				o.Names = strings.Split(names, ",")
+			}
+			r, err := dataset.ImportIDX(o)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return writeJSON(cmd.OutOrStdout(), r)
+			}
+			classes := make([]string, 0, len(r.PerClass))
+			for c := range r.PerClass {
+				classes = append(classes, c)
+			}
+			sort.Strings(classes)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d images in %d classes to %s\n", r.Images, len(classes), o.Out)
+			return nil
+		},
+	}
+	f := idx.Flags()
+	f.StringVar(&o.Images, "images", "", "IDX image file (e.g. train-images-idx3-ubyte.gz)")
+	f.StringVar(&o.Labels, "labels", "", "IDX label file (e.g. train-labels-idx1-ubyte.gz)")
+	f.StringVar(&o.Out, "out", "", "folder to write")
+	f.StringVar(&names, "names", "", "class names in label order, comma-separated (default: the label numbers)")
+	f.IntVar(&o.LimitPerClass, "limit-per-class", 0, "write at most this many images per class (0: all)")
+	f.BoolVar(&jsonOut, "json", false, "print a JSON report")
+	for _, req := range []string{"images", "labels", "out"} {
+		idx.MarkFlagRequired(req)
+	}
+	imp.AddCommand(idx)
+	return imp
+}

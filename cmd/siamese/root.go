@@ -1,0 +1,42 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "siamese",
+		Short: "Train Siamese networks for image similarity and compare images with them",
+		Long: `siamese trains twin convolutional towers that share one set of weights on a
+folder of labelled images (DIR/<class>/<image>), then tells whether two images
+are of the same kind by the Euclidean distance between their embeddings.
+
+  siamese train --data ./imgs --margin 1     train, save siamese.safetensors
+  siamese compare a.png b.png                distance and verdict
+  siamese eval                               accuracy, AUC, ... on held-out pairs
+  siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newImportCmd())
+	return root
+}
+
+// isTerminal reports whether w is a terminal: progress bars are drawn only
+// then, so piped output stays clean.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/contrastive"
+	"github.com/siamese-dev/siamese/internal/optimize"
+	"github.com/siamese-dev/siamese/internal/train"
+)
+
+func newTrainCmd() *cobra.Command {
+	o := train.Options{}
+	var config string
+	var jsonOut bool
+	losses := strings.Join(contrastive.NewRegistry().Names(), ", ")
+	cmd := &cobra.Command{
+		Use:   "train [--data DIR] [flags]",
+		Short: "Train a Siamese network on a folder of class sub-folders",
+		Long: `Train twin CNN towers sharing one set of weights on balanced similar /
+dissimilar pairs drawn from DIR/<class>/<image> (PNG, JPEG, GIF, BMP, TIFF).
+Without --data, trains on a built-in sample of Fashion-MNIST.
+
+The contrastive loss is mean(y*d^2 + (1-y)*max(margin-d, 0)^2) with y=1 for a
+SIMILAR pair (Hadsell, Chopra and LeCun 2006 write it with y=0 for similar).
+huber and mse regress the distance onto 0 (similar) or the margin (dissimilar).
+
+Images are split per class into train / validation / test; after training the
+distance threshold that maximises validation accuracy is stored in the model,
+and 'siamese eval' later measures the held-out test images.
+
+A checkpoint is written after every epoch next to the model; Ctrl-C stops
+after saving it and --resume continues from it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if config != "" {
+				layers, err := applyConfig(cmd, config)
+				if err != nil {
+					return err
+				}
+				o.Layers = layers
+			}
+			o.Log = cmd.OutOrStdout()
+			if jsonOut {
+				o.Log = cmd.ErrOrStderr()
+			}
+			if isTerminal(os.Stdout) && isTerminal(os.Stderr) {
+				o.Progress = os.Stderr
+			}
+			sum, err := train.Run(cmd.Context(), o)
+			if errors.Is(err, train.ErrInterrupted) {
+				if sum.Checkpoint != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: checkpoint of epoch %d kept in %s; continue with the same command and --resume\n", sum.Epochs, sum.Checkpoint)
+				} else {
+					fmt.Fprintln(cmd.ErrOrStderr(), "interrupted before the first epoch finished; nothing saved")
+				}
+				return exitCode(130)
+			}
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return writeJSON(cmd.OutOrStdout(), sum)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: best epoch %d, val accuracy %.4f at threshold %.4f (%d pairs in %.1fs, %.0f pairs/s)\n",
+				sum.Model, sum.BestEpoch, sum.ValAccuracy, sum.Threshold, sum.Pairs, sum.TrainSeconds, sum.PairsPerSec)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "", "folder of class sub-folders (DIR/<class>/<image>); default: built-in Fashion-MNIST sample")
+	f.StringVar(&o.Out, "out", "siamese.safetensors", "model file to write")
+	f.StringVar(&config, "config", "", "YAML file of flag values (long names as keys) and layers; flags on the command line win")
+	f.BoolVar(&jsonOut, "json", false, "print a JSON summary on stdout (epoch lines go to stderr)")
+	f.StringVar(&o.LossName, "loss", "contrastive", "loss: "+losses)
+	f.Float64Var(&o.Margin, "margin", 1, "margin: dissimilar pairs are pushed at least this far apart")
+	f.Float64Var(&o.HuberDelta, "huber-delta", 1, "delta of the huber loss")
+	f.IntVar(&o.Loop.Epochs, "epochs", 10, "passes over freshly drawn pairs")
+	f.IntVar(&o.Loop.BatchSize, "batch-size", 64, "pairs per step")
+	f.IntVar(&o.Loop.PairsPerEpoch, "pairs-per-epoch", 20000, "training pairs drawn per epoch (balanced similar/dissimilar)")
+	f.IntVar(&o.Loop.ValPairs, "val-pairs", 2000, "validation pairs measured after each epoch")
+	f.Float64Var(&o.Loop.LearningRate, "lr", 0.001, "learning rate")
+	f.StringVar(&o.Loop.Optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optimize.Names(), ", "))
+	f.StringVar(&o.Loop.Schedule, "lr-schedule", "none", "learning-rate schedule: "+strings.Join(train.Schedules(), ", "))
+	f.Float64Var(&o.Loop.WeightDecay, "weight-decay", 0, "decoupled weight decay per step (0: off)")
+	f.Float64Var(&o.Loop.ClipNorm, "clip-norm", 0, "clip the gradients' joint L2 norm to this (0: off)")
+	f.IntVar(&o.Loop.Patience, "patience", 0, "stop after this many epochs without a better validation loss (0: off); the best epoch is kept either way")
+	f.Uint64Var(&o.Loop.Seed, "seed", 1, "seed for the split, the initial weights and the pairs")
+	f.IntVar(&o.Size, "size", 28, "images are resized to size x size")
+	f.IntVar(&o.Channels, "channels", 1, "1 (gray) or 3 (RGB)")
+	f.Float64Var(&o.ValSplit, "val-split", 0.1, "fraction of each class held out for validation")
+	f.Float64Var(&o.TestSplit, "test-split", 0.1, "fraction of each class held out for 'siamese eval'")
+	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
+	f.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint next to --out")
+	return cmd
+}

@@ -1,0 +1,234 @@
+package network
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// DistanceEps keeps the distance differentiable at zero: the gradient of
+// sqrt(s) is infinite at s=0, which two identical images would hit.
+const DistanceEps = 1e-6
+
+// LossFunc builds a scalar loss from the batch of distances d and labels y
+// (1 = similar). contrastive.Loss satisfies it through its Node method.
+type LossFunc func(d, y *G.Node) (*G.Node, error)
+
+// apply runs the tower on x with the given weight nodes. Calling it twice
+// with the same weights is the Siamese twin: one set of parameters, two
+// inputs, and gorgonia sums the gradients of both branches.
+func (n *Net) apply(x *G.Node, weights G.Nodes) (*G.Node, error) {
+	var err error
+	wi := 0
+	for i, l := range n.Spec.Layers {
+		switch l.Kind {
+		case KindConv:
+			x, err = Conv2D(x, weights[wi], l.pad())
+			wi++
+		case KindReLU:
+			x, err = ReLU(x)
+		case KindMaxPool:
+			x, err = MaxPool2D(x, l.poolSize())
+		case KindDense:
+			x, err = Dense(x, weights[wi], weights[wi+1])
+			wi += 2
+		default:
+			err = fmt.Errorf("unknown layer kind %q", l.Kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i+1, l.Kind, err)
+		}
+	}
+	if x.Dims() != 2 {
+		// A tower that ends in conv/pool yields N×C×H×W; the embedding is its flattening.
+		shp := x.Shape()
+		x, err = G.Reshape(x, tensor.Shape{shp[0], shp.TotalSize() / shp[0]})
+		if err != nil {
+			return nil, fmt.Errorf("flatten embedding: %w", err)
+		}
+	}
+	return x, nil
+}
+
+func (n *Net) weightNodes(g *G.ExprGraph) G.Nodes {
+	nodes := make(G.Nodes, len(n.Params))
+	for i, p := range n.Params {
+		t := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data))
+		nodes[i] = G.NodeFromAny(g, t, G.WithName(p.Name))
+	}
+	return nodes
+}
+
+func (n *Net) inputNode(g *G.ExprGraph, batch int, name string) (*G.Node, *tensor.Dense) {
+	s := n.Spec
+	t := tensor.New(tensor.WithShape(batch, s.Channels, s.Size, s.Size), tensor.Of(tensor.Float32))
+	return G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, s.Channels, s.Size, s.Size), G.WithName(name), G.WithValue(t)), t
+}
+
+// PairGraph is the training graph: two inputs through one tower, the
+// distance head and the loss, with gradients for every weight.
+type PairGraph struct {
+	net     *Net
+	batch   int
+	g       *G.ExprGraph
+	xa, xb  *tensor.Dense
+	y       *tensor.Dense
+	dist    *G.Node
+	loss    *G.Node
+	weights G.Nodes
+	vm      G.VM
+	lossVal G.Value
+	distVal G.Value
+}
+
+// NewPairGraph compiles the training graph for a fixed batch of pairs.
+func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
+	g := G.NewGraph()
+	pg := &PairGraph{net: n, batch: batch, g: g}
+	var xa, xb *G.Node
+	xa, pg.xa = n.inputNode(g, batch, "xa")
+	xb, pg.xb = n.inputNode(g, batch, "xb")
+	pg.y = tensor.New(tensor.WithShape(batch), tensor.Of(tensor.Float32))
+	y := G.NewVector(g, tensor.Float32, G.WithShape(batch), G.WithName("y"), G.WithValue(pg.y))
+	pg.weights = n.weightNodes(g)
+	ea, err := n.apply(xa, pg.weights)
+	if err != nil {
+		return nil, err
+	}
+	eb, err := n.apply(xb, pg.weights)
+	if err != nil {
+		return nil, err
+	}
+	if pg.dist, err = Distance(ea, eb, DistanceEps); err != nil {
+		return nil, fmt.Errorf("distance head: %w", err)
+	}
+	if pg.loss, err = loss(pg.dist, y); err != nil {
+		return nil, fmt.Errorf("loss: %w", err)
+	}
+	// Read nodes copy the values out when they are computed: the tape
+	// machine recycles registers, so a node's value may be overwritten later
+	// in the same run.
+	G.Read(pg.loss, &pg.lossVal)
+	G.Read(pg.dist, &pg.distVal)
+	if _, err = G.Grad(pg.loss, pg.weights...); err != nil {
+		return nil, fmt.Errorf("differentiate loss: %w", err)
+	}
+	pg.vm = G.NewTapeMachine(g, G.BindDualValues(pg.weights...))
+	return pg, nil
+}
+
+// Batch is the number of pairs per step.
+func (pg *PairGraph) Batch() int { return pg.batch }
+
+// Step runs forward and backward on one batch: xa and xb hold batch images
+// each (C×H×W, concatenated), y the labels. It returns the mean loss and
+// the batch's distances; the gradients are then in Grads.
+func (pg *PairGraph) Step(xa, xb, y []float32) (float64, []float32, error) {
+	copy(pg.xa.Data().([]float32), xa)
+	copy(pg.xb.Data().([]float32), xb)
+	copy(pg.y.Data().([]float32), y)
+	// The tape machine adds each step's gradient into the weights' dual
+	// values (gorgonia's own solvers zero them after use), so start clean.
+	for _, w := range pg.weights {
+		if gv, err := w.Grad(); err == nil && gv != nil {
+			if d, ok := gv.Data().([]float32); ok {
+				clear(d)
+			}
+		}
+	}
+	pg.vm.Reset()
+	if err := pg.vm.RunAll(); err != nil {
+		return 0, nil, fmt.Errorf("training step: %w", err)
+	}
+	d := append([]float32(nil), pg.distVal.Data().([]float32)...)
+	return float64(scalarOf(pg.lossVal)), d, nil
+}
+
+// Grads returns the gradient of the loss for every parameter, aligned with
+// Net.Params. The slices belong to the graph and change with the next Step.
+func (pg *PairGraph) Grads() ([][]float32, error) {
+	out := make([][]float32, len(pg.weights))
+	for i, w := range pg.weights {
+		gv, err := w.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("gradient of %s: %w", pg.net.Params[i].Name, err)
+		}
+		out[i] = gv.Data().([]float32)
+	}
+	return out, nil
+}
+
+func scalarOf(v G.Value) float32 {
+	switch x := v.Data().(type) {
+	case float32:
+		return x
+	case []float32:
+		return x[0]
+	}
+	return 0
+}
+
+// Embedder runs the tower alone, for inference, on batches of a fixed size.
+// It shares the weights of its Net.
+type Embedder struct {
+	net   *Net
+	batch int
+	x     *tensor.Dense
+	out   G.Value
+	vm    G.VM
+	dim   int
+}
+
+// NewEmbedder compiles an inference graph for batches of the given size.
+func (n *Net) NewEmbedder(batch int) (*Embedder, error) {
+	g := G.NewGraph()
+	e := &Embedder{net: n, batch: batch}
+	var x *G.Node
+	x, e.x = n.inputNode(g, batch, "x")
+	emb, err := n.apply(x, n.weightNodes(g))
+	if err != nil {
+		return nil, err
+	}
+	e.dim = emb.Shape()[1]
+	G.Read(emb, &e.out)
+	e.vm = G.NewTapeMachine(g)
+	return e, nil
+}
+
+// Dim is the embedding width.
+func (e *Embedder) Dim() int { return e.dim }
+
+// Embed maps count images (C×H×W each, concatenated in x) to count
+// embeddings of Dim values each, concatenated.
+func (e *Embedder) Embed(x []float32, count int) ([]float32, error) {
+	s := e.net.Spec
+	per := s.Channels * s.Size * s.Size
+	if len(x) != count*per {
+		return nil, fmt.Errorf("embed: have %d values for %d images of %d", len(x), count, per)
+	}
+	out := make([]float32, 0, count*e.dim)
+	buf := e.x.Data().([]float32)
+	for start := 0; start < count; start += e.batch {
+		k := min(e.batch, count-start)
+		copy(buf, x[start*per:(start+k)*per])
+		clear(buf[k*per:]) // pad a short last batch; its rows are dropped below
+		e.vm.Reset()
+		if err := e.vm.RunAll(); err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		out = append(out, e.out.Data().([]float32)[:k*e.dim]...)
+	}
+	return out, nil
+}
+
+// PairDistance is the distance head on plain vectors: sqrt(sum((a-b)^2)+eps).
+func PairDistance(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return math.Sqrt(s + DistanceEps)
+}

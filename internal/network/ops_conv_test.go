@@ -1,0 +1,265 @@
+package network
+
+import (
+	"fmt"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// refConv is the textbook stride-1 cross-correlation with zero padding.
+func refConv(x, w []float64, xs, ws []int, pad int) []float64 {
+	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
+	o, k := ws[0], ws[2]
+	oh, ow := h+2*pad-k+1, wd+2*pad-k+1
+	out := make([]float64, n*o*oh*ow)
+	for i := range n {
+		for oc := range o {
+			for y := range oh {
+				for xx := range ow {
+					var s float64
+					for ic := range c {
+						for ki := range k {
+							for kj := range k {
+								iy, ix := y+ki-pad, xx+kj-pad
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += x[((i*c+ic)*h+iy)*wd+ix] * w[((oc*c+ic)*k+ki)*k+kj]
+							}
+						}
+					}
+					out[((i*o+oc)*oh+y)*ow+xx] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+func convCase(n, c, h, w, o, k, pad int) opCase {
+	xs, ws := []int{n, c, h, w}, []int{o, c, k, k}
+	return opCase{
+		name:   fmt.Sprintf("x%v_w%v_pad%d", xs, ws, pad),
+		shapes: [][]int{xs, ws},
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			return Conv2D(in[0], in[1], pad)
+		},
+		ref: func(in [][]float64) []float64 { return refConv(in[0], in[1], xs, ws, pad) },
+	}
+}
+
+var convCases = []opCase{
+	convCase(2, 3, 5, 5, 4, 3, 0),
+	convCase(2, 3, 5, 5, 4, 3, 1),
+	convCase(2, 3, 6, 6, 4, 3, 0),
+	convCase(2, 3, 6, 6, 4, 3, 1),
+	convCase(3, 2, 6, 5, 3, 3, 2), // uneven batch split, non-square image, pad wider than needed
+	convCase(1, 2, 4, 4, 2, 1, 0), // 1×1 kernel
+	convCase(2, 1, 6, 6, 2, 5, 1),
+}
+
+func TestConv2DForward(t *testing.T) {
+	for i, c := range convCases {
+		t.Run(c.name, func(t *testing.T) { runForward(t, c, uint64(100+i)) })
+	}
+}
+
+func TestConv2DGradient(t *testing.T) {
+	for i, c := range convCases {
+		t.Run(c.name, func(t *testing.T) { runGradient(t, c, uint64(200+i)) })
+	}
+}
+
+// TestConv2DHandComputed checks a 1-channel 3×3 image against a 2×2 kernel
+// of ones: each output is the sum of a 2×2 window.
+func TestConv2DHandComputed(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := inputNode(g, "x", []int{1, 1, 3, 3}, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	w := inputNode(g, "w", []int{1, 1, 2, 2}, []float32{1, 1, 1, 1})
+	for _, tc := range []struct {
+		pad  int
+		want []float64
+	}{
+		{0, []float64{12, 16, 24, 28}},
+		{1, []float64{1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9}},
+	} {
+		y, err := Conv2D(x, w, tc.pad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := gorgonia.NewTapeMachine(g)
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		checkClose(t, fmt.Sprintf("pad %d", tc.pad), float32s(t, y.Value()), tc.want, 0)
+		m.Close()
+	}
+}
+
+// TestConv2DBackwardWithoutForward runs the gradient ops on an input the
+// forward op never saw: the kernel gradient must rebuild its columns.
+func TestConv2DBackwardWithoutForward(t *testing.T) {
+	r := newRand(5)
+	xs, ws := []int{2, 3, 5, 5}, []int{4, 3, 3, 3}
+	x, w := uniform(r, size(xs), -1, 1), uniform(r, size(ws), -1, 1)
+	other := uniform(r, size(xs), -1, 1)
+	dy := uniform(r, 2*4*5*5, -1, 1)
+	fwd := &conv2DOp{pad: 1}
+	if _, err := fwd.Do(wrap(other, xs...), wrap(w, ws...)); err != nil {
+		t.Fatal(err)
+	}
+	gw := &conv2DGradWeightOp{fwd: fwd}
+	got, err := gw.Do(wrap(x, xs...), wrap(dy, 2, 4, 5, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// dL/dw of L = Σ conv(x, w)·dy, by finite differences of the reference.
+	x64, dy64 := to64(x), to64(dy)
+	loss := func(in [][]float64) float64 {
+		var s float64
+		for i, v := range refConv(x64, in[0], xs, ws, 1) {
+			s += v * dy64[i]
+		}
+		return s
+	}
+	checkClose(t, "dL/dw", float32s(t, got), fdGrad([][]float64{to64(w)}, 0, loss), 2e-4)
+}
+
+func TestConv2DShapeErrors(t *testing.T) {
+	g := gorgonia.NewGraph()
+	node := func(name string, shape ...int) *gorgonia.Node {
+		return gorgonia.NewTensor(g, tensor.Float32, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name))
+	}
+	x := node("x", 2, 3, 5, 5)
+	for _, tc := range []struct {
+		name string
+		x, w *gorgonia.Node
+		pad  int
+	}{
+		{"channel mismatch", x, node("w1", 4, 2, 3, 3), 1},
+		{"non-square kernel", x, node("w2", 4, 3, 3, 2), 1},
+		{"kernel larger than input", x, node("w3", 4, 3, 7, 7), 0},
+		{"negative pad", x, node("w4", 4, 3, 3, 3), -1},
+		{"3-D input", node("x3", 3, 5, 5), node("w5", 4, 3, 3, 3), 1},
+	} {
+		if _, err := Conv2D(tc.x, tc.w, tc.pad); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+// TestConv2DNodesNotMerged builds the same convolution twice: gorgonia
+// merges nodes with equal hashes, and each of these owns its own caches.
+func TestConv2DNodesNotMerged(t *testing.T) {
+	r := newRand(9)
+	g := gorgonia.NewGraph()
+	xs, ws := []int{1, 2, 4, 4}, []int{3, 2, 3, 3}
+	x := inputNode(g, "x", xs, uniform(r, size(xs), -1, 1))
+	w := inputNode(g, "w", ws, uniform(r, size(ws), -1, 1))
+	y1, err := Conv2D(x, w, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y2, err := Conv2D(x, w, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y1 == y2 || y1.Op() == y2.Op() {
+		t.Fatal("two Conv2D calls were merged into one node")
+	}
+	if y1.Op().Hashcode() == y2.Op().Hashcode() {
+		t.Error("two conv op instances have equal hashes")
+	}
+	if h := y1.Op().Hashcode(); h != y1.Op().Hashcode() {
+		t.Error("op hash changes between calls")
+	}
+	if y1.Op().String() != y2.Op().String() {
+		t.Errorf("equal convolutions print differently: %v, %v", y1.Op(), y2.Op())
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want := refConv(to64(float32s(t, x.Value())), to64(float32s(t, w.Value())), xs, ws, 1)
+	checkClose(t, "first", float32s(t, y1.Value()), want, 1e-5)
+	checkClose(t, "second", float32s(t, y2.Value()), want, 1e-5)
+}
+
+// BenchmarkConv2DLayer is forward and backward (input and kernel
+// gradients) of the default tower's second convolution at batch 64:
+// 64×32×14×14 input, 64×32×3×3 kernel, pad 1.
+func BenchmarkConv2DLayer(b *testing.B) {
+	r := newRand(1)
+	const n, c, h, o = 64, 32, 14, 64
+	x := wrap(uniform(r, n*c*h*h, -1, 1), n, c, h, h)
+	w := wrap(uniform(r, o*c*9, -0.1, 0.1), o, c, 3, 3)
+	dy := wrap(uniform(r, n*o*h*h, -1, 1), n, o, h, h)
+	fwd := &conv2DOp{pad: 1}
+	gx, gw := &conv2DGradInputOp{fwd: fwd}, &conv2DGradWeightOp{fwd: fwd}
+	step := func() {
+		if _, err := fwd.Do(x, w); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := gx.Do(w, dy); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := gw.Do(x, dy); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // allocate the op buffers outside the measurement
+	b.ReportAllocs()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "images/s")
+}
+
+// TestOpsReusedAcrossShapes runs one instance of each conv and pool op on
+// a sequence of input shapes, larger and smaller, and compares every result
+// with that of a fresh instance: buffers kept from a larger shape must not
+// leak stale values into a smaller one.
+func TestOpsReusedAcrossShapes(t *testing.T) {
+	r := newRand(17)
+	conv := &conv2DOp{pad: 1}
+	gx, gw := &conv2DGradInputOp{fwd: conv}, &conv2DGradWeightOp{fwd: conv}
+	pool := &maxPool2DOp{size: 2}
+	pg := &maxPoolGradOp{fwd: pool}
+	for step, xs := range [][]int{{3, 2, 7, 6}, {2, 2, 4, 5}, {1, 2, 3, 3}, {3, 2, 7, 6}} {
+		ws := []int{3, 2, 3, 3}
+		ys := []int{xs[0], 3, xs[2], xs[3]}
+		ps := []int{xs[0], xs[1], xs[2] / 2, xs[3] / 2}
+		x := wrap(uniform(r, size(xs), -1, 1), xs...)
+		w := wrap(uniform(r, size(ws), -1, 1), ws...)
+		dy := wrap(uniform(r, size(ys), -1, 1), ys...)
+		dp := wrap(uniform(r, size(ps), -1, 1), ps...)
+
+		fresh := &conv2DOp{pad: 1}
+		for _, tc := range []struct {
+			name        string
+			reused, new func() (gorgonia.Value, error)
+		}{
+			{"conv", func() (gorgonia.Value, error) { return conv.Do(x, w) }, func() (gorgonia.Value, error) { return fresh.Do(x, w) }},
+			{"conv input gradient", func() (gorgonia.Value, error) { return gx.Do(w, dy) }, func() (gorgonia.Value, error) { return (&conv2DGradInputOp{fwd: fresh}).Do(w, dy) }},
+			{"conv kernel gradient", func() (gorgonia.Value, error) { return gw.Do(x, dy) }, func() (gorgonia.Value, error) { return (&conv2DGradWeightOp{fwd: fresh}).Do(x, dy) }},
+			{"maxpool", func() (gorgonia.Value, error) { return pool.Do(x) }, func() (gorgonia.Value, error) { return (&maxPool2DOp{size: 2}).Do(x) }},
+			{"maxpool gradient", func() (gorgonia.Value, error) { return pg.Do(x, dp) }, func() (gorgonia.Value, error) { return (&maxPoolGradOp{fwd: &maxPool2DOp{size: 2}}).Do(x, dp) }},
+		} {
+			got, err := tc.reused()
+			if err != nil {
+				t.Fatalf("step %d %s: %v", step, tc.name, err)
+			}
+			want, err := tc.new()
+			if err != nil {
+				t.Fatalf("step %d %s (fresh): %v", step, tc.name, err)
+			}
+			if !got.Shape().Eq(want.Shape()) {
+				t.Fatalf("step %d %s: shape %v, want %v", step, tc.name, got.Shape(), want.Shape())
+			}
+			checkClose(t, fmt.Sprintf("step %d %s", step, tc.name), float32s(t, got), to64(float32s(t, want)), 0)
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package network
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MaxPool2D takes the maximum of each non-overlapping size×size window of
+// every channel: x is N×C×H×W and the result N×C×⌊H/size⌋×⌊W/size⌋. Rows
+// and columns left over at the bottom and right are dropped (PyTorch's
+// floor mode) and get zero gradient.
+func MaxPool2D(x *gorgonia.Node, size int) (*gorgonia.Node, error) {
+	const name = "maxpool2d"
+	if err := checkFloat32Node(name, "input", x); err != nil {
+		return nil, err
+	}
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
+	}
+	op := &maxPool2DOp{size: size}
+	if _, err := op.geometry(x.Shape()); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return y, nil
+}
+
+type poolGeometry struct {
+	n, c, h, w int // input
+	size       int
+	oh, ow     int // output plane
+}
+
+func (g poolGeometry) inPlane() int  { return g.h * g.w }
+func (g poolGeometry) outPlane() int { return g.oh * g.ow }
+
+// maxPool2DOp remembers, for every output element, the flat input index of
+// the maximum it picked; the gradient flows back to exactly that element.
+// Ties go to the first element in row-major window order.
+type maxPool2DOp struct {
+	size int
+
+	out      []float32
+	argmax   []int32
+	argmaxOf []float32 // the input data argmax was computed from
+	argGeo   poolGeometry
+}
+
+func (op *maxPool2DOp) geometry(xs tensor.Shape) (poolGeometry, error) {
+	if len(xs) != 4 {
+		return poolGeometry{}, fmt.Errorf("maxpool2d: input %v must be 4-D", xs)
+	}
+	g := poolGeometry{n: xs[0], c: xs[1], h: xs[2], w: xs[3], size: op.size}
+	if g.size < 1 || g.size*g.size > 1<<keyTagBits {
+		return g, fmt.Errorf("maxpool2d: window size %d, want 1 to 256", g.size)
+	}
+	g.oh, g.ow = g.h/g.size, g.w/g.size
+	if g.oh < 1 || g.ow < 1 {
+		return g, fmt.Errorf("maxpool2d: window %d×%d larger than input %v", g.size, g.size, xs)
+	}
+	if xs.TotalSize() > math.MaxInt32 {
+		return g, fmt.Errorf("maxpool2d: input %v has more than 2^31-1 elements", xs)
+	}
+	return g, nil
+}
+
+func (op *maxPool2DOp) Arity() int    { return 1 }
+func (op *maxPool2DOp) Type() hm.Type { return hm.NewFnType(tensorType(4), tensorType(4)) }
+
+func (op *maxPool2DOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg("maxpool2d", ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geometry(xs)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{g.n, g.c, g.oh, g.ow}, nil
+}
+
+func (op *maxPool2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := checkArity("maxpool2d", len(inputs), 1); err != nil {
+		return nil, err
+	}
+	x, xs, err := float32Input("maxpool2d", "input", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geometry(xs)
+	if err != nil {
+		return nil, err
+	}
+	op.out = grow(op.out, g.n*g.c*g.outPlane())
+	op.pool(op.out, x, g)
+	return wrap(op.out, g.n, g.c, g.oh, g.ow), nil
+}
+
+// pool fills argmax, and out unless it is nil, from x, image by image in
+// parallel.
+func (op *maxPool2DOp) pool(out, x []float32, g poolGeometry) {
+	size := g.n * g.c * g.outPlane()
+	if cap(op.argmax) < size {
+		op.argmax = make([]int32, size)
+	}
+	op.argmax = op.argmax[:size]
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+		for p := lo * g.c; p < hi*g.c; p++ { // p: one (image, channel) plane
+			in := p * g.inPlane()
+			o := p * g.outPlane()
+			var po []float32
+			if out != nil {
+				po = out[o : o+g.outPlane()]
+			}
+			if g.size == 2 {
+				poolPlane2(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
+			} else {
+				poolPlane(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
+			}
+		}
+	})
+	op.argmaxOf, op.argGeo = x, g
+}
+
+// The window maximum is found without branches: with random activations
+// "is this element larger?" is a coin flip, and the mispredictions cost
+// several times the comparisons themselves. Each element becomes an int64
+// key, its float order in the high bits and a tag in the low 16 bits that
+// is larger for earlier window positions; the largest key names both the
+// maximum and, on ties, the first position holding it.
+
+const keyTagBits = 16 // window positions are tagged in the low bits: size² ≤ 2^16
+
+// orderedKey maps v to an integer with the same order as the floats (−0
+// just below +0; NaN above +Inf), shifted to make room for a tag.
+func orderedKey(v float32) int64 {
+	b := int32(math.Float32bits(v))
+	return int64(b^((b>>31)&0x7fffffff)) << keyTagBits
+}
+
+// keyValue inverts orderedKey, dropping the tag.
+func keyValue(key int64) float32 {
+	b := int32(key >> keyTagBits)
+	return math.Float32frombits(uint32(b ^ ((b >> 31) & 0x7fffffff)))
+}
+
+// maxKey is max(a, b) by arithmetic, which the compiler keeps branch-free;
+// keys use 48 bits, so a-b cannot overflow.
+func maxKey(a, b int64) int64 {
+	d := a - b
+	return a - (d & (d >> 63))
+}
+
+// poolPlane2 pools one H×W plane by 2×2 windows; base is the plane's flat
+// offset in the whole input, which argmax records.
+func poolPlane2(out []float32, argmax []int32, plane []float32, base int, g poolGeometry) {
+	// Tag t = 3 - position; offset of that position from the window's corner.
+	offset := [4]int32{int32(g.w + 1), int32(g.w), 1, 0}
+	for oy := 0; oy < g.oh; oy++ {
+		r0 := plane[2*oy*g.w : 2*oy*g.w+g.w]
+		r1 := plane[(2*oy+1)*g.w : (2*oy+1)*g.w+g.w]
+		args := argmax[oy*g.ow : (oy+1)*g.ow]
+		corner := int32(base + 2*oy*g.w)
+		for ox := range args {
+			j := 2 * ox
+			m := maxKey(
+				maxKey(orderedKey(r0[j])|3, orderedKey(r0[j+1])|2),
+				maxKey(orderedKey(r1[j])|1, orderedKey(r1[j+1])))
+			args[ox] = corner + int32(j) + offset[m&3]
+			if out != nil {
+				out[oy*g.ow+ox] = keyValue(m)
+			}
+		}
+	}
+}
+
+// poolPlane pools one H×W plane by size×size windows, as poolPlane2.
+func poolPlane(out []float32, argmax []int32, plane []float32, base int, g poolGeometry) {
+	last := int64(g.size*g.size - 1)
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			corner := (oy*g.size)*g.w + ox*g.size
+			m := orderedKey(plane[corner]) | last // the first element; maxKey needs a finite start
+			tag := last
+			for dy := 0; dy < g.size; dy++ {
+				row := plane[(oy*g.size+dy)*g.w+ox*g.size:][:g.size]
+				for _, v := range row {
+					m = maxKey(m, orderedKey(v)|tag)
+					tag--
+				}
+			}
+			pos := int(last - m&(1<<keyTagBits-1))
+			dy, dx := pos/g.size, pos%g.size
+			argmax[oy*g.ow+ox] = int32(base + (oy*g.size+dy)*g.w + ox*g.size + dx)
+			if out != nil {
+				out[oy*g.ow+ox] = keyValue(m)
+			}
+		}
+	}
+}
+
+func (op *maxPool2DOp) ReturnsPtr() bool      { return false }
+func (op *maxPool2DOp) CallsExtern() bool     { return false }
+func (op *maxPool2DOp) OverwritesInput() int  { return -1 }
+func (op *maxPool2DOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPool2D", op.size) }
+func (op *maxPool2DOp) Hashcode() uint32      { return hashOf(op) }
+func (op *maxPool2DOp) String() string        { return fmt.Sprintf("MaxPool2D{size=%d}", op.size) }
+
+func (op *maxPool2DOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+func (op *maxPool2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("maxpool2d: differentiate: got %d inputs, want 1", len(inputs))
+	}
+	dx, err := gorgonia.ApplyOp(&maxPoolGradOp{fwd: op}, inputs[0], grad)
+	if err != nil {
+		return nil, fmt.Errorf("maxpool2d gradient: %w", err)
+	}
+	return gorgonia.Nodes{dx}, nil
+}
+
+// maxPoolGradOp scatters dL/dy onto the argmax of each window. Inputs: x,
+// dL/dy; x fixes the output shape and lets the op recompute the argmax
+// should forward not have run on this x.
+type maxPoolGradOp struct {
+	fwd *maxPool2DOp
+
+	out []float32
+}
+
+func (op *maxPoolGradOp) Arity() int { return 2 }
+func (op *maxPoolGradOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
+}
+
+func (op *maxPoolGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg("maxpool2d gradient", ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return xs.Clone(), nil
+}
+
+func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "maxpool2d gradient"
+	if err := checkArity(name, len(inputs), 2); err != nil {
+		return nil, err
+	}
+	x, xs, err := float32Input(name, "input", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	dy, gs, err := float32Input(name, "output gradient", inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.fwd.geometry(xs)
+	if err != nil {
+		return nil, err
+	}
+	if !gs.Eq(tensor.Shape{g.n, g.c, g.oh, g.ow}) {
+		return nil, fmt.Errorf("%s: output gradient %v does not match input %v pooled by %d", name, gs, xs, g.size)
+	}
+	if !sameData(op.fwd.argmaxOf, x) || op.fwd.argGeo != g {
+		// Only the argmax: forward's output buffer may hold a live value.
+		op.fwd.pool(nil, x, g)
+	}
+	argmax := op.fwd.argmax
+	op.out = grow(op.out, len(x))
+	inSize, outSize := g.c*g.inPlane(), g.c*g.outPlane()
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+		clear(op.out[lo*inSize : hi*inSize])
+		for o := lo * outSize; o < hi*outSize; o++ {
+			op.out[argmax[o]] = dy[o] // windows do not overlap: one writer per element
+		}
+	})
+	return wrap(op.out, xs...), nil
+}
+
+func (op *maxPoolGradOp) ReturnsPtr() bool      { return false }
+func (op *maxPoolGradOp) CallsExtern() bool     { return false }
+func (op *maxPoolGradOp) OverwritesInput() int  { return -1 }
+func (op *maxPoolGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPoolGrad", op.fwd.size) }
+func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("MaxPoolGrad{size=%d}", op.fwd.size) }

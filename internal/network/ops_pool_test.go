@@ -1,0 +1,137 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func refMaxPool(x []float64, xs []int, size int) []float64 {
+	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
+	oh, ow := h/size, w/size
+	out := make([]float64, 0, n*c*oh*ow)
+	for p := range n * c {
+		plane := x[p*h*w : (p+1)*h*w]
+		for y := range oh {
+			for xx := range ow {
+				best := math.Inf(-1)
+				for dy := range size {
+					for dx := range size {
+						best = max(best, plane[(y*size+dy)*w+xx*size+dx])
+					}
+				}
+				out = append(out, best)
+			}
+		}
+	}
+	return out
+}
+
+func poolCase(xs []int, size int) opCase {
+	return opCase{
+		name:   fmt.Sprintf("x%v_size%d", xs, size),
+		shapes: [][]int{xs},
+		fill:   func(r *rand.Rand, _, n int) []float32 { return distinct(r, n) },
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			return MaxPool2D(in[0], size)
+		},
+		ref: func(in [][]float64) []float64 { return refMaxPool(in[0], xs, size) },
+	}
+}
+
+var poolCases = []opCase{
+	poolCase([]int{2, 3, 5, 5}, 2), // odd: last row and column dropped
+	poolCase([]int{2, 3, 6, 6}, 2),
+	poolCase([]int{3, 2, 7, 8}, 3),
+	poolCase([]int{1, 2, 3, 3}, 1),
+}
+
+func TestMaxPool2DForward(t *testing.T) {
+	for i, c := range poolCases {
+		t.Run(c.name, func(t *testing.T) { runForward(t, c, uint64(300+i)) })
+	}
+}
+
+func TestMaxPool2DGradient(t *testing.T) {
+	for i, c := range poolCases {
+		t.Run(c.name, func(t *testing.T) { runGradient(t, c, uint64(400+i)) })
+	}
+}
+
+// TestMaxPool2DHandComputed pools a 3×5 plane by 2: the third row and the
+// fifth column are dropped, the gradient lands on each window's maximum and
+// ties go to the first element in row-major order.
+func TestMaxPool2DHandComputed(t *testing.T) {
+	x := []float32{
+		1, 5, 2, 2, 9,
+		3, 4, 2, 0, 9,
+		9, 9, 9, 9, 9,
+	}
+	op := &maxPool2DOp{size: 2}
+	y, err := op.Do(wrap(x, 1, 1, 3, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "pooled", float32s(t, y), []float64{5, 2}, 0)
+	dx, err := (&maxPoolGradOp{fwd: op}).Do(wrap(x, 1, 1, 3, 5), wrap([]float32{10, 20}, 1, 1, 1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "gradient", float32s(t, dx), []float64{
+		0, 10, 20, 0, 0,
+		0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0,
+	}, 0)
+}
+
+// TestMaxPool2DBackwardWithoutForward feeds the gradient op an input that
+// forward never pooled: it must recompute the argmax, and must not touch
+// forward's output, which may still be in use.
+func TestMaxPool2DBackwardWithoutForward(t *testing.T) {
+	r := newRand(11)
+	xs := []int{2, 2, 4, 4}
+	seen, x := distinct(r, size(xs)), distinct(r, size(xs))
+	op := &maxPool2DOp{size: 2}
+	y, err := op.Do(wrap(seen, xs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled := append([]float32(nil), float32s(t, y)...)
+	dy := uniform(r, 2*2*2*2, -1, 1)
+	dx, err := (&maxPoolGradOp{fwd: op}).Do(wrap(x, xs...), wrap(dy, 2, 2, 2, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dy64 := to64(dy)
+	loss := func(in [][]float64) float64 {
+		var s float64
+		for i, v := range refMaxPool(in[0], xs, 2) {
+			s += v * dy64[i]
+		}
+		return s
+	}
+	checkClose(t, "dL/dx", float32s(t, dx), fdGrad([][]float64{to64(x)}, 0, loss), 2e-4)
+	checkClose(t, "forward output after backward", float32s(t, y), to64(pooled), 0)
+}
+
+func TestMaxPool2DShapeErrors(t *testing.T) {
+	g := gorgonia.NewGraph()
+	for _, tc := range []struct {
+		name  string
+		shape []int
+		size  int
+	}{
+		{"window larger than input", []int{1, 1, 3, 3}, 4},
+		{"zero window", []int{1, 1, 3, 3}, 0},
+		{"2-D input", []int{3, 3}, 2},
+	} {
+		x := gorgonia.NewTensor(g, tensor.Float32, len(tc.shape), gorgonia.WithShape(tc.shape...), gorgonia.WithName(tc.name))
+		if _, err := MaxPool2D(x, tc.size); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

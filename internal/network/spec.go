@@ -1,0 +1,162 @@
+package network
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Layer is one step of the tower, as written in a config file:
+//
+//	- {kind: conv, filters: 32, kernel: 3}
+//	- {kind: relu}
+//	- {kind: maxpool, size: 2}
+//	- {kind: dense, units: 128}
+type Layer struct {
+	Kind    string `yaml:"kind" json:"kind"`
+	Filters int    `yaml:"filters,omitempty" json:"filters,omitempty"` // conv: output channels
+	Kernel  int    `yaml:"kernel,omitempty" json:"kernel,omitempty"`   // conv: square kernel side, default 3
+	Pad     *int   `yaml:"pad,omitempty" json:"pad,omitempty"`         // conv: zero padding, default kernel/2 ("same")
+	Size    int    `yaml:"size,omitempty" json:"size,omitempty"`       // maxpool: window side, default 2
+	Units   int    `yaml:"units,omitempty" json:"units,omitempty"`     // dense: output width
+}
+
+// Layer kinds understood by the tower.
+const (
+	KindConv    = "conv"
+	KindReLU    = "relu"
+	KindMaxPool = "maxpool"
+	KindDense   = "dense"
+)
+
+// LayerKinds lists the valid values of Layer.Kind, for error messages.
+var layerKinds = []string{KindConv, KindReLU, KindMaxPool, KindDense}
+
+// DefaultLayers is the reference tower: conv3x3(32)-ReLU-maxpool2-
+// conv3x3(64)-ReLU-maxpool2-dense(128), the network of the PyTorch reference.
+func DefaultLayers() []Layer {
+	return []Layer{
+		{Kind: KindConv, Filters: 32, Kernel: 3},
+		{Kind: KindReLU},
+		{Kind: KindMaxPool, Size: 2},
+		{Kind: KindConv, Filters: 64, Kernel: 3},
+		{Kind: KindReLU},
+		{Kind: KindMaxPool, Size: 2},
+		{Kind: KindDense, Units: 128},
+	}
+}
+
+// Spec describes a tower completely: with it and the weights the network can
+// be rebuilt, which is why it is stored in the model file.
+type Spec struct {
+	Size     int     `json:"size"`     // input images are Size×Size
+	Channels int     `json:"channels"` // 1 (gray) or 3 (RGB)
+	Layers   []Layer `json:"layers"`
+}
+
+// Shape is a C×H×W activation shape; after a dense layer H=W=1 and C is the width.
+type Shape struct{ C, H, W int }
+
+func (s Shape) Len() int { return s.C * s.H * s.W }
+
+// ParamSpec names one weight tensor and its shape.
+type ParamSpec struct {
+	Name  string
+	Shape []int
+	// FanIn is the number of inputs feeding one output unit; it scales the
+	// initial weights.
+	FanIn int
+}
+
+func (l Layer) kernel() int {
+	if l.Kernel == 0 {
+		return 3
+	}
+	return l.Kernel
+}
+
+func (l Layer) pad() int {
+	if l.Pad == nil {
+		return l.kernel() / 2
+	}
+	return *l.Pad
+}
+
+func (l Layer) poolSize() int {
+	if l.Size == 0 {
+		return 2
+	}
+	return l.Size
+}
+
+// Plan checks the spec and returns the activation shape after every layer
+// and the weight tensors the layers need, in order.
+func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
+	if s.Size < 1 {
+		return nil, nil, fmt.Errorf("image size must be >= 1, got %d", s.Size)
+	}
+	if s.Channels != 1 && s.Channels != 3 {
+		return nil, nil, fmt.Errorf("channels must be 1 or 3, got %d", s.Channels)
+	}
+	if len(s.Layers) == 0 {
+		return nil, nil, fmt.Errorf("the tower has no layers")
+	}
+	cur := Shape{s.Channels, s.Size, s.Size}
+	flat := false
+	for i, l := range s.Layers {
+		where := fmt.Sprintf("layer %d (%s)", i+1, l.Kind)
+		switch l.Kind {
+		case KindConv:
+			if flat {
+				return nil, nil, fmt.Errorf("%s: a conv layer cannot follow a dense layer", where)
+			}
+			k, p := l.kernel(), l.pad()
+			if l.Filters < 1 || k < 1 || p < 0 {
+				return nil, nil, fmt.Errorf("%s: needs filters >= 1, kernel >= 1 and pad >= 0", where)
+			}
+			h, w := cur.H+2*p-k+1, cur.W+2*p-k+1
+			if h < 1 || w < 1 {
+				return nil, nil, fmt.Errorf("%s: %dx%d input is too small for a %dx%d kernel", where, cur.H, cur.W, k, k)
+			}
+			params = append(params, ParamSpec{
+				Name:  fmt.Sprintf("layer%d.conv.weight", i),
+				Shape: []int{l.Filters, cur.C, k, k},
+				FanIn: cur.C * k * k,
+			})
+			cur = Shape{l.Filters, h, w}
+		case KindReLU:
+		case KindMaxPool:
+			if flat {
+				return nil, nil, fmt.Errorf("%s: a maxpool layer cannot follow a dense layer", where)
+			}
+			sz := l.poolSize()
+			if sz < 1 || cur.H/sz < 1 || cur.W/sz < 1 {
+				return nil, nil, fmt.Errorf("%s: %dx%d input is too small for a %dx%d window", where, cur.H, cur.W, sz, sz)
+			}
+			cur = Shape{cur.C, cur.H / sz, cur.W / sz}
+		case KindDense:
+			if l.Units < 1 {
+				return nil, nil, fmt.Errorf("%s: needs units >= 1", where)
+			}
+			in := cur.Len()
+			params = append(params,
+				ParamSpec{Name: fmt.Sprintf("layer%d.dense.weight", i), Shape: []int{in, l.Units}, FanIn: in},
+				ParamSpec{Name: fmt.Sprintf("layer%d.dense.bias", i), Shape: []int{l.Units}, FanIn: in},
+			)
+			cur = Shape{l.Units, 1, 1}
+			flat = true
+		default:
+			return nil, nil, fmt.Errorf("%s: unknown layer kind %q (valid: %s)", where, l.Kind, strings.Join(layerKinds, ", "))
+		}
+		shapes = append(shapes, cur)
+	}
+	return shapes, params, nil
+}
+
+// EmbeddingSize is the width of the tower's output vector.
+func (s Spec) EmbeddingSize() (int, error) {
+	shapes, _, err := s.Plan()
+	if err != nil {
+		return 0, err
+	}
+	return shapes[len(shapes)-1].Len(), nil
+}

@@ -1,0 +1,342 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/siamese-dev/siamese/internal/contrastive"
+	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/optimize"
+)
+
+// Options is everything `siamese train` needs; the CLI fills it from flags.
+type Options struct {
+	Data      string // folder of class sub-folders; "" for the built-in set
+	Out       string // model file
+	Size      int
+	Channels  int
+	ValSplit  float64
+	TestSplit float64
+	MaxPixels int
+	Strict    bool // a bad image is an error instead of a warning
+	Layers    []network.Layer
+	// Loss is used as given when set (a Go caller's own loss); otherwise
+	// LossName is looked up in Registry (or the built-in registry).
+	Loss       contrastive.Loss
+	LossName   string
+	Margin     float64
+	HuberDelta float64
+	Registry   *contrastive.Registry
+	Loop       LoopOptions
+	Resume     bool
+	Workers    int
+	// Out streams: epoch lines and warnings. Progress bars are drawn on
+	// Progress when it is non-nil (a terminal).
+	Log      io.Writer
+	Progress io.Writer
+}
+
+// Summary is what a run reports at the end (`--json` prints it).
+type Summary struct {
+	Model        string        `json:"model"`
+	Data         string        `json:"data"`
+	Classes      int           `json:"classes"`
+	TrainImages  int           `json:"train_images"`
+	ValImages    int           `json:"val_images"`
+	TestImages   int           `json:"test_images"`
+	SkippedFiles int           `json:"skipped_files"`
+	Epochs       int           `json:"epochs"`
+	BestEpoch    int           `json:"best_epoch"`
+	Pairs        int           `json:"pairs"`
+	TrainSeconds float64       `json:"train_seconds"`
+	PairsPerSec  float64       `json:"pairs_per_s"`
+	ValLoss      float64       `json:"val_loss"`
+	ValAccuracy  float64       `json:"val_accuracy"`
+	Threshold    float64       `json:"threshold"`
+	Loss         string        `json:"loss"`
+	Margin       float64       `json:"margin"`
+	History      []EpochResult `json:"history"`
+	Interrupted  bool          `json:"interrupted,omitempty"`
+	Checkpoint   string        `json:"checkpoint,omitempty"`
+}
+
+// CheckpointPath is where training keeps its per-epoch checkpoint.
+func CheckpointPath(out string) string {
+	return strings.TrimSuffix(out, ".safetensors") + ".ckpt.safetensors"
+}
+
+func (o *Options) validate() error {
+	lo := o.Loop
+	switch {
+	case o.Margin <= 0:
+		return fmt.Errorf("--margin must be > 0, got %g", o.Margin)
+	case lo.Epochs < 1:
+		return fmt.Errorf("--epochs must be >= 1, got %d", lo.Epochs)
+	case lo.BatchSize < 1:
+		return fmt.Errorf("--batch-size must be >= 1, got %d", lo.BatchSize)
+	case lo.PairsPerEpoch < lo.BatchSize:
+		return fmt.Errorf("--pairs-per-epoch (%d) must be at least --batch-size (%d)", lo.PairsPerEpoch, lo.BatchSize)
+	case !(lo.LearningRate > 0):
+		return fmt.Errorf("--lr must be > 0, got %g", lo.LearningRate)
+	case o.Size < 4:
+		return fmt.Errorf("--size must be >= 4, got %d", o.Size)
+	case o.Channels != 1 && o.Channels != 3:
+		return fmt.Errorf("--channels must be 1 or 3, got %d", o.Channels)
+	case o.ValSplit <= 0 || o.ValSplit >= 1 || o.TestSplit < 0 || o.ValSplit+o.TestSplit >= 1:
+		return fmt.Errorf("--val-split (%g) must be in (0,1), --test-split (%g) in [0,1), and they must sum to less than 1", o.ValSplit, o.TestSplit)
+	case lo.ValPairs < 2:
+		return fmt.Errorf("validation needs at least 2 pairs, got %d", lo.ValPairs)
+	case lo.Patience < 0:
+		return fmt.Errorf("--patience must be >= 0, got %d", lo.Patience)
+	case lo.ClipNorm < 0:
+		return fmt.Errorf("--clip-norm must be >= 0, got %g", lo.ClipNorm)
+	}
+	valid := false
+	for _, s := range Schedules() {
+		valid = valid || s == lo.Schedule
+	}
+	if !valid {
+		return fmt.Errorf("unknown --lr-schedule %q (valid: %s)", lo.Schedule, strings.Join(Schedules(), ", "))
+	}
+	return nil
+}
+
+func (o *Options) loss() (contrastive.Loss, error) {
+	if o.Loss != nil {
+		return o.Loss, nil
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = contrastive.NewRegistry()
+	}
+	return reg.New(o.LossName, contrastive.Params{Margin: o.Margin, Delta: o.HuberDelta})
+}
+
+// fingerprint identifies the settings that must not change across a resume.
+func (o *Options) fingerprint(data string) string {
+	lo := o.Loop
+	lo.Epochs, lo.Patience = 0, 0
+	b, _ := json.Marshal(struct {
+		Data                      string
+		Size, Channels            int
+		Val, Test                 float64
+		Layers                    []network.Layer
+		Loss                      string
+		Margin, Delta             float64
+		Loop                      LoopOptions
+	}{data, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, lo})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// Run trains a model as the options say and saves it.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	if o.Layers == nil {
+		o.Layers = network.DefaultLayers()
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	loss, err := o.loss()
+	if err != nil {
+		return nil, err
+	}
+	spec := network.Spec{Size: o.Size, Channels: o.Channels, Layers: o.Layers}
+	if _, _, err := spec.Plan(); err != nil {
+		return nil, fmt.Errorf("layers: %w", err)
+	}
+
+	ix, dataName, err := dataset.Open(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	trainIx, valIx, testIx, err := ix.Split(o.ValSplit, o.TestSplit, o.Loop.Seed)
+	if err != nil {
+		return nil, err
+	}
+	skipped := 0
+	onBad := func(path string, err error) error {
+		if o.Strict {
+			return err
+		}
+		skipped++
+		fmt.Fprintf(o.Log, "warning: skipping %v\n", err)
+		return nil
+	}
+	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, MaxPixels: o.MaxPixels}
+	trainIm, err := dataset.LoadAll(trainIx, loader, o.Workers, onBad, nil)
+	if err != nil {
+		return nil, err
+	}
+	valIm, err := dataset.LoadAll(valIx, loader, o.Workers, onBad, nil)
+	if err != nil {
+		return nil, err
+	}
+	if skipped > 0 {
+		fmt.Fprintf(o.Log, "warning: skipped %d unreadable image(s)\n", skipped)
+	}
+	rep := newTextReporter(o.Log, o.Progress)
+	for _, c := range singletonClasses(trainIm) {
+		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", c))
+	}
+	if distinct(valIm.Labels) < 2 {
+		return nil, fmt.Errorf("data %s: the validation split has fewer than 2 classes; add images or raise --val-split", dataName)
+	}
+	fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test images\n",
+		dataName, len(ix.Classes), len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+
+	net, err := network.New(spec, o.Loop.Seed)
+	if err != nil {
+		return nil, err
+	}
+	sizes := make([]int, len(net.Params))
+	for i, p := range net.Params {
+		sizes[i] = len(p.Data)
+	}
+	opt, err := optimize.New(o.Loop.Optimizer, sizes, optimize.Options{LearningRate: o.Loop.LearningRate, WeightDecay: o.Loop.WeightDecay})
+	if err != nil {
+		return nil, err
+	}
+	meta := model.Meta{
+		Spec:    spec,
+		Loss:    model.LossInfo{Name: loss.Name(), Margin: o.Margin, Delta: o.HuberDelta},
+		Classes: ix.Classes,
+		Split:   model.SplitInfo{Data: dataName, Seed: o.Loop.Seed, Val: o.ValSplit, Test: o.TestSplit},
+	}
+	ckptPath := CheckpointPath(o.Out)
+	fp := o.fingerprint(dataName)
+	var st *State
+	if o.Resume {
+		if st, err = resume(ckptPath, fp, net, opt); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Log, "resuming from %s after epoch %d\n", ckptPath, st.Epoch)
+	}
+	loop := &Loop{Net: net, Loss: loss, Train: trainIm, Val: valIm, Opts: o.Loop, Optim: opt, Report: rep,
+		AfterEpoch: func(st *State) error {
+			c := &model.Checkpoint{
+				Model:     model.Model{Meta: meta, Net: net},
+				Optimizer: opt.State(),
+				Best:      st.Best,
+				State: model.CheckpointState{Epoch: st.Epoch, BestEpoch: st.BestEpoch, BestValLoss: st.BestValLoss,
+					BadEpochs: st.BadEpochs, Pairs: st.Pairs, Seconds: st.Seconds, Optimizer: o.Loop.Optimizer, OptionsHash: fp},
+			}
+			if c.State.History, err = json.Marshal(st.History); err != nil {
+				return err
+			}
+			c.Meta.Training.Epochs = st.Epoch
+			return model.SaveCheckpoint(ckptPath, c)
+		}}
+	st, err = loop.Run(ctx, st)
+	if errors.Is(err, ErrInterrupted) {
+		s := &Summary{Model: o.Out, Data: dataName, Interrupted: true, Epochs: st.Epoch, Pairs: st.Pairs}
+		if st.Epoch > 0 {
+			s.Checkpoint = ckptPath
+		}
+		return s, err
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	// The net now holds the best epoch's weights: measure them once more for
+	// the stored threshold (the epoch may predate a resume).
+	valSet, err := newPairSet(valIm, o.Loop.ValPairs, o.Loop.Seed+7919)
+	if err != nil {
+		return nil, err
+	}
+	emb, err := net.NewEmbedder(256)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := valSet.measure(emb, loss)
+	if err != nil {
+		return nil, err
+	}
+	best := EpochResult{Epoch: st.BestEpoch, ValLoss: vm.loss, ValAccuracy: vm.accuracy, Threshold: vm.threshold}
+	meta.Threshold = best.Threshold
+	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, Seconds: round(st.Seconds, 3),
+		PairsPerSec: round(float64(st.Pairs)/st.Seconds, 1), ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
+		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
+	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
+		return nil, err
+	}
+	// The finished model supersedes the checkpoint.
+	os.Remove(ckptPath)
+	return &Summary{
+		Model: o.Out, Data: dataName, Classes: len(ix.Classes),
+		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
+		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
+		TrainSeconds: meta.Training.Seconds, PairsPerSec: meta.Training.PairsPerSec,
+		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
+		Loss: loss.Name(), Margin: o.Margin, History: st.History,
+	}, nil
+}
+
+func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) (*State, error) {
+	c, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	if c.State.OptionsHash != fingerprint {
+		return nil, fmt.Errorf("resume: checkpoint %s was made with other settings (data, size, layers, loss or training options differ)", path)
+	}
+	net.CopyFrom(c.Net)
+	if err := opt.SetState(c.Optimizer); err != nil {
+		return nil, fmt.Errorf("resume %s: %w", path, err)
+	}
+	st := &State{Epoch: c.State.Epoch, BestEpoch: c.State.BestEpoch, BestValLoss: c.State.BestValLoss,
+		BadEpochs: c.State.BadEpochs, Pairs: c.State.Pairs, Seconds: c.State.Seconds, Best: c.Best}
+	if len(c.State.History) > 0 {
+		if err := json.Unmarshal(c.State.History, &st.History); err != nil {
+			return nil, fmt.Errorf("resume %s: bad history: %w", path, err)
+		}
+	}
+	return st, nil
+}
+
+func singletonClasses(im *dataset.Images) []string {
+	count := make([]int, len(im.Classes))
+	for _, l := range im.Labels {
+		count[l]++
+	}
+	var out []string
+	for c, n := range count {
+		if n == 1 {
+			out = append(out, im.Classes[c])
+		}
+	}
+	return out
+}
+
+func distinct(labels []int) int {
+	seen := map[int]bool{}
+	for _, l := range labels {
+		seen[l] = true
+	}
+	return len(seen)
+}
+
+func round(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}
