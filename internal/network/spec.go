@@ -7,10 +7,10 @@ import (
 
 // Layer is one step of the tower, as written in a config file:
 //
-//	- {kind: conv, filters: 32, kernel: 3}
-//	- {kind: relu}
-//	- {kind: maxpool, size: 2}
-//	- {kind: dense, units: 128}
+//   - {kind: conv, filters: 32, kernel: 3}
+//   - {kind: relu}
+//   - {kind: maxpool, size: 2}
+//   - {kind: dense, units: 128}
 type Layer struct {
 	Kind    string `yaml:"kind" json:"kind"`
 	Filters int    `yaml:"filters,omitempty" json:"filters,omitempty"` // conv: output channels

@@ -127,13 +127,13 @@ func (o *Options) fingerprint(data string) string {
 	lo := o.Loop
 	lo.Epochs, lo.Patience = 0, 0
 	b, _ := json.Marshal(struct {
-		Data                      string
-		Size, Channels            int
-		Val, Test                 float64
-		Layers                    []network.Layer
-		Loss                      string
-		Margin, Delta             float64
-		Loop                      LoopOptions
+		Data           string
+		Size, Channels int
+		Val, Test      float64
+		Layers         []network.Layer
+		Loss           string
+		Margin, Delta  float64
+		Loop           LoopOptions
 	}{data, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, lo})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
