@@ -20,8 +20,8 @@ type ImportOptions struct {
 
 // ImportReport says what ImportIDX wrote.
 type ImportReport struct {
-	Images   int            // images written
-	PerClass map[string]int // images written per class folder
+	Images   int            `json:"images"`    // images written
+	PerClass map[string]int `json:"per_class"` // images written per class folder
 }
 
 // ImportIDX converts an IDX image and label file pair into a data set

@@ -263,3 +263,26 @@ func TestOpsReusedAcrossShapes(t *testing.T) {
 		}
 	}
 }
+
+// ExampleConv2D slides a 2×2 kernel of ones over a 3×3 image: each output
+// is the sum of one 2×2 window.
+func ExampleConv2D() {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("x"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 1, 3, 3), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6, 7, 8, 9}))))
+	w := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("w"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float32{1, 1, 1, 1}))))
+	y, err := Conv2D(x, w, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(y.Shape(), y.Value().Data())
+	// Output: (1, 1, 2, 2) [12 16 24 28]
+}

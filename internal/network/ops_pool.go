@@ -44,7 +44,8 @@ func (g poolGeometry) outPlane() int { return g.oh * g.ow }
 
 // maxPool2DOp remembers, for every output element, the flat input index of
 // the maximum it picked; the gradient flows back to exactly that element.
-// Ties go to the first element in row-major window order.
+// Ties go to the first element in row-major window order (−0 counts as
+// less than +0).
 type maxPool2DOp struct {
 	size int
 
@@ -139,8 +140,9 @@ func (op *maxPool2DOp) pool(out, x []float32, g poolGeometry) {
 
 const keyTagBits = 16 // window positions are tagged in the low bits: size² ≤ 2^16
 
-// orderedKey maps v to an integer with the same order as the floats (−0
-// just below +0; NaN above +Inf), shifted to make room for a tag.
+// orderedKey maps v to an integer with the same order as the floats, −0
+// just below +0 and NaNs beyond ±Inf by their sign bit, shifted to make
+// room for a tag.
 func orderedKey(v float32) int64 {
 	b := int32(math.Float32bits(v))
 	return int64(b^((b>>31)&0x7fffffff)) << keyTagBits

@@ -271,8 +271,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	best := EpochResult{Epoch: st.BestEpoch, ValLoss: vm.loss, ValAccuracy: vm.accuracy, Threshold: vm.threshold}
 	meta.Threshold = best.Threshold
-	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, Seconds: round(st.Seconds, 3),
-		PairsPerSec: round(float64(st.Pairs)/st.Seconds, 1), ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
+	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
 		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
@@ -283,7 +282,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		Model: o.Out, Data: dataName, Classes: len(ix.Classes),
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
-		TrainSeconds: meta.Training.Seconds, PairsPerSec: meta.Training.PairsPerSec,
+		TrainSeconds: round(st.Seconds, 3), PairsPerSec: round(float64(st.Pairs)/st.Seconds, 1),
 		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
 		Loss: loss.Name(), Margin: o.Margin, History: st.History,
 	}, nil

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The end-to-end tests build the real binary once and run it on the small
+// real images in testdata/digits (MNIST test images of four digits, in PNG,
+// JPEG, BMP, GIF and TIFF).
+
+var (
+	binary  string
+	digits  = filepath.Join("..", "..", "testdata", "digits")
+	update  = flag.Bool("update", false, "rewrite the golden files")
+	numbers = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?\b`)
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "siamese-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "siamese")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func siamese(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func abs(t *testing.T, p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// smallTrain are flags that train on testdata/digits in about a second.
+func smallTrain(data, out string, extra ...string) []string {
+	args := []string{"train", "--data", data, "--out", out, "--epochs", "2", "--pairs-per-epoch", "512",
+		"--batch-size", "32", "--val-split", "0.25", "--test-split", "0.25", "--val-pairs", "64"}
+	return append(args, extra...)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// maskNumbers keeps the layout of human output while letting the figures,
+// which depend on floating-point details, vary.
+func maskNumbers(s string) string { return numbers.ReplaceAllString(s, "N") }
+
+func TestTrainCompareEval(t *testing.T) {
+	dir := t.TempDir()
+	data := abs(t, digits)
+	r := siamese(t, dir, smallTrain(data, "m.safetensors", "--json")...)
+	if r.code != 0 {
+		t.Fatalf("train exit %d: %s", r.code, r.stderr)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("train --json printed %q: %v", r.stdout, err)
+	}
+	for _, k := range []string{"epochs", "pairs", "train_seconds", "pairs_per_s", "val_accuracy", "threshold", "model"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("train --json lacks %q: %s", k, r.stdout)
+		}
+	}
+	if sum["epochs"].(float64) != 2 || sum["pairs"].(float64) != 1024 {
+		t.Errorf("train ran %v epochs / %v pairs, want 2 / 1024", sum["epochs"], sum["pairs"])
+	}
+	if !strings.Contains(r.stderr, "epoch 2/2") || !strings.Contains(r.stderr, "val acc") {
+		t.Errorf("train --json should log epoch lines on stderr, got %q", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.ckpt.safetensors")); !os.IsNotExist(err) {
+		t.Errorf("checkpoint should be removed once the model is saved (stat: %v)", err)
+	}
+
+	a, b, c := filepath.Join(data, "0", "00000.png"), filepath.Join(data, "0", "00011.jpg"), filepath.Join(data, "1", "00011.bmp")
+	r = siamese(t, dir, "compare", a, b, "--model", "m.safetensors", "--json")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != 0 {
+		t.Fatalf("compare --json: exit %d, %q, %v", r.code, r.stdout+r.stderr, err)
+	}
+	for _, k := range []string{"distance", "threshold", "similar"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("compare --json lacks %q", k)
+		}
+	}
+	// An image compared with itself is at distance sqrt(eps) and similar.
+	r = siamese(t, dir, "compare", a, a, "--model", "m.safetensors", "--json")
+	json.Unmarshal([]byte(r.stdout), &v)
+	if d := v["distance"].(float64); d > 0.01 || v["similar"] != true {
+		t.Errorf("self-comparison: distance %v similar %v", d, v["similar"])
+	}
+	// The human form, with a fixed threshold so the verdict is known.
+	r = siamese(t, dir, "compare", a, c, "--model", "m.safetensors", "--threshold", "0")
+	if r.code != 0 {
+		t.Fatalf("compare: exit %d %s", r.code, r.stderr)
+	}
+	golden(t, "compare.txt", maskNumbers(r.stdout))
+	// Exit status follows the verdict only when asked.
+	if r = siamese(t, dir, "compare", a, c, "--model", "m.safetensors", "--threshold", "0", "--fail-dissimilar"); r.code != 1 {
+		t.Errorf("--fail-dissimilar on a dissimilar pair: exit %d, want 1", r.code)
+	}
+
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--pairs", "200", "--json")
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &ev); err != nil || r.code != 0 {
+		t.Fatalf("eval --json: exit %d, %q, %v", r.code, r.stdout+r.stderr, err)
+	}
+	for _, k := range []string{"accuracy", "auc", "precision", "recall", "f1", "threshold", "pairs"} {
+		if _, ok := ev[k]; !ok {
+			t.Errorf("eval --json lacks %q", k)
+		}
+	}
+	if ev["pairs"].(float64) != 200 || !strings.Contains(ev["data"].(string), "test split") {
+		t.Errorf("eval measured %v pairs of %v, want 200 of the test split", ev["pairs"], ev["data"])
+	}
+	// Even two short epochs separate these digits better than chance.
+	if ev["auc"].(float64) < 0.6 {
+		t.Errorf("eval auc %v: the model learned nothing", ev["auc"])
+	}
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--pairs", "200", "--data", data)
+	if r.code != 0 {
+		t.Fatalf("eval --data: exit %d %s", r.code, r.stderr)
+	}
+	golden(t, "eval.txt", maskNumbers(strings.ReplaceAll(r.stdout, data, "DATA")))
+}
+
+// The same seed and data give the same model bytes.
+func TestTrainIsReproducible(t *testing.T) {
+	dir := t.TempDir()
+	data := abs(t, digits)
+	for _, out := range []string{"a.safetensors", "b.safetensors"} {
+		if r := siamese(t, dir, smallTrain(data, out)...); r.code != 0 {
+			t.Fatalf("train: %s", r.stderr)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b.safetensors"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("two runs with seed 1 wrote different models (%d and %d bytes)", len(a), len(b))
+	}
+}
+
+func TestImportIDX(t *testing.T) {
+	dir := t.TempDir()
+	idx := abs(t, filepath.Join("..", "..", "internal", "dataset", "testdata"))
+	imgs, _ := filepath.Glob(filepath.Join(idx, "*images*"))
+	labels, _ := filepath.Glob(filepath.Join(idx, "*labels*"))
+	if len(imgs) == 0 || len(labels) == 0 {
+		t.Fatalf("no IDX fixtures in %s", idx)
+	}
+	r := siamese(t, dir, "import", "idx", "--images", imgs[0], "--labels", labels[0], "--out", "out", "--json")
+	if r.code != 0 {
+		t.Fatalf("import: exit %d %s", r.code, r.stderr)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("import --json printed %q", r.stdout)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "out", "*", "*.png"))
+	if n := int(rep["images"].(float64)); n == 0 || n != len(pngs) {
+		t.Errorf("import reported %d images, wrote %d PNGs", n, len(pngs))
+	}
+}
