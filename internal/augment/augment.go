@@ -1,0 +1,96 @@
+package augment
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Options says how strong each variation may be; the zero value changes
+// nothing.
+type Options struct {
+	Shift      float64 `json:"shift"`      // max translation, pixels
+	Rotate     float64 `json:"rotate"`     // max rotation, degrees
+	FlipH      bool    `json:"flip"`       // mirror left-right half the time
+	Brightness float64 `json:"brightness"` // max relative brightness change
+}
+
+// Enabled reports whether any variation is on.
+func (o Options) Enabled() bool {
+	return o.Shift > 0 || o.Rotate > 0 || o.FlipH || o.Brightness > 0
+}
+
+// Validate checks the ranges.
+func (o Options) Validate() error {
+	switch {
+	case o.Shift < 0:
+		return fmt.Errorf("augment shift must be >= 0 pixels, got %g", o.Shift)
+	case o.Rotate < 0 || o.Rotate > 180:
+		return fmt.Errorf("augment rotation must be in [0, 180] degrees, got %g", o.Rotate)
+	case o.Brightness < 0 || o.Brightness >= 1:
+		return fmt.Errorf("augment brightness must be in [0, 1), got %g", o.Brightness)
+	}
+	return nil
+}
+
+// Transform is one drawn variation.
+type Transform struct {
+	Angle         float64 // radians
+	Flip          bool
+	DX, DY        float64 // pixels
+	Scale, Offset float64 // brightness
+}
+
+// Draw picks a transform from rng within the options' ranges.
+func (o Options) Draw(rng *rand.Rand) Transform {
+	t := Transform{Scale: 1}
+	u := func() float64 { return rng.Float64()*2 - 1 }
+	if o.Rotate > 0 {
+		t.Angle = u() * o.Rotate * math.Pi / 180
+	}
+	if o.FlipH {
+		t.Flip = rng.IntN(2) == 1
+	}
+	if o.Shift > 0 {
+		t.DX, t.DY = u()*o.Shift, u()*o.Shift
+	}
+	if o.Brightness > 0 {
+		t.Scale = 1 + u()*o.Brightness
+		t.Offset = u() * o.Brightness / 2
+	}
+	return t
+}
+
+// Apply writes the transformed src (c×h×w) into dst (same size).
+func (t Transform) Apply(dst, src []float32, c, h, w int) {
+	cx, cy := float64(w-1)/2, float64(h-1)/2
+	cos, sin := math.Cos(t.Angle), math.Sin(t.Angle)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			// Back-project the output pixel: undo the shift, then the
+			// rotation (and mirror) about the centre.
+			px, py := float64(x)-t.DX-cx, float64(y)-t.DY-cy
+			sx := cos*px + sin*py
+			sy := -sin*px + cos*py
+			if t.Flip {
+				sx = -sx
+			}
+			sx, sy = sx+cx, sy+cy
+			x0, y0 := math.Floor(sx), math.Floor(sy)
+			fx, fy := sx-x0, sy-y0
+			ix, iy := int(x0), int(y0)
+			for ch := 0; ch < c; ch++ {
+				plane := src[ch*h*w : (ch+1)*h*w]
+				at := func(xx, yy int) float64 {
+					if xx < 0 || yy < 0 || xx >= w || yy >= h {
+						return 0
+					}
+					return float64(plane[yy*w+xx])
+				}
+				v := (1-fy)*((1-fx)*at(ix, iy)+fx*at(ix+1, iy)) + fy*((1-fx)*at(ix, iy+1)+fx*at(ix+1, iy+1))
+				v = v*t.Scale + t.Offset
+				dst[ch*h*w+y*w+x] = float32(min(1, max(0, v)))
+			}
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package linalg
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are the products of one training step of the default tower
+// (conv via im2col, NCHW, per image) and a batched variant.
+var benchShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+	beta           float32
+}{
+	{"conv2-forward", false, false, 64, 196, 288, 0},
+	{"conv2-grad-input", true, false, 288, 196, 64, 0},
+	{"conv2-grad-weight", false, true, 64, 288, 196, 1},
+	{"conv1-forward", false, false, 32, 784, 9, 0},
+	{"conv1-grad-weight", false, true, 32, 9, 784, 1},
+	{"dense-forward", false, false, 64, 128, 3136, 0},
+	{"dense-grad-weight", true, false, 3136, 128, 64, 0},
+	{"dense-grad-input", false, true, 64, 3136, 128, 0},
+	{"conv2-forward-batch8", false, false, 64, 196 * 8, 288, 0},
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, ks := range kernelSets() {
+		for _, s := range benchShapes {
+			b.Run(fmt.Sprintf("%s/%s", ks.name, s.name), func(b *testing.B) {
+				benchGemm(b, ks, s.transA, s.transB, s.m, s.n, s.k, s.beta)
+			})
+		}
+	}
+}
+
+func benchGemm(b *testing.B, ks *kernelSet, transA, transB bool, m, n, k int, beta float32) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	x := make([]float32, m*k)
+	y := make([]float32, k*n)
+	c := make([]float32, m*n)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for i := range y {
+		y[i] = rng.Float32()
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		gemm(ks, transA, transB, m, n, k, 1, x, lda, y, ldb, beta, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,0 +1,59 @@
+// Package linalg is the dense float32 matrix product behind the network's
+// convolution and dense layers,
+//
+//	C = alpha*op(A)*op(B) + beta*C,   op(X) = X or Xᵀ,
+//
+// on row-major matrices, single-threaded: the trainer runs one product per
+// image on every core, so the parallelism is outside.
+//
+// # Why it is fast
+//
+// A product of an m×k by a k×n matrix does 2mnk flops on only mk+kn+mn
+// numbers, so it can run at the speed of the FMA units if every number,
+// once loaded, is used many times from registers and L1. The design is the
+// GotoBLAS/BLIS one:
+//
+//   - A micro-kernel (kernel_amd64.s) keeps an mr×nr tile of C in
+//     registers for the whole length of k. With AVX-512 the tile is 8×32:
+//     sixteen 512-bit accumulators. Each step along k loads one row of the
+//     B panel (two vectors), broadcasts the 8 elements of a column of the
+//     A panel, and issues 16 FMAs: 512 flops for 10 loads. On an AVX2
+//     machine the tile is 6×16 in twelve 256-bit accumulators, and the
+//     pure-Go fallback uses 4×4 scalars.
+//
+//   - Loops around the kernel block the operands for the caches: k in
+//     passes of at most kc (256) steps, so that a kc×nr panel of B (32 KiB)
+//     stays in L1 while successive A panels stream past it; m in blocks of
+//     mc rows and n in blocks of nc columns so that the A block and the B
+//     block of a pass stay in L2. Passes after the first add to C (beta 1).
+//
+//   - Packing, copying an operand into the layout the kernel reads, is
+//     done only where the stored layout does not already fit. The kernel
+//     reads a B panel row by row with any stride, so op(B) = B is used in
+//     place; op(B) = Bᵀ is packed with 8×8 register transposes. The A panel
+//     is read either k-major with any stride (op(A) = Aᵀ in place) or row
+//     major (op(A) = A in place, eight row pointers), so on AVX-512 A is
+//     never packed except for a last panel of fewer than mr rows. The
+//     network's products are small (64×196×288 for a convolution), and
+//     on them copying both operands costs a large part of the multiply.
+//
+//   - Edges: AVX-512 masks the columns past n in the loads of B and the
+//     loads and stores of C, and stores only the live rows, so an edge
+//     tile costs no copy and never touches memory outside the matrices. A
+//     last panel of at most 16 columns runs through an 8×16 kernel, which
+//     halves the work wasted on padding (196 = 6×32 + 4 columns). Kernels
+//     without masks compute edge tiles into a scratch tile from
+//     zero-padded panels and copy the live part out.
+//
+// Packing buffers come from a sync.Pool, so steady-state calls do not
+// allocate. The kernel set is picked once from the CPU features
+// (golang.org/x/sys/cpu); the purego build tag, or any GOARCH but amd64,
+// selects the pure-Go kernel.
+//
+// # Accuracy
+//
+// Each element of C is a float32 sum of k products, accumulated in a
+// different order from the naive loop (FMA, k split into passes), so
+// results differ from it by rounding: within k·2⁻²³ times the sum of the
+// magnitudes of the terms.
+package linalg

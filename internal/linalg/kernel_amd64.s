@@ -1,0 +1,601 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Micro-kernels: each computes one tile
+//
+//	C[0:rows, 0:cols] = alpha * Apanel·Bpanel + beta * C[0:rows, 0:cols]
+//
+// from a k-major panel of B (row p of the panel starts at b + p*ldb) and a
+// panel of A that is either k-major (element (i, p) at a[p*lda + i]) or row
+// major (element (i, p) at a[i*lda + p]). beta == 0 stores without reading C.
+// The tile is accumulated in registers over all kc steps, so C is touched
+// once per call.
+//
+// Register use of the AVX-512 kernels:
+//
+//	Z0, Z1    row p of the B panel (columns 0-15, 16-31)
+//	Z2..Z9    A element (i, p) broadcast, one register per row i
+//	Z16..Z31  accumulators; row i lives in Z(16+2i), Z(17+2i)
+//	           (the 16-wide kernels use Z16+i)
+//	K1, K2    column masks of the two halves: loads of B and loads and
+//	          stores of C skip masked-out lanes, so edge tiles need no copy
+//	          and never touch memory past the last column
+//	CX        k steps left          DX  B pointer, R9/R10 = 1x/3x ldb bytes
+//	SI        A pointer (rows 0-3), R13 = A pointer of rows 4-7 (row major)
+//	R11/R12   1x/3x the A stride in bytes
+//	DI        C pointer, R8 = ldc bytes, BX = rows left to store
+
+// FMA32 broadcasts the A element at ap into t and accumulates it times
+// the B row (Z0:Z1) into one row of the 8×32 tile.
+#define FMA32(ap, t, c0, c1) \
+	VBROADCASTSS ap, t;      \
+	VFMADD231PS  Z0, t, c0;  \
+	VFMADD231PS  Z1, t, c1
+
+// FMA16 is FMA32 for the 8×16 tile (B row in Z0).
+#define FMA16(ap, t, c0) \
+	VBROADCASTSS ap, t; \
+	VFMADD231PS  Z0, t, c0
+
+// LOAD32/LOAD16 load row p of the B panel, masked to the live columns.
+#define LOAD32(bp) \
+	VMOVUPS.Z bp, K1, Z0; \
+	VMOVUPS.Z 64 bp, K2, Z1
+
+#define LOAD16(bp) \
+	VMOVUPS.Z bp, K1, Z0
+
+// STEP32K is one k step of the 8×32 tile with A k-major: the 8 rows of A
+// are adjacent at ap.
+#define STEP32K(bp, ap) \
+	LOAD32(bp);                  \
+	FMA32(0 ap, Z2, Z16, Z17);   \
+	FMA32(4 ap, Z3, Z18, Z19);   \
+	FMA32(8 ap, Z4, Z20, Z21);   \
+	FMA32(12 ap, Z5, Z22, Z23);  \
+	FMA32(16 ap, Z6, Z24, Z25);  \
+	FMA32(20 ap, Z7, Z26, Z27);  \
+	FMA32(24 ap, Z8, Z28, Z29);  \
+	FMA32(28 ap, Z9, Z30, Z31)
+
+// STEP32R is one k step of the 8×32 tile with A row major: rows are R11
+// bytes apart, rows 4-7 based at R13, and d is the byte offset along k.
+#define STEP32R(bp, d) \
+	LOAD32(bp);                           \
+	FMA32(d(SI), Z2, Z16, Z17);           \
+	FMA32(d(SI)(R11*1), Z3, Z18, Z19);    \
+	FMA32(d(SI)(R11*2), Z4, Z20, Z21);    \
+	FMA32(d(SI)(R12*1), Z5, Z22, Z23);    \
+	FMA32(d(R13), Z6, Z24, Z25);          \
+	FMA32(d(R13)(R11*1), Z7, Z26, Z27);   \
+	FMA32(d(R13)(R11*2), Z8, Z28, Z29);   \
+	FMA32(d(R13)(R12*1), Z9, Z30, Z31)
+
+#define STEP16K(bp, ap) \
+	LOAD16(bp);           \
+	FMA16(0 ap, Z2, Z16);  \
+	FMA16(4 ap, Z3, Z17);  \
+	FMA16(8 ap, Z4, Z18);  \
+	FMA16(12 ap, Z5, Z19); \
+	FMA16(16 ap, Z6, Z20); \
+	FMA16(20 ap, Z7, Z21); \
+	FMA16(24 ap, Z8, Z22); \
+	FMA16(28 ap, Z9, Z23)
+
+#define STEP16R(bp, d) \
+	LOAD16(bp);                    \
+	FMA16(d(SI), Z2, Z16);         \
+	FMA16(d(SI)(R11*1), Z3, Z17);  \
+	FMA16(d(SI)(R11*2), Z4, Z18);  \
+	FMA16(d(SI)(R12*1), Z5, Z19);  \
+	FMA16(d(R13), Z6, Z20);        \
+	FMA16(d(R13)(R11*1), Z7, Z21); \
+	FMA16(d(R13)(R11*2), Z8, Z22); \
+	FMA16(d(R13)(R12*1), Z9, Z23)
+
+// PROLOGUE loads the arguments shared by all AVX-512 kernels and zeroes
+// the accumulators from Z16 up to (and including) last.
+#define PROLOGUE \
+	MOVQ    kc+0(FP), CX;   \
+	MOVQ    a+8(FP), SI;    \
+	MOVQ    lda+16(FP), R11; \
+	SHLQ    $2, R11;        \
+	LEAQ    (R11)(R11*2), R12; \
+	MOVQ    b+24(FP), DX;   \
+	MOVQ    ldb+32(FP), R9; \
+	SHLQ    $2, R9;         \
+	LEAQ    (R9)(R9*2), R10; \
+	MOVQ    c+40(FP), DI;   \
+	MOVQ    ldc+48(FP), R8; \
+	SHLQ    $2, R8;         \
+	MOVQ    rows+64(FP), BX; \
+	MOVL    mask+72(FP), AX; \
+	KMOVW   AX, K1;         \
+	SHRL    $16, AX;        \
+	KMOVW   AX, K2
+
+#define ZERO16 \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
+	VPXORD Z23, Z23, Z23
+
+#define ZERO32 \
+	ZERO16; \
+	VPXORD Z24, Z24, Z24; \
+	VPXORD Z25, Z25, Z25; \
+	VPXORD Z26, Z26, Z26; \
+	VPXORD Z27, Z27, Z27; \
+	VPXORD Z28, Z28, Z28; \
+	VPXORD Z29, Z29, Z29; \
+	VPXORD Z30, Z30, Z30; \
+	VPXORD Z31, Z31, Z31
+
+// SCALE32/SCALE16 multiply the accumulators by alpha (in Z0).
+#define SCALE16 \
+	VMULPS Z0, Z16, Z16; \
+	VMULPS Z0, Z17, Z17; \
+	VMULPS Z0, Z18, Z18; \
+	VMULPS Z0, Z19, Z19; \
+	VMULPS Z0, Z20, Z20; \
+	VMULPS Z0, Z21, Z21; \
+	VMULPS Z0, Z22, Z22; \
+	VMULPS Z0, Z23, Z23
+
+#define SCALE32 \
+	SCALE16; \
+	VMULPS Z0, Z24, Z24; \
+	VMULPS Z0, Z25, Z25; \
+	VMULPS Z0, Z26, Z26; \
+	VMULPS Z0, Z27, Z27; \
+	VMULPS Z0, Z28, Z28; \
+	VMULPS Z0, Z29, Z29; \
+	VMULPS Z0, Z30, Z30; \
+	VMULPS Z0, Z31, Z31
+
+// Row stores. The beta forms add beta*C (beta in Z1); masked-out lanes of
+// C are neither read nor written. After each row, stop once BX rows are
+// stored.
+#define ROW32BETA(c0, c1, done) \
+	VMOVUPS.Z   (DI), K1, Z2;   \
+	VFMADD231PS Z2, Z1, c0;     \
+	VMOVUPS     c0, K1, (DI);   \
+	VMOVUPS.Z   64(DI), K2, Z3; \
+	VFMADD231PS Z3, Z1, c1;     \
+	VMOVUPS     c1, K2, 64(DI); \
+	DECQ        BX;             \
+	JZ          done;           \
+	ADDQ        R8, DI
+
+#define ROW32(c0, c1, done) \
+	VMOVUPS c0, K1, (DI);   \
+	VMOVUPS c1, K2, 64(DI); \
+	DECQ    BX;             \
+	JZ      done;           \
+	ADDQ    R8, DI
+
+#define ROW16BETA(c0, done) \
+	VMOVUPS.Z   (DI), K1, Z2; \
+	VFMADD231PS Z2, Z1, c0;   \
+	VMOVUPS     c0, K1, (DI); \
+	DECQ        BX;           \
+	JZ          done;         \
+	ADDQ        R8, DI
+
+#define ROW16(c0, done) \
+	VMOVUPS c0, K1, (DI); \
+	DECQ    BX;           \
+	JZ      done;         \
+	ADDQ    R8, DI
+
+// EPILOGUE32 writes alpha*acc + beta*C for the first BX rows.
+#define EPILOGUE32 \
+	VBROADCASTSS alpha+56(FP), Z0;   \
+	SCALE32;                         \
+	MOVL         beta+60(FP), AX;    \
+	TESTL        $0x7fffffff, AX;    \
+	JZ           nobeta;             \
+	VBROADCASTSS beta+60(FP), Z1;    \
+	ROW32BETA(Z16, Z17, done);       \
+	ROW32BETA(Z18, Z19, done);       \
+	ROW32BETA(Z20, Z21, done);       \
+	ROW32BETA(Z22, Z23, done);       \
+	ROW32BETA(Z24, Z25, done);       \
+	ROW32BETA(Z26, Z27, done);       \
+	ROW32BETA(Z28, Z29, done);       \
+	ROW32BETA(Z30, Z31, done);       \
+	JMP          done;               \
+nobeta:                              \
+	ROW32(Z16, Z17, done);           \
+	ROW32(Z18, Z19, done);           \
+	ROW32(Z20, Z21, done);           \
+	ROW32(Z22, Z23, done);           \
+	ROW32(Z24, Z25, done);           \
+	ROW32(Z26, Z27, done);           \
+	ROW32(Z28, Z29, done);           \
+	ROW32(Z30, Z31, done);           \
+done:                                \
+	VZEROUPPER;                      \
+	RET
+
+#define EPILOGUE16 \
+	VBROADCASTSS alpha+56(FP), Z0; \
+	SCALE16;                       \
+	MOVL         beta+60(FP), AX;  \
+	TESTL        $0x7fffffff, AX;  \
+	JZ           nobeta;           \
+	VBROADCASTSS beta+60(FP), Z1;  \
+	ROW16BETA(Z16, done);          \
+	ROW16BETA(Z17, done);          \
+	ROW16BETA(Z18, done);          \
+	ROW16BETA(Z19, done);          \
+	ROW16BETA(Z20, done);          \
+	ROW16BETA(Z21, done);          \
+	ROW16BETA(Z22, done);          \
+	ROW16BETA(Z23, done);          \
+	JMP          done;             \
+nobeta:                            \
+	ROW16(Z16, done);              \
+	ROW16(Z17, done);              \
+	ROW16(Z18, done);              \
+	ROW16(Z19, done);              \
+	ROW16(Z20, done);              \
+	ROW16(Z21, done);              \
+	ROW16(Z22, done);              \
+	ROW16(Z23, done);              \
+done:                              \
+	VZEROUPPER;                    \
+	RET
+
+// func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO32
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP32K((DX), (SI))
+	STEP32K((DX)(R9*1), (SI)(R11*1))
+	STEP32K((DX)(R9*2), (SI)(R11*2))
+	STEP32K((DX)(R10*1), (SI)(R12*1))
+	LEAQ (DX)(R9*4), DX
+	LEAQ (SI)(R11*4), SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP32K((DX), (SI))
+	ADDQ R9, DX
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  loop1
+
+store:
+	EPILOGUE32
+
+// func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile8x32RowMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	LEAQ (SI)(R11*4), R13
+	ZERO32
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP32R((DX), 0)
+	STEP32R((DX)(R9*1), 4)
+	STEP32R((DX)(R9*2), 8)
+	STEP32R((DX)(R10*1), 12)
+	LEAQ (DX)(R9*4), DX
+	ADDQ $16, SI
+	ADDQ $16, R13
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP32R((DX), 0)
+	ADDQ R9, DX
+	ADDQ $4, SI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  loop1
+
+store:
+	EPILOGUE32
+
+// func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO16
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP16K((DX), (SI))
+	STEP16K((DX)(R9*1), (SI)(R11*1))
+	STEP16K((DX)(R9*2), (SI)(R11*2))
+	STEP16K((DX)(R10*1), (SI)(R12*1))
+	LEAQ (DX)(R9*4), DX
+	LEAQ (SI)(R11*4), SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP16K((DX), (SI))
+	ADDQ R9, DX
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  loop1
+
+store:
+	EPILOGUE16
+
+// func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	LEAQ (SI)(R11*4), R13
+	ZERO16
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP16R((DX), 0)
+	STEP16R((DX)(R9*1), 4)
+	STEP16R((DX)(R9*2), 8)
+	STEP16R((DX)(R10*1), 12)
+	LEAQ (DX)(R9*4), DX
+	ADDQ $16, SI
+	ADDQ $16, R13
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP16R((DX), 0)
+	ADDQ R9, DX
+	ADDQ $4, SI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  loop1
+
+store:
+	EPILOGUE16
+
+// The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
+// slow VMASKMOV); the driver pads edges. Registers:
+//
+//	Y0, Y1    row p of the B panel
+//	Y2, Y3    A element broadcast (alternating rows)
+//	Y4..Y15   accumulators; row i lives in Y(4+2i), Y(5+2i)
+
+#define STEP6X16(bp, ap) \
+	VMOVUPS      bp, Y0;      \
+	VMOVUPS      32 bp, Y1;   \
+	VBROADCASTSS 0 ap, Y2;    \
+	VFMADD231PS  Y0, Y2, Y4;  \
+	VFMADD231PS  Y1, Y2, Y5;  \
+	VBROADCASTSS 4 ap, Y3;    \
+	VFMADD231PS  Y0, Y3, Y6;  \
+	VFMADD231PS  Y1, Y3, Y7;  \
+	VBROADCASTSS 8 ap, Y2;    \
+	VFMADD231PS  Y0, Y2, Y8;  \
+	VFMADD231PS  Y1, Y2, Y9;  \
+	VBROADCASTSS 12 ap, Y3;   \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	VBROADCASTSS 16 ap, Y2;   \
+	VFMADD231PS  Y0, Y2, Y12; \
+	VFMADD231PS  Y1, Y2, Y13; \
+	VBROADCASTSS 20 ap, Y3;   \
+	VFMADD231PS  Y0, Y3, Y14; \
+	VFMADD231PS  Y1, Y3, Y15
+
+#define ROW6X16BETA(c0, c1) \
+	VMULPS      Y0, c0, c0;     \
+	VMULPS      Y0, c1, c1;     \
+	VFMADD231PS (DI), Y1, c0;   \
+	VFMADD231PS 32(DI), Y1, c1; \
+	VMOVUPS     c0, (DI);       \
+	VMOVUPS     c1, 32(DI);     \
+	ADDQ        R8, DI
+
+#define ROW6X16(c0, c1) \
+	VMULPS  Y0, c0, c0;   \
+	VMULPS  Y0, c1, c1;   \
+	VMOVUPS c0, (DI);     \
+	VMOVUPS c1, 32(DI);   \
+	ADDQ    R8, DI
+
+// func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+TEXT ·tile6x16KMajorAVX2(SB), NOSPLIT, $0-64
+	MOVQ  kc+0(FP), CX
+	MOVQ  a+8(FP), SI
+	MOVQ  lda+16(FP), R11
+	SHLQ  $2, R11
+	LEAQ  (R11)(R11*2), R12
+	MOVQ  b+24(FP), DX
+	MOVQ  ldb+32(FP), R9
+	SHLQ  $2, R9
+	LEAQ  (R9)(R9*2), R10
+	MOVQ  c+40(FP), DI
+	MOVQ  ldc+48(FP), R8
+	SHLQ  $2, R8
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	CMPQ  CX, $4
+	JLT   tail
+
+loop4:
+	STEP6X16((DX), (SI))
+	STEP6X16((DX)(R9*1), (SI)(R11*1))
+	STEP6X16((DX)(R9*2), (SI)(R11*2))
+	STEP6X16((DX)(R10*1), (SI)(R12*1))
+	LEAQ (DX)(R9*4), DX
+	LEAQ (SI)(R11*4), SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP6X16((DX), (SI))
+	ADDQ R9, DX
+	ADDQ R11, SI
+	DECQ CX
+	JNZ  loop1
+
+store:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	TESTL        $0x7fffffff, AX
+	JZ           nobeta
+	VBROADCASTSS beta+60(FP), Y1
+	ROW6X16BETA(Y4, Y5)
+	ROW6X16BETA(Y6, Y7)
+	ROW6X16BETA(Y8, Y9)
+	ROW6X16BETA(Y10, Y11)
+	ROW6X16BETA(Y12, Y13)
+	ROW6X16BETA(Y14, Y15)
+	VZEROUPPER
+	RET
+
+nobeta:
+	ROW6X16(Y4, Y5)
+	ROW6X16(Y6, Y7)
+	ROW6X16(Y8, Y9)
+	ROW6X16(Y10, Y11)
+	ROW6X16(Y12, Y13)
+	ROW6X16(Y14, Y15)
+	VZEROUPPER
+	RET
+
+// func transposeAVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
+//
+// dst[q*ldd + r] = src[r*lds + q] for r < rows, q < cols, both multiples of
+// 8, as 8×8 blocks transposed in registers: unpack pairs of rows, shuffle
+// pairs of pairs, then swap 128-bit halves. Uses AVX only.
+TEXT ·transposeAVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R11
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ rows+32(FP), BX
+	SHRQ $3, BX
+	MOVQ cols+40(FP), CX
+	SHRQ $3, CX
+	TESTQ BX, BX
+	JZ    done
+	TESTQ CX, CX
+	JZ    done
+
+rowblock:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ CX, DX
+
+colblock:
+	LEAQ    (R12)(R9*4), R14
+	VMOVUPS (R12), Y0
+	VMOVUPS (R12)(R9*1), Y1
+	VMOVUPS (R12)(R9*2), Y2
+	VMOVUPS (R12)(R10*1), Y3
+	VMOVUPS (R14), Y4
+	VMOVUPS (R14)(R9*1), Y5
+	VMOVUPS (R14)(R9*2), Y6
+	VMOVUPS (R14)(R10*1), Y7
+
+	// Y8..Y15 = interleaved pairs: (r0 r1), (r2 r3), (r4 r5), (r6 r7).
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	// Y0..Y7: columns q and q+4 of four rows each.
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	// Join the halves: Y8..Y15 are columns 0..7, all eight rows.
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	LEAQ    (R13)(R8*4), AX
+	VMOVUPS Y8, (R13)
+	VMOVUPS Y9, (R13)(R8*1)
+	VMOVUPS Y10, (R13)(R8*2)
+	VMOVUPS Y11, (R13)(R11*1)
+	VMOVUPS Y12, (AX)
+	VMOVUPS Y13, (AX)(R8*1)
+	VMOVUPS Y14, (AX)(R8*2)
+	VMOVUPS Y15, (AX)(R11*1)
+
+	ADDQ $32, R12
+	LEAQ (R13)(R8*8), R13
+	DECQ DX
+	JNZ  colblock
+
+	LEAQ (SI)(R9*8), SI
+	ADDQ $32, DI
+	DECQ BX
+	JNZ  rowblock
+
+done:
+	VZEROUPPER
+	RET
