@@ -16,7 +16,7 @@ import (
 func newTrainCmd() *cobra.Command {
 	o := train.Options{}
 	var config string
-	var jsonOut bool
+	var jsonOut, augmentOn bool
 	losses := strings.Join(contrastive.NewRegistry().Names(), ", ")
 	cmd := &cobra.Command{
 		Use:   "train [--data DIR] [flags]",
@@ -43,6 +43,18 @@ after saving it and --resume continues from it.`,
 					return err
 				}
 				o.Layers = layers
+			}
+			if augmentOn {
+				fl := cmd.Flags()
+				if !fl.Changed("augment-shift") {
+					o.Loop.Augment.Shift = 2
+				}
+				if !fl.Changed("augment-rotate") {
+					o.Loop.Augment.Rotate = 10
+				}
+				if !fl.Changed("augment-brightness") {
+					o.Loop.Augment.Brightness = 0.1
+				}
 			}
 			o.Log = cmd.OutOrStdout()
 			if jsonOut {
@@ -97,5 +109,13 @@ after saving it and --resume continues from it.`,
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
 	f.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint next to --out")
+	f.BoolVar(&augmentOn, "augment", false, "augment training images: shift 2 px, rotate 10 deg, brightness 0.1 (the --augment-* flags change each)")
+	f.Float64Var(&o.Loop.Augment.Shift, "augment-shift", 0, "max random shift in pixels")
+	f.Float64Var(&o.Loop.Augment.Rotate, "augment-rotate", 0, "max random rotation in degrees")
+	f.BoolVar(&o.Loop.Augment.FlipH, "augment-flip", false, "mirror left-right at random (objects and faces, not glyphs)")
+	f.Float64Var(&o.Loop.Augment.Brightness, "augment-brightness", 0, "max relative brightness change")
+	f.StringVar(&o.Loop.Mining, "mining", "random", "dissimilar pairs: random, semi-hard or hard (mined from current embeddings from epoch 2)")
+	f.IntVar(&o.Loop.MiningPool, "mining-pool", 2000, "training images embedded per epoch to mine from")
+	f.Float64Var(&o.Loop.MiningFraction, "mining-fraction", 0.5, "share of the dissimilar pairs replaced by mined ones")
 	return cmd
 }

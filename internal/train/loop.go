@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/metrics"
@@ -28,6 +29,13 @@ type LoopOptions struct {
 	ClipNorm      float64 // 0: no clipping
 	Patience      int     // 0: no early stopping
 	Seed          uint64
+	Augment       augment.Options
+	// Mining is "random", "semi-hard" or "hard" (see pairs.Miner); mined
+	// pairs replace MiningFraction of the dissimilar pairs from epoch 2 on,
+	// drawn from a pool of MiningPool training images.
+	Mining         string
+	MiningPool     int
+	MiningFraction float64
 }
 
 // Schedules lists the valid LoopOptions.Schedule values.
@@ -129,10 +137,6 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validation pairs: %w", err)
 	}
-	per := l.Train.Channels * l.Train.Size * l.Train.Size
-	xa := make([]float32, o.BatchSize*per)
-	xb := make([]float32, o.BatchSize*per)
-	y := make([]float32, o.BatchSize)
 	params := make([][]float32, len(l.Net.Params))
 	for i, p := range l.Net.Params {
 		params[i] = p.Data
@@ -144,35 +148,34 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		}
 		lr := lrAt(o, epoch)
 		l.Optim.SetLearningRate(lr)
-		sampler, err := pairs.NewSampler(l.Train.Labels, epochSeed(o.Seed, epoch))
+		ps, err := l.epochPairs(epoch, steps*o.BatchSize, emb)
 		if err != nil {
-			return nil, fmt.Errorf("training pairs: %w", err)
+			return nil, err
 		}
-		batch := sampler.Draw(steps * o.BatchSize)
 		l.Report.EpochStart(epoch, o.Epochs, steps)
 		start := time.Now()
 		var lossSum float64
+		batches, stop := l.assemble(ps, epoch)
 		for s := 0; s < steps; s++ {
 			if ctx.Err() != nil {
+				stop()
 				return st, ErrInterrupted
 			}
-			for i, p := range batch[s*o.BatchSize : (s+1)*o.BatchSize] {
-				copy(xa[i*per:(i+1)*per], l.Train.Image(p.A))
-				copy(xb[i*per:(i+1)*per], l.Train.Image(p.B))
-				y[i] = 0
-				if p.Similar {
-					y[i] = 1
-				}
-			}
+			b := <-batches
+			xa, xb, y := b.xa, b.xb, b.y
 			loss, _, err := pg.Step(xa, xb, y)
+			b.done()
 			if err != nil {
+				stop()
 				return nil, err
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				stop()
 				return nil, fmt.Errorf("epoch %d step %d: loss is %v; lower the learning rate (--lr)", epoch, s+1, loss)
 			}
 			grads, err := pg.Grads()
 			if err != nil {
+				stop()
 				return nil, err
 			}
 			if o.ClipNorm > 0 {
@@ -183,6 +186,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			el := time.Since(start).Seconds()
 			l.Report.Step(s+1, lossSum/float64(s+1), float64((s+1)*o.BatchSize)/el)
 		}
+		stop()
 		secs := time.Since(start).Seconds()
 		st.Pairs += steps * o.BatchSize
 		st.Seconds += secs
@@ -193,6 +197,13 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			return nil, err
 		}
 		res.ValLoss, res.ValAccuracy, res.Threshold = vr.loss, vr.accuracy, vr.threshold
+		// The loss of a tower that maps everything to one point: every
+		// distance 0, half the pairs dissimilar. Sitting there means the
+		// embeddings collapsed even if the distances are not exactly zero.
+		stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
+		if !vr.collapsed && epoch > 1 && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
+			vr.collapsed = true
+		}
 		if vr.collapsed {
 			l.Report.Warn(fmt.Sprintf("epoch %d: embeddings have collapsed (validation distances all near %.3g); try a lower --lr or another --margin", epoch, vr.meanDist))
 		}

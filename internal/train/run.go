@@ -17,6 +17,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/optimize"
+	"github.com/siamese-dev/siamese/internal/pairs"
 )
 
 // Options is everything `siamese train` needs; the CLI fills it from flags.
@@ -100,6 +101,17 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--patience must be >= 0, got %d", lo.Patience)
 	case lo.ClipNorm < 0:
 		return fmt.Errorf("--clip-norm must be >= 0, got %g", lo.ClipNorm)
+	}
+	if err := lo.Augment.Validate(); err != nil {
+		return err
+	}
+	if lo.Mining != "" {
+		if err := (&pairs.Miner{Mode: lo.Mining}).Validate(); err != nil {
+			return err
+		}
+		if lo.MiningPool < 2 || lo.MiningFraction < 0 || lo.MiningFraction > 1 {
+			return fmt.Errorf("--mining-pool must be >= 2 and --mining-fraction in [0,1], got %d and %g", lo.MiningPool, lo.MiningFraction)
+		}
 	}
 	valid := false
 	for _, s := range Schedules() {

@@ -1,0 +1,111 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/pairs"
+)
+
+// epochPairs draws the epoch's balanced pairs and, when mining is on and the
+// tower has trained for at least one epoch, replaces part of the dissimilar
+// ones with pairs mined from the current embeddings.
+func (l *Loop) epochPairs(epoch, n int, emb *network.Embedder) ([]pairs.Pair, error) {
+	o := l.Opts
+	sampler, err := pairs.NewSampler(l.Train.Labels, epochSeed(o.Seed, epoch))
+	if err != nil {
+		return nil, fmt.Errorf("training pairs: %w", err)
+	}
+	ps := sampler.Draw(n)
+	if o.Mining == "" || o.Mining == pairs.MiningRandom || epoch == 1 {
+		return ps, nil
+	}
+	rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x6d696e65))
+	poolSize := min(max(o.MiningPool, 2), l.Train.Len())
+	pool := rng.Perm(l.Train.Len())[:poolSize]
+	per := l.Train.Channels * l.Train.Size * l.Train.Size
+	x := make([]float32, 0, poolSize*per)
+	for _, i := range pool {
+		x = append(x, l.Train.Image(i)...)
+	}
+	e, err := emb.Embed(x, poolSize)
+	if err != nil {
+		return nil, fmt.Errorf("mining: %w", err)
+	}
+	m := &pairs.Miner{Mode: o.Mining, Margin: l.Loss.Params().Margin, Pool: pool, Emb: e, Dim: emb.Dim(), Labels: l.Train.Labels}
+	m.Apply(ps, o.MiningFraction, rng)
+	return ps, nil
+}
+
+// batch is one step's input; done hands its buffers back for reuse.
+type batch struct {
+	xa, xb, y []float32
+	done      func()
+}
+
+// assemble builds the epoch's batches on its own goroutine, ahead of the
+// training step: copying (and augmenting) images overlaps with the maths.
+// Three buffers circulate, so nothing is allocated per step. stop ends the
+// producer early and waits for it.
+func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
+	o := l.Opts
+	per := l.Train.Channels * l.Train.Size * l.Train.Size
+	const buffers = 3
+	free := make(chan batch, buffers)
+	for range buffers {
+		b := batch{xa: make([]float32, o.BatchSize*per), xb: make([]float32, o.BatchSize*per), y: make([]float32, o.BatchSize)}
+		free <- b
+	}
+	out := make(chan batch, buffers)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		aug := o.Augment.Enabled()
+		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
+		im := l.Train
+		for s := 0; s+o.BatchSize <= len(ps); s += o.BatchSize {
+			var b batch
+			select {
+			case b = <-free:
+			case <-quit:
+				return
+			}
+			for i, p := range ps[s : s+o.BatchSize] {
+				da, db := b.xa[i*per:(i+1)*per], b.xb[i*per:(i+1)*per]
+				if aug {
+					o.Augment.Draw(rng).Apply(da, im.Image(p.A), im.Channels, im.Size, im.Size)
+					o.Augment.Draw(rng).Apply(db, im.Image(p.B), im.Channels, im.Size, im.Size)
+				} else {
+					copy(da, im.Image(p.A))
+					copy(db, im.Image(p.B))
+				}
+				b.y[i] = 0
+				if p.Similar {
+					b.y[i] = 1
+				}
+			}
+			bb := b
+			b.done = func() { free <- bb }
+			select {
+			case out <- b:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			close(quit)
+			for range out { // drain so the producer can exit
+			}
+			wg.Wait()
+		})
+	}
+	return out, stop
+}
