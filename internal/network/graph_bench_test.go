@@ -1,0 +1,66 @@
+package network
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/siamese-dev/siamese/internal/contrastive"
+)
+
+func defaultNet(b *testing.B) *Net {
+	net, err := New(Spec{Size: 28, Channels: 1, Layers: DefaultLayers()}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return net
+}
+
+func randomImages(n int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	x := make([]float32, n*28*28)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	return x
+}
+
+// BenchmarkTrainStep is one training step of the default network as the
+// trainer runs it: 64 pairs forward and backward through both twins, the
+// contrastive loss and the gradients of every weight.
+func BenchmarkTrainStep(b *testing.B) {
+	const batch = 64
+	pg, err := defaultNet(b).NewPairGraph(batch, contrastive.Contrastive(1).Node)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xa, xb := randomImages(batch, 1), randomImages(batch, 2)
+	y := make([]float32, batch)
+	for i := range y {
+		y[i] = float32(i % 2)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := pg.Step(xa, xb, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
+}
+
+// BenchmarkEmbedBatch is inference on one batch of 128 images; a pair
+// needs two embeddings, so pairs/s is half the images/s.
+func BenchmarkEmbedBatch(b *testing.B) {
+	const batch = 128
+	e, err := defaultNet(b).NewEmbedder(batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randomImages(batch, 3)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Embed(x, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
