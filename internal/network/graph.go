@@ -110,12 +110,17 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 	// Read nodes copy the values out when they are computed: the tape
 	// machine recycles registers, so a node's value may be overwritten later
 	// in the same run.
-	G.Read(pg.loss, &pg.lossVal)
-	G.Read(pg.dist, &pg.distVal)
-	if _, err = G.Grad(pg.loss, pg.weights...); err != nil {
+	readLoss := G.Read(pg.loss, &pg.lossVal)
+	readDist := G.Read(pg.dist, &pg.distVal)
+	grads, err := G.Grad(pg.loss, pg.weights...)
+	if err != nil {
 		return nil, fmt.Errorf("differentiate loss: %w", err)
 	}
-	pg.vm = G.NewTapeMachine(g, G.BindDualValues(pg.weights...))
+	// Run only what the reads and the weight gradients need: the gradient
+	// with respect to the input images, which Grad also builds, is work
+	// thrown away.
+	roots := append(G.Nodes{readLoss, readDist}, grads...)
+	pg.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(pg.weights...))
 	return pg, nil
 }
 
