@@ -134,7 +134,7 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 		tensors[optimPrefix+k] = f32view([]int{len(v)}, v)
 	}
 	if c.Best != nil {
-		for _, p := range c.Best.Params {
+		for _, p := range c.Best.Tensors() {
 			tensors[bestPrefix+p.Name] = f32view(p.Shape, p.Data)
 		}
 	}
@@ -152,7 +152,7 @@ func encode(m *Model) (map[string]view, map[string]string, error) {
 		return nil, nil, err
 	}
 	tensors := map[string]view{}
-	for _, p := range m.Net.Params {
+	for _, p := range m.Net.Tensors() {
 		tensors[p.Name] = f32view(p.Shape, p.Data)
 	}
 	return tensors, map[string]string{"format": FormatVersion, "siamese": string(meta)}, nil

@@ -19,7 +19,7 @@ type LossFunc func(d, y *G.Node) (*G.Node, error)
 // apply runs the tower on x with the given weight nodes. Calling it twice
 // with the same weights is the Siamese twin: one set of parameters, two
 // inputs, and gorgonia sums the gradients of both branches.
-func (n *Net) apply(x *G.Node, weights G.Nodes) (*G.Node, error) {
+func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error) {
 	var err error
 	wi := 0
 	for i, l := range n.Spec.Layers {
@@ -34,6 +34,18 @@ func (n *Net) apply(x *G.Node, weights G.Nodes) (*G.Node, error) {
 		case KindDense:
 			x, err = Dense(x, weights[wi], weights[wi+1])
 			wi += 2
+		case KindBatchNorm:
+			x, err = BatchNorm(x, weights[wi], weights[wi+1], n.bn[i], mode.training)
+			wi += 2
+		case KindDropout:
+			if mode.training && l.Rate > 0 {
+				x, err = Dropout(x, l.Rate, uint64(i)<<8|uint64(mode.branch))
+				if err == nil {
+					mode.dropouts = append(mode.dropouts, x.Op().(*DropoutOp))
+				}
+			}
+		case KindL2Norm:
+			x, err = L2Normalize(x, l2Eps)
 		default:
 			err = fmt.Errorf("unknown layer kind %q", l.Kind)
 		}
@@ -50,6 +62,17 @@ func (n *Net) apply(x *G.Node, weights G.Nodes) (*G.Node, error) {
 		}
 	}
 	return x, nil
+}
+
+// l2Eps keeps the normalisation finite for an all-zero embedding.
+const l2Eps = 1e-10
+
+// applyMode says which graph a tower is built for: training (batch
+// statistics, dropout) or inference, and which twin branch.
+type applyMode struct {
+	training bool
+	branch   int
+	dropouts []*DropoutOp // collected, so the trainer can position their masks
 }
 
 func (n *Net) weightNodes(g *G.ExprGraph) G.Nodes {
@@ -81,6 +104,8 @@ type PairGraph struct {
 	vm      G.VM
 	lossVal G.Value
 	distVal G.Value
+	// dropouts of both branches, whose mask streams SetMaskStream positions.
+	dropouts []*DropoutOp
 }
 
 // NewPairGraph compiles the training graph for a fixed batch of pairs.
@@ -93,14 +118,16 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 	pg.y = tensor.New(tensor.WithShape(batch), tensor.Of(tensor.Float32))
 	y := G.NewVector(g, tensor.Float32, G.WithShape(batch), G.WithName("y"), G.WithValue(pg.y))
 	pg.weights = n.weightNodes(g)
-	ea, err := n.apply(xa, pg.weights)
+	ma, mb := &applyMode{training: true, branch: 0}, &applyMode{training: true, branch: 1}
+	ea, err := n.apply(xa, pg.weights, ma)
 	if err != nil {
 		return nil, err
 	}
-	eb, err := n.apply(xb, pg.weights)
+	eb, err := n.apply(xb, pg.weights, mb)
 	if err != nil {
 		return nil, err
 	}
+	pg.dropouts = append(ma.dropouts, mb.dropouts...)
 	if pg.dist, err = Distance(ea, eb, DistanceEps); err != nil {
 		return nil, fmt.Errorf("distance head: %w", err)
 	}
@@ -122,6 +149,15 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 	roots := append(G.Nodes{readLoss, readDist}, grads...)
 	pg.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(pg.weights...))
 	return pg, nil
+}
+
+// SetMaskStream positions every dropout mask sequence at a point fixed by
+// (seed, epoch), so that an epoch's masks do not depend on how many steps
+// ran before it in this process: a resumed run draws the same masks.
+func (pg *PairGraph) SetMaskStream(seed uint64, epoch int) {
+	for _, d := range pg.dropouts {
+		d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
+	}
 }
 
 // Batch is the number of pairs per step.
@@ -192,7 +228,7 @@ func (n *Net) NewEmbedder(batch int) (*Embedder, error) {
 	e := &Embedder{net: n, batch: batch}
 	var x *G.Node
 	x, e.x = n.inputNode(g, batch, "x")
-	emb, err := n.apply(x, n.weightNodes(g))
+	emb, err := n.apply(x, n.weightNodes(g), &applyMode{})
 	if err != nil {
 		return nil, err
 	}

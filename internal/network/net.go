@@ -18,7 +18,43 @@ type Param struct {
 // go through the same Net, which is what makes the network Siamese.
 type Net struct {
 	Spec   Spec
-	Params []*Param
+	Params []*Param // trained weights, in layer order
+	// Buffers are saved with the weights but not trained: batch norm's
+	// running statistics, which its layers update in place.
+	Buffers []*Param
+	bn      map[int]*BNState // by layer index, Mean/Var backed by Buffers
+}
+
+// Tensors lists every tensor a model file holds: Params then Buffers.
+func (n *Net) Tensors() []*Param {
+	return append(append([]*Param(nil), n.Params...), n.Buffers...)
+}
+
+// add files p under Params or Buffers and links batch-norm state.
+func (n *Net) add(p *Param) {
+	if p.Buffer {
+		n.Buffers = append(n.Buffers, p)
+	} else {
+		n.Params = append(n.Params, p)
+	}
+}
+
+// link builds the batch-norm states over the running-statistics buffers.
+func (n *Net) link() {
+	n.bn = map[int]*BNState{}
+	byName := map[string]*Param{}
+	for _, b := range n.Buffers {
+		byName[b.Name] = b
+	}
+	for i, l := range n.Spec.Layers {
+		if l.Kind != KindBatchNorm {
+			continue
+		}
+		st := NewBNState(0)
+		st.Mean = byName[fmt.Sprintf("layer%d.bn.running_mean", i)].Data
+		st.Var = byName[fmt.Sprintf("layer%d.bn.running_var", i)].Data
+		n.bn[i] = st
+	}
 }
 
 // New builds a tower with seeded initial weights: uniform on
@@ -34,12 +70,21 @@ func New(spec Spec, seed uint64) (*Net, error) {
 	n := &Net{Spec: spec}
 	for _, ps := range specs {
 		p := &Param{ParamSpec: ps, Data: make([]float32, numel(ps.Shape))}
-		bound := 1 / math.Sqrt(float64(ps.FanIn))
-		for i := range p.Data {
-			p.Data[i] = float32((rng.Float64()*2 - 1) * bound)
+		switch ps.Init {
+		case "ones":
+			for i := range p.Data {
+				p.Data[i] = 1
+			}
+		case "zeros":
+		default:
+			bound := 1 / math.Sqrt(float64(ps.FanIn))
+			for i := range p.Data {
+				p.Data[i] = float32((rng.Float64()*2 - 1) * bound)
+			}
 		}
-		n.Params = append(n.Params, p)
+		n.add(p)
 	}
+	n.link()
 	return n, nil
 }
 
@@ -62,17 +107,19 @@ func FromWeights(spec Spec, weights map[string][]float32, shapes map[string][]in
 		if !sameShape(shapes[ps.Name], ps.Shape) || len(w) != numel(ps.Shape) {
 			return nil, fmt.Errorf("weight tensor %s has shape %v, the layers need %v", ps.Name, shapes[ps.Name], ps.Shape)
 		}
-		n.Params = append(n.Params, &Param{ParamSpec: ps, Data: w})
+		n.add(&Param{ParamSpec: ps, Data: w})
 	}
+	n.link()
 	return n, nil
 }
 
 // Clone returns a deep copy, used to keep the best epoch's weights.
 func (n *Net) Clone() *Net {
 	c := &Net{Spec: n.Spec}
-	for _, p := range n.Params {
-		c.Params = append(c.Params, &Param{ParamSpec: p.ParamSpec, Data: append([]float32(nil), p.Data...)})
+	for _, p := range n.Tensors() {
+		c.add(&Param{ParamSpec: p.ParamSpec, Data: append([]float32(nil), p.Data...)})
 	}
+	c.link()
 	return c
 }
 
@@ -81,9 +128,12 @@ func (n *Net) CopyFrom(o *Net) {
 	for i, p := range n.Params {
 		copy(p.Data, o.Params[i].Data)
 	}
+	for i, b := range n.Buffers {
+		copy(b.Data, o.Buffers[i].Data)
+	}
 }
 
-// NumWeights is the total number of trainable values.
+// NumWeights is the total number of trained values.
 func (n *Net) NumWeights() int {
 	t := 0
 	for _, p := range n.Params {

@@ -12,24 +12,28 @@ import (
 //   - {kind: maxpool, size: 2}
 //   - {kind: dense, units: 128}
 type Layer struct {
-	Kind    string `yaml:"kind" json:"kind"`
-	Filters int    `yaml:"filters,omitempty" json:"filters,omitempty"` // conv: output channels
-	Kernel  int    `yaml:"kernel,omitempty" json:"kernel,omitempty"`   // conv: square kernel side, default 3
-	Pad     *int   `yaml:"pad,omitempty" json:"pad,omitempty"`         // conv: zero padding, default kernel/2 ("same")
-	Size    int    `yaml:"size,omitempty" json:"size,omitempty"`       // maxpool: window side, default 2
-	Units   int    `yaml:"units,omitempty" json:"units,omitempty"`     // dense: output width
+	Kind    string  `yaml:"kind" json:"kind"`
+	Filters int     `yaml:"filters,omitempty" json:"filters,omitempty"` // conv: output channels
+	Kernel  int     `yaml:"kernel,omitempty" json:"kernel,omitempty"`   // conv: square kernel side, default 3
+	Pad     *int    `yaml:"pad,omitempty" json:"pad,omitempty"`         // conv: zero padding, default kernel/2 ("same")
+	Size    int     `yaml:"size,omitempty" json:"size,omitempty"`       // maxpool: window side, default 2
+	Units   int     `yaml:"units,omitempty" json:"units,omitempty"`     // dense: output width
+	Rate    float64 `yaml:"rate,omitempty" json:"rate,omitempty"`       // dropout: share of values zeroed
 }
 
 // Layer kinds understood by the tower.
 const (
-	KindConv    = "conv"
-	KindReLU    = "relu"
-	KindMaxPool = "maxpool"
-	KindDense   = "dense"
+	KindConv      = "conv"
+	KindReLU      = "relu"
+	KindMaxPool   = "maxpool"
+	KindDense     = "dense"
+	KindBatchNorm = "batchnorm"
+	KindDropout   = "dropout"
+	KindL2Norm    = "l2norm"
 )
 
 // LayerKinds lists the valid values of Layer.Kind, for error messages.
-var layerKinds = []string{KindConv, KindReLU, KindMaxPool, KindDense}
+var layerKinds = []string{KindConv, KindReLU, KindMaxPool, KindDense, KindBatchNorm, KindDropout, KindL2Norm}
 
 // DefaultLayers is the reference tower: conv3x3(32)-ReLU-maxpool2-
 // conv3x3(64)-ReLU-maxpool2-dense(128), the network of the PyTorch reference.
@@ -65,6 +69,12 @@ type ParamSpec struct {
 	// FanIn is the number of inputs feeding one output unit; it scales the
 	// initial weights.
 	FanIn int
+	// Init is how the tensor starts: "" (uniform on ±1/sqrt(FanIn)),
+	// "ones" or "zeros".
+	Init string
+	// Buffer marks state that is saved with the model but not trained
+	// (batch norm's running statistics).
+	Buffer bool
 }
 
 func (l Layer) kernel() int {
@@ -144,6 +154,20 @@ func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
 			)
 			cur = Shape{l.Units, 1, 1}
 			flat = true
+		case KindBatchNorm:
+			// One scale and shift per channel (per feature after a dense layer).
+			c := cur.C
+			params = append(params,
+				ParamSpec{Name: fmt.Sprintf("layer%d.bn.weight", i), Shape: []int{c}, Init: "ones"},
+				ParamSpec{Name: fmt.Sprintf("layer%d.bn.bias", i), Shape: []int{c}, Init: "zeros"},
+				ParamSpec{Name: fmt.Sprintf("layer%d.bn.running_mean", i), Shape: []int{c}, Init: "zeros", Buffer: true},
+				ParamSpec{Name: fmt.Sprintf("layer%d.bn.running_var", i), Shape: []int{c}, Init: "ones", Buffer: true},
+			)
+		case KindDropout:
+			if !(l.Rate >= 0 && l.Rate < 1) {
+				return nil, nil, fmt.Errorf("%s: rate must be in [0, 1), got %g", where, l.Rate)
+			}
+		case KindL2Norm:
 		default:
 			return nil, nil, fmt.Errorf("%s: unknown layer kind %q (valid: %s)", where, l.Kind, strings.Join(layerKinds, ", "))
 		}

@@ -152,6 +152,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
+		pg.SetMaskStream(o.Seed, epoch)
 		l.Report.EpochStart(epoch, o.Epochs, steps)
 		start := time.Now()
 		var lossSum float64
