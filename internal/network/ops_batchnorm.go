@@ -1,0 +1,627 @@
+package network
+
+// Batch normalisation. Input x is N×C×(spatial...), 2-D N×F or 4-D
+// N×C×H×W in practice; channel c is normalised over its M = N·H·W values
+// (M = N for 2-D):
+//
+//	μ_c = (1/M) Σ x,  σ²_c = (1/M) Σ (x - μ_c)²,  r_c = 1/sqrt(σ²_c + eps)
+//	x̂ = (x - μ_c)·r_c,  y = γ_c·x̂ + β_c
+//
+// Backward, with g = dL/dy summed over the channel's M values:
+//
+//	dL/dβ_c = Σ g,  dL/dγ_c = Σ g·x̂
+//	dL/dx   = γ_c·r_c·(g - dL/dβ_c/M - x̂·dL/dγ_c/M)
+//
+// the last because μ and σ² depend on every x of the channel: the two
+// subtracted terms are the paths through μ and through σ². In inference
+// mode μ and σ² are the running statistics, constants of the graph, and
+// dL/dx = γ_c·r_c·g.
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BNState is a batch-norm layer's non-trainable state, shared by every
+// graph of a Net (both twin branches and the inference graph). Mean and Var
+// have one entry per channel (4-D input N×C×H×W, statistics over N, H, W)
+// or per feature (2-D input N×F, statistics over N).
+//
+// A training-mode BatchNorm updates Mean and Var in place at every run, as
+//
+//	Mean = (1-Momentum)·Mean + Momentum·batch mean
+//	Var  = (1-Momentum)·Var  + Momentum·batch variance·M/(M-1)
+//
+// (PyTorch's rule: the running variance is the unbiased estimate, while
+// the batch is normalised with the biased one). Each BatchNorm node of a
+// graph updates the state once per run, so a pair graph whose two branches
+// share one BNState updates it twice per step, once per branch, as PyTorch
+// does when a module is called twice. Graphs sharing a state must not run
+// concurrently.
+type BNState struct {
+	Mean, Var []float32
+	Momentum  float32 // weight of the newest batch, in [0, 1]
+	Eps       float32 // added to the variance before the square root, > 0
+}
+
+// NewBNState is the state of a fresh layer of the given number of channels:
+// Mean 0, Var 1, Momentum 0.1 and Eps 1e-5, PyTorch's defaults.
+func NewBNState(channels int) *BNState {
+	st := &BNState{
+		Mean:     make([]float32, channels),
+		Var:      make([]float32, channels),
+		Momentum: 0.1,
+		Eps:      1e-5,
+	}
+	for i := range st.Var {
+		st.Var[i] = 1
+	}
+	return st
+}
+
+// check validates the state for a layer of c channels.
+func (st *BNState) check(c int) error {
+	if st == nil {
+		return fmt.Errorf("batchnorm: state is nil")
+	}
+	if len(st.Mean) != c || len(st.Var) != c {
+		return fmt.Errorf("batchnorm: state has %d means and %d variances, input has %d channels", len(st.Mean), len(st.Var), c)
+	}
+	if !(st.Momentum >= 0 && st.Momentum <= 1) {
+		return fmt.Errorf("batchnorm: momentum %v, want it in [0, 1]", st.Momentum)
+	}
+	if !(st.Eps > 0) || math.IsInf(float64(st.Eps), 1) {
+		return fmt.Errorf("batchnorm: eps %v, want a finite value > 0", st.Eps)
+	}
+	return nil
+}
+
+// BatchNorm normalises x (N×C or N×C×H×W; any rank >= 2 with channels on
+// axis 1) per channel and applies the affine map y = gamma·x̂ + beta, gamma
+// and beta having C entries. With training true it uses the statistics of
+// the batch and updates st's running statistics at every run; with training
+// false it uses st's running statistics as they are when the graph runs.
+// Both modes have gradients for x, gamma and beta (in inference mode the
+// statistics are constants), so a graph may also fine-tune with frozen
+// statistics.
+func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorgonia.Node, error) {
+	const name = "batchnorm"
+	if err := checkFloat32Node(name, "input", x); err != nil {
+		return nil, err
+	}
+	if err := checkFloat32Node(name, "scale", gamma); err != nil {
+		return nil, err
+	}
+	if err := checkFloat32Node(name, "shift", beta); err != nil {
+		return nil, err
+	}
+	op := &batchNormOp{dims: x.Dims(), training: training, st: st}
+	g, err := op.geometry(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if err := op.checkParams(g, gamma.Shape(), beta.Shape()); err != nil {
+		return nil, err
+	}
+	if err := st.check(g.c); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x, gamma, beta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return y, nil
+}
+
+// bnGeometry views the input as N×C×S, S the product of the dimensions
+// after the channel axis (1 for a 2-D input).
+type bnGeometry struct {
+	n, c, s int
+}
+
+// count is M, the number of values behind each channel's statistics.
+func (g bnGeometry) count() int { return g.n * g.s }
+func (g bnGeometry) size() int  { return g.n * g.c * g.s }
+
+// forChannel runs fn on every plane of channel ch (the S contiguous values
+// of one image in that channel), image by image; off is the plane's offset
+// in x, and so in any tensor of x's shape.
+func (g bnGeometry) forChannel(x []float32, ch int, fn func(plane []float32, off int)) {
+	for i := range g.n {
+		off := (i*g.c + ch) * g.s
+		fn(x[off:off+g.s], off)
+	}
+}
+
+// parallelChannels splits the channels across goroutines when the tensor
+// is large enough to pay for them. Each goroutine owns whole channels, so
+// every per-channel sum is computed by one goroutine in a fixed order and
+// the results do not depend on GOMAXPROCS.
+func (g bnGeometry) parallelChannels(fn func(lo, hi int)) {
+	workers := 1
+	if g.size() >= minParallelElems {
+		workers = workersFor(g.c)
+	}
+	parallelRange(g.c, workers, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// batchNormOp is the forward pass. Besides its output it caches each
+// channel's mean and 1/sqrt(var+eps) of the last run, private to the op
+// and its gradient ops, which need exactly these.
+type batchNormOp struct {
+	dims     int
+	training bool
+	st       *BNState
+
+	out      []float32
+	mean     []float32 // per channel: batch mean (training) or running mean
+	invStd   []float32 // per channel: 1/sqrt(var + eps)
+	batchVar []float32 // per channel: biased batch variance (training only)
+	statsOf  []float32 // the input the statistics were computed from
+	statsG   bnGeometry
+}
+
+func (op *batchNormOp) name() string {
+	if op.training {
+		return "batchnorm"
+	}
+	return "batchnorm (inference)"
+}
+
+// geometry checks an input shape.
+func (op *batchNormOp) geometry(xs tensor.Shape) (bnGeometry, error) {
+	if len(xs) < 2 {
+		return bnGeometry{}, fmt.Errorf("%s: input %v must be N×C or N×C×H×W", op.name(), xs)
+	}
+	g := bnGeometry{n: xs[0], c: xs[1], s: 1}
+	for _, d := range xs[2:] {
+		g.s *= d
+	}
+	if g.c < 1 || g.s < 1 || g.n < 1 {
+		return g, fmt.Errorf("%s: empty input %v", op.name(), xs)
+	}
+	if op.training && g.count() < 2 {
+		// A single value per channel has no variance: x̂ would be 0 and the
+		// unbiased running variance 0/0. PyTorch refuses this too.
+		return g, fmt.Errorf("%s: input %v has 1 value per channel, need at least 2 to train", op.name(), xs)
+	}
+	return g, nil
+}
+
+func (op *batchNormOp) checkParams(g bnGeometry, gs, bs tensor.Shape) error {
+	if len(gs) != 1 || gs[0] != g.c || len(bs) != 1 || bs[0] != g.c {
+		return fmt.Errorf("%s: scale %v and shift %v must both have %d entries, one per channel", op.name(), gs, bs, g.c)
+	}
+	return nil
+}
+
+func (op *batchNormOp) Arity() int { return 3 }
+func (op *batchNormOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.dims), tensorType(1), tensorType(1), tensorType(op.dims))
+}
+
+func (op *batchNormOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg(op.name(), ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return xs.Clone(), nil
+}
+
+func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.name()
+	if err := checkArity(name, len(inputs), 3); err != nil {
+		return nil, err
+	}
+	x, xs, err := float32Input(name, "input", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	gamma, gs, err := float32Input(name, "scale", inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	beta, bs, err := float32Input(name, "shift", inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geometry(xs)
+	if err != nil {
+		return nil, err
+	}
+	if err := op.checkParams(g, gs, bs); err != nil {
+		return nil, err
+	}
+	if err := op.st.check(g.c); err != nil {
+		return nil, err
+	}
+	op.computeStats(x, g)
+	op.out = grow(op.out, g.size())
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			mean, scale, shift := op.mean[ch], gamma[ch]*op.invStd[ch], beta[ch]
+			g.forChannel(x, ch, func(plane []float32, off int) {
+				out := op.out[off : off+len(plane)]
+				for j, v := range plane {
+					out[j] = scale*(v-mean) + shift
+				}
+			})
+		}
+	})
+	if op.training {
+		op.updateRunning(g)
+	}
+	return wrap(op.out, xs...), nil
+}
+
+// computeStats fills mean and invStd for x: the batch's in training mode,
+// the running ones otherwise. It never touches the running statistics, so
+// a gradient op may call it to rebuild the cache.
+func (op *batchNormOp) computeStats(x []float32, g bnGeometry) {
+	op.mean = grow(op.mean, g.c)
+	op.invStd = grow(op.invStd, g.c)
+	op.batchVar = grow(op.batchVar, g.c)
+	eps := float64(op.st.Eps)
+	if !op.training {
+		for ch := range g.c {
+			op.mean[ch] = op.st.Mean[ch]
+			op.invStd[ch] = float32(1 / math.Sqrt(float64(op.st.Var[ch])+eps))
+		}
+	} else {
+		m := float64(g.count())
+		g.parallelChannels(func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var sum, sq float64
+				g.forChannel(x, ch, func(plane []float32, _ int) {
+					s, q := sumAndSquares(plane)
+					sum += s
+					sq += q
+				})
+				// One pass, E[x²] - mean², in float64: it loses digits only
+				// when mean²/var approaches 1e9, far beyond activations.
+				mean := sum / m
+				v := max(sq/m-mean*mean, 0)
+				op.mean[ch], op.batchVar[ch] = float32(mean), float32(v)
+				op.invStd[ch] = float32(1 / math.Sqrt(v+eps))
+			}
+		})
+	}
+	op.statsOf, op.statsG = x, g
+}
+
+// statsFor returns the cached statistics of x, recomputing them if the
+// cache holds another input (a gradient op run without its forward).
+func (op *batchNormOp) statsFor(x []float32, g bnGeometry) (mean, invStd []float32, err error) {
+	if err := op.st.check(g.c); err != nil {
+		return nil, nil, err
+	}
+	if !sameData(op.statsOf, x) || op.statsG != g {
+		op.computeStats(x, g)
+	}
+	return op.mean, op.invStd, nil
+}
+
+// updateRunning folds the batch statistics just computed into the running
+// ones.
+func (op *batchNormOp) updateRunning(g bnGeometry) {
+	st := op.st
+	m := float64(st.Momentum)
+	unbias := float64(g.count()) / float64(g.count()-1)
+	for ch := range g.c {
+		v := float64(op.batchVar[ch])
+		st.Mean[ch] = float32((1-m)*float64(st.Mean[ch]) + m*float64(op.mean[ch]))
+		st.Var[ch] = float32((1-m)*float64(st.Var[ch]) + m*v*unbias)
+	}
+}
+
+// sumAndSquares is Σv and Σv² in float64, four accumulators each so the
+// additions do not wait on one another.
+func sumAndSquares(v []float32) (sum, sq float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(v); i++ {
+		a := float64(v[i])
+		s0 += a
+		q0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+func (op *batchNormOp) ReturnsPtr() bool     { return false }
+func (op *batchNormOp) CallsExtern() bool    { return false }
+func (op *batchNormOp) OverwritesInput() int { return -1 }
+func (op *batchNormOp) WriteHash(h hash.Hash) {
+	writeOpHash(h, op, "BatchNorm", op.dims, op.training)
+}
+func (op *batchNormOp) Hashcode() uint32 { return hashOf(op) }
+func (op *batchNormOp) String() string   { return fmt.Sprintf("BatchNorm{training=%t}", op.training) }
+
+func (op *batchNormOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} }
+
+// SymDiff builds dL/dβ and dL/dγ first and feeds them to dL/dx, which
+// needs exactly those two channel sums: the graph then orders the three
+// ops and no sum is computed twice.
+func (op *batchNormOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("%s: differentiate: got %d inputs, want 3", op.name(), len(inputs))
+	}
+	x, gamma := inputs[0], inputs[1]
+	dbeta, err := gorgonia.ApplyOp(&bnGradShiftOp{fwd: op}, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s shift gradient: %w", op.name(), err)
+	}
+	dgamma, err := gorgonia.ApplyOp(&bnGradScaleOp{fwd: op}, x, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s scale gradient: %w", op.name(), err)
+	}
+	dx, err := gorgonia.ApplyOp(&bnGradInputOp{fwd: op}, x, gamma, grad, dgamma, dbeta)
+	if err != nil {
+		return nil, fmt.Errorf("%s input gradient: %w", op.name(), err)
+	}
+	return gorgonia.Nodes{dx, dgamma, dbeta}, nil
+}
+
+// channelsOf is the C entries a per-channel gradient has for input shape s.
+func (op *batchNormOp) channelsOf(what string, s tensor.Shape) (tensor.Shape, error) {
+	if len(s) != op.dims || len(s) < 2 {
+		return nil, fmt.Errorf("%s: shape %v is not %d-D", what, s, op.dims)
+	}
+	return tensor.Shape{s[1]}, nil
+}
+
+// bnGradShiftOp is dL/dβ_c = Σ dL/dy over channel c. Input: dL/dy.
+type bnGradShiftOp struct {
+	fwd *batchNormOp
+
+	out []float32
+}
+
+func (op *bnGradShiftOp) name() string { return op.fwd.name() + " shift gradient" }
+func (op *bnGradShiftOp) Arity() int   { return 1 }
+func (op *bnGradShiftOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.fwd.dims), tensorType(1))
+}
+
+func (op *bnGradShiftOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	gs, err := shapeArg(op.name(), ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return op.fwd.channelsOf(op.name(), gs)
+}
+
+func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.name()
+	if err := checkArity(name, len(inputs), 1); err != nil {
+		return nil, err
+	}
+	dy, gs, err := float32Input(name, "output gradient", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.fwd.geometry(gs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	op.out = grow(op.out, g.c)
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sum float64
+			g.forChannel(dy, ch, func(plane []float32, _ int) { sum += sum64(plane) })
+			op.out[ch] = float32(sum)
+		}
+	})
+	return wrap(op.out, g.c), nil
+}
+
+func (op *bnGradShiftOp) ReturnsPtr() bool      { return false }
+func (op *bnGradShiftOp) CallsExtern() bool     { return false }
+func (op *bnGradShiftOp) OverwritesInput() int  { return -1 }
+func (op *bnGradShiftOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "BatchNormGradShift") }
+func (op *bnGradShiftOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bnGradShiftOp) String() string        { return "BatchNormGradShift" }
+
+// bnGradScaleOp is dL/dγ_c = Σ dL/dy·x̂ over channel c, x̂ from forward's
+// cached statistics. Inputs: x, dL/dy.
+type bnGradScaleOp struct {
+	fwd *batchNormOp
+
+	out []float32
+}
+
+func (op *bnGradScaleOp) name() string { return op.fwd.name() + " scale gradient" }
+func (op *bnGradScaleOp) Arity() int   { return 2 }
+func (op *bnGradScaleOp) Type() hm.Type {
+	t := tensorType(op.fwd.dims)
+	return hm.NewFnType(t, t, tensorType(1))
+}
+
+func (op *bnGradScaleOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg(op.name(), ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return op.fwd.channelsOf(op.name(), xs)
+}
+
+func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.name()
+	if err := checkArity(name, len(inputs), 2); err != nil {
+		return nil, err
+	}
+	x, xs, err := float32Input(name, "input", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	dy, gs, err := float32Input(name, "output gradient", inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	if !xs.Eq(gs) {
+		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, gs)
+	}
+	g, err := op.fwd.geometry(xs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	mean, invStd, err := op.fwd.statsFor(x, g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	op.out = grow(op.out, g.c)
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sum float64
+			mu := mean[ch]
+			g.forChannel(x, ch, func(plane []float32, off int) {
+				sum += dotCentred(dy[off:off+len(plane)], plane, mu)
+			})
+			op.out[ch] = float32(sum * float64(invStd[ch]))
+		}
+	})
+	return wrap(op.out, g.c), nil
+}
+
+// sum64 is Σv in float64, four accumulators.
+func sum64(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotCentred is Σ g·(x - mu) in float64, four accumulators.
+func dotCentred(g, x []float32, mu float32) float64 {
+	g = g[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(g[i]) * float64(x[i]-mu)
+		s1 += float64(g[i+1]) * float64(x[i+1]-mu)
+		s2 += float64(g[i+2]) * float64(x[i+2]-mu)
+		s3 += float64(g[i+3]) * float64(x[i+3]-mu)
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(g[i]) * float64(x[i]-mu)
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func (op *bnGradScaleOp) ReturnsPtr() bool      { return false }
+func (op *bnGradScaleOp) CallsExtern() bool     { return false }
+func (op *bnGradScaleOp) OverwritesInput() int  { return -1 }
+func (op *bnGradScaleOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "BatchNormGradScale") }
+func (op *bnGradScaleOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
+
+// bnGradInputOp is dL/dx. Inputs: x, γ, dL/dy, dL/dγ, dL/dβ. In training
+// mode it expands to
+//
+//	dL/dx = a·g + k·(x - μ) + b,  a = γ·r,  k = -a·r·dL/dγ/M,  b = -a·dL/dβ/M
+//
+// with one set of a, k, b per channel; in inference mode k = b = 0.
+type bnGradInputOp struct {
+	fwd *batchNormOp
+
+	out []float32
+}
+
+func (op *bnGradInputOp) name() string { return op.fwd.name() + " input gradient" }
+func (op *bnGradInputOp) Arity() int   { return 5 }
+func (op *bnGradInputOp) Type() hm.Type {
+	t, c := tensorType(op.fwd.dims), tensorType(1)
+	return hm.NewFnType(t, c, t, c, c, t)
+}
+
+func (op *bnGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg(op.name(), ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return xs.Clone(), nil
+}
+
+func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.name()
+	if err := checkArity(name, len(inputs), 5); err != nil {
+		return nil, err
+	}
+	what := [5]string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
+	var vals [5][]float32
+	var shapes [5]tensor.Shape
+	for i := range inputs {
+		v, s, err := float32Input(name, what[i], inputs[i])
+		if err != nil {
+			return nil, err
+		}
+		vals[i], shapes[i] = v, s
+	}
+	x, gamma, dy, dgamma, dbeta := vals[0], vals[1], vals[2], vals[3], vals[4]
+	xs := shapes[0]
+	if !xs.Eq(shapes[2]) {
+		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, shapes[2])
+	}
+	g, err := op.fwd.geometry(xs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for _, i := range [3]int{1, 3, 4} {
+		if s := shapes[i]; len(s) != 1 || s[0] != g.c {
+			return nil, fmt.Errorf("%s: %s %v, want %d entries", name, what[i], s, g.c)
+		}
+	}
+	mean, invStd, err := op.fwd.statsFor(x, g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	m := float32(g.count())
+	op.out = grow(op.out, g.size())
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			r := invStd[ch]
+			a := gamma[ch] * r
+			if !op.fwd.training {
+				g.forChannel(dy, ch, func(plane []float32, off int) {
+					out := op.out[off : off+len(plane)]
+					for j, v := range plane {
+						out[j] = a * v
+					}
+				})
+				continue
+			}
+			mu, k, b := mean[ch], -a*r*dgamma[ch]/m, -a*dbeta[ch]/m
+			g.forChannel(x, ch, func(plane []float32, off int) {
+				out, dy := op.out[off:off+len(plane)], dy[off:off+len(plane)]
+				for j, v := range plane {
+					out[j] = a*dy[j] + k*(v-mu) + b
+				}
+			})
+		}
+	})
+	return wrap(op.out, xs...), nil
+}
+
+func (op *bnGradInputOp) ReturnsPtr() bool      { return false }
+func (op *bnGradInputOp) CallsExtern() bool     { return false }
+func (op *bnGradInputOp) OverwritesInput() int  { return -1 }
+func (op *bnGradInputOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "BatchNormGradInput") }
+func (op *bnGradInputOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bnGradInputOp) String() string        { return "BatchNormGradInput" }
