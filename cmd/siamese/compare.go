@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"text/tabwriter"
@@ -17,9 +18,13 @@ func newCompareCmd() *cobra.Command {
 		Use:   "compare A B [B...]",
 		Short: "Print the distance between images and whether they are of the same kind",
 		Long: `Compare image A with one or more images B (a folder stands for the images in
-it). A pair is similar when its distance is below the threshold stored in the
-model at training time (or --threshold). The exit status is 0 whatever the
-verdict, unless --fail-dissimilar is given.`,
+it, at any depth). A pair is similar when its distance is below the threshold
+stored in the model at training time (or --threshold). The exit status is 0
+whatever the verdict, unless --fail-dissimilar is given.
+
+With --json, one pair prints one JSON object; several pairs print JSON Lines:
+one compact object per pair and line, {"a","b","distance","threshold",
+"similar"}, in the order of the images.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("threshold") {
@@ -31,19 +36,24 @@ verdict, unless --fail-dissimilar is given.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if jsonOut {
-				if len(vs) == 1 {
-					err = writeJSON(out, vs[0])
-				} else {
-					err = writeJSON(out, vs)
-				}
-				if err != nil {
+			switch {
+			case jsonOut && len(vs) == 1:
+				if err := writeJSON(out, vs[0]); err != nil {
 					return err
 				}
-			} else if len(vs) == 1 {
+			case jsonOut:
+				// JSON Lines stream: each line stands alone, so a long
+				// comparison can be piped and filtered line by line.
+				enc := json.NewEncoder(out)
+				for _, v := range vs {
+					if err := enc.Encode(v); err != nil {
+						return err
+					}
+				}
+			case len(vs) == 1:
 				v := vs[0]
 				fmt.Fprintf(out, "distance  %.4f\nthreshold %.4f\nverdict   %s\n", v.Distance, v.Threshold, verdict(v.Similar))
-			} else {
+			default:
 				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				fmt.Fprintf(tw, "image\tdistance\tverdict\n")
 				for _, v := range vs {
@@ -65,7 +75,7 @@ verdict, unless --fail-dissimilar is given.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
 	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
-	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one pair, an array for several")
+	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one pair, JSON Lines (one object per line) for several")
 	f.BoolVar(&failDissimilar, "fail-dissimilar", false, "exit with status 1 when any pair is dissimilar")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	return cmd

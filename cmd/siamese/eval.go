@@ -2,43 +2,61 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 
+// maxClassRows bounds the per-class table of the human report; --json has
+// every class.
+const maxClassRows = 12
+
 func newEvalCmd() *cobra.Command {
 	o := verify.EvalOptions{}
 	var jsonOut bool
 	cmd := &cobra.Command{
-		Use:   "eval [--model FILE] [--data DIR]",
-		Short: "Measure a trained model on held-out pairs",
+		Use:   "eval [--model FILE] [--data DIR] [--one-shot N] [--plot DIR]",
+		Short: "Measure a trained model on held-out pairs and one-shot trials",
 		Long: `Draw balanced similar/dissimilar pairs from held-out images and report the
-accuracy at the model's stored threshold, ROC AUC, precision, recall and F1
-(similar is the positive class). Without --data the held-out test split of the
-data the model was trained on is rebuilt from the seed stored in the model;
-with --data, every image of DIR is held out.`,
+accuracy at the model's stored threshold, ROC AUC, equal error rate (EER, where
+false accepts = false rejects) with its threshold, average precision,
+precision, recall and F1 (similar is the positive class), the confusion
+matrix, the mean distance of similar and of dissimilar pairs, and per class
+the share of its similar pairs judged similar. Without --data the held-out
+test split of the data the model was trained on is rebuilt from the seed
+stored in the model; with --data, every image of DIR is held out.
+
+--one-shot N adds N-way one-shot trials (Koch et al. 2015): a query, one
+reference of its class and one of each of N-1 other classes; a trial is right
+when the nearest reference is of the query's class (chance is 1/N). On a
+--data folder of classes the model never saw, this measures how well the
+embedding carries over to new classes.
+
+--plot DIR writes DIR/roc.png (ROC curve, stored threshold and EER marked)
+and DIR/distances.png (similar and dissimilar distance histograms with the
+stored threshold).
+
+Only the images the pairs and trials use are decoded and embedded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("one-shot") && cmd.Flags().Changed("trials") {
+				return fmt.Errorf("--trials counts one-shot trials; give --one-shot N too")
+			}
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
 			r, err := verify.Evaluate(o)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
+			warnSkipped(cmd.ErrOrStderr(), r.Skipped)
 			if jsonOut {
-				return writeJSON(out, r)
+				return writeJSON(cmd.OutOrStdout(), r)
 			}
-			fmt.Fprintf(out, "data       %s (%d images)\n", r.Data, r.Images)
-			fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
-			fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
-			fmt.Fprintf(out, "accuracy   %.4f\n", r.Accuracy)
-			fmt.Fprintf(out, "auc        %.4f\n", r.AUC)
-			fmt.Fprintf(out, "precision  %.4f\n", r.Precision)
-			fmt.Fprintf(out, "recall     %.4f\n", r.Recall)
-			fmt.Fprintf(out, "f1         %.4f\n", r.F1)
-			fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
+			printEval(cmd.OutOrStdout(), r)
 			return nil
 		},
 	}
@@ -46,9 +64,68 @@ with --data, every image of DIR is held out.`,
 	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
 	f.StringVar(&o.Data, "data", "", "folder of class sub-folders to evaluate on, all held out (default: the model's test split)")
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
+	f.IntVar(&o.OneShot, "one-shot", 0, "also run N-way one-shot trials (N >= 2)")
+	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials")
+	f.StringVar(&o.PlotDir, "plot", "", "write roc.png and distances.png into this folder")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
 	return cmd
+}
+
+func printEval(out io.Writer, r *verify.Report) {
+	fmt.Fprintf(out, "data       %s: %d images, %d embedded\n", r.Data, r.Images, r.Embedded)
+	fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
+	fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
+	fmt.Fprintf(out, "accuracy   %.4f\n", r.Accuracy)
+	fmt.Fprintf(out, "auc        %.4f\n", r.AUC)
+	fmt.Fprintf(out, "precision  %.4f\n", r.Precision)
+	fmt.Fprintf(out, "recall     %.4f\n", r.Recall)
+	fmt.Fprintf(out, "f1         %.4f\n", r.F1)
+	fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
+	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
+	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
+	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
+	if r.OneShotAccuracy != nil {
+		fmt.Fprintf(out, "one-shot   %.4f (%d-way, %d trials, chance %.4f)\n", *r.OneShotAccuracy, r.OneShotWay, r.Trials, 1/float64(r.OneShotWay))
+	}
+	for _, p := range r.Plots {
+		fmt.Fprintf(out, "plot       %s\n", p)
+	}
+
+	// Rows are the prediction, columns the truth; T/F says whether the
+	// prediction was right. Counts come last on each line so the layout
+	// does not shift with their number of digits.
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "predicted similar     TP %d  FP %d\n", r.TP, r.FP)
+	fmt.Fprintf(out, "predicted dissimilar  FN %d  TN %d\n", r.FN, r.TN)
+
+	if len(r.ByClass) == 0 {
+		return
+	}
+	fmt.Fprintln(out)
+	rows := r.ByClass
+	heading := "class\taccuracy\tsimilar pairs\n"
+	if len(rows) > maxClassRows {
+		// The classes the model handles worst are the ones worth reading.
+		rows = append([]verify.ClassAccuracy(nil), rows...)
+		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Accuracy < rows[j].Accuracy })
+		rows = rows[:maxClassRows-2]
+		heading = fmt.Sprintf("class (%d lowest of %d, all in --json)\taccuracy\tsimilar pairs\n", len(rows), len(r.ByClass))
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, heading)
+	for _, c := range rows {
+		fmt.Fprintf(tw, "%s\t%.4f\t%d\n", strings.ReplaceAll(c.Class, "\t", " "), c.Accuracy, c.Pairs)
+	}
+	tw.Flush()
+}
+
+// warnSkipped ends the warnings with their count, as train does, so that a
+// long list of them is summed up where the eye lands.
+func warnSkipped(w io.Writer, n int) {
+	if n > 0 {
+		fmt.Fprintf(w, "warning: skipped %d unreadable image(s)\n", n)
+	}
 }

@@ -19,12 +19,14 @@ are of the same kind by the Euclidean distance between their embeddings.
 
   siamese train --data ./imgs --margin 1     train, save siamese.safetensors
   siamese compare a.png b.png                distance and verdict
-  siamese eval                               accuracy, AUC, ... on held-out pairs
+  siamese eval                               accuracy, AUC, EER, ... on held-out pairs
+  siamese embed ./imgs --out emb.npy         embeddings as NumPy (or CSV)
+  siamese search q.png --gallery ./imgs      nearest images in a folder
   siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newImportCmd())
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd())
 	return root
 }
 

@@ -23,7 +23,11 @@ func newTrainCmd() *cobra.Command {
 		Short: "Train a Siamese network on a folder of class sub-folders",
 		Long: `Train twin CNN towers sharing one set of weights on balanced similar /
 dissimilar pairs drawn from DIR/<class>/<image> (PNG, JPEG, GIF, BMP, TIFF).
-Without --data, trains on a built-in sample of Fashion-MNIST.
+Without --data, trains on a built-in sample of Fashion-MNIST. Images in nested
+folders count for their top-level class (DIR/cat/indoor/1.png is a cat);
+hidden files and files without an image extension (.DS_Store, Thumbs.db,
+README.txt) are ignored. An image that cannot be read is skipped with a
+warning naming it (--strict makes it an error).
 
 The contrastive loss is mean(y*d^2 + (1-y)*max(margin-d, 0)^2) with y=1 for a
 SIMILAR pair (Hadsell, Chopra and LeCun 2006 write it with y=0 for similar).

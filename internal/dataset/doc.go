@@ -69,6 +69,16 @@
 // MaxPixels pixels (50 megapixels unless set) is refused before any pixel
 // memory is allocated, so a small crafted file cannot exhaust memory.
 //
+// Every failure is one line that starts with the file's path and says what
+// is wrong with it: "empty file", "cannot read: <reason>" (the file opened
+// but reading failed), "file is truncated", "unsupported format WebP" (the
+// signatures of WebP, HEIF, AVIF, JPEG XL, SVG, PDF and PSD are recognised
+// so that the message can name them), "unsupported format .xyz" (unknown
+// content under an extension that is not an image's), "unknown format"
+// (unknown content under an image extension), or the decoder's own
+// complaint. A decoder that panics on a malformed file is reported the same
+// way, so one bad file cannot end a long run.
+//
 // # IDX files
 //
 // IDX is the big-endian format of the MNIST and Fashion-MNIST files: a

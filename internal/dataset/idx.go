@@ -28,11 +28,20 @@ const (
 // the number of images, their height and width and the pixels, image after
 // image, row after row, one byte each.
 func ReadIDXImages(path string) (n, rows, cols int, pix []byte, err error) {
-	r, closeFile, err := openIDX(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, 0, nil, openError("idx file "+path, err)
+	}
+	defer f.Close()
+	return decodeIDXImages(f, path)
+}
+
+// decodeIDXImages reads IDX images from r; path names the file in errors.
+func decodeIDXImages(r io.Reader, path string) (n, rows, cols int, pix []byte, err error) {
+	r, err = idxReader(r, path)
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	defer closeFile()
 	dims, err := readIDXHeader(r, path, idxImagesMagic)
 	if err != nil {
 		return 0, 0, 0, nil, err
@@ -55,11 +64,20 @@ func ReadIDXImages(path string) (n, rows, cols int, pix []byte, err error) {
 // ReadIDXLabels reads an IDX label file (gzip-compressed or not) and returns
 // one label byte per image.
 func ReadIDXLabels(path string) ([]byte, error) {
-	r, closeFile, err := openIDX(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openError("idx file "+path, err)
+	}
+	defer f.Close()
+	return decodeIDXLabels(f, path)
+}
+
+// decodeIDXLabels reads IDX labels from r; path names the file in errors.
+func decodeIDXLabels(r io.Reader, path string) ([]byte, error) {
+	r, err := idxReader(r, path)
 	if err != nil {
 		return nil, err
 	}
-	defer closeFile()
 	dims, err := readIDXHeader(r, path, idxLabelsMagic)
 	if err != nil {
 		return nil, err
@@ -75,27 +93,24 @@ func ReadIDXLabels(path string) ([]byte, error) {
 	return labels, nil
 }
 
-// openIDX opens path, decompressing it if it starts with the gzip magic.
-func openIDX(path string) (io.Reader, func(), error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, openError("idx file "+path, err)
-	}
-	br := bufio.NewReader(f)
+// idxReader returns r, decompressed if it starts with the gzip magic.
+func idxReader(r io.Reader, path string) (io.Reader, error) {
+	br := bufio.NewReader(r)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
-		f.Close()
-		return nil, nil, fmt.Errorf("idx file %s: %w", path, err)
+		return nil, fmt.Errorf("idx file %s: %w", path, err)
+	}
+	if len(magic) == 0 {
+		return nil, fmt.Errorf("idx file %s: empty file", path)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("idx file %s: %w", path, err)
+			return nil, fmt.Errorf("idx file %s: bad gzip stream: %w", path, shortRead(err))
 		}
-		return zr, func() { f.Close() }, nil
+		return zr, nil
 	}
-	return br, func() { f.Close() }, nil
+	return br, nil
 }
 
 // readIDXHeader reads the magic and dimensions, checking the magic is want.

@@ -96,7 +96,7 @@ func TestReadIDXErrors(t *testing.T) {
 	}
 	tests := []struct{ file, want string }{
 		{"missing", "missing: no such file or directory"},
-		{"empty", "empty: reading header: file is truncated"},
+		{"empty", "empty: empty file"},
 		{"short-head", "short-head: reading header: file is truncated"},
 		{"labels", "labels: magic number 0x00000801 (byte labels); expected 0x00000803 (byte images)"},
 		{"text", "text: magic number 0x68656c6c (not an IDX file of images or labels)"},
@@ -105,7 +105,7 @@ func TestReadIDXErrors(t *testing.T) {
 		{"tall", "tall: images are 5000x2; each side must be 1 to 4096"},
 		{"zero-wide", "zero-wide: images are 2x0"},
 		{"too-many", "too-many: header says 200000 images of 4096x4096, over the 2147483648-byte limit"},
-		{"bad-gzip", "bad-gzip: "},
+		{"bad-gzip", "bad-gzip: bad gzip stream: file is truncated"},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(dir, tt.file)

@@ -2,12 +2,15 @@ package dataset
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 
 	"github.com/disintegration/imaging"
 
@@ -40,7 +43,7 @@ func (l Loader) check() error {
 		return fmt.Errorf("image loader: %d channels; must be 1 (gray) or 3 (RGB)", l.Channels)
 	}
 	if l.MaxPixels < 0 {
-		return fmt.Errorf("image loader: max pixels %d must not be negative", l.MaxPixels)
+		return fmt.Errorf("image loader: --max-pixels %d must not be negative (0 means %d)", l.MaxPixels, DefaultMaxPixels)
 	}
 	return nil
 }
@@ -94,9 +97,19 @@ func (l Loader) loadInto(dst []float32, open func() (io.ReadCloser, error), disp
 		}
 	}()
 
-	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	br := bufio.NewReaderSize(f, sniffLen)
+	// Peek first: image.DecodeConfig reports a read error as "unknown
+	// format", which would send the user looking at the wrong problem.
+	head, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return readError(display, err)
+	}
+	if len(head) == 0 {
+		return fmt.Errorf("%s: not a valid image: empty file", display)
+	}
+	cfg, _, err := image.DecodeConfig(br)
 	if err != nil {
-		return fmt.Errorf("%s: not a valid image: %w", display, err)
+		return decodeError(display, head, err)
 	}
 	maxPixels := l.MaxPixels
 	if maxPixels == 0 {
@@ -121,7 +134,7 @@ func (l Loader) loadInto(dst []float32, open func() (io.ReadCloser, error), disp
 	}
 	img, err := imaging.Decode(bufio.NewReader(f), imaging.AutoOrientation(true))
 	if err != nil {
-		return fmt.Errorf("%s: not a valid image: %w", display, err)
+		return decodeError(display, head, err)
 	}
 	b := img.Bounds()
 	if int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) {
@@ -140,6 +153,87 @@ func openError(display string, err error) error {
 		err = pe.Err
 	}
 	return fmt.Errorf("%s: %w", display, err)
+}
+
+// sniffLen is how much of a file is looked at before decoding: enough for
+// every signature in foreignFormats, including an SVG's XML prologue.
+const sniffLen = 512
+
+// readError reports a file that opened but could not be read, such as one
+// on a failing disk.
+func readError(display string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot read: %w", display, err)
+}
+
+// decodeError turns a decoder's error into one that says what is wrong
+// with the file: a known format we do not read, a truncated file, or bytes
+// that are no image at all.
+func decodeError(display string, head []byte, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		if name := foreignFormat(head); name != "" {
+			return fmt.Errorf("%s: not a valid image: unsupported format %s (siamese reads %s)", display, name, readableFormats)
+		}
+		if !IsImageName(display) {
+			ext := path.Ext(filepath.ToSlash(display))
+			if ext == "" {
+				ext = "without an extension"
+			}
+			return fmt.Errorf("%s: not a valid image: unsupported format %s (siamese reads %s)", display, ext, readableFormats)
+		}
+		return fmt.Errorf("%s: not a valid image: unknown format (siamese reads %s)", display, readableFormats)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: not a valid image: file is truncated", display)
+	}
+	return fmt.Errorf("%s: not a valid image: %w", display, err)
+}
+
+const readableFormats = "PNG, JPEG, GIF, BMP and TIFF"
+
+// foreignFormats are image formats people often have but no decoder here
+// reads, recognised by their signatures so the error can name them.
+var foreignFormats = []struct {
+	name  string
+	match func(head []byte) bool
+}{
+	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }},
+	{"HEIF (HEIC)", func(h []byte) bool {
+		return isoBrand(h, "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1")
+	}},
+	{"AVIF", func(h []byte) bool { return isoBrand(h, "avif", "avis") }},
+	{"JPEG XL", func(h []byte) bool {
+		return bytes.HasPrefix(h, []byte{0xff, 0x0a}) || bytes.HasPrefix(h, []byte("\x00\x00\x00\x0cJXL \r\n\x87\n"))
+	}},
+	{"SVG", func(h []byte) bool { return bytes.Contains(bytes.ToLower(h), []byte("<svg")) }},
+	{"PDF", func(h []byte) bool { return bytes.HasPrefix(h, []byte("%PDF-")) }},
+	{"Photoshop PSD", func(h []byte) bool { return bytes.HasPrefix(h, []byte("8BPS")) }},
+}
+
+// isoBrand reports whether h starts an ISO base media file (an "ftyp" box)
+// whose major brand is one of brands.
+func isoBrand(h []byte, brands ...string) bool {
+	if len(h) < 12 || string(h[4:8]) != "ftyp" {
+		return false
+	}
+	for _, b := range brands {
+		if string(h[8:12]) == b {
+			return true
+		}
+	}
+	return false
+}
+
+func foreignFormat(head []byte) string {
+	for _, f := range foreignFormats {
+		if f.match(head) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // toPlanes writes the pixels of img, which is n×n, into dst as channels

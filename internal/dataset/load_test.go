@@ -270,7 +270,16 @@ func TestLoadErrors(t *testing.T) {
 	fsys := fstest.MapFS{
 		"empty.png":     {Data: nil},
 		"truncated.png": {Data: good[:len(good)/2]},
+		"header.png":    {Data: good[:20]},
 		"text.jpg":      {Data: []byte("this is not a picture")},
+		"notes.webp":    {Data: []byte("this is not a picture")},
+		"noext":         {Data: []byte("this is not a picture")},
+		"photo.webp":    {Data: []byte("RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00")},
+		"photo.png":     {Data: []byte("RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00")},
+		"logo.svg":      {Data: []byte("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>")},
+		"phone.heic":    {Data: []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")},
+		"phone.avif":    {Data: []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf")},
+		"scan.pdf":      {Data: []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")},
 		"huge.png":      {Data: pngHeaderOnly(100000, 100000)},
 		"good.png":      {Data: good},
 	}
@@ -279,9 +288,18 @@ func TestLoadErrors(t *testing.T) {
 		maxPixels int
 		want      string
 	}{
-		{"empty.png", 0, "empty.png: not a valid image: "},
+		{"empty.png", 0, "empty.png: not a valid image: empty file"},
 		{"truncated.png", 0, "truncated.png: not a valid image: "},
-		{"text.jpg", 0, "text.jpg: not a valid image: "},
+		{"header.png", 0, "header.png: not a valid image: file is truncated"},
+		{"text.jpg", 0, "text.jpg: not a valid image: unknown format (siamese reads PNG, JPEG, GIF, BMP and TIFF)"},
+		{"notes.webp", 0, "notes.webp: not a valid image: unsupported format .webp (siamese reads PNG, JPEG, GIF, BMP and TIFF)"},
+		{"noext", 0, "noext: not a valid image: unsupported format without an extension"},
+		{"photo.webp", 0, "photo.webp: not a valid image: unsupported format WebP"},
+		{"photo.png", 0, "photo.png: not a valid image: unsupported format WebP"},
+		{"logo.svg", 0, "logo.svg: not a valid image: unsupported format SVG"},
+		{"phone.heic", 0, "phone.heic: not a valid image: unsupported format HEIF (HEIC)"},
+		{"phone.avif", 0, "phone.avif: not a valid image: unsupported format AVIF"},
+		{"scan.pdf", 0, "scan.pdf: not a valid image: unsupported format PDF"},
 		{"huge.png", 0, "huge.png: image is 100000x100000, over the 50000000-pixel limit (--max-pixels)"},
 		{"good.png", 15, "good.png: image is 4x4, over the 15-pixel limit (--max-pixels)"},
 		{"missing.png", 0, "missing.png: file does not exist"},
@@ -291,6 +309,12 @@ func TestLoadErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Load(%s) error = %v, want one line starting %q", tt.file, err, tt.want)
 		}
+	}
+	// A file that opens but cannot be read, as on a failing disk.
+	eio := errors.New("input/output error")
+	_, err := Loader{Size: 2, Channels: 1}.Load(failingFS{fsys, eio}, "good.png")
+	if !errors.Is(err, eio) || err.Error() != "good.png: cannot read: input/output error" {
+		t.Errorf("unreadable file: error %v, want %q", err, "good.png: cannot read: input/output error")
 	}
 	if _, err := (Loader{Size: 2, Channels: 1, MaxPixels: 16}).Load(fsys, "good.png"); err != nil {
 		t.Errorf("4×4 image at a 16-pixel limit: %v", err)
@@ -308,6 +332,28 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("Loader%+v loaded an image", l)
 		}
 	}
+}
+
+// failingFS opens files whose every Read fails with err.
+type failingFS struct {
+	fs.FS
+	err error
+}
+
+type failingFile struct {
+	fs.File
+	err error
+}
+
+func (f failingFS) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return failingFile{file, f.err}, nil
+}
+func (f failingFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: "x", Err: f.err}
 }
 
 // noSeekFS hides io.Seeker, as a network or archive file system might.

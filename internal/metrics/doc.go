@@ -33,6 +33,34 @@
 // and one point above the largest (all pairs similar). Midpoints leave the
 // widest room on both sides for the distances of new pairs.
 //
+// # Curves
+//
+// ROC lists the operating point (FPR, TPR) of each of those candidate
+// thresholds, where FPR = FP/dissimilar pairs is the false-accept rate and
+// 1 − TPR = FN/similar pairs the false-reject rate. Joining the points by
+// straight segments gives the curve whose area is AUC (a segment across
+// tied similar and dissimilar pairs is the diagonal that the ½ counts).
+//
+// EER, the equal error rate, is where that polyline crosses
+// false-accept = false-reject. Along the points FAR − FRR rises strictly
+// from −1 to +1, so the crossing is unique: on the segment from point a to
+// point b with gaps g_a < 0 ≤ g_b, at fraction f = −g_a / (g_b − g_a),
+//
+//	EER = FAR_a + f·(FAR_b − FAR_a),   t_EER = t_a + f·(t_b − t_a).
+//
+// Since t_a < d < t_b for the distance d of the pairs crossed, predicting at
+// t_EER gives one of the two bracketing points, whose FAR and FRR straddle
+// the EER.
+//
+// AveragePrecision ranks pairs by increasing distance and sums precision
+// at each distinct distance weighted by the recall it adds,
+//
+//	AP = Σₖ (Rₖ − Rₖ₋₁)·Pₖ,
+//
+// all pairs at one distance counted together (as scikit-learn's
+// average_precision_score does with tied scores). Unlike AUC it depends on
+// the share of similar pairs: a random ranking scores that share.
+//
 // Distances are expected to be ≥ 0. NaN distances, as a diverged network
 // produces, are never below a threshold and rank as +Inf, the least similar.
 package metrics

@@ -22,3 +22,15 @@ func Example() {
 	// threshold 0.400, validation accuracy 0.833
 	// TP=1 FP=0 TN=2 FN=1 accuracy=0.75 F1=0.667 AUC=0.75
 }
+
+// Threshold-free summaries of how distances rank pairs.
+func ExampleEER() {
+	dist := []float64{0.1, 0.2, 0.4, 0.5, 0.6}
+	similar := []bool{true, false, true, false, false}
+	rate, threshold := metrics.EER(dist, similar)
+	fmt.Printf("EER %.3f at threshold %.3f\n", rate, threshold)
+	fmt.Printf("AP %.3f, AUC %.3f\n", metrics.AveragePrecision(dist, similar), metrics.AUC(dist, similar))
+	// Output:
+	// EER 0.333 at threshold 0.350
+	// AP 0.833, AUC 0.833
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -121,7 +122,7 @@ func Save(path string, m *Model) error {
 	if err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
 	}
-	return writeAtomic(path, tensors, info)
+	return writeAtomic(path, func(w io.Writer) error { return safetensors.SerializeToWriter(tensors, info, w) })
 }
 
 // SaveCheckpoint writes a checkpoint to path atomically.
@@ -143,7 +144,7 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 		return fmt.Errorf("save checkpoint %s: %w", path, err)
 	}
 	info["checkpoint"] = string(st)
-	return writeAtomic(path, tensors, info)
+	return writeAtomic(path, func(w io.Writer) error { return safetensors.SerializeToWriter(tensors, info, w) })
 }
 
 func encode(m *Model) (map[string]view, map[string]string, error) {
@@ -158,53 +159,134 @@ func encode(m *Model) (map[string]view, map[string]string, error) {
 	return tensors, map[string]string{"format": FormatVersion, "siamese": string(meta)}, nil
 }
 
-func writeAtomic(path string, tensors map[string]view, info map[string]string) error {
+// CheckWritable reports whether a file can be saved at path: its folder
+// exists and takes new files, and path is not a folder. Training calls it
+// before the first epoch rather than failing after the last.
+func CheckWritable(path string) error {
+	if path == "" {
+		return fmt.Errorf("%q: empty file name", path)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a folder; name a file such as %s", path, filepath.Join(path, "siamese.safetensors"))
+	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err := checkDir(dir); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	probe, err := os.CreateTemp(dir, "."+filepath.Base(path)+".probe-*")
 	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s: cannot create files in %s: %w", path, dir, unwrapPath(err))
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := safetensors.SerializeToWriter(tensors, info, tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("folder %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("folder %s: %w", dir, unwrapPath(err))
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a folder", dir)
 	}
 	return nil
+}
+
+// writeAtomic writes a file at path with write, through a temporary file in
+// the same folder that is synced and then renamed over path: rename is
+// atomic within a file system, so a reader, or the next run after a crash,
+// sees the old file or the new one, never a mixture. A failed write removes
+// the temporary file and leaves the old file untouched.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	fail := func(err error) error { return fmt.Errorf("save %s: %w", path, unwrapPath(err)) }
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("save %s: is a folder", path)
+	}
+	dir := filepath.Dir(path)
+	if err := checkDir(dir); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
+	}
+	// Make the rename itself durable. Some file systems cannot sync a
+	// folder; the file is complete either way, so that is not an error.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // Load reads a model file written by Save (or a checkpoint, ignoring its
 // training state).
 func Load(path string) (*Model, error) {
-	m, _, err := load(path)
+	m, _, err := load(path, "model")
 	return m, err
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	m, f, err := load(path)
+	m, f, err := load(path, "checkpoint")
 	if err != nil {
 		return nil, err
 	}
+	c, err := checkpointOf(m, f)
+	if err != nil {
+		return nil, fmt.Errorf("load checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// checkpointOf adds the training state in f to the model read from it.
+func checkpointOf(m *Model, f *rawFile) (*Checkpoint, error) {
 	raw, ok := f.meta["checkpoint"]
 	if !ok {
-		return nil, fmt.Errorf("load checkpoint %s: a finished model, not a checkpoint", path)
+		return nil, errors.New("a finished model, not a checkpoint")
 	}
 	c := &Checkpoint{Model: *m, Optimizer: map[string][]float32{}}
 	if err := json.Unmarshal([]byte(raw), &c.State); err != nil {
-		return nil, fmt.Errorf("load checkpoint %s: bad checkpoint metadata: %w", path, err)
+		return nil, fmt.Errorf("bad checkpoint metadata: %v", err)
+	}
+	if s := c.State; s.Epoch < 1 || s.BestEpoch < 0 || s.BestEpoch > s.Epoch || s.Pairs < 0 {
+		return nil, fmt.Errorf("bad checkpoint metadata: epoch %d, best epoch %d, %d pairs", s.Epoch, s.BestEpoch, s.Pairs)
 	}
 	best := map[string][]float32{}
 	for name, t := range f.tensors {
@@ -220,8 +302,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		for n := range best {
 			shapes[n] = f.shapes[bestPrefix+n]
 		}
+		var err error
 		if c.Best, err = network.FromWeights(m.Meta.Spec, best, shapes); err != nil {
-			return nil, fmt.Errorf("load checkpoint %s: best weights: %w", path, err)
+			return nil, fmt.Errorf("best weights: %v", err)
 		}
 	}
 	return c, nil
@@ -237,46 +320,71 @@ type rawFile struct {
 // builds, far below what would exhaust memory.
 const maxModelBytes = 2 << 30
 
-func load(path string) (*Model, *rawFile, error) {
-	wrap := func(format string, a ...any) error {
-		return fmt.Errorf("load model %s: %s", path, fmt.Sprintf(format, a...))
-	}
+// load reads and checks a model or checkpoint file; what names it in
+// errors. Every size it acts on is checked first: the file's against
+// maxModelBytes, the header's and the tensors' against the file's (by the
+// safetensors library), and the tower's against CheckSpec, so a crafted
+// file cannot make it allocate more than the file holds.
+func load(path, what string) (*Model, *rawFile, error) {
+	wrap := func(err error) error { return fmt.Errorf("load %s %s: %w", what, path, err) }
 	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && what == "checkpoint":
+		return nil, nil, wrap(missingFile("no such file, so there is nothing to resume"))
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, wrap(missingFile("no such file (train one with `siamese train`, or pass --model)"))
+	case err != nil:
+		return nil, nil, wrap(unwrapPath(err))
+	case st.IsDir():
+		return nil, nil, wrap(fmt.Errorf("is a folder, not a %s file", what))
+	case !st.Mode().IsRegular():
+		return nil, nil, wrap(errors.New("not a regular file"))
+	case st.Size() == 0:
+		return nil, nil, wrap(errors.New("empty file"))
+	case st.Size() > maxModelBytes:
+		return nil, nil, wrap(fmt.Errorf("file is %d bytes, larger than any siamese %s", st.Size(), what))
+	}
+	buf, err := readFileAtMost(path, maxModelBytes)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, wrap("no such file (train one with `siamese train`, or pass --model)")
-		}
-		return nil, nil, fmt.Errorf("load model %s: %w", path, err)
+		return nil, nil, wrap(unwrapPath(err))
 	}
-	if st.IsDir() {
-		return nil, nil, wrap("is a directory, not a model file")
-	}
-	if st.Size() > maxModelBytes {
-		return nil, nil, wrap("file is %d bytes, larger than any siamese model", st.Size())
-	}
-	buf, err := os.ReadFile(path)
+	m, f, err := decode(buf)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load model %s: %w", path, err)
+		return nil, nil, wrap(err)
 	}
-	// The library validates the header length and every tensor's offsets
-	// against the real size of the buffer, so nothing is allocated from an
-	// unchecked size.
+	return m, f, nil
+}
+
+// missingFile is a message about a file that does not exist; it matches
+// fs.ErrNotExist for errors.Is.
+type missingFile string
+
+func (m missingFile) Error() string        { return string(m) }
+func (m missingFile) Is(target error) bool { return target == fs.ErrNotExist }
+
+// decode parses and checks the bytes of a model or checkpoint file.
+func decode(buf []byte) (*Model, *rawFile, error) {
 	sf, err := safetensors.Deserialize(buf)
 	if err != nil {
-		return nil, nil, wrap("not a safetensors file (%v)", err)
+		return nil, nil, errors.New(framingProblem(buf, err))
 	}
-	f := &rawFile{tensors: map[string][]float32{}, shapes: map[string][]int{}}
 	_, hdr, err := safetensors.ReadMetadata(buf)
 	if err != nil {
-		return nil, nil, wrap("not a safetensors file (%v)", err)
+		return nil, nil, errors.New(framingProblem(buf, err))
 	}
-	f.meta = hdr.Metadata()
+	f := &rawFile{meta: hdr.Metadata(), tensors: map[string][]float32{}, shapes: map[string][]int{}}
 	if f.meta["format"] != FormatVersion || f.meta["siamese"] == "" {
-		return nil, nil, wrap("a safetensors file, but not a siamese model (no %q format metadata)", FormatVersion)
+		if v := f.meta["format"]; strings.HasPrefix(v, "siamese/") && v != FormatVersion {
+			return nil, nil, fmt.Errorf("format %s; this siamese reads %s", v, FormatVersion)
+		}
+		return nil, nil, fmt.Errorf("a safetensors file from another program: no %q format metadata, so not a siamese model", FormatVersion)
 	}
 	var meta Meta
 	if err := json.Unmarshal([]byte(f.meta["siamese"]), &meta); err != nil {
-		return nil, nil, wrap("bad siamese metadata: %v", err)
+		return nil, nil, fmt.Errorf("bad siamese metadata: %v", err)
+	}
+	if err := meta.check(); err != nil {
+		return nil, nil, fmt.Errorf("bad siamese metadata: %v", err)
 	}
 	names := sf.Names()
 	sort.Strings(names)
@@ -284,8 +392,11 @@ func load(path string) (*Model, *rawFile, error) {
 	for _, name := range names {
 		tv, _ := sf.Tensor(name)
 		if tv.DType() != safetensors.F32 {
-			return nil, nil, wrap("tensor %s is %s, want F32", name, tv.DType())
+			return nil, nil, fmt.Errorf("tensor %s is %s, want F32", name, tv.DType())
 		}
+		// The library checked that the shape's product, without overflow,
+		// matches the data, which lies inside the file; so every dimension
+		// fits an int.
 		shape := make([]int, len(tv.Shape()))
 		for i, d := range tv.Shape() {
 			shape[i] = int(d)
@@ -302,7 +413,145 @@ func load(path string) (*Model, *rawFile, error) {
 	}
 	net, err := network.FromWeights(meta.Spec, weights, f.shapes)
 	if err != nil {
-		return nil, nil, wrap("%v", err)
+		return nil, nil, fmt.Errorf("tensors disagree with the metadata: %v", err)
 	}
 	return &Model{Meta: meta, Net: net}, f, nil
+}
+
+// readFileAtMost reads a whole file that is expected to be at most limit
+// bytes, refusing one that has grown past it since it was measured.
+func readFileAtMost(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(buf)) > limit {
+		return nil, fmt.Errorf("file is larger than %d bytes", limit)
+	}
+	return buf, nil
+}
+
+// maxHeaderBytes is the safetensors library's bound on a header.
+const maxHeaderBytes = 100_000_000
+
+// framingProblem explains why buf is not a well-formed safetensors file,
+// telling a truncated file from one that is something else entirely; err
+// is what the safetensors library said.
+func framingProblem(buf []byte, err error) string {
+	if len(buf) < 8 {
+		return fmt.Sprintf("not a safetensors file (only %d bytes)", len(buf))
+	}
+	n := binary.LittleEndian.Uint64(buf)
+	looksLikeHeader := len(buf) > 8 && buf[8] == '{'
+	if !looksLikeHeader {
+		return "not a safetensors file (it does not start with a safetensors header)"
+	}
+	if n > maxHeaderBytes {
+		return fmt.Sprintf("not a safetensors file (header length %d is implausible)", n)
+	}
+	if n > uint64(len(buf)-8) {
+		return fmt.Sprintf("file is truncated: its header alone is %d bytes, the file has %d", n, len(buf))
+	}
+	// The header is complete: compare the data it describes with the data
+	// present.
+	var hdr map[string]json.RawMessage
+	if json.Unmarshal(buf[8:8+n], &hdr) != nil {
+		return fmt.Sprintf("not a safetensors file (%v)", err)
+	}
+	var end uint64
+	for name, raw := range hdr {
+		var t struct {
+			Offsets []uint64 `json:"data_offsets"`
+		}
+		if name == "__metadata__" || json.Unmarshal(raw, &t) != nil || len(t.Offsets) != 2 {
+			continue
+		}
+		end = max(end, t.Offsets[1])
+	}
+	if have := uint64(len(buf)) - 8 - n; end > have {
+		return fmt.Sprintf("file is truncated: the tensors need %d bytes of data, the file has %d", end, have)
+	}
+	return fmt.Sprintf("damaged safetensors file (%v)", err)
+}
+
+// check validates what the metadata says before anything is built from it.
+func (m *Meta) check() error {
+	if err := CheckSpec(m.Spec, 1); err != nil {
+		return fmt.Errorf("tower: %w", err)
+	}
+	if math.IsNaN(m.Threshold) || m.Threshold < 0 {
+		return fmt.Errorf("threshold %g; a distance threshold is >= 0", m.Threshold)
+	}
+	return nil
+}
+
+// InferenceBatch is the largest batch of images siamese runs a tower on
+// outside training, so every model must fit it (see CheckSpec).
+const InferenceBatch = 256
+
+// maxBatchValues is the most values one layer may hold for a whole batch:
+// the network's max-pool refuses larger tensors (it tags window positions
+// in the low bits of 32-bit keys), and a buffer that size is already 8 GiB.
+const maxBatchValues = math.MaxInt32
+
+// maxImageSize bounds the image side before any arithmetic on it, so that
+// products of sizes cannot overflow.
+const maxImageSize = 1 << 16
+
+// CheckSpec reports whether a tower of spec fits the network's limits
+// when run on batches of batch images, and on InferenceBatch images, as
+// siamese does for validation, compare and eval: every layer's output, and
+// every convolution's unfolded input, must hold at most 2^31-1 values per
+// batch. It runs on sizes alone, so it costs nothing and allocates
+// nothing, and it refuses up front what would otherwise fail only after
+// minutes of loading, or exhaust memory.
+func CheckSpec(s network.Spec, batch int) error {
+	if s.Size < 1 || s.Size > maxImageSize {
+		return fmt.Errorf("image size %d is outside 1 to %d", s.Size, maxImageSize)
+	}
+	shapes, params, err := s.Plan()
+	if err != nil {
+		return err
+	}
+	batch = max(batch, InferenceBatch)
+	kernels := map[string][]int{}
+	for _, p := range params {
+		kernels[p.Name] = p.Shape
+	}
+	if err := checkValues("the input", values(s.Channels, s.Size, s.Size), batch); err != nil {
+		return err
+	}
+	for i, out := range shapes {
+		where := fmt.Sprintf("layer %d (%s)", i+1, s.Layers[i].Kind)
+		if err := checkValues(where, values(out.C, out.H, out.W), batch); err != nil {
+			return err
+		}
+		// A convolution unfolds its input into C·K·K values for each
+		// output position (im2col).
+		if w := kernels[fmt.Sprintf("layer%d.conv.weight", i)]; len(w) == 4 {
+			if err := checkValues(where+" unfolded", values(w[1], w[2], w[3])*values(out.H, out.W, 1), batch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// values is the product a·b·c, in floating point so that it cannot
+// overflow.
+func values(a, b, c int) float64 { return float64(a) * float64(b) * float64(c) }
+
+// checkValues checks that a batch of images of per values each fits
+// maxBatchValues.
+func checkValues(where string, per float64, batch int) error {
+	if per*float64(batch) > maxBatchValues {
+		return fmt.Errorf("%s holds %.4g values per image; a batch of %d would need %.4g, over the %d the network supports (use smaller images, fewer filters or a smaller batch)",
+			where, per, batch, per*float64(batch), maxBatchValues)
+	}
+	return nil
 }

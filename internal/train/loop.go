@@ -135,7 +135,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	}
 	valSet, err := newPairSet(l.Val, o.ValPairs, o.Seed+7919)
 	if err != nil {
-		return nil, fmt.Errorf("validation pairs: %w", err)
+		return nil, fmt.Errorf("validation pairs: %w (raise --val-split or add images)", err)
 	}
 	params := make([][]float32, len(l.Net.Params))
 	for i, p := range l.Net.Params {
@@ -198,6 +198,9 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			return nil, err
 		}
 		res.ValLoss, res.ValAccuracy, res.Threshold = vr.loss, vr.accuracy, vr.threshold
+		if math.IsNaN(res.ValLoss) || math.IsInf(res.ValLoss, 0) {
+			return nil, fmt.Errorf("epoch %d: validation loss is %v, the weights have diverged; lower the learning rate (--lr)", epoch, res.ValLoss)
+		}
 		// The loss of a tower that maps everything to one point: every
 		// distance 0, half the pairs dissimilar. Sitting there means the
 		// embeddings collapsed even if the distances are not exactly zero.

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/siamese-dev/siamese/internal/contrastive"
@@ -18,6 +20,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/optimize"
 	"github.com/siamese-dev/siamese/internal/pairs"
+	"github.com/siamese-dev/siamese/internal/traininglog"
 )
 
 // Options is everything `siamese train` needs; the CLI fills it from flags.
@@ -79,7 +82,7 @@ func CheckpointPath(out string) string {
 func (o *Options) validate() error {
 	lo := o.Loop
 	switch {
-	case o.Margin <= 0:
+	case !(o.Margin > 0):
 		return fmt.Errorf("--margin must be > 0, got %g", o.Margin)
 	case lo.Epochs < 1:
 		return fmt.Errorf("--epochs must be >= 1, got %d", lo.Epochs)
@@ -87,8 +90,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--batch-size must be >= 1, got %d", lo.BatchSize)
 	case lo.PairsPerEpoch < lo.BatchSize:
 		return fmt.Errorf("--pairs-per-epoch (%d) must be at least --batch-size (%d)", lo.PairsPerEpoch, lo.BatchSize)
-	case !(lo.LearningRate > 0):
-		return fmt.Errorf("--lr must be > 0, got %g", lo.LearningRate)
+	case !(lo.LearningRate > 0) || math.IsInf(lo.LearningRate, 0):
+		return fmt.Errorf("--lr must be a finite number > 0, got %g", lo.LearningRate)
+	case !(lo.WeightDecay >= 0) || math.IsInf(lo.WeightDecay, 0):
+		return fmt.Errorf("--weight-decay must be a finite number >= 0, got %g", lo.WeightDecay)
 	case o.Size < 4:
 		return fmt.Errorf("--size must be >= 4, got %d", o.Size)
 	case o.Channels != 1 && o.Channels != 3:
@@ -99,8 +104,13 @@ func (o *Options) validate() error {
 		return fmt.Errorf("validation needs at least 2 pairs, got %d", lo.ValPairs)
 	case lo.Patience < 0:
 		return fmt.Errorf("--patience must be >= 0, got %d", lo.Patience)
-	case lo.ClipNorm < 0:
+	case !(lo.ClipNorm >= 0):
 		return fmt.Errorf("--clip-norm must be >= 0, got %g", lo.ClipNorm)
+	case !slices.Contains(optimize.Names(), lo.Optimizer):
+		return fmt.Errorf("unknown --optimizer %q (valid: %s)", lo.Optimizer, strings.Join(optimize.Names(), ", "))
+	}
+	if err := model.CheckWritable(o.Out); err != nil {
+		return fmt.Errorf("--out %w", err)
 	}
 	if err := lo.Augment.Validate(); err != nil {
 		return err
@@ -172,6 +182,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	spec := network.Spec{Size: o.Size, Channels: o.Channels, Layers: o.Layers}
 	if _, _, err := spec.Plan(); err != nil {
 		return nil, fmt.Errorf("layers: %w", err)
+	}
+	if err := model.CheckSpec(spec, o.Loop.BatchSize); err != nil {
+		return nil, fmt.Errorf("--size %d: %w", o.Size, err)
 	}
 
 	ix, dataName, err := dataset.Open(o.Data)
@@ -287,6 +300,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
+	}
+	// The per-epoch log (CSV) and its chart go next to the model; failing
+	// to write them does not undo a finished training, so it only warns.
+	epochLog := make([]traininglog.Epoch, len(st.History))
+	for i, h := range st.History {
+		epochLog[i] = traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
+			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec}
+	}
+	if err := traininglog.Save(o.Out, epochLog); err != nil {
+		fmt.Fprintf(o.Log, "warning: %v\n", err)
 	}
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)

@@ -2,18 +2,21 @@ package verify
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/embedding"
 	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/pairs"
+	"github.com/siamese-dev/siamese/internal/plot"
 )
 
 // inferenceBatch is the embedder's batch: large enough to keep every core
@@ -40,6 +43,9 @@ type Verdict struct {
 
 // Compare measures the distance from Reference to every other image.
 func Compare(o CompareOptions) ([]Verdict, error) {
+	if st, err := os.Stat(o.Reference); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("reference %s is a folder; the first argument must be one image", o.Reference)
+	}
 	m, err := model.Load(o.Model)
 	if err != nil {
 		return nil, err
@@ -48,70 +54,22 @@ func Compare(o CompareOptions) ([]Verdict, error) {
 	if !math.IsNaN(o.Threshold) {
 		thr = o.Threshold
 	}
-	others, err := expand(o.Others)
+	others, err := embedding.Files(o.Others)
 	if err != nil {
 		return nil, err
 	}
-	paths := append([]string{o.Reference}, others...)
-	l := loaderFor(m, o.MaxPixels)
-	data := make([]float32, 0, len(paths)*l.Len())
-	for _, p := range paths {
-		x, err := l.LoadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		data = append(data, x...)
+	paths := []string{o.Reference}
+	for _, f := range others {
+		paths = append(paths, f.Path)
 	}
-	emb, err := embed(m.Net, data, len(paths))
+	emb, err := embedFiles(m, paths, o.MaxPixels, nil)
 	if err != nil {
 		return nil, err
 	}
-	dim := len(emb) / len(paths)
 	out := make([]Verdict, 0, len(others))
 	for i := 1; i < len(paths); i++ {
-		d := network.PairDistance(emb[:dim], emb[i*dim:(i+1)*dim])
+		d := network.PairDistance(emb[0], emb[i])
 		out = append(out, Verdict{A: o.Reference, B: paths[i], Distance: d, Threshold: thr, Similar: d < thr})
-	}
-	return out, nil
-}
-
-// expand replaces folders by the images in them (recursively, sorted).
-func expand(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", a, unwrapPathErr(err))
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			name := d.Name()
-			if p != a && len(name) > 0 && name[0] == '.' {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() && dataset.IsImageName(name) {
-				found = append(found, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("folder %s: %w", a, err)
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("folder %s: no images in it", a)
-		}
-		sort.Strings(found)
-		out = append(out, found...)
 	}
 	return out, nil
 }
@@ -141,34 +99,62 @@ type EvalOptions struct {
 	Data      string // "": the held-out test split recorded in the model
 	Pairs     int
 	Seed      uint64
+	OneShot   int    // N of N-way one-shot trials; 0: none
+	Trials    int    // one-shot trials
+	PlotDir   string // "": no charts
 	MaxPixels int
 	Strict    bool
 	Warn      func(msg string)
 }
 
-// Report is the result of Evaluate.
-type Report struct {
-	Model         string  `json:"model"`
-	Data          string  `json:"data"`
-	Images        int     `json:"images"`
-	Pairs         int     `json:"pairs"`
-	Threshold     float64 `json:"threshold"`
-	Accuracy      float64 `json:"accuracy"`
-	AUC           float64 `json:"auc"`
-	Precision     float64 `json:"precision"`
-	Recall        float64 `json:"recall"`
-	F1            float64 `json:"f1"`
-	TP            int     `json:"tp"`
-	FP            int     `json:"fp"`
-	TN            int     `json:"tn"`
-	FN            int     `json:"fn"`
-	BestThreshold float64 `json:"best_threshold"`
-	BestAccuracy  float64 `json:"best_accuracy"`
-	Skipped       int     `json:"skipped_files"`
-	Seconds       float64 `json:"seconds"`
+// ClassAccuracy is the share of a class's similar pairs judged similar.
+type ClassAccuracy struct {
+	Class    string  `json:"class"`
+	Pairs    int     `json:"pairs"`
+	Accuracy float64 `json:"accuracy"`
 }
 
-// Evaluate measures the model on balanced pairs of held-out images.
+// Report is the result of Evaluate.
+type Report struct {
+	Model          string          `json:"model"`
+	Data           string          `json:"data"`
+	Images         int             `json:"images"`
+	Embedded       int             `json:"embedded_images"`
+	Pairs          int             `json:"pairs"`
+	Threshold      float64         `json:"threshold"`
+	Accuracy       float64         `json:"accuracy"`
+	AUC            float64         `json:"auc"`
+	Precision      float64         `json:"precision"`
+	Recall         float64         `json:"recall"`
+	F1             float64         `json:"f1"`
+	TP             int             `json:"tp"`
+	FP             int             `json:"fp"`
+	TN             int             `json:"tn"`
+	FN             int             `json:"fn"`
+	BestThreshold  float64         `json:"best_threshold"`
+	BestAccuracy   float64         `json:"best_accuracy"`
+	EER            float64         `json:"eer"`
+	EERThreshold   float64         `json:"eer_threshold"`
+	AP             float64         `json:"average_precision"`
+	MeanSimilar    float64         `json:"mean_distance_similar"`
+	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
+	ByClass        []ClassAccuracy `json:"similar_by_class"`
+	// One-shot results, present only when asked for.
+	OneShotWay      int      `json:"one_shot_way,omitempty"`
+	Trials          int      `json:"trials,omitempty"`
+	OneShotAccuracy *float64 `json:"one_shot_accuracy,omitempty"`
+	Plots           []string `json:"plots,omitempty"`
+	Skipped         int      `json:"skipped_files"`
+	Seconds         float64  `json:"seconds"`
+	// PairsPerSec is the inference throughput: pairs scored per second of
+	// embedding and distance work, decoding excluded (as in the PyTorch
+	// reference's figure).
+	PairsPerSec float64 `json:"pairs_per_s"`
+}
+
+// Evaluate measures the model on balanced pairs of held-out images and,
+// when asked, on N-way one-shot trials. Only the images the pairs and
+// trials use are decoded and embedded, each once.
 func Evaluate(o EvalOptions) (*Report, error) {
 	if o.Pairs < 2 {
 		return nil, fmt.Errorf("--pairs must be >= 2, got %d", o.Pairs)
@@ -192,35 +178,157 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		}
 		return nil
 	}
-	start := nowSeconds()
-	im, err := dataset.LoadAll(ix, loaderFor(m, o.MaxPixels), runtime.GOMAXPROCS(0), onBad, nil)
-	if err != nil {
-		return nil, err
+	start := time.Now()
+	items := slices.Clone(ix.Items)
+	var (
+		ps     []pairs.Pair
+		trials []trial
+		used   []int // indices into items, increasing
+		im     *dataset.Images
+	)
+	// Draw from the index, load what the draw uses; if an image turns out
+	// unreadable, draw again without it, as if it had never been there.
+	for {
+		labels := make([]int, len(items))
+		for i, it := range items {
+			labels[i] = it.Class
+		}
+		sampler, err := pairs.NewSampler(labels, o.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		ps = sampler.Draw(o.Pairs)
+		if o.OneShot != 0 {
+			if trials, err = drawTrials(labels, o.OneShot, o.Trials, o.Seed); err != nil {
+				return nil, fmt.Errorf("data %s: %w", name, err)
+			}
+		}
+		used = usedImages(len(items), ps, trials)
+		sub := *ix
+		sub.Items = make([]dataset.Item, len(used))
+		for k, i := range used {
+			sub.Items[k] = items[i]
+		}
+		if im, err = dataset.LoadAll(&sub, loaderFor(m, o.MaxPixels), runtime.GOMAXPROCS(0), onBad, nil); err != nil {
+			return nil, err
+		}
+		if im.Len() == len(used) {
+			break
+		}
+		items = withoutFailed(items, sub.Items, im.Paths)
 	}
-	sampler, err := pairs.NewSampler(im.Labels, o.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("data %s: %w", name, err)
-	}
-	ps := sampler.Draw(o.Pairs)
+	inferStart := time.Now()
 	emb, err := embed(m.Net, im.Data, im.Len())
 	if err != nil {
 		return nil, err
 	}
 	dim := len(emb) / max(im.Len(), 1)
+	row := make([]int, len(items))
+	for k, i := range used {
+		row[i] = k
+	}
+	vec := func(i int) []float32 { return emb[row[i]*dim : (row[i]+1)*dim] }
 	dist := make([]float64, len(ps))
 	similar := make([]bool, len(ps))
 	for i, p := range ps {
-		dist[i] = network.PairDistance(emb[p.A*dim:(p.A+1)*dim], emb[p.B*dim:(p.B+1)*dim])
+		dist[i] = network.PairDistance(vec(p.A), vec(p.B))
 		similar[i] = p.Similar
 	}
-	r := metrics.Evaluate(dist, similar, m.Meta.Threshold)
-	bt, ba := metrics.BestThreshold(dist, similar)
-	return &Report{
-		Model: o.Model, Data: name, Images: im.Len(), Pairs: r.Pairs, Threshold: m.Meta.Threshold,
+	inferSeconds := time.Since(inferStart).Seconds()
+	thr := m.Meta.Threshold
+	r := metrics.Evaluate(dist, similar, thr)
+	rep := &Report{
+		Model: o.Model, Data: name, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr,
 		Accuracy: r.Accuracy, AUC: r.AUC, Precision: r.Precision, Recall: r.Recall, F1: r.F1,
-		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN, BestThreshold: bt, BestAccuracy: ba,
-		Skipped: skipped, Seconds: nowSeconds() - start,
-	}, nil
+		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
+		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
+		PairsPerSec: float64(len(ps)) / inferSeconds,
+	}
+	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
+	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
+	rep.MeanSimilar, rep.MeanDissimilar = metrics.MeanDistances(dist, similar)
+	classOf := make([]int, len(ps))
+	for i, p := range ps {
+		classOf[i] = items[p.A].Class
+	}
+	rep.ByClass = similarByClass(dist, similar, classOf, ix.Classes, thr)
+	if o.OneShot != 0 {
+		acc := oneShotAccuracy(trials, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) })
+		rep.OneShotWay, rep.Trials, rep.OneShotAccuracy = o.OneShot, len(trials), &acc
+	}
+	if o.PlotDir != "" {
+		roc, hist := filepath.Join(o.PlotDir, "roc.png"), filepath.Join(o.PlotDir, "distances.png")
+		if err := plot.WriteFile(roc, func(w io.Writer) error { return plot.ROC(w, dist, similar, thr) }); err != nil {
+			return nil, err
+		}
+		if err := plot.WriteFile(hist, func(w io.Writer) error { return plot.Distances(w, dist, similar, thr) }); err != nil {
+			return nil, err
+		}
+		rep.Plots = []string{roc, hist}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// usedImages returns, in increasing order, the images that the pairs and
+// trials refer to, out of n.
+func usedImages(n int, ps []pairs.Pair, trials []trial) []int {
+	mark := make([]bool, n)
+	for _, p := range ps {
+		mark[p.A], mark[p.B] = true, true
+	}
+	for _, t := range trials {
+		mark[t.Query] = true
+		for _, r := range t.Refs {
+			mark[r] = true
+		}
+	}
+	var out []int
+	for i, m := range mark {
+		if m {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// withoutFailed returns items less those of tried whose path is not among
+// loaded, the paths LoadAll kept (tried in order, loaded a subsequence).
+func withoutFailed(items, tried []dataset.Item, loaded []string) []dataset.Item {
+	failed := map[string]bool{}
+	j := 0
+	for _, it := range tried {
+		if j < len(loaded) && loaded[j] == it.Path {
+			j++
+			continue
+		}
+		failed[it.Path] = true
+	}
+	return slices.DeleteFunc(items, func(it dataset.Item) bool { return failed[it.Path] })
+}
+
+// similarByClass returns, for each class with similar pairs (classOf[i] is
+// the class of pair i), how many there are and the share with distance
+// below threshold, in class order.
+func similarByClass(dist []float64, similar []bool, classOf []int, classes []string, threshold float64) []ClassAccuracy {
+	n := make([]int, len(classes))
+	right := make([]int, len(classes))
+	for i, d := range dist {
+		if !similar[i] {
+			continue
+		}
+		n[classOf[i]]++
+		if d < threshold {
+			right[classOf[i]]++
+		}
+	}
+	var out []ClassAccuracy
+	for c, name := range classes {
+		if n[c] > 0 {
+			out = append(out, ClassAccuracy{Class: name, Pairs: n[c], Accuracy: float64(right[c]) / float64(n[c])})
+		}
+	}
+	return out
 }
 
 // heldOut returns the images to evaluate: all of data when given, else the
@@ -245,5 +353,3 @@ func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
 	}
 	return test, name + " (test split)", nil
 }
-
-func nowSeconds() float64 { return float64(time.Now().UnixNano()) / 1e9 }

@@ -1,0 +1,627 @@
+package main
+
+import (
+	"bytes"
+	binenc "encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The hostile tests run the real binary on bad files, folders, flags and
+// models. The rule they check: a bad input ends in one line on stderr,
+// "siamese: <context>: <problem>", naming the file and the problem, a
+// non-zero exit, no stack trace and, from compare and eval, nothing on
+// stdout. Inputs that are merely unusual work.
+
+// quickTrain are the flags of smallTrain cut to one short epoch: these
+// tests need a run that works, not a model that is any good.
+func quickTrain(data, out string, extra ...string) []string {
+	return smallTrain(data, out, append([]string{"--epochs", "1", "--pairs-per-epoch", "64"}, extra...)...)
+}
+
+// hostileModel trains a small model on testdata/digits in dir and returns
+// its path. extra flags are added to the run.
+func hostileModel(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(dir, "m.safetensors")
+	if r := siamese(t, dir, quickTrain(abs(t, digits), out, extra...)...); r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	return out
+}
+
+// wantError checks that r is a failure reported as one clear line that
+// contains every piece of want.
+func wantError(t *testing.T, r result, want ...string) {
+	t.Helper()
+	line := strings.TrimSuffix(r.stderr, "\n")
+	switch {
+	case r.code == 0:
+		t.Errorf("exit 0, want a failure; stdout %q stderr %q", r.stdout, r.stderr)
+	case strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic"):
+		t.Errorf("exit %d with a stack trace:\n%s", r.code, r.stderr)
+	case strings.Contains(line, "\n") || !strings.HasPrefix(line, "siamese: "):
+		t.Errorf("stderr is not one line starting \"siamese: \":\n%s", r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(line, w) {
+			t.Errorf("error %q does not say %q", line, w)
+		}
+	}
+}
+
+// wantOK checks that r succeeded without a word on stderr.
+func wantOK(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 || r.stderr != "" || r.stdout == "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want success", r.code, r.stdout, r.stderr)
+	}
+}
+
+func writeBytes(t *testing.T, path string, data []byte) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pngHeader is a PNG signature and IHDR chunk claiming a w×h 8-bit gray
+// image, with no pixel data: enough for DecodeConfig.
+func pngHeader(w, h uint32) []byte {
+	var ihdr bytes.Buffer
+	ihdr.WriteString("IHDR")
+	binenc.Write(&ihdr, binenc.BigEndian, [2]uint32{w, h})
+	ihdr.Write([]byte{8, 0, 0, 0, 0})
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	binenc.Write(&b, binenc.BigEndian, uint32(ihdr.Len()-4))
+	b.Write(ihdr.Bytes())
+	binenc.Write(&b, binenc.BigEndian, crc32.ChecksumIEEE(ihdr.Bytes()))
+	return b.Bytes()
+}
+
+func onePixelPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 1, 1))
+	img.Set(0, 0, color.Gray{200})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestHostileImages(t *testing.T) {
+	dir := t.TempDir()
+	model := hostileModel(t, dir)
+	data := abs(t, digits)
+	ref := filepath.Join(data, "0", "00000.png")
+	fixtures := abs(t, filepath.Join("..", "..", "internal", "dataset", "testdata"))
+	pngDigit := readBytes(t, ref)
+	jpgDigit := readBytes(t, filepath.Join(data, "0", "00011.jpg"))
+	in := func(name string) string { return filepath.Join(dir, name) }
+
+	writeBytes(t, in("zero.png"), nil)
+	writeBytes(t, in("truncated.png"), pngDigit[:len(pngDigit)/2])
+	writeBytes(t, in("header-only.png"), pngDigit[:20])
+	writeBytes(t, in("truncated.jpg"), jpgDigit[:len(jpgDigit)/3])
+	writeBytes(t, in("notes.png"), []byte("these are my notes, not a picture\n"))
+	writeBytes(t, in("photo.webp"), []byte("RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00\x30\x01\x00\x9d\x01\x2a"))
+	writeBytes(t, in("junk.webp"), []byte("not really anything"))
+	writeBytes(t, in("logo.svg"), []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>`))
+	writeBytes(t, in("tiny.png"), onePixelPNG(t))
+	writeBytes(t, in("huge.png"), pngHeader(100000, 100000))
+	for _, link := range [][2]string{{"loop-a.png", "loop-b.png"}, {"loop-b.png", "loop-a.png"}, {"dangling.png", "nowhere.png"}} {
+		if err := os.Symlink(link[1], in(link[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tests := []struct {
+		name  string
+		image string
+		flags []string
+		want  string // "" when the comparison must work
+	}{
+		{"zero bytes", in("zero.png"), nil, "zero.png: not a valid image: empty file"},
+		{"truncated png", in("truncated.png"), nil, "truncated.png: not a valid image"},
+		{"png cut in its header", in("header-only.png"), nil, "header-only.png: not a valid image: file is truncated"},
+		{"truncated jpeg", in("truncated.jpg"), nil, "truncated.jpg: not a valid image"},
+		{"text named .png", in("notes.png"), nil, "notes.png: not a valid image: unknown format (siamese reads PNG, JPEG, GIF, BMP and TIFF)"},
+		{"webp", in("photo.webp"), nil, "photo.webp: not a valid image: unsupported format WebP"},
+		{"unknown .webp", in("junk.webp"), nil, "junk.webp: not a valid image: unsupported format .webp"},
+		{"svg", in("logo.svg"), nil, "logo.svg: not a valid image: unsupported format SVG"},
+		{"huge header", in("huge.png"), nil, "huge.png: image is 100000x100000, over the 50000000-pixel limit (--max-pixels)"},
+		{"over --max-pixels", ref, []string{"--max-pixels", "100"}, "00000.png: image is 28x28, over the 100-pixel limit (--max-pixels)"},
+		{"negative --max-pixels", ref, []string{"--max-pixels", "-1"}, "--max-pixels -1 must not be negative"},
+		{"symlink loop", in("loop-a.png"), nil, "loop-a.png: too many levels of symbolic links"},
+		{"dangling symlink", in("dangling.png"), nil, "dangling.png: no such file or directory"},
+		{"missing", in("missing.png"), nil, "missing.png: no such file or directory"},
+		{"1x1", in("tiny.png"), nil, ""},
+		{"16-bit gray", filepath.Join(fixtures, "gray16.png"), nil, ""},
+		{"paletted", filepath.Join(fixtures, "palette.png"), nil, ""},
+		{"gray+alpha", filepath.Join(fixtures, "graya.png"), nil, ""},
+		{"cmyk jpeg", filepath.Join(fixtures, "cmyk.jpg"), nil, ""},
+		{"exif-rotated jpeg", filepath.Join(fixtures, "exif6.jpg"), nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"compare", ref, tt.image, "--model", model}, tt.flags...)
+			r := siamese(t, dir, args...)
+			if tt.want == "" {
+				wantOK(t, r)
+				return
+			}
+			wantError(t, r, tt.want)
+			if r.stdout != "" {
+				t.Errorf("a failed compare printed %q", r.stdout)
+			}
+			// The bad image is found whichever side of the pair it is on.
+			if tt.flags == nil {
+				wantError(t, siamese(t, dir, "compare", tt.image, ref, "--model", model), tt.want)
+			}
+		})
+	}
+
+	t.Run("unreadable", func(t *testing.T) {
+		p := writeBytes(t, in("secret.png"), pngDigit)
+		if err := os.Chmod(p, 0); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := os.Open(p); err == nil {
+			f.Close()
+			t.Skip("permissions do not stop this user from reading (root)")
+		}
+		wantError(t, siamese(t, dir, "compare", ref, p, "--model", model), "secret.png: permission denied")
+	})
+	t.Run("read error", func(t *testing.T) {
+		// Reading /proc/self/mem at offset 0 fails with EIO whoever reads
+		// it: a file that opens but cannot be read, as on a failing disk.
+		if _, err := os.Stat("/proc/self/mem"); err != nil {
+			t.Skip("no /proc/self/mem")
+		}
+		p := in("failing-disk.png")
+		if err := os.Symlink("/proc/self/mem", p); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, siamese(t, dir, "compare", ref, p, "--model", model), "failing-disk.png: cannot read: input/output error")
+	})
+}
+
+// copyDigits copies classes of testdata/digits into dir/<name>, keeping the
+// first n images of each (all when n is 0).
+func copyDigits(t *testing.T, dir string, n int, classes map[string]string) {
+	t.Helper()
+	for src, dst := range classes {
+		files, err := os.ReadDir(filepath.Join(digits, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range files {
+			if n > 0 && i >= n {
+				break
+			}
+			writeBytes(t, filepath.Join(dir, dst, f.Name()), readBytes(t, filepath.Join(digits, src, f.Name())))
+		}
+	}
+}
+
+// trainSummary parses the JSON summary of `siamese train --json`.
+func trainSummary(t *testing.T, r result) map[string]any {
+	t.Helper()
+	var s map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("train --json printed %q (stderr %q): %v", r.stdout, r.stderr, err)
+	}
+	return s
+}
+
+func TestHostileFolders(t *testing.T) {
+	root := t.TempDir()
+	train := func(t *testing.T, data string, extra ...string) result {
+		t.Helper()
+		return siamese(t, root, quickTrain(data, filepath.Join(t.TempDir(), "m.safetensors"), extra...)...)
+	}
+
+	t.Run("missing", func(t *testing.T) {
+		wantError(t, train(t, filepath.Join(root, "nope")), "data set "+filepath.Join(root, "nope")+": directory does not exist")
+	})
+	t.Run("empty", func(t *testing.T) {
+		d := filepath.Join(root, "empty")
+		os.MkdirAll(filepath.Join(d, "cats"), 0o755) // a class folder without images is no class
+		wantError(t, train(t, d), "data set "+d+": no class folders with images")
+	})
+	t.Run("a file", func(t *testing.T) {
+		f := writeBytes(t, filepath.Join(root, "file"), []byte("x"))
+		wantError(t, train(t, f), "data set "+f+": not a directory")
+	})
+	t.Run("one class", func(t *testing.T) {
+		d := filepath.Join(root, "one")
+		copyDigits(t, d, 0, map[string]string{"0": "zero"})
+		wantError(t, train(t, d), "data set "+d+": found 1 class (zero); need at least 2 to make dissimilar pairs")
+	})
+	t.Run("class with one image", func(t *testing.T) {
+		d := filepath.Join(root, "single")
+		copyDigits(t, d, 0, map[string]string{"0": "0", "1": "1", "2": "2"})
+		copyDigits(t, d, 1, map[string]string{"3": "3"})
+		r := train(t, d)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, `warning: class "3" has one training image`) {
+			t.Errorf("exit %d, output %q; want a warning about class 3 and success", r.code, r.stdout+r.stderr)
+		}
+	})
+	t.Run("unbalanced classes", func(t *testing.T) {
+		d := filepath.Join(root, "unbalanced")
+		copyDigits(t, d, 0, map[string]string{"0": "many"})
+		copyDigits(t, d, 3, map[string]string{"1": "few"})
+		copyDigits(t, d, 0, map[string]string{"2": "more"})
+		if r := train(t, d, "--test-split", "0"); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+	t.Run("names, nesting and junk", func(t *testing.T) {
+		d := filepath.Join(root, "odd names")
+		copyDigits(t, d, 6, map[string]string{"0": "zéro", "1": "un deux"})
+		// Nested images belong to the top-level class.
+		copyDigits(t, d, 6, map[string]string{"2": filepath.Join("zéro", "more", "deeper")})
+		copyDigits(t, d, 6, map[string]string{"3": "日本語"})
+		for _, junk := range []string{".DS_Store", "Thumbs.db", "README.txt", filepath.Join("un deux", ".DS_Store"),
+			filepath.Join("un deux", "Thumbs.db"), filepath.Join("un deux", "notes.txt"), filepath.Join(".hidden", "x.png"),
+			filepath.Join("日本語", ".secret.png")} {
+			writeBytes(t, filepath.Join(d, junk), []byte("junk"))
+		}
+		r := train(t, d, "--json", "--test-split", "0")
+		s := trainSummary(t, r)
+		if s["classes"] != 3.0 {
+			t.Errorf("%v classes, want 3 (zéro, un deux, 日本語)", s["classes"])
+		}
+		if n := s["train_images"].(float64) + s["val_images"].(float64); n != 24 {
+			t.Errorf("%v images used, want 24 (6 in zéro, 6 nested below it, 6 + 6 in the others)", n)
+		}
+		for _, junk := range []string{"DS_Store", "Thumbs", "README", "notes", "hidden", "secret", "warning"} {
+			if strings.Contains(r.stderr, junk) {
+				t.Errorf("junk was not skipped silently: %s", r.stderr)
+			}
+		}
+	})
+	t.Run("symlink loops", func(t *testing.T) {
+		d := filepath.Join(root, "loops")
+		copyDigits(t, d, 0, map[string]string{"0": "0", "1": "1"})
+		for _, l := range [][2]string{{".", "0/self"}, {"..", "1/up"}, {"loop.png", "1/loop.png"}, {"..", "parent"}} {
+			if err := os.Symlink(l[0], filepath.Join(d, l[1])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := train(t, d, "--json", "--test-split", "0")
+		// "parent" is a class folder linked to the root: its images are
+		// those directly below it, and the links in it are not followed.
+		if s := trainSummary(t, r); s["classes"] != 3.0 {
+			t.Errorf("%v classes, want 3", s["classes"])
+		}
+	})
+
+	// Bad images inside a data set: every one is named in a warning, the
+	// count comes at the end, and --strict stops at the first.
+	bad := filepath.Join(root, "bad")
+	copyDigits(t, bad, 0, map[string]string{"0": "0", "1": "1", "2": "2"})
+	writeBytes(t, filepath.Join(bad, "0", "empty.png"), nil)
+	writeBytes(t, filepath.Join(bad, "1", "notes.jpg"), []byte("not an image"))
+	writeBytes(t, filepath.Join(bad, "2", "huge.png"), pngHeader(100000, 100000))
+	badFiles := []string{"0/empty.png: not a valid image: empty file", "1/notes.jpg: not a valid image: unknown format",
+		"2/huge.png: image is 100000x100000"}
+	t.Run("bad images skipped in train", func(t *testing.T) {
+		r := train(t, bad, "--test-split", "0")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		out := r.stdout + r.stderr
+		for _, b := range badFiles {
+			if strings.Count(out, "warning: skipping "+filepath.Join(bad, filepath.FromSlash(b))) != 1 {
+				t.Errorf("no single warning for %s in\n%s", b, out)
+			}
+		}
+		if !strings.Contains(out, "warning: skipped 3 unreadable image(s)") {
+			t.Errorf("no count of skipped images in\n%s", out)
+		}
+	})
+	// The first bad image met stops a --strict run, whichever it is.
+	wantFirstBad := func(t *testing.T, r result) {
+		t.Helper()
+		wantError(t, r)
+		for _, b := range badFiles {
+			if strings.Contains(r.stderr, filepath.Join(bad, filepath.FromSlash(b))) {
+				return
+			}
+		}
+		t.Errorf("error %q names none of the bad images", r.stderr)
+	}
+	t.Run("bad images with --strict", func(t *testing.T) {
+		wantFirstBad(t, train(t, bad, "--test-split", "0", "--strict"))
+	})
+	t.Run("bad images in eval", func(t *testing.T) {
+		model := hostileModel(t, t.TempDir())
+		r := siamese(t, root, "eval", "--model", model, "--data", bad, "--pairs", "500")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		// Eval decodes only the images its pairs use, so it may not meet
+		// every bad one; each it meets is named once, then counted.
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		warned := map[string]bool{}
+		for _, l := range lines[:len(lines)-1] {
+			known := false
+			for _, b := range badFiles {
+				if strings.HasPrefix(l, "warning: skipping "+filepath.Join(bad, filepath.FromSlash(b))) {
+					if warned[b] {
+						t.Errorf("%s warned twice", b)
+					}
+					warned[b], known = true, true
+				}
+			}
+			if !known {
+				t.Errorf("unexpected line on stderr: %q", l)
+			}
+		}
+		if len(warned) == 0 {
+			t.Errorf("no warning about the bad images:\n%s", r.stderr)
+		}
+		if want := fmt.Sprintf("warning: skipped %d unreadable image(s)", len(warned)); lines[len(lines)-1] != want {
+			t.Errorf("stderr ends %q, want %q", lines[len(lines)-1], want)
+		}
+		wantFirstBad(t, siamese(t, root, "eval", "--model", model, "--data", bad, "--pairs", "500", "--strict"))
+	})
+}
+
+func TestHostileFlags(t *testing.T) {
+	dir := t.TempDir()
+	data := abs(t, digits)
+	config := func(name, text string) string { return writeBytes(t, filepath.Join(dir, name), []byte(text)) }
+	tests := []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"zero margin", []string{"--margin", "0"}, "--margin must be > 0, got 0"},
+		{"negative margin", []string{"--margin", "-1"}, "--margin must be > 0, got -1"},
+		{"zero epochs", []string{"--epochs", "0"}, "--epochs must be >= 1, got 0"},
+		{"negative epochs", []string{"--epochs", "-3"}, "--epochs must be >= 1, got -3"},
+		{"zero batch", []string{"--batch-size", "0"}, "--batch-size must be >= 1, got 0"},
+		{"negative batch", []string{"--batch-size", "-8"}, "--batch-size must be >= 1, got -8"},
+		{"zero lr", []string{"--lr", "0"}, "--lr must be a finite number > 0, got 0"},
+		{"negative lr", []string{"--lr", "-0.1"}, "--lr must be a finite number > 0, got -0.1"},
+		{"infinite lr", []string{"--lr", "inf"}, "--lr must be a finite number > 0, got +Inf"},
+		{"nan weight decay", []string{"--weight-decay", "nan"}, "--weight-decay must be a finite number >= 0, got NaN"},
+		{"zero size", []string{"--size", "0"}, "--size must be >= 4, got 0"},
+		{"negative size", []string{"--size", "-28"}, "--size must be >= 4, got -28"},
+		{"huge size", []string{"--size", "100000"}, "--size 100000: image size 100000 is outside 1 to 65536"},
+		{"size too big for the tower", []string{"--size", "3000"}, "--size 3000: the input holds 9e+06 values per image"},
+		{"splits sum to 1", []string{"--val-split", "0.5", "--test-split", "0.5"}, "they must sum to less than 1"},
+		{"splits over 1", []string{"--val-split", "0.7", "--test-split", "0.5"}, "they must sum to less than 1"},
+		{"unknown loss", []string{"--loss", "hinge"}, `unknown loss "hinge" (valid: contrastive, `},
+		{"unknown optimizer", []string{"--optimizer", "adamw"}, `unknown --optimizer "adamw" (valid: adam, rmsprop, sgd)`},
+		{"unknown schedule", []string{"--lr-schedule", "warmup"}, `unknown --lr-schedule "warmup" (valid: none, step, cosine)`},
+		{"two channels", []string{"--channels", "2"}, "--channels must be 1 or 3, got 2"},
+		{"not a number", []string{"--margin", "wide"}, `invalid argument "wide" for "--margin" flag`},
+		{"out in a missing folder", []string{"--out", filepath.Join(dir, "no", "m.safetensors")}, "--out " + filepath.Join(dir, "no", "m.safetensors") + ": folder " + filepath.Join(dir, "no") + " does not exist"},
+		{"out is a folder", []string{"--out", dir}, "--out " + dir + " is a folder"},
+		{"missing config", []string{"--config", filepath.Join(dir, "none.yaml")}, "config " + filepath.Join(dir, "none.yaml") + ": no such file or directory"},
+		{"config unknown key", []string{"--config", config("c1.yaml", "epochs: 2\nmargn: 1\n")},
+			`c1.yaml line 2: unknown key "margn" (keys are the long flag names of ` + "`siamese train`" + `, and layers)`},
+		{"config wrong type", []string{"--config", config("c2.yaml", "margin: 1\nepochs: two\n")}, `c2.yaml line 2: epochs: invalid value "two" (want an integer)`},
+		{"config wrong type under a flag", []string{"--epochs", "3", "--config", config("c3.yaml", "epochs: 1.5\n")}, `c3.yaml line 1: epochs: invalid value "1.5" (want an integer)`},
+		{"config bad value", []string{"--config", config("c4.yaml", "margin: -2\n")}, "--margin must be > 0, got -2"},
+		{"config list for a flag", []string{"--config", config("c5.yaml", "lr: [0.1, 0.2]\n")}, "c5.yaml line 1: lr wants a single value"},
+		{"config key twice", []string{"--config", config("c6.yaml", "epochs: 2\nlr: 0.1\nepochs: 3\n")}, "c6.yaml line 3: epochs is set twice (first on line 1)"},
+		{"config empty value", []string{"--config", config("c7.yaml", "loss:\n")}, "c7.yaml line 1: loss has no value"},
+		{"config two documents", []string{"--config", config("c8.yaml", "epochs: 2\n---\nmargin: 3\n")}, "c8.yaml line 3: a second YAML document"},
+		{"config syntax", []string{"--config", config("c9.yaml", "epochs: 2\n  margin: : 1\n")}, "c9.yaml line 2: mapping values are not allowed in this context"},
+		{"config not a mapping", []string{"--config", config("c10.yaml", "- epochs\n- 2\n")}, "c10.yaml line 1: want a mapping of flag names to values"},
+		{"config unknown layer key", []string{"--config", config("c11.yaml", "layers:\n  - kind: conv\n    filtres: 8\n")},
+			`c11.yaml line 3: layer 1: unknown layer key "filtres" (valid: `},
+		{"config layer wrong type", []string{"--config", config("c12.yaml", "layers:\n  - kind: conv\n    filters: many\n    kernel: x\n")},
+			`c12.yaml line 3: layer 1: filters: invalid value "many" (want an integer)`},
+		{"config unknown layer kind", []string{"--config", config("c13.yaml", "layers:\n  - {kind: conv, filters: 4}\n  - {kind: attention}\n")},
+			`c13.yaml line 3: layer 2 (attention): unknown layer kind "attention"`},
+		{"config impossible layer", []string{"--config", config("c14.yaml", "size: 8\nlayers:\n  - {kind: conv, filters: 4, kernel: 9, pad: 0}\n")},
+			"c14.yaml line 3: layer 1 (conv): 8x8 input is too small for a 9x9 kernel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m.safetensors")
+			args := append([]string{"train", "--data", data, "--out", out, "--epochs", "1", "--pairs-per-epoch", "64", "--val-split", "0.25", "--val-pairs", "16"}, tt.flags...)
+			r := siamese(t, dir, args...)
+			wantError(t, r, tt.want)
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a failed run wrote a model")
+			}
+		})
+	}
+	t.Run("eval pairs", func(t *testing.T) {
+		wantError(t, siamese(t, dir, "eval", "--pairs", "1"), "--pairs must be >= 2, got 1")
+	})
+}
+
+// rewriteHeader edits the JSON header of a safetensors file, leaving the
+// tensor data as it is.
+func rewriteHeader(t *testing.T, src, dst string, edit func(hdr map[string]any)) {
+	t.Helper()
+	b := readBytes(t, src)
+	n := binenc.LittleEndian.Uint64(b)
+	var hdr map[string]any
+	if err := json.Unmarshal(b[8:8+n], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	edit(hdr)
+	h, err := json.Marshal(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := binenc.LittleEndian.AppendUint64(nil, uint64(len(h)))
+	out = append(append(out, h...), b[8+n:]...)
+	writeBytes(t, dst, out)
+}
+
+func TestHostileModels(t *testing.T) {
+	dir := t.TempDir()
+	model := hostileModel(t, dir)
+	data := abs(t, digits)
+	a, b := filepath.Join(data, "0", "00000.png"), filepath.Join(data, "1", "00000.png")
+	good := readBytes(t, model)
+	in := func(name string) string { return filepath.Join(dir, name) }
+
+	writeBytes(t, in("picture.safetensors"), readBytes(t, a))
+	writeBytes(t, in("cut.safetensors"), good[:len(good)/2])
+	writeBytes(t, in("cut-header.safetensors"), good[:100])
+	writeBytes(t, in("empty.safetensors"), nil)
+	rewriteHeader(t, model, in("other.safetensors"), func(h map[string]any) { h["__metadata__"] = map[string]string{"format": "pt"} })
+	rewriteHeader(t, model, in("reshaped.safetensors"), func(h map[string]any) {
+		// Same number of values, another shape.
+		w := h["layer6.dense.weight"].(map[string]any)
+		shape := w["shape"].([]any)
+		w["shape"] = []any{shape[1], shape[0]}
+	})
+	rewriteHeader(t, model, in("lying.safetensors"), func(h map[string]any) {
+		// The metadata claims 100000-pixel-wide images: nothing may be
+		// allocated from that before it is checked.
+		md := h["__metadata__"].(map[string]any)
+		var meta map[string]any
+		json.Unmarshal([]byte(md["siamese"].(string)), &meta)
+		meta["spec"].(map[string]any)["size"] = 100000
+		s, _ := json.Marshal(meta)
+		md["siamese"] = string(s)
+	})
+
+	tests := []struct {
+		name, model, want string
+	}{
+		{"missing", in("none.safetensors"), "load model " + in("none.safetensors") + ": no such file (train one with `siamese train`, or pass --model)"},
+		{"a folder", dir, "load model " + dir + ": is a folder, not a model file"},
+		{"empty", in("empty.safetensors"), "empty.safetensors: empty file"},
+		{"not safetensors", in("picture.safetensors"), "picture.safetensors: not a safetensors file"},
+		{"truncated", in("cut.safetensors"), "cut.safetensors: file is truncated: the tensors need"},
+		{"truncated header", in("cut-header.safetensors"), "cut-header.safetensors: file is truncated: its header alone is"},
+		{"another program's", in("other.safetensors"), "other.safetensors: a safetensors file from another program"},
+		{"shape disagrees", in("reshaped.safetensors"), "reshaped.safetensors: tensors disagree with the metadata: weight tensor layer6.dense.weight has shape"},
+		{"lying metadata", in("lying.safetensors"), "lying.safetensors: bad siamese metadata: tower: image size 100000 is outside 1 to 65536"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := siamese(t, dir, "compare", a, b, "--model", tt.model)
+			wantError(t, r, tt.want)
+			if r.stdout != "" {
+				t.Errorf("a failed compare printed %q", r.stdout)
+			}
+			wantError(t, siamese(t, dir, "eval", "--model", tt.model, "--data", data, "--pairs", "20"), tt.want)
+		})
+	}
+	t.Run("rgb model on gray images", func(t *testing.T) {
+		rgb := hostileModel(t, t.TempDir(), "--channels", "3")
+		wantOK(t, siamese(t, dir, "compare", a, b, "--model", rgb))
+		if r := siamese(t, dir, "eval", "--model", rgb, "--data", data, "--pairs", "20"); r.code != 0 {
+			t.Errorf("eval with an RGB model on gray images: exit %d: %s", r.code, r.stderr)
+		}
+	})
+	t.Run("resume without a checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "m.safetensors")
+		wantError(t, siamese(t, dir, quickTrain(data, out, "--resume")...), "m.ckpt.safetensors: no such file, so there is nothing to resume")
+	})
+	t.Run("resume from a damaged checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "m.safetensors")
+		writeBytes(t, strings.TrimSuffix(out, ".safetensors")+".ckpt.safetensors", good[:len(good)/3])
+		wantError(t, siamese(t, dir, quickTrain(data, out, "--resume")...), "m.ckpt.safetensors: file is truncated")
+	})
+}
+
+// TestInterruptAndResume stops training with a signal once the first
+// checkpoint exists, resumes it, and checks the model is byte for byte the
+// one an uninterrupted run writes.
+func TestInterruptAndResume(t *testing.T) {
+	data := abs(t, digits)
+	// Enough epochs that the signal, sent as soon as the first checkpoint
+	// appears, arrives well before the end.
+	flags := []string{"--epochs", "4", "--pairs-per-epoch", "256", "--batch-size", "32", "--val-split", "0.25",
+		"--test-split", "0.25", "--val-pairs", "64"}
+	trainArgs := func(out string, extra ...string) []string {
+		return append(append([]string{"train", "--data", data, "--out", out}, flags...), extra...)
+	}
+	refDir := t.TempDir()
+	if r := siamese(t, refDir, trainArgs("ref.safetensors")...); r.code != 0 {
+		t.Fatalf("uninterrupted run: exit %d: %s", r.code, r.stderr)
+	}
+	want := readBytes(t, filepath.Join(refDir, "ref.safetensors"))
+
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			out, ckpt := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.ckpt.safetensors")
+			cmd := exec.Command(binary, trainArgs(out)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				if _, err := os.Stat(ckpt); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("no checkpoint after 60s")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 130 {
+				t.Fatalf("after %v: %v, want exit status 130; stderr %q", sig, err, stderr.String())
+			}
+			msg := strings.TrimSuffix(stderr.String(), "\n")
+			if !strings.HasPrefix(msg, "interrupted: checkpoint of epoch ") || strings.Contains(msg, "\n") || !strings.Contains(msg, ckpt) {
+				t.Errorf("stderr %q, want one line naming the checkpoint", stderr.String())
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("an interrupted run wrote the model")
+			}
+			// The checkpoint is complete: it loads as a model.
+			img := filepath.Join(data, "0", "00000.png")
+			if r := siamese(t, dir, "compare", img, img, "--model", ckpt); r.code != 0 {
+				t.Errorf("the checkpoint left behind does not load: %s", r.stderr)
+			}
+			r := siamese(t, dir, trainArgs(out, "--resume")...)
+			if r.code != 0 {
+				t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+			}
+			if got := readBytes(t, out); !bytes.Equal(got, want) {
+				t.Errorf("resumed model (%d bytes) differs from the uninterrupted one (%d bytes)", len(got), len(want))
+			}
+			if _, err := os.Stat(ckpt); err == nil {
+				t.Error("the checkpoint outlived the finished model")
+			}
+		})
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/verify"
+)
+
+func newSearchCmd() *cobra.Command {
+	o := verify.SearchOptions{}
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "search QUERY --gallery DIR [-k 5]",
+		Short: "Find the gallery images nearest to a query image",
+		Long: `Embed the query image and list the k gallery images at the smallest distance,
+nearest first, with the verdict at the model's threshold (or --threshold).
+The gallery is a folder of images; images in its sub-folders get the
+sub-folder's name as class.
+
+Gallery embeddings are cached in DIR/.siamese-cache-<model hash>.bin; a later
+search embeds only images that are new or whose size or modification time
+changed, and forgets removed ones.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("threshold") {
+				o.Threshold = math.NaN()
+			}
+			o.Query = args[0]
+			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			r, err := verify.Search(o)
+			if err != nil {
+				return err
+			}
+			warnSkipped(cmd.ErrOrStderr(), r.Skipped)
+			out := cmd.OutOrStdout()
+			if jsonOut {
+				return writeJSON(out, r)
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "rank\tdistance\tverdict\tclass\timage\n")
+			for i, n := range r.Neighbours {
+				class := n.Class
+				if class == "" {
+					class = "-"
+				}
+				fmt.Fprintf(tw, "%d\t%.4f\t%s\t%s\t%s\n", i+1, n.Distance, verdict(n.Similar), class, n.Path)
+			}
+			tw.Flush()
+			fmt.Fprintf(out, "query %s, threshold %.4f; gallery %s: %d images, %d embedded now, %d from cache\n",
+				r.Query, r.Threshold, r.Gallery, r.Images, r.Embedded, r.Cached)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Gallery, "gallery", "", "folder of images to search (required)")
+	f.IntVarP(&o.K, "top", "k", 5, "number of nearest images to list")
+	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
+	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
+	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
+	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable gallery image instead of skipping it")
+	cmd.MarkFlagRequired("gallery")
+	return cmd
+}

@@ -1,0 +1,111 @@
+package embedding
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/siamese-dev/siamese/internal/dataset"
+)
+
+// File is an image to embed and its class: the name of the sub-folder it
+// was found in, "" for a loose image.
+type File struct {
+	Path  string `json:"path"`
+	Class string `json:"class"`
+}
+
+// Files expands paths into images: files as given, folders into the images
+// below them, sorted by path (see the package documentation).
+func Files(paths []string) ([]File, error) {
+	var out []File
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", p, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			out = append(out, File{Path: p})
+			continue
+		}
+		found, err := folder(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("folder %s: no images in it", p)
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// folder lists the images below root; those in a sub-folder take its name
+// as class.
+func folder(root string) ([]File, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: %w", root, unwrapPathErr(err))
+	}
+	var out []File
+	for _, e := range entries {
+		if isHidden(e.Name()) {
+			continue
+		}
+		full := filepath.Join(root, e.Name())
+		st, err := os.Stat(full) // follows a link to a class folder
+		if err != nil {
+			continue // a dangling link is not an image
+		}
+		if !st.IsDir() {
+			if st.Mode().IsRegular() && dataset.IsImageName(e.Name()) {
+				out = append(out, File{Path: full})
+			}
+			continue
+		}
+		// Walking the folder's own file system starts inside a linked
+		// folder too; links further down are not followed, so a loop of
+		// links cannot make the walk endless.
+		fsys := os.DirFS(full)
+		err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("folder %s: %w", full, err)
+			}
+			if p != "." && isHidden(d.Name()) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !dataset.IsImageName(d.Name()) {
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				if st, err := fs.Stat(fsys, p); err != nil || !st.Mode().IsRegular() {
+					return nil
+				}
+			}
+			out = append(out, File{Path: filepath.Join(full, filepath.FromSlash(p)), Class: e.Name()})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b File) int { return strings.Compare(filepath.ToSlash(a.Path), filepath.ToSlash(b.Path)) })
+	return out, nil
+}
+
+func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

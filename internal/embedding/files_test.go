@@ -1,0 +1,71 @@
+package embedding
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func touch(t *testing.T, root string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, dir,
+		"g/cat/1.png", "g/cat/indoor/2.JPG", "g/dog/3.bmp", "g/loose.png",
+		"g/.hidden/4.png", "g/cat/.5.png", "g/dog/notes.txt", "g/.siamese-cache-x.bin",
+		"elsewhere/bird/6.png", "single.gif")
+	// A linked class folder and a linked image are followed; a dangling
+	// link is not an image.
+	must(t, os.Symlink(filepath.Join(dir, "elsewhere", "bird"), filepath.Join(dir, "g", "bird")))
+	must(t, os.Symlink(filepath.Join(dir, "single.gif"), filepath.Join(dir, "g", "dog", "7.gif")))
+	must(t, os.Symlink(filepath.Join(dir, "gone.png"), filepath.Join(dir, "g", "dog", "8.png")))
+
+	g := filepath.Join(dir, "g")
+	got, err := Files([]string{filepath.Join(dir, "single.gif"), g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []File{
+		{filepath.Join(dir, "single.gif"), ""},
+		{filepath.Join(g, "bird", "6.png"), "bird"},
+		{filepath.Join(g, "cat", "1.png"), "cat"},
+		{filepath.Join(g, "cat", "indoor", "2.JPG"), "cat"},
+		{filepath.Join(g, "dog", "3.bmp"), "dog"},
+		{filepath.Join(g, "dog", "7.gif"), "dog"},
+		{filepath.Join(g, "loose.png"), ""},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Files:\n got  %v\n want %v", got, want)
+	}
+
+	for name, args := range map[string][]string{
+		"missing file": {filepath.Join(dir, "nope.png")},
+		"no images":    {filepath.Join(dir, "empty")},
+	} {
+		if name == "no images" {
+			must(t, os.MkdirAll(args[0], 0o755))
+		}
+		if _, err := Files(args); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
