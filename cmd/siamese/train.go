@@ -60,7 +60,7 @@ after saving it and --resume continues from it.`,
 					o.Loop.Augment.Brightness = 0.1
 				}
 			}
-			o.Log = cmd.OutOrStdout()
+			o.Log, o.Warnings = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if jsonOut {
 				o.Log = cmd.ErrOrStderr()
 			}

@@ -12,14 +12,15 @@ import (
 // terminal, a progress bar per epoch with the running loss and pairs/s.
 type textReporter struct {
 	log      io.Writer
+	warn     io.Writer
 	progress io.Writer
 	bar      *progressbar.ProgressBar
 	epoch    int
 	epochs   int
 }
 
-func newTextReporter(log, progress io.Writer) *textReporter {
-	return &textReporter{log: log, progress: progress}
+func newTextReporter(log, warn, progress io.Writer) *textReporter {
+	return &textReporter{log: log, warn: warn, progress: progress}
 }
 
 func (r *textReporter) EpochStart(epoch, epochs, steps int) {
@@ -59,5 +60,5 @@ func (r *textReporter) EpochEnd(e EpochResult) {
 }
 
 func (r *textReporter) Warn(msg string) {
-	fmt.Fprintf(r.log, "warning: %s\n", msg)
+	fmt.Fprintf(r.warn, "warning: %s\n", msg)
 }

@@ -47,6 +47,7 @@ type Options struct {
 	// Out streams: epoch lines and warnings. Progress bars are drawn on
 	// Progress when it is non-nil (a terminal).
 	Log      io.Writer
+	Warnings io.Writer // default: Log
 	Progress io.Writer
 }
 
@@ -172,6 +173,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.Warnings == nil {
+		o.Warnings = o.Log
+	}
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -201,7 +205,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			return err
 		}
 		skipped++
-		fmt.Fprintf(o.Log, "warning: skipping %v\n", err)
+		fmt.Fprintf(o.Warnings, "warning: skipping %v\n", err)
 		return nil
 	}
 	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, MaxPixels: o.MaxPixels}
@@ -214,9 +218,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	if skipped > 0 {
-		fmt.Fprintf(o.Log, "warning: skipped %d unreadable image(s)\n", skipped)
+		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
 	}
-	rep := newTextReporter(o.Log, o.Progress)
+	rep := newTextReporter(o.Log, o.Warnings, o.Progress)
 	for _, c := range singletonClasses(trainIm) {
 		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", c))
 	}
@@ -309,7 +313,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec}
 	}
 	if err := traininglog.Save(o.Out, epochLog); err != nil {
-		fmt.Fprintf(o.Log, "warning: %v\n", err)
+		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
 	}
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)
