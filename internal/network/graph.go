@@ -28,9 +28,17 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 			x, err = Conv2D(x, weights[wi], l.pad())
 			wi++
 		case KindReLU:
+			if !mode.training && i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
+				continue // folded into the pooling below
+			}
 			x, err = ReLU(x)
 		case KindMaxPool:
-			x, err = MaxPool2D(x, l.poolSize())
+			if mode.training {
+				x, err = MaxPool2D(x, l.poolSize())
+			} else {
+				reluBefore := i > 0 && n.Spec.Layers[i-1].Kind == KindReLU
+				x, err = maxPoolInference(x, l.poolSize(), reluBefore)
+			}
 		case KindDense:
 			x, err = Dense(x, weights[wi], weights[wi+1])
 			wi += 2

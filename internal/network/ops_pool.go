@@ -48,6 +48,10 @@ func (g poolGeometry) outPlane() int { return g.oh * g.ow }
 // less than +0).
 type maxPool2DOp struct {
 	size int
+	// inference ops keep no argmax (there is no backward pass) and may
+	// fold a preceding ReLU in: max(0, max(window)) = max(window of ReLU),
+	// at a quarter of the ReLU work.
+	inference, relu bool
 
 	out      []float32
 	argmax   []int32
@@ -101,8 +105,63 @@ func (op *maxPool2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	op.out = grow(op.out, g.n*g.c*g.outPlane())
-	op.pool(op.out, x, g)
+	if op.inference {
+		op.poolForward(op.out, x, g)
+	} else {
+		op.pool(op.out, x, g)
+	}
 	return wrap(op.out, g.n, g.c, g.oh, g.ow), nil
+}
+
+// maxPoolInference is MaxPool2D for inference graphs, optionally with the
+// ReLU before it folded in. It has no gradient.
+func maxPoolInference(x *gorgonia.Node, size int, relu bool) (*gorgonia.Node, error) {
+	const name = "maxpool2d"
+	if err := checkFloat32Node(name, "input", x); err != nil {
+		return nil, err
+	}
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
+	}
+	op := &maxPool2DOp{size: size, inference: true, relu: relu}
+	if _, err := op.geometry(x.Shape()); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return y, nil
+}
+
+// poolForward is the inference pooling: plain maxima, no argmax.
+func (op *maxPool2DOp) poolForward(out, x []float32, g poolGeometry) {
+	var floor float32 = float32(math.Inf(-1))
+	if op.relu {
+		floor = 0
+	}
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+		for p := lo * g.c; p < hi*g.c; p++ {
+			plane := x[p*g.inPlane() : (p+1)*g.inPlane()]
+			po := out[p*g.outPlane() : (p+1)*g.outPlane()]
+			if op.relu && g.size == 2 {
+				reluPoolPlane2(po, plane, g)
+				continue
+			}
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					m := floor
+					for dy := 0; dy < g.size; dy++ {
+						row := plane[(oy*g.size+dy)*g.w+ox*g.size:][:g.size]
+						for _, v := range row {
+							m = max(m, v)
+						}
+					}
+					po[oy*g.ow+ox] = m
+				}
+			}
+		}
+	})
 }
 
 // pool fills argmax, and out unless it is nil, from x, image by image in
@@ -214,11 +273,16 @@ func (op *maxPool2DOp) CallsExtern() bool     { return false }
 func (op *maxPool2DOp) OverwritesInput() int  { return -1 }
 func (op *maxPool2DOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPool2D", op.size) }
 func (op *maxPool2DOp) Hashcode() uint32      { return hashOf(op) }
-func (op *maxPool2DOp) String() string        { return fmt.Sprintf("MaxPool2D{size=%d}", op.size) }
+func (op *maxPool2DOp) String() string {
+	return fmt.Sprintf("MaxPool2D{size=%d, inference=%t, relu=%t}", op.size, op.inference, op.relu)
+}
 
 func (op *maxPool2DOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
 func (op *maxPool2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if op.inference {
+		return nil, fmt.Errorf("maxpool2d: an inference pooling has no gradient")
+	}
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("maxpool2d: differentiate: got %d inputs, want 1", len(inputs))
 	}
@@ -293,3 +357,21 @@ func (op *maxPoolGradOp) OverwritesInput() int  { return -1 }
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPoolGrad", op.fwd.size) }
 func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("MaxPoolGrad{size=%d}", op.fwd.size) }
+
+// reluPoolPlane2 is max(0, max of each 2×2 window). Non-negative floats
+// order like their bit patterns read as int32, and negative ones read as
+// negative int32, so an integer max against 0 does both the ReLU and the
+// pooling without a data-dependent branch.
+func reluPoolPlane2(out, plane []float32, g poolGeometry) {
+	for oy := 0; oy < g.oh; oy++ {
+		r0 := plane[2*oy*g.w : 2*oy*g.w+g.w]
+		r1 := plane[(2*oy+1)*g.w : (2*oy+1)*g.w+g.w]
+		o := out[oy*g.ow : (oy+1)*g.ow]
+		for ox := range o {
+			j := 2 * ox
+			a := max(int32(math.Float32bits(r0[j])), int32(math.Float32bits(r0[j+1])))
+			b := max(int32(math.Float32bits(r1[j])), int32(math.Float32bits(r1[j+1])))
+			o[ox] = math.Float32frombits(uint32(max(a, b, 0)))
+		}
+	}
+}
