@@ -55,15 +55,13 @@ func (g convGeometry) kernelSize() int {
 	return g.o * g.colRows()
 }
 
-// conv2DOp caches the im2col matrix of every image: the weight gradient
-// needs exactly those columns, so backward skips rebuilding them.
+// conv2DOp is a stride-1 convolution computed as im2col and a matrix
+// product per image.
 type conv2DOp struct {
 	pad int
 
-	out    []float32
-	col    []float32    // N blocks of colRows×outPlane, one per image
-	colOf  []float32    // the input data col was built from
-	colGeo convGeometry // and its geometry
+	out []float32
+	col []float32 // one image's columns per worker
 }
 
 // geometry checks an input and kernel shape against each other.
@@ -126,39 +124,23 @@ func (op *conv2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	op.out = grow(op.out, g.n*g.outSize())
-	op.fillColumns(x, g)
 	rows, plane, colSize, outSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	// Unfold one image at a time into a per-worker buffer: its columns stay
+	// in cache for the product that reads them, and memory holds one image's
+	// columns per core instead of the whole batch's. The kernel gradient
+	// unfolds again rather than keep these.
+	workers, inSize := workersFor(g.n), g.inSize()
+	op.col = grow(op.col, workers*colSize)
+	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		col := op.col[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
-			linalg.Gemm(false, false, g.o, plane, rows, 1,
-				w, rows, op.col[i*colSize:(i+1)*colSize], plane,
+			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
 				0, op.out[i*outSize:(i+1)*outSize], plane)
 		}
 	})
 	return wrap(op.out, g.n, g.o, g.oh, g.ow), nil
-}
-
-// fillColumns builds the im2col matrix of every image of x, in parallel,
-// and remembers which input it belongs to.
-func (op *conv2DOp) fillColumns(x []float32, g convGeometry) {
-	op.col = grow(op.col, g.n*g.colSize())
-	inSize, colSize := g.inSize(), g.colSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			im2col(op.col[i*colSize:(i+1)*colSize], x[i*inSize:(i+1)*inSize], g)
-		}
-	})
-	op.colOf, op.colGeo = x, g
-}
-
-// columnsFor returns the cached columns of x, rebuilding them if the cache
-// holds another input (backward run without its forward).
-func (op *conv2DOp) columnsFor(x []float32, g convGeometry) []float32 {
-	if !sameData(op.colOf, x) || op.colGeo != g {
-		op.fillColumns(x, g)
-	}
-	return op.col
 }
 
 func (op *conv2DOp) ReturnsPtr() bool      { return false }
@@ -345,7 +327,7 @@ func (op *conv2DGradInputOp) String() string {
 }
 
 // conv2DGradWeightOp computes dL/dW = Σ_i dL/dy_i · col_iᵀ. Inputs: x,
-// dL/dy. It reuses forward's columns of x; each worker sums its images into
+// dL/dy. It unfolds x again, one image at a time; each worker sums its images into
 // a private O×(C·K·K) partial, and the partials are added at the end, so no
 // two goroutines write the same memory.
 type conv2DGradWeightOp struct {
@@ -353,6 +335,7 @@ type conv2DGradWeightOp struct {
 
 	out     []float32 // also worker 0's partial sum
 	partial []float32 // workers 1.. partial sums
+	cols    []float32 // one image's columns per worker
 }
 
 func (op *conv2DGradWeightOp) geometry(xs, gs tensor.Shape) (convGeometry, error) {
@@ -412,13 +395,17 @@ func (op *conv2DGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, erro
 	if err != nil {
 		return nil, err
 	}
-	col := op.fwd.columnsFor(x, g)
 	size := g.kernelSize()
 	workers := workersFor(g.n)
 	op.out = grow(op.out, size)
 	op.partial = grow(op.partial, (workers-1)*size)
-	rows, plane, colSize, outSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize()
+	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	// Unfold each image again into a per-worker buffer rather than keep the
+	// forward pass's columns for the whole batch: the unfolding is cheap,
+	// and one image's columns stay in cache for the product that reads them.
+	op.cols = grow(op.cols, workers*colSize)
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		col := op.cols[wk*colSize : (wk+1)*colSize]
 		sum := op.out
 		if wk > 0 {
 			sum = op.partial[(wk-1)*size : wk*size]
@@ -432,9 +419,10 @@ func (op *conv2DGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, erro
 			if i == lo {
 				beta = 0
 			}
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
 			linalg.Gemm(false, true, g.o, rows, plane, 1,
-				dy[i*outSize:(i+1)*outSize], plane, col[i*colSize:(i+1)*colSize], plane,
+				dy[i*outSize:(i+1)*outSize], plane, col, plane,
 				beta, sum, rows)
 		}
 	})
