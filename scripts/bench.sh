@@ -4,7 +4,7 @@
 # same network, the same number of pairs and the same batch size.
 #
 #   scripts/bench.sh                       # MNIST import (scripts/fetch-data.sh)
-#   TRAIN=DIR TEST=DIR PAIRS=20000 EPOCHS=1 scripts/bench.sh
+#   TRAIN=DIR TEST=DIR PAIRS=20000 EPOCHS=1 SEED=1 scripts/bench.sh
 #
 # Prints one table: training and evaluation pairs/s, peak RSS, test-pair
 # accuracy at the best threshold, and siamese/PyTorch ratios. Needs Debian's
@@ -19,8 +19,10 @@ PAIRS=${PAIRS:-20000}
 EPOCHS=${EPOCHS:-1}
 BATCH=${BATCH:-64}
 THREADS=${THREADS:-2}
+SEED=${SEED:-1}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -51,14 +53,14 @@ say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
 # a small validation split picks the threshold, as PyTorch's script does not.
 peak_rss bin/siamese train --data "$TRAIN" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
-	--batch-size "$BATCH" --test-split 0 --val-split 0.02 --val-pairs 1000 \
+	--batch-size "$BATCH" --test-split 0 --val-split 0.02 --val-pairs 1000 --seed "$SEED" \
 	--out "$OUT/bench.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 say "siamese eval: 2000 pairs of $TEST"
-peak_rss bin/siamese eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --json \
+peak_rss bin/siamese eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
 	>"$OUT/eval.json" 3>"$OUT/eval.rss"
 say "PyTorch reference"
 /usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --epochs "$EPOCHS" --pairs "$PAIRS" \
-	--batch "$BATCH" --threads "$THREADS" >"$OUT/torch.json" 2>"$OUT/torch.log"
+	--batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
 
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys, os
