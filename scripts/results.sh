@@ -4,7 +4,7 @@
 # balanced pairs of the official test sets at the threshold chosen on
 # validation pairs, plus 10-way one-shot trials.
 #
-#   scripts/results.sh              # both data sets (about 25 minutes on 2 cores)
+#   scripts/results.sh              # both data sets (about 22 minutes on 2 cores)
 #   SETS=mnist scripts/results.sh   # one of them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

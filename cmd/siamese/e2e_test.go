@@ -214,3 +214,24 @@ func TestImportIDX(t *testing.T) {
 		t.Errorf("import reported %d images, wrote %d PNGs", n, len(pngs))
 	}
 }
+
+// Every preset in configs/ is a valid run configuration: it trains (one
+// short epoch, flags overriding the long schedule) and saves a model.
+func TestPresetsTrain(t *testing.T) {
+	presets, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
+	if len(presets) < 3 {
+		t.Fatalf("found %d presets in configs/, want mnist, fashion and faces", len(presets))
+	}
+	data := abs(t, digits)
+	for _, p := range presets {
+		dir := t.TempDir()
+		args := append(smallTrain(data, "m.safetensors", "--config", abs(t, p)), "--epochs", "1", "--pairs-per-epoch", "64", "--patience", "0")
+		if r := siamese(t, dir, args...); r.code != 0 {
+			t.Errorf("%s: exit %d: %s", filepath.Base(p), r.code, r.stderr)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, "m.safetensors")); err != nil {
+			t.Errorf("%s: no model written: %v", filepath.Base(p), err)
+		}
+	}
+}

@@ -104,7 +104,7 @@ after saving it and --resume continues from it.`,
 	f.StringVar(&o.Loop.Schedule, "lr-schedule", "none", "learning-rate schedule: "+strings.Join(train.Schedules(), ", "))
 	f.Float64Var(&o.Loop.WeightDecay, "weight-decay", 0, "decoupled weight decay per step (0: off)")
 	f.Float64Var(&o.Loop.ClipNorm, "clip-norm", 0, "clip the gradients' joint L2 norm to this (0: off)")
-	f.IntVar(&o.Loop.Patience, "patience", 0, "stop after this many epochs without a better validation loss (0: off); the best epoch is kept either way")
+	f.IntVar(&o.Loop.Patience, "patience", 3, "stop after this many epochs without a better validation loss (0: never); the best epoch is kept either way")
 	f.Uint64Var(&o.Loop.Seed, "seed", 1, "seed for the split, the initial weights and the pairs")
 	f.IntVar(&o.Size, "size", 28, "images are resized to size x size")
 	f.IntVar(&o.Channels, "channels", 1, "1 (gray) or 3 (RGB)")
