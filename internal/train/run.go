@@ -221,8 +221,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
 	}
 	rep := newTextReporter(o.Log, o.Warnings, o.Progress)
-	for _, c := range singletonClasses(trainIm) {
-		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", c))
+	sampler, err := pairs.NewSampler(trainIm.Labels, o.Loop.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("training pairs: %w", err)
+	}
+	for _, c := range sampler.SingletonClasses() {
+		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", trainIm.Classes[c]))
 	}
 	if distinct(valIm.Labels) < 2 {
 		return nil, fmt.Errorf("data %s: the validation split has fewer than 2 classes; add images or raise --val-split", dataName)
@@ -284,21 +288,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 
-	// The net now holds the best epoch's weights: measure them once more for
-	// the stored threshold (the epoch may predate a resume).
-	valSet, err := newPairSet(valIm, o.Loop.ValPairs, o.Loop.Seed+7919)
-	if err != nil {
-		return nil, err
+	// The net now holds the best epoch's weights, which that epoch measured
+	// on the validation pairs; History survives a resume in the checkpoint.
+	i := slices.IndexFunc(st.History, func(e EpochResult) bool { return e.Epoch == st.BestEpoch })
+	if i < 0 {
+		return nil, fmt.Errorf("training history has no record of the best epoch %d", st.BestEpoch)
 	}
-	emb, err := net.NewEmbedder(256)
-	if err != nil {
-		return nil, err
-	}
-	vm, err := valSet.measure(emb, loss)
-	if err != nil {
-		return nil, err
-	}
-	best := EpochResult{Epoch: st.BestEpoch, ValLoss: vm.loss, ValAccuracy: vm.accuracy, Threshold: vm.threshold}
+	best := st.History[i]
 	meta.Threshold = best.Threshold
 	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
 		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
@@ -321,7 +317,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		Model: o.Out, Data: dataName, Classes: len(ix.Classes),
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
-		TrainSeconds: round(st.Seconds, 3), PairsPerSec: round(float64(st.Pairs)/st.Seconds, 1),
+		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
 		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
 		Loss: loss.Name(), Margin: o.Margin, History: st.History,
 	}, nil
@@ -349,32 +345,10 @@ func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) 
 	return st, nil
 }
 
-func singletonClasses(im *dataset.Images) []string {
-	count := make([]int, len(im.Classes))
-	for _, l := range im.Labels {
-		count[l]++
-	}
-	var out []string
-	for c, n := range count {
-		if n == 1 {
-			out = append(out, im.Classes[c])
-		}
-	}
-	return out
-}
-
 func distinct(labels []int) int {
 	seen := map[int]bool{}
 	for _, l := range labels {
 		seen[l] = true
 	}
 	return len(seen)
-}
-
-func round(x float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	return float64(int64(x*p+0.5)) / p
 }
