@@ -215,21 +215,11 @@ func (op *batchNormOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error)
 
 func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
-	if err := checkArity(name, len(inputs), 3); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "scale", "shift")
 	if err != nil {
 		return nil, err
 	}
-	gamma, gs, err := float32Input(name, "scale", inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	beta, bs, err := float32Input(name, "shift", inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, gamma, gs, beta, bs := vals[0], shapes[0], vals[1], shapes[1], vals[2], shapes[2]
 	g, err := op.geometry(xs)
 	if err != nil {
 		return nil, err
@@ -402,13 +392,11 @@ func (op *bnGradShiftOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
-	if err := checkArity(name, len(inputs), 1); err != nil {
-		return nil, err
-	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "output gradient")
 	if err != nil {
 		return nil, err
 	}
+	dy, gs := vals[0], shapes[0]
 	g, err := op.fwd.geometry(gs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -456,17 +444,11 @@ func (op *bnGradScaleOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	if !xs.Eq(gs) {
 		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, gs)
 	}
@@ -561,18 +543,10 @@ func (op *bnGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
-	if err := checkArity(name, len(inputs), 5); err != nil {
+	what := []string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
+	vals, shapes, err := float32Inputs(name, inputs, what...)
+	if err != nil {
 		return nil, err
-	}
-	what := [5]string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
-	var vals [5][]float32
-	var shapes [5]tensor.Shape
-	for i := range inputs {
-		v, s, err := float32Input(name, what[i], inputs[i])
-		if err != nil {
-			return nil, err
-		}
-		vals[i], shapes[i] = v, s
 	}
 	x, gamma, dy, dgamma, dbeta := vals[0], vals[1], vals[2], vals[3], vals[4]
 	xs := shapes[0]

@@ -98,6 +98,25 @@ func float32Input(op, what string, v gorgonia.Value) ([]float32, tensor.Shape, e
 	return data, shape, nil
 }
 
+// float32Inputs checks that an op got one input per name and that each is
+// a contiguous float32 tensor, returning their data and shapes in order.
+// The names say which input an error is about.
+func float32Inputs(op string, inputs []gorgonia.Value, names ...string) ([][]float32, []tensor.Shape, error) {
+	if err := checkArity(op, len(inputs), len(names)); err != nil {
+		return nil, nil, err
+	}
+	data := make([][]float32, len(inputs))
+	shapes := make([]tensor.Shape, len(inputs))
+	for i, v := range inputs {
+		d, s, err := float32Input(op, names[i], v)
+		if err != nil {
+			return nil, nil, err
+		}
+		data[i], shapes[i] = d, s
+	}
+	return data, shapes, nil
+}
+
 // checkArity rejects a wrong number of inputs to Do.
 func checkArity(op string, got, want int) error {
 	if got != want {

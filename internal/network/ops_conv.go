@@ -108,17 +108,11 @@ func (op *conv2DOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *conv2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("conv2d", len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input("conv2d", "input", inputs[0])
+	vals, shapes, err := float32Inputs("conv2d", inputs, "input", "kernel")
 	if err != nil {
 		return nil, err
 	}
-	w, ws, err := float32Input("conv2d", "kernel", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, w, ws := vals[0], shapes[0], vals[1], shapes[1]
 	g, err := op.geometry(xs, ws)
 	if err != nil {
 		return nil, err
@@ -281,17 +275,11 @@ func (op *conv2DGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, 
 
 func (op *conv2DGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "conv2d input gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	w, ws, err := float32Input(name, "kernel", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "kernel", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	w, ws, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	g, err := op.geometry(ws, gs)
 	if err != nil {
 		return nil, err
@@ -380,17 +368,11 @@ func (op *conv2DGradWeightOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape,
 
 func (op *conv2DGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "conv2d kernel gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	g, err := op.geometry(xs, gs)
 	if err != nil {
 		return nil, err

@@ -234,17 +234,11 @@ func (op *denseGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, e
 
 func (op *denseGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "dense input gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	w, ws, err := float32Input(name, "weight", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "weight", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	w, ws, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	xs, err := op.shape(ws, gs)
 	if err != nil {
 		return nil, err
@@ -303,17 +297,11 @@ func (op *denseGradWeightOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, 
 
 func (op *denseGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "dense weight gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	n, in, out, err := op.shape(xs, gs)
 	if err != nil {
 		return nil, err
@@ -354,13 +342,11 @@ func (op *denseGradBiasOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, er
 
 func (op *denseGradBiasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "dense bias gradient"
-	if err := checkArity(name, len(inputs), 1); err != nil {
-		return nil, err
-	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "output gradient")
 	if err != nil {
 		return nil, err
 	}
+	dy, gs := vals[0], shapes[0]
 	if len(gs) != 2 {
 		return nil, fmt.Errorf("%s: output gradient %v must be 2-D", name, gs)
 	}

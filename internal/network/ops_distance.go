@@ -72,17 +72,11 @@ func (op *distanceOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) 
 }
 
 func (op *distanceOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("distance", len(inputs), 2); err != nil {
-		return nil, err
-	}
-	a, as, err := float32Input("distance", "first input", inputs[0])
+	vals, shapes, err := float32Inputs("distance", inputs, "first input", "second input")
 	if err != nil {
 		return nil, err
 	}
-	b, bs, err := float32Input("distance", "second input", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	a, as, b, bs := vals[0], shapes[0], vals[1], shapes[1]
 	n, dim, err := distanceSize(as, bs)
 	if err != nil {
 		return nil, err
@@ -149,25 +143,11 @@ func (op *distanceGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, err
 
 func (op *distanceGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "distance gradient"
-	if err := checkArity(name, len(inputs), 4); err != nil {
-		return nil, err
-	}
-	a, as, err := float32Input(name, "first input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "first input", "second input", "distance", "distance gradient")
 	if err != nil {
 		return nil, err
 	}
-	b, bs, err := float32Input(name, "second input", inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	d, _, err := float32Input(name, "distance", inputs[2])
-	if err != nil {
-		return nil, err
-	}
-	g, _, err := float32Input(name, "distance gradient", inputs[3])
-	if err != nil {
-		return nil, err
-	}
+	a, as, b, bs, d, g := vals[0], shapes[0], vals[1], shapes[1], vals[2], vals[3]
 	n, dim, err := distanceSize(as, bs)
 	if err != nil {
 		return nil, err

@@ -111,13 +111,11 @@ const (
 // Do draws this run's mask and applies it, chunk by chunk in parallel. One
 // 64-bit draw decides two elements.
 func (op *DropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("dropout", len(inputs), 1); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input("dropout", "input", inputs[0])
+	vals, shapes, err := float32Inputs("dropout", inputs, "input")
 	if err != nil {
 		return nil, err
 	}
+	x, xs := vals[0], shapes[0]
 	n := len(x)
 	op.out = grow(op.out, n)
 	op.mask = grow(op.mask, n)
@@ -205,13 +203,11 @@ func (op *dropoutGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *dropoutGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "dropout gradient"
-	if err := checkArity(name, len(inputs), 1); err != nil {
-		return nil, err
-	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "output gradient")
 	if err != nil {
 		return nil, err
 	}
+	dy, gs := vals[0], shapes[0]
 	mask := op.fwd.mask
 	if op.fwd.run == 0 || len(mask) != len(dy) {
 		return nil, fmt.Errorf("%s: output gradient %v has no mask of its size; forward has not run on it", name, gs)

@@ -84,13 +84,11 @@ func (op *l2NormOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *l2NormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("l2normalize", len(inputs), 1); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input("l2normalize", "input", inputs[0])
+	vals, shapes, err := float32Inputs("l2normalize", inputs, "input")
 	if err != nil {
 		return nil, err
 	}
+	x, xs := vals[0], shapes[0]
 	n, d, err := l2Rows(xs)
 	if err != nil {
 		return nil, err
@@ -182,17 +180,11 @@ func (op *l2NormGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error
 
 func (op *l2NormGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "l2normalize gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	if !xs.Eq(gs) {
 		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, gs)
 	}

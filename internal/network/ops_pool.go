@@ -93,13 +93,11 @@ func (op *maxPool2DOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error)
 }
 
 func (op *maxPool2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("maxpool2d", len(inputs), 1); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input("maxpool2d", "input", inputs[0])
+	vals, shapes, err := float32Inputs("maxpool2d", inputs, "input")
 	if err != nil {
 		return nil, err
 	}
+	x, xs := vals[0], shapes[0]
 	g, err := op.geometry(xs)
 	if err != nil {
 		return nil, err
@@ -317,17 +315,11 @@ func (op *maxPoolGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "maxpool2d gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input(name, "input", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	g, err := op.fwd.geometry(xs)
 	if err != nil {
 		return nil, err

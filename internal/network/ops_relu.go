@@ -44,13 +44,11 @@ func (op *reluOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity("relu", len(inputs), 1); err != nil {
-		return nil, err
-	}
-	x, xs, err := float32Input("relu", "input", inputs[0])
+	vals, shapes, err := float32Inputs("relu", inputs, "input")
 	if err != nil {
 		return nil, err
 	}
+	x, xs := vals[0], shapes[0]
 	op.out = grow(op.out, len(x))
 	parallelElems(len(x), func(lo, hi int) {
 		out := op.out[lo:hi]
@@ -107,17 +105,11 @@ func (op *reluGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) 
 
 func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "relu gradient"
-	if err := checkArity(name, len(inputs), 2); err != nil {
-		return nil, err
-	}
-	y, ys, err := float32Input(name, "output", inputs[0])
+	vals, shapes, err := float32Inputs(name, inputs, "output", "output gradient")
 	if err != nil {
 		return nil, err
 	}
-	dy, gs, err := float32Input(name, "output gradient", inputs[1])
-	if err != nil {
-		return nil, err
-	}
+	y, ys, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
 	if !ys.Eq(gs) {
 		return nil, fmt.Errorf("%s: output %v and its gradient %v differ in shape", name, ys, gs)
 	}
