@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 )
@@ -46,81 +47,11 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 	if ix.FS == nil {
 		return nil, fmt.Errorf("load data set %s: index has no file system", ix.Root)
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	n, per := len(ix.Items), l.Len()
-	data := make([]float32, n*per)
-
-	type result struct {
-		i   int
-		err error
-	}
-	jobs := make(chan int)
-	results := make(chan result, workers)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				p := ix.Items[i].Path
-				open := func() (io.ReadCloser, error) { return ix.FS.Open(p) }
-				// Each job owns a disjoint slice of data, so no lock.
-				err := l.loadInto(data[i*per:(i+1)*per], open, ix.FullPath(p))
-				results <- result{i, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range n {
-			select {
-			case jobs <- i:
-			case <-stop:
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-
-	failed := make([]error, n)
-	finished := make([]bool, n)
-	bad := make([]bool, n)
-	next, done := 0, 0
-	var stopErr error
-	for r := range results {
-		if stopErr != nil {
-			continue // drain so the workers can exit
-		}
-		finished[r.i], failed[r.i] = true, r.err
-		done++
-		if progress != nil {
-			progress(done)
-		}
-		// Report failures in Index order, whatever order they finish in.
-		for ; next < n && finished[next]; next++ {
-			err := failed[next]
-			if err == nil {
-				continue
-			}
-			bad[next] = true
-			if onBad != nil {
-				err = onBad(ix.FullPath(ix.Items[next].Path), err)
-			}
-			if err != nil {
-				stopErr = err
-				close(stop)
-				break
-			}
-		}
-	}
-	if stopErr != nil {
-		return nil, stopErr
+	open := func(i int) (io.ReadCloser, error) { return ix.FS.Open(ix.Items[i].Path) }
+	name := func(i int) string { return ix.FullPath(ix.Items[i].Path) }
+	data, bad, err := l.loadEach(len(ix.Items), open, name, workers, onBad, progress)
+	if err != nil {
+		return nil, err
 	}
 	return compact(ix, l, data, bad), nil
 }
@@ -162,4 +93,98 @@ func compact(ix *Index, l Loader, data []float32, bad []bool) *Images {
 // String summarises the set for logs: "60000 images of 10 classes, 1×28×28".
 func (im *Images) String() string {
 	return fmt.Sprintf("%d images of %d classes, %d×%d×%d", im.Len(), len(im.Classes), im.Channels, im.Size, im.Size)
+}
+
+// LoadFiles decodes the image files at operating-system paths on workers
+// goroutines (GOMAXPROCS when workers <= 0), image i at data[i·Len():].
+// Failures go to onBad as in LoadAll; a skipped image is marked in bad and
+// its values left zero.
+func LoadFiles(paths []string, l Loader, workers int, onBad func(path string, err error) error) (data []float32, bad []bool, err error) {
+	if err := l.check(); err != nil {
+		return nil, nil, err
+	}
+	open := func(i int) (io.ReadCloser, error) { return os.Open(paths[i]) }
+	name := func(i int) string { return paths[i] }
+	return l.loadEach(len(paths), open, name, workers, onBad, nil)
+}
+
+// loadEach decodes n images, opened by open and named in messages by name,
+// on workers goroutines. Each image owns a disjoint slice of data, so no
+// lock. Failures are reported to onBad in index order, whatever order they
+// finish in; a nil onBad makes the first failure the error.
+func (l Loader) loadEach(n int, open func(i int) (io.ReadCloser, error), name func(i int) string,
+	workers int, onBad func(path string, err error) error, progress func(done int)) ([]float32, []bool, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	per := l.Len()
+	data := make([]float32, n*per)
+
+	type result struct {
+		i   int
+		err error
+	}
+	jobs := make(chan int)
+	results := make(chan result, workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				err := l.loadInto(data[i*per:(i+1)*per], func() (io.ReadCloser, error) { return open(i) }, name(i))
+				results <- result{i, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range n {
+			select {
+			case jobs <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	failed := make([]error, n)
+	finished := make([]bool, n)
+	bad := make([]bool, n)
+	next, done := 0, 0
+	var stopErr error
+	for r := range results {
+		if stopErr != nil {
+			continue // drain so the workers can exit
+		}
+		finished[r.i], failed[r.i] = true, r.err
+		done++
+		if progress != nil {
+			progress(done)
+		}
+		for ; next < n && finished[next]; next++ {
+			err := failed[next]
+			if err == nil {
+				continue
+			}
+			bad[next] = true
+			if onBad != nil {
+				err = onBad(name(next), err)
+			}
+			if err != nil {
+				stopErr = err
+				close(stop)
+				break
+			}
+		}
+	}
+	if stopErr != nil {
+		return nil, nil, stopErr
+	}
+	return data, bad, nil
 }
