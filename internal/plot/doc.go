@@ -24,7 +24,7 @@
 // validation accuracy, with a vertical line at the epoch of lowest
 // validation loss, which is the one training keeps.
 //
-// Every chart is a PNG at 110 dpi whose size depends only on its kind (7×5
+// Every gonum/plot chart is a PNG at 110 dpi whose size depends only on its kind (7×5
 // inches a panel; the training chart 7×7), so that it reads the same in an
 // image viewer and a report.
 package plot
