@@ -20,13 +20,16 @@ type LossFunc func(d, y *G.Node) (*G.Node, error)
 // with the same weights is the Siamese twin: one set of parameters, two
 // inputs, and gorgonia sums the gradients of both branches.
 func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error) {
+	byName := make(map[string]*G.Node, len(weights))
+	for i, p := range n.Params {
+		byName[p.Name] = weights[i]
+	}
 	var err error
-	wi := 0
 	for i, l := range n.Spec.Layers {
+		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			x, err = Conv2D(x, weights[wi], l.pad())
-			wi++
+			x, err = Conv2DStride(x, byName[pre+".conv.weight"], l.pad(), l.stride())
 		case KindReLU:
 			if !mode.training && i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
 				continue // folded into the pooling below
@@ -40,11 +43,9 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 				x, err = maxPoolInference(x, l.poolSize(), reluBefore)
 			}
 		case KindDense:
-			x, err = Dense(x, weights[wi], weights[wi+1])
-			wi += 2
+			x, err = Dense(x, byName[pre+".dense.weight"], byName[pre+".dense.bias"])
 		case KindBatchNorm:
-			x, err = BatchNorm(x, weights[wi], weights[wi+1], n.bn[i], mode.training)
-			wi += 2
+			x, err = n.batchNorm(x, byName, pre+".bn", mode)
 		case KindDropout:
 			if mode.training && l.Rate > 0 {
 				x, err = Dropout(x, l.Rate, uint64(i)<<8|uint64(mode.branch))
@@ -54,6 +55,10 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 			}
 		case KindL2Norm:
 			x, err = L2Normalize(x, l2Eps)
+		case KindGAP:
+			x, err = GlobalAvgPool(x)
+		case KindResidual:
+			x, err = n.residual(x, l, byName, pre+".res", mode)
 		default:
 			err = fmt.Errorf("unknown layer kind %q", l.Kind)
 		}
@@ -70,6 +75,47 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		}
 	}
 	return x, nil
+}
+
+// batchNorm applies the batch norm whose tensors are named prefix.*.
+func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *applyMode) (*G.Node, error) {
+	return BatchNorm(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training)
+}
+
+// residual is the block relu(bn2(conv2(relu(bn1(conv1(x))))) + s(x)):
+// conv1 3×3 with the block's stride, conv2 3×3, and s the identity or,
+// when the block changes the shape, bnp(proj(x)) with a strided 1×1
+// projection. Its gradient is that of its parts; the sum and the last ReLU
+// are one op (AddReLU).
+func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode) (*G.Node, error) {
+	st := l.stride()
+	shortcut := x
+	if l.residualProjects(x.Shape()[1]) {
+		p, err := Conv2DStride(x, w[pre+".proj.weight"], 0, st)
+		if err != nil {
+			return nil, fmt.Errorf("projection: %w", err)
+		}
+		if shortcut, err = n.batchNorm(p, w, pre+".bnp", mode); err != nil {
+			return nil, fmt.Errorf("projection: %w", err)
+		}
+	}
+	h, err := Conv2DStride(x, w[pre+".conv1.weight"], 1, st)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = n.batchNorm(h, w, pre+".bn1", mode); err != nil {
+		return nil, err
+	}
+	if h, err = ReLU(h); err != nil {
+		return nil, err
+	}
+	if h, err = Conv2DStride(h, w[pre+".conv2.weight"], 1, 1); err != nil {
+		return nil, err
+	}
+	if h, err = n.batchNorm(h, w, pre+".bn2", mode); err != nil {
+		return nil, err
+	}
+	return AddReLU(h, shortcut)
 }
 
 // l2Eps keeps the normalisation finite for an all-zero embedding.

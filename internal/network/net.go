@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Param is one named weight tensor. Data is shared with every graph built
@@ -22,7 +23,9 @@ type Net struct {
 	// Buffers are saved with the weights but not trained: batch norm's
 	// running statistics, which its layers update in place.
 	Buffers []*Param
-	bn      map[int]*BNState // by layer index, Mean/Var backed by Buffers
+	// bn holds every batch norm's state by its tensors' name prefix
+	// ("layer3.bn", "layer5.res.bn1"), Mean/Var backed by Buffers.
+	bn map[string]*BNState
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.
@@ -39,21 +42,23 @@ func (n *Net) add(p *Param) {
 	}
 }
 
-// link builds the batch-norm states over the running-statistics buffers.
+// link builds the batch-norm states over the running-statistics buffers,
+// one per running_mean/running_var pair, whichever layer owns it.
 func (n *Net) link() {
-	n.bn = map[int]*BNState{}
+	n.bn = map[string]*BNState{}
 	byName := map[string]*Param{}
 	for _, b := range n.Buffers {
 		byName[b.Name] = b
 	}
-	for i, l := range n.Spec.Layers {
-		if l.Kind != KindBatchNorm {
+	for _, b := range n.Buffers {
+		prefix, ok := strings.CutSuffix(b.Name, ".running_mean")
+		if !ok {
 			continue
 		}
 		st := NewBNState(0)
-		st.Mean = byName[fmt.Sprintf("layer%d.bn.running_mean", i)].Data
-		st.Var = byName[fmt.Sprintf("layer%d.bn.running_var", i)].Data
-		n.bn[i] = st
+		st.Mean = b.Data
+		st.Var = byName[prefix+".running_var"].Data
+		n.bn[prefix] = st
 	}
 }
 

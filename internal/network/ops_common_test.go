@@ -307,7 +307,7 @@ func TestOpsDoRejectFloat64(t *testing.T) {
 		op   gorgonia.Op
 		in   []gorgonia.Value
 	}{
-		{"conv2d", &conv2DOp{pad: 1}, []gorgonia.Value{v, v}},
+		{"conv2d", opFor(&conv2D{pad: 1, stride: 1}), []gorgonia.Value{v, v}},
 		{"maxpool2d", &maxPool2DOp{size: 2}, []gorgonia.Value{v}},
 		{"relu", &reluOp{dims: 4}, []gorgonia.Value{v}},
 		{"dense", &denseOp{xDims: 2}, []gorgonia.Value{m, m}},
@@ -332,8 +332,7 @@ func TestOpsSteadyStateAllocation(t *testing.T) {
 	w := wrap(uniform(r, o*c*9, -1, 1), o, c, 3, 3)
 	dy := wrap(uniform(r, n*o*h*h, -1, 1), n, o, h, h)
 	dp := wrap(uniform(r, n*o*h*h/4, -1, 1), n, o, h/2, h/2)
-	conv := &conv2DOp{pad: 1}
-	gx, gw := &conv2DGradInputOp{fwd: conv}, &conv2DGradWeightOp{fwd: conv}
+	conv, gx, gw := convOps(1, 1, 3)
 	relu, rg := &reluOp{dims: 4}, &reluGradOp{dims: 4}
 	pool := &maxPool2DOp{size: 2}
 	pg := &maxPoolGradOp{fwd: pool}
@@ -375,4 +374,15 @@ func TestOpsSteadyStateAllocation(t *testing.T) {
 	if perStep > outBytes/2 {
 		t.Errorf("steady state allocates %d bytes per step; a conv output alone is %d", perStep, outBytes)
 	}
+}
+
+// opFor is the gorgonia op of a kernel, for tests that call Do directly.
+func opFor(k kernel) *kernelOp { return &kernelOp{k: k} }
+
+// convOps are a convolution's forward, input-gradient and kernel-gradient
+// ops for a k×k kernel, as SymDiff builds them for an input whose side
+// the windows cover exactly.
+func convOps(pad, stride, k int) (fwd, dx, dw *kernelOp) {
+	c := &conv2D{pad: pad, stride: stride}
+	return opFor(c), opFor(&conv2DGradInput{fwd: c}), opFor(&conv2DGradWeight{fwd: c, k: k})
 }

@@ -1,49 +1,48 @@
 package network
 
+// Convolution (cross-correlation, as in PyTorch) with zero padding p on
+// every side, stride s and no bias: x is N×C×H×W, w is O×C×K×K, and
+//
+//	y[n,o,i,j] = Σ_{c,a,b} w[o,c,a,b] · x[n, c, i·s+a-p, j·s+b-p]
+//
+// (zero outside the image) is N×O×OH×OW with OH = (H+2p-K)/s + 1. Each
+// image is unfolded (im2col) into a (C·K·K)×(OH·OW) matrix, so the layer is
+// one matrix product per image through internal/linalg, and
+//
+//	dL/dx_n = col2im(Wᵀ · dL/dy_n),   dL/dW = Σ_n dL/dy_n · col_nᵀ,
+//
+// col2im being the adjoint of im2col (it adds each entry back onto the
+// pixel it came from).
+
 import (
 	"fmt"
-	"hash"
 
-	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
-// Conv2D is a stride-1 2-D convolution (cross-correlation, as in PyTorch)
-// with zero padding pad on every side and no bias: x is N×C×H×W, w is
-// O×C×K×K, and the result is N×O×(H+2pad-K+1)×(W+2pad-K+1).
+// Conv2D is a stride-1 convolution with zero padding pad: x is N×C×H×W, w
+// is O×C×K×K, and the result is N×O×(H+2pad-K+1)×(W+2pad-K+1).
 func Conv2D(x, w *gorgonia.Node, pad int) (*gorgonia.Node, error) {
-	const name = "conv2d"
-	if err := checkFloat32Node(name, "input", x); err != nil {
-		return nil, err
-	}
-	if err := checkFloat32Node(name, "kernel", w); err != nil {
-		return nil, err
-	}
-	if x.Dims() != 4 || w.Dims() != 4 {
-		return nil, fmt.Errorf("%s: input %v and kernel %v must both be 4-D (N×C×H×W, O×C×K×K)", name, x.Shape(), w.Shape())
-	}
-	if pad < 0 {
-		return nil, fmt.Errorf("%s: negative padding %d", name, pad)
-	}
-	op := &conv2DOp{pad: pad}
-	if _, err := op.geometry(x.Shape(), w.Shape()); err != nil {
-		return nil, err
-	}
-	y, err := gorgonia.ApplyOp(op, x, w)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return y, nil
+	return Conv2DStride(x, w, pad, 1)
 }
 
-// convGeometry is the shape bookkeeping of one stride-1 convolution.
+// Conv2DStride is a convolution that moves its window stride pixels at a
+// time: the output is N×O×((H+2pad-K)/stride+1)×((W+2pad-K)/stride+1).
+func Conv2DStride(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
+	if pad < 0 || stride < 1 {
+		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
+	}
+	return apply(&conv2D{pad: pad, stride: stride}, x, w)
+}
+
+// convGeometry is the shape bookkeeping of one convolution.
 type convGeometry struct {
-	n, c, h, w int // input
-	o, k, pad  int // kernel
-	oh, ow     int // output plane
+	n, c, h, w        int // input
+	o, k, pad, stride int // kernel
+	oh, ow            int // output plane
 }
 
 func (g convGeometry) inSize() int   { return g.c * g.h * g.w }    // one input image
@@ -55,21 +54,36 @@ func (g convGeometry) kernelSize() int {
 	return g.o * g.colRows()
 }
 
-// conv2DOp is a stride-1 convolution computed as im2col and a matrix
-// product per image.
-type conv2DOp struct {
-	pad int
+// colRange is the output columns [lo, hi) whose input column
+// ox·stride+kj-pad lies inside the image; the others read padding.
+func (g convGeometry) colRange(kj int) (lo, hi int) {
+	if d := g.pad - kj; d > 0 {
+		lo = (d + g.stride - 1) / g.stride
+	}
+	if last := g.w - 1 + g.pad - kj; last >= 0 {
+		hi = min(g.ow, last/g.stride+1)
+	}
+	return lo, hi
+}
+
+// conv2D is the forward pass: im2col and a matrix product per image.
+type conv2D struct {
+	pad, stride int
 
 	out []float32
 	col []float32 // one image's columns per worker
 }
 
+func (k *conv2D) name() string     { return "conv2d" }
+func (k *conv2D) inputs() []string { return []string{"input", "kernel"} }
+func (k *conv2D) String() string   { return fmt.Sprintf("Conv2D{pad=%d,stride=%d}", k.pad, k.stride) }
+
 // geometry checks an input and kernel shape against each other.
-func (op *conv2DOp) geometry(xs, ws tensor.Shape) (convGeometry, error) {
+func (k *conv2D) geometry(xs, ws tensor.Shape) (convGeometry, error) {
 	if len(xs) != 4 || len(ws) != 4 {
-		return convGeometry{}, fmt.Errorf("conv2d: input %v and kernel %v must both be 4-D", xs, ws)
+		return convGeometry{}, fmt.Errorf("conv2d: input %v and kernel %v must both be 4-D (N×C×H×W, O×C×K×K)", xs, ws)
 	}
-	g := convGeometry{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], k: ws[2], pad: op.pad}
+	g := convGeometry{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], k: ws[2], pad: k.pad, stride: max(k.stride, 1)}
 	switch {
 	case ws[1] != g.c:
 		return g, fmt.Errorf("conv2d: kernel %v has %d input channels, input %v has %d", ws, ws[1], xs, g.c)
@@ -77,116 +91,95 @@ func (op *conv2DOp) geometry(xs, ws tensor.Shape) (convGeometry, error) {
 		return g, fmt.Errorf("conv2d: kernel %v is not square", ws)
 	case g.k < 1 || g.o < 1:
 		return g, fmt.Errorf("conv2d: empty kernel %v", ws)
-	}
-	g.oh = g.h + 2*g.pad - g.k + 1
-	g.ow = g.w + 2*g.pad - g.k + 1
-	if g.oh < 1 || g.ow < 1 {
+	case k.pad < 0:
+		return g, fmt.Errorf("conv2d: negative padding %d", k.pad)
+	case g.h+2*g.pad < g.k || g.w+2*g.pad < g.k:
 		return g, fmt.Errorf("conv2d: kernel %v with pad %d does not fit input %v", ws, g.pad, xs)
 	}
+	g.oh = convOut(g.h, g.k, g.pad, g.stride)
+	g.ow = convOut(g.w, g.k, g.pad, g.stride)
 	return g, nil
 }
 
-func (op *conv2DOp) Arity() int { return 2 }
-func (op *conv2DOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
-}
-
-func (op *conv2DOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeArg("conv2d", ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := shapeArg("conv2d", ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(xs, ws)
+func (k *conv2D) shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, err := k.geometry(in[0], in[1])
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.n, g.o, g.oh, g.ow}, nil
 }
 
-func (op *conv2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	vals, shapes, err := float32Inputs("conv2d", inputs, "input", "kernel")
+func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, w := in[0], in[1]
+	g, err := k.geometry(shapes[0], shapes[1])
 	if err != nil {
 		return nil, err
 	}
-	x, xs, w, ws := vals[0], shapes[0], vals[1], shapes[1]
-	g, err := op.geometry(xs, ws)
-	if err != nil {
-		return nil, err
-	}
-	op.out = grow(op.out, g.n*g.outSize())
+	k.out = grow(k.out, g.n*g.outSize())
 	rows, plane, colSize, outSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize()
 	// Unfold one image at a time into a per-worker buffer: its columns stay
 	// in cache for the product that reads them, and memory holds one image's
 	// columns per core instead of the whole batch's. The kernel gradient
 	// unfolds again rather than keep these.
 	workers, inSize := workersFor(g.n), g.inSize()
-	op.col = grow(op.col, workers*colSize)
+	k.col = grow(k.col, workers*colSize)
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		col := op.col[wk*colSize : (wk+1)*colSize]
+		col := k.col[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
 			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
-				0, op.out[i*outSize:(i+1)*outSize], plane)
+				0, k.out[i*outSize:(i+1)*outSize], plane)
 		}
 	})
-	return wrap(op.out, g.n, g.o, g.oh, g.ow), nil
+	return k.out, nil
 }
 
-func (op *conv2DOp) ReturnsPtr() bool      { return false }
-func (op *conv2DOp) CallsExtern() bool     { return false }
-func (op *conv2DOp) OverwritesInput() int  { return -1 }
-func (op *conv2DOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "Conv2D", op.pad) }
-func (op *conv2DOp) Hashcode() uint32      { return hashOf(op) }
-func (op *conv2DOp) String() string        { return fmt.Sprintf("Conv2D{pad=%d}", op.pad) }
-
-func (op *conv2DOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
-
-func (op *conv2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("conv2d: differentiate: got %d inputs, want 2", len(inputs))
-	}
-	x, w := inputs[0], inputs[1]
-	dx, err := gorgonia.ApplyOp(&conv2DGradInputOp{fwd: op}, w, grad)
+func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+	xs, ws := in[0].Shape(), in[1].Shape()
+	// The last window may stop short of the far edge when the stride does
+	// not divide it; the input gradient needs that remainder to know H and W.
+	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
+	dx, err := apply(&conv2DGradInput{fwd: k, rem: rem}, in[1], dy)
 	if err != nil {
-		return nil, fmt.Errorf("conv2d input gradient: %w", err)
+		return nil, err
 	}
-	dw, err := gorgonia.ApplyOp(&conv2DGradWeightOp{fwd: op}, x, grad)
+	dw, err := apply(&conv2DGradWeight{fwd: k, k: ws[2]}, in[0], dy)
 	if err != nil {
-		return nil, fmt.Errorf("conv2d kernel gradient: %w", err)
+		return nil, err
 	}
 	return gorgonia.Nodes{dx, dw}, nil
 }
 
 // im2col lays one image (C×H×W) out as a (C·K·K)×(OH·OW) matrix: row
-// (c,ki,kj) holds x[c, oh+ki-pad, ow+kj-pad] for every output pixel, zero
-// where that falls in the padding. A convolution is then one matrix
+// (c,ki,kj) holds x[c, oy·s+ki-pad, ox·s+kj-pad] for every output pixel,
+// zero where that falls in the padding. A convolution is then one matrix
 // product with the kernel seen as O×(C·K·K).
 func im2col(col, img []float32, g convGeometry) {
-	r := 0
+	r, s := 0, g.stride
 	for c := 0; c < g.c; c++ {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
 			for kj := 0; kj < g.k; kj++ {
 				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
 				r++
-				// Output columns whose input column ow+kj-pad is inside the image.
-				lo := max(0, g.pad-kj)
-				hi := min(g.ow, g.w+g.pad-kj)
-				for oh := 0; oh < g.oh; oh++ {
-					dst := row[oh*g.ow : (oh+1)*g.ow]
-					ih := oh + ki - g.pad
-					if ih < 0 || ih >= g.h || lo >= hi {
+				lo, hi := g.colRange(kj)
+				for oy := 0; oy < g.oh; oy++ {
+					dst := row[oy*g.ow : (oy+1)*g.ow]
+					iy := oy*s + ki - g.pad
+					if iy < 0 || iy >= g.h || lo >= hi {
 						clear(dst)
 						continue
 					}
 					clear(dst[:lo])
-					src := plane[ih*g.w:]
-					copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
+					src := plane[iy*g.w : (iy+1)*g.w]
+					if s == 1 {
+						copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							dst[ox] = src[ox*s+kj-g.pad]
+						}
+					}
 					clear(dst[hi:])
 				}
 			}
@@ -197,28 +190,34 @@ func im2col(col, img []float32, g convGeometry) {
 // col2im is the adjoint of im2col: it adds every column entry back onto the
 // input pixel it was copied from. img must be zeroed by the caller.
 func col2im(img, col []float32, g convGeometry) {
-	r := 0
+	r, s := 0, g.stride
 	for c := 0; c < g.c; c++ {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
 			for kj := 0; kj < g.k; kj++ {
 				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
 				r++
-				lo := max(0, g.pad-kj)
-				hi := min(g.ow, g.w+g.pad-kj)
+				lo, hi := g.colRange(kj)
 				if lo >= hi {
 					continue
 				}
-				for oh := 0; oh < g.oh; oh++ {
-					ih := oh + ki - g.pad
-					if ih < 0 || ih >= g.h {
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*s + ki - g.pad
+					if iy < 0 || iy >= g.h {
 						continue
 					}
-					src := row[oh*g.ow+lo : oh*g.ow+hi]
-					dst := plane[ih*g.w+lo+kj-g.pad : ih*g.w+hi+kj-g.pad]
-					dst = dst[:len(src)] // lets the compiler drop the bounds check below
+					src := row[oy*g.ow+lo : oy*g.ow+hi]
+					if s == 1 {
+						dst := plane[iy*g.w+lo+kj-g.pad : iy*g.w+hi+kj-g.pad]
+						dst = dst[:len(src)] // lets the compiler drop the bounds check below
+						for j, v := range src {
+							dst[j] += v
+						}
+						continue
+					}
+					dst := plane[iy*g.w : (iy+1)*g.w]
 					for j, v := range src {
-						dst[j] += v
+						dst[(lo+j)*s+kj-g.pad] += v
 					}
 				}
 			}
@@ -226,203 +225,159 @@ func col2im(img, col []float32, g convGeometry) {
 	}
 }
 
-// conv2DGradInputOp computes dL/dx = col2im(Wᵀ · dL/dy) image by image.
-// Inputs: w, dL/dy. It needs nothing cached by forward except the padding,
-// and recovers H = OH - 2pad + K - 1 from the gradient's shape.
-type conv2DGradInputOp struct {
-	fwd *conv2DOp
+// conv2DGradInput computes dL/dx = col2im(Wᵀ · dL/dy) image by image.
+// Inputs: w, dL/dy. H and W follow from the gradient's shape, given the
+// remainder rem the strided windows left uncovered in the forward input
+// (always 0 at stride 1).
+type conv2DGradInput struct {
+	fwd *conv2D
+	rem [2]int
 
 	out []float32
 	col []float32 // one colRows×outPlane scratch block per worker
 }
 
-func (op *conv2DGradInputOp) geometry(ws, gs tensor.Shape) (convGeometry, error) {
+func (k *conv2DGradInput) name() string     { return "conv2d input gradient" }
+func (k *conv2DGradInput) inputs() []string { return []string{"kernel", "output gradient"} }
+
+func (k *conv2DGradInput) geometry(ws, gs tensor.Shape) (convGeometry, error) {
 	if len(ws) != 4 || len(gs) != 4 {
-		return convGeometry{}, fmt.Errorf("conv2d input gradient: kernel %v and output gradient %v must be 4-D", ws, gs)
+		return convGeometry{}, fmt.Errorf("%s: kernel %v and output gradient %v must be 4-D", k.name(), ws, gs)
 	}
 	if gs[1] != ws[0] {
-		return convGeometry{}, fmt.Errorf("conv2d input gradient: output gradient %v has %d channels, kernel %v has %d", gs, gs[1], ws, ws[0])
+		return convGeometry{}, fmt.Errorf("%s: output gradient %v has %d channels, kernel %v has %d", k.name(), gs, gs[1], ws, ws[0])
 	}
-	k, pad := ws[2], op.fwd.pad
-	xs := tensor.Shape{gs[0], ws[1], gs[2] - 2*pad + k - 1, gs[3] - 2*pad + k - 1}
-	g, err := op.fwd.geometry(xs, ws)
+	s, p := max(k.fwd.stride, 1), k.fwd.pad
+	xs := tensor.Shape{gs[0], ws[1], (gs[2]-1)*s + ws[2] - 2*p + k.rem[0], (gs[3]-1)*s + ws[3] - 2*p + k.rem[1]}
+	g, err := k.fwd.geometry(xs, ws)
 	if err != nil {
-		return g, fmt.Errorf("conv2d input gradient: %w", err)
+		return g, fmt.Errorf("%s: %w", k.name(), err)
 	}
 	return g, nil
 }
 
-func (op *conv2DGradInputOp) Arity() int { return 2 }
-func (op *conv2DGradInputOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
-}
-
-func (op *conv2DGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	ws, err := shapeArg("conv2d input gradient", ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	gs, err := shapeArg("conv2d input gradient", ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(ws, gs)
+func (k *conv2DGradInput) shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, err := k.geometry(in[0], in[1])
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.n, g.c, g.h, g.w}, nil
 }
 
-func (op *conv2DGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "conv2d input gradient"
-	vals, shapes, err := float32Inputs(name, inputs, "kernel", "output gradient")
-	if err != nil {
-		return nil, err
-	}
-	w, ws, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
-	g, err := op.geometry(ws, gs)
+func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	w, dy := in[0], in[1]
+	g, err := k.geometry(shapes[0], shapes[1])
 	if err != nil {
 		return nil, err
 	}
 	workers := workersFor(g.n)
-	op.out = grow(op.out, g.n*g.inSize())
-	op.col = grow(op.col, workers*g.colSize())
+	k.out = grow(k.out, g.n*g.inSize())
+	k.col = grow(k.col, workers*g.colSize())
 	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		col := op.col[wk*colSize : (wk+1)*colSize]
+		col := k.col[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
 			linalg.Gemm(true, false, rows, plane, g.o, 1,
 				w, rows, dy[i*outSize:(i+1)*outSize], plane,
 				0, col, plane)
-			img := op.out[i*inSize : (i+1)*inSize]
+			img := k.out[i*inSize : (i+1)*inSize]
 			clear(img)
 			col2im(img, col, g)
 		}
 	})
-	return wrap(op.out, g.n, g.c, g.h, g.w), nil
+	return k.out, nil
 }
 
-func (op *conv2DGradInputOp) ReturnsPtr() bool     { return false }
-func (op *conv2DGradInputOp) CallsExtern() bool    { return false }
-func (op *conv2DGradInputOp) OverwritesInput() int { return -1 }
-func (op *conv2DGradInputOp) WriteHash(h hash.Hash) {
-	writeOpHash(h, op, "Conv2DGradInput", op.fwd.pad)
-}
-func (op *conv2DGradInputOp) Hashcode() uint32 { return hashOf(op) }
-func (op *conv2DGradInputOp) String() string {
-	return fmt.Sprintf("Conv2DGradInput{pad=%d}", op.fwd.pad)
-}
+// gradChunks is how many fixed slices of the batch the kernel gradient
+// sums separately. The slices depend on the batch size alone, never on the
+// number of workers, and their sums are added in slice order, so the
+// gradient is the same to the bit at any GOMAXPROCS.
+const gradChunks = 16
 
-// conv2DGradWeightOp computes dL/dW = Σ_i dL/dy_i · col_iᵀ. Inputs: x,
-// dL/dy. It unfolds x again, one image at a time; each worker sums its images into
-// a private O×(C·K·K) partial, and the partials are added at the end, so no
-// two goroutines write the same memory.
-type conv2DGradWeightOp struct {
-	fwd *conv2DOp
+// conv2DGradWeight computes dL/dW = Σ_i dL/dy_i · col_iᵀ. Inputs: x,
+// dL/dy; k is the kernel side. It unfolds x again, one image at a time,
+// into a per-worker buffer; each chunk of the batch sums into its own
+// O×(C·K·K) partial, and the partials are added in chunk order.
+type conv2DGradWeight struct {
+	fwd *conv2D
+	k   int
 
-	out     []float32 // also worker 0's partial sum
-	partial []float32 // workers 1.. partial sums
+	out     []float32 // also chunk 0's partial sum
+	partial []float32 // chunks 1.. partial sums
 	cols    []float32 // one image's columns per worker
 }
 
-func (op *conv2DGradWeightOp) geometry(xs, gs tensor.Shape) (convGeometry, error) {
+func (k *conv2DGradWeight) name() string     { return "conv2d kernel gradient" }
+func (k *conv2DGradWeight) inputs() []string { return []string{"input", "output gradient"} }
+
+func (k *conv2DGradWeight) geometry(xs, gs tensor.Shape) (convGeometry, error) {
 	if len(xs) != 4 || len(gs) != 4 {
-		return convGeometry{}, fmt.Errorf("conv2d kernel gradient: input %v and output gradient %v must be 4-D", xs, gs)
+		return convGeometry{}, fmt.Errorf("%s: input %v and output gradient %v must be 4-D", k.name(), xs, gs)
 	}
 	if gs[0] != xs[0] {
-		return convGeometry{}, fmt.Errorf("conv2d kernel gradient: output gradient %v and input %v differ in batch size", gs, xs)
+		return convGeometry{}, fmt.Errorf("%s: output gradient %v and input %v differ in batch size", k.name(), gs, xs)
 	}
-	// Output side = input side + 2pad - K + 1, so K follows from both.
-	k := xs[2] + 2*op.fwd.pad + 1 - gs[2]
-	g, err := op.fwd.geometry(xs, tensor.Shape{gs[1], xs[1], k, k})
+	g, err := k.fwd.geometry(xs, tensor.Shape{gs[1], xs[1], k.k, k.k})
 	if err != nil {
-		return g, fmt.Errorf("conv2d kernel gradient: %w", err)
+		return g, fmt.Errorf("%s: %w", k.name(), err)
 	}
 	if g.oh != gs[2] || g.ow != gs[3] {
-		return g, fmt.Errorf("conv2d kernel gradient: output gradient %v does not match input %v with pad %d", gs, xs, op.fwd.pad)
+		return g, fmt.Errorf("%s: output gradient %v does not match input %v with a %dx%d kernel, pad %d and stride %d", k.name(), gs, xs, k.k, k.k, g.pad, g.stride)
 	}
 	return g, nil
 }
 
-func (op *conv2DGradWeightOp) Arity() int { return 2 }
-func (op *conv2DGradWeightOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
-}
-
-func (op *conv2DGradWeightOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeArg("conv2d kernel gradient", ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	gs, err := shapeArg("conv2d kernel gradient", ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(xs, gs)
+func (k *conv2DGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, err := k.geometry(in[0], in[1])
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.o, g.c, g.k, g.k}, nil
 }
 
-func (op *conv2DGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "conv2d kernel gradient"
-	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
-	if err != nil {
-		return nil, err
-	}
-	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
-	g, err := op.geometry(xs, gs)
+func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, dy := in[0], in[1]
+	g, err := k.geometry(shapes[0], shapes[1])
 	if err != nil {
 		return nil, err
 	}
 	size := g.kernelSize()
-	workers := workersFor(g.n)
-	op.out = grow(op.out, size)
-	op.partial = grow(op.partial, (workers-1)*size)
+	chunks := max(1, min(g.n, gradChunks))
+	workers := workersFor(chunks)
+	k.out = grow(k.out, size)
+	k.partial = grow(k.partial, (chunks-1)*size)
 	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
-	// Unfold each image again into a per-worker buffer rather than keep the
-	// forward pass's columns for the whole batch: the unfolding is cheap,
-	// and one image's columns stay in cache for the product that reads them.
-	op.cols = grow(op.cols, workers*colSize)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		col := op.cols[wk*colSize : (wk+1)*colSize]
-		sum := op.out
-		if wk > 0 {
-			sum = op.partial[(wk-1)*size : wk*size]
-		}
-		if lo == hi {
-			clear(sum)
-			return
-		}
-		for i := lo; i < hi; i++ {
-			beta := float32(1)
-			if i == lo {
-				beta = 0
+	k.cols = grow(k.cols, workers*colSize)
+	parallelRange(chunks, workers, func(wk, clo, chi int) {
+		col := k.cols[wk*colSize : (wk+1)*colSize]
+		for c := clo; c < chi; c++ {
+			sum := k.out
+			if c > 0 {
+				sum = k.partial[(c-1)*size : c*size]
 			}
-			im2col(col, x[i*inSize:(i+1)*inSize], g)
-			// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
-			linalg.Gemm(false, true, g.o, rows, plane, 1,
-				dy[i*outSize:(i+1)*outSize], plane, col, plane,
-				beta, sum, rows)
+			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
+			if lo == hi {
+				clear(sum)
+				continue
+			}
+			for i := lo; i < hi; i++ {
+				beta := float32(1)
+				if i == lo {
+					beta = 0
+				}
+				im2col(col, x[i*inSize:(i+1)*inSize], g)
+				// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
+				linalg.Gemm(false, true, g.o, rows, plane, 1,
+					dy[i*outSize:(i+1)*outSize], plane, col, plane,
+					beta, sum, rows)
+			}
 		}
 	})
-	for wk := 1; wk < workers; wk++ {
-		for j, v := range op.partial[(wk-1)*size : wk*size] {
-			op.out[j] += v
+	for c := 1; c < chunks; c++ {
+		for j, v := range k.partial[(c-1)*size : c*size] {
+			k.out[j] += v
 		}
 	}
-	return wrap(op.out, g.o, g.c, g.k, g.k), nil
-}
-
-func (op *conv2DGradWeightOp) ReturnsPtr() bool     { return false }
-func (op *conv2DGradWeightOp) CallsExtern() bool    { return false }
-func (op *conv2DGradWeightOp) OverwritesInput() int { return -1 }
-func (op *conv2DGradWeightOp) WriteHash(h hash.Hash) {
-	writeOpHash(h, op, "Conv2DGradWeight", op.fwd.pad)
-}
-func (op *conv2DGradWeightOp) Hashcode() uint32 { return hashOf(op) }
-func (op *conv2DGradWeightOp) String() string {
-	return fmt.Sprintf("Conv2DGradWeight{pad=%d}", op.fwd.pad)
+	return k.out, nil
 }

@@ -106,11 +106,10 @@ func TestConv2DBackwardWithoutForward(t *testing.T) {
 	x, w := uniform(r, size(xs), -1, 1), uniform(r, size(ws), -1, 1)
 	other := uniform(r, size(xs), -1, 1)
 	dy := uniform(r, 2*4*5*5, -1, 1)
-	fwd := &conv2DOp{pad: 1}
+	fwd, _, gw := convOps(1, 1, 3)
 	if _, err := fwd.Do(wrap(other, xs...), wrap(w, ws...)); err != nil {
 		t.Fatal(err)
 	}
-	gw := &conv2DGradWeightOp{fwd: fwd}
 	got, err := gw.Do(wrap(x, xs...), wrap(dy, 2, 4, 5, 5))
 	if err != nil {
 		t.Fatal(err)
@@ -197,8 +196,7 @@ func BenchmarkConv2DLayer(b *testing.B) {
 	x := wrap(uniform(r, n*c*h*h, -1, 1), n, c, h, h)
 	w := wrap(uniform(r, o*c*9, -0.1, 0.1), o, c, 3, 3)
 	dy := wrap(uniform(r, n*o*h*h, -1, 1), n, o, h, h)
-	fwd := &conv2DOp{pad: 1}
-	gx, gw := &conv2DGradInputOp{fwd: fwd}, &conv2DGradWeightOp{fwd: fwd}
+	fwd, gx, gw := convOps(1, 1, 3)
 	step := func() {
 		if _, err := fwd.Do(x, w); err != nil {
 			b.Fatal(err)
@@ -224,8 +222,7 @@ func BenchmarkConv2DLayer(b *testing.B) {
 // leak stale values into a smaller one.
 func TestOpsReusedAcrossShapes(t *testing.T) {
 	r := newRand(17)
-	conv := &conv2DOp{pad: 1}
-	gx, gw := &conv2DGradInputOp{fwd: conv}, &conv2DGradWeightOp{fwd: conv}
+	conv, gx, gw := convOps(1, 1, 3)
 	pool := &maxPool2DOp{size: 2}
 	pg := &maxPoolGradOp{fwd: pool}
 	for step, xs := range [][]int{{3, 2, 7, 6}, {2, 2, 4, 5}, {1, 2, 3, 3}, {3, 2, 7, 6}} {
@@ -237,14 +234,14 @@ func TestOpsReusedAcrossShapes(t *testing.T) {
 		dy := wrap(uniform(r, size(ys), -1, 1), ys...)
 		dp := wrap(uniform(r, size(ps), -1, 1), ps...)
 
-		fresh := &conv2DOp{pad: 1}
+		fresh, freshGx, freshGw := convOps(1, 1, 3)
 		for _, tc := range []struct {
 			name        string
 			reused, new func() (gorgonia.Value, error)
 		}{
 			{"conv", func() (gorgonia.Value, error) { return conv.Do(x, w) }, func() (gorgonia.Value, error) { return fresh.Do(x, w) }},
-			{"conv input gradient", func() (gorgonia.Value, error) { return gx.Do(w, dy) }, func() (gorgonia.Value, error) { return (&conv2DGradInputOp{fwd: fresh}).Do(w, dy) }},
-			{"conv kernel gradient", func() (gorgonia.Value, error) { return gw.Do(x, dy) }, func() (gorgonia.Value, error) { return (&conv2DGradWeightOp{fwd: fresh}).Do(x, dy) }},
+			{"conv input gradient", func() (gorgonia.Value, error) { return gx.Do(w, dy) }, func() (gorgonia.Value, error) { return freshGx.Do(w, dy) }},
+			{"conv kernel gradient", func() (gorgonia.Value, error) { return gw.Do(x, dy) }, func() (gorgonia.Value, error) { return freshGw.Do(x, dy) }},
 			{"maxpool", func() (gorgonia.Value, error) { return pool.Do(x) }, func() (gorgonia.Value, error) { return (&maxPool2DOp{size: 2}).Do(x) }},
 			{"maxpool gradient", func() (gorgonia.Value, error) { return pg.Do(x, dp) }, func() (gorgonia.Value, error) { return (&maxPoolGradOp{fwd: &maxPool2DOp{size: 2}}).Do(x, dp) }},
 		} {

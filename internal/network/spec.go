@@ -11,6 +11,9 @@ import (
 //   - {kind: relu}
 //   - {kind: maxpool, size: 2}
 //   - {kind: dense, units: 128}
+//   - {kind: conv, filters: 64, kernel: 3, stride: 2}
+//   - {kind: gap}
+//   - {kind: residual, filters: 64, stride: 2}
 type Layer struct {
 	Kind    string  `yaml:"kind" json:"kind"`
 	Filters int     `yaml:"filters,omitempty" json:"filters,omitempty"` // conv: output channels
@@ -19,6 +22,7 @@ type Layer struct {
 	Size    int     `yaml:"size,omitempty" json:"size,omitempty"`       // maxpool: window side, default 2
 	Units   int     `yaml:"units,omitempty" json:"units,omitempty"`     // dense: output width
 	Rate    float64 `yaml:"rate,omitempty" json:"rate,omitempty"`       // dropout: share of values zeroed
+	Stride  int     `yaml:"stride,omitempty" json:"stride,omitempty"`   // conv, residual: step between windows, default 1
 }
 
 // Layer kinds understood by the tower.
@@ -30,10 +34,12 @@ const (
 	KindBatchNorm = "batchnorm"
 	KindDropout   = "dropout"
 	KindL2Norm    = "l2norm"
+	KindGAP       = "gap"
+	KindResidual  = "residual"
 )
 
 // LayerKinds lists the valid values of Layer.Kind, for error messages.
-var layerKinds = []string{KindConv, KindReLU, KindMaxPool, KindDense, KindBatchNorm, KindDropout, KindL2Norm}
+var layerKinds = []string{KindConv, KindReLU, KindMaxPool, KindDense, KindBatchNorm, KindDropout, KindL2Norm, KindGAP, KindResidual}
 
 // DefaultLayers is the reference tower: conv3x3(32)-ReLU-maxpool2-
 // conv3x3(64)-ReLU-maxpool2-dense(128), the network of the PyTorch reference.
@@ -91,6 +97,31 @@ func (l Layer) pad() int {
 	return *l.Pad
 }
 
+func (l Layer) stride() int {
+	if l.Stride == 0 {
+		return 1
+	}
+	return l.Stride
+}
+
+// convOut is the output side of a convolution over side n.
+func convOut(n, k, pad, stride int) int { return (n+2*pad-k)/stride + 1 }
+
+// bnParams are the four tensors of one batch norm over c channels; prefix
+// names them ("layer3.bn", "layer5.res.bn1").
+func bnParams(prefix string, c int) []ParamSpec {
+	return []ParamSpec{
+		{Name: prefix + ".weight", Shape: []int{c}, Init: "ones"},
+		{Name: prefix + ".bias", Shape: []int{c}, Init: "zeros"},
+		{Name: prefix + ".running_mean", Shape: []int{c}, Init: "zeros", Buffer: true},
+		{Name: prefix + ".running_var", Shape: []int{c}, Init: "ones", Buffer: true},
+	}
+}
+
+// residualProjects reports whether a residual block from c channels needs
+// the 1×1 projection shortcut: whenever the identity would not fit.
+func (l Layer) residualProjects(c int) bool { return l.stride() != 1 || l.Filters != c }
+
 func (l Layer) poolSize() int {
 	if l.Size == 0 {
 		return 2
@@ -117,14 +148,13 @@ func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
 		switch l.Kind {
 		case KindConv:
 			if flat {
-				return nil, nil, fmt.Errorf("%s: a conv layer cannot follow a dense layer", where)
+				return nil, nil, fmt.Errorf("%s: a conv layer cannot follow a dense or gap layer", where)
 			}
-			k, p := l.kernel(), l.pad()
-			if l.Filters < 1 || k < 1 || p < 0 {
-				return nil, nil, fmt.Errorf("%s: needs filters >= 1, kernel >= 1 and pad >= 0", where)
+			k, p, st := l.kernel(), l.pad(), l.stride()
+			if l.Filters < 1 || k < 1 || p < 0 || st < 1 {
+				return nil, nil, fmt.Errorf("%s: needs filters >= 1, kernel >= 1, pad >= 0 and stride >= 1", where)
 			}
-			h, w := cur.H+2*p-k+1, cur.W+2*p-k+1
-			if h < 1 || w < 1 {
+			if cur.H+2*p < k || cur.W+2*p < k {
 				return nil, nil, fmt.Errorf("%s: %dx%d input is too small for a %dx%d kernel", where, cur.H, cur.W, k, k)
 			}
 			params = append(params, ParamSpec{
@@ -132,11 +162,38 @@ func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
 				Shape: []int{l.Filters, cur.C, k, k},
 				FanIn: cur.C * k * k,
 			})
-			cur = Shape{l.Filters, h, w}
+			cur = Shape{l.Filters, convOut(cur.H, k, p, st), convOut(cur.W, k, p, st)}
+		case KindResidual:
+			if flat {
+				return nil, nil, fmt.Errorf("%s: a residual block cannot follow a dense or gap layer", where)
+			}
+			if l.Filters < 1 || l.stride() < 1 {
+				return nil, nil, fmt.Errorf("%s: needs filters >= 1 and stride >= 1", where)
+			}
+			if l.Kernel != 0 || l.Pad != nil {
+				return nil, nil, fmt.Errorf("%s: a residual block has fixed 3x3 convolutions; kernel and pad cannot be set", where)
+			}
+			f, st := l.Filters, l.stride()
+			pre := fmt.Sprintf("layer%d.res", i)
+			params = append(params, ParamSpec{Name: pre + ".conv1.weight", Shape: []int{f, cur.C, 3, 3}, FanIn: cur.C * 9})
+			params = append(params, bnParams(pre+".bn1", f)...)
+			params = append(params, ParamSpec{Name: pre + ".conv2.weight", Shape: []int{f, f, 3, 3}, FanIn: f * 9})
+			params = append(params, bnParams(pre+".bn2", f)...)
+			if l.residualProjects(cur.C) {
+				params = append(params, ParamSpec{Name: pre + ".proj.weight", Shape: []int{f, cur.C, 1, 1}, FanIn: cur.C})
+				params = append(params, bnParams(pre+".bnp", f)...)
+			}
+			cur = Shape{f, convOut(cur.H, 3, 1, st), convOut(cur.W, 3, 1, st)}
+		case KindGAP:
+			if flat {
+				return nil, nil, fmt.Errorf("%s: global average pooling needs an image-shaped input, not the output of a dense or gap layer", where)
+			}
+			cur = Shape{cur.C, 1, 1}
+			flat = true
 		case KindReLU:
 		case KindMaxPool:
 			if flat {
-				return nil, nil, fmt.Errorf("%s: a maxpool layer cannot follow a dense layer", where)
+				return nil, nil, fmt.Errorf("%s: a maxpool layer cannot follow a dense or gap layer", where)
 			}
 			sz := l.poolSize()
 			if sz < 1 || cur.H/sz < 1 || cur.W/sz < 1 {
@@ -157,12 +214,7 @@ func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
 		case KindBatchNorm:
 			// One scale and shift per channel (per feature after a dense layer).
 			c := cur.C
-			params = append(params,
-				ParamSpec{Name: fmt.Sprintf("layer%d.bn.weight", i), Shape: []int{c}, Init: "ones"},
-				ParamSpec{Name: fmt.Sprintf("layer%d.bn.bias", i), Shape: []int{c}, Init: "zeros"},
-				ParamSpec{Name: fmt.Sprintf("layer%d.bn.running_mean", i), Shape: []int{c}, Init: "zeros", Buffer: true},
-				ParamSpec{Name: fmt.Sprintf("layer%d.bn.running_var", i), Shape: []int{c}, Init: "ones", Buffer: true},
-			)
+			params = append(params, bnParams(fmt.Sprintf("layer%d.bn", i), c)...)
 		case KindDropout:
 			if !(l.Rate >= 0 && l.Rate < 1) {
 				return nil, nil, fmt.Errorf("%s: rate must be in [0, 1), got %g", where, l.Rate)
