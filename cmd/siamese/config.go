@@ -52,7 +52,7 @@ func applyConfig(cmd *cobra.Command, path string) ([]network.Layer, error) {
 		if f == nil || k.Value == "config" || k.Value == "help" {
 			return nil, fmt.Errorf("%s: unknown key %q (keys are the long flag names of `siamese %s`, and layers)", at, k.Value, cmd.Name())
 		}
-		if err := setFlag(f, v); err != nil {
+		if err := setFlag(cmd.Flags(), f, v); err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
 	}
@@ -123,25 +123,37 @@ func yamlError(path string, err error) error {
 	return fmt.Errorf("config %s: %s", path, strings.TrimPrefix(msg, "yaml: "))
 }
 
-// setFlag sets flag f from the YAML value v, or, when the command line has
-// set it already, only checks that v would be a valid value.
-func setFlag(f *pflag.Flag, v *yaml.Node) error {
+// setFlag sets flag f of fs from the YAML value v, or, when the command
+// line has set it already, only checks that v would be a valid value.
+//
+// A value from the file counts as given: it goes through fs.Set, which marks
+// the flag Changed, because commands derive defaults from flags that were
+// not given (train's --augment sets --augment-shift to 2 unless it was
+// given), and a value from the file must not be replaced by such a default.
+func setFlag(fs *pflag.FlagSet, f *pflag.Flag, v *yaml.Node) error {
 	if v.Kind != yaml.ScalarNode {
 		return fmt.Errorf("%s wants a single value", f.Name)
 	}
 	if v.Tag == "!!null" {
 		return fmt.Errorf("%s has no value", f.Name)
 	}
-	old := f.Value.String()
-	if err := f.Value.Set(v.Value); err != nil {
+	invalid := func() error {
 		return fmt.Errorf("%s: invalid value %q (want %s)", f.Name, v.Value, typeName(f.Value.Type()))
 	}
-	if f.Changed {
-		// The command line wins. Every scalar flag prints its value in a
-		// form it parses back exactly, so this restores it.
-		if err := f.Value.Set(old); err != nil {
-			return fmt.Errorf("%s: restore command-line value %q: %w", f.Name, old, err)
+	if !f.Changed {
+		if err := fs.Set(f.Name, v.Value); err != nil {
+			return invalid()
 		}
+		return nil
+	}
+	// The command line wins. Every scalar flag prints its value in a form
+	// it parses back exactly, so this restores it after the check.
+	old := f.Value.String()
+	if err := f.Value.Set(v.Value); err != nil {
+		return invalid()
+	}
+	if err := f.Value.Set(old); err != nil {
+		return fmt.Errorf("%s: restore command-line value %q: %w", f.Name, old, err)
 	}
 	return nil
 }

@@ -10,10 +10,12 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/model"
@@ -31,6 +33,10 @@ type Options struct {
 	Channels  int
 	ValSplit  float64
 	TestSplit float64
+	// Split is how the data is divided: dataset.SplitClasses holds out
+	// whole classes, dataset.SplitImages a share of every class, and
+	// dataset.SplitAuto (or "") chooses by dataset.Index.ChooseSplit.
+	Split     string
 	MaxPixels int
 	Strict    bool // a bad image is an error instead of a warning
 	Layers    []network.Layer
@@ -55,6 +61,11 @@ type Options struct {
 type Summary struct {
 	Model        string        `json:"model"`
 	Data         string        `json:"data"`
+	Split        string        `json:"split"`
+	SplitReason  string        `json:"split_reason"`
+	TrainClasses int           `json:"train_classes"`
+	ValClasses   int           `json:"val_classes"`
+	TestClasses  int           `json:"test_classes"`
 	Classes      int           `json:"classes"`
 	TrainImages  int           `json:"train_images"`
 	ValImages    int           `json:"val_images"`
@@ -73,6 +84,11 @@ type Summary struct {
 	History      []EpochResult `json:"history"`
 	Interrupted  bool          `json:"interrupted,omitempty"`
 	Checkpoint   string        `json:"checkpoint,omitempty"`
+
+	// Augment and Mining are the settings the loop trained with, after
+	// --config and the --augment defaults, so a user can check them.
+	Augment augment.Options `json:"augment"`
+	Mining  string          `json:"mining"`
 }
 
 // CheckpointPath is where training keeps its per-epoch checkpoint.
@@ -101,6 +117,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--channels must be 1 or 3, got %d", o.Channels)
 	case o.ValSplit <= 0 || o.ValSplit >= 1 || o.TestSplit < 0 || o.ValSplit+o.TestSplit >= 1:
 		return fmt.Errorf("--val-split (%g) must be in (0,1), --test-split (%g) in [0,1), and they must sum to less than 1", o.ValSplit, o.TestSplit)
+	case !slices.Contains(dataset.SplitModes(), o.Split) && o.Split != "":
+		return fmt.Errorf("unknown --split %q (valid: %s)", o.Split, strings.Join(dataset.SplitModes(), ", "))
 	case lo.ValPairs < 2:
 		return fmt.Errorf("validation needs at least 2 pairs, got %d", lo.ValPairs)
 	case lo.Patience < 0:
@@ -151,13 +169,14 @@ func (o *Options) fingerprint(data string) string {
 	lo.Epochs, lo.Patience = 0, 0
 	b, _ := json.Marshal(struct {
 		Data           string
+		Split          string
 		Size, Channels int
 		Val, Test      float64
 		Layers         []network.Layer
 		Loss           string
 		Margin, Delta  float64
 		Loop           LoopOptions
-	}{data, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, lo})
+	}{data, o.Split, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, lo})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
@@ -195,10 +214,22 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	trainIx, valIx, testIx, err := ix.Split(o.ValSplit, o.TestSplit, o.Loop.Seed)
+	if dataName != dataset.BuiltinName {
+		// Stored absolute, so eval finds the folder from any directory.
+		if abs, err := filepath.Abs(dataName); err == nil {
+			dataName = abs
+		}
+	}
+	mode, why := o.Split, "chosen with --split"
+	if mode == "" || mode == dataset.SplitAuto {
+		mode, why = ix.ChooseSplit()
+	}
+	fmt.Fprintf(o.Log, "split %s: %s\n", mode, why)
+	trainIx, valIx, testIx, err := ix.SplitBy(mode, o.ValSplit, o.TestSplit, o.Loop.Seed)
 	if err != nil {
 		return nil, err
 	}
+	o.Split = mode
 	skipped := 0
 	onBad := func(path string, err error) error {
 		if o.Strict {
@@ -231,8 +262,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if distinct(valIm.Labels) < 2 {
 		return nil, fmt.Errorf("data %s: the validation split has fewer than 2 classes; add images or raise --val-split", dataName)
 	}
-	fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test images\n",
-		dataName, len(ix.Classes), len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
+	if mode == dataset.SplitClasses {
+		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test classes, %d / %d / %d images\n",
+			dataName, len(ix.Classes), nTrainC, nValC, nTestC, len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+	} else {
+		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test images\n",
+			dataName, len(ix.Classes), len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+	}
 
 	net, err := network.New(spec, o.Loop.Seed)
 	if err != nil {
@@ -250,7 +287,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		Spec:    spec,
 		Loss:    model.LossInfo{Name: loss.Name(), Margin: o.Margin, Delta: o.HuberDelta},
 		Classes: ix.Classes,
-		Split:   model.SplitInfo{Data: dataName, Seed: o.Loop.Seed, Val: o.ValSplit, Test: o.TestSplit},
+		Split: model.SplitInfo{Data: dataName, Seed: o.Loop.Seed, Val: o.ValSplit, Test: o.TestSplit, Mode: mode,
+			TrainFingerprint: trainIx.Fingerprint(), ValFingerprint: valIx.Fingerprint(), TestFingerprint: testIx.Fingerprint()},
+	}
+	if mode == dataset.SplitClasses {
+		meta.Split.TrainClasses = trainIx.ClassNames()
 	}
 	ckptPath := CheckpointPath(o.Out)
 	fp := o.fingerprint(dataName)
@@ -314,12 +355,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)
 	return &Summary{
-		Model: o.Out, Data: dataName, Classes: len(ix.Classes),
+		Model: o.Out, Data: dataName, Classes: len(ix.Classes), Split: mode, SplitReason: why,
+		TrainClasses: nTrainC, ValClasses: nValC, TestClasses: nTestC,
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
 		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
 		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
-		Loss: loss.Name(), Margin: o.Margin, History: st.History,
+		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
 }
 
