@@ -138,9 +138,12 @@ func TestTrainCompareEval(t *testing.T) {
 	}
 	// An image compared with itself is at distance sqrt(eps) and similar.
 	r = siamese(t, dir, "compare", a, a, "--model", "m.safetensors", "--json")
-	json.Unmarshal([]byte(r.stdout), &v)
-	if d := v["distance"].(float64); d > 0.01 || v["similar"] != true {
-		t.Errorf("self-comparison: distance %v similar %v", d, v["similar"])
+	var self map[string]any // fresh: a field missing here must not be read from the previous case
+	if err := json.Unmarshal([]byte(r.stdout), &self); err != nil || r.code != 0 {
+		t.Fatalf("compare self --json: exit %d, %q, %v", r.code, r.stdout+r.stderr, err)
+	}
+	if d, ok := self["distance"].(float64); !ok || d > 0.01 || self["similar"] != true {
+		t.Errorf("self-comparison: distance %v similar %v", self["distance"], self["similar"])
 	}
 	// The human form, with a fixed threshold so the verdict is known.
 	r = siamese(t, dir, "compare", a, c, "--model", "m.safetensors", "--threshold", "0")
