@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"os"
@@ -10,6 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/siamese-dev/siamese/internal/augment"
+	"github.com/siamese-dev/siamese/internal/train"
 )
 
 // The end-to-end tests build the real binary once and run it on the small
@@ -218,8 +224,10 @@ func TestImportIDX(t *testing.T) {
 	}
 }
 
-// Every preset in configs/ is a valid run configuration: it trains (one
-// short epoch, flags overriding the long schedule) and saves a model.
+// Every preset in configs/ is a valid run configuration: it trains (two
+// tiny epochs, flags overriding the long schedule, so that mining, which
+// starts in epoch 2, runs) and saves a model, and the loop trains with the
+// augmentation and mining the preset asks for.
 func TestPresetsTrain(t *testing.T) {
 	presets, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
 	if len(presets) < 3 {
@@ -227,14 +235,65 @@ func TestPresetsTrain(t *testing.T) {
 	}
 	data := abs(t, digits)
 	for _, p := range presets {
-		dir := t.TempDir()
-		args := append(smallTrain(data, "m.safetensors", "--config", abs(t, p)), "--epochs", "1", "--pairs-per-epoch", "64", "--patience", "0")
-		if r := siamese(t, dir, args...); r.code != 0 {
-			t.Errorf("%s: exit %d: %s", filepath.Base(p), r.code, r.stderr)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, "m.safetensors")); err != nil {
-			t.Errorf("%s: no model written: %v", filepath.Base(p), err)
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			want := presetLoop(t, p)
+			dir := t.TempDir()
+			args := append(smallTrain(data, "m.safetensors", "--config", abs(t, p), "--json"),
+				"--epochs", "2", "--pairs-per-epoch", "32", "--val-pairs", "16", "--patience", "0", "--mining-pool", "16")
+			r := siamese(t, dir, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var sum train.Summary
+			if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+				t.Fatalf("train --json printed %q: %v", r.stdout, err)
+			}
+			if sum.Epochs != 2 || len(sum.History) != 2 {
+				t.Errorf("ran %d epochs (%d in history), want 2", sum.Epochs, len(sum.History))
+			}
+			if sum.Augment != want.Augment || sum.Mining != want.Mining {
+				t.Errorf("trained with augment %+v mining %q, want %+v %q from the preset", sum.Augment, sum.Mining, want.Augment, want.Mining)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "m.safetensors")); err != nil {
+				t.Errorf("no model written: %v", err)
+			}
+		})
+	}
+}
+
+// presetLoop reads the augmentation and mining a preset asks for, by the
+// rule `siamese train --help` states: --augment turns on shift 2, rotate 10
+// and brightness 0.1, and each augment-* key overrides its part.
+func presetLoop(t *testing.T, path string) train.LoopOptions {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Augment    bool     `yaml:"augment"`
+		Shift      *float64 `yaml:"augment-shift"`
+		Rotate     *float64 `yaml:"augment-rotate"`
+		Brightness *float64 `yaml:"augment-brightness"`
+		Flip       bool     `yaml:"augment-flip"`
+		Mining     string   `yaml:"mining"`
+	}
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var lo train.LoopOptions
+	if cfg.Augment {
+		lo.Augment = augment.Options{Shift: 2, Rotate: 10, Brightness: 0.1}
+	}
+	for _, kv := range []struct {
+		from *float64
+		to   *float64
+	}{{cfg.Shift, &lo.Augment.Shift}, {cfg.Rotate, &lo.Augment.Rotate}, {cfg.Brightness, &lo.Augment.Brightness}} {
+		if kv.from != nil {
+			*kv.to = *kv.from
 		}
 	}
+	lo.Augment.FlipH = cfg.Flip
+	lo.Mining = cmp.Or(cfg.Mining, "random")
+	return lo
 }
