@@ -82,40 +82,16 @@ func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *ap
 	return BatchNorm(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training)
 }
 
-// residual is the block relu(bn2(conv2(relu(bn1(conv1(x))))) + s(x)):
-// conv1 3×3 with the block's stride, conv2 3×3, and s the identity or,
-// when the block changes the shape, bnp(proj(x)) with a strided 1×1
-// projection. Its gradient is that of its parts; the sum and the last ReLU
-// are one op (AddReLU).
+// residual applies the residual block whose tensors are named pre.*.
 func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode) (*G.Node, error) {
-	st := l.stride()
-	shortcut := x
+	p := residualParams{
+		conv1: w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
+		conv2: w[pre+".conv2.weight"], gamma2: w[pre+".bn2.weight"], beta2: w[pre+".bn2.bias"], bn2: n.bn[pre+".bn2"],
+	}
 	if l.residualProjects(x.Shape()[1]) {
-		p, err := Conv2DStride(x, w[pre+".proj.weight"], 0, st)
-		if err != nil {
-			return nil, fmt.Errorf("projection: %w", err)
-		}
-		if shortcut, err = n.batchNorm(p, w, pre+".bnp", mode); err != nil {
-			return nil, fmt.Errorf("projection: %w", err)
-		}
+		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
 	}
-	h, err := Conv2DStride(x, w[pre+".conv1.weight"], 1, st)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = n.batchNorm(h, w, pre+".bn1", mode); err != nil {
-		return nil, err
-	}
-	if h, err = ReLU(h); err != nil {
-		return nil, err
-	}
-	if h, err = Conv2DStride(h, w[pre+".conv2.weight"], 1, 1); err != nil {
-		return nil, err
-	}
-	if h, err = n.batchNorm(h, w, pre+".bn2", mode); err != nil {
-		return nil, err
-	}
-	return AddReLU(h, shortcut)
+	return residualBlock(x, p, l.stride(), mode.training)
 }
 
 // l2Eps keeps the normalisation finite for an all-zero embedding.

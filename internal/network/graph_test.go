@@ -50,6 +50,7 @@ func TestPairGraphGradientFiniteDifference(t *testing.T) {
 	}{
 		{"contrastive", smallSpec(), 1e-3}, {"huber", smallSpec(), 1e-3}, {"mse", smallSpec(), 1e-3},
 		{"contrastive", richSpec(), 1e-4},
+		{"contrastive", photoSpec(), 1e-4},
 	}
 	for _, c := range cases {
 		lossName := c.lossName
@@ -64,7 +65,7 @@ func TestPairGraphGradientFiniteDifference(t *testing.T) {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(7, 7))
-		per := 64
+		per := c.spec.Channels * c.spec.Size * c.spec.Size
 		for run := 0; run < 2; run++ {
 			xa := make([]float32, batch*per)
 			xb := make([]float32, batch*per)

@@ -10,9 +10,15 @@ import (
 
 // refConv is the textbook stride-1 cross-correlation with zero padding.
 func refConv(x, w []float64, xs, ws []int, pad int) []float64 {
+	return refConvStride(x, w, xs, ws, pad, 1)
+}
+
+// refConvStride is the textbook cross-correlation with zero padding and
+// stride.
+func refConvStride(x, w []float64, xs, ws []int, pad, stride int) []float64 {
 	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
 	o, k := ws[0], ws[2]
-	oh, ow := h+2*pad-k+1, wd+2*pad-k+1
+	oh, ow := (h+2*pad-k)/stride+1, (wd+2*pad-k)/stride+1
 	out := make([]float64, n*o*oh*ow)
 	for i := range n {
 		for oc := range o {
@@ -22,7 +28,7 @@ func refConv(x, w []float64, xs, ws []int, pad int) []float64 {
 					for ic := range c {
 						for ki := range k {
 							for kj := range k {
-								iy, ix := y+ki-pad, xx+kj-pad
+								iy, ix := y*stride+ki-pad, xx*stride+kj-pad
 								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
 									continue
 								}
@@ -36,6 +42,18 @@ func refConv(x, w []float64, xs, ws []int, pad int) []float64 {
 		}
 	}
 	return out
+}
+
+func convStrideCase(n, c, h, w, o, k, pad, stride int) opCase {
+	xs, ws := []int{n, c, h, w}, []int{o, c, k, k}
+	return opCase{
+		name:   fmt.Sprintf("x%v_w%v_pad%d_stride%d", xs, ws, pad, stride),
+		shapes: [][]int{xs, ws},
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			return Conv2DStride(in[0], in[1], pad, stride)
+		},
+		ref: func(in [][]float64) []float64 { return refConvStride(in[0], in[1], xs, ws, pad, stride) },
+	}
 }
 
 func convCase(n, c, h, w, o, k, pad int) opCase {
@@ -58,6 +76,12 @@ var convCases = []opCase{
 	convCase(3, 2, 6, 5, 3, 3, 2), // uneven batch split, non-square image, pad wider than needed
 	convCase(1, 2, 4, 4, 2, 1, 0), // 1×1 kernel
 	convCase(2, 1, 6, 6, 2, 5, 1),
+	convStrideCase(2, 3, 6, 6, 4, 3, 1, 2),  // windows cover the image exactly
+	convStrideCase(2, 3, 7, 5, 4, 3, 1, 2),  // odd side: the last window stops short
+	convStrideCase(3, 2, 8, 8, 3, 1, 0, 2),  // 1×1 projection of a residual block
+	convStrideCase(2, 2, 9, 9, 2, 3, 0, 3),  // stride 3, no padding
+	convStrideCase(1, 2, 5, 6, 3, 3, 2, 2),  // padding wider than the kernel's half
+	convStrideCase(17, 1, 4, 4, 2, 3, 1, 2), // more images than gradient chunks
 }
 
 func TestConv2DForward(t *testing.T) {
@@ -126,6 +150,17 @@ func TestConv2DBackwardWithoutForward(t *testing.T) {
 	checkClose(t, "dL/dw", float32s(t, got), fdGrad([][]float64{to64(w)}, 0, loss), 2e-4)
 }
 
+// TestConv2DStrideHandComputed: a 2×2 kernel of ones at stride 2 over a
+// 4×4 image sums its four disjoint 2×2 blocks.
+func TestConv2DStrideHandComputed(t *testing.T) {
+	fwd, _, _ := convOps(0, 2, 2)
+	y, err := fwd.Do(wrap([]float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 1, 1, 4, 4), wrap([]float32{1, 1, 1, 1}, 1, 1, 2, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "y", float32s(t, y), []float64{14, 22, 46, 54}, 0)
+}
+
 func TestConv2DShapeErrors(t *testing.T) {
 	g := gorgonia.NewGraph()
 	node := func(name string, shape ...int) *gorgonia.Node {
@@ -146,6 +181,9 @@ func TestConv2DShapeErrors(t *testing.T) {
 		if _, err := Conv2D(tc.x, tc.w, tc.pad); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
+	}
+	if _, err := Conv2DStride(x, node("w6", 4, 3, 3, 3), 1, 0); err == nil {
+		t.Error("stride 0: no error")
 	}
 }
 

@@ -1,0 +1,126 @@
+package network
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+)
+
+func addReLUCase(shape ...int) opCase {
+	return opCase{
+		name:   fmt.Sprintf("x%v", shape),
+		shapes: [][]int{shape, shape},
+		fill:   func(r *rand.Rand, _, n int) []float32 { return awayFromZero(r, n) },
+		build:  func(in gorgonia.Nodes) (*gorgonia.Node, error) { return AddReLU(in[0], in[1]) },
+		ref: func(in [][]float64) []float64 {
+			out := make([]float64, len(in[0]))
+			for i := range out {
+				out[i] = max(in[0][i]+in[1][i], 0)
+			}
+			return out
+		},
+	}
+}
+
+func TestAddReLU(t *testing.T) {
+	for i, c := range []opCase{addReLUCase(2, 3, 4, 4), addReLUCase(5, 7)} {
+		t.Run(c.name, func(t *testing.T) {
+			runForward(t, c, uint64(1500+i))
+			runGradient(t, c, uint64(1600+i))
+		})
+	}
+}
+
+// TestAddReLUHandComputed: the sum is clipped at 0, and both inputs get
+// the output gradient where the sum is positive.
+func TestAddReLUHandComputed(t *testing.T) {
+	y, err := opFor(&addReLU{}).Do(wrap([]float32{1, -2, 0.5}, 3), wrap([]float32{1, 1, -1}, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "y", float32s(t, y), []float64{2, 0, 0}, 0)
+	if _, err := opFor(&addReLU{}).Do(wrap([]float32{1, 2}, 2), wrap([]float32{1, 2, 3}, 3)); err == nil {
+		t.Error("inputs of different shapes accepted")
+	}
+}
+
+// refResidual is the block in float64 with batch statistics; w holds
+// conv1, γ1, β1, conv2, γ2, β2 and, with a projection, proj, γp, βp.
+func refResidual(x []float64, w [][]float64, xs []int, f, stride int) []float64 {
+	const eps = 1e-5
+	bn := func(v, gamma, beta []float64, shape []int) []float64 {
+		return refBatchNorm(v, gamma, beta, shape, nil, nil, eps)
+	}
+	oh, ow := (xs[2]+2-3)/stride+1, (xs[3]+2-3)/stride+1
+	ys := []int{xs[0], f, oh, ow}
+	h := bn(refConvStride(x, w[0], xs, []int{f, xs[1], 3, 3}, 1, stride), w[1], w[2], ys)
+	for i, v := range h {
+		h[i] = max(v, 0)
+	}
+	h = bn(refConvStride(h, w[3], ys, []int{f, f, 3, 3}, 1, 1), w[4], w[5], ys)
+	short := x
+	if len(w) > 6 {
+		short = bn(refConvStride(x, w[6], xs, []int{f, xs[1], 1, 1}, 0, stride), w[7], w[8], ys)
+	}
+	for i := range h {
+		h[i] = max(h[i]+short[i], 0)
+	}
+	return h
+}
+
+func residualCase(xs []int, f, stride int) opCase {
+	c := xs[1]
+	shapes := [][]int{xs, {f, c, 3, 3}, {f}, {f}, {f, f, 3, 3}, {f}, {f}}
+	project := stride != 1 || f != c
+	if project {
+		shapes = append(shapes, []int{f, c, 1, 1}, []int{f}, []int{f})
+	}
+	return opCase{
+		name:   fmt.Sprintf("x%v_f%d_stride%d", xs, f, stride),
+		shapes: shapes,
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			p := residualParams{
+				conv1: in[1], gamma1: in[2], beta1: in[3], bn1: NewBNState(f),
+				conv2: in[4], gamma2: in[5], beta2: in[6], bn2: NewBNState(f),
+			}
+			if project {
+				p.proj, p.gammaP, p.betaP, p.bnP = in[7], in[8], in[9], NewBNState(f)
+			}
+			return residualBlock(in[0], p, stride, true)
+		},
+		ref: func(in [][]float64) []float64 { return refResidual(in[0], in[1:], xs, f, stride) },
+	}
+}
+
+// TestResidualBlock checks the whole block, forward and the gradient of
+// every input and weight, against the float64 reference: the gradient is
+// that of its parts, summed over the branch and the shortcut.
+func TestResidualBlock(t *testing.T) {
+	for i, c := range []opCase{
+		residualCase([]int{3, 2, 4, 4}, 2, 1), // identity shortcut
+		residualCase([]int{3, 2, 5, 5}, 3, 2), // projection, strided, odd side
+		residualCase([]int{2, 2, 4, 4}, 3, 1), // projection for the channels alone
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runForward(t, c, uint64(1700+i))
+			runGradient(t, c, uint64(1800+i))
+		})
+	}
+}
+
+func TestResidualBlockShapeMismatch(t *testing.T) {
+	g := gorgonia.NewGraph()
+	node := func(name string, shape ...int) *gorgonia.Node {
+		return inputNode(g, name, shape, make([]float32, size(shape)))
+	}
+	// Three filters and no projection: the identity cannot be added.
+	p := residualParams{
+		conv1: node("c1", 3, 2, 3, 3), gamma1: node("g1", 3), beta1: node("b1", 3), bn1: NewBNState(3),
+		conv2: node("c2", 3, 3, 3, 3), gamma2: node("g2", 3), beta2: node("b2", 3), bn2: NewBNState(3),
+	}
+	if _, err := residualBlock(node("x", 2, 2, 4, 4), p, 1, true); err == nil {
+		t.Error("a block that changes channels without a projection was built")
+	}
+}
