@@ -1,0 +1,118 @@
+package export
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/onnx/onnxpb"
+)
+
+// Options says what to export, as the export command's flags do.
+type Options struct {
+	Model  string // trained model file
+	Out    string // the .onnx file to write
+	Format string // "onnx", the only one so far
+	Pair   bool   // two inputs and the distance, rather than the embedding model
+}
+
+// Tensor describes one graph input or output: "N" for the free batch size.
+type Tensor struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Shape []any  `json:"shape"`
+}
+
+// Result is what was written.
+type Result struct {
+	Path     string            `json:"path"`
+	Inputs   []Tensor          `json:"inputs"`
+	Outputs  []Tensor          `json:"outputs"`
+	Opset    int               `json:"opset"`
+	Metadata map[string]string `json:"metadata"`
+	Bytes    int               `json:"bytes"`
+}
+
+// Run loads the model, builds the graph and writes it atomically to o.Out.
+func Run(o Options) (*Result, error) {
+	if o.Format != "onnx" {
+		return nil, fmt.Errorf("--format %q: the only export format is onnx", o.Format)
+	}
+	if o.Out == "" {
+		return nil, fmt.Errorf("--out is required: the .onnx file to write")
+	}
+	m, err := model.Load(o.Model)
+	if err != nil {
+		return nil, err
+	}
+	mp, err := Build(m, o.Pair)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Model, err)
+	}
+	// Deterministic: the same model exports to the same bytes.
+	buf, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
+	if err != nil {
+		return nil, fmt.Errorf("encode ONNX model: %w", err)
+	}
+	if err := writeAtomic(o.Out, buf); err != nil {
+		return nil, err
+	}
+	return describe(o.Out, mp, len(buf)), nil
+}
+
+// describe summarises the graph's interface for --json and the human line.
+func describe(path string, mp *onnxpb.ModelProto, size int) *Result {
+	r := &Result{Path: path, Opset: Opset, Metadata: map[string]string{}, Bytes: size}
+	for _, kv := range mp.GetMetadataProps() {
+		r.Metadata[kv.GetKey()] = kv.GetValue()
+	}
+	tensor := func(vi *onnxpb.ValueInfoProto) Tensor {
+		t := Tensor{Name: vi.GetName(), Type: "float32", Shape: []any{}}
+		for _, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+			if p := d.GetDimParam(); p != "" {
+				t.Shape = append(t.Shape, p)
+			} else {
+				t.Shape = append(t.Shape, d.GetDimValue())
+			}
+		}
+		return t
+	}
+	for _, vi := range mp.GetGraph().GetInput() {
+		r.Inputs = append(r.Inputs, tensor(vi))
+	}
+	for _, vi := range mp.GetGraph().GetOutput() {
+		r.Outputs = append(r.Outputs, tensor(vi))
+	}
+	return r
+}
+
+// writeAtomic writes path through a temporary file in the same folder that
+// is renamed into place, so a failure never leaves half a model behind.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
