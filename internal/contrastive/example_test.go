@@ -24,8 +24,8 @@ func ExampleRegistry_New() {
 	_, err = losses.New("hinge", contrastive.Params{Margin: 1})
 	fmt.Println(err)
 	// Output:
-	// contrastive {Margin:1 Delta:0} loss=0.4062
-	// unknown loss "hinge" (valid: contrastive, huber, mse)
+	// contrastive {Margin:1 Delta:0 Temperature:0} loss=0.4062
+	// unknown loss "hinge" (valid: contrastive, huber, mse, ntxent, triplet)
 }
 
 // The same loss as a graph node, differentiated with respect to the distances.

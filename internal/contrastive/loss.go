@@ -31,11 +31,13 @@ type Loss interface {
 }
 
 // Params are the tunable constants of a loss. Margin is the target distance
-// of dissimilar pairs; Delta is the Huber transition point and is ignored by
-// the other losses.
+// of dissimilar pairs (the triplet loss's gap); Delta is the Huber transition
+// point; Temperature is ntxent's. Each loss ignores the others.
 type Params struct {
 	Margin float64 `json:"margin" yaml:"margin"`
 	Delta  float64 `json:"delta,omitempty" yaml:"delta,omitempty"`
+	// Temperature scales ntxent's logits; 0 means DefaultTemperature.
+	Temperature float64 `json:"temperature,omitempty" yaml:"temperature,omitempty"`
 }
 
 func checkPositive(name string, v float64) error {

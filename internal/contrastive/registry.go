@@ -14,12 +14,15 @@ type Registry struct {
 }
 
 // NewRegistry returns a registry holding the built-in losses:
-// "contrastive", "huber" and "mse".
+// "contrastive", "huber" and "mse" on pairs, and "triplet" and "ntxent",
+// which compare every pair of a batch of classes (BatchLoss).
 func NewRegistry() *Registry {
 	return &Registry{builders: map[string]func(Params) (Loss, error){
 		NameContrastive: newContrastive,
 		NameHuber:       newHuber,
 		NameMSE:         newMSE,
+		NameTriplet:     newTriplet,
+		NameNTXent:      newNTXent,
 	}}
 }
 

@@ -52,7 +52,7 @@ func absLoss(margin float64) Func {
 
 func TestRegistryBuiltins(t *testing.T) {
 	r := NewRegistry()
-	if got, want := r.Names(), []string{"contrastive", "huber", "mse"}; !slices.Equal(got, want) {
+	if got, want := r.Names(), []string{"contrastive", "huber", "mse", "ntxent", "triplet"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	cases := []struct {
@@ -85,8 +85,8 @@ func TestRegistryErrors(t *testing.T) {
 		p    Params
 		want string
 	}{
-		{"foo", Params{Margin: 1}, `unknown loss "foo" (valid: contrastive, huber, mse)`},
-		{"Contrastive", Params{Margin: 1}, `unknown loss "Contrastive" (valid: contrastive, huber, mse)`},
+		{"foo", Params{Margin: 1}, `unknown loss "foo" (valid: contrastive, huber, mse, ntxent, triplet)`},
+		{"Contrastive", Params{Margin: 1}, `unknown loss "Contrastive" (valid: contrastive, huber, mse, ntxent, triplet)`},
 		{"contrastive", Params{Margin: -1}, "contrastive loss: margin must be > 0, got -1"},
 		{"mse", Params{}, "mse loss: margin must be > 0, got 0"},
 		{"huber", Params{Margin: 1}, "huber loss: delta must be > 0, got 0"},
@@ -112,7 +112,7 @@ func TestRegister(t *testing.T) {
 	if err := r.Register("mae", buildAbs); err != nil {
 		t.Fatalf("Register(mae): %v", err)
 	}
-	if got, want := r.Names(), []string{"contrastive", "huber", "mae", "mse"}; !slices.Equal(got, want) {
+	if got, want := r.Names(), []string{"contrastive", "huber", "mae", "mse", "ntxent", "triplet"}; !slices.Equal(got, want) {
 		t.Errorf("Names() after Register = %v, want %v", got, want)
 	}
 	if names := NewRegistry().Names(); slices.Contains(names, "mae") {

@@ -1,11 +1,15 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
+	"strings"
 )
 
 // Split divides ix into train, validation and test parts holding fractions
@@ -107,4 +111,146 @@ func uniformBelow(src rand.Source, n uint64) uint64 {
 		}
 	}
 	return hi
+}
+
+// Split modes: hold out whole classes, or a share of every class's images.
+const (
+	SplitClasses = "classes"
+	SplitImages  = "images"
+	SplitAuto    = "auto"
+)
+
+// SplitModes lists the values of --split.
+func SplitModes() []string { return []string{SplitAuto, SplitClasses, SplitImages} }
+
+// The rule of ChooseSplit: enough classes to hold some out and still learn
+// from many, or classes too small to give each part an image.
+const (
+	autoMinClasses     = 30
+	autoSmallClassSize = 10
+	minClassSplitTotal = 6 // 2 train, 2 validation, 2 test classes
+)
+
+// ChooseSplit picks the split mode for ix under --split auto and says why in
+// a phrase a user can read: classes when ix has at least 30 classes, or when
+// its median class has fewer than 10 images (too few to give every part an
+// image of each class) and at least 6 classes exist; images otherwise.
+func (ix *Index) ChooseSplit() (mode, why string) {
+	counts := ix.ClassCounts()
+	sorted := slices.Clone(counts)
+	slices.Sort(sorted)
+	median := 0
+	if len(sorted) > 0 {
+		median = sorted[len(sorted)/2]
+	}
+	switch {
+	case len(counts) >= autoMinClasses:
+		return SplitClasses, fmt.Sprintf("%d classes (>= %d): whole classes are held out, so validation and eval measure classes the model never saw", len(counts), autoMinClasses)
+	case median < autoSmallClassSize && len(counts) >= minClassSplitTotal:
+		return SplitClasses, fmt.Sprintf("the median class has %d images (< %d), too few to hold out images of every class", median, autoSmallClassSize)
+	}
+	return SplitImages, fmt.Sprintf("%d classes (< %d) with a median of %d images: a share of every class's images is held out, so validation and eval measure the classes trained on", len(counts), autoMinClasses, median)
+}
+
+// SplitByClass divides ix into train, validation and test parts made of
+// whole classes, by the exact rule in the package documentation: about
+// val and test of the classes (at least 2 each when the fraction is not 0)
+// are held out, chosen by a seeded hash of their names.
+func (ix *Index) SplitByClass(val, test float64, seed uint64) (train, valIx, testIx *Index, err error) {
+	if err := checkFraction("validation", val); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkFraction("test", test); err != nil {
+		return nil, nil, nil, err
+	}
+	n := len(ix.Classes)
+	nVal, nTest := heldOutClasses(n, val), heldOutClasses(n, test)
+	if n-nVal-nTest < 2 {
+		return nil, nil, nil, fmt.Errorf("split %s by class: %d classes leave %d for training after %d validation and %d test classes; a class split needs at least %d classes (use --split images)", ix.Root, n, n-nVal-nTest, nVal, nTest, minClassSplitTotal)
+	}
+	order := make([]int, n)
+	keys := make([]uint64, n)
+	for c := range order {
+		order[c] = c
+		keys[c] = rand.NewPCG(seed, classKey(ix.Classes[c])).Uint64()
+	}
+	// Ranking by a per-class key rather than shuffling positions means a
+	// class added later does not move the others between parts.
+	slices.SortFunc(order, func(a, b int) int {
+		if keys[a] != keys[b] {
+			if keys[a] < keys[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(ix.Classes[a], ix.Classes[b])
+	})
+	part := make([]int, n) // 0 train, 1 validation, 2 test
+	for k, c := range order {
+		switch {
+		case k < nTest:
+			part[c] = 2
+		case k < nTest+nVal:
+			part[c] = 1
+		}
+	}
+	parts := [3]*Index{}
+	for p := range parts {
+		parts[p] = &Index{Root: ix.Root, FS: ix.FS, dir: ix.dir, Classes: append([]string(nil), ix.Classes...)}
+	}
+	for _, it := range ix.Items {
+		if it.Class < 0 || it.Class >= n {
+			return nil, nil, nil, fmt.Errorf("split %s: item %s has class %d, outside the %d classes", ix.Root, it.Path, it.Class, n)
+		}
+		parts[part[it.Class]].Items = append(parts[part[it.Class]].Items, it)
+	}
+	return parts[0], parts[1], parts[2], nil
+}
+
+// heldOutClasses is round(f·n), raised to 2 when f > 0 so that the part can
+// form dissimilar pairs.
+func heldOutClasses(n int, f float64) int {
+	if f == 0 {
+		return 0
+	}
+	return max(int(math.Round(f*float64(n))), 2)
+}
+
+// SplitBy splits ix by mode (SplitClasses or SplitImages).
+func (ix *Index) SplitBy(mode string, val, test float64, seed uint64) (train, valIx, testIx *Index, err error) {
+	switch mode {
+	case SplitClasses:
+		return ix.SplitByClass(val, test, seed)
+	case SplitImages, "":
+		return ix.Split(val, test, seed)
+	}
+	return nil, nil, nil, fmt.Errorf("unknown split mode %q (valid: %s, %s)", mode, SplitClasses, SplitImages)
+}
+
+// Fingerprint identifies the part's file list: the first 16 hex digits of
+// the SHA-256 of its item paths and class names. A model stores the
+// fingerprint of each part, so that eval can tell when a folder no longer
+// gives the split the model was trained with.
+func (ix *Index) Fingerprint() string {
+	h := sha256.New()
+	for _, it := range ix.Items {
+		class := ""
+		if it.Class >= 0 && it.Class < len(ix.Classes) {
+			class = ix.Classes[it.Class]
+		}
+		fmt.Fprintf(h, "%s\x00%s\n", class, it.Path)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// ClassNames returns the names of the classes that have items in ix, in
+// class order.
+func (ix *Index) ClassNames() []string {
+	var out []string
+	for c, n := range ix.ClassCounts() {
+		if n > 0 {
+			out = append(out, ix.Classes[c])
+		}
+	}
+	return out
 }

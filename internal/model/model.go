@@ -31,10 +31,22 @@ type LossInfo struct {
 // SplitInfo records how the training data was split, so that eval can
 // rebuild the held-out test images.
 type SplitInfo struct {
-	Data string  `json:"data"` // folder, or "builtin:fashion"
+	Data string  `json:"data"` // absolute folder, or "builtin:fashion"
 	Seed uint64  `json:"seed"`
 	Val  float64 `json:"val"`
 	Test float64 `json:"test"`
+	// Mode is "images" (a share of every class) or "classes" (whole
+	// classes held out); files written before it existed mean "images".
+	Mode string `json:"mode,omitempty"`
+	// Fingerprints of each part's file list (dataset.Index.Fingerprint),
+	// so that eval can refuse a folder that no longer gives the same
+	// held-out images.
+	TrainFingerprint string `json:"train_fingerprint,omitempty"`
+	ValFingerprint   string `json:"val_fingerprint,omitempty"`
+	TestFingerprint  string `json:"test_fingerprint,omitempty"`
+	// TrainClasses are the classes the model trained on, when whole
+	// classes were held out (Meta.Classes lists them all).
+	TrainClasses []string `json:"train_classes,omitempty"`
 }
 
 // Training records what the run did and measured. Timings are left out on

@@ -1,115 +1,21 @@
 package verify
 
-import (
-	"fmt"
-	"math"
-	"math/rand/v2"
-	"slices"
-)
+import "github.com/siamese-dev/siamese/internal/pairs"
 
-// trial is one N-way one-shot task: the query image and one reference per
-// class, Refs[0] being of the query's class (another image than the query).
-type trial struct {
-	Query int
-	Refs  []int
-}
+// trial is one N-way one-shot task (see pairs.Trial).
+type trial = pairs.Trial
 
 // drawTrials draws n trials of the given way over images with the given
-// labels (see the package documentation for the rule).
+// labels (see pairs.DrawTrials for the rule).
 func drawTrials(labels []int, way, n int, seed uint64) ([]trial, error) {
-	byLabel := map[int][]int{}
-	for i, l := range labels {
-		byLabel[l] = append(byLabel[l], i)
-	}
-	classes := make([]int, 0, len(byLabel))
-	for l := range byLabel {
-		classes = append(classes, l)
-	}
-	slices.Sort(classes) // draws must not depend on map order
-	var multi []int      // positions in classes of those with two images or more
-	for k, l := range classes {
-		if len(byLabel[l]) >= 2 {
-			multi = append(multi, k)
-		}
-	}
-	switch {
-	case way < 2:
-		return nil, fmt.Errorf("--one-shot must be at least 2 (way), got %d", way)
-	case way > len(classes):
-		return nil, fmt.Errorf("%d-way one-shot needs %d classes, the data has %d", way, way, len(classes))
-	case len(multi) == 0:
-		return nil, fmt.Errorf("one-shot needs a class with two images (a query and its reference); none has")
-	case n < 1:
-		return nil, fmt.Errorf("--trials must be at least 1, got %d", n)
-	}
-	// Its own stream, so adding --one-shot leaves the pairs of eval as
-	// they were.
-	rng := rand.New(rand.NewPCG(seed, 0x3c6ef372fe94f82b))
-	others := make([]int, 0, len(classes)-1)
-	out := make([]trial, n)
-	for t := range out {
-		q := multi[rng.IntN(len(multi))]
-		members := byLabel[classes[q]]
-		i := rng.IntN(len(members))
-		j := rng.IntN(len(members) - 1)
-		if j >= i {
-			j++
-		}
-		tr := trial{Query: members[i], Refs: make([]int, 1, way)}
-		tr.Refs[0] = members[j]
-		// A partial Fisher–Yates shuffle picks way-1 distinct other
-		// classes uniformly.
-		others = others[:0]
-		for k := range classes {
-			if k != q {
-				others = append(others, k)
-			}
-		}
-		for k := range way - 1 {
-			r := k + rng.IntN(len(others)-k)
-			others[k], others[r] = others[r], others[k]
-			m := byLabel[classes[others[k]]]
-			tr.Refs = append(tr.Refs, m[rng.IntN(len(m))])
-		}
-		out[t] = tr
-	}
-	return out, nil
+	return pairs.DrawTrials(labels, way, n, seed)
 }
 
-// oneShotAccuracy scores each trial with oneShotScore under dist and
-// returns the mean.
+// oneShotAccuracy is the mean of the trials' scores under dist.
 func oneShotAccuracy(trials []trial, dist func(a, b int) float64) float64 {
-	var sum float64
-	others := []float64{}
-	for _, t := range trials {
-		others = others[:0]
-		for _, r := range t.Refs[1:] {
-			others = append(others, dist(t.Query, r))
-		}
-		sum += oneShotScore(dist(t.Query, t.Refs[0]), others)
-	}
-	return sum / float64(len(trials))
+	m, _ := pairs.MeanCI95(pairs.OneShotScores(trials, dist))
+	return m
 }
 
-// oneShotScore is 1 when the right reference is strictly nearest, 0 when
-// another is nearer, and 1/k when k references tie at the nearest
-// distance: the expected score of breaking the tie at random. NaN
-// distances count as infinitely far.
-func oneShotScore(right float64, others []float64) float64 {
-	if math.IsNaN(right) {
-		right = math.Inf(1)
-	}
-	tied := 1
-	for _, d := range others {
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		switch {
-		case d < right:
-			return 0
-		case d == right:
-			tied++
-		}
-	}
-	return 1 / float64(tied)
-}
+// oneShotScore is pairs.OneShotScore.
+func oneShotScore(right float64, others []float64) float64 { return pairs.OneShotScore(right, others) }

@@ -1,0 +1,136 @@
+package pairs
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Trial is one N-way one-shot task: the query image and one reference per
+// class, Refs[0] being of the query's class (another image than the query).
+type Trial struct {
+	Query int
+	Refs  []int
+}
+
+// DrawTrials draws n trials of the given way over images with the given
+// labels (see the package documentation for the rule).
+func DrawTrials(labels []int, way, n int, seed uint64) ([]Trial, error) {
+	byLabel := map[int][]int{}
+	for i, l := range labels {
+		byLabel[l] = append(byLabel[l], i)
+	}
+	classes := make([]int, 0, len(byLabel))
+	for l := range byLabel {
+		classes = append(classes, l)
+	}
+	slices.Sort(classes) // draws must not depend on map order
+	var multi []int      // positions in classes of those with two images or more
+	for k, l := range classes {
+		if len(byLabel[l]) >= 2 {
+			multi = append(multi, k)
+		}
+	}
+	switch {
+	case way < 2:
+		return nil, fmt.Errorf("one-shot needs at least 2 ways, got %d", way)
+	case way > len(classes):
+		return nil, fmt.Errorf("%d-way one-shot needs %d classes, the data has %d", way, way, len(classes))
+	case len(multi) == 0:
+		return nil, fmt.Errorf("one-shot needs a class with two images (a query and its reference); none has")
+	case n < 1:
+		return nil, fmt.Errorf("one-shot needs at least 1 trial, got %d", n)
+	}
+	// Its own stream, so adding --one-shot leaves the pairs of eval as
+	// they were.
+	rng := rand.New(rand.NewPCG(seed, 0x3c6ef372fe94f82b))
+	others := make([]int, 0, len(classes)-1)
+	out := make([]Trial, n)
+	for t := range out {
+		q := multi[rng.IntN(len(multi))]
+		members := byLabel[classes[q]]
+		i := rng.IntN(len(members))
+		j := rng.IntN(len(members) - 1)
+		if j >= i {
+			j++
+		}
+		tr := Trial{Query: members[i], Refs: make([]int, 1, way)}
+		tr.Refs[0] = members[j]
+		// A partial Fisher–Yates shuffle picks way-1 distinct other
+		// classes uniformly.
+		others = others[:0]
+		for k := range classes {
+			if k != q {
+				others = append(others, k)
+			}
+		}
+		for k := range way - 1 {
+			r := k + rng.IntN(len(others)-k)
+			others[k], others[r] = others[r], others[k]
+			m := byLabel[classes[others[k]]]
+			tr.Refs = append(tr.Refs, m[rng.IntN(len(m))])
+		}
+		out[t] = tr
+	}
+	return out, nil
+}
+
+// OneShotScores scores each trial with OneShotScore under dist.
+func OneShotScores(trials []Trial, dist func(a, b int) float64) []float64 {
+	out := make([]float64, len(trials))
+	others := []float64{}
+	for k, t := range trials {
+		others = others[:0]
+		for _, r := range t.Refs[1:] {
+			others = append(others, dist(t.Query, r))
+		}
+		out[k] = OneShotScore(dist(t.Query, t.Refs[0]), others)
+	}
+	return out
+}
+
+// MeanCI95 returns the mean of scores and the half-width of its 95%
+// confidence interval by the normal approximation, 1.96·s/√n with s the
+// sample standard deviation (0 for fewer than two scores).
+func MeanCI95(scores []float64) (mean, half float64) {
+	n := float64(len(scores))
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, v := range scores {
+		mean += v
+	}
+	mean /= n
+	if n < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range scores {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, 1.96 * math.Sqrt(ss/(n-1)/n)
+}
+
+// OneShotScore is 1 when the right reference is strictly nearest, 0 when
+// another is nearer, and 1/k when k references tie at the nearest
+// distance: the expected score of breaking the tie at random. NaN
+// distances count as infinitely far.
+func OneShotScore(right float64, others []float64) float64 {
+	if math.IsNaN(right) {
+		right = math.Inf(1)
+	}
+	tied := 1
+	for _, d := range others {
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		switch {
+		case d < right:
+			return 0
+		case d == right:
+			tied++
+		}
+	}
+	return 1 / float64(tied)
+}
