@@ -72,4 +72,6 @@ func TestGradientsIndependentOfWorkers(t *testing.T) {
 	}
 }
 
-func specName(s Spec) string { return fmt.Sprintf("%dx%dx%d, %d layers", s.Channels, s.Size, s.Size, len(s.Layers)) }
+func specName(s Spec) string {
+	return fmt.Sprintf("%dx%dx%d, %d layers", s.Channels, s.Size, s.Size, len(s.Layers))
+}
