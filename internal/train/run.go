@@ -27,7 +27,10 @@ import (
 
 // Options is everything `siamese train` needs; the CLI fills it from flags.
 type Options struct {
-	Data      string // folder of class sub-folders; "" for the built-in set
+	Data string // folder of class sub-folders; "" for the built-in set
+	// Index, when set, is the data set itself (images a Go caller holds in
+	// memory, see dataset.FromImages) and Data is ignored.
+	Index     *dataset.Index
 	Out       string // model file
 	Size      int
 	Channels  int
@@ -55,6 +58,9 @@ type Options struct {
 	Log      io.Writer
 	Warnings io.Writer // default: Log
 	Progress io.Writer
+	// Report, when set, is told about progress and warnings instead of
+	// the text lines on Log and Warnings and the bars on Progress.
+	Report Reporter
 }
 
 // Summary is what a run reports at the end (`--json` prints it).
@@ -210,11 +216,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("--size %d: %w", o.Size, err)
 	}
 
-	ix, dataName, err := dataset.Open(o.Data)
+	ix, dataName, err := o.source()
 	if err != nil {
 		return nil, err
 	}
-	if dataName != dataset.BuiltinName {
+	if dataName != dataset.BuiltinName && o.Index == nil {
 		// Stored absolute, so eval finds the folder from any directory.
 		if abs, err := filepath.Abs(dataName); err == nil {
 			dataName = abs
@@ -251,7 +257,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if skipped > 0 {
 		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
 	}
-	rep := newTextReporter(o.Log, o.Warnings, o.Progress)
+	rep := o.reporter()
 	sampler, err := pairs.NewSampler(trainIm.Labels, o.Loop.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("training pairs: %w", err)
