@@ -224,6 +224,10 @@ func TestExportErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "junk.safetensors"), []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	model := filepath.Join(dir, "m.safetensors")
+	if r := siamese(t, dir, smallTrain(abs(t, digits), model, "--epochs", "1", "--pairs-per-epoch", "64")...); r.code != 0 {
+		t.Fatalf("train exit %d: %s", r.code, r.stderr)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -233,6 +237,7 @@ func TestExportErrors(t *testing.T) {
 		{"bad format", []string{"export", "--format", "tflite", "--out", "t.onnx"}, `--format "tflite"`},
 		{"missing model", []string{"export", "--model", "nope.safetensors", "--out", "t.onnx"}, "nope.safetensors"},
 		{"bad model", []string{"export", "--model", "junk.safetensors", "--out", "t.onnx"}, "junk.safetensors"},
+		{"no such folder", []string{"export", "--model", model, "--out", "nowhere/t.onnx"}, "write nowhere/t.onnx: no such file or directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
