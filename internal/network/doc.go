@@ -25,12 +25,36 @@
 //
 // and one optimiser step moves both towers together.
 //
-// The layers are gorgonia ops written here (Conv2D, MaxPool2D, ReLU, Dense,
-// Distance) rather than gorgonia's own: they run im2col and matrix products
-// through internal/linalg on every core, and reuse their buffers between
-// steps instead of allocating a fresh tensor for every node of every step.
-// Each has a hand-written gradient (SymDiff) checked against finite
-// differences in the tests.
+// The layers are gorgonia ops written here (Conv2D and Conv2DStride,
+// MaxPool2D, GlobalAvgPool, ReLU, AddReLU, Dense, BatchNorm, Dropout,
+// L2Normalize, Distance) rather than gorgonia's own: they run im2col and
+// matrix products through internal/linalg on every core, and reuse their
+// buffers between steps instead of allocating a fresh tensor for every node
+// of every step. Each has a hand-written gradient checked against finite
+// differences of a float64 reference in the tests. A new op is a kernel
+// (op.go): its name, inputs, output shape, forward pass and gradient; one
+// adapter supplies the rest of gorgonia's Op interface.
+//
+// Towers for photos add three kinds. A strided convolution (stride s)
+// samples every s-th window, OH = (H+2p-K)/s + 1, so it shrinks the plane
+// as it convolves. Global average pooling maps N×C×H×W to the N×C means of
+// the planes, dL/dx = dL/dy/(H·W). A residual block computes
+//
+//	y = relu(bn(conv3x3(relu(bn(conv3x3_s(x))))) + shortcut(x)),
+//
+// the shortcut being x itself or, when the block changes the channels or
+// strides, bn(conv1x1_s(x)); its gradient is that of its parts, and x
+// receives the sum of the branch's and the shortcut's.
+//
+// Reproducibility. Every reduction over the batch sums fixed pieces in a
+// fixed order: the conv kernel gradient sums up to 16 fixed chunks of the
+// batch, each into its own partial, and adds the partials in chunk order;
+// batch norm sums each channel on one goroutine; the dense gradients split
+// their output, never the sum. So the same seed gives byte-identical
+// gradients, and models, at any GOMAXPROCS on one CPU. Across CPUs it does
+// not hold: internal/linalg picks its micro-kernel (AVX-512, AVX2/FMA or
+// pure Go) from the CPU, and fused and unfused multiply-adds round
+// differently.
 //
 // Weights start uniform on ±1/sqrt(fan_in) (PyTorch's default for conv and
 // linear layers) from a seeded generator, so the same seed gives the same

@@ -2,7 +2,11 @@ package network
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/siamese-dev/siamese/internal/contrastive"
 )
@@ -63,4 +67,51 @@ func BenchmarkEmbedBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// photosPreset reads the tower and batch size of configs/photos.yaml, so
+// the benchmark measures the preset as shipped.
+func photosPreset(b *testing.B) (Spec, int) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "photos.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var p struct {
+		Size     int     `yaml:"size"`
+		Channels int     `yaml:"channels"`
+		Batch    int     `yaml:"batch-size"`
+		Layers   []Layer `yaml:"layers"`
+	}
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		b.Fatal(err)
+	}
+	return Spec{Size: p.Size, Channels: p.Channels, Layers: p.Layers}, p.Batch
+}
+
+// BenchmarkTrainStepPhotos is one training step of the photos preset
+// (64×64 RGB, its batch size), as BenchmarkTrainStep for the default
+// tower.
+func BenchmarkTrainStepPhotos(b *testing.B) {
+	spec, batch := photosPreset(b)
+	net, err := New(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
+	if err != nil {
+		b.Fatal(err)
+	}
+	per := spec.Channels * spec.Size * spec.Size
+	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
+	y := make([]float32, batch)
+	for i := range y {
+		y[i] = float32(i % 2)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := pg.Step(xa, xb, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
 }
