@@ -1,0 +1,325 @@
+package siamese
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/siamese-dev/siamese/internal/augment"
+	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/train"
+)
+
+// Options configures Train. The zero value of a field means the default of
+// the same `siamese train` flag, given in brackets.
+type Options struct {
+	// Data is a folder with one sub-folder of images per class; "" trains
+	// on the built-in Fashion-MNIST sample. Ignored when Classes is set.
+	Data string
+	// Classes is a data set held in memory, one entry per class, used
+	// instead of Data. Images go through the same resize and colour
+	// conversion as files.
+	Classes []Class
+
+	// Out, if set, is where the model is also saved, with its training log
+	// (CSV) and chart next to it, as `siamese train --out` writes them.
+	Out string
+
+	Size     int // images are resized to Size×Size pixels [28]
+	Channels int // 1 (gray) or 3 (RGB) [1]
+	// Layers is the tower, from input to embedding [DefaultLayers].
+	Layers []Layer
+
+	// Loss is what training minimises [Contrastive(Margin)]: a built-in loss
+	// or any type that implements Loss.
+	Loss Loss
+	// Margin is the contrastive margin when Loss is nil, and the margin
+	// recorded for a Loss of the caller's own, which hard and semi-hard
+	// mining use; a built-in Loss carries its own [1].
+	Margin float64
+
+	Epochs int // passes over freshly drawn pairs [10]
+	// TimeBudget, when positive, stops training once this much time has
+	// passed and spreads the learning-rate schedule over it, not Epochs.
+	TimeBudget    time.Duration
+	BatchSize     int     // pairs per step [64]
+	PairsPerEpoch int     // training pairs drawn per epoch [20000]
+	ValPairs      int     // validation pairs measured after each epoch [2000]
+	LearningRate  float64 // [0.001]
+	Optimizer     string  // "adam", "rmsprop" or "sgd" ["adam"]
+	Schedule      string  // learning-rate schedule: "none", "step" or "cosine" ["none"]
+	WeightDecay   float64 // decoupled weight decay per step; 0 is off
+	ClipNorm      float64 // clip the gradients' joint L2 norm to this; 0 is off
+	// SelectBy is what picks the best epoch and drives early stopping:
+	// "loss", "accuracy" or "one-shot" ["loss"].
+	SelectBy string
+	// Batches is "pairs" (a step is BatchSize pairs) or "classes" (a step
+	// is BatchSize images, ImagesPerClass from each of several classes,
+	// and the loss compares every pair among them) ["pairs"].
+	Batches        string
+	ImagesPerClass int
+	// Patience stops training after this many epochs without a lower
+	// validation loss; 0 never stops early. The best epoch is kept either way.
+	Patience int
+	// Seed fixes the split, the initial weights, the pairs and the
+	// augmentation: the same options and data give the same model. Unlike
+	// the flag (default 1), 0 is used as given.
+	Seed uint64
+
+	ValSplit  float64 // share held out for validation [0.1]
+	TestSplit float64 // share held out for `siamese eval` [0.1]
+	// Split is how the data is divided: "classes" holds out whole classes,
+	// "images" a share of every class, "auto" chooses by the data ["auto"].
+	Split string
+
+	// Augment varies the training images at random; the zero value is off.
+	Augment Augment
+	// Mining is how dissimilar pairs are chosen from epoch 2 on: "random",
+	// "semi-hard" or "hard" ["random"].
+	Mining string
+
+	// Progress, if set, is called after every epoch with what it measured.
+	Progress func(Epoch)
+	// Log, if set, receives the run's messages (the data and split it
+	// uses) and its warnings, one per line.
+	Log io.Writer
+}
+
+// Class is one class of an in-memory data set.
+type Class struct {
+	Name   string
+	Images []image.Image
+}
+
+// Layer is one layer of the tower. Kind is "conv", "relu", "maxpool",
+// "dense", "batchnorm", "dropout", "l2norm", "gap" or "residual"; the other
+// fields are the parameters of the kinds that take them.
+type Layer struct {
+	Kind    string
+	Filters int     // conv, residual: output channels
+	Kernel  int     // conv: square kernel side [3]
+	Pad     *int    // conv: zero padding [Kernel/2, "same"]
+	Size    int     // maxpool: window side [2]
+	Units   int     // dense: output width
+	Rate    float64 // dropout: share of values zeroed
+	Stride  int     // conv, residual: step between windows [1]
+}
+
+// DefaultLayers returns the tower Train uses when Options.Layers is nil.
+func DefaultLayers() []Layer {
+	var out []Layer
+	for _, l := range network.DefaultLayers() {
+		out = append(out, Layer{Kind: l.Kind, Filters: l.Filters, Kernel: l.Kernel, Pad: l.Pad,
+			Size: l.Size, Units: l.Units, Rate: l.Rate, Stride: l.Stride})
+	}
+	return out
+}
+
+func (l Layer) internal() network.Layer {
+	return network.Layer{Kind: l.Kind, Filters: l.Filters, Kernel: l.Kernel, Pad: l.Pad,
+		Size: l.Size, Units: l.Units, Rate: l.Rate, Stride: l.Stride}
+}
+
+// Augment sets the random variations of training images. Each image of
+// each pair gets its own draw.
+type Augment struct {
+	Shift      float64 // largest shift, in pixels
+	Rotate     float64 // largest rotation, in degrees
+	FlipH      bool    // mirror left-right half of the time
+	Brightness float64 // largest relative brightness change
+}
+
+// Epoch is what one epoch measured.
+type Epoch struct {
+	Epoch       int     // 1-based
+	TrainLoss   float64 // mean over the epoch's steps
+	ValLoss     float64
+	ValAccuracy float64 // at Threshold
+	Threshold   float64 // the distance that best separates the validation pairs
+	LR          float64 // learning rate
+	Seconds     float64
+	PairsPerSec float64
+	Best        bool // the lowest validation loss so far
+}
+
+// Summary is what a training run did and measured.
+type Summary struct {
+	Data        string // the folder, "builtin:fashion", or "memory" for Classes
+	Split       string // "images" or "classes"
+	Classes     int
+	TrainImages int
+	ValImages   int
+	TestImages  int
+	Epochs      int // epochs run
+	BestEpoch   int // the epoch whose weights the model holds
+	Pairs       int // training pairs seen
+	// TrainSeconds and PairsPerSec time the epochs, not the loading.
+	TrainSeconds float64
+	PairsPerSec  float64
+	ValLoss      float64 // of the best epoch
+	ValAccuracy  float64 // of the best epoch, at Threshold
+	Threshold    float64 // the model's distance threshold
+	Loss         string
+	Margin       float64
+	History      []Epoch
+	Warnings     []string
+}
+
+// memoryName names an in-memory data set in the model and the Summary.
+const memoryName = "memory"
+
+// Train trains a model as the options say and returns it with a summary.
+// The model holds the weights of the epoch with the lowest validation loss
+// and the threshold that epoch measured.
+//
+// When ctx ends, training stops after the current step; the error then
+// wraps ctx's cause (errors.Is(err, context.Canceled) holds) and the
+// summary tells how many epochs finished.
+func Train(ctx context.Context, o Options) (*Model, Summary, error) {
+	to, err := o.internal()
+	if err != nil {
+		return nil, Summary{}, fmt.Errorf("train: %w", err)
+	}
+	rep := &reporter{progress: o.Progress, log: to.Log}
+	to.Report = rep
+	if to.Out == "" {
+		// The trainer saves what it trains; without Out that is a file of
+		// our own, read back and removed.
+		dir, err := os.MkdirTemp("", "siamese-train-")
+		if err != nil {
+			return nil, Summary{}, fmt.Errorf("train: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		to.Out = filepath.Join(dir, "model.safetensors")
+	}
+	s, err := train.Run(ctx, to)
+	if errors.Is(err, train.ErrInterrupted) {
+		sum := Summary{Data: s.Data, Epochs: s.Epochs, Pairs: s.Pairs, Warnings: rep.warnings}
+		return nil, sum, fmt.Errorf("train: %w after %d epochs: %w", err, s.Epochs, context.Cause(ctx))
+	}
+	if err != nil {
+		return nil, Summary{Warnings: rep.warnings}, fmt.Errorf("train: %w", err)
+	}
+	m, err := model.Load(to.Out)
+	if err != nil {
+		return nil, Summary{}, fmt.Errorf("train: read back the model: %w", err)
+	}
+	return &Model{m: m}, summaryOf(s, rep.warnings), nil
+}
+
+// internal maps the options onto the trainer's, filling the CLI's defaults.
+func (o Options) internal() (train.Options, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defs := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&o.Size, 28)
+	def(&o.Channels, 1)
+	def(&o.Epochs, 10)
+	def(&o.BatchSize, 64)
+	def(&o.PairsPerEpoch, 20000)
+	def(&o.ValPairs, 2000)
+	deff(&o.Margin, 1)
+	deff(&o.LearningRate, 0.001)
+	deff(&o.ValSplit, 0.1)
+	deff(&o.TestSplit, 0.1)
+	defs(&o.Optimizer, "adam")
+	defs(&o.Schedule, "none")
+	defs(&o.Mining, "random")
+	t := train.Options{
+		Data: o.Data, Out: o.Out, Size: o.Size, Channels: o.Channels,
+		ValSplit: o.ValSplit, TestSplit: o.TestSplit, Split: o.Split,
+		Margin: o.Margin, Log: o.Log, Warnings: o.Log,
+		Loop: train.LoopOptions{
+			Epochs: o.Epochs, BatchSize: o.BatchSize, PairsPerEpoch: o.PairsPerEpoch, ValPairs: o.ValPairs,
+			Optimizer: o.Optimizer, LearningRate: o.LearningRate, Schedule: o.Schedule,
+			WeightDecay: o.WeightDecay, ClipNorm: o.ClipNorm, Patience: o.Patience, Seed: o.Seed,
+			Augment: augment.Options{Shift: o.Augment.Shift, Rotate: o.Augment.Rotate, FlipH: o.Augment.FlipH, Brightness: o.Augment.Brightness},
+			// The CLI's pool and share for mined pairs.
+			Mining: o.Mining, MiningPool: 2000, MiningFraction: 0.5,
+			TimeBudget: o.TimeBudget, SelectBy: o.SelectBy, Batches: o.Batches, ImagesPerClass: o.ImagesPerClass,
+		},
+	}
+	if t.Log == nil {
+		t.Log, t.Warnings = io.Discard, io.Discard
+	}
+	for _, l := range o.Layers {
+		t.Layers = append(t.Layers, l.internal())
+	}
+	if o.Loss == nil {
+		o.Loss = Contrastive(o.Margin)
+	}
+	t.Loss = internalLoss(o.Loss, o.Margin)
+	// The model records the loss's own parameters.
+	p := t.Loss.Params()
+	t.LossName, t.Margin, t.HuberDelta = t.Loss.Name(), p.Margin, p.Delta
+	if o.Classes != nil {
+		cs := make([]dataset.MemoryClass, len(o.Classes))
+		for i, c := range o.Classes {
+			cs[i] = dataset.MemoryClass{Name: c.Name, Images: c.Images}
+		}
+		ix, err := dataset.FromImages(memoryName, cs)
+		if err != nil {
+			return t, err
+		}
+		t.Index = ix
+	}
+	return t, nil
+}
+
+// reporter passes epochs to the caller's callback and collects warnings.
+type reporter struct {
+	progress func(Epoch)
+	log      io.Writer
+	warnings []string
+}
+
+func (r *reporter) EpochStart(epoch, epochs, steps int)      {}
+func (r *reporter) Step(step int, loss, pairsPerSec float64) {}
+func (r *reporter) EpochEnd(e train.EpochResult) {
+	if r.progress != nil {
+		r.progress(epochOf(e))
+	}
+}
+func (r *reporter) Warn(msg string) {
+	r.warnings = append(r.warnings, msg)
+	fmt.Fprintf(r.log, "warning: %s\n", msg)
+}
+
+func epochOf(e train.EpochResult) Epoch {
+	return Epoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: e.ValLoss, ValAccuracy: e.ValAccuracy,
+		Threshold: e.Threshold, LR: e.LR, Seconds: e.Seconds, PairsPerSec: e.PairsPerSec, Best: e.Best}
+}
+
+func summaryOf(s *train.Summary, warnings []string) Summary {
+	out := Summary{
+		Data: s.Data, Split: s.Split, Classes: s.Classes,
+		TrainImages: s.TrainImages, ValImages: s.ValImages, TestImages: s.TestImages,
+		Epochs: s.Epochs, BestEpoch: s.BestEpoch, Pairs: s.Pairs,
+		TrainSeconds: s.TrainSeconds, PairsPerSec: s.PairsPerSec,
+		ValLoss: s.ValLoss, ValAccuracy: s.ValAccuracy, Threshold: s.Threshold,
+		Loss: s.Loss, Margin: s.Margin, Warnings: warnings,
+	}
+	for _, e := range s.History {
+		out.History = append(out.History, epochOf(e))
+	}
+	return out
+}
