@@ -47,7 +47,7 @@ func (k *addReLU) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]f
 }
 
 func (k *addReLU) backward(_ gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&reluGradOp{dims: y.Dims()}, y, dy)
+	d, err := apply(&reluGrad{}, y, dy)
 	if err != nil {
 		return nil, err
 	}

@@ -309,7 +309,7 @@ func TestOpsDoRejectFloat64(t *testing.T) {
 	}{
 		{"conv2d", opFor(&conv2D{pad: 1, stride: 1}), []gorgonia.Value{v, v}},
 		{"maxpool2d", &maxPool2DOp{size: 2}, []gorgonia.Value{v}},
-		{"relu", &reluOp{dims: 4}, []gorgonia.Value{v}},
+		{"relu", opFor(&relu{}), []gorgonia.Value{v}},
 		{"dense", &denseOp{xDims: 2}, []gorgonia.Value{m, m}},
 		{"distance", &distanceOp{}, []gorgonia.Value{m, m}},
 	} {
@@ -333,7 +333,7 @@ func TestOpsSteadyStateAllocation(t *testing.T) {
 	dy := wrap(uniform(r, n*o*h*h, -1, 1), n, o, h, h)
 	dp := wrap(uniform(r, n*o*h*h/4, -1, 1), n, o, h/2, h/2)
 	conv, gx, gw := convOps(1, 1, 3)
-	relu, rg := &reluOp{dims: 4}, &reluGradOp{dims: 4}
+	relu, rg := opFor(&relu{}), opFor(&reluGrad{})
 	pool := &maxPool2DOp{size: 2}
 	pg := &maxPoolGradOp{fwd: pool}
 	step := func() {

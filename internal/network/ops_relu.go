@@ -2,10 +2,8 @@ package network
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -13,45 +11,28 @@ import (
 // ReLU is max(x, 0) elementwise, on a tensor of any shape. Its gradient at
 // exactly 0 is taken as 0, as in PyTorch.
 func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
-	if err := checkFloat32Node("relu", "input", x); err != nil {
-		return nil, err
-	}
-	if x.Dims() < 1 {
-		return nil, fmt.Errorf("relu: input %s is a scalar, want a tensor", x.Name())
-	}
-	y, err := gorgonia.ApplyOp(&reluOp{dims: x.Dims()}, x)
-	if err != nil {
-		return nil, fmt.Errorf("relu: %w", err)
-	}
-	return y, nil
+	return apply(&relu{}, x)
 }
 
-type reluOp struct {
-	dims int
-
+type relu struct {
 	out []float32
 }
 
-func (op *reluOp) Arity() int    { return 1 }
-func (op *reluOp) Type() hm.Type { return hm.NewFnType(tensorType(op.dims), tensorType(op.dims)) }
+func (k *relu) name() string     { return "relu" }
+func (k *relu) inputs() []string { return []string{"input"} }
 
-func (op *reluOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeArg("relu", ds, 0)
-	if err != nil {
-		return nil, err
+func (k *relu) shape(in []tensor.Shape) (tensor.Shape, error) {
+	if len(in[0]) == 0 {
+		return nil, fmt.Errorf("relu: input is a scalar, want a tensor")
 	}
-	return xs.Clone(), nil
+	return in[0].Clone(), nil
 }
 
-func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	vals, shapes, err := float32Inputs("relu", inputs, "input")
-	if err != nil {
-		return nil, err
-	}
-	x, xs := vals[0], shapes[0]
-	op.out = grow(op.out, len(x))
+func (k *relu) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x := in[0]
+	k.out = grow(k.out, len(x))
 	parallelElems(len(x), func(lo, hi int) {
-		out := op.out[lo:hi]
+		out := k.out[lo:hi]
 		for i, v := range x[lo:hi] {
 			// Clear every bit when the sign bit is set: negatives (and -0)
 			// become +0 without a data-dependent branch.
@@ -59,63 +40,40 @@ func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
 	})
-	return wrap(op.out, xs...), nil
+	return k.out, nil
 }
 
-func (op *reluOp) ReturnsPtr() bool      { return false }
-func (op *reluOp) CallsExtern() bool     { return false }
-func (op *reluOp) OverwritesInput() int  { return -1 }
-func (op *reluOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "ReLU", op.dims) }
-func (op *reluOp) Hashcode() uint32      { return hashOf(op) }
-func (op *reluOp) String() string        { return "ReLU" }
-
-func (op *reluOp) DiffWRT(inputs int) []bool { return []bool{true} }
-
-// SymDiff passes the gradient where the output is positive. It reads the
+// backward passes the gradient where the output is positive. It reads the
 // output rather than the input: y > 0 exactly when x > 0, and y is already
 // kept alive for the next layer.
-func (op *reluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&reluGradOp{dims: op.dims}, output, grad)
+func (k *relu) backward(_ gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(&reluGrad{}, y, dy)
 	if err != nil {
-		return nil, fmt.Errorf("relu gradient: %w", err)
+		return nil, err
 	}
 	return gorgonia.Nodes{dx}, nil
 }
 
-// reluGradOp is dL/dx = dL/dy where y > 0, else 0. Inputs: y, dL/dy.
-type reluGradOp struct {
-	dims int
-
+// reluGrad is dL/dx = dL/dy where y > 0, else 0. Inputs: y, dL/dy.
+type reluGrad struct {
 	out []float32
 }
 
-func (op *reluGradOp) Arity() int { return 2 }
-func (op *reluGradOp) Type() hm.Type {
-	t := tensorType(op.dims)
-	return hm.NewFnType(t, t, t)
+func (k *reluGrad) name() string     { return "relu gradient" }
+func (k *reluGrad) inputs() []string { return []string{"output", "output gradient"} }
+
+func (k *reluGrad) shape(in []tensor.Shape) (tensor.Shape, error) {
+	if !in[0].Eq(in[1]) {
+		return nil, fmt.Errorf("%s: output %v and its gradient %v differ in shape", k.name(), in[0], in[1])
+	}
+	return in[0].Clone(), nil
 }
 
-func (op *reluGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	ys, err := shapeArg("relu gradient", ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return ys.Clone(), nil
-}
-
-func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "relu gradient"
-	vals, shapes, err := float32Inputs(name, inputs, "output", "output gradient")
-	if err != nil {
-		return nil, err
-	}
-	y, ys, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
-	if !ys.Eq(gs) {
-		return nil, fmt.Errorf("%s: output %v and its gradient %v differ in shape", name, ys, gs)
-	}
-	op.out = grow(op.out, len(y))
+func (k *reluGrad) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	y, dy := in[0], in[1]
+	k.out = grow(k.out, len(y))
 	parallelElems(len(y), func(lo, hi int) {
-		out, dy := op.out[lo:hi], dy[lo:hi]
+		out, dy := k.out[lo:hi], dy[lo:hi]
 		for i, v := range y[lo:hi] {
 			// Select on the bit pattern: the compiler turns this into a
 			// conditional move, where a float select would be a branch that
@@ -127,12 +85,5 @@ func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			out[i] = math.Float32frombits(d)
 		}
 	})
-	return wrap(op.out, ys...), nil
+	return k.out, nil
 }
-
-func (op *reluGradOp) ReturnsPtr() bool      { return false }
-func (op *reluGradOp) CallsExtern() bool     { return false }
-func (op *reluGradOp) OverwritesInput() int  { return -1 }
-func (op *reluGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "ReLUGrad", op.dims) }
-func (op *reluGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *reluGradOp) String() string        { return "ReLUGrad" }

@@ -49,7 +49,7 @@ func TestReLUGradient(t *testing.T) {
 func TestReLUGradHandComputed(t *testing.T) {
 	y := []float32{0, 2, 0, 0.5}
 	dy := []float32{1, 2, 3, 4}
-	got, err := (&reluGradOp{dims: 1}).Do(wrap(y, 4), wrap(dy, 4))
+	got, err := opFor(&reluGrad{}).Do(wrap(y, 4), wrap(dy, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestReLUGradParallel(t *testing.T) {
 	for i := range y {
 		y[i] = max(y[i], 0)
 	}
-	got, err := (&reluGradOp{dims: 1}).Do(wrap(y, n), wrap(dy, n))
+	got, err := opFor(&reluGrad{}).Do(wrap(y, n), wrap(dy, n))
 	if err != nil {
 		t.Fatal(err)
 	}
