@@ -1,0 +1,246 @@
+package siamese
+
+import (
+	"context"
+	"errors"
+	"image"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// userContrastive is the contrastive loss written as a user would write
+// it, to check that a caller's loss trains like the built-in one.
+type userContrastive struct{ m float64 }
+
+func (userContrastive) Name() string { return "user-contrastive" }
+func (u userContrastive) Value(d, y []float32) float64 {
+	var s float64
+	for i := range d {
+		gap := math.Max(u.m-float64(d[i]), 0)
+		s += float64(y[i])*float64(d[i])*float64(d[i]) + (1-float64(y[i]))*gap*gap
+	}
+	return s / float64(len(d))
+}
+func (u userContrastive) Grad(d, y []float32) []float32 {
+	g := make([]float32, len(d))
+	for i := range d {
+		gap := math.Max(u.m-float64(d[i]), 0)
+		g[i] = float32((2*float64(y[i])*float64(d[i]) - 2*(1-float64(y[i]))*gap) / float64(len(d)))
+	}
+	return g
+}
+
+func TestBuiltinLossValueAndGrad(t *testing.T) {
+	cases := []struct {
+		name      string
+		loss      Loss
+		d, y      []float32
+		value     float64
+		gradients []float32
+	}{
+		// d=0.5 similar: 0.25, ∂=2·0.5/2; d=0.25 dissimilar: 0.75², ∂=-2·0.75/2.
+		{"contrastive", Contrastive(1), []float32{0.5, 0.25}, []float32{1, 0}, (0.25 + 0.5625) / 2, []float32{0.5, -0.75}},
+		// a = 0.5 and 0.25-2 = -1.75: (0.25 + 3.0625)/2, ∂ = 2a/2.
+		{"mse", MSE(2), []float32{0.5, 0.25}, []float32{1, 0}, (0.25 + 3.0625) / 2, []float32{0.5, -1.75}},
+		// a = 0.25 inside δ=1: ½a²; a = -1.75 outside: δ(|a|-½δ) = 1.25; ∂ = a/2, -δ/2.
+		{"huber", Huber(1, 2), []float32{0.25, 0.25}, []float32{1, 0}, (0.03125 + 1.25) / 2, []float32{0.125, -0.5}},
+	}
+	for _, tc := range cases {
+		if v := tc.loss.Value(tc.d, tc.y); math.Abs(v-tc.value) > 1e-7 {
+			t.Errorf("%s: Value %g, want %g", tc.name, v, tc.value)
+		}
+		if g := tc.loss.Grad(tc.d, tc.y); !slices.Equal(g, tc.gradients) {
+			t.Errorf("%s: Grad %v, want %v", tc.name, g, tc.gradients)
+		}
+	}
+}
+
+// Grad must be the derivative of Value for every built-in loss and for the
+// user's, away from the kinks.
+func TestLossGradFiniteDifference(t *testing.T) {
+	d := []float32{0.3, 1.7, 0.6, 1.2, 2.6}
+	y := []float32{1, 0, 0, 1, 0}
+	for _, l := range []Loss{Contrastive(1), Huber(0.5, 2), MSE(1.5), userContrastive{1}} {
+		g := l.Grad(d, y)
+		for i := range d {
+			const eps = 1e-3
+			p, m := slices.Clone(d), slices.Clone(d)
+			p[i] += eps
+			m[i] -= eps
+			numeric := (l.Value(p, y) - l.Value(m, y)) / float64(p[i]-m[i])
+			if math.Abs(float64(g[i])-numeric) > 1e-3 {
+				t.Errorf("%s: ∂L/∂d[%d] = %g, finite difference %g", l.Name(), i, g[i], numeric)
+			}
+		}
+	}
+}
+
+func TestLossByNameErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		p    LossParams
+		want string
+	}{
+		{"cosine", LossParams{Margin: 1}, `unknown loss "cosine"`},
+		{"contrastive", LossParams{Margin: -1}, "margin must be > 0"},
+		{"huber", LossParams{Margin: 1}, "delta must be > 0"},
+	}
+	for _, tc := range cases {
+		if _, err := LossByName(tc.name, tc.p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: error %v, want %q", tc.name, tc.p, err, tc.want)
+		}
+	}
+	if l, err := LossByName("mse", LossParams{Margin: 2}); err != nil || l.Name() != "mse" {
+		t.Errorf("mse: %v, %v", l, err)
+	}
+}
+
+// tiny is a short, fast run on the built-in sample.
+func tiny() Options {
+	return Options{Epochs: 1, PairsPerEpoch: 128, BatchSize: 32, ValPairs: 64, Seed: 3,
+		Layers: []Layer{{Kind: "conv", Filters: 4}, {Kind: "relu"}, {Kind: "maxpool"}, {Kind: "dense", Units: 16}}}
+}
+
+// A user's loss that computes the contrastive loss must train to what the
+// built-in one trains to: same pairs, same steps, the gradient reaching the
+// weights through the adapter instead of the graph.
+func TestUserLossTrainsLikeBuiltin(t *testing.T) {
+	var got [2]Summary
+	for i, l := range []Loss{Contrastive(1), userContrastive{1}} {
+		o := tiny()
+		o.Loss = l
+		var epochs []Epoch
+		o.Progress = func(e Epoch) { epochs = append(epochs, e) }
+		_, s, err := Train(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(epochs) != 1 || epochs[0].ValLoss != s.ValLoss {
+			t.Fatalf("%s: progress saw %+v, summary val loss %g", l.Name(), epochs, s.ValLoss)
+		}
+		got[i] = s
+	}
+	b, u := got[0], got[1]
+	t.Logf("val loss: built-in %.7g, user's %.7g", b.ValLoss, u.ValLoss)
+	if u.Loss != "user-contrastive" || b.Loss != "contrastive" || u.Margin != 1 {
+		t.Errorf("loss names %q, %q, margin %g", b.Loss, u.Loss, u.Margin)
+	}
+	if math.Abs(b.ValLoss-u.ValLoss) > 1e-4*b.ValLoss || math.Abs(b.History[0].TrainLoss-u.History[0].TrainLoss) > 1e-4 {
+		t.Errorf("built-in: train %g val %g; user's: train %g val %g", b.History[0].TrainLoss, b.ValLoss, u.History[0].TrainLoss, u.ValLoss)
+	}
+}
+
+func gray(v uint8) image.Image {
+	img := image.NewGray(image.Rect(0, 0, 20, 20))
+	for i := range img.Pix {
+		img.Pix[i] = v + uint8(i%7)
+	}
+	return img
+}
+
+func TestSaveLoadCompare(t *testing.T) {
+	o := tiny()
+	o.Out = filepath.Join(t.TempDir(), "m.safetensors")
+	m, s, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Threshold != m.Threshold() || s.Data != "builtin:fashion" {
+		t.Errorf("summary threshold %g data %q, model threshold %g", s.Threshold, s.Data, m.Threshold())
+	}
+	saved, err := Load(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(t.TempDir(), "again.safetensors")
+	if err := saved.Save(again); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := gray(10), gray(200)
+	d1, sim1, err := m.Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, sim2, err := loaded.Compare(a, b)
+	if err != nil || d1 != d2 || sim1 != sim2 {
+		t.Fatalf("trained model: %g %v; saved and loaded: %g %v %v", d1, sim1, d2, sim2, err)
+	}
+	ea, err := m.Embed(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, err := m.Embed(b)
+	if err != nil || len(ea) != 16 || Distance(ea, eb) != d1 {
+		t.Fatalf("embeddings of %d values, distance %g, Compare %g, %v", len(ea), Distance(ea, eb), d1, err)
+	}
+	if d, _, _ := m.Compare(a, a); d > 1e-2 {
+		t.Errorf("an image against itself: distance %g", d)
+	}
+	if _, _, err := m.Compare(a, nil); err == nil || !strings.Contains(err.Error(), "compare: image 1: image is nil") {
+		t.Errorf("nil image: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none.safetensors")); err == nil {
+		t.Error("Load of a missing file succeeded")
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*Options)
+		want   string
+	}{
+		{"epochs", func(o *Options) { o.Epochs = -1 }, "--epochs must be >= 1"},
+		{"empty class", func(o *Options) { o.Classes = []Class{{Name: "a"}} }, `class "a" has no images`},
+		{"layer", func(o *Options) { o.Layers = []Layer{{Kind: "attention"}} }, "attention"},
+		{"data", func(o *Options) { o.Data = filepath.Join(t.TempDir(), "none") }, "does not exist"},
+	}
+	for _, tc := range cases {
+		o := tiny()
+		tc.change(&o)
+		if _, _, err := Train(context.Background(), o); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "train: ") {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestTrainCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m, s, err := Train(ctx, tiny())
+	if m != nil || !errors.Is(err, context.Canceled) || s.Epochs != 0 {
+		t.Fatalf("model %v, summary epochs %d, error %v", m, s.Epochs, err)
+	}
+}
+
+// In-memory classes are split and trained like a folder.
+func TestTrainInMemory(t *testing.T) {
+	var classes []Class
+	for c, v := range []uint8{20, 120, 220} {
+		cl := Class{Name: string(rune('a' + c))}
+		for range 8 {
+			cl.Images = append(cl.Images, gray(v))
+		}
+		classes = append(classes, cl)
+	}
+	o := tiny()
+	o.Classes, o.Split, o.ValSplit, o.TestSplit, o.BatchSize, o.PairsPerEpoch, o.ValPairs = classes, "images", 0.25, 0.125, 8, 16, 8
+	o.Size = 12
+	m, s, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Data != "memory" || s.Classes != 3 || s.TrainImages != 15 || s.ValImages != 6 || s.TestImages != 3 {
+		t.Errorf("summary %+v", s)
+	}
+	if d, _, err := m.Compare(classes[0].Images[0], classes[2].Images[0]); err != nil || math.IsNaN(d) {
+		t.Errorf("compare: %g, %v", d, err)
+	}
+}
