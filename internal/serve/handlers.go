@@ -1,0 +1,354 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/siamese-dev/siamese/internal/network"
+)
+
+// httpError is an answer other than 200: its status, a kind for the
+// errors metric and a one-line message for the client.
+type httpError struct {
+	code int
+	kind string
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) *httpError {
+	return &httpError{http.StatusBadRequest, "bad_request", fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) fail(w http.ResponseWriter, route string, e *httpError) {
+	s.metrics.errors.WithLabelValues(route, e.kind).Inc()
+	if e.code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, e.code, map[string]string{"error": e.msg})
+}
+
+// statusWriter remembers the status code for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		s.metrics.observe(route, sw.code, time.Since(start).Seconds())
+	})
+}
+
+// limited admits a request to a route that uses the network when a slot
+// is free, and answers 503 at once otherwise: queueing past the limit
+// would only make every client wait longer.
+func (s *Server) limited(route string, h func(r *http.Request) (any, *httpError)) http.Handler {
+	return s.instrument(route, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			s.fail(w, route, &httpError{http.StatusMethodNotAllowed, "bad_request", fmt.Sprintf("%s %s: use POST", r.Method, r.URL.Path)})
+			return
+		}
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.fail(w, route, &httpError{http.StatusServiceUnavailable, "overloaded",
+				fmt.Sprintf("server busy: %d requests in flight; retry later", cap(s.slots))})
+			return
+		}
+		defer func() { <-s.slots }()
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
+		r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
+		v, e := h(r)
+		if e != nil {
+			s.fail(w, route, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+// images reads the named image fields of a request, as multipart form
+// fields or as base64 strings of a JSON object, each once, nothing else.
+func (s *Server) images(r *http.Request, fields ...string) ([][]byte, *httpError) {
+	want := strings.Join(fields, " and ")
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, &httpError{http.StatusUnsupportedMediaType, "bad_request",
+			fmt.Sprintf("Content-Type must be multipart/form-data or application/json with image fields %s", want)}
+	}
+	got := make(map[string][]byte, len(fields))
+	switch ct {
+	case "multipart/form-data":
+		if params["boundary"] == "" {
+			return nil, badRequest("multipart body without a boundary")
+		}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, badRequest("malformed multipart body: %v", err)
+		}
+		for {
+			p, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, bodyError(err, "malformed multipart body")
+			}
+			name := p.FormName()
+			if err := s.checkField(name, fields, got, want); err != nil {
+				return nil, err
+			}
+			// The body limit bounds this read.
+			data, err := io.ReadAll(p)
+			if err != nil {
+				return nil, bodyError(err, "malformed multipart body")
+			}
+			got[name] = data
+		}
+	case "application/json":
+		var obj map[string]json.RawMessage
+		dec := json.NewDecoder(r.Body)
+		if err := dec.Decode(&obj); err != nil {
+			return nil, bodyError(err, "malformed JSON body")
+		}
+		for name, raw := range obj {
+			if err := s.checkField(name, fields, got, want); err != nil {
+				return nil, err
+			}
+			var data []byte // base64 in JSON
+			if err := json.Unmarshal(raw, &data); err != nil {
+				return nil, badRequest("field %q must be a base64 string: %v", name, err)
+			}
+			got[name] = data
+		}
+	default:
+		return nil, &httpError{http.StatusUnsupportedMediaType, "bad_request",
+			fmt.Sprintf("Content-Type %s: must be multipart/form-data or application/json with image fields %s", ct, want)}
+	}
+	out := make([][]byte, len(fields))
+	for i, f := range fields {
+		data, ok := got[f]
+		if !ok {
+			return nil, badRequest("missing image field %q (want %s)", f, want)
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+func (s *Server) checkField(name string, fields []string, got map[string][]byte, want string) *httpError {
+	known := false
+	for _, f := range fields {
+		known = known || f == name
+	}
+	switch {
+	case !known:
+		return badRequest("unknown field %q (want %s)", name, want)
+	}
+	if _, dup := got[name]; dup {
+		return badRequest("field %q given twice", name)
+	}
+	return nil
+}
+
+// bodyError tells a body cut off at the size limit (413) from a
+// malformed one (400).
+func bodyError(err error, what string) *httpError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &httpError{http.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("request body over the %d-byte limit", tooBig.Limit)}
+	}
+	return badRequest("%s: %v", what, err)
+}
+
+// embedImages preprocesses images as training did and runs them through
+// the network in the batcher's next forward pass.
+func (s *Server) embedImages(r *http.Request, fields ...string) ([][]float32, *httpError) {
+	// From admission to handing in the job, this request is "coming": the
+	// batcher waits for it rather than running a batch without it.
+	s.batcher.coming.Add(1)
+	submitted := false
+	defer func() {
+		if !submitted {
+			s.batcher.coming.Add(-1)
+		}
+	}()
+	raw, e := s.images(r, fields...)
+	if e != nil {
+		return nil, e
+	}
+	per := s.loader.Len()
+	x := make([]float32, len(raw)*per)
+	for i, data := range raw {
+		img, err := s.loader.Load(oneFile{name: fields[i], data: data}, fields[i])
+		if err != nil {
+			if strings.Contains(err.Error(), "-pixel limit") {
+				return nil, &httpError{http.StatusRequestEntityTooLarge, "too_large", err.Error()}
+			}
+			// The loader judges by extension when the bytes are no known
+			// format; an upload has none.
+			msg := strings.Replace(err.Error(), "unsupported format without an extension", "unknown format", 1)
+			return nil, &httpError{http.StatusUnprocessableEntity, "bad_image", msg}
+		}
+		copy(x[i*per:], img)
+	}
+	submitted = true
+	emb, err := s.batcher.submit(x, len(raw), r.Context().Done())
+	if err != nil {
+		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", err.Error()}
+	}
+	return emb, nil
+}
+
+// CompareResult is the answer of /v1/compare.
+type CompareResult struct {
+	Distance  float64 `json:"distance"`
+	Threshold float64 `json:"threshold"`
+	Similar   bool    `json:"similar"`
+}
+
+func (s *Server) compare(r *http.Request) (any, *httpError) {
+	emb, e := s.embedImages(r, "a", "b")
+	if e != nil {
+		return nil, e
+	}
+	d := network.PairDistance(emb[0], emb[1])
+	return CompareResult{Distance: d, Threshold: s.threshold, Similar: d < s.threshold}, nil
+}
+
+// EmbedResult is the answer of /v1/embed.
+type EmbedResult struct {
+	Embedding []float32 `json:"embedding"`
+}
+
+func (s *Server) embed(r *http.Request) (any, *httpError) {
+	emb, e := s.embedImages(r, "image")
+	if e != nil {
+		return nil, e
+	}
+	return EmbedResult{Embedding: emb[0]}, nil
+}
+
+// Neighbour is a gallery image near the query.
+type Neighbour struct {
+	Path     string  `json:"path"` // relative to the gallery folder
+	Class    string  `json:"class"`
+	Distance float64 `json:"distance"`
+	Similar  bool    `json:"similar"`
+}
+
+// SearchResult is the answer of /v1/search.
+type SearchResult struct {
+	Threshold  float64     `json:"threshold"`
+	Images     int         `json:"gallery_images"`
+	Exact      bool        `json:"exact"`
+	Neighbours []Neighbour `json:"neighbours"`
+}
+
+func (s *Server) search(r *http.Request) (any, *httpError) {
+	if s.gallery == nil {
+		return nil, &httpError{http.StatusNotFound, "no_gallery", "no gallery: start serve with --gallery DIR"}
+	}
+	q := r.URL.Query()
+	k := 5
+	if v := q.Get("k"); v != "" {
+		var err error
+		if k, err = strconv.Atoi(v); err != nil || k < 1 || k > s.o.MaxK {
+			return nil, badRequest("k=%q: want a whole number from 1 to %d", v, s.o.MaxK)
+		}
+	}
+	exact := false
+	if v := q.Get("exact"); v != "" {
+		var err error
+		if exact, err = strconv.ParseBool(v); err != nil {
+			return nil, badRequest("exact=%q: want true or false", v)
+		}
+	}
+	emb, e := s.embedImages(r, "image")
+	if e != nil {
+		return nil, e
+	}
+	hits, err := s.gallery.searcher.Nearest(emb[0], k, exact)
+	if err != nil {
+		return nil, &httpError{http.StatusInternalServerError, "internal", err.Error()}
+	}
+	res := SearchResult{Threshold: s.threshold, Images: s.gallery.searcher.Len(),
+		Exact: exact || !s.gallery.searcher.UsesIndex(), Neighbours: make([]Neighbour, len(hits))}
+	for i, h := range hits {
+		res.Neighbours[i] = Neighbour{Path: s.gallery.rel[h.Pos], Class: s.gallery.files[h.Pos].Class,
+			Distance: h.Distance, Similar: h.Distance < s.threshold}
+	}
+	return res, nil
+}
+
+// oneFile is a file system holding one in-memory file, so request bodies
+// go through dataset.Loader exactly as files do: the same header check
+// before decoding, the same resize and channel conversion.
+type oneFile struct {
+	name string
+	data []byte
+}
+
+func (f oneFile) Open(name string) (fs.File, error) {
+	if name != f.name {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return &memFile{Reader: bytes.NewReader(f.data), name: f.name}, nil
+}
+
+type memFile struct {
+	*bytes.Reader
+	name string
+}
+
+func (m *memFile) Stat() (fs.FileInfo, error) { return memInfo{m}, nil }
+func (m *memFile) Close() error               { return nil }
+
+type memInfo struct{ f *memFile }
+
+func (i memInfo) Name() string       { return i.f.name }
+func (i memInfo) Size() int64        { return i.f.Reader.Size() }
+func (i memInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }

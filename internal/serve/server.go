@@ -1,0 +1,290 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/siamese-dev/siamese/internal/ann"
+	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/embedding"
+	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/network"
+)
+
+// Options configures a Server. Zero values take the defaults below.
+type Options struct {
+	Model   string // trained model file
+	Gallery string // "": no /v1/search
+	Addr    string // host:port to listen on
+
+	Threshold float64 // distance below which a pair is similar; NaN: the model's
+
+	MaxBodyBytes    int64         // largest request body; default 16 MiB
+	MaxPixels       int           // largest image, checked on its header; default dataset.DefaultMaxPixels
+	MaxInFlight     int           // requests handled at once, more get 503; default 256
+	MaxBatch        int           // images per forward pass; default 64
+	BatchWait       time.Duration // longest wait for more requests to batch; default 2 ms
+	ReadTimeout     time.Duration // whole request, headers and body; default 10 s
+	WriteTimeout    time.Duration // default 30 s
+	IdleTimeout     time.Duration // keep-alive connections; default 60 s
+	ShutdownTimeout time.Duration // longest wait for in-flight requests on shutdown; default 20 s
+	MaxK            int           // largest k of /v1/search; default 1000
+
+	Strict bool         // stop at an unreadable gallery image instead of skipping it
+	Warn   func(string) // gallery and index problems that cost time, not answers
+	Log    io.Writer    // where the server says it listens and logs connection errors
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 16 << 20
+	}
+	def(&o.MaxPixels, dataset.DefaultMaxPixels)
+	def(&o.MaxInFlight, 256)
+	def(&o.MaxBatch, 64)
+	def(&o.MaxK, 1000)
+	defDur(&o.BatchWait, 2*time.Millisecond)
+	defDur(&o.ReadTimeout, 10*time.Second)
+	defDur(&o.WriteTimeout, 30*time.Second)
+	defDur(&o.IdleTimeout, 60*time.Second)
+	defDur(&o.ShutdownTimeout, 20*time.Second)
+	if o.Warn == nil {
+		o.Warn = func(string) {}
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o
+}
+
+func (o Options) check() error {
+	switch {
+	case o.MaxBodyBytes < 0:
+		return fmt.Errorf("--max-body %d must be positive", o.MaxBodyBytes)
+	case o.MaxInFlight < 0:
+		return fmt.Errorf("--max-in-flight %d must be positive", o.MaxInFlight)
+	case o.MaxBatch < 2:
+		// A compare request brings two images, and they go through together.
+		return fmt.Errorf("--max-batch %d must be at least 2", o.MaxBatch)
+	case o.BatchWait < 0:
+		return fmt.Errorf("--batch-wait %v must not be negative", o.BatchWait)
+	case o.MaxK < 1:
+		return fmt.Errorf("max k %d must be at least 1", o.MaxK)
+	}
+	return nil
+}
+
+// Server answers similarity questions over HTTP with one model.
+type Server struct {
+	o         Options
+	threshold float64
+	loader    dataset.Loader
+	batcher   *batcher
+	metrics   *metrics
+	slots     chan struct{} // one per request allowed in flight
+	gallery   *gallery      // nil without --gallery
+	handler   http.Handler
+}
+
+// gallery is what /v1/search searches.
+type gallery struct {
+	files    []embedding.File
+	rel      []string // paths relative to the gallery folder, slash-separated
+	searcher *ann.Searcher
+}
+
+// New loads the model (and embeds the gallery, through its cache) and
+// starts the goroutine that runs the network; Close stops it.
+func New(o Options) (*Server, error) {
+	o = o.withDefaults()
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	m, err := model.Load(o.Model)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		o:         o,
+		threshold: m.Meta.Threshold,
+		loader:    dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, MaxPixels: o.MaxPixels},
+		metrics:   newMetrics(o.MaxBatch),
+		slots:     make(chan struct{}, o.MaxInFlight),
+	}
+	if !math.IsNaN(o.Threshold) {
+		s.threshold = o.Threshold
+	}
+	if o.Gallery != "" {
+		if s.gallery, err = loadGallery(o, m, s.loader); err != nil {
+			return nil, err
+		}
+	}
+	s.batcher = newBatcher(m.Net, s.loader.Len(), o.MaxBatch, o.BatchWait, func(n int, sec float64) {
+		s.metrics.batch.Observe(float64(n))
+		s.metrics.forward.Observe(sec)
+	})
+	go s.batcher.run()
+	s.handler = s.routes()
+	return s, nil
+}
+
+// loadGallery embeds the gallery images that its cache lacks and prepares
+// the search (a graph for large galleries, see package ann).
+func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) {
+	hash, err := embedding.ModelHash(o.Model)
+	if err != nil {
+		return nil, err
+	}
+	var skipped int
+	embed := func(paths []string) ([][]float32, error) {
+		onBad := func(path string, err error) error {
+			if o.Strict {
+				return err
+			}
+			skipped++
+			o.Warn(fmt.Sprintf("skipping %v", err))
+			return nil
+		}
+		data, bad, err := dataset.LoadFiles(paths, l, 0, onBad)
+		if err != nil {
+			return nil, err
+		}
+		e, err := m.Net.NewEmbedder(128)
+		if err != nil {
+			return nil, err
+		}
+		emb, err := e.Embed(data, len(paths))
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]float32, len(paths))
+		for i := range paths {
+			if !bad[i] {
+				out[i] = emb[i*e.Dim() : (i+1)*e.Dim() : (i+1)*e.Dim()]
+			}
+		}
+		return out, nil
+	}
+	dim, err := embedWidth(m.Net)
+	if err != nil {
+		return nil, err
+	}
+	g, err := embedding.SyncGallery(o.Gallery, filepath.Join(o.Gallery, embedding.CacheName(hash)), dim, embed, o.Warn)
+	if err != nil {
+		return nil, err
+	}
+	if len(g.Files) == 0 {
+		return nil, fmt.Errorf("gallery %s: no readable image", o.Gallery)
+	}
+	gal := &gallery{files: g.Files, rel: make([]string, len(g.Files))}
+	for i, f := range g.Files {
+		rel, err := filepath.Rel(o.Gallery, f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("gallery %s: %w", o.Gallery, err)
+		}
+		gal.rel[i] = filepath.ToSlash(rel)
+	}
+	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{Warn: o.Warn})
+	if err != nil {
+		return nil, err
+	}
+	return gal, nil
+}
+
+func embedWidth(net *network.Net) (int, error) {
+	e, err := net.NewEmbedder(1)
+	if err != nil {
+		return 0, err
+	}
+	return e.Dim(), nil
+}
+
+// Handler is the server's routes, for tests and for embedding in another
+// server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the network goroutine; requests still waiting for it get an
+// error. Call it after the HTTP server has shut down.
+func (s *Server) Close() { s.batcher.stop() }
+
+// Run listens on o.Addr and serves until ctx is done, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (up to
+// ShutdownTimeout) and closes the server.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.o.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener of the caller's.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.Close()
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: min(s.o.ReadTimeout, 5*time.Second),
+		ReadTimeout:       s.o.ReadTimeout,
+		WriteTimeout:      s.o.WriteTimeout,
+		IdleTimeout:       s.o.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(s.o.Log, "serve: ", 0),
+	}
+	fmt.Fprintf(s.o.Log, "listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(s.o.Log, "shutting down: finishing requests in flight\n")
+	sctx, cancel := context.WithTimeout(context.Background(), s.o.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// Methods are checked by limited rather than in the patterns, so a GET
+	// gets a JSON error like every other mistake, not the mux's plain text.
+	mux.Handle("/v1/compare", s.limited("compare", s.compare))
+	mux.Handle("/v1/embed", s.limited("embed", s.embed))
+	mux.Handle("/v1/search", s.limited("search", s.search))
+	mux.Handle("GET /healthz", s.instrument("healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	mux.Handle("GET /metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
+	mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, "other", &httpError{http.StatusNotFound, "not_found",
+			fmt.Sprintf("no route %s %s (POST /v1/compare, /v1/embed, /v1/search; GET /healthz, /metrics)", r.Method, r.URL.Path)})
+	}))
+	return mux
+}
