@@ -66,7 +66,7 @@ func TestL2NormalizeUnitRows(t *testing.T) {
 	r := newRand(2100)
 	const n, d = 7, 33
 	x := uniform(r, n*d, -3, 3)
-	y, err := (&l2NormOp{dims: 2, eps: 1e-12}).Do(wrap(x, n, d))
+	y, err := opFor(&l2Norm{eps: 1e-12}).Do(wrap(x, n, d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,13 +87,13 @@ func TestL2NormalizeUnitRows(t *testing.T) {
 // (0.128, -0.096). A zero row with eps = 0 gives 0 and gradient 0.
 func TestL2NormalizeHandComputed(t *testing.T) {
 	x := wrap([]float32{3, 4, 0, 0}, 2, 2)
-	fwd := &l2NormOp{dims: 2}
-	y, err := fwd.Do(x)
+	fwd := &l2Norm{}
+	y, err := opFor(fwd).Do(x)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkClose(t, "y", float32s(t, y), []float64{0.6, 0.8, 0, 0}, 1e-7)
-	dx, err := (&l2NormGradOp{fwd: fwd}).Do(x, wrap([]float32{1, 0, 1, 1}, 2, 2))
+	dx, err := opFor(&l2NormGrad{fwd: fwd}).Do(x, wrap([]float32{1, 0, 1, 1}, 2, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +127,11 @@ func TestL2NormalizeParallelGradient(t *testing.T) {
 	x, other, dy := uniform(r, n*d, -1, 1), uniform(r, n*d, -1, 1), uniform(r, n*d, -1, 1)
 	want := refL2NormalizeGrad(to64(x), to64(dy), n, 1e-6)
 	for _, forwardOn := range [][]float32{x, other} {
-		fwd := &l2NormOp{dims: 2, eps: 1e-6}
-		if _, err := fwd.Do(wrap(forwardOn, n, d)); err != nil {
+		fwd := &l2Norm{eps: 1e-6}
+		if _, err := opFor(fwd).Do(wrap(forwardOn, n, d)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := (&l2NormGradOp{fwd: fwd}).Do(wrap(x, n, d), wrap(dy, n, d))
+		got, err := opFor(&l2NormGrad{fwd: fwd}).Do(wrap(x, n, d), wrap(dy, n, d))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,11 +159,11 @@ func TestL2NormalizeErrors(t *testing.T) {
 		}
 	}
 	v64 := tensor.New(tensor.WithShape(2, 3), tensor.Of(tensor.Float64))
-	if _, err := (&l2NormOp{dims: 2}).Do(v64); err == nil || !strings.Contains(err.Error(), "want float32") {
+	if _, err := opFor(&l2Norm{}).Do(v64); err == nil || !strings.Contains(err.Error(), "want float32") {
 		t.Errorf("Do on float64 gave error %v, want a dtype error", err)
 	}
-	fwd := &l2NormOp{dims: 2}
-	if _, err := (&l2NormGradOp{fwd: fwd}).Do(wrap(make([]float32, 6), 2, 3), wrap(make([]float32, 6), 3, 2)); err == nil {
+	fwd := &l2Norm{}
+	if _, err := opFor(&l2NormGrad{fwd: fwd}).Do(wrap(make([]float32, 6), 2, 3), wrap(make([]float32, 6), 3, 2)); err == nil {
 		t.Error("gradient accepted an output gradient of another shape")
 	}
 }
