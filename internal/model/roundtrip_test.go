@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Meta.Threshold != 0.7 || got.Meta.Loss != m.Meta.Loss || got.Meta.Split != m.Meta.Split || !slices.Equal(got.Meta.Classes, m.Meta.Classes) {
+	if got.Meta.Threshold != 0.7 || got.Meta.Loss != m.Meta.Loss || !reflect.DeepEqual(got.Meta.Split, m.Meta.Split) || !slices.Equal(got.Meta.Classes, m.Meta.Classes) {
 		t.Errorf("metadata changed: %+v", got.Meta)
 	}
 	want := net.Tensors()
