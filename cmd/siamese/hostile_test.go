@@ -188,15 +188,39 @@ func TestHostileImages(t *testing.T) {
 	}
 
 	t.Run("unreadable", func(t *testing.T) {
-		p := writeBytes(t, in("secret.png"), pngDigit)
+		if os.Geteuid() != 0 {
+			p := writeBytes(t, in("secret.png"), pngDigit)
+			if err := os.Chmod(p, 0); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, siamese(t, dir, "compare", ref, p, "--model", model), "secret.png: permission denied")
+			return
+		}
+		// Root reads a file of mode 0 anyway: run this one command as
+		// nobody (65534), from a folder nobody can enter, with the model and
+		// the reference readable and only secret.png closed to it.
+		shared, err := os.MkdirTemp("", "siamese-nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(shared) })
+		if err := os.Chmod(shared, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeBytes(t, filepath.Join(shared, "m.safetensors"), readBytes(t, model))
+		writeBytes(t, filepath.Join(shared, "ref.png"), pngDigit)
+		p := writeBytes(t, filepath.Join(shared, "secret.png"), pngDigit)
 		if err := os.Chmod(p, 0); err != nil {
 			t.Fatal(err)
 		}
-		if f, err := os.Open(p); err == nil {
-			f.Close()
-			t.Skip("permissions do not stop this user from reading (root)")
+		r := siameseAs(t, 65534, shared, "compare", "ref.png", "secret.png", "--model", "m.safetensors")
+		wantError(t, r, "secret.png: permission denied")
+		// The same files work for nobody once secret.png may be read, so
+		// the failure above was the permission and nothing else.
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		wantError(t, siamese(t, dir, "compare", ref, p, "--model", model), "secret.png: permission denied")
+		wantOK(t, siameseAs(t, 65534, shared, "compare", "ref.png", "secret.png", "--model", "m.safetensors"))
 	})
 	t.Run("read error", func(t *testing.T) {
 		// Reading /proc/self/mem at offset 0 fails with EIO whoever reads
