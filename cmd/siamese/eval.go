@@ -31,15 +31,20 @@ the share of its similar pairs judged similar. Without --data the held-out
 test split of the data the model was trained on is rebuilt from the seed
 stored in the model; with --data, every image of DIR is held out.
 
---one-shot N adds N-way one-shot trials (Koch et al. 2015): a query, one
-reference of its class and one of each of N-1 other classes; a trial is right
-when the nearest reference is of the query's class (chance is 1/N). On a
---data folder of classes the model never saw, this measures how well the
-embedding carries over to new classes.
+One-shot trials (Koch et al. 2015): a query, one reference of its class and
+one of each of N-1 other classes; a trial is right when the nearest
+reference is of the query's class (chance is 1/N). On a model trained with
+whole classes held out (--split classes), eval runs 5-, 10- and 20-way trials
+by default, where enough classes exist, each with a 95% confidence interval;
+--one-shot N runs N-way trials instead. On a --data folder of classes the
+model never saw, this measures how well the embedding carries over to new
+classes; eval counts the evaluated classes the model saw in training and
+warns when --data is the training folder.
 
---plot DIR writes DIR/roc.png (ROC curve, stored threshold and EER marked)
-and DIR/distances.png (similar and dissimilar distance histograms with the
-stored threshold).
+--plot DIR writes DIR/roc.png (ROC curve, stored threshold and EER marked),
+DIR/distances.png (similar and dissimilar distance histograms with the
+stored threshold) and DIR/mistakes.png (the worst false accepts and false
+rejects side by side, with their distances and classes).
 
 Only the images the pairs and trials use are decoded and embedded.`,
 		Args: cobra.NoArgs,
@@ -65,9 +70,9 @@ Only the images the pairs and trials use are decoded and embedded.`,
 	f.StringVar(&o.Data, "data", "", "folder of class sub-folders to evaluate on, all held out (default: the model's test split)")
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
-	f.IntVar(&o.OneShot, "one-shot", 0, "also run N-way one-shot trials (N >= 2)")
+	f.IntVar(&o.OneShot, "one-shot", 0, "run N-way one-shot trials (N >= 2); default: 5, 10 and 20-way on class-split models")
 	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials")
-	f.StringVar(&o.PlotDir, "plot", "", "write roc.png and distances.png into this folder")
+	f.StringVar(&o.PlotDir, "plot", "", "write roc.png, distances.png and mistakes.png into this folder")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
@@ -87,8 +92,12 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
-	if r.OneShotAccuracy != nil {
-		fmt.Fprintf(out, "one-shot   %.4f (%d-way, %d trials, chance %.4f)\n", *r.OneShotAccuracy, r.OneShotWay, r.Trials, 1/float64(r.OneShotWay))
+	for _, o := range r.OneShot {
+		fmt.Fprintf(out, "one-shot   %.4f ± %.4f (%d-way, %d trials, 95%% interval, chance %.4f)\n", o.Accuracy, o.CI95, o.Way, o.Trials, 1/float64(o.Way))
+	}
+	fmt.Fprintf(out, "classes    %d seen in training, %d unseen\n", r.SeenClasses, r.UnseenClasses)
+	if r.Note != "" {
+		fmt.Fprintf(out, "note       %s\n", r.Note)
 	}
 	for _, p := range r.Plots {
 		fmt.Fprintf(out, "plot       %s\n", p)

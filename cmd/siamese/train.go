@@ -13,6 +13,9 @@ import (
 	"github.com/siamese-dev/siamese/internal/train"
 )
 
+// maxBudgetEpochs caps a --time-budget run whose --epochs was not given.
+const maxBudgetEpochs = 1_000_000
+
 func newTrainCmd() *cobra.Command {
 	o := train.Options{}
 	var config string
@@ -59,6 +62,9 @@ after saving it and --resume continues from it.`,
 				if !fl.Changed("augment-brightness") {
 					o.Loop.Augment.Brightness = 0.1
 				}
+			}
+			if o.Loop.TimeBudget > 0 && !cmd.Flags().Changed("epochs") {
+				o.Loop.Epochs = maxBudgetEpochs // the budget decides
 			}
 			o.Log, o.Warnings = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if jsonOut {
@@ -108,8 +114,15 @@ after saving it and --resume continues from it.`,
 	f.Uint64Var(&o.Loop.Seed, "seed", 1, "seed for the split, the initial weights and the pairs")
 	f.IntVar(&o.Size, "size", 28, "images are resized to size x size")
 	f.IntVar(&o.Channels, "channels", 1, "1 (gray) or 3 (RGB)")
-	f.Float64Var(&o.ValSplit, "val-split", 0.1, "fraction of each class held out for validation")
-	f.Float64Var(&o.TestSplit, "test-split", 0.1, "fraction of each class held out for 'siamese eval'")
+	f.StringVar(&o.Split, "split", "auto", "hold out whole classes (classes), a share of every class's images (images), or choose (auto: classes with 30+ classes or small classes)")
+	f.Float64Var(&o.ValSplit, "val-split", 0.1, "fraction held out for validation: of each class's images, or of the classes with --split classes")
+	f.Float64Var(&o.TestSplit, "test-split", 0.1, "fraction held out for 'siamese eval': of each class's images, or of the classes with --split classes")
+	f.StringVar(&o.Loop.SelectBy, "select-by", "auto", "what keeps the best epoch and drives --patience: loss, accuracy, one-shot (auto: one-shot on a class split, else loss)")
+	f.IntVar(&o.Loop.OneShotWay, "val-one-shot", 0, "N-way one-shot trials on the validation images every epoch (0: 10-way, or fewer, on a class split; off otherwise)")
+	f.DurationVar(&o.Loop.TimeBudget, "time-budget", 0, "stop training after this long (e.g. 10m), with the learning-rate schedule spread over it; --epochs then only caps")
+	f.StringVar(&o.Loop.Batches, "batches", "pairs", "pairs: each step trains on --batch-size pairs; classes: each step embeds --batch-size images, --images-per-class of each class, and the loss compares every pair among them")
+	f.IntVar(&o.Loop.ImagesPerClass, "images-per-class", 4, "images of each class in a --batches classes batch")
+	f.Float64Var(&o.Temperature, "temperature", 0.1, "temperature of the ntxent loss")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
 	f.BoolVar(&o.Resume, "resume", false, "continue from the checkpoint next to --out")
@@ -118,6 +131,8 @@ after saving it and --resume continues from it.`,
 	f.Float64Var(&o.Loop.Augment.Rotate, "augment-rotate", 0, "max random rotation in degrees")
 	f.BoolVar(&o.Loop.Augment.FlipH, "augment-flip", false, "mirror left-right at random (objects and faces, not glyphs)")
 	f.Float64Var(&o.Loop.Augment.Brightness, "augment-brightness", 0, "max relative brightness change")
+	f.Float64Var(&o.Loop.Augment.Scale, "augment-scale", 0, "max relative zoom (0.1: 0.9x to 1.1x)")
+	f.Float64Var(&o.Loop.Augment.Shear, "augment-shear", 0, "max horizontal shear in degrees")
 	f.StringVar(&o.Loop.Mining, "mining", "random", "dissimilar pairs: random, semi-hard or hard (mined from current embeddings from epoch 2)")
 	f.IntVar(&o.Loop.MiningPool, "mining-pool", 2000, "training images embedded per epoch to mine from")
 	f.Float64Var(&o.Loop.MiningFraction, "mining-fraction", 0.5, "share of the dissimilar pairs replaced by mined ones")

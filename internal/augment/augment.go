@@ -13,11 +13,14 @@ type Options struct {
 	Rotate     float64 `json:"rotate"`     // max rotation, degrees
 	FlipH      bool    `json:"flip"`       // mirror left-right half the time
 	Brightness float64 `json:"brightness"` // max relative brightness change
+	// Koch et al.'s (2015) affine distortions besides rotation and shift:
+	Scale float64 `json:"scale,omitempty"` // max relative zoom, e.g. 0.1 for 0.9x to 1.1x
+	Shear float64 `json:"shear,omitempty"` // max horizontal shear, degrees
 }
 
 // Enabled reports whether any variation is on.
 func (o Options) Enabled() bool {
-	return o.Shift > 0 || o.Rotate > 0 || o.FlipH || o.Brightness > 0
+	return o.Shift > 0 || o.Rotate > 0 || o.FlipH || o.Brightness > 0 || o.Scale > 0 || o.Shear > 0
 }
 
 // Validate checks the ranges.
@@ -29,6 +32,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("augment rotation must be in [0, 180] degrees, got %g", o.Rotate)
 	case o.Brightness < 0 || o.Brightness >= 1:
 		return fmt.Errorf("augment brightness must be in [0, 1), got %g", o.Brightness)
+	case o.Scale < 0 || o.Scale >= 1:
+		return fmt.Errorf("augment scale must be in [0, 1), got %g", o.Scale)
+	case o.Shear < 0 || o.Shear >= 60:
+		return fmt.Errorf("augment shear must be in [0, 60) degrees, got %g", o.Shear)
 	}
 	return nil
 }
@@ -39,6 +46,8 @@ type Transform struct {
 	Flip          bool
 	DX, DY        float64 // pixels
 	Scale, Offset float64 // brightness
+	Zoom          float64 // size factor; 0 means 1
+	ShearX        float64 // tan of the horizontal shear angle
 }
 
 // Draw picks a transform from rng within the options' ranges.
@@ -58,6 +67,13 @@ func (o Options) Draw(rng *rand.Rand) Transform {
 		t.Scale = 1 + u()*o.Brightness
 		t.Offset = u() * o.Brightness / 2
 	}
+	// Drawn last, so that runs without them draw exactly as before.
+	if o.Scale > 0 {
+		t.Zoom = 1 + u()*o.Scale
+	}
+	if o.Shear > 0 {
+		t.ShearX = math.Tan(u() * o.Shear * math.Pi / 180)
+	}
 	return t
 }
 
@@ -65,6 +81,10 @@ func (o Options) Draw(rng *rand.Rand) Transform {
 func (t Transform) Apply(dst, src []float32, c, h, w int) {
 	cx, cy := float64(w-1)/2, float64(h-1)/2
 	cos, sin := math.Cos(t.Angle), math.Sin(t.Angle)
+	zoom := t.Zoom
+	if zoom == 0 {
+		zoom = 1
+	}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			// Back-project the output pixel: undo the shift, then the
@@ -72,6 +92,10 @@ func (t Transform) Apply(dst, src []float32, c, h, w int) {
 			px, py := float64(x)-t.DX-cx, float64(y)-t.DY-cy
 			sx := cos*px + sin*py
 			sy := -sin*px + cos*py
+			// The forward map is rotate ∘ shear ∘ zoom, so undo the shear
+			// and then the zoom.
+			sx -= t.ShearX * sy
+			sx, sy = sx/zoom, sy/zoom
 			if t.Flip {
 				sx = -sx
 			}
@@ -82,9 +106,10 @@ func (t Transform) Apply(dst, src []float32, c, h, w int) {
 			for ch := 0; ch < c; ch++ {
 				plane := src[ch*h*w : (ch+1)*h*w]
 				at := func(xx, yy int) float64 {
-					if xx < 0 || yy < 0 || xx >= w || yy >= h {
-						return 0
-					}
+					// Outside the image, the nearest edge pixel: the
+					// background, whether black (digits) or white
+					// (glyphs, product shots).
+					xx, yy = min(max(xx, 0), w-1), min(max(yy, 0), h-1)
 					return float64(plane[yy*w+xx])
 				}
 				v := (1-fy)*((1-fx)*at(ix, iy)+fx*at(ix+1, iy)) + fy*((1-fx)*at(ix, iy+1)+fx*at(ix+1, iy+1))

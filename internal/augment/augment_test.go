@@ -84,3 +84,48 @@ func TestValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Zoom and shear, worked by hand on a 5×5 image with one lit pixel: the
+// output pixel p shows the input at A^-1(p-c)+c, with c = (2,2).
+func TestAffineByHand(t *testing.T) {
+	src := make([]float32, 25)
+	src[2*5+3] = 1 // (x=3, y=2): one right of centre
+	cases := []struct {
+		name string
+		tr   Transform
+		want map[int]float32
+	}{
+		// Zoom 2: output (x, y) reads input (2+(x-2)/2, 2+(y-2)/2), so x=4
+		// reads x=3 fully and x=3 reads x=2.5 (half); rows 1 and 3 read
+		// y=1.5 and y=2.5, half of row 2.
+		{"zoom 2", Transform{Scale: 1, Zoom: 2}, map[int]float32{
+			2*5 + 4: 1, 2*5 + 3: 0.5,
+			1*5 + 4: 0.5, 1*5 + 3: 0.25,
+			3*5 + 4: 0.5, 3*5 + 3: 0.25}},
+		// Shear tan=1: output (x, y) reads input x - (y-2); row 3 (y-2 = 1)
+		// lights at x=4 only if input row 3 had it: the lit pixel is on
+		// row 2, where the shear is 0, so it stays.
+		{"shear on the centre row", Transform{Scale: 1, ShearX: 1}, map[int]float32{2*5 + 3: 1}},
+	}
+	for _, c := range cases {
+		dst := make([]float32, 25)
+		c.tr.Apply(dst, src, 1, 5, 5)
+		for i, v := range dst {
+			if math.Abs(float64(v-c.want[i])) > 1e-6 {
+				t.Errorf("%s: pixel (%d,%d) = %v, want %v", c.name, i%5, i/5, v, c.want[i])
+			}
+		}
+	}
+	// Edges replicate: a white image stays white under any transform.
+	white := make([]float32, 25)
+	for i := range white {
+		white[i] = 1
+	}
+	dst := make([]float32, 25)
+	Transform{Scale: 1, DX: 2.5, Zoom: 0.7, ShearX: 0.4, Angle: 0.3}.Apply(dst, white, 1, 5, 5)
+	for i, v := range dst {
+		if v != 1 {
+			t.Fatalf("white image: pixel %d = %v after a transform, want 1", i, v)
+		}
+	}
+}

@@ -26,6 +26,8 @@ type LossInfo struct {
 	Name   string  `json:"name"`
 	Margin float64 `json:"margin"`
 	Delta  float64 `json:"delta,omitempty"`
+	// Temperature of the ntxent loss.
+	Temperature float64 `json:"temperature,omitempty"`
 }
 
 // SplitInfo records how the training data was split, so that eval can
@@ -57,6 +59,9 @@ type Training struct {
 	Pairs        int     `json:"pairs"`
 	ValLoss      float64 `json:"val_loss"`
 	ValAccuracy  float64 `json:"val_accuracy"`
+	ValOneShot   float64 `json:"val_one_shot,omitempty"`
+	OneShotWay   int     `json:"val_one_shot_way,omitempty"`
+	SelectBy     string  `json:"select_by,omitempty"`
 	Optimizer    string  `json:"optimizer"`
 	LearningRate float64 `json:"lr"`
 	BatchSize    int     `json:"batch_size"`
@@ -92,10 +97,11 @@ type Checkpoint struct {
 type CheckpointState struct {
 	Epoch        int     `json:"epoch"` // last finished epoch, 1-based
 	BestEpoch    int     `json:"best_epoch"`
-	BestValLoss  float64 `json:"best_val_loss"`
+	BestValLoss  float64 `json:"best_val_loss"` // the best selection score (lower is better)
 	BadEpochs    int     `json:"bad_epochs"`
 	Pairs        int     `json:"pairs"`
 	Seconds      float64 `json:"seconds"`
+	Elapsed      float64 `json:"elapsed,omitempty"` // steps and validation, for a time budget
 	Optimizer    string  `json:"optimizer"`
 	OptionsHash  string  `json:"options"` // the run's settings, so a resume with other settings is refused
 	LearningRate float64 `json:"lr"`

@@ -39,9 +39,11 @@ func (l *Loop) epochPairs(epoch, n int, emb *network.Embedder) ([]pairs.Pair, er
 	return ps, nil
 }
 
-// batch is one step's input; done hands its buffers back for reuse.
+// batch is one step's input; done hands its buffers back for reuse. A
+// pair batch fills xa, xb and y; a class batch fills xa and labels.
 type batch struct {
 	xa, xb, y []float32
+	labels    []int
 	done      func()
 }
 
@@ -108,4 +110,67 @@ func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 		})
 	}
 	return out, stop
+}
+
+// assembleClasses builds the epoch's class batches (P classes × K images,
+// see pairs.ClassBatches) on its own goroutine, like assemble.
+func (l *Loop) assembleClasses(epoch, steps int) (<-chan batch, func(), error) {
+	o := l.Opts
+	k := max(o.ImagesPerClass, 1)
+	cb, err := pairs.NewClassBatches(l.Train.Labels, o.BatchSize/k, k, epochSeed(o.Seed, epoch))
+	if err != nil {
+		return nil, nil, fmt.Errorf("training batches: %w", err)
+	}
+	per := l.Train.Channels * l.Train.Size * l.Train.Size
+	const buffers = 3
+	free := make(chan batch, buffers)
+	for range buffers {
+		free <- batch{xa: make([]float32, o.BatchSize*per), labels: make([]int, o.BatchSize)}
+	}
+	out := make(chan batch, buffers)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		aug := o.Augment.Enabled()
+		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
+		im := l.Train
+		idx := make([]int, o.BatchSize)
+		for range steps {
+			var b batch
+			select {
+			case b = <-free:
+			case <-quit:
+				return
+			}
+			cb.Draw(idx, b.labels)
+			for i, a := range idx {
+				dst := b.xa[i*per : (i+1)*per]
+				if aug {
+					o.Augment.Draw(rng).Apply(dst, im.Image(a), im.Channels, im.Size, im.Size)
+				} else {
+					copy(dst, im.Image(a))
+				}
+			}
+			bb := b
+			b.done = func() { free <- bb }
+			select {
+			case out <- b:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			close(quit)
+			for range out {
+			}
+			wg.Wait()
+		})
+	}
+	return out, stop, nil
 }

@@ -36,7 +36,41 @@ type LoopOptions struct {
 	Mining         string
 	MiningPool     int
 	MiningFraction float64
+	// Batches is BatchesPairs (a step is BatchSize pairs through the twin
+	// towers) or BatchesClasses (a step is BatchSize images, ImagesPerClass
+	// of each of BatchSize/ImagesPerClass classes, and the loss compares
+	// every pair among them); "" means pairs.
+	Batches        string
+	ImagesPerClass int
+	// SelectBy is what keeps the best epoch and drives early stopping:
+	// SelectLoss (validation loss), SelectAccuracy (validation pair
+	// accuracy) or SelectOneShot (validation one-shot accuracy); "" means
+	// loss.
+	SelectBy string
+	// OneShotWay, when 2 or more, adds OneShotTrials N-way one-shot trials
+	// on the validation images to every epoch's measurement.
+	OneShotWay    int
+	OneShotTrials int
+	// TimeBudget, when positive, stops training once this much time (steps
+	// and validation) has passed, and spreads the learning-rate schedule
+	// over it instead of over Epochs.
+	TimeBudget time.Duration
 }
+
+// Values of LoopOptions.Batches and SelectBy.
+const (
+	BatchesPairs   = "pairs"
+	BatchesClasses = "classes"
+	SelectLoss     = "loss"
+	SelectAccuracy = "accuracy"
+	SelectOneShot  = "one-shot"
+)
+
+// SelectModes lists the valid LoopOptions.SelectBy values.
+func SelectModes() []string { return []string{SelectLoss, SelectAccuracy, SelectOneShot} }
+
+// BatchModes lists the valid LoopOptions.Batches values.
+func BatchModes() []string { return []string{BatchesPairs, BatchesClasses} }
 
 // Schedules lists the valid LoopOptions.Schedule values.
 func Schedules() []string { return []string{"none", "step", "cosine"} }
@@ -48,6 +82,10 @@ type EpochResult struct {
 	ValLoss     float64 `json:"val_loss"`
 	ValAccuracy float64 `json:"val_accuracy"`
 	Threshold   float64 `json:"threshold"`
+	// OneShot is the validation N-way one-shot accuracy (N = OneShotWay),
+	// when measured.
+	OneShot     float64 `json:"val_one_shot,omitempty"`
+	OneShotWay  int     `json:"val_one_shot_way,omitempty"`
 	LR          float64 `json:"lr"`
 	Seconds     float64 `json:"seconds"`
 	PairsPerSec float64 `json:"pairs_per_s"`
@@ -64,14 +102,17 @@ type Reporter interface {
 
 // State is the loop's progress between epochs, saved in checkpoints.
 type State struct {
-	Epoch       int // last finished epoch
-	BestEpoch   int
-	BestValLoss float64
-	BadEpochs   int
-	Pairs       int
-	Seconds     float64
-	Best        *network.Net
-	History     []EpochResult
+	Epoch     int // last finished epoch
+	BestEpoch int
+	// BestScore is the best epoch's selection score, lower is better: the
+	// validation loss, or the negated accuracy when selecting by accuracy.
+	BestScore float64
+	BadEpochs int
+	Pairs     int     // pairs (or, with class batches, images) trained on
+	Seconds   float64 // in training steps
+	Elapsed   float64 // in steps and validation: what a time budget counts
+	Best      *network.Net
+	History   []EpochResult
 }
 
 // Loop trains a network on pairs drawn from train, measuring on pairs from
@@ -107,9 +148,7 @@ func lrAt(o LoopOptions, epoch int) float64 {
 		if o.Epochs <= 1 {
 			return o.LearningRate
 		}
-		f := float64(epoch-1) / float64(o.Epochs-1)
-		lo := o.LearningRate / 100
-		return lo + (o.LearningRate-lo)*0.5*(1+math.Cos(math.Pi*f))
+		return lrAtProgress(o, float64(epoch-1)/float64(o.Epochs-1))
 	case "step":
 		// Divide by 10 after each third of the run.
 		third := max(1, (o.Epochs+2)/3)
@@ -118,14 +157,95 @@ func lrAt(o LoopOptions, epoch int) float64 {
 	return o.LearningRate
 }
 
+// lrAtProgress is the learning rate when the share f in [0, 1] of a time
+// budget has passed: the same schedules, laid over time instead of epochs.
+func lrAtProgress(o LoopOptions, f float64) float64 {
+	f = math.Min(math.Max(f, 0), 1)
+	switch o.Schedule {
+	case "cosine":
+		lo := o.LearningRate / 100
+		return lo + (o.LearningRate-lo)*0.5*(1+math.Cos(math.Pi*f))
+	case "step":
+		return o.LearningRate * math.Pow(0.1, math.Min(math.Floor(3*f), 2))
+	}
+	return o.LearningRate
+}
+
+// score is an epoch's selection score under SelectBy, lower is better.
+func score(selectBy string, r EpochResult) float64 {
+	switch selectBy {
+	case SelectAccuracy:
+		return -r.ValAccuracy
+	case SelectOneShot:
+		return -r.OneShot
+	}
+	return r.ValLoss
+}
+
+// trainer is one kind of training step: pairs through the twin towers, or
+// a batch of classes through one tower.
+type trainer struct {
+	setMasks func(seed uint64, epoch int)
+	// batches starts the epoch's batch producer; each step calls step on
+	// the next batch.
+	batches func(epoch, steps int, emb *network.Embedder) (<-chan batch, func(), error)
+	step    func(b batch) (float64, error)
+	grads   func() ([][]float32, error)
+}
+
+func (l *Loop) newTrainer() (*trainer, error) {
+	o := l.Opts
+	if o.Batches == BatchesClasses {
+		bl, ok := l.Loss.(contrastive.BatchLoss)
+		if !ok {
+			return nil, fmt.Errorf("loss %s compares given pairs and cannot train on class batches; use --batches pairs or a batch loss (contrastive, triplet, ntxent)", l.Loss.Name())
+		}
+		bg, err := l.Net.NewBatchGraph(o.BatchSize, bl.Batch)
+		if err != nil {
+			return nil, err
+		}
+		return &trainer{
+			setMasks: bg.SetMaskStream,
+			batches: func(epoch, steps int, _ *network.Embedder) (<-chan batch, func(), error) {
+				return l.assembleClasses(epoch, steps)
+			},
+			step:  func(b batch) (float64, error) { return bg.Step(b.xa, b.labels) },
+			grads: bg.Grads,
+		}, nil
+	}
+	if _, batchOnly := l.Loss.(contrastive.BatchLoss); batchOnly && math.IsNaN(l.Loss.Value([]float32{1}, []float32{1})) {
+		return nil, fmt.Errorf("loss %s compares every pair of a batch: train it with --batches classes", l.Loss.Name())
+	}
+	pg, err := l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
+	if err != nil {
+		return nil, err
+	}
+	return &trainer{
+		setMasks: pg.SetMaskStream,
+		batches: func(epoch, steps int, emb *network.Embedder) (<-chan batch, func(), error) {
+			ps, err := l.epochPairs(epoch, steps*o.BatchSize, emb)
+			if err != nil {
+				return nil, nil, err
+			}
+			out, stop := l.assemble(ps, epoch)
+			return out, stop, nil
+		},
+		step: func(b batch) (float64, error) {
+			loss, _, err := pg.Step(b.xa, b.xb, b.y)
+			return loss, err
+		},
+		grads: pg.Grads,
+	}, nil
+}
+
 // Run trains from st (nil for a fresh start) and returns the final state.
 // The network's weights are the best epoch's when Run returns normally.
 func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	if st == nil {
-		st = &State{BestValLoss: math.Inf(1)}
+		st = &State{BestScore: math.Inf(1)}
 	}
 	o := l.Opts
-	pg, err := l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
+	tr, err := l.newTrainer()
 	if err != nil {
 		return nil, err
 	}
@@ -137,34 +257,64 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validation pairs: %w (raise --val-split or add images)", err)
 	}
+	if o.OneShotWay >= 2 {
+		if valSet.trials, err = pairs.DrawTrials(l.Val.Labels, o.OneShotWay, max(o.OneShotTrials, 1), o.Seed+7927); err != nil {
+			return nil, fmt.Errorf("validation one-shot: %w", err)
+		}
+		valSet.way = o.OneShotWay
+	}
+	if bl, ok := l.Loss.(contrastive.BatchLoss); ok && math.IsNaN(l.Loss.Value([]float32{1}, []float32{1})) {
+		if err := valSet.addBatches(bl, o.BatchSize, o.ImagesPerClass, o.Seed+7933); err != nil {
+			return nil, fmt.Errorf("validation batches: %w", err)
+		}
+	}
 	params := make([][]float32, len(l.Net.Params))
 	for i, p := range l.Net.Params {
 		params[i] = p.Data
 	}
 	steps := o.PairsPerEpoch / o.BatchSize
+	budget := o.TimeBudget.Seconds()
+	runStart, spentBefore := time.Now(), st.Elapsed
+	elapsed := func() float64 { return spentBefore + time.Since(runStart).Seconds() }
+	shownEpochs := o.Epochs
+	if budget > 0 {
+		shownEpochs = 0 // unknown: the budget decides
+	}
 	for epoch := st.Epoch + 1; epoch <= o.Epochs; epoch++ {
 		if ctx.Err() != nil {
 			return st, ErrInterrupted
 		}
+		if budget > 0 && elapsed() >= budget {
+			break
+		}
 		lr := lrAt(o, epoch)
+		if budget > 0 {
+			lr = lrAtProgress(o, elapsed()/budget)
+		}
 		l.Optim.SetLearningRate(lr)
-		ps, err := l.epochPairs(epoch, steps*o.BatchSize, emb)
+		batches, stop, err := tr.batches(epoch, steps, emb)
 		if err != nil {
 			return nil, err
 		}
-		pg.SetMaskStream(o.Seed, epoch)
-		l.Report.EpochStart(epoch, o.Epochs, steps)
+		tr.setMasks(o.Seed, epoch)
+		l.Report.EpochStart(epoch, shownEpochs, steps)
 		start := time.Now()
 		var lossSum float64
-		batches, stop := l.assemble(ps, epoch)
+		done := 0
 		for s := 0; s < steps; s++ {
 			if ctx.Err() != nil {
 				stop()
 				return st, ErrInterrupted
 			}
+			if budget > 0 {
+				e := elapsed()
+				if e >= budget {
+					break
+				}
+				l.Optim.SetLearningRate(lrAtProgress(o, e/budget))
+			}
 			b := <-batches
-			xa, xb, y := b.xa, b.xb, b.y
-			loss, _, err := pg.Step(xa, xb, y)
+			loss, err := tr.step(b)
 			b.done()
 			if err != nil {
 				stop()
@@ -174,7 +324,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 				stop()
 				return nil, fmt.Errorf("epoch %d step %d: loss is %v; lower the learning rate (--lr)", epoch, s+1, loss)
 			}
-			grads, err := pg.Grads()
+			grads, err := tr.grads()
 			if err != nil {
 				stop()
 				return nil, err
@@ -184,20 +334,27 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			}
 			l.Optim.Step(params, grads)
 			lossSum += loss
+			done++
 			el := time.Since(start).Seconds()
 			l.Report.Step(s+1, lossSum/float64(s+1), float64((s+1)*o.BatchSize)/el)
 		}
 		stop()
+		if done == 0 {
+			break // the budget ran out before this epoch's first step
+		}
 		secs := time.Since(start).Seconds()
-		st.Pairs += steps * o.BatchSize
+		st.Pairs += done * o.BatchSize
 		st.Seconds += secs
-		res := EpochResult{Epoch: epoch, TrainLoss: lossSum / float64(max(steps, 1)), LR: lr, Seconds: secs,
-			PairsPerSec: float64(steps*o.BatchSize) / secs}
+		res := EpochResult{Epoch: epoch, TrainLoss: lossSum / float64(done), LR: lr, Seconds: secs,
+			PairsPerSec: float64(done*o.BatchSize) / secs}
 		vr, err := valSet.measure(emb, l.Loss)
 		if err != nil {
 			return nil, err
 		}
 		res.ValLoss, res.ValAccuracy, res.Threshold = vr.loss, vr.accuracy, vr.threshold
+		if valSet.way > 0 {
+			res.OneShot, res.OneShotWay = vr.oneShot, valSet.way
+		}
 		if math.IsNaN(res.ValLoss) || math.IsInf(res.ValLoss, 0) {
 			return nil, fmt.Errorf("epoch %d: validation loss is %v, the weights have diverged; lower the learning rate (--lr)", epoch, res.ValLoss)
 		}
@@ -205,20 +362,21 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		// distance 0, half the pairs dissimilar. Sitting there means the
 		// embeddings collapsed even if the distances are not exactly zero.
 		stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
-		if !vr.collapsed && epoch > 1 && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
+		if !vr.collapsed && epoch > 1 && !math.IsNaN(stuck) && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
 			vr.collapsed = true
 		}
 		if vr.collapsed {
 			l.Report.Warn(fmt.Sprintf("epoch %d: embeddings have collapsed (validation distances all near %.3g); try a lower --lr or another --margin", epoch, vr.meanDist))
 		}
-		if res.ValLoss < st.BestValLoss {
-			st.BestValLoss, st.BestEpoch, st.BadEpochs = res.ValLoss, epoch, 0
+		if sc := score(o.SelectBy, res); sc < st.BestScore {
+			st.BestScore, st.BestEpoch, st.BadEpochs = sc, epoch, 0
 			st.Best = l.Net.Clone()
 			res.Best = true
 		} else {
 			st.BadEpochs++
 		}
 		st.Epoch = epoch
+		st.Elapsed = elapsed()
 		st.History = append(st.History, res)
 		l.Report.EpochEnd(res)
 		if l.AfterEpoch != nil {
@@ -227,7 +385,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			}
 		}
 		if o.Patience > 0 && st.BadEpochs >= o.Patience && epoch < o.Epochs {
-			l.Report.Warn(fmt.Sprintf("early stop after epoch %d: validation loss has not improved for %d epochs; keeping epoch %d", epoch, o.Patience, st.BestEpoch))
+			l.Report.Warn(fmt.Sprintf("early stop after epoch %d: validation %s has not improved for %d epochs; keeping epoch %d", epoch, selectName(o.SelectBy), o.Patience, st.BestEpoch))
 			break
 		}
 	}
@@ -235,6 +393,17 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		l.Net.CopyFrom(st.Best)
 	}
 	return st, nil
+}
+
+// selectName is the measurement SelectBy names, for messages.
+func selectName(selectBy string) string {
+	switch selectBy {
+	case SelectAccuracy:
+		return "pair accuracy"
+	case SelectOneShot:
+		return "one-shot accuracy"
+	}
+	return "loss"
 }
 
 // clipNorm rescales all gradients together so that their joint L2 norm is
@@ -264,6 +433,13 @@ func clipNorm(grads [][]float32, maxNorm float64) {
 type pairSet struct {
 	images *dataset.Images
 	pairs  []pairs.Pair
+	// One-shot trials over the same images, when way > 0.
+	trials []pairs.Trial
+	way    int
+	// Fixed class batches and their loss, for losses that have no pair
+	// form: the validation loss is then the batch loss over these.
+	batchLoss contrastive.BatchLoss
+	batches   [][]int // image indices
 }
 
 func newPairSet(im *dataset.Images, n int, seed uint64) (*pairSet, error) {
@@ -275,6 +451,7 @@ func newPairSet(im *dataset.Images, n int, seed uint64) (*pairSet, error) {
 }
 
 type measurement struct {
+	oneShot             float64
 	dist                []float64
 	similar             []bool
 	loss                float64
@@ -306,9 +483,63 @@ func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measur
 	}
 	m.meanDist /= float64(max(len(ps.pairs), 1))
 	m.loss = loss.Value(d32, y32)
+	if ps.batchLoss != nil {
+		m.loss = ps.batchValue(e, dim)
+	}
+	if ps.way > 0 {
+		m.oneShot, _ = pairs.MeanCI95(pairs.OneShotScores(ps.trials, func(a, b int) float64 {
+			return network.PairDistance(e[a*dim:(a+1)*dim], e[b*dim:(b+1)*dim])
+		}))
+	}
 	m.threshold, m.accuracy = metrics.BestThreshold(m.dist, m.similar)
 	// Every pair at (almost) the same distance: the tower maps everything to
 	// one point and the loss can only sit at the margin term.
 	m.collapsed = maxD < 1e-3
 	return m, nil
+}
+
+// addBatches draws 8 fixed class batches of the validation images (as many
+// classes per batch as the training batches, or all the validation classes
+// if fewer) for a loss defined only over batches.
+func (ps *pairSet) addBatches(bl contrastive.BatchLoss, batchSize, k int, seed uint64) error {
+	k = max(k, 1)
+	classes := map[int]bool{}
+	for _, l := range ps.images.Labels {
+		classes[l] = true
+	}
+	p := min(max(batchSize/k, 2), len(classes))
+	cb, err := pairs.NewClassBatches(ps.images.Labels, p, k, seed)
+	if err != nil {
+		return err
+	}
+	ps.batchLoss = bl
+	labels := make([]int, cb.Size())
+	for range 8 {
+		idx := make([]int, cb.Size())
+		cb.Draw(idx, labels)
+		ps.batches = append(ps.batches, idx)
+	}
+	return nil
+}
+
+// batchValue is the mean batch loss over the fixed validation batches.
+func (ps *pairSet) batchValue(e []float32, dim int) float64 {
+	var sum float64
+	for _, idx := range ps.batches {
+		n := len(idx)
+		d2 := make([]float64, n*n)
+		labels := make([]int, n)
+		for i, a := range idx {
+			labels[i] = ps.images.Labels[a]
+			for j, b := range idx {
+				if j > i {
+					d := network.PairDistance(e[a*dim:(a+1)*dim], e[b*dim:(b+1)*dim])
+					s := d*d - network.DistanceEps
+					d2[i*n+j], d2[j*n+i] = s, s
+				}
+			}
+		}
+		sum += ps.batchLoss.Batch(d2, labels, make([]float64, n*n))
+	}
+	return sum / float64(len(ps.batches))
 }

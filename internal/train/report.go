@@ -17,10 +17,11 @@ type textReporter struct {
 	bar      *progressbar.ProgressBar
 	epoch    int
 	epochs   int
+	unit     string // what a step's batch counts: "pairs" or "images"
 }
 
 func newTextReporter(log, warn, progress io.Writer) *textReporter {
-	return &textReporter{log: log, warn: warn, progress: progress}
+	return &textReporter{log: log, warn: warn, progress: progress, unit: "pairs"}
 }
 
 func (r *textReporter) EpochStart(epoch, epochs, steps int) {
@@ -30,7 +31,7 @@ func (r *textReporter) EpochStart(epoch, epochs, steps int) {
 	}
 	r.bar = progressbar.NewOptions(steps,
 		progressbar.OptionSetWriter(r.progress),
-		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, epochs)),
+		progressbar.OptionSetDescription(r.epochName(epoch)),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -55,8 +56,21 @@ func (r *textReporter) EpochEnd(e EpochResult) {
 	if e.Best {
 		mark = " *"
 	}
-	fmt.Fprintf(r.log, "epoch %d/%d  train loss %.4f  val loss %.4f  val acc %.4f  %.0f pairs/s  %.1fs%s\n",
-		e.Epoch, r.epochs, e.TrainLoss, e.ValLoss, e.ValAccuracy, e.PairsPerSec, e.Seconds, mark)
+	oneShot := ""
+	if e.OneShotWay > 0 {
+		oneShot = fmt.Sprintf("  val %d-way %.4f", e.OneShotWay, e.OneShot)
+	}
+	fmt.Fprintf(r.log, "%s  train loss %.4f  val loss %.4f  val acc %.4f%s  %.0f %s/s  %.1fs%s\n",
+		r.epochName(e.Epoch), e.TrainLoss, e.ValLoss, e.ValAccuracy, oneShot, e.PairsPerSec, r.unit, e.Seconds, mark)
+}
+
+// epochName is "epoch 3/10", or "epoch 3" when a time budget decides how
+// many there will be.
+func (r *textReporter) epochName(epoch int) string {
+	if r.epochs <= 0 {
+		return fmt.Sprintf("epoch %d", epoch)
+	}
+	return fmt.Sprintf("epoch %d/%d", epoch, r.epochs)
 }
 
 func (r *textReporter) Warn(msg string) {

@@ -49,10 +49,12 @@ type Options struct {
 	LossName   string
 	Margin     float64
 	HuberDelta float64
-	Registry   *contrastive.Registry
-	Loop       LoopOptions
-	Resume     bool
-	Workers    int
+	// Temperature is the ntxent loss's (0: its default).
+	Temperature float64
+	Registry    *contrastive.Registry
+	Loop        LoopOptions
+	Resume      bool
+	Workers     int
 	// Out streams: epoch lines and warnings. Progress bars are drawn on
 	// Progress when it is non-nil (a terminal).
 	Log      io.Writer
@@ -84,6 +86,10 @@ type Summary struct {
 	PairsPerSec  float64       `json:"pairs_per_s"`
 	ValLoss      float64       `json:"val_loss"`
 	ValAccuracy  float64       `json:"val_accuracy"`
+	ValOneShot   float64       `json:"val_one_shot,omitempty"`
+	OneShotWay   int           `json:"val_one_shot_way,omitempty"`
+	SelectBy     string        `json:"select_by"`
+	Batches      string        `json:"batches"`
 	Threshold    float64       `json:"threshold"`
 	Loss         string        `json:"loss"`
 	Margin       float64       `json:"margin"`
@@ -131,6 +137,18 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--patience must be >= 0, got %d", lo.Patience)
 	case !(lo.ClipNorm >= 0):
 		return fmt.Errorf("--clip-norm must be >= 0, got %g", lo.ClipNorm)
+	case lo.SelectBy != "" && lo.SelectBy != "auto" && !slices.Contains(SelectModes(), lo.SelectBy):
+		return fmt.Errorf("unknown --select-by %q (valid: auto, %s)", lo.SelectBy, strings.Join(SelectModes(), ", "))
+	case lo.Batches != "" && !slices.Contains(BatchModes(), lo.Batches):
+		return fmt.Errorf("unknown --batches %q (valid: %s)", lo.Batches, strings.Join(BatchModes(), ", "))
+	case lo.Batches == BatchesClasses && (lo.ImagesPerClass < 1 || lo.BatchSize%lo.ImagesPerClass != 0 || lo.BatchSize/lo.ImagesPerClass < 2):
+		return fmt.Errorf("--batches classes needs --batch-size (%d) to be a multiple of --images-per-class (%d) with at least 2 classes per batch", lo.BatchSize, lo.ImagesPerClass)
+	case lo.Batches == BatchesClasses && lo.Mining != "" && lo.Mining != pairs.MiningRandom:
+		return fmt.Errorf("--mining %s picks pairs for --batches pairs; class batches compare every pair of the batch, so leave --mining random", lo.Mining)
+	case lo.TimeBudget < 0:
+		return fmt.Errorf("--time-budget must be >= 0, got %v", lo.TimeBudget)
+	case lo.OneShotWay == 1 || lo.OneShotWay < 0:
+		return fmt.Errorf("--val-one-shot must be 0 (off) or at least 2, got %d", lo.OneShotWay)
 	case !slices.Contains(optimize.Names(), lo.Optimizer):
 		return fmt.Errorf("unknown --optimizer %q (valid: %s)", lo.Optimizer, strings.Join(optimize.Names(), ", "))
 	}
@@ -166,13 +184,14 @@ func (o *Options) loss() (contrastive.Loss, error) {
 	if reg == nil {
 		reg = contrastive.NewRegistry()
 	}
-	return reg.New(o.LossName, contrastive.Params{Margin: o.Margin, Delta: o.HuberDelta})
+	return reg.New(o.LossName, contrastive.Params{Margin: o.Margin, Delta: o.HuberDelta, Temperature: o.Temperature})
 }
 
 // fingerprint identifies the settings that must not change across a resume.
 func (o *Options) fingerprint(data string) string {
 	lo := o.Loop
-	lo.Epochs, lo.Patience = 0, 0
+	// A resume may run longer or stop sooner.
+	lo.Epochs, lo.Patience, lo.TimeBudget = 0, 0, 0
 	b, _ := json.Marshal(struct {
 		Data           string
 		Split          string
@@ -181,10 +200,44 @@ func (o *Options) fingerprint(data string) string {
 		Layers         []network.Layer
 		Loss           string
 		Margin, Delta  float64
+		Temperature    float64
 		Loop           LoopOptions
-	}{data, o.Split, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, lo})
+	}{data, o.Split, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, o.Temperature, lo})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
+}
+
+// resolveValidation fills the validation settings left to the data: on a
+// class split, every epoch runs one-shot trials on the validation classes
+// (up to 10-way) and, under --select-by auto, they choose the best epoch,
+// since unseen classes are what such a model is for. Otherwise the
+// validation loss chooses, unless the loss has no pair form and is
+// measured on batches anyway.
+func (o *Options) resolveValidation(valIx *dataset.Index, loss contrastive.Loss) error {
+	lo := &o.Loop
+	nVal := len(valIx.ClassNames())
+	if lo.OneShotWay == 0 && o.Split == dataset.SplitClasses && nVal >= 2 {
+		lo.OneShotWay = min(10, nVal)
+	}
+	if lo.OneShotWay > nVal {
+		return fmt.Errorf("--val-one-shot %d needs %d validation classes, the split has %d", lo.OneShotWay, lo.OneShotWay, nVal)
+	}
+	if lo.OneShotTrials == 0 {
+		lo.OneShotTrials = 1000
+	}
+	if lo.SelectBy == "" || lo.SelectBy == "auto" {
+		lo.SelectBy = SelectLoss
+		if lo.OneShotWay >= 2 && o.Split == dataset.SplitClasses {
+			lo.SelectBy = SelectOneShot
+		}
+	}
+	if lo.SelectBy == SelectOneShot && lo.OneShotWay < 2 {
+		return fmt.Errorf("--select-by one-shot needs validation one-shot trials: pass --val-one-shot N (N >= 2)")
+	}
+	if lo.Batches == "" {
+		lo.Batches = BatchesPairs
+	}
+	return nil
 }
 
 // Run trains a model as the options say and saves it.
@@ -236,6 +289,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	o.Split = mode
+	if err := o.resolveValidation(valIx, loss); err != nil {
+		return nil, err
+	}
 	skipped := 0
 	onBad := func(path string, err error) error {
 		if o.Strict {
@@ -262,7 +318,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("training pairs: %w", err)
 	}
-	for _, c := range sampler.SingletonClasses() {
+	// A few-shot folder may have hundreds of such classes: name a few and
+	// count the rest rather than flood the terminal.
+	singles := sampler.SingletonClasses()
+	for k, c := range singles {
+		if k == 3 && len(singles) > 4 {
+			rep.Warn(fmt.Sprintf("%d more classes have one training image each", len(singles)-3))
+			break
+		}
 		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", trainIm.Classes[c]))
 	}
 	if distinct(valIm.Labels) < 2 {
@@ -291,7 +354,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	meta := model.Meta{
 		Spec:    spec,
-		Loss:    model.LossInfo{Name: loss.Name(), Margin: o.Margin, Delta: o.HuberDelta},
+		Loss:    model.LossInfo{Name: loss.Name(), Margin: o.Margin, Delta: o.HuberDelta, Temperature: loss.Params().Temperature},
 		Classes: ix.Classes,
 		Split: model.SplitInfo{Data: dataName, Seed: o.Loop.Seed, Val: o.ValSplit, Test: o.TestSplit, Mode: mode,
 			TrainFingerprint: trainIx.Fingerprint(), ValFingerprint: valIx.Fingerprint(), TestFingerprint: testIx.Fingerprint()},
@@ -314,8 +377,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				Model:     model.Model{Meta: meta, Net: net},
 				Optimizer: opt.State(),
 				Best:      st.Best,
-				State: model.CheckpointState{Epoch: st.Epoch, BestEpoch: st.BestEpoch, BestValLoss: st.BestValLoss,
-					BadEpochs: st.BadEpochs, Pairs: st.Pairs, Seconds: st.Seconds, Optimizer: o.Loop.Optimizer, OptionsHash: fp},
+				State: model.CheckpointState{Epoch: st.Epoch, BestEpoch: st.BestEpoch, BestValLoss: st.BestScore,
+					BadEpochs: st.BadEpochs, Pairs: st.Pairs, Seconds: st.Seconds, Elapsed: st.Elapsed, Optimizer: o.Loop.Optimizer, OptionsHash: fp},
 			}
 			if c.State.History, err = json.Marshal(st.History); err != nil {
 				return err
@@ -344,6 +407,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	best := st.History[i]
 	meta.Threshold = best.Threshold
 	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
+		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy,
 		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
@@ -367,6 +431,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
 		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
 		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
+		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches,
 		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
 }
@@ -383,8 +448,8 @@ func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) 
 	if err := opt.SetState(c.Optimizer); err != nil {
 		return nil, fmt.Errorf("resume %s: %w", path, err)
 	}
-	st := &State{Epoch: c.State.Epoch, BestEpoch: c.State.BestEpoch, BestValLoss: c.State.BestValLoss,
-		BadEpochs: c.State.BadEpochs, Pairs: c.State.Pairs, Seconds: c.State.Seconds, Best: c.Best}
+	st := &State{Epoch: c.State.Epoch, BestEpoch: c.State.BestEpoch, BestScore: c.State.BestValLoss,
+		BadEpochs: c.State.BadEpochs, Pairs: c.State.Pairs, Seconds: c.State.Seconds, Elapsed: c.State.Elapsed, Best: c.Best}
 	if len(c.State.History) > 0 {
 		if err := json.Unmarshal(c.State.History, &st.History); err != nil {
 			return nil, fmt.Errorf("resume %s: bad history: %w", path, err)

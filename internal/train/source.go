@@ -18,5 +18,9 @@ func (o *Options) reporter() Reporter {
 	if o.Report != nil {
 		return o.Report
 	}
-	return newTextReporter(o.Log, o.Warnings, o.Progress)
+	r := newTextReporter(o.Log, o.Warnings, o.Progress)
+	if o.Loop.Batches == BatchesClasses {
+		r.unit = "images"
+	}
+	return r
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/siamese-dev/siamese/internal/dataset"
@@ -99,7 +100,7 @@ type EvalOptions struct {
 	Data      string // "": the held-out test split recorded in the model
 	Pairs     int
 	Seed      uint64
-	OneShot   int    // N of N-way one-shot trials; 0: none
+	OneShot   int    // N of N-way one-shot trials; 0: 5-, 10- and 20-way on a class-split model, none otherwise
 	Trials    int    // one-shot trials
 	PlotDir   string // "": no charts
 	MaxPixels int
@@ -139,10 +140,21 @@ type Report struct {
 	MeanSimilar    float64         `json:"mean_distance_similar"`
 	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
 	ByClass        []ClassAccuracy `json:"similar_by_class"`
-	// One-shot results, present only when asked for.
-	OneShotWay      int      `json:"one_shot_way,omitempty"`
-	Trials          int      `json:"trials,omitempty"`
-	OneShotAccuracy *float64 `json:"one_shot_accuracy,omitempty"`
+	// One-shot results: each way asked for (--one-shot) or, on a model
+	// trained with whole classes held out, 5-, 10- and 20-way where the
+	// data has enough classes. The first also fills the three fields below,
+	// kept for scripts written against them.
+	OneShot         []OneShotResult `json:"one_shot,omitempty"`
+	OneShotWay      int             `json:"one_shot_way,omitempty"`
+	Trials          int             `json:"trials,omitempty"`
+	OneShotAccuracy *float64        `json:"one_shot_accuracy,omitempty"`
+	// What the evaluated classes are to the model: the number it trained
+	// on and the number it never saw, and whether the data overlaps the
+	// folder it was trained on (then the figures are not held out).
+	SeenClasses      int    `json:"seen_classes"`
+	UnseenClasses    int    `json:"unseen_classes"`
+	OverlapsTraining bool   `json:"overlaps_training"`
+	Note             string `json:"note,omitempty"`
 	Plots           []string `json:"plots,omitempty"`
 	Skipped         int      `json:"skipped_files"`
 	Seconds         float64  `json:"seconds"`
@@ -151,6 +163,19 @@ type Report struct {
 	// reference's figure).
 	PairsPerSec float64 `json:"pairs_per_s"`
 }
+
+// OneShotResult is the accuracy of one N-way one-shot test with the
+// half-width of its 95% confidence interval (normal approximation over the
+// trials).
+type OneShotResult struct {
+	Way      int     `json:"way"`
+	Trials   int     `json:"trials"`
+	Accuracy float64 `json:"accuracy"`
+	CI95     float64 `json:"ci95"`
+}
+
+// defaultWays are the one-shot tests eval runs on class-split models.
+var defaultWays = [...]int{5, 10, 20}
 
 // Evaluate measures the model on balanced pairs of held-out images and,
 // when asked, on N-way one-shot trials. Only the images the pairs and
@@ -167,6 +192,19 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	seen, unseen := classesSeen(m, ix)
+	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
+	ways := []int{o.OneShot}
+	if o.OneShot == 0 {
+		ways = nil
+		if m.Meta.Split.Mode == dataset.SplitClasses {
+			for _, w := range defaultWays {
+				if w <= len(ix.ClassNames()) {
+					ways = append(ways, w)
+				}
+			}
+		}
+	}
 	skipped := 0
 	onBad := func(path string, err error) error {
 		if o.Strict {
@@ -182,7 +220,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	items := slices.Clone(ix.Items)
 	var (
 		ps     []pairs.Pair
-		trials []trial
+		trials [][]trial
 		used   []int // indices into items, increasing
 		im     *dataset.Images
 	)
@@ -198,10 +236,13 @@ func Evaluate(o EvalOptions) (*Report, error) {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
 		ps = sampler.Draw(o.Pairs)
-		if o.OneShot != 0 {
-			if trials, err = drawTrials(labels, o.OneShot, o.Trials, o.Seed); err != nil {
+		trials = trials[:0]
+		for _, w := range ways {
+			t, err := drawTrials(labels, w, o.Trials, o.Seed+uint64(w))
+			if err != nil {
 				return nil, fmt.Errorf("data %s: %w", name, err)
 			}
+			trials = append(trials, t)
 		}
 		used = usedImages(len(items), ps, trials)
 		sub := *ix
@@ -252,9 +293,19 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		classOf[i] = items[p.A].Class
 	}
 	rep.ByClass = similarByClass(dist, similar, classOf, ix.Classes, thr)
-	if o.OneShot != 0 {
-		acc := oneShotAccuracy(trials, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) })
-		rep.OneShotWay, rep.Trials, rep.OneShotAccuracy = o.OneShot, len(trials), &acc
+	for k, t := range trials {
+		acc, ci := pairs.MeanCI95(pairs.OneShotScores(t, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) }))
+		rep.OneShot = append(rep.OneShot, OneShotResult{Way: ways[k], Trials: len(t), Accuracy: acc, CI95: ci})
+		if k == 0 {
+			rep.OneShotWay, rep.Trials, rep.OneShotAccuracy = ways[k], len(t), &acc
+		}
+	}
+	rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining = seen, unseen, overlaps
+	if overlaps {
+		rep.Note = fmt.Sprintf("%s is (or overlaps) the folder the model was trained on, %s: these images are not held out", o.Data, m.Meta.Split.Data)
+		if o.Warn != nil {
+			o.Warn(rep.Note)
+		}
 	}
 	if o.PlotDir != "" {
 		roc, hist := filepath.Join(o.PlotDir, "roc.png"), filepath.Join(o.PlotDir, "distances.png")
@@ -265,6 +316,13 @@ func Evaluate(o EvalOptions) (*Report, error) {
 			return nil, err
 		}
 		rep.Plots = []string{roc, hist}
+		mk := filepath.Join(o.PlotDir, "mistakes.png")
+		if err := plot.WriteFile(mk, func(w io.Writer) error {
+			return plot.Mistakes(w, mistakes(ps, dist, thr, items, ix.Classes, im, row), thr, maxMistakes)
+		}); err != nil {
+			return nil, err
+		}
+		rep.Plots = append(rep.Plots, mk)
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
@@ -272,15 +330,17 @@ func Evaluate(o EvalOptions) (*Report, error) {
 
 // usedImages returns, in increasing order, the images that the pairs and
 // trials refer to, out of n.
-func usedImages(n int, ps []pairs.Pair, trials []trial) []int {
+func usedImages(n int, ps []pairs.Pair, trials [][]trial) []int {
 	mark := make([]bool, n)
 	for _, p := range ps {
 		mark[p.A], mark[p.B] = true, true
 	}
-	for _, t := range trials {
-		mark[t.Query] = true
-		for _, r := range t.Refs {
-			mark[r] = true
+	for _, ts := range trials {
+		for _, t := range ts {
+			mark[t.Query] = true
+			for _, r := range t.Refs {
+				mark[r] = true
+			}
 		}
 	}
 	var out []int
@@ -332,8 +392,9 @@ func similarByClass(dist []float64, similar []bool, classOf []int, classes []str
 }
 
 // heldOut returns the images to evaluate: all of data when given, else the
-// test split of the data the model was trained on, rebuilt from the seed and
-// fractions in the model.
+// test part of the data the model was trained on, rebuilt from the split
+// recorded in the model and refused if the folder no longer gives the same
+// held-out images.
 func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
 	if data != "" {
 		ix, name, err := dataset.Open(data)
@@ -347,9 +408,60 @@ func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("held-out data of the model: %w (pass --data DIR if it moved)", err)
 	}
-	_, _, test, err := ix.Split(sp.Val, sp.Test, sp.Seed)
+	_, _, test, err := ix.SplitBy(sp.Mode, sp.Val, sp.Test, sp.Seed)
 	if err != nil {
 		return nil, "", err
 	}
-	return test, name + " (test split)", nil
+	if sp.TestFingerprint != "" && test.Fingerprint() != sp.TestFingerprint {
+		return nil, "", fmt.Errorf("held-out data of the model: %s no longer gives the test images the model was trained without (images were added, removed or renamed since training), so they may include training images; evaluate on a separate folder with --data DIR", sp.Data)
+	}
+	suffix := " (test split)"
+	if sp.Mode == dataset.SplitClasses {
+		suffix = " (held-out classes)"
+	}
+	return test, name + suffix, nil
+}
+
+// classesSeen counts the classes of ix (those with images) that the model
+// trained on and those it never saw.
+func classesSeen(m *model.Model, ix *dataset.Index) (seen, unseen int) {
+	trained := m.Meta.Classes
+	if m.Meta.Split.Mode == dataset.SplitClasses {
+		trained = m.Meta.Split.TrainClasses
+	}
+	set := make(map[string]bool, len(trained))
+	for _, c := range trained {
+		set[c] = true
+	}
+	for _, c := range ix.ClassNames() {
+		if set[c] {
+			seen++
+		} else {
+			unseen++
+		}
+	}
+	return seen, unseen
+}
+
+// sameOrNested reports whether folders a and b are the same or one holds
+// the other, after resolving both to absolute paths without links.
+func sameOrNested(a, b string) bool {
+	resolve := func(p string) string {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return filepath.Clean(p)
+	}
+	if b == "" || b == dataset.BuiltinName {
+		return false
+	}
+	ra, rb := resolve(a), resolve(b)
+	within := func(x, y string) bool {
+		rel, err := filepath.Rel(y, x)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	return within(ra, rb) || within(rb, ra)
 }

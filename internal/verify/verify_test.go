@@ -36,7 +36,7 @@ func TestSimilarByClass(t *testing.T) {
 func TestUsedImages(t *testing.T) {
 	ps := []pairs.Pair{{A: 5, B: 1}, {A: 1, B: 7, Similar: true}}
 	trials := []trial{{Query: 0, Refs: []int{2, 7}}}
-	if got, want := usedImages(9, ps, trials), []int{0, 1, 2, 5, 7}; !slices.Equal(got, want) {
+	if got, want := usedImages(9, ps, [][]trial{trials}), []int{0, 1, 2, 5, 7}; !slices.Equal(got, want) {
 		t.Errorf("usedImages = %v, want %v", got, want)
 	}
 }
@@ -147,8 +147,8 @@ func TestEvaluate(t *testing.T) {
 		}
 		f.Close()
 	}
-	if len(r.Plots) != 2 {
-		t.Errorf("plots %v, want roc.png and distances.png", r.Plots)
+	if len(r.Plots) != 3 || filepath.Base(r.Plots[2]) != "mistakes.png" {
+		t.Errorf("plots %v, want roc.png, distances.png and mistakes.png", r.Plots)
 	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("report does not encode as JSON: %v", err)
