@@ -151,13 +151,13 @@ type Report struct {
 	// What the evaluated classes are to the model: the number it trained
 	// on and the number it never saw, and whether the data overlaps the
 	// folder it was trained on (then the figures are not held out).
-	SeenClasses      int    `json:"seen_classes"`
-	UnseenClasses    int    `json:"unseen_classes"`
-	OverlapsTraining bool   `json:"overlaps_training"`
-	Note             string `json:"note,omitempty"`
-	Plots           []string `json:"plots,omitempty"`
-	Skipped         int      `json:"skipped_files"`
-	Seconds         float64  `json:"seconds"`
+	SeenClasses      int      `json:"seen_classes"`
+	UnseenClasses    int      `json:"unseen_classes"`
+	OverlapsTraining bool     `json:"overlaps_training"`
+	Note             string   `json:"note,omitempty"`
+	Plots            []string `json:"plots,omitempty"`
+	Skipped          int      `json:"skipped_files"`
+	Seconds          float64  `json:"seconds"`
 	// PairsPerSec is the inference throughput: pairs scored per second of
 	// embedding and distance work, decoding excluded (as in the PyTorch
 	// reference's figure).
