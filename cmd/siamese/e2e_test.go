@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -296,4 +298,84 @@ func presetLoop(t *testing.T, path string) train.LoopOptions {
 	lo.Augment.FlipH = cfg.Flip
 	lo.Mining = cmp.Or(cfg.Mining, "random")
 	return lo
+}
+
+// EMNIST stores images transposed: a file named emnist-* is transposed
+// without being asked (with a note on stderr), --transpose=false keeps it as
+// stored, and --transpose does it for any name. The fixture is a capital F,
+// upright 4 wide and 5 tall (internal/dataset/testdata/make.sh).
+func TestImportIDXTranspose(t *testing.T) {
+	fixtures := abs(t, filepath.Join("..", "..", "internal", "dataset", "testdata"))
+	emnist, labels := filepath.Join(fixtures, "emnist-f-idx3-ubyte.gz"), filepath.Join(fixtures, "emnist-f-idx1-ubyte.gz")
+	dir := t.TempDir()
+	renamed := filepath.Join(dir, "letters-idx3-ubyte.gz")
+	if err := os.WriteFile(renamed, readBytes(t, emnist), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upright := "####\n#...\n###.\n#...\n#...\n"
+	stored := "#####\n#.#..\n#.#..\n#....\n"
+	tests := []struct {
+		name   string
+		images string
+		flags  []string
+		want   string
+		note   bool
+	}{
+		{"emnist by name", emnist, nil, upright, true},
+		{"emnist kept as stored", emnist, []string{"--transpose=false"}, stored, false},
+		{"other name", renamed, nil, stored, false},
+		{"other name transposed", renamed, []string{"--transpose"}, upright, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := fmt.Sprintf("out%d", i)
+			args := append([]string{"import", "idx", "--images", tt.images, "--labels", labels, "--out", out, "--json"}, tt.flags...)
+			r := siamese(t, dir, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var rep struct {
+				Images     int  `json:"images"`
+				Transposed bool `json:"transposed"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("import --json printed %q: %v", r.stdout, err)
+			}
+			if rep.Images != 1 || rep.Transposed != (tt.want == upright) {
+				t.Errorf("report %+v", rep)
+			}
+			if got := strings.Contains(r.stderr, "EMNIST"); got != tt.note {
+				t.Errorf("stderr %q: note about EMNIST %t, want %t", r.stderr, got, tt.note)
+			}
+			if got := asciiArt(t, filepath.Join(dir, out, "0", "00000.png")); got != tt.want {
+				t.Errorf("wrote\n%swant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// asciiArt draws a gray PNG as rows of '#' (bright) and '.' (dark).
+func asciiArt(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if g, _, _, _ := img.At(x, y).RGBA(); g > 0x8000 {
+				b.WriteByte('#')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -23,11 +23,20 @@ func newImportCmd() *cobra.Command {
 		Short: "Write an IDX image/label pair (MNIST, Fashion-MNIST, KMNIST, EMNIST) as PNG folders",
 		Long: `Read an IDX image file and its label file (gzip-compressed or raw) and write
 DIR/<class>/<n>.png, one gray PNG per image. Class folders are named by label
-number, or by --names (comma-separated, in label order).`,
+number, or by --names (comma-separated, in label order).
+
+EMNIST stores its images transposed (column by column), so its letters would
+come out mirrored and turned; --transpose writes them upright. When the image
+file's name contains "emnist", --transpose is on unless --transpose=false is
+given, and a note on stderr says so.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if names != "" {
 				o.Names = strings.Split(names, ",")
+			}
+			if !cmd.Flags().Changed("transpose") && dataset.StoredTransposed(o.Images) {
+				o.Transpose = true
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is named as EMNIST, which stores images transposed: transposing them so they come out upright (--transpose=false keeps them as stored)\n", o.Images)
 			}
 			r, err := dataset.ImportIDX(o)
 			if err != nil {
@@ -41,7 +50,11 @@ number, or by --names (comma-separated, in label order).`,
 				classes = append(classes, c)
 			}
 			sort.Strings(classes)
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d images in %d classes to %s\n", r.Images, len(classes), o.Out)
+			how := ""
+			if r.Transposed {
+				how = ", transposed"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d images in %d classes to %s%s\n", r.Images, len(classes), o.Out, how)
 			return nil
 		},
 	}
@@ -51,6 +64,7 @@ number, or by --names (comma-separated, in label order).`,
 	f.StringVar(&o.Out, "out", "", "folder to write")
 	f.StringVar(&names, "names", "", "class names in label order, comma-separated (default: the label numbers)")
 	f.IntVar(&o.LimitPerClass, "limit-per-class", 0, "write at most this many images per class (0: all)")
+	f.BoolVar(&o.Transpose, "transpose", false, "write each image transposed, as EMNIST needs (default: on when the images file name contains \"emnist\")")
 	f.BoolVar(&jsonOut, "json", false, "print a JSON report")
 	for _, req := range []string{"images", "labels", "out"} {
 		idx.MarkFlagRequired(req)

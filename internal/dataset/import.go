@@ -16,12 +16,24 @@ type ImportOptions struct {
 	Out            string   // data set directory to write
 	Names          []string // class folder name of each label; nil means "0", "1", …
 	LimitPerClass  int      // most images written per class, in file order; 0 means all
+	// Transpose writes each image transposed (stored pixel (r, c) becomes
+	// pixel (c, r)), for sets that store images column by column: EMNIST
+	// does, so its letters come out mirrored and rotated without it.
+	Transpose bool
+}
+
+// StoredTransposed reports whether an IDX image file is, by its name, one
+// that stores images transposed: EMNIST's files (emnist-letters-train-
+// images-idx3-ubyte.gz, ...) are the known case, and they say "emnist".
+func StoredTransposed(images string) bool {
+	return strings.Contains(strings.ToLower(filepath.Base(images)), "emnist")
 }
 
 // ImportReport says what ImportIDX wrote.
 type ImportReport struct {
-	Images   int            `json:"images"`    // images written
-	PerClass map[string]int `json:"per_class"` // images written per class folder
+	Images     int            `json:"images"`     // images written
+	PerClass   map[string]int `json:"per_class"`  // images written per class folder
+	Transposed bool           `json:"transposed"` // every image was written transposed
 }
 
 // ImportIDX converts an IDX image and label file pair into a data set
@@ -67,7 +79,7 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 		digits = max(digits, len(strconv.Itoa(c-1)))
 	}
 
-	rep := ImportReport{PerClass: map[string]int{}}
+	rep := ImportReport{PerClass: map[string]int{}, Transposed: o.Transpose}
 	for c, name := range names {
 		if counts[c] == 0 {
 			continue
@@ -78,11 +90,25 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 	}
 	written := make([]int, len(names))
 	size := rows * cols
+	var flipped []byte
+	if o.Transpose {
+		flipped = make([]byte, size)
+	}
 	for i, lab := range labels {
 		if written[lab] == counts[lab] {
 			continue
 		}
 		img := &image.Gray{Pix: pix[i*size : (i+1)*size], Stride: cols, Rect: image.Rect(0, 0, cols, rows)}
+		if o.Transpose {
+			// The stored rows×cols raster is the image column by column:
+			// the upright image is cols tall and rows wide.
+			for r := range rows {
+				for c := range cols {
+					flipped[c*rows+r] = img.Pix[r*cols+c]
+				}
+			}
+			img = &image.Gray{Pix: flipped, Stride: rows, Rect: image.Rect(0, 0, rows, cols)}
+		}
 		name := fmt.Sprintf("%0*d.png", digits, written[lab])
 		if err := writePNG(filepath.Join(o.Out, names[lab]), name, img); err != nil {
 			return rep, err

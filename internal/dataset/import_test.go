@@ -213,3 +213,71 @@ func TestImportIDXErrors(t *testing.T) {
 		})
 	}
 }
+
+// testdata/emnist-f-idx3-ubyte.gz holds a capital F stored transposed, as
+// EMNIST stores its images (see make.sh); upright it is 4 wide, 5 tall.
+var uprightF = []string{
+	"####",
+	"#...",
+	"###.",
+	"#...",
+	"#...",
+}
+
+func TestImportIDXTranspose(t *testing.T) {
+	gray := func(rows []string) []byte {
+		var p []byte
+		for _, row := range rows {
+			for _, ch := range row {
+				p = append(p, map[rune]byte{'#': 255, '.': 0}[ch])
+			}
+		}
+		return p
+	}
+	stored := []string{ // the F as the file holds it: its transpose
+		"#####",
+		"#.#..",
+		"#.#..",
+		"#....",
+	}
+	tests := []struct {
+		transpose bool
+		want      []string
+	}{
+		{true, uprightF},
+		{false, stored},
+	}
+	for _, tt := range tests {
+		out := t.TempDir()
+		rep, err := ImportIDX(ImportOptions{Images: "testdata/emnist-f-idx3-ubyte.gz", Labels: "testdata/emnist-f-idx1-ubyte.gz", Out: out, Transpose: tt.transpose})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Images != 1 || rep.Transposed != tt.transpose {
+			t.Errorf("transpose %t: report %+v", tt.transpose, rep)
+		}
+		g := readGray(t, filepath.Join(out, "0", "00000.png"))
+		w, h := len(tt.want[0]), len(tt.want)
+		if g.Rect.Dx() != w || g.Rect.Dy() != h || !bytes.Equal(g.Pix, gray(tt.want)) {
+			t.Errorf("transpose %t: got %v %v, want %dx%d %v", tt.transpose, g.Rect, g.Pix, w, h, gray(tt.want))
+		}
+	}
+}
+
+func TestStoredTransposed(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"emnist-letters-train-images-idx3-ubyte.gz", true},
+		{"data/EMNIST/emnist-balanced-test-images-idx3-ubyte", true},
+		{"train-images-idx3-ubyte.gz", false},
+		{"emnist/train-images-idx3-ubyte.gz", false}, // only the file's own name counts
+		{"t10k-images-idx3-ubyte", false},
+	}
+	for _, tt := range tests {
+		if got := StoredTransposed(tt.path); got != tt.want {
+			t.Errorf("StoredTransposed(%q) = %t, want %t", tt.path, got, tt.want)
+		}
+	}
+}

@@ -39,3 +39,16 @@ open("three-images-idx3-ubyte", "wb").write(struct.pack(">IIII", 0x803, 3, 2, 3)
 open("three-labels-idx1-ubyte", "wb").write(struct.pack(">II", 0x801, 3) + bytes([2, 0, 2]))
 PY
 gzip -n -f three-images-idx3-ubyte three-labels-idx1-ubyte
+
+# EMNIST-style IDX pair: one image of a capital F, 5 rows x 4 columns
+# upright, stored transposed as EMNIST stores its images (4 rows x 5
+# columns in the file, file pixel (r, c) = upright pixel (c, r)); label 0.
+# "emnist" in the name is what makes `siamese import idx` transpose it.
+python3 - <<'PY'
+import struct
+up = ["####", "#...", "###.", "#...", "#..."]
+pix = bytes(255 if up[c][r] == "#" else 0 for r in range(4) for c in range(5))
+open("emnist-f-idx3-ubyte", "wb").write(struct.pack(">IIII", 0x803, 1, 4, 5) + pix)
+open("emnist-f-idx1-ubyte", "wb").write(struct.pack(">II", 0x801, 1) + bytes([0]))
+PY
+gzip -n -f emnist-f-idx3-ubyte emnist-f-idx1-ubyte
