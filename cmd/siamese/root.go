@@ -22,12 +22,13 @@ are of the same kind by the Euclidean distance between their embeddings.
   siamese eval                               accuracy, AUC, EER, ... on held-out pairs
   siamese embed ./imgs --out emb.npy         embeddings as NumPy (or CSV)
   siamese search q.png --gallery ./imgs      nearest images in a folder
+  siamese serve --model M                    compare, embed, search over HTTP
   siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders
   siamese export --format onnx --out tower.onnx  the tower as an ONNX graph`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd())
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd())
 	return root
 }
 

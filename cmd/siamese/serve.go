@@ -1,0 +1,58 @@
+package main
+
+import (
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/serve"
+)
+
+func newServeCmd() *cobra.Command {
+	o := serve.Options{}
+	cmd := &cobra.Command{
+		Use:   "serve --model M [--gallery DIR] [--addr 127.0.0.1:8080]",
+		Short: "Answer compare, embed and search requests over HTTP",
+		Long: `Serve the model over HTTP with JSON answers:
+
+  POST /v1/compare        images a and b -> {"distance", "threshold", "similar"}
+  POST /v1/embed          image          -> {"embedding": [...]}
+  POST /v1/search?k=5     image          -> nearest gallery images (needs --gallery)
+  GET  /healthz, GET /metrics (Prometheus text format)
+
+Images come as multipart/form-data fields or as base64 strings in a JSON
+object. Concurrent requests share forward passes of the network. Bad input
+gets a 4xx answer with {"error": "..."}; when --max-in-flight requests are
+being handled, the next gets 503. SIGTERM or Ctrl-C stops accepting and
+lets requests in flight finish.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("threshold") {
+				o.Threshold = math.NaN()
+			}
+			o.Log = cmd.ErrOrStderr()
+			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }
+			s, err := serve.New(o)
+			if err != nil {
+				return err
+			}
+			return s.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
+	f.StringVar(&o.Gallery, "gallery", "", "folder of images for /v1/search (embeddings cached in it)")
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
+	f.Int64Var(&o.MaxBodyBytes, "max-body", 16<<20, "largest request body in bytes")
+	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	f.IntVar(&o.MaxInFlight, "max-in-flight", 256, "requests handled at once; more get 503")
+	f.IntVar(&o.MaxBatch, "max-batch", 64, "most images in one forward pass")
+	f.DurationVar(&o.BatchWait, "batch-wait", 0, "longest wait for more requests to share a forward pass (default 2ms)")
+	f.DurationVar(&o.ReadTimeout, "read-timeout", 0, "longest time to read a request (default 10s)")
+	f.DurationVar(&o.WriteTimeout, "write-timeout", 0, "longest time to write an answer (default 30s)")
+	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "close keep-alive connections idle this long (default 60s)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 0, "longest wait for requests in flight on shutdown (default 20s)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable gallery image instead of skipping it")
+	return cmd
+}
