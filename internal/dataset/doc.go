@@ -51,6 +51,34 @@
 // class in each even when a small class has no validation or test image.
 // Nothing depends on GOMAXPROCS or map order.
 //
+// # Splitting by class
+//
+// A Siamese network is for comparing things it never saw, so SplitByClass
+// holds out whole classes instead, the protocol of metric learning
+// (Omniglot, CUB-200, Stanford Online Products):
+//
+//  1. Every class gets the key k = the first Uint64 of
+//     rand.NewPCG(seed, h), h the FNV-1a hash of its name; classes are
+//     ranked by k (ties by name). A class's rank depends on its own name
+//     only, so adding a class folder moves no other class between parts
+//     beyond what the changed counts force.
+//  2. With C classes, nTest = round(test·C) and nVal = round(val·C), each
+//     raised to 2 when its fraction is not 0 (a part needs two classes for
+//     a dissimilar pair). Fewer than 2 classes left for training is an
+//     error.
+//  3. The first nTest ranked classes go to test, the next nVal to
+//     validation, the rest to train, with all of their images.
+//
+// ChooseSplit is the rule of --split auto: classes when there are at least
+// 30 classes, or when the median class has fewer than 10 images and there
+// are at least 6 classes; images otherwise (few classes with many images,
+// such as MNIST, whose users compare the classes they trained on).
+//
+// Fingerprint hashes a part's class names and item paths. A model stores
+// the fingerprint of each part, and eval refuses to rebuild a test part
+// whose fingerprint changed: an image added, removed or renamed reshuffles
+// its class, and the rebuilt part could hold training images.
+//
 // # Decoding
 //
 // Loader turns one image file into the network's input: decode (with the
