@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -129,8 +130,38 @@ func TestUsage(t *testing.T) {
 		if strings.Join(classes, ",") != "7,8,9" || ev["images"].(float64) != 24 || ev["one_shot_way"].(float64) != 3 {
 			t.Errorf("classes %v, images %v, way %v; want 7,8,9, 24 images, 3-way", classes, ev["images"], ev["one_shot_way"])
 		}
-		if a := ev["one_shot_accuracy"].(float64); a < 0 || a > 1 {
-			t.Errorf("one-shot accuracy %v", a)
+		if ev["seen_classes"] != 0.0 || ev["unseen_classes"] != 3.0 {
+			t.Errorf("seen %v, unseen %v classes: want 0 and 3 (the model trained on 0-3)", ev["seen_classes"], ev["unseen_classes"])
+		}
+		// How well a tiny model does on new digits is not a test; what the
+		// trials compute is. Two folders of the same unseen classes make the
+		// answer known for any model: each class two copies of one image
+		// (its own digit), so every query's reference is itself, at
+		// distance ~0, and every trial is won (accuracy 1, AUC 1); or every
+		// class two copies of the same image, so every 3-way trial is a
+		// three-way tie worth 1/3 and the ranking is a coin (AUC 1/2).
+		for _, tc := range []struct {
+			name         string
+			from         func(class string) string
+			oneShot, auc float64
+		}{
+			{"own image", func(c string) string { return c }, 1, 1},
+			{"one image for all", func(string) string { return "7" }, 1.0 / 3, 0.5},
+		} {
+			set := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			for _, c := range []string{"7", "8", "9"} {
+				img := readBytes(t, filepath.Join(unseen, tc.from(c), "00000.png"))
+				writeBytes(t, filepath.Join(set, c, "a.png"), img)
+				writeBytes(t, filepath.Join(set, c, "b.png"), img)
+			}
+			ev := decodeJSON(t, siamese(t, dir, "eval", "--model", m, "--data", set, "--pairs", "50",
+				"--one-shot", "3", "--trials", "200", "--json"))
+			if a := ev["one_shot_accuracy"].(float64); math.Abs(a-tc.oneShot) > 1e-9 {
+				t.Errorf("%s: 3-way one-shot accuracy %v, want %v", tc.name, a, tc.oneShot)
+			}
+			if a := ev["auc"].(float64); math.Abs(a-tc.auc) > 1e-9 {
+				t.Errorf("%s: AUC %v, want %v", tc.name, a, tc.auc)
+			}
 		}
 	})
 
