@@ -284,7 +284,9 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		if ctx.Err() != nil {
 			return st, ErrInterrupted
 		}
-		if budget > 0 && elapsed() >= budget {
+		// A budget always leaves room for one step and one measurement, so
+		// even the smallest gives a model.
+		if budget > 0 && elapsed() >= budget && st.Epoch > 0 {
 			break
 		}
 		lr := lrAt(o, epoch)
@@ -308,7 +310,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			}
 			if budget > 0 {
 				e := elapsed()
-				if e >= budget {
+				if e >= budget && (done > 0 || st.Epoch > 0) {
 					break
 				}
 				l.Optim.SetLearningRate(lrAtProgress(o, e/budget))

@@ -1,0 +1,170 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/siamese-dev/siamese/internal/contrastive"
+	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/optimize"
+)
+
+// bandData is n 8×8 images of the given number of classes: class c lights
+// rows 2c and 2c+1 faintly (so up to 4 classes) under strong noise.
+func bandData(n, classes int, seed uint64) *dataset.Images {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	im := &dataset.Images{Size: 8, Channels: 1}
+	for i := range n {
+		c := i % classes
+		for y := range 8 {
+			for range 8 {
+				// Strong noise over a faint band: a random tower sees
+				// mostly the noise, a trained one the band.
+				v := 0.8 * rng.Float32()
+				if y/2 == c {
+					v += 0.35
+				}
+				im.Data = append(im.Data, v)
+			}
+		}
+		im.Labels = append(im.Labels, c)
+		im.Paths = append(im.Paths, "x")
+	}
+	return im
+}
+
+func newBandLoop(t *testing.T, o LoopOptions, loss contrastive.Loss) *Loop {
+	t.Helper()
+	net, err := network.New(tinySpec(), o.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{}
+	for _, p := range net.Params {
+		sizes = append(sizes, len(p.Data))
+	}
+	opt, err := optimize.New("adam", sizes, optimize.Options{LearningRate: o.LearningRate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Loop{Net: net, Loss: loss, Train: bandData(48, 4, 1), Val: bandData(24, 4, 2),
+		Opts: o, Optim: opt, Report: &quietReporter{}}
+}
+
+// Every batch loss learns the four-class task from class batches, and the
+// validation one-shot measurement sees it.
+func TestClassBatchesLearn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		loss contrastive.Loss
+	}{
+		{"contrastive", contrastive.Contrastive(1)},
+		{"triplet", contrastive.Triplet(0.5)},
+		{"ntxent", contrastive.NTXent(0.2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tinyOptions()
+			o.Batches, o.ImagesPerClass, o.BatchSize = BatchesClasses, 2, 8
+			o.OneShotWay, o.OneShotTrials, o.SelectBy = 4, 200, SelectOneShot
+			l := newBandLoop(t, o, tc.loss)
+			st, err := l.Run(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			best := st.History[st.BestEpoch-1]
+			if best.OneShot < 0.9 || best.OneShotWay != 4 {
+				t.Errorf("best epoch %d: %d-way one-shot %.3f on a separable task", st.BestEpoch, best.OneShotWay, best.OneShot)
+			}
+			if st.Pairs != o.Epochs*(o.PairsPerEpoch/o.BatchSize)*o.BatchSize {
+				t.Errorf("%d images trained on, want %d", st.Pairs, o.Epochs*o.PairsPerEpoch)
+			}
+		})
+	}
+}
+
+// Pair losses refuse nothing; batch-only losses refuse pair batches.
+func TestBatchOnlyLossNeedsClassBatches(t *testing.T) {
+	o := tinyOptions()
+	l := newBandLoop(t, o, contrastive.NTXent(0.1))
+	if _, err := l.Run(context.Background(), nil); err == nil {
+		t.Fatal("ntxent on pair batches: no error")
+	}
+	o.Batches, o.ImagesPerClass = BatchesClasses, 2
+	l = newBandLoop(t, o, contrastive.Huber(1, 0.5))
+	if _, err := l.Run(context.Background(), nil); err == nil {
+		t.Fatal("huber on class batches: no error")
+	}
+}
+
+// The best epoch is the one that scores best under SelectBy.
+func TestSelectBy(t *testing.T) {
+	for _, sel := range []string{SelectLoss, SelectAccuracy, SelectOneShot} {
+		o := tinyOptions()
+		o.OneShotWay, o.OneShotTrials, o.SelectBy, o.LearningRate = 4, 100, sel, 0.003
+		l := newBandLoop(t, o, contrastive.Contrastive(1))
+		st, err := l.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bestScore := math.Inf(1)
+		want := 0
+		for _, h := range st.History {
+			if sc := score(sel, h); sc < bestScore {
+				bestScore, want = sc, h.Epoch
+			}
+		}
+		if st.BestEpoch != want {
+			t.Errorf("select by %s: best epoch %d, want %d (history %+v)", sel, st.BestEpoch, want, st.History)
+		}
+	}
+}
+
+// A spent budget still gives one step and one measurement; a generous one
+// runs every epoch.
+func TestTimeBudget(t *testing.T) {
+	o := tinyOptions()
+	o.TimeBudget = time.Nanosecond
+	st, err := newBandLoop(t, o, contrastive.Contrastive(1)).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch != 1 || st.Pairs != o.BatchSize || len(st.History) != 1 {
+		t.Errorf("1ns budget: %d epochs, %d pairs; want 1 epoch of one step (%d pairs)", st.Epoch, st.Pairs, o.BatchSize)
+	}
+	o.TimeBudget = time.Hour
+	st, err = newBandLoop(t, o, contrastive.Contrastive(1)).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch != o.Epochs || st.Elapsed <= 0 {
+		t.Errorf("1h budget: %d epochs (elapsed %gs), want %d", st.Epoch, st.Elapsed, o.Epochs)
+	}
+}
+
+func TestLRAtProgress(t *testing.T) {
+	o := LoopOptions{LearningRate: 1}
+	tests := []struct {
+		schedule string
+		f, want  float64
+	}{
+		{"none", 0.7, 1},
+		{"cosine", 0, 1},
+		{"cosine", 0.5, 0.01 + 0.99*0.5},
+		{"cosine", 1, 0.01},
+		{"cosine", 2, 0.01}, // past the budget: stays at the floor
+		{"step", 0.2, 1},
+		{"step", 0.34, 0.1},
+		{"step", 0.99, 0.01},
+		{"step", 1, 0.01},
+	}
+	for _, tc := range tests {
+		o.Schedule = tc.schedule
+		if got := lrAtProgress(o, tc.f); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s at %g: %g, want %g", tc.schedule, tc.f, got, tc.want)
+		}
+	}
+}
