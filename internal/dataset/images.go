@@ -8,27 +8,102 @@ import (
 	"sync"
 )
 
-// Images is a decoded data set held in memory.
+// Images is a decoded data set: one byte per value, Channels×Size×Size
+// bytes an image. The bytes live in memory or, when the images came through
+// a Cache, in a memory-mapped cache file, so the set costs the kernel's page
+// cache rather than the heap; ImageInto turns one image into float32 values
+// in [0, 1] when a batch is assembled. Close releases a mapping.
 type Images struct {
 	Size, Channels int
-	Data           []float32 // image i is Data[i·Channels·Size·Size:], see Image
-	Labels         []int     // class of each image, an index into Classes
-	Paths          []string  // path of each image, as in Item.Path
+	Labels         []int    // class of each image, an index into Classes
+	Paths          []string // path of each image, as in Item.Path
 	Classes        []string
+
+	pix     []byte // the image blocks, Len() bytes each
+	at      []int  // block of image i in pix
+	release func() // unmaps pix; nil when pix is on the heap
+}
+
+// NewImages wraps pix, n images of channels×size×size bytes in order, as
+// Images with the given labels and paths.
+func NewImages(size, channels int, pix []byte, labels []int, paths []string, classes []string) *Images {
+	im := &Images{Size: size, Channels: channels, Labels: labels, Paths: paths, Classes: classes, pix: pix}
+	im.at = make([]int, len(labels))
+	for i := range im.at {
+		im.at[i] = i
+	}
+	return im
 }
 
 // Len returns the number of images.
 func (im *Images) Len() int { return len(im.Labels) }
 
-// Image returns image i, Channels×Size×Size values, as a view into Data.
+// per is the number of values in one image.
+func (im *Images) per() int { return im.Channels * im.Size * im.Size }
+
+// Pixels returns image i's bytes (Channels planes of Size×Size) as a view;
+// callers must not write to it: it may be a read-only mapping.
+func (im *Images) Pixels(i int) []byte {
+	n := im.per()
+	b := im.at[i] * n
+	return im.pix[b : b+n : b+n]
+}
+
+// ImageInto writes image i into dst (Channels·Size·Size values in [0, 1]).
+func (im *Images) ImageInto(dst []float32, i int) {
+	bytesToFloats(dst[:im.per()], im.Pixels(i))
+}
+
+// Image returns image i as a fresh slice of Channels·Size·Size values in [0, 1].
 func (im *Images) Image(i int) []float32 {
-	n := im.Channels * im.Size * im.Size
-	return im.Data[i*n : (i+1)*n : (i+1)*n]
+	dst := make([]float32, im.per())
+	im.ImageInto(dst, i)
+	return dst
+}
+
+// Floats returns every image as float32 values, image i at [i·per:]: for
+// the small sets (validation, mining pools) that go through the network
+// whole.
+func (im *Images) Floats() []float32 {
+	n := im.per()
+	out := make([]float32, im.Len()*n)
+	for i := range im.Len() {
+		im.ImageInto(out[i*n:(i+1)*n], i)
+	}
+	return out
+}
+
+// Close releases the memory mapping behind the images, if any. The images
+// must not be used afterwards.
+func (im *Images) Close() error {
+	if im.release != nil {
+		im.release()
+		im.release = nil
+	}
+	im.pix = nil
+	return nil
+}
+
+// byteScale maps a stored byte to its network value: a table, because the
+// division is the whole cost of turning a batch of bytes into floats.
+var byteScale = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
+func bytesToFloats(dst []float32, src []byte) {
+	for k, v := range src {
+		dst[k] = byteScale[v]
+	}
 }
 
 // LoadAll decodes every item of ix from ix.FS with l, on workers goroutines
 // (GOMAXPROCS when workers <= 0). Images come back in Index order whatever
-// the number of workers.
+// the number of workers. With l.Cache set and a folder on disk, images
+// decoded by an earlier run with the same preprocessing are read from the
+// cache and the rest decoded and added to it.
 //
 // When an image fails to load, onBad is called with its full path (see
 // Index.FullPath) and the error, which names the file: if onBad returns nil
@@ -47,19 +122,31 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 	if ix.FS == nil {
 		return nil, fmt.Errorf("load data set %s: index has no file system", ix.Root)
 	}
+	if l.Cache != nil {
+		if keys, ok := cacheKeys(ix); ok {
+			return l.Cache.load(ix, keys, l, workers, onBad, progress)
+		}
+	}
 	open := func(i int) (io.ReadCloser, error) { return ix.FS.Open(ix.Items[i].Path) }
 	name := func(i int) string { return ix.FullPath(ix.Items[i].Path) }
-	data, bad, err := l.loadEach(len(ix.Items), open, name, workers, onBad, progress)
+	per := l.Len()
+	pix := make([]byte, len(ix.Items)*per)
+	bad, err := l.loadEach(len(ix.Items), open, name, workers, onBad, progress, func(i int, b []byte) {
+		copy(pix[i*per:], b)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return compact(ix, l, data, bad), nil
+	at := make([]int, len(ix.Items))
+	for i := range at {
+		at[i] = i
+	}
+	return compact(ix, l, pix, at, bad), nil
 }
 
-// compact builds Images from the decoded data, leaving out bad images and
-// classes that lost every image.
-func compact(ix *Index, l Loader, data []float32, bad []bool) *Images {
-	per := l.Len()
+// compact builds Images over pix, image i of ix at block at[i], leaving out
+// bad images and classes that lost every image.
+func compact(ix *Index, l Loader, pix []byte, at []int, bad []bool) *Images {
 	had := make([]bool, len(ix.Classes))
 	kept := make([]bool, len(ix.Classes))
 	for i, it := range ix.Items {
@@ -69,24 +156,21 @@ func compact(ix *Index, l Loader, data []float32, bad []bool) *Images {
 		}
 	}
 	newLabel := make([]int, len(ix.Classes))
-	im := &Images{Size: l.Size, Channels: l.Channels}
+	im := &Images{Size: l.Size, Channels: l.Channels, pix: pix}
 	for c, name := range ix.Classes {
 		newLabel[c] = len(im.Classes)
 		if !had[c] || kept[c] {
 			im.Classes = append(im.Classes, name)
 		}
 	}
-	w := 0
 	for i, it := range ix.Items {
 		if bad[i] {
 			continue
 		}
-		copy(data[w*per:(w+1)*per], data[i*per:(i+1)*per])
+		im.at = append(im.at, at[i])
 		im.Labels = append(im.Labels, newLabel[it.Class])
 		im.Paths = append(im.Paths, it.Path)
-		w++
 	}
-	im.Data = data[: w*per : w*per]
 	return im
 }
 
@@ -105,24 +189,39 @@ func LoadFiles(paths []string, l Loader, workers int, onBad func(path string, er
 	}
 	open := func(i int) (io.ReadCloser, error) { return os.Open(paths[i]) }
 	name := func(i int) string { return paths[i] }
-	return l.loadEach(len(paths), open, name, workers, onBad, nil)
+	per := l.Len()
+	data = make([]float32, len(paths)*per)
+	bad, err = l.loadEach(len(paths), open, name, workers, onBad, nil, func(i int, b []byte) {
+		bytesToFloats(data[i*per:(i+1)*per], b)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, bad, nil
 }
 
 // loadEach decodes n images, opened by open and named in messages by name,
-// on workers goroutines. Each image owns a disjoint slice of data, so no
-// lock. Failures are reported to onBad in index order, whatever order they
-// finish in; a nil onBad makes the first failure the error.
+// on workers goroutines, and hands each decoded image to store on the
+// calling goroutine (in the order they finish), so store needs no lock and
+// only the images in flight are held. Failures are reported to onBad in
+// index order, whatever order they finish in; a nil onBad makes the first
+// failure the error.
 func (l Loader) loadEach(n int, open func(i int) (io.ReadCloser, error), name func(i int) string,
-	workers int, onBad func(path string, err error) error, progress func(done int)) ([]float32, []bool, error) {
+	workers int, onBad func(path string, err error) error, progress func(done int), store func(i int, pix []byte)) ([]bool, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	per := l.Len()
-	data := make([]float32, n*per)
 
 	type result struct {
 		i   int
+		pix []byte
 		err error
+	}
+	// Buffers circulate between the workers and this goroutine.
+	free := make(chan []byte, 2*workers)
+	for range 2 * workers {
+		free <- make([]byte, per)
 	}
 	jobs := make(chan int)
 	results := make(chan result, workers)
@@ -133,8 +232,9 @@ func (l Loader) loadEach(n int, open func(i int) (io.ReadCloser, error), name fu
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				err := l.loadInto(data[i*per:(i+1)*per], func() (io.ReadCloser, error) { return open(i) }, name(i))
-				results <- result{i, err}
+				buf := <-free
+				err := l.loadInto(buf, func() (io.ReadCloser, error) { return open(i) }, name(i))
+				results <- result{i, buf, err}
 			}
 		}()
 	}
@@ -160,8 +260,13 @@ func (l Loader) loadEach(n int, open func(i int) (io.ReadCloser, error), name fu
 	var stopErr error
 	for r := range results {
 		if stopErr != nil {
+			free <- r.pix
 			continue // drain so the workers can exit
 		}
+		if r.err == nil {
+			store(r.i, r.pix)
+		}
+		free <- r.pix
 		finished[r.i], failed[r.i] = true, r.err
 		done++
 		if progress != nil {
@@ -184,7 +289,7 @@ func (l Loader) loadEach(n int, open func(i int) (io.ReadCloser, error), name fu
 		}
 	}
 	if stopErr != nil {
-		return nil, nil, stopErr
+		return nil, stopErr
 	}
-	return data, bad, nil
+	return bad, nil
 }

@@ -51,8 +51,8 @@ func TestLoadAll(t *testing.T) {
 		if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(calls, want) {
 			t.Errorf("workers %d: progress calls %v, want %v", workers, calls, want)
 		}
-		if im.Len() != 9 || im.Size != 2 || im.Channels != 1 || len(im.Data) != 9*4 {
-			t.Fatalf("workers %d: %v with %d values", workers, im, len(im.Data))
+		if im.Len() != 9 || im.Size != 2 || im.Channels != 1 || len(im.Floats()) != 9*4 {
+			t.Fatalf("workers %d: %v with %d values", workers, im, len(im.Floats()))
 		}
 		if !slices.Equal(im.Labels, []int{0, 0, 0, 1, 1, 2, 2, 2, 2}) || !slices.Equal(im.Classes, []string{"a", "b", "c"}) {
 			t.Errorf("workers %d: labels %v classes %q", workers, im.Labels, im.Classes)
@@ -70,7 +70,7 @@ func TestLoadAll(t *testing.T) {
 		}
 		if first == nil {
 			first = im
-		} else if !slices.Equal(first.Data, im.Data) {
+		} else if !slices.Equal(first.Floats(), im.Floats()) {
 			t.Errorf("workers %d: data differs from workers 1", workers)
 		}
 	}
@@ -117,8 +117,8 @@ func TestLoadAllBadImages(t *testing.T) {
 			if got, v := im.Image(3), float32(21)/255; !slices.Equal(got, []float32{v, v, v, v}) {
 				t.Errorf("image 3 = %v, want all %v", got, v)
 			}
-			if len(im.Data) != 5*4 {
-				t.Errorf("%d values, want 20", len(im.Data))
+			if len(im.Floats()) != 5*4 {
+				t.Errorf("%d values, want 20", len(im.Floats()))
 			}
 		}
 	})
@@ -160,8 +160,8 @@ func TestLoadAllKeepsEmptyClasses(t *testing.T) {
 	if !slices.Equal(im.Classes, ix.Classes) || !slices.Equal(im.Labels, []int{0, 0, 2, 2}) {
 		t.Errorf("classes %q labels %v, want %q [0 0 2 2]", im.Classes, im.Labels, ix.Classes)
 	}
-	if len(im.Data) != 4*3 {
-		t.Errorf("%d values, want 12", len(im.Data))
+	if len(im.Floats()) != 4*3 {
+		t.Errorf("%d values, want 12", len(im.Floats()))
 	}
 }
 

@@ -30,6 +30,11 @@ type Loader struct {
 	Size      int // width and height of the output, in pixels
 	Channels  int // 1 for gray, 3 for RGB
 	MaxPixels int // largest accepted width·height; 0 means DefaultMaxPixels
+	// Resize is how a picture becomes Size×Size: ResizeSquash (or ""),
+	// ResizeCrop or ResizePad; see resize.
+	Resize string
+	// Cache, when set, keeps decoded images between runs (LoadAll only).
+	Cache *Cache
 }
 
 // Len returns the number of values in one loaded image: Channels·Size·Size.
@@ -42,6 +47,9 @@ func (l Loader) check() error {
 	if l.Channels != 1 && l.Channels != 3 {
 		return fmt.Errorf("image loader: %d channels; must be 1 (gray) or 3 (RGB)", l.Channels)
 	}
+	if !validResize(l.Resize) {
+		return fmt.Errorf("image loader: unknown resize mode %q (valid: %s, %s, %s)", l.Resize, ResizeSquash, ResizeCrop, ResizePad)
+	}
 	if l.MaxPixels < 0 {
 		return fmt.Errorf("image loader: --max-pixels %d must not be negative (0 means %d)", l.MaxPixels, DefaultMaxPixels)
 	}
@@ -53,11 +61,13 @@ func (l Loader) Load(fsys fs.FS, name string) ([]float32, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	dst := make([]float32, l.Len())
+	pix := make([]byte, l.Len())
 	open := func() (io.ReadCloser, error) { return fsys.Open(name) }
-	if err := l.loadInto(dst, open, name); err != nil {
+	if err := l.loadInto(pix, open, name); err != nil {
 		return nil, err
 	}
+	dst := make([]float32, l.Len())
+	bytesToFloats(dst, pix)
 	return dst, nil
 }
 
@@ -67,18 +77,20 @@ func (l Loader) LoadFile(name string) ([]float32, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	dst := make([]float32, l.Len())
+	pix := make([]byte, l.Len())
 	open := func() (io.ReadCloser, error) { return os.Open(name) }
-	if err := l.loadInto(dst, open, name); err != nil {
+	if err := l.loadInto(pix, open, name); err != nil {
 		return nil, err
 	}
+	dst := make([]float32, l.Len())
+	bytesToFloats(dst, pix)
 	return dst, nil
 }
 
-// loadInto decodes the file that open opens into dst, len(dst) == l.Len();
-// display names the file in errors. open is called twice when the file
-// cannot seek: once for the header, once for the pixels.
-func (l Loader) loadInto(dst []float32, open func() (io.ReadCloser, error), display string) (err error) {
+// loadInto decodes the file that open opens into dst, len(dst) == l.Len(),
+// one byte a value; display names the file in errors. open is called twice
+// when the file cannot seek: once for the header, once for the pixels.
+func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display string) (err error) {
 	// Decoders for rarely used formats have panicked on malformed input in
 	// the past; one bad file must not take down a long training run.
 	defer func() {
@@ -141,7 +153,7 @@ func (l Loader) loadInto(dst []float32, open func() (io.ReadCloser, error), disp
 		// The header and the pixel data disagree; trust neither.
 		return fmt.Errorf("%s: image is %dx%d, over the %d-pixel limit (--max-pixels)", display, b.Dx(), b.Dy(), maxPixels)
 	}
-	toPlanes(dst, imaging.Resize(img, l.Size, l.Size, imaging.Linear), l.Channels)
+	toPlanes(dst, l.resize(img), l.Channels)
 	return nil
 }
 
@@ -237,8 +249,9 @@ func foreignFormat(head []byte) string {
 }
 
 // toPlanes writes the pixels of img, which is n×n, into dst as channels
-// planes of n·n values in [0, 1].
-func toPlanes(dst []float32, img *image.NRGBA, channels int) {
+// planes of n·n bytes. Gray is the rounded Rec. 601 luma, so a gray file
+// and its RGB copy give the same bytes.
+func toPlanes(dst []byte, img *image.NRGBA, channels int) {
 	n := img.Rect.Dx()
 	plane := n * img.Rect.Dy()
 	for y := 0; y < img.Rect.Dy(); y++ {
@@ -247,12 +260,10 @@ func toPlanes(dst []float32, img *image.NRGBA, channels int) {
 			r, g, b := row[4*x], row[4*x+1], row[4*x+2]
 			i := y*n + x
 			if channels == 3 {
-				dst[i] = float32(r) / 255
-				dst[plane+i] = float32(g) / 255
-				dst[2*plane+i] = float32(b) / 255
+				dst[i], dst[plane+i], dst[2*plane+i] = r, g, b
 				continue
 			}
-			dst[i] = float32((0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)) / 255)
+			dst[i] = uint8(0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b) + 0.5)
 		}
 	}
 }

@@ -26,8 +26,10 @@ func (l Loader) Image(img image.Image) ([]float32, error) {
 	if err := l.checkImage(img); err != nil {
 		return nil, err
 	}
+	pix := make([]byte, l.Len())
+	toPlanes(pix, l.resize(img), l.Channels)
 	dst := make([]float32, l.Len())
-	toPlanes(dst, imaging.Resize(img, l.Size, l.Size, imaging.Linear), l.Channels)
+	bytesToFloats(dst, pix)
 	return dst, nil
 }
 

@@ -58,9 +58,12 @@ func DefaultLayers() []Layer {
 // Spec describes a tower completely: with it and the weights the network can
 // be rebuilt, which is why it is stored in the model file.
 type Spec struct {
-	Size     int     `json:"size"`     // input images are Size×Size
-	Channels int     `json:"channels"` // 1 (gray) or 3 (RGB)
-	Layers   []Layer `json:"layers"`
+	Size     int `json:"size"`     // input images are Size×Size
+	Channels int `json:"channels"` // 1 (gray) or 3 (RGB)
+	// Resize is how pictures were made Size×Size (dataset.Resize*): ""
+	// in models from before the field, which squashed.
+	Resize string  `json:"resize,omitempty"`
+	Layers []Layer `json:"layers"`
 }
 
 // Shape is a C×H×W activation shape; after a dense layer H=W=1 and C is the width.

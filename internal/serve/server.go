@@ -127,7 +127,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		o:         o,
 		threshold: m.Meta.Threshold,
-		loader:    dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, MaxPixels: o.MaxPixels},
+		loader:    dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, Resize: m.Meta.Spec.Resize, MaxPixels: o.MaxPixels},
 		metrics:   newMetrics(o.MaxBatch),
 		slots:     make(chan struct{}, o.MaxInFlight),
 	}

@@ -26,9 +26,9 @@ func (l *Loop) epochPairs(epoch, n int, emb *network.Embedder) ([]pairs.Pair, er
 	poolSize := min(max(o.MiningPool, 2), l.Train.Len())
 	pool := rng.Perm(l.Train.Len())[:poolSize]
 	per := l.Train.Channels * l.Train.Size * l.Train.Size
-	x := make([]float32, 0, poolSize*per)
-	for _, i := range pool {
-		x = append(x, l.Train.Image(i)...)
+	x := make([]float32, poolSize*per)
+	for k, i := range pool {
+		l.Train.ImageInto(x[k*per:(k+1)*per], i)
 	}
 	e, err := emb.Embed(x, poolSize)
 	if err != nil {
@@ -70,6 +70,7 @@ func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 		aug := o.Augment.Enabled()
 		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
 		im := l.Train
+		src := make([]float32, per) // an image as floats, for augmentation
 		for s := 0; s+o.BatchSize <= len(ps); s += o.BatchSize {
 			var b batch
 			select {
@@ -80,11 +81,13 @@ func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 			for i, p := range ps[s : s+o.BatchSize] {
 				da, db := b.xa[i*per:(i+1)*per], b.xb[i*per:(i+1)*per]
 				if aug {
-					o.Augment.Draw(rng).Apply(da, im.Image(p.A), im.Channels, im.Size, im.Size)
-					o.Augment.Draw(rng).Apply(db, im.Image(p.B), im.Channels, im.Size, im.Size)
+					im.ImageInto(src, p.A)
+					o.Augment.Draw(rng).Apply(da, src, im.Channels, im.Size, im.Size)
+					im.ImageInto(src, p.B)
+					o.Augment.Draw(rng).Apply(db, src, im.Channels, im.Size, im.Size)
 				} else {
-					copy(da, im.Image(p.A))
-					copy(db, im.Image(p.B))
+					im.ImageInto(da, p.A)
+					im.ImageInto(db, p.B)
 				}
 				b.y[i] = 0
 				if p.Similar {
@@ -138,6 +141,7 @@ func (l *Loop) assembleClasses(epoch, steps int) (<-chan batch, func(), error) {
 		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
 		im := l.Train
 		idx := make([]int, o.BatchSize)
+		src := make([]float32, per) // an image as floats, for augmentation
 		for range steps {
 			var b batch
 			select {
@@ -149,9 +153,10 @@ func (l *Loop) assembleClasses(epoch, steps int) (<-chan batch, func(), error) {
 			for i, a := range idx {
 				dst := b.xa[i*per : (i+1)*per]
 				if aug {
-					o.Augment.Draw(rng).Apply(dst, im.Image(a), im.Channels, im.Size, im.Size)
+					im.ImageInto(src, a)
+					o.Augment.Draw(rng).Apply(dst, src, im.Channels, im.Size, im.Size)
 				} else {
-					copy(dst, im.Image(a))
+					im.ImageInto(dst, a)
 				}
 			}
 			bb := b

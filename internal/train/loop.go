@@ -464,7 +464,7 @@ type measurement struct {
 
 func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measurement, error) {
 	var m measurement
-	e, err := emb.Embed(ps.images.Data, len(ps.images.Labels))
+	e, err := embedImages(emb, ps.images)
 	if err != nil {
 		return m, err
 	}
@@ -544,4 +544,25 @@ func (ps *pairSet) batchValue(e []float32, dim int) float64 {
 		sum += ps.batchLoss.Batch(d2, labels, make([]float64, n*n))
 	}
 	return sum / float64(len(ps.batches))
+}
+
+// embedImages embeds every image of im, converting bytes to floats a chunk
+// at a time so a large validation set never exists as float32 whole.
+func embedImages(emb *network.Embedder, im *dataset.Images) ([]float32, error) {
+	const chunk = 256
+	per := im.Channels * im.Size * im.Size
+	buf := make([]float32, chunk*per)
+	out := make([]float32, 0, im.Len()*emb.Dim())
+	for s := 0; s < im.Len(); s += chunk {
+		k := min(chunk, im.Len()-s)
+		for j := range k {
+			im.ImageInto(buf[j*per:(j+1)*per], s+j)
+		}
+		e, err := emb.Embed(buf[:k*per], k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e...)
+	}
+	return out, nil
 }

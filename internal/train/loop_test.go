@@ -56,6 +56,7 @@ func TestClipNorm(t *testing.T) {
 func tinyData(n int, seed uint64) *dataset.Images {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	im := &dataset.Images{Size: 8, Channels: 1, Classes: []string{"left", "right"}}
+	var pix []byte
 	for i := 0; i < n; i++ {
 		c := i % 2
 		for y := 0; y < 8; y++ {
@@ -64,13 +65,13 @@ func tinyData(n int, seed uint64) *dataset.Images {
 				if (x < 4) == (c == 0) {
 					v += 0.7
 				}
-				im.Data = append(im.Data, v)
+				pix = append(pix, uint8(min(v, 1)*255+0.5))
 			}
 		}
 		im.Labels = append(im.Labels, c)
 		im.Paths = append(im.Paths, "x")
 	}
-	return im
+	return dataset.NewImages(im.Size, im.Channels, pix, im.Labels, im.Paths, im.Classes)
 }
 
 func tinySpec() network.Spec {

@@ -18,6 +18,7 @@ import (
 func bandData(n, classes int, seed uint64) *dataset.Images {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	im := &dataset.Images{Size: 8, Channels: 1}
+	var pix []byte
 	for i := range n {
 		c := i % classes
 		for y := range 8 {
@@ -28,13 +29,13 @@ func bandData(n, classes int, seed uint64) *dataset.Images {
 				if y/2 == c {
 					v += 0.35
 				}
-				im.Data = append(im.Data, v)
+				pix = append(pix, uint8(v/1.15*255+0.5)) // bytes hold [0, 1]: scale, do not clip
 			}
 		}
 		im.Labels = append(im.Labels, c)
 		im.Paths = append(im.Paths, "x")
 	}
-	return im
+	return dataset.NewImages(im.Size, im.Channels, pix, im.Labels, im.Paths, im.Classes)
 }
 
 func newBandLoop(t *testing.T, o LoopOptions, loss contrastive.Loss) *Loop {

@@ -58,7 +58,7 @@ func mistakes(ps []pairs.Pair, dist []float64, thr float64, items []dataset.Item
 // asImage turns image i of im (values in [0, 1], C×H×W) back into pixels:
 // what the model saw, after resizing and any conversion to gray.
 func asImage(im *dataset.Images, i int) image.Image {
-	x, s := im.Image(i), im.Size
+	x, s := im.Image(i), im.Size // exact: bytes/255 round back to the bytes
 	px := func(v float32) uint8 { return uint8(min(max(v, 0), 1)*255 + 0.5) }
 	if im.Channels == 1 {
 		g := image.NewGray(image.Rect(0, 0, s, s))

@@ -83,7 +83,7 @@ func unwrapPathErr(err error) error {
 }
 
 func loaderFor(m *model.Model, maxPixels int) dataset.Loader {
-	return dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, MaxPixels: maxPixels}
+	return dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, Resize: m.Meta.Spec.Resize, MaxPixels: maxPixels}
 }
 
 func embed(net *network.Net, data []float32, n int) ([]float32, error) {
@@ -100,7 +100,7 @@ type EvalOptions struct {
 	Data      string // "": the held-out test split recorded in the model
 	Pairs     int
 	Seed      uint64
-	OneShot   int    // N of N-way one-shot trials; 0: 5-, 10- and 20-way on a class-split model, none otherwise
+	OneShot   []int  // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model, none otherwise
 	Trials    int    // one-shot trials
 	PlotDir   string // "": no charts
 	MaxPixels int
@@ -194,9 +194,8 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	seen, unseen := classesSeen(m, ix)
 	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
-	ways := []int{o.OneShot}
-	if o.OneShot == 0 {
-		ways = nil
+	ways := o.OneShot
+	if len(ways) == 0 {
 		if m.Meta.Split.Mode == dataset.SplitClasses {
 			for _, w := range defaultWays {
 				if w <= len(ix.ClassNames()) {
@@ -259,7 +258,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		items = withoutFailed(items, sub.Items, im.Paths)
 	}
 	inferStart := time.Now()
-	emb, err := embed(m.Net, im.Data, im.Len())
+	emb, err := embed(m.Net, im.Floats(), im.Len())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,372 @@
+package dataset
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Cache keeps decoded images on disk between runs, one byte a value, so a
+// second run over the same folder maps them instead of decoding again.
+//
+// A data set folder and one preprocessing (size, channels, resize mode) own
+// a pack of two files named by a hash of them: NAME.pix, the image blocks
+// back to back, and NAME.idx, which says for each image file (absolute path,
+// size, modification time) which block holds it. An image whose file
+// changed size or time, or that is new, is decoded and its block appended;
+// the index is then replaced whole (temp file + rename), so a crash leaves
+// the old index, which names only blocks that were complete. Blocks of
+// changed files become garbage until `siamese cache clear`.
+type Cache struct {
+	Dir string
+}
+
+// OpenCache returns the cache in dir, creating the folder.
+func OpenCache(dir string) (*Cache, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache %s: %w", dir, err)
+	}
+	return &Cache{Dir: dir}, nil
+}
+
+// DefaultCacheDir is the user's cache folder for siamese
+// (os.UserCacheDir()/siamese, ~/.cache/siamese on Linux).
+func DefaultCacheDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache folder (set --cache-dir): %w", err)
+	}
+	return filepath.Join(d, "siamese"), nil
+}
+
+// cacheKey is what a cached image is valid for: the file as it was.
+type cacheKey struct {
+	path        string
+	size, mtime int64
+}
+
+type cacheEntry struct {
+	size, mtime int64
+	block       int
+}
+
+// cacheKeys stats every item of ix; ok is false for data sets that are not
+// plain files with modification times (the built-in sample, images held in
+// memory), which are cheap to decode and have no stable key.
+func cacheKeys(ix *Index) ([]cacheKey, bool) {
+	keys := make([]cacheKey, len(ix.Items))
+	for i, it := range ix.Items {
+		full, err := filepath.Abs(ix.FullPath(it.Path))
+		if err != nil {
+			return nil, false
+		}
+		keys[i].path = full
+		st, err := fs.Stat(ix.FS, it.Path)
+		if err != nil {
+			keys[i].size = -1 // never a hit; loading reports the error
+			continue
+		}
+		if st.ModTime().IsZero() {
+			return nil, false
+		}
+		keys[i].size, keys[i].mtime = st.Size(), st.ModTime().UnixNano()
+	}
+	return keys, true
+}
+
+// packName names the pack of a folder and preprocessing.
+func packName(root string, l Loader) (name, desc string) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		abs = root
+	}
+	mode := l.Resize
+	if mode == "" {
+		mode = ResizeSquash
+	}
+	desc = fmt.Sprintf("%d×%d×%d %s", l.Channels, l.Size, l.Size, mode)
+	h := sha256.Sum256([]byte("siamese-cache-v1\x00" + abs + "\x00" + desc))
+	return hex.EncodeToString(h[:8]), abs + " " + desc
+}
+
+const idxMagic = "SIAMIDX1"
+
+type packIndex struct {
+	desc    string
+	per     int
+	entries map[string]cacheEntry
+}
+
+func readPackIndex(path string, per int) (*packIndex, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	magic := make([]byte, len(idxMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != idxMagic {
+		return nil, fmt.Errorf("%s: not a cache index", path)
+	}
+	readStr := func() (string, error) {
+		n, err := binary.ReadUvarint(r)
+		if err != nil || n > 1<<16 {
+			return "", fmt.Errorf("%s: corrupt", path)
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(r, b)
+		return string(b), err
+	}
+	p := &packIndex{entries: map[string]cacheEntry{}}
+	if p.desc, err = readStr(); err != nil {
+		return nil, err
+	}
+	gotPer, err1 := binary.ReadUvarint(r)
+	n, err2 := binary.ReadUvarint(r)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("%s: corrupt: %w", path, err)
+	}
+	p.per = int(gotPer)
+	if per > 0 && p.per != per {
+		return nil, fmt.Errorf("%s: image length %d, want %d", path, p.per, per)
+	}
+	for range n {
+		name, err := readStr()
+		if err != nil {
+			return nil, err
+		}
+		size, err1 := binary.ReadVarint(r)
+		mtime, err2 := binary.ReadVarint(r)
+		block, err3 := binary.ReadUvarint(r)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("%s: corrupt: %w", path, err)
+		}
+		p.entries[name] = cacheEntry{size, mtime, int(block)}
+	}
+	return p, nil
+}
+
+func (p *packIndex) write(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".idx-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	w := bufio.NewWriter(tmp)
+	var buf [binary.MaxVarintLen64]byte
+	uv := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
+	sv := func(v int64) { w.Write(buf[:binary.PutVarint(buf[:], v)]) }
+	str := func(s string) { uv(uint64(len(s))); w.WriteString(s) }
+	w.WriteString(idxMagic)
+	str(p.desc)
+	uv(uint64(p.per))
+	uv(uint64(len(p.entries)))
+	names := make([]string, 0, len(p.entries))
+	for k := range p.entries {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		e := p.entries[k]
+		str(k)
+		sv(e.size)
+		sv(e.mtime)
+		uv(uint64(e.block))
+	}
+	if err := errors.Join(w.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// load is LoadAll through the cache.
+func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad func(string, error) error, progress func(int)) (*Images, error) {
+	name, desc := packName(ix.Root, l)
+	base := filepath.Join(c.Dir, name)
+	pixPath, idxPath := base+".pix", base+".idx"
+	unlock, err := lockFile(base + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	defer unlock()
+
+	per := l.Len()
+	var pixSize int64
+	pack, err := readPackIndex(idxPath, per)
+	if err == nil {
+		st, serr := os.Stat(pixPath)
+		if serr != nil {
+			pack = nil
+		} else {
+			pixSize = st.Size()
+			for _, e := range pack.entries {
+				if int64(e.block+1)*int64(per) > pixSize {
+					pack = nil // the blocks file lost data: start over
+					break
+				}
+			}
+		}
+	}
+	fresh := pack == nil
+	if fresh {
+		pack, pixSize = &packIndex{entries: map[string]cacheEntry{}}, 0
+	}
+	pack.desc, pack.per = desc, per
+
+	at := make([]int, len(ix.Items))
+	var miss []int
+	for i, k := range keys {
+		e, ok := pack.entries[k.path]
+		if ok && k.size >= 0 && e.size == k.size && e.mtime == k.mtime {
+			at[i] = e.block
+			continue
+		}
+		miss = append(miss, i)
+	}
+	hits := len(ix.Items) - len(miss)
+	if progress != nil && hits > 0 {
+		progress(hits)
+	}
+	bad := make([]bool, len(ix.Items))
+	if len(miss) > 0 {
+		var f *os.File
+		if fresh {
+			f, err = os.CreateTemp(c.Dir, ".pix-*")
+		} else {
+			f, err = os.OpenFile(pixPath, os.O_RDWR, 0)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		}
+		defer f.Close()
+		// New blocks go after everything in the file, whole blocks or not.
+		next := int((pixSize + int64(per) - 1) / int64(per))
+		var werr error
+		open := func(j int) (io.ReadCloser, error) { return ix.FS.Open(ix.Items[miss[j]].Path) }
+		display := func(j int) string { return ix.FullPath(ix.Items[miss[j]].Path) }
+		var prog func(int)
+		if progress != nil {
+			prog = func(done int) { progress(hits + done) }
+		}
+		mbad, err := l.loadEach(len(miss), open, display, workers, onBad, prog, func(j int, b []byte) {
+			if werr != nil {
+				return
+			}
+			if _, werr = f.WriteAt(b, int64(next)*int64(per)); werr == nil {
+				i := miss[j]
+				at[i] = next
+				pack.entries[keys[i].path] = cacheEntry{keys[i].size, keys[i].mtime, next}
+				next++
+			}
+		})
+		if err != nil {
+			if fresh {
+				os.Remove(f.Name())
+			}
+			return nil, err
+		}
+		if werr != nil {
+			if fresh {
+				os.Remove(f.Name())
+			}
+			return nil, fmt.Errorf("cache %s: write: %w", c.Dir, werr)
+		}
+		for j, b := range mbad {
+			bad[miss[j]] = b
+		}
+		if err := f.Sync(); err != nil {
+			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		}
+		if fresh {
+			if err := os.Rename(f.Name(), pixPath); err != nil {
+				return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+			}
+		}
+		if err := pack.write(idxPath); err != nil {
+			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		}
+	}
+	pix, release, err := mapFile(pixPath)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	im := compact(ix, l, pix, at, bad)
+	im.release = release
+	return im, nil
+}
+
+// CachePack describes one pack of the cache for `siamese cache info`.
+type CachePack struct {
+	Name   string `json:"name"`
+	What   string `json:"what"` // folder and preprocessing
+	Images int    `json:"images"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Info lists the cache's packs.
+func (c *Cache) Info() ([]CachePack, error) {
+	ents, err := os.ReadDir(c.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	var out []CachePack
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".idx")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		p := CachePack{Name: name}
+		if pk, err := readPackIndex(filepath.Join(c.Dir, e.Name()), 0); err == nil {
+			p.What, p.Images = pk.desc, len(pk.entries)
+		} else {
+			p.What = "unreadable index"
+		}
+		for _, ext := range []string{".idx", ".pix"} {
+			if st, err := os.Stat(filepath.Join(c.Dir, name+ext)); err == nil {
+				p.Bytes += st.Size()
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Clear removes the cache's files (and only those: the folder may be one
+// the user also keeps other things in). It returns the bytes freed.
+func (c *Cache) Clear() (int64, error) {
+	ents, err := os.ReadDir(c.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	var freed int64
+	for _, e := range ents {
+		n := e.Name()
+		ours := strings.HasSuffix(n, ".pix") || strings.HasSuffix(n, ".idx") || strings.HasSuffix(n, ".lock") ||
+			strings.HasPrefix(n, ".pix-") || strings.HasPrefix(n, ".idx-")
+		if !ours || e.IsDir() {
+			continue
+		}
+		if st, err := e.Info(); err == nil {
+			freed += st.Size()
+		}
+		if err := os.Remove(filepath.Join(c.Dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return freed, fmt.Errorf("cache %s: %w", c.Dir, err)
+		}
+	}
+	return freed, nil
+}
