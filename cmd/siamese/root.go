@@ -24,11 +24,12 @@ are of the same kind by the Euclidean distance between their embeddings.
   siamese search q.png --gallery ./imgs      nearest images in a folder
   siamese serve --model M                    compare, embed, search over HTTP
   siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders
-  siamese export --format onnx --out tower.onnx  the tower as an ONNX graph`,
+  siamese export --format onnx --out tower.onnx  the tower as an ONNX graph
+  siamese cache info|clear                   the decoded-image cache of train`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd())
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd())
 	return root
 }
 

@@ -20,6 +20,7 @@ func newTrainCmd() *cobra.Command {
 	o := train.Options{}
 	var config string
 	var jsonOut, augmentOn bool
+	var cacheFlag string
 	losses := strings.Join(contrastive.NewRegistry().Names(), ", ")
 	cmd := &cobra.Command{
 		Use:   "train [--data DIR] [flags]",
@@ -73,6 +74,11 @@ after saving it and --resume continues from it.`,
 			if isTerminal(os.Stdout) && isTerminal(os.Stderr) {
 				o.Progress = os.Stderr
 			}
+			cache, err := openCache(cacheFlag)
+			if err != nil {
+				return err
+			}
+			o.Cache = cache
 			sum, err := train.Run(cmd.Context(), o)
 			if errors.Is(err, train.ErrInterrupted) {
 				if sum.Checkpoint != "" {
@@ -112,8 +118,10 @@ after saving it and --resume continues from it.`,
 	f.Float64Var(&o.Loop.ClipNorm, "clip-norm", 0, "clip the gradients' joint L2 norm to this (0: off)")
 	f.IntVar(&o.Loop.Patience, "patience", 3, "stop after this many epochs without a better validation loss (0: never); the best epoch is kept either way")
 	f.Uint64Var(&o.Loop.Seed, "seed", 1, "seed for the split, the initial weights and the pairs")
-	f.IntVar(&o.Size, "size", 28, "images are resized to size x size")
-	f.IntVar(&o.Channels, "channels", 1, "1 (gray) or 3 (RGB)")
+	f.Var(autoInt{p: &o.Size}, "size", "images are resized to size x size (auto: median shorter side of 50 sampled images, within 28..128, a multiple of 4)")
+	f.Var(autoInt{p: &o.Channels, allowed: []int{1, 3}}, "channels", "1 (gray), 3 (RGB) or auto (3 when any of 50 sampled images is colour)")
+	f.StringVar(&o.Resize, "resize", "auto", "squash (stretch to size x size), crop (shorter side to size, centre crop), pad (longer side to size, pad with the border colour); auto: crop when most sampled images are over 5% off square, else squash")
+	f.StringVar(&cacheFlag, "cache-dir", "", "cache of decoded images, reused by the next run over the same folder (default: the user's cache folder/siamese; off: no cache)")
 	f.StringVar(&o.Split, "split", "auto", "hold out whole classes (classes), a share of every class's images (images), or choose (auto: classes with 30+ classes or small classes)")
 	f.Float64Var(&o.ValSplit, "val-split", 0.1, "fraction held out for validation: of each class's images, or of the classes with --split classes")
 	f.Float64Var(&o.TestSplit, "test-split", 0.1, "fraction held out for 'siamese eval': of each class's images, or of the classes with --split classes")

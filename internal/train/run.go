@@ -32,8 +32,13 @@ type Options struct {
 	// memory, see dataset.FromImages) and Data is ignored.
 	Index     *dataset.Index
 	Out       string // model file
-	Size      int
-	Channels  int
+	// Size, Channels and Resize are the preprocessing; 0 (or "") means
+	// choose from the data (dataset.Defaults) and say why on Log.
+	Size     int
+	Channels int
+	Resize   string
+	// Cache, when set, keeps decoded images between runs.
+	Cache     *dataset.Cache
 	ValSplit  float64
 	TestSplit float64
 	// Split is how the data is divided: dataset.SplitClasses holds out
@@ -123,10 +128,12 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--lr must be a finite number > 0, got %g", lo.LearningRate)
 	case !(lo.WeightDecay >= 0) || math.IsInf(lo.WeightDecay, 0):
 		return fmt.Errorf("--weight-decay must be a finite number >= 0, got %g", lo.WeightDecay)
-	case o.Size < 4:
+	case o.Size != 0 && o.Size < 4:
 		return fmt.Errorf("--size must be >= 4, got %d", o.Size)
-	case o.Channels != 1 && o.Channels != 3:
-		return fmt.Errorf("--channels must be 1 or 3, got %d", o.Channels)
+	case o.Channels != 0 && o.Channels != 1 && o.Channels != 3:
+		return fmt.Errorf("--channels must be 1, 3 or auto, got %d", o.Channels)
+	case o.Resize != "" && o.Resize != "auto" && !slices.Contains(dataset.ResizeModes(), o.Resize):
+		return fmt.Errorf("unknown --resize %q (valid: %s, auto)", o.Resize, strings.Join(dataset.ResizeModes(), ", "))
 	case o.ValSplit <= 0 || o.ValSplit >= 1 || o.TestSplit < 0 || o.ValSplit+o.TestSplit >= 1:
 		return fmt.Errorf("--val-split (%g) must be in (0,1), --test-split (%g) in [0,1), and they must sum to less than 1", o.ValSplit, o.TestSplit)
 	case !slices.Contains(dataset.SplitModes(), o.Split) && o.Split != "":
@@ -196,13 +203,14 @@ func (o *Options) fingerprint(data string) string {
 		Data           string
 		Split          string
 		Size, Channels int
+		Resize         string `json:",omitempty"` // "" for squash: old checkpoints keep their hash
 		Val, Test      float64
 		Layers         []network.Layer
 		Loss           string
 		Margin, Delta  float64
 		Temperature    float64
 		Loop           LoopOptions
-	}{data, o.Split, o.Size, o.Channels, o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, o.Temperature, lo})
+	}{data, o.Split, o.Size, o.Channels, strings.TrimPrefix(o.Resize, dataset.ResizeSquash), o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, o.Temperature, lo})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
@@ -261,17 +269,19 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := network.Spec{Size: o.Size, Channels: o.Channels, Layers: o.Layers}
+	ix, dataName, err := o.source()
+	if err != nil {
+		return nil, err
+	}
+	if err := o.choosePreprocessing(ix); err != nil {
+		return nil, err
+	}
+	spec := network.Spec{Size: o.Size, Channels: o.Channels, Resize: o.Resize, Layers: o.Layers}
 	if _, _, err := spec.Plan(); err != nil {
 		return nil, fmt.Errorf("layers: %w", err)
 	}
 	if err := model.CheckSpec(spec, o.Loop.BatchSize); err != nil {
 		return nil, fmt.Errorf("--size %d: %w", o.Size, err)
-	}
-
-	ix, dataName, err := o.source()
-	if err != nil {
-		return nil, err
 	}
 	if dataName != dataset.BuiltinName && o.Index == nil {
 		// Stored absolute, so eval finds the folder from any directory.
@@ -301,15 +311,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		fmt.Fprintf(o.Warnings, "warning: skipping %v\n", err)
 		return nil
 	}
-	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, MaxPixels: o.MaxPixels}
-	trainIm, err := dataset.LoadAll(trainIx, loader, o.Workers, onBad, nil)
+	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, Resize: o.Resize, MaxPixels: o.MaxPixels, Cache: o.Cache}
+	trainIm, err := o.loadImages(trainIx, loader, onBad, "train")
 	if err != nil {
 		return nil, err
 	}
-	valIm, err := dataset.LoadAll(valIx, loader, o.Workers, onBad, nil)
+	defer trainIm.Close()
+	valIm, err := o.loadImages(valIx, loader, onBad, "val")
 	if err != nil {
 		return nil, err
 	}
+	defer valIm.Close()
 	if skipped > 0 {
 		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
 	}

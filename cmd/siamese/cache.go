@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/siamese-dev/siamese/internal/dataset"
+)
+
+// cacheOff is the --cache-dir value that turns the decoded-image cache off.
+const cacheOff = "off"
+
+// cacheDir resolves --cache-dir: "" is the user's cache folder.
+func cacheDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	return dataset.DefaultCacheDir()
+}
+
+// openCache opens the cache --cache-dir names, nil when it is off.
+func openCache(flag string) (*dataset.Cache, error) {
+	if flag == cacheOff {
+		return nil, nil
+	}
+	dir, err := cacheDir(flag)
+	if err != nil {
+		return nil, err
+	}
+	return dataset.OpenCache(dir)
+}
+
+func newCacheCmd() *cobra.Command {
+	var dir string
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "cache info|clear [--cache-dir DIR]",
+		Short: "Show or clear the cache of decoded images that train keeps",
+		Long: `train keeps decoded images (a byte a value, after resizing) in a cache
+folder, one pack per data folder and preprocessing, so a second run over the
+same folder skips decoding; a changed or added file is decoded again.
+'info' lists the packs, 'clear' deletes them. The folder is --cache-dir, by
+default the user's cache folder (~/.cache/siamese on Linux).`,
+		Args: cobra.NoArgs,
+	}
+	cmd.PersistentFlags().StringVar(&dir, "cache-dir", "", "cache folder (default: the user's cache folder/siamese)")
+	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "info",
+		Short: "List the cached packs: folder, preprocessing, images, bytes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := cacheDir(dir)
+			if err != nil {
+				return err
+			}
+			packs, err := (&dataset.Cache{Dir: d}).Info()
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Dir   string              `json:"dir"`
+					Packs []dataset.CachePack `json:"packs"`
+				}{d, packs})
+			}
+			var total int64
+			for _, p := range packs {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %7d images  %10d bytes  %s\n", p.Name, p.Images, p.Bytes, p.What)
+				total += p.Bytes
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cache %s: %d packs, %d bytes\n", d, len(packs), total)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "clear",
+		Short: "Delete the cached packs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := cacheDir(dir)
+			if err != nil {
+				return err
+			}
+			freed, err := (&dataset.Cache{Dir: d}).Clear()
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Dir   string `json:"dir"`
+					Freed int64  `json:"freed_bytes"`
+				}{d, freed})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cleared cache %s: %d bytes freed\n", d, freed)
+			return nil
+		},
+	})
+	return cmd
+}
