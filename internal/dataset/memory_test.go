@@ -1,10 +1,10 @@
 package dataset
 
 import (
-	"math"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"

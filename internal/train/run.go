@@ -30,8 +30,8 @@ type Options struct {
 	Data string // folder of class sub-folders; "" for the built-in set
 	// Index, when set, is the data set itself (images a Go caller holds in
 	// memory, see dataset.FromImages) and Data is ignored.
-	Index     *dataset.Index
-	Out       string // model file
+	Index *dataset.Index
+	Out   string // model file
 	// Size, Channels and Resize are the preprocessing; 0 (or "") means
 	// choose from the data (dataset.Defaults) and say why on Log.
 	Size     int
