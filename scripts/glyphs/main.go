@@ -17,12 +17,15 @@
 //     the characters to be used.
 //   - A (font, character) pair is skipped when the font maps the character
 //     to no glyph, to an empty outline, or to something drawn like .notdef.
-//   - Scale: one per font, so that the tallest and deepest of the font's
-//     characters fit the image with -margin pixels to spare; every glyph of
-//     a font sits on the same baseline and is centred horizontally. So o and
-//     O, or p and P, keep their size difference rather than being blown up
-//     to the same shape. A glyph wider than the box is shrunk on its own.
+//   - Scale: one per font, so that the font's accented capitals and
+//     descenders (ÅÉÂÕ, gjpqy, ...) fit the image with -margin pixels to
+//     spare; every glyph of a font sits on the same baseline and is centred
+//     horizontally. So o and O, or p and P, keep their size difference
+//     rather than being blown up to the same shape. A glyph that would not
+//     fit (too wide, too tall) is shrunk and moved into the box on its own.
 //   - Black glyph on white, 8-bit grey PNG, -size pixels square.
+//   - A picture drawn exactly the same for two or more characters (italic
+//     Cyrillic т and Latin m, и and u, ...) is dropped from all of them.
 //   - Characters drawn by at least -min-fonts fonts are kept.
 //   - Split: class names are U+XXXX; a class goes to train when the 32-bit
 //     FNV-1a hash of its name, mod 100, is below -train-pct, else to test.
@@ -96,6 +99,7 @@ type face struct {
 	glyphs         map[rune]sfnt.GlyphIndex
 	bounds         map[rune]fixed.Rectangle26_6
 	notdef         []byte
+	top, bottom    fixed.Int26_6 // lineBox, once computed
 }
 
 const refPPEM = 1000 // load outlines at this many pixels per em, then scale
@@ -211,6 +215,31 @@ func main() {
 	var manifest strings.Builder
 	fmt.Fprintf(&manifest, "# class\tchar\tsplit\timages\n")
 	stats := map[string][2]int{}
+	// Render every kept character; a picture drawn the same for two or more
+	// characters (italic Cyrillic т and Latin m, say) is dropped from all of
+	// them, so that no image stands for two classes.
+	type pic struct {
+		id  string
+		img *image.Gray
+	}
+	pics := map[rune][]pic{}
+	owners := map[string]map[rune]bool{}
+	for _, r := range want {
+		if count[r] < *minFonts {
+			continue
+		}
+		for _, fc := range faces {
+			if img := fc.render(r); img != nil {
+				pics[r] = append(pics[r], pic{fc.id, img})
+				k := string(img.Pix)
+				if owners[k] == nil {
+					owners[k] = map[rune]bool{}
+				}
+				owners[k][r] = true
+			}
+		}
+	}
+	shared := 0
 	for _, r := range want {
 		if count[r] < *minFonts {
 			continue
@@ -227,21 +256,21 @@ func main() {
 			log.Fatal(err)
 		}
 		n := 0
-		for _, fc := range faces {
-			img := fc.render(r)
-			if img == nil {
+		for _, p := range pics[r] {
+			if len(owners[string(p.img.Pix)]) > 1 {
+				shared++
 				continue
 			}
 			var b bytes.Buffer
-			if err := png.Encode(&b, img); err != nil {
+			if err := png.Encode(&b, p.img); err != nil {
 				log.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, fc.id+".png"), b.Bytes(), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, p.id+".png"), b.Bytes(), 0o644); err != nil {
 				log.Fatal(err)
 			}
 			n++
 		}
-		if n < *minFonts { // an image failed the ink checks in render
+		if n < *minFonts { // pictures failed the ink checks or were shared
 			if err := os.RemoveAll(dir); err != nil {
 				log.Fatal(err)
 			}
@@ -272,7 +301,7 @@ func main() {
 		sk = append(sk, fmt.Sprintf("%s %d", k, v))
 	}
 	slices.Sort(sk)
-	log.Printf("%d font files, %d faces used (skipped: %s)", len(files), len(faces), strings.Join(sk, ", "))
+	log.Printf("%d font files, %d faces used (skipped: %s); %d pictures dropped as drawn the same for two characters", len(files), len(faces), strings.Join(sk, ", "), shared)
 	for _, split := range []string{"train", "test"} {
 		fmt.Printf("glyphs %s: %d classes, %d images (%s)\n", split, stats[split][0], stats[split][1], filepath.Join(*out, split))
 	}
@@ -361,20 +390,26 @@ type placement struct{ cx, k, baseline float64 }
 
 // fit places a glyph with bounds b so that the vertical range [top, bottom]
 // (outline units, y down) fills the box less the margins, and the glyph's
-// ink is centred horizontally; a glyph too wide is shrunk to fit, about its
-// vertical centre.
+// ink is centred horizontally. A glyph that would then overflow the box
+// (too wide, or reaching above top or below bottom) is shrunk and moved just
+// enough to fit.
 func fit(b fixed.Rectangle26_6, top, bottom fixed.Int26_6) *placement {
-	box := float64(*size) - 2**margin
-	h := float64(bottom-top) / 64
-	k := box / h
-	baseline := *margin - float64(top)/64*k
+	lo, hi := *margin, float64(*size)-*margin
+	box := hi - lo
+	k := box / (float64(bottom-top) / 64)
+	baseline := lo - float64(top)/64*k
 	w := float64(b.Max.X-b.Min.X) / 64
-	if w*k > box {
-		k2 := box / w
-		// Keep the glyph's vertical centre where it was.
-		cy := (float64(b.Min.Y+b.Max.Y)/128)*k + baseline
-		baseline = cy - (float64(b.Min.Y+b.Max.Y)/128)*k2
-		k = k2
+	y0, y1 := float64(b.Min.Y)/64, float64(b.Max.Y)/64
+	if s := min(box/(w*k), box/((y1-y0)*k)); s < 1 {
+		// Shrink about the glyph's vertical centre.
+		cy := (y0+y1)/2*k + baseline
+		k *= s
+		baseline = cy - (y0+y1)/2*k
+	}
+	if over := lo - (y0*k + baseline); over > 0 {
+		baseline += over
+	} else if over := (y1*k + baseline) - hi; over > 0 {
+		baseline -= over
 	}
 	return &placement{cx: float64(b.Min.X+b.Max.X) / 128, k: k, baseline: baseline}
 }
@@ -386,11 +421,7 @@ func (fc *face) render(r rune) *image.Gray {
 	if !ok {
 		return nil
 	}
-	top, bottom := fixed.Int26_6(math.MaxInt32), fixed.Int26_6(math.MinInt32)
-	for _, b := range fc.bounds {
-		top = min(top, b.Min.Y)
-		bottom = max(bottom, b.Max.Y)
-	}
+	top, bottom := fc.lineBox()
 	pix := fc.rasterGlyph(gi, fit(fc.bounds[r], top, bottom))
 	if pix == nil {
 		return nil
@@ -407,6 +438,32 @@ func (fc *face) render(r rune) *image.Gray {
 		return nil
 	}
 	return img
+}
+
+// lineBox returns the vertical range, outline units at refPPEM, that is
+// scaled to the image's height for every glyph of the face: from the top of
+// the tallest to the bottom of the deepest of a few ordinary letters
+// (accented capitals, descenders), so that one odd glyph (a tall bracket, a
+// swash) does not shrink all the others. Glyphs beyond it are fitted alone.
+func (fc *face) lineBox() (top, bottom fixed.Int26_6) {
+	if fc.top != 0 || fc.bottom != 0 {
+		return fc.top, fc.bottom
+	}
+	top, bottom = fixed.Int26_6(math.MaxInt32), fixed.Int26_6(math.MinInt32)
+	for _, r := range "AHOÅÉÂÕgjpqyÇ" {
+		if b, ok := fc.bounds[r]; ok {
+			top = min(top, b.Min.Y)
+			bottom = max(bottom, b.Max.Y)
+		}
+	}
+	if top >= bottom { // none of them: use all the face's glyphs
+		for _, b := range fc.bounds {
+			top = min(top, b.Min.Y)
+			bottom = max(bottom, b.Max.Y)
+		}
+	}
+	fc.top, fc.bottom = top, bottom
+	return top, bottom
 }
 
 // probe is drawn to spot fonts that are near copies of each other.

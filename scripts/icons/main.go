@@ -24,6 +24,8 @@
 //     white, so transparency does not turn black, and written as RGB PNG.
 //     Pictures that are almost blank, or nearly equal (mean difference under
 //     -dup) to one already kept for the same name, are dropped.
+//   - A picture drawn exactly the same for two or more names (copies in a
+//     theme: media-cdr and media-dvd, ...) is dropped from all of them.
 //   - Names with pictures from at least -min-themes families are kept.
 //   - Split: a name goes to train when the 32-bit FNV-1a hash of the name,
 //     mod 100, is below -train-pct, else to test.
@@ -206,6 +208,29 @@ func main() {
 	var manifest strings.Builder
 	fmt.Fprintf(&manifest, "# class\tsplit\timages\tthemes\n")
 	stats := map[string][2]int{}
+	// A picture drawn exactly the same for two or more names (a theme's
+	// copies: media-cdr and media-dvd, printer and document-print) is
+	// dropped from all of them, so that no image stands for two classes.
+	owners := map[string]map[string]bool{}
+	for name, m := range pics {
+		for _, img := range m {
+			k := string(img.Pix)
+			if owners[k] == nil {
+				owners[k] = map[string]bool{}
+			}
+			owners[k][name] = true
+		}
+	}
+	shared := 0
+	for _, m := range pics {
+		for fam, img := range m {
+			if len(owners[string(img.Pix)]) > 1 {
+				delete(m, fam)
+				shared++
+			}
+		}
+	}
+	log.Printf("%d pictures dropped as drawn the same for two or more names", shared)
 	for _, name := range names {
 		var kept []*image.RGBA
 		var keptFam []string
