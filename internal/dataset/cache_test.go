@@ -1,0 +1,142 @@
+package dataset
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func loadBoth(t *testing.T, dir string, l Loader, c *Cache) (cached, direct *Images) {
+	t.Helper()
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err = LoadAll(ix, l, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Cache = c
+	cached, err = LoadAll(ix, l, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cached.Close() })
+	return cached, direct
+}
+
+func sameImages(t *testing.T, what string, a, b *Images) {
+	t.Helper()
+	if a.Len() != b.Len() || !slices.Equal(a.Labels, b.Labels) || !slices.Equal(a.Paths, b.Paths) {
+		t.Fatalf("%s: %d images %v, want %d %v", what, a.Len(), a.Paths, b.Len(), b.Paths)
+	}
+	if !slices.Equal(a.Floats(), b.Floats()) {
+		t.Fatalf("%s: cached pixels differ from decoding", what)
+	}
+}
+
+func TestCache(t *testing.T) {
+	dir, cdir := t.TempDir(), t.TempDir()
+	paths := map[string]string{}
+	for i := range 6 {
+		cl := fmt.Sprintf("c%d", i%3)
+		paths[fmt.Sprint(i)] = writeFixture(t, dir, cl, fmt.Sprint(i), 12+i, 10, func(x, y int) color.Color {
+			return color.NRGBA{uint8(20*x + i), uint8(15 * y), uint8(40 * i), 255}
+		})
+	}
+	c, err := OpenCache(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Loader{Size: 8, Channels: 3, Resize: ResizeCrop}
+
+	// Cold: decoded, stored, and equal to decoding.
+	cached, direct := loadBoth(t, dir, l, c)
+	sameImages(t, "cold", cached, direct)
+
+	// Warm: a file whose bytes were destroyed but whose size and time are
+	// unchanged still loads, from the cache: proof nothing was decoded.
+	p0 := paths["0"]
+	st, _ := os.Stat(p0)
+	orig, _ := os.ReadFile(p0)
+	if err := os.WriteFile(p0, make([]byte, len(orig)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(p0, st.ModTime(), st.ModTime())
+	ix, _ := Scan(dir)
+	warm, err := LoadAll(ix, Loader{Size: 8, Channels: 3, Resize: ResizeCrop, Cache: c}, 2, nil, nil)
+	if err != nil {
+		t.Fatalf("warm load decoded a file: %v", err)
+	}
+	sameImages(t, "warm", warm, direct)
+	warm.Close()
+	os.WriteFile(p0, orig, 0o644)
+	os.Chtimes(p0, st.ModTime(), st.ModTime())
+
+	tests := []struct {
+		name   string
+		change func()
+		l      Loader
+	}{
+		{"changed file", func() {
+			writeFixture(t, dir, "c1", "1", 12, 10, func(x, y int) color.Color { return color.NRGBA{1, 2, 3, 255} })
+			later := time.Now().Add(time.Minute)
+			os.Chtimes(paths["1"], later, later)
+		}, l},
+		{"added file", func() {
+			writeFixture(t, dir, "c2", "new", 20, 14, func(x, y int) color.Color { return color.NRGBA{200, uint8(x), 9, 255} })
+		}, l},
+		{"other size", func() {}, Loader{Size: 6, Channels: 3, Resize: ResizeCrop}},
+		{"other channels", func() {}, Loader{Size: 8, Channels: 1, Resize: ResizeCrop}},
+		{"other resize", func() {}, Loader{Size: 8, Channels: 3, Resize: ResizePad}},
+		{"back to the first", func() {}, l},
+	}
+	for _, tt := range tests {
+		tt.change()
+		cached, direct := loadBoth(t, dir, tt.l, c)
+		sameImages(t, tt.name, cached, direct)
+	}
+	packs, err := c.Info()
+	if err != nil || len(packs) != 4 {
+		t.Fatalf("info: %v packs, %v; want 4 (one per preprocessing)", packs, err)
+	}
+
+	// A blocks file that lost data is rebuilt, not trusted.
+	for _, p := range packs {
+		os.Truncate(filepath.Join(cdir, p.Name+".pix"), 10)
+	}
+	cached, direct = loadBoth(t, dir, l, c)
+	sameImages(t, "truncated cache", cached, direct)
+
+	freed, err := c.Clear()
+	if err != nil || freed == 0 {
+		t.Fatalf("clear freed %d bytes, %v", freed, err)
+	}
+	if packs, _ := c.Info(); len(packs) != 0 {
+		t.Errorf("%d packs after clear", len(packs))
+	}
+}
+
+// TestCacheSkipsMemory checks images held in memory (no file times) load
+// without the cache and leave it empty.
+func TestCacheSkipsMemory(t *testing.T) {
+	ix, err := FromImages("memory", []MemoryClass{
+		{Name: "a", Images: []image.Image{image.NewGray(image.Rect(0, 0, 3, 3))}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := OpenCache(t.TempDir())
+	im, err := LoadAll(ix, Loader{Size: 4, Channels: 1, Cache: c}, 1, nil, nil)
+	if err != nil || im.Len() != 1 {
+		t.Fatalf("%v, %v", im, err)
+	}
+	if packs, _ := c.Info(); len(packs) != 0 {
+		t.Errorf("%d packs for an in-memory set", len(packs))
+	}
+}
