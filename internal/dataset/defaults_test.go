@@ -36,7 +36,9 @@ func writeFixture(t testing.TB, dir, class, name string, w, h int, fill func(x, 
 	return p
 }
 
-func grayFill(x, y int) color.Color { return color.NRGBA{uint8(10 * x), uint8(10 * x), uint8(10 * x), 255} }
+func grayFill(x, y int) color.Color {
+	return color.NRGBA{uint8(10 * x), uint8(10 * x), uint8(10 * x), 255}
+}
 func colourFill(x, y int) color.Color {
 	return color.NRGBA{uint8(10 * x), uint8(5 * y), 200, 255}
 }
