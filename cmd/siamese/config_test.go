@@ -20,8 +20,10 @@ import (
 
 type derivedDefault struct {
 	flag    string
+	setup   string                      // YAML lines that make train derive the flag's default
 	value   string                      // in the file; differs from the derived default
 	derived float64                     // what train would put in its place
+	cli     string                      // a value on the command line, which must win over the file
 	used    func(train.Summary) float64 // the value the loop trained with
 }
 
@@ -31,18 +33,21 @@ type derivedDefault struct {
 // derived default and reads back what the training loop used. A new
 // Changed check fails TestDerivedDefaultsListed until it has a row here.
 var derivedDefaults = []derivedDefault{
-	{"augment-shift", "3", 2, func(s train.Summary) float64 { return s.Augment.Shift }},
-	{"augment-rotate", "7", 10, func(s train.Summary) float64 { return s.Augment.Rotate }},
-	{"augment-brightness", "0.25", 0.1, func(s train.Summary) float64 { return s.Augment.Brightness }},
+	{"augment-shift", "augment: true", "3", 2, "0", func(s train.Summary) float64 { return s.Augment.Shift }},
+	{"augment-rotate", "augment: true", "7", 10, "0", func(s train.Summary) float64 { return s.Augment.Rotate }},
+	{"augment-brightness", "augment: true", "0.25", 0.1, "0", func(s train.Summary) float64 { return s.Augment.Brightness }},
+	// With a time budget and no --epochs, the budget alone decides when
+	// to stop; patience 1 keeps a failure of this row short.
+	{"epochs", "time-budget: 1h\npatience: 1", "2", maxBudgetEpochs, "1", func(s train.Summary) float64 { return float64(s.Epochs) }},
 }
 
-// trainInProcess runs `siamese train` on testdata/digits for one tiny epoch
+// trainInProcess runs `siamese train` on testdata/digits for tiny epochs
 // with the given extra arguments and returns its JSON summary.
 func trainInProcess(t *testing.T, extra ...string) train.Summary {
 	t.Helper()
 	dir := t.TempDir()
-	args := append(smallTrain(abs(t, digits), filepath.Join(dir, "m.safetensors"), "--json",
-		"--epochs", "1", "--pairs-per-epoch", "32", "--val-pairs", "16"), extra...)
+	args := append([]string{"train", "--data", abs(t, digits), "--out", filepath.Join(dir, "m.safetensors"), "--json",
+		"--pairs-per-epoch", "32", "--batch-size", "32", "--val-split", "0.25", "--test-split", "0.25", "--val-pairs", "16"}, extra...)
 	root := newRootCmd()
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
@@ -73,16 +78,21 @@ func writeConfig(t *testing.T, text string) string {
 func TestConfigKeepsDerivedDefaultFlags(t *testing.T) {
 	for _, c := range derivedDefaults {
 		t.Run(c.flag, func(t *testing.T) {
-			cfg := writeConfig(t, "augment: true\n"+c.flag+": "+c.value+"\n")
-			want, err := strconv.ParseFloat(c.value, 64)
-			if err != nil {
-				t.Fatal(err)
+			yaml := c.setup + "\n" + c.flag + ": " + c.value + "\n"
+			if c.flag != "epochs" {
+				yaml += "epochs: 1\n"
+			}
+			cfg := writeConfig(t, yaml)
+			want, err1 := strconv.ParseFloat(c.value, 64)
+			cli, err2 := strconv.ParseFloat(c.cli, 64)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
 			}
 			if got := c.used(trainInProcess(t, "--config", cfg)); got != want {
 				t.Errorf("--config with %s: %s trained with %g, want %g from the file (%g is the derived default)", c.flag, c.value, got, want, c.derived)
 			}
-			if got := c.used(trainInProcess(t, "--config", cfg, "--"+c.flag, "0")); got != 0 {
-				t.Errorf("--%s 0 on the command line: trained with %g, want 0 (the command line wins over the file)", c.flag, got)
+			if got := c.used(trainInProcess(t, "--config", cfg, "--"+c.flag, c.cli)); got != cli {
+				t.Errorf("--%s %s on the command line: trained with %g, want %g (the command line wins over the file)", c.flag, c.cli, got, cli)
 			}
 		})
 	}
