@@ -36,7 +36,7 @@ one of each of N-1 other classes; a trial is right when the nearest
 reference is of the query's class (chance is 1/N). On a model trained with
 whole classes held out (--split classes), eval runs 5-, 10- and 20-way trials
 by default, where enough classes exist, each with a 95% confidence interval;
---one-shot N runs N-way trials instead. On a --data folder of classes the
+--one-shot N[,M...] runs those instead. On a --data folder of classes the
 model never saw, this measures how well the embedding carries over to new
 classes; eval counts the evaluated classes the model saw in training and
 warns when --data is the training folder.
@@ -70,7 +70,7 @@ Only the images the pairs and trials use are decoded and embedded.`,
 	f.StringVar(&o.Data, "data", "", "folder of class sub-folders to evaluate on, all held out (default: the model's test split)")
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
-	f.IntVar(&o.OneShot, "one-shot", 0, "run N-way one-shot trials (N >= 2); default: 5, 10 and 20-way on class-split models")
+	f.IntSliceVar(&o.OneShot, "one-shot", nil, "run N-way one-shot trials for each N given (N >= 2, e.g. 10,20); default: 5, 10 and 20-way on class-split models")
 	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials")
 	f.StringVar(&o.PlotDir, "plot", "", "write roc.png, distances.png and mistakes.png into this folder")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")

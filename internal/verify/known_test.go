@@ -121,7 +121,7 @@ func TestEvaluateKnown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			r, err := Evaluate(EvalOptions{Model: meanModel(t, dir, 0.2), Data: grayFolder(t, dir, tt.levels),
-				Pairs: 40, Seed: 1, OneShot: 3, Trials: 60})
+				Pairs: 40, Seed: 1, OneShot: []int{3}, Trials: 60})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -107,7 +107,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warnings []string
-	o := EvalOptions{Model: m, Data: data, Pairs: 6, Seed: 1, OneShot: 3, Trials: 50, PlotDir: filepath.Join(dir, "plots"),
+	o := EvalOptions{Model: m, Data: data, Pairs: 6, Seed: 1, OneShot: []int{3}, Trials: 50, PlotDir: filepath.Join(dir, "plots"),
 		Warn: func(s string) { warnings = append(warnings, s) }}
 	r, err := Evaluate(o)
 	if err != nil {
