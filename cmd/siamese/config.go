@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/network"
 )
 
@@ -244,9 +245,21 @@ var layerIndex = regexp.MustCompile(`^layer (\d+) \(`)
 // flags now hold, so that a bad layer is reported at its line in the file.
 // A problem with the size or channels themselves is left to the trainer,
 // which reports it by flag name.
+//
+// With --size auto the size comes from the data later, within
+// dataset.MaxAutoSize; a layer that cannot work at that largest size cannot
+// work at any, so the layers are checked at it. With --channels auto, at 1:
+// no layer's validity depends on the channels.
 func planLayers(cmd *cobra.Command, path string, top *yaml.Node, layers []network.Layer) error {
-	size, err1 := strconv.Atoi(flagValue(cmd, "size"))
-	channels, err2 := strconv.Atoi(flagValue(cmd, "channels"))
+	sizeFlag, channelsFlag := flagValue(cmd, "size"), flagValue(cmd, "channels")
+	if sizeFlag == "auto" {
+		sizeFlag = strconv.Itoa(dataset.MaxAutoSize)
+	}
+	if channelsFlag == "auto" {
+		channelsFlag = "1"
+	}
+	size, err1 := strconv.Atoi(sizeFlag)
+	channels, err2 := strconv.Atoi(channelsFlag)
 	if err1 != nil || err2 != nil {
 		return nil
 	}
