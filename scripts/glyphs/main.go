@@ -90,7 +90,7 @@ var (
 
 // Faces whose full name names one of these weights or widths are skipped, to
 // keep the styles of a family to Regular, Bold, Italic and Bold Italic.
-var skipStyle = regexp.MustCompile(`(?i)thin|hairline|extra ?light|ultra ?light|light|medium|semi ?bold|demi|extra ?bold|ultra ?bold|black|heavy|condensed|narrow|compressed|expanded|extended|semi|ultra|\bmath\b|symbol|dingbat|emoji|display|slanted|small ?caps|\bsc\b|caption|subhead|poster|swash|shadow|outline`)
+var skipStyle = regexp.MustCompile(`(?i)thin|hairline|extra ?light|ultra ?light|light|medium|semi ?bold|demi|extra ?bold|ultra ?bold|black|heavy|condensed|narrow|compressed|expanded|extended|semi|ultra|\bmath\b|symbol|dingbat|emoji|display|slanted|small ?caps|\bsc\b|caption|subhead|poster|swash|shadow|outline|keyboard|initials|d050000l`)
 
 type face struct {
 	file, name, id string
