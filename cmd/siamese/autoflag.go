@@ -6,10 +6,11 @@ import (
 )
 
 // autoInt is an int flag that also takes "auto", stored as 0: the value is
-// then chosen from the data (see dataset.Defaults).
+// then chosen from the data (see dataset.Defaults). check vets an explicit
+// value, so that 0 typed by the user is an error, not a silent "auto".
 type autoInt struct {
-	p       *int
-	allowed []int // nil: any positive value
+	p     *int
+	check func(v int) error
 }
 
 func (a autoInt) String() string {
@@ -25,20 +26,28 @@ func (a autoInt) Set(s string) error {
 		return nil
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil || v <= 0 {
-		return fmt.Errorf("%q is not a positive number or auto", s)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number or auto", s)
 	}
-	if a.allowed != nil {
-		ok := false
-		for _, w := range a.allowed {
-			ok = ok || v == w
-		}
-		if !ok {
-			return fmt.Errorf("%d is not one of %v or auto", v, a.allowed)
-		}
+	if err := a.check(v); err != nil {
+		return err
 	}
 	*a.p = v
 	return nil
 }
 
 func (a autoInt) Type() string { return "int|auto" }
+
+func checkSize(v int) error {
+	if v < 4 {
+		return fmt.Errorf("--size must be >= 4, got %d", v)
+	}
+	return nil
+}
+
+func checkChannels(v int) error {
+	if v != 1 && v != 3 {
+		return fmt.Errorf("--channels must be 1 or 3, got %d", v)
+	}
+	return nil
+}
