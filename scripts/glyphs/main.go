@@ -83,7 +83,7 @@ var (
 	size     = flag.Int("size", 32, "image side in pixels")
 	margin   = flag.Float64("margin", 2, "blank pixels kept on each side")
 	minFonts = flag.Int("min-fonts", 10, "keep a character only when at least this many fonts draw it")
-	minChars = flag.Int("min-chars", 20, "use a font only when it draws at least this many of the characters")
+	minChars = flag.Int("min-chars", 60, "use a font only when it draws at least this many of the characters")
 	trainPct = flag.Uint("train-pct", 70, "percentage of classes (by FNV-1a hash of the name) that go to train")
 	dupTol   = flag.Float64("dup", 0.03, "a face whose probe drawing differs from a kept one by less than this mean (0-1) is a near copy")
 )
