@@ -83,11 +83,23 @@
 //
 // Loader turns one image file into the network's input: decode (with the
 // EXIF orientation applied, so phone photos stand upright), resize to
-// Size×Size with a bilinear (triangle) filter whose support widens when
-// shrinking, like PIL's resize with BILINEAR, then convert to gray with
-// L = 0.299·R + 0.587·G + 0.114·B (ITU-R BT.601, PIL's "L" mode) or keep
-// R, G, B, and scale 0..255 to [0, 1]. Unlike PIL, L is not rounded to an
-// integer before scaling. Alpha is ignored, as PIL's convert("L") and
+// Size×Size by the Resize mode (squash: stretch; crop: shorter side to Size,
+// centre crop; pad: longer side to Size, border-mean padding) with a
+// bilinear (triangle) filter whose support widens when shrinking, like
+// PIL's resize with BILINEAR, then convert to gray with
+// L = 0.299·R + 0.587·G + 0.114·B (ITU-R BT.601, PIL's "L" mode), rounded
+// to a byte as PIL rounds it, or keep R, G, B. The result is stored a byte
+// a value (Images), a quarter of float32, and scaled 0..255 to [0, 1] only
+// when a batch is assembled (Images.ImageInto).
+//
+// # Defaults and the decoded cache
+//
+// Defaults chooses channels, size and resize mode from a bounded sample of
+// the files (see its comment for the rules). Cache keeps decoded bytes on
+// disk, memory-mapped, keyed by file path, size, modification time and the
+// preprocessing, so a second run maps instead of decoding; the mapped pages
+// are page cache, not heap, which keeps a training run's heap independent
+// of the number of images. Alpha is ignored, as PIL's convert("L") and
 // convert("RGB") ignore it. Any format the decoders know (8 or 16 bit, gray,
 // gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG) goes through the same
 // conversion to 8-bit non-premultiplied RGBA first. The result is laid out
