@@ -35,6 +35,7 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
+// benchGemm times one product; ks nil means through the exported Gemm.
 func benchGemm(b *testing.B, ks *kernelSet, transA, transB bool, m, n, k int, beta float32) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	lda, ldb := k, n
@@ -55,7 +56,22 @@ func benchGemm(b *testing.B, ks *kernelSet, transA, transB bool, m, n, k int, be
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		gemm(ks, transA, transB, m, n, k, 1, x, lda, y, ldb, beta, c, n)
+		if ks == nil {
+			Gemm(transA, transB, m, n, k, 1, x, lda, y, ldb, beta, c, n)
+		} else {
+			gemm(ks, transA, transB, m, n, k, 1, x, lda, y, ldb, beta, c, n)
+		}
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGemmPublic times benchShapes through the exported Gemm, with
+// the kernels the package picks on this machine; scripts/gemm-compare.sh
+// sets these figures beside OpenBLAS (through PyTorch) on the same shapes.
+func BenchmarkGemmPublic(b *testing.B) {
+	for _, s := range benchShapes {
+		b.Run(s.name, func(b *testing.B) {
+			benchGemm(b, nil, s.transA, s.transB, s.m, s.n, s.k, s.beta)
+		})
+	}
 }
