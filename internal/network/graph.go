@@ -31,16 +31,19 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		case KindConv:
 			x, err = Conv2DStride(x, byName[pre+".conv.weight"], l.pad(), l.stride())
 		case KindReLU:
-			if !mode.training && i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
+			if i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
 				continue // folded into the pooling below
 			}
 			x, err = ReLU(x)
 		case KindMaxPool:
-			if mode.training {
-				x, err = MaxPool2D(x, l.poolSize())
-			} else {
-				reluBefore := i > 0 && n.Spec.Layers[i-1].Kind == KindReLU
+			reluBefore := i > 0 && n.Spec.Layers[i-1].Kind == KindReLU
+			switch {
+			case !mode.training:
 				x, err = maxPoolInference(x, l.poolSize(), reluBefore)
+			case reluBefore:
+				x, err = reluMaxPool2D(x, l.poolSize())
+			default:
+				x, err = MaxPool2D(x, l.poolSize())
 			}
 		case KindDense:
 			x, err = Dense(x, byName[pre+".dense.weight"], byName[pre+".dense.bias"])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -48,9 +49,12 @@ func (g poolGeometry) outPlane() int { return g.oh * g.ow }
 // less than +0).
 type maxPool2DOp struct {
 	size int
-	// inference ops keep no argmax (there is no backward pass) and may
-	// fold a preceding ReLU in: max(0, max(window)) = max(window of ReLU),
-	// at a quarter of the ReLU work.
+	// inference ops keep no argmax (there is no backward pass). Either
+	// kind may fold a preceding ReLU in: max(0, max(window)) = max(window
+	// of ReLU), at a quarter of the ReLU work, and in training the
+	// gradient (reluPoolGradOp) goes to the window's first maximum only
+	// where that maximum is > 0, exactly as ReLU's gradient would have let
+	// it through.
 	inference, relu bool
 
 	out      []float32
@@ -103,12 +107,36 @@ func (op *maxPool2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	op.out = grow(op.out, g.n*g.c*g.outPlane())
-	if op.inference {
+	if op.inference || op.relu {
+		// The fused ReLU+pooling keeps no argmax either: its gradient
+		// finds each window's maximum again from x and this output.
 		op.poolForward(op.out, x, g)
 	} else {
 		op.pool(op.out, x, g)
 	}
 	return wrap(op.out, g.n, g.c, g.oh, g.ow), nil
+}
+
+// reluMaxPool2D is MaxPool2D(ReLU(x), size) as one op, for training: one
+// pass over x instead of three forward (ReLU, pooling) and backward
+// (pooling gradient, ReLU gradient), and no ReLU output to keep.
+func reluMaxPool2D(x *gorgonia.Node, size int) (*gorgonia.Node, error) {
+	const name = "relu+maxpool2d"
+	if err := checkFloat32Node(name, "input", x); err != nil {
+		return nil, err
+	}
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
+	}
+	op := &maxPool2DOp{size: size, relu: true}
+	if _, err := op.geometry(x.Shape()); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return y, nil
 }
 
 // maxPoolInference is MaxPool2D for inference graphs, optionally with the
@@ -178,9 +206,10 @@ func (op *maxPool2DOp) pool(out, x []float32, g poolGeometry) {
 			if out != nil {
 				po = out[o : o+g.outPlane()]
 			}
-			if g.size == 2 {
+			switch {
+			case g.size == 2:
 				poolPlane2(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
-			} else {
+			default:
 				poolPlane(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
 			}
 		}
@@ -266,11 +295,13 @@ func poolPlane(out []float32, argmax []int32, plane []float32, base int, g poolG
 	}
 }
 
-func (op *maxPool2DOp) ReturnsPtr() bool      { return false }
-func (op *maxPool2DOp) CallsExtern() bool     { return false }
-func (op *maxPool2DOp) OverwritesInput() int  { return -1 }
-func (op *maxPool2DOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPool2D", op.size) }
-func (op *maxPool2DOp) Hashcode() uint32      { return hashOf(op) }
+func (op *maxPool2DOp) ReturnsPtr() bool     { return false }
+func (op *maxPool2DOp) CallsExtern() bool    { return false }
+func (op *maxPool2DOp) OverwritesInput() int { return -1 }
+func (op *maxPool2DOp) WriteHash(h hash.Hash) {
+	writeOpHash(h, op, "MaxPool2D", op.size, op.inference, op.relu)
+}
+func (op *maxPool2DOp) Hashcode() uint32 { return hashOf(op) }
 func (op *maxPool2DOp) String() string {
 	return fmt.Sprintf("MaxPool2D{size=%d, inference=%t, relu=%t}", op.size, op.inference, op.relu)
 }
@@ -283,6 +314,13 @@ func (op *maxPool2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	}
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("maxpool2d: differentiate: got %d inputs, want 1", len(inputs))
+	}
+	if op.relu {
+		dx, err := gorgonia.ApplyOp(&reluPoolGradOp{size: op.size}, inputs[0], output, grad)
+		if err != nil {
+			return nil, fmt.Errorf("relu+maxpool2d gradient: %w", err)
+		}
+		return gorgonia.Nodes{dx}, nil
 	}
 	dx, err := gorgonia.ApplyOp(&maxPoolGradOp{fwd: op}, inputs[0], grad)
 	if err != nil {
@@ -343,12 +381,14 @@ func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return wrap(op.out, xs...), nil
 }
 
-func (op *maxPoolGradOp) ReturnsPtr() bool      { return false }
-func (op *maxPoolGradOp) CallsExtern() bool     { return false }
-func (op *maxPoolGradOp) OverwritesInput() int  { return -1 }
-func (op *maxPoolGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "MaxPoolGrad", op.fwd.size) }
-func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("MaxPoolGrad{size=%d}", op.fwd.size) }
+func (op *maxPoolGradOp) ReturnsPtr() bool     { return false }
+func (op *maxPoolGradOp) CallsExtern() bool    { return false }
+func (op *maxPoolGradOp) OverwritesInput() int { return -1 }
+func (op *maxPoolGradOp) WriteHash(h hash.Hash) {
+	writeOpHash(h, op, "MaxPoolGrad", op.fwd.size, op.fwd.relu)
+}
+func (op *maxPoolGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *maxPoolGradOp) String() string   { return fmt.Sprintf("MaxPoolGrad{size=%d}", op.fwd.size) }
 
 // reluPoolPlane2 is max(0, max of each 2×2 window). Non-negative floats
 // order like their bit patterns read as int32, and negative ones read as
@@ -364,6 +404,145 @@ func reluPoolPlane2(out, plane []float32, g poolGeometry) {
 			a := max(int32(math.Float32bits(r0[j])), int32(math.Float32bits(r0[j+1])))
 			b := max(int32(math.Float32bits(r1[j])), int32(math.Float32bits(r1[j+1])))
 			o[ox] = math.Float32frombits(uint32(max(a, b, 0)))
+		}
+	}
+}
+
+// int32Bits views float32s as their bit patterns. Reading the bits straight
+// from memory keeps the pooling in integer registers; math.Float32bits on
+// each loaded float moves every element from a vector register to an
+// integer one, which cost more than the comparisons.
+func int32Bits(x []float32) []int32 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&x[0])), len(x))
+}
+
+// reluPoolGradOp is the gradient of the fused ReLU+pooling: dL/dy goes to
+// the first element of each window equal to y, where y > 0; every other
+// element gets 0. Inputs: x, y, dL/dy. Finding the maximum again from y
+// costs less than writing and reading an argmax array, and every element
+// of dx is written once, with no clearing pass.
+type reluPoolGradOp struct {
+	size int
+
+	out []float32
+}
+
+func (op *reluPoolGradOp) Arity() int { return 3 }
+func (op *reluPoolGradOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4), tensorType(4))
+}
+
+func (op *reluPoolGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	xs, err := shapeArg("relu+maxpool2d gradient", ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return xs.Clone(), nil
+}
+
+func (op *reluPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "relu+maxpool2d gradient"
+	vals, shapes, err := float32Inputs(name, inputs, "input", "output", "output gradient")
+	if err != nil {
+		return nil, err
+	}
+	x, xs, y, dy := vals[0], shapes[0], vals[1], vals[2]
+	g, err := (&maxPool2DOp{size: op.size}).geometry(xs)
+	if err != nil {
+		return nil, err
+	}
+	want := tensor.Shape{g.n, g.c, g.oh, g.ow}
+	if !shapes[1].Eq(want) || !shapes[2].Eq(want) {
+		return nil, fmt.Errorf("%s: output %v and its gradient %v do not match input %v pooled by %d", name, shapes[1], shapes[2], xs, g.size)
+	}
+	op.out = grow(op.out, len(x))
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+		for p := lo * g.c; p < hi*g.c; p++ {
+			in, o := p*g.inPlane(), p*g.outPlane()
+			dx, xp := op.out[in:in+g.inPlane()], x[in:in+g.inPlane()]
+			yp, dyp := y[o:o+g.outPlane()], dy[o:o+g.outPlane()]
+			if g.size == 2 {
+				reluPoolGradPlane2(dx, xp, yp, dyp, g)
+			} else {
+				reluPoolGradPlane(dx, xp, yp, dyp, g)
+			}
+		}
+	})
+	return wrap(op.out, xs...), nil
+}
+
+func (op *reluPoolGradOp) ReturnsPtr() bool      { return false }
+func (op *reluPoolGradOp) CallsExtern() bool     { return false }
+func (op *reluPoolGradOp) OverwritesInput() int  { return -1 }
+func (op *reluPoolGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "ReLUMaxPoolGrad", op.size) }
+func (op *reluPoolGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *reluPoolGradOp) String() string        { return fmt.Sprintf("ReLUMaxPoolGrad{size=%d}", op.size) }
+
+// eqMask is -1 when a == b, else 0, without a branch.
+func eqMask(a, b int32) int32 {
+	d := a ^ b
+	return ^((d | -d) >> 31)
+}
+
+// reluPoolGradPlane2 is the fused gradient for one plane and 2×2 windows,
+// on bit patterns: y's bits equal those of the element it was taken from,
+// and masks pick the first such element without data-dependent branches.
+func reluPoolGradPlane2(dx, x, y, dy []float32, g poolGeometry) {
+	xb, yb, db, ob := int32Bits(x), int32Bits(y), int32Bits(dy), int32Bits(dx)
+	for oy := 0; oy < g.oh; oy++ {
+		x0 := xb[2*oy*g.w : 2*oy*g.w+g.w]
+		x1 := xb[(2*oy+1)*g.w : (2*oy+1)*g.w+g.w]
+		o0 := ob[2*oy*g.w : 2*oy*g.w+g.w]
+		o1 := ob[(2*oy+1)*g.w : (2*oy+1)*g.w+g.w]
+		ys := yb[oy*g.ow : (oy+1)*g.ow]
+		ds := db[oy*g.ow : (oy+1)*g.ow]
+		ds = ds[:len(ys)]
+		for ox, m := range ys {
+			j := 2 * ox
+			d := ds[ox] &^ eqMask(m, 0) // y = +0: a dead window
+			left := int32(-1)
+			e := eqMask(x0[j], m)
+			o0[j] = d & e
+			left &^= e
+			e = eqMask(x0[j+1], m) & left
+			o0[j+1] = d & e
+			left &^= e
+			e = eqMask(x1[j], m) & left
+			o1[j] = d & e
+			left &^= e
+			o1[j+1] = d & eqMask(x1[j+1], m) & left
+		}
+		// A dropped odd column gets no gradient.
+		for j := 2 * g.ow; j < g.w; j++ {
+			o0[j], o1[j] = 0, 0
+		}
+	}
+	clear(ob[2*g.oh*g.w:]) // and neither does a dropped odd row
+}
+
+// reluPoolGradPlane is reluPoolGradPlane2 for any window size.
+func reluPoolGradPlane(dx, x, y, dy []float32, g poolGeometry) {
+	clear(dx)
+	xb := int32Bits(x)
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			m := int32(math.Float32bits(y[oy*g.ow+ox]))
+			if m == 0 {
+				continue
+			}
+		window:
+			for dy2 := 0; dy2 < g.size; dy2++ {
+				at := (oy*g.size+dy2)*g.w + ox*g.size
+				for dx2, b := range xb[at : at+g.size] {
+					if b == m {
+						dx[at+dx2] = dy[oy*g.ow+ox]
+						break window
+					}
+				}
+			}
 		}
 	}
 }

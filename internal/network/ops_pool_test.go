@@ -135,3 +135,116 @@ func TestMaxPool2DShapeErrors(t *testing.T) {
 		}
 	}
 }
+
+func reluPoolCase(xs []int, size int, fill func(r *rand.Rand, n int) []float32) opCase {
+	return opCase{
+		name:   fmt.Sprintf("relu_x%v_size%d", xs, size),
+		shapes: [][]int{xs},
+		fill:   func(r *rand.Rand, _, n int) []float32 { return fill(r, n) },
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			return reluMaxPool2D(in[0], size)
+		},
+		ref: func(in [][]float64) []float64 {
+			x := make([]float64, len(in[0]))
+			for i, v := range in[0] {
+				x[i] = max(v, 0)
+			}
+			return refMaxPool(x, xs, size)
+		},
+	}
+}
+
+// negativeHeavy is distinct values mostly below zero, so that many windows
+// are dead (maximum ≤ 0) and the fused gradient must leave them at zero.
+func negativeHeavy(r *rand.Rand, n int) []float32 {
+	v := distinct(r, n)
+	for i := range v {
+		v[i] -= float32(n)*0.003 + 0.005
+	}
+	return v
+}
+
+// offZero is distinct shifted by half a step, so no value sits at ReLU's
+// kink, where a finite difference would see half a slope.
+func offZero(r *rand.Rand, n int) []float32 {
+	v := distinct(r, n)
+	for i := range v {
+		v[i] += 0.005
+	}
+	return v
+}
+
+var reluPoolCases = []opCase{
+	reluPoolCase([]int{2, 3, 5, 5}, 2, offZero),
+	reluPoolCase([]int{2, 3, 6, 6}, 2, negativeHeavy),
+	reluPoolCase([]int{3, 2, 7, 8}, 3, offZero),
+	reluPoolCase([]int{3, 2, 7, 8}, 3, negativeHeavy),
+	reluPoolCase([]int{1, 2, 3, 3}, 1, offZero),
+}
+
+func TestReLUMaxPool2DForward(t *testing.T) {
+	for i, c := range reluPoolCases {
+		t.Run(c.name, func(t *testing.T) { runForward(t, c, uint64(500+i)) })
+	}
+}
+
+func TestReLUMaxPool2DGradient(t *testing.T) {
+	for i, c := range reluPoolCases {
+		t.Run(c.name, func(t *testing.T) { runGradient(t, c, uint64(600+i)) })
+	}
+}
+
+// TestReLUMaxPool2DMatchesUnfused compares the fused op bit for bit with
+// ReLU followed by MaxPool2D, including ties, zeros and -0, for both the
+// output and the gradient.
+func TestReLUMaxPool2DMatchesUnfused(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	x := []float32{
+		1, 1, negZero, 0, -3, -1, 2, 2,
+		-2, 1, 0, negZero, -1, -1, 0.5, 2,
+		0, 0, 3, -4, 7, 7, -5, 6,
+		0, 0, 3, 3, 7, 7, 6, -6,
+	}
+	dy := []float32{10, 20, 30, 40, 50, 60, 70, 80}
+	for _, size := range []int{2, 4} {
+		xs := []int{1, 1, 4, 8}
+		oh, ow := 4/size, 8/size
+		dyv := dy[:oh*ow]
+		fused := &maxPool2DOp{size: size, relu: true}
+		yf, err := fused.Do(wrap(x, xs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dxf, err := (&reluPoolGradOp{size: size}).Do(wrap(x, xs...), yf, wrap(dyv, 1, 1, oh, ow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := (&relu{}).forward([][]float32{x}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := &maxPool2DOp{size: size}
+		yp, err := plain.Do(wrap(r, xs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dr, err := (&maxPoolGradOp{fwd: plain}).Do(wrap(r, xs...), wrap(dyv, 1, 1, oh, ow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dxp, err := (&reluGrad{}).forward([][]float32{r, float32s(t, dr)}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range float32s(t, yf) {
+			if math.Float32bits(v) != math.Float32bits(float32s(t, yp)[i]) {
+				t.Errorf("size %d: output %d = %v, unfused %v", size, i, v, float32s(t, yp)[i])
+			}
+		}
+		for i, v := range float32s(t, dxf) {
+			if math.Float32bits(v) != math.Float32bits(dxp[i]) {
+				t.Errorf("size %d: gradient %d = %v, unfused %v", size, i, v, dxp[i])
+			}
+		}
+	}
+}
