@@ -16,7 +16,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/train"
 )
 
@@ -229,19 +228,35 @@ func TestImportIDX(t *testing.T) {
 // Every preset in configs/ is a valid run configuration: it trains (two
 // tiny epochs, flags overriding the long schedule, so that mining, which
 // starts in epoch 2, runs) and saves a model, and the loop trains with the
-// augmentation and mining the preset asks for.
+// augmentation and mining the preset asks for. The data are the digits and
+// the unseen digits together: 7 classes, enough for a preset that splits
+// by class.
 func TestPresetsTrain(t *testing.T) {
 	presets, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
 	if len(presets) < 3 {
 		t.Fatalf("found %d presets in configs/, want mnist, fashion and faces", len(presets))
 	}
-	data := abs(t, digits)
+	data := filepath.Join(t.TempDir(), "digits")
+	for _, from := range []string{digits, unseen} {
+		classes, _ := filepath.Glob(filepath.Join(from, "[0-9]"))
+		for _, c := range classes {
+			files, _ := filepath.Glob(filepath.Join(c, "*.png"))
+			for _, f := range files {
+				writeBytes(t, filepath.Join(data, filepath.Base(c), filepath.Base(f)), readBytes(t, f))
+			}
+		}
+	}
 	for _, p := range presets {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			want := presetLoop(t, p)
+			want, cfg := presetLoop(t, p)
 			dir := t.TempDir()
 			args := append(smallTrain(data, "m.safetensors", "--config", abs(t, p), "--json"),
 				"--epochs", "2", "--pairs-per-epoch", "32", "--val-pairs", "16", "--patience", "0", "--mining-pool", "16")
+			if cfg["batches"] == "classes" {
+				// A class split leaves 3 training classes here: a batch of
+				// 3 classes × 4 images.
+				args = append(args, "--batch-size", "12", "--images-per-class", "4")
+			}
 			r := siamese(t, dir, args...)
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -263,41 +278,39 @@ func TestPresetsTrain(t *testing.T) {
 	}
 }
 
-// presetLoop reads the augmentation and mining a preset asks for, by the
+// presetLoop reads the augmentation and mining a preset asks for (and
+// returns the whole preset), by the
 // rule `siamese train --help` states: --augment turns on shift 2, rotate 10
-// and brightness 0.1, and each augment-* key overrides its part.
-func presetLoop(t *testing.T, path string) train.LoopOptions {
+// and brightness 0.1, and each augment-NAME key sets the part whose JSON
+// name is NAME (a key with no such part fails the test).
+func presetLoop(t *testing.T, path string) (train.LoopOptions, map[string]any) {
 	t.Helper()
-	raw, err := os.ReadFile(path)
+	var cfg map[string]any
+	if err := yaml.Unmarshal(readBytes(t, path), &cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	aug := map[string]any{}
+	if cfg["augment"] == true {
+		aug["shift"], aug["rotate"], aug["brightness"] = 2, 10, 0.1
+	}
+	for k, v := range cfg {
+		if name, ok := strings.CutPrefix(k, "augment-"); ok {
+			aug[name] = v
+		}
+	}
+	raw, err := json.Marshal(aug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg struct {
-		Augment    bool     `yaml:"augment"`
-		Shift      *float64 `yaml:"augment-shift"`
-		Rotate     *float64 `yaml:"augment-rotate"`
-		Brightness *float64 `yaml:"augment-brightness"`
-		Flip       bool     `yaml:"augment-flip"`
-		Mining     string   `yaml:"mining"`
-	}
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 	var lo train.LoopOptions
-	if cfg.Augment {
-		lo.Augment = augment.Options{Shift: 2, Rotate: 10, Brightness: 0.1}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&lo.Augment); err != nil {
+		t.Fatalf("%s: augment keys %s: %v", path, raw, err)
 	}
-	for _, kv := range []struct {
-		from *float64
-		to   *float64
-	}{{cfg.Shift, &lo.Augment.Shift}, {cfg.Rotate, &lo.Augment.Rotate}, {cfg.Brightness, &lo.Augment.Brightness}} {
-		if kv.from != nil {
-			*kv.to = *kv.from
-		}
-	}
-	lo.Augment.FlipH = cfg.Flip
-	lo.Mining = cmp.Or(cfg.Mining, "random")
-	return lo
+	lo.Mining, _ = cfg["mining"].(string)
+	lo.Mining = cmp.Or(lo.Mining, "random")
+	return lo, cfg
 }
 
 // EMNIST stores images transposed: a file named emnist-* is transposed
