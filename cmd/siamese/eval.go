@@ -49,9 +49,6 @@ rejects side by side, with their distances and classes).
 Only the images the pairs and trials use are decoded and embedded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("one-shot") && cmd.Flags().Changed("trials") {
-				return fmt.Errorf("--trials counts one-shot trials; give --one-shot N too")
-			}
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
 			r, err := verify.Evaluate(o)
 			if err != nil {

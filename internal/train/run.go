@@ -273,6 +273,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The split comes first: it decides what validation and eval mean.
+	mode, why := o.Split, "chosen with --split"
+	if mode == "" || mode == dataset.SplitAuto {
+		mode, why = ix.ChooseSplit()
+	}
+	fmt.Fprintf(o.Log, "split %s: %s\n", mode, why)
 	if err := o.choosePreprocessing(ix); err != nil {
 		return nil, err
 	}
@@ -289,11 +295,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			dataName = abs
 		}
 	}
-	mode, why := o.Split, "chosen with --split"
-	if mode == "" || mode == dataset.SplitAuto {
-		mode, why = ix.ChooseSplit()
-	}
-	fmt.Fprintf(o.Log, "split %s: %s\n", mode, why)
 	trainIx, valIx, testIx, err := ix.SplitBy(mode, o.ValSplit, o.TestSplit, o.Loop.Seed)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/siamese-dev/siamese/internal/train"
+	"github.com/siamese-dev/siamese/internal/verify"
+)
+
+// fewshot is a generated folder of 60 classes of 2 to 4 images and 2 of one
+// image (testdata/fewshot/generate.go).
+var fewshot = filepath.Join("..", "..", "testdata", "fewshot")
+
+// copyFewshot copies the few-shot folder, so that a test may change it.
+func copyFewshot(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "fewshot")
+	classes, _ := filepath.Glob(filepath.Join(fewshot, "shape*"))
+	for _, c := range classes {
+		files, _ := filepath.Glob(filepath.Join(c, "*.png"))
+		for _, f := range files {
+			writeBytes(t, filepath.Join(dst, filepath.Base(c), filepath.Base(f)), readBytes(t, f))
+		}
+	}
+	return dst
+}
+
+// A few-shot folder trains with the default split rule (whole classes held
+// out, said on the first line), stores the split, and a plain eval reports
+// one-shot accuracy with intervals on the held-out classes; it refuses once
+// the folder no longer gives the same held-out part, and flags the training
+// folder given as --data.
+func TestFewShotFolder(t *testing.T) {
+	data := copyFewshot(t)
+	dir := t.TempDir()
+	r := siamese(t, dir, "train", "--data", data, "--out", "m.safetensors", "--epochs", "2",
+		"--pairs-per-epoch", "256", "--batch-size", "32", "--val-pairs", "64", "--test-split", "0.1")
+	if r.code != 0 {
+		t.Fatalf("train: exit %d: %s", r.code, r.stderr)
+	}
+	first, _, _ := strings.Cut(r.stdout, "\n")
+	if !strings.HasPrefix(first, "split classes: 62 classes (>= 30)") {
+		t.Errorf("first line %q, want the class split and its reason", first)
+	}
+	if !strings.Contains(r.stdout, "val 6-way") {
+		t.Errorf("epoch lines lack the validation one-shot: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "more classes have one training image") && !strings.Contains(r.stderr, "has one training image") {
+		t.Errorf("no warning about single-image classes: %s", r.stderr)
+	}
+
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--json", "--pairs", "200", "--trials", "200")
+	if r.code != 0 {
+		t.Fatalf("eval: exit %d: %s", r.code, r.stderr)
+	}
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("eval --json printed %q: %v", r.stdout, err)
+	}
+	// round(0.1·62) = 6 test classes: 5-way runs, 10 and 20 do not.
+	if len(rep.OneShot) != 1 || rep.OneShot[0].Way != 5 || rep.OneShot[0].Trials != 200 {
+		t.Fatalf("one-shot %+v, want one 5-way result of 200 trials", rep.OneShot)
+	}
+	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) {
+		t.Errorf("5-way interval ±%g, want a half-width in (0, 0.1) for 200 trials", o.CI95)
+	}
+	if rep.SeenClasses != 0 || rep.UnseenClasses != 6 || rep.OverlapsTraining {
+		t.Errorf("held-out classes: %d seen, %d unseen, overlaps %v; want 0, 6, false", rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining)
+	}
+	if !strings.HasSuffix(rep.Data, "(held-out classes)") {
+		t.Errorf("data %q, want the held-out classes named", rep.Data)
+	}
+
+	// The training folder as --data: every class is one it trained on or
+	// validated with, and eval says the figures are not held out.
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--json", "--data", data, "--pairs", "100", "--one-shot", "5,10", "--trials", "50")
+	if r.code != 0 {
+		t.Fatalf("eval --data: exit %d: %s", r.code, r.stderr)
+	}
+	rep = verify.Report{}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OverlapsTraining || !strings.Contains(r.stderr, "not held out") || len(rep.OneShot) != 2 {
+		t.Errorf("eval on the training folder: overlaps %v, %d one-shot results, stderr %q", rep.OverlapsTraining, len(rep.OneShot), r.stderr)
+	}
+
+	// Renaming one image of each class changes whichever part it is in;
+	// the rebuilt test part then differs, and eval refuses.
+	classes, _ := filepath.Glob(filepath.Join(data, "shape*"))
+	for _, c := range classes {
+		if err := os.Rename(filepath.Join(c, "0.png"), filepath.Join(c, "renamed.png")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--pairs", "100")
+	if r.code == 0 || !strings.Contains(r.stderr, "no longer gives the test images") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("eval after renames: exit %d, stderr %q; want a one-line refusal", r.code, r.stderr)
+	}
+}
+
+// --split images on the same folder is refused in words a user can act on:
+// 10% of 2 to 4 images leaves no validation image.
+func TestFewShotFolderImageSplit(t *testing.T) {
+	r := siamese(t, t.TempDir(), "train", "--data", abs(t, fewshot), "--split", "images", "--epochs", "1", "--pairs-per-epoch", "64")
+	if r.code == 0 || !strings.Contains(r.stderr, "validation") {
+		t.Errorf("--split images on 2-4 images per class: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// The summary of a class-split run says what was chosen.
+func TestTrainSummarySplit(t *testing.T) {
+	r := siamese(t, t.TempDir(), "train", "--data", abs(t, fewshot), "--json", "--epochs", "1",
+		"--pairs-per-epoch", "64", "--batch-size", "16", "--val-pairs", "16",
+		"--batches", "classes", "--images-per-class", "2", "--loss", "ntxent", "--time-budget", "1m")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var sum train.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Split != "classes" || sum.SplitReason == "" || sum.Batches != "classes" || sum.SelectBy != "one-shot" || sum.OneShotWay != 6 {
+		t.Errorf("summary: split %q (%q), batches %q, select by %q, %d-way; want classes, class batches, one-shot, 6-way",
+			sum.Split, sum.SplitReason, sum.Batches, sum.SelectBy, sum.OneShotWay)
+	}
+	if sum.TrainClasses+sum.ValClasses+sum.TestClasses != 62 {
+		t.Errorf("%d + %d + %d classes, want 62", sum.TrainClasses, sum.ValClasses, sum.TestClasses)
+	}
+}
