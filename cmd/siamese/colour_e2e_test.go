@@ -100,6 +100,15 @@ func TestTrainColourDefaults(t *testing.T) {
 	if r := siamese(t, dir, "cache", "clear", "--cache-dir", cache); r.code != 0 || !strings.HasPrefix(r.stdout, "cleared cache") {
 		t.Fatalf("cache clear: exit %d: %s %s", r.code, r.stdout, r.stderr)
 	}
+	r = siamese(t, dir, append(args, "--json")...)
+	var sum struct {
+		Size     int    `json:"size"`
+		Channels int    `json:"channels"`
+		Resize   string `json:"resize"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Size != 36 || sum.Channels != 3 || sum.Resize != "crop" {
+		t.Errorf("--json: %+v, %v; want size 36, 3 channels, crop", sum, err)
+	}
 	// An explicit value wins and says so.
 	r = siamese(t, dir, append(args, "--channels", "1", "--size", "28", "--resize", "pad", "--cache-dir", "off")...)
 	if r.code != 0 || !strings.Contains("\n"+r.stdout, "\nchannels 1: set with --channels\nsize 28: set with --size\nresize pad: set with --resize\n") {

@@ -106,6 +106,12 @@ type Summary struct {
 	// --config and the --augment defaults, so a user can check them.
 	Augment augment.Options `json:"augment"`
 	Mining  string          `json:"mining"`
+
+	// The preprocessing trained with, given or chosen from the data (see
+	// dataset.Defaults).
+	Size     int    `json:"size"`
+	Channels int    `json:"channels"`
+	Resize   string `json:"resize"`
 }
 
 // CheckpointPath is where training keeps its per-epoch checkpoint.
@@ -439,6 +445,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	os.Remove(ckptPath)
 	return &Summary{
 		Model: o.Out, Data: dataName, Classes: len(ix.Classes), Split: mode, SplitReason: why,
+		Size: o.Size, Channels: o.Channels, Resize: o.Resize,
 		TrainClasses: nTrainC, ValClasses: nValC, TestClasses: nTestC,
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
