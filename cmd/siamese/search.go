@@ -23,7 +23,14 @@ sub-folder's name as class.
 
 Gallery embeddings are cached in DIR/.siamese-cache-<model hash>.bin; a later
 search embeds only images that are new or whose size or modification time
-changed, and forgets removed ones.`,
+changed, and forgets removed ones.
+
+A gallery of more than 20,000 images (--index-above) is searched through an
+approximate nearest-neighbour index (HNSW) kept in
+DIR/.siamese-index-<model hash>.bin: built by the first search, extended
+when images are added, built again when images are removed or changed. It
+finds about 98% of the true 10 nearest (--ef-search trades speed for
+recall); --exact compares the query with every image instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("threshold") {
@@ -50,8 +57,8 @@ changed, and forgets removed ones.`,
 				fmt.Fprintf(tw, "%d\t%.4f\t%s\t%s\t%s\n", i+1, n.Distance, verdict(n.Similar), class, n.Path)
 			}
 			tw.Flush()
-			fmt.Fprintf(out, "query %s, threshold %.4f; gallery %s: %d images, %d embedded now, %d from cache\n",
-				r.Query, r.Threshold, r.Gallery, r.Images, r.Embedded, r.Cached)
+			fmt.Fprintf(out, "query %s, threshold %.4f; gallery %s: %d images, %d embedded now, %d from cache; %s\n",
+				r.Query, r.Threshold, r.Gallery, r.Images, r.Embedded, r.Cached, r.Method)
 			return nil
 		},
 	}
@@ -62,6 +69,9 @@ changed, and forgets removed ones.`,
 	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	f.BoolVar(&o.Exact, "exact", false, "compare with every gallery image, never through the index")
+	f.IntVar(&o.IndexAbove, "index-above", 0, "use the HNSW index for galleries of more than this many images (0: 20000)")
+	f.IntVar(&o.EfSearch, "ef-search", 0, "candidates the index examines per query, at least k (0: 64); more is slower and finds more")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable gallery image instead of skipping it")
 	cmd.MarkFlagRequired("gallery")
 	return cmd

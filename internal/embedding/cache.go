@@ -155,7 +155,10 @@ type EmbedFunc func(paths []string) ([][]float32, error)
 
 // Gallery is the images of a gallery folder with their embeddings.
 type Gallery struct {
-	Files    []File
+	Files []File
+	// Keys[i] is the path of Files[i] relative to the gallery folder,
+	// slash-separated: what the cache and the search index know it by.
+	Keys     []string
 	Vectors  [][]float32 // Vectors[i] embeds Files[i]
 	Embedded int         // images that went through the network this time
 	Cached   int         // images whose embedding came from the cache
@@ -229,6 +232,7 @@ func SyncGallery(dir, cachePath string, dim int, embed EmbedFunc, warn func(stri
 		}
 		fresh.Entries[keys[i]] = CacheEntry{Stamp: stamps[i], Vector: v}
 		g.Files = append(g.Files, files[i])
+		g.Keys = append(g.Keys, keys[i])
 		g.Vectors = append(g.Vectors, v)
 	}
 	// Rewrite when an image was embedded or an entry has to go.

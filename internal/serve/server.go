@@ -204,10 +204,14 @@ func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) 
 		}
 		gal.rel[i] = filepath.ToSlash(rel)
 	}
-	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{Warn: o.Warn})
+	// The index file is the one `siamese search` keeps for this model and
+	// gallery, so either command reuses what the other built.
+	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{
+		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), Warn: o.Warn})
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(o.Log, "gallery %s: %d images, %s\n", o.Gallery, len(g.Files), gal.searcher.Summary())
 	return gal, nil
 }
 
