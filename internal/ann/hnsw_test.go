@@ -1,8 +1,8 @@
 package ann
 
 import (
-	"bytes"
 	"bufio"
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"testing"

@@ -222,6 +222,7 @@ func (s *Searcher) Nearest(q []float32, k int, exact bool) ([]Hit, error) {
 	sortHits(hits)
 	return hits, nil
 }
+
 // Scan returns the k vectors of vecs nearest q by a full scan, nearest
 // first, ties in order. It keeps a bounded max-heap of squared distances,
 // so a million vectors need no more than k entries of memory.
