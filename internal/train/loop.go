@@ -364,6 +364,9 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		// distance 0, half the pairs dissimilar. Sitting there means the
 		// embeddings collapsed even if the distances are not exactly zero.
 		stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
+		if bl, ok := l.Loss.(contrastive.BatchLoss); ok && o.Batches == BatchesClasses {
+			stuck = collapsedBatchLoss(bl, o.BatchSize, o.ImagesPerClass)
+		}
 		if !vr.collapsed && epoch > 1 && !math.IsNaN(stuck) && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
 			vr.collapsed = true
 		}
@@ -565,4 +568,17 @@ func embedImages(emb *network.Embedder, im *dataset.Images) ([]float32, error) {
 		out = append(out, e...)
 	}
 	return out, nil
+}
+
+// collapsedBatchLoss is the batch loss when every embedding of a batch of
+// n images (k per class) is the same point: all distances 0. A training loss
+// that stays there means the tower has collapsed, as batch-hard triplet
+// training can early on.
+func collapsedBatchLoss(bl contrastive.BatchLoss, n, k int) float64 {
+	k = max(k, 1)
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = i / k
+	}
+	return bl.Batch(make([]float64, n*n), labels, make([]float64, n*n))
 }

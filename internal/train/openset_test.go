@@ -169,3 +169,23 @@ func TestLRAtProgress(t *testing.T) {
 		}
 	}
 }
+
+// The loss of a collapsed tower, worked by hand for 2 classes × 2 images:
+// triplet pays its margin (up to the distance smoothing), contrastive half
+// its margin squared (the dissimilar half), ntxent log 3 for each anchor
+// (its one positive among three equal logits).
+func TestCollapsedBatchLoss(t *testing.T) {
+	tests := []struct {
+		loss contrastive.Loss
+		want float64
+	}{
+		{contrastive.Triplet(0.5), 0.5},
+		{contrastive.Contrastive(1), 0.5 * (1 - math.Sqrt(1e-6)) * (1 - math.Sqrt(1e-6))},
+		{contrastive.NTXent(0.1), math.Log(3)},
+	}
+	for _, tc := range tests {
+		if got := collapsedBatchLoss(tc.loss.(contrastive.BatchLoss), 4, 2); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: %.12f, want %.12f", tc.loss.Name(), got, tc.want)
+		}
+	}
+}
