@@ -1,10 +1,10 @@
 package ann
 
-// l2sq is the squared Euclidean distance in float32. Four running sums
-// break the dependency chain of one long sum, which lets the CPU overlap
-// the multiply-adds; the split and the order of the final additions are
-// fixed, so the result is the same on every call.
-func l2sq(a, b []float32) float32 {
+// l2sqGo is the squared Euclidean distance in float32, in pure Go. Four
+// running sums break the dependency chain of one long sum, which lets the
+// CPU overlap the multiply-adds; the split and the order of the final
+// additions are fixed, so the result is the same on every call.
+func l2sqGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0

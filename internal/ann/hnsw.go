@@ -1,7 +1,6 @@
 package ann
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -146,11 +145,16 @@ type cand struct {
 // heap gives the same answer whatever the order candidates arrived in.
 func closer(a, b cand) bool { return a.d < b.d || (a.d == b.d && a.id < b.id) }
 
+// cmpCand is closer as a sort order. Distances are never NaN (the
+// vectors are checked finite when added), so no NaN case.
 func cmpCand(a, b cand) int {
-	if c := cmp.Compare(a.d, b.d); c != 0 {
-		return c
+	switch {
+	case closer(a, b):
+		return -1
+	case closer(b, a):
+		return 1
 	}
-	return cmp.Compare(a.id, b.id)
+	return 0
 }
 
 // scratch is one search's working memory.
@@ -182,12 +186,16 @@ func (s *scratch) fresh() {
 	}
 }
 
-// heap helpers: near is a min-heap by closer, far a max-heap.
-func pushHeap(h []cand, c cand, less func(a, b cand) bool) []cand {
+// The two heaps of a search are written out for their orders rather than
+// taking a comparison function: the calls are most of the search's time
+// after the distances, and a function value is not inlined.
+
+// pushNear adds c to the min-heap h (nearest at the root).
+func pushNear(h []cand, c cand) []cand {
 	h = append(h, c)
 	for i := len(h) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !less(h[i], h[p]) {
+		if !closer(h[i], h[p]) {
 			break
 		}
 		h[i], h[p] = h[p], h[i]
@@ -196,17 +204,18 @@ func pushHeap(h []cand, c cand, less func(a, b cand) bool) []cand {
 	return h
 }
 
-func popHeap(h []cand, less func(a, b cand) bool) (cand, []cand) {
+// popNear removes the root of the min-heap h.
+func popNear(h []cand) (cand, []cand) {
 	top := h[0]
 	n := len(h) - 1
 	h[0] = h[n]
 	h = h[:n]
 	for i := 0; ; {
 		l, w := 2*i+1, i
-		if l < n && less(h[l], h[w]) {
+		if l < n && closer(h[l], h[w]) {
 			w = l
 		}
-		if r := l + 1; r < n && less(h[r], h[w]) {
+		if r := l + 1; r < n && closer(h[r], h[w]) {
 			w = r
 		}
 		if w == i {
@@ -218,7 +227,41 @@ func popHeap(h []cand, less func(a, b cand) bool) (cand, []cand) {
 	return top, h
 }
 
-func farther(a, b cand) bool { return closer(b, a) }
+// pushFar adds c to the max-heap h (farthest at the root).
+func pushFar(h []cand, c cand) []cand {
+	h = append(h, c)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !closer(h[p], h[i]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	return h
+}
+
+// popFar removes the root of the max-heap h.
+func popFar(h []cand) []cand {
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, w := 2*i+1, i
+		if l < n && closer(h[w], h[l]) {
+			w = l
+		}
+		if r := l + 1; r < n && closer(h[w], h[r]) {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
+	return h
+}
 
 // searchLayer is algorithm 2 of the paper: a best-first walk of layer l
 // from eps that keeps the ef nearest nodes found and stops when the
@@ -232,15 +275,15 @@ func (ix *Index) searchLayer(q []float32, eps []cand, ef, l int, s *scratch) []c
 			continue
 		}
 		s.mark[e.id] = s.epoch
-		s.near = pushHeap(s.near, e, closer)
-		s.far = pushHeap(s.far, e, farther)
+		s.near = pushNear(s.near, e)
+		s.far = pushFar(s.far, e)
 	}
 	for len(s.far) > ef {
-		_, s.far = popHeap(s.far, farther)
+		s.far = popFar(s.far)
 	}
 	for len(s.near) > 0 {
 		var c cand
-		c, s.near = popHeap(s.near, closer)
+		c, s.near = popNear(s.near)
 		if len(s.far) >= ef && c.d > s.far[0].d {
 			break
 		}
@@ -252,10 +295,10 @@ func (ix *Index) searchLayer(q []float32, eps []cand, ef, l int, s *scratch) []c
 			d := l2sq(q, ix.Vector(int(n)))
 			if len(s.far) < ef || d < s.far[0].d {
 				nc := cand{d, n}
-				s.near = pushHeap(s.near, nc, closer)
-				s.far = pushHeap(s.far, nc, farther)
+				s.near = pushNear(s.near, nc)
+				s.far = pushFar(s.far, nc)
 				if len(s.far) > ef {
-					_, s.far = popHeap(s.far, farther)
+					s.far = popFar(s.far)
 				}
 			}
 		}
@@ -293,6 +336,11 @@ func (ix *Index) Search(q []float32, k int) ([]Result, error) {
 	}
 	if k < 1 {
 		return nil, fmt.Errorf("ann: k must be at least 1, got %d", k)
+	}
+	for _, x := range q {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("ann: query has a value of %v", x)
+		}
 	}
 	if ix.Len() == 0 {
 		return nil, nil
@@ -355,6 +403,13 @@ func (ix *Index) Add(vecs [][]float32, workers int) error {
 	for i, v := range vecs {
 		if len(v) != ix.dim {
 			return fmt.Errorf("ann: vector %d has %d values, the index's %d", i, len(v), ix.dim)
+		}
+		// A NaN distance compares false with everything and would leave
+		// the heaps and the neighbour heuristic in no defined order.
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("ann: vector %d has a value of %v", i, x)
+			}
 		}
 	}
 	if ix.Len()+len(vecs) > math.MaxUint32 {

@@ -3,6 +3,7 @@ package ann
 import (
 	"bufio"
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -192,6 +193,7 @@ func TestIndexSearchEdges(t *testing.T) {
 		{"k above the gallery size returns all", ix, vecs[0], 1000, len(vecs), nil, false},
 		{"query of another width", ix, vecs[0][:4], 5, 0, nil, true},
 		{"k of zero", ix, vecs[0], 0, 0, nil, true},
+		{"NaN in the query", ix, []float32{1, 2, float32(math.NaN()), 4, 5, 6, 7, 8}, 5, 0, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,6 +213,28 @@ func TestIndexSearchEdges(t *testing.T) {
 			}
 			if tc.wantIDs != nil && !slices.Equal(ids, tc.wantIDs) {
 				t.Errorf("ids %v, want %v", ids, tc.wantIDs)
+			}
+		})
+	}
+}
+
+func TestAddRefusesBadVectors(t *testing.T) {
+	tests := []struct {
+		name string
+		v    []float32
+	}{
+		{"another width", []float32{1, 2, 3}},
+		{"NaN", []float32{1, float32(math.NaN()), 3, 4}},
+		{"infinity", []float32{1, 2, float32(math.Inf(-1)), 4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, err := NewIndex(4, DefaultParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ix.Add([][]float32{{1, 2, 3, 4}, tc.v}, 1); err == nil || ix.Len() != 0 {
+				t.Errorf("error %v, %d vectors added; want an error and none added", err, ix.Len())
 			}
 		})
 	}

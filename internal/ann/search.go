@@ -251,12 +251,7 @@ func Scan(q []float32, vecs [][]float32, k int) []Hit {
 		}
 	}
 	for p, v := range vecs {
-		var d2 float32
-		for j, x := range q {
-			d := x - v[j]
-			d2 += d * d
-		}
-		c := cand{p, d2}
+		c := cand{p, l2sq(q, v)}
 		if len(h) < k {
 			h = append(h, c)
 			for i := len(h) - 1; i > 0; {
