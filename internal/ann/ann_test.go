@@ -256,3 +256,43 @@ func TestSearcherRebuildsUnreadableIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestSearcherConcurrentQueries runs queries from several goroutines, as
+// serve does: each must get what it gets alone (run with -race to check
+// the scratch memory is not shared).
+func TestSearcherConcurrentQueries(t *testing.T) {
+	all := clustered(2100, 16, 40, 0.5, 15)
+	vecs, queries := all[:2000], all[2000:]
+	s, err := NewSearcher(names(len(vecs)), vecs, SearcherOptions{MinANN: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]Hit, len(queries))
+	for i, q := range queries {
+		if want[i], err = s.Nearest(q, 10, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range queries {
+				j := (i + 25*g) % len(queries)
+				got, err := s.Nearest(queries[j], 10, false)
+				if err == nil && !slices.Equal(got, want[j]) {
+					err = fmt.Errorf("query %d: %v alone, %v concurrently", j, want[j], got)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
