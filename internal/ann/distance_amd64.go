@@ -30,4 +30,3 @@ func l2sq(a, b []float32) float32 {
 	}
 	return s
 }
-

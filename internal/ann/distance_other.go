@@ -4,4 +4,3 @@ package ann
 
 // l2sq is the squared Euclidean distance; without assembly, l2sqGo.
 func l2sq(a, b []float32) float32 { return l2sqGo(a, b) }
-
