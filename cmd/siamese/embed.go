@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/siamese-dev/siamese/internal/atomicfile"
 	"github.com/siamese-dev/siamese/internal/embedding"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
@@ -130,31 +130,11 @@ func writeEmbeddingLines(w io.Writer, e *verify.Embeddings) error {
 	return nil
 }
 
-// writeFile writes path through a temporary file renamed into place, so a
-// failed write leaves no half file behind.
+// writeFile writes path all at once, so a failed write leaves no half file
+// behind.
 func writeFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriter(tmp)
-	if err := write(w); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
 	}
 	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/siamese-dev/siamese/internal/atomicfile"
 )
 
 const cacheMagic = "SIAMGAL1"
@@ -125,25 +128,8 @@ func (c *Cache) Write(path string) error {
 			buf.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".siamese-cache-*.tmp")
-	if err != nil {
-		return fmt.Errorf("gallery cache %s: %w", path, unwrapPathErr(err))
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 		return fmt.Errorf("gallery cache %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("gallery cache %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; the cache is as readable as the
-	// gallery.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("gallery cache %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("gallery cache %s: %w", path, unwrapPathErr(err))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/siamese-dev/siamese/internal/atomicfile"
 	"github.com/siamese-dev/siamese/internal/network"
 )
 
@@ -218,45 +219,15 @@ func checkDir(dir string) error {
 // atomic within a file system, so a reader, or the next run after a crash,
 // sees the old file or the new one, never a mixture. A failed write removes
 // the temporary file and leaves the old file untouched.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	fail := func(err error) error { return fmt.Errorf("save %s: %w", path, unwrapPath(err)) }
+func writeAtomic(path string, write func(io.Writer) error) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("save %s: is a folder", path)
 	}
-	dir := filepath.Dir(path)
-	if err := checkDir(dir); err != nil {
+	if err := checkDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fail(err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
-	}
-	// Make the rename itself durable. Some file systems cannot sync a
-	// folder; the file is complete either way, so that is not an error.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.Write(path, write); err != nil {
+		return fmt.Errorf("save %s: %w", path, unwrapPath(err))
 	}
 	return nil
 }

@@ -1,30 +1,9 @@
 package verify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
-	"os"
-
 	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/model"
 )
-
-// fileHash names a model file by the first 16 hex digits of its SHA-256,
-// enough to tell the models of one gallery apart.
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("model %s: %w", path, unwrapPathErr(err))
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("model %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
-}
 
 // embedFiles returns the embeddings of the image files at paths, one
 // vector per path, nil for an image skipped by onBad (see

@@ -77,7 +77,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash, err := fileHash(o.Model)
+	hash, err := embedding.ModelHash(o.Model)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/siamese-dev/siamese/internal/ann"
+	"github.com/siamese-dev/siamese/internal/embedding"
 )
 
 // TestSearchThroughIndex runs searches over one gallery as it changes, with
@@ -19,7 +20,7 @@ func TestSearchThroughIndex(t *testing.T) {
 	m := tinyModel(t, dir)
 	data := copyDigits(t, dir)
 	query := filepath.Join(data, "1", "00001.png")
-	hash, err := fileHash(m)
+	hash, err := embedding.ModelHash(m)
 	if err != nil {
 		t.Fatal(err)
 	}
