@@ -47,18 +47,78 @@ type batch struct {
 	done      func()
 }
 
-// assemble builds the epoch's batches on its own goroutine, ahead of the
-// training step: copying (and augmenting) images overlaps with the maths.
-// Three buffers circulate, so nothing is allocated per step. stop ends the
-// producer early and waits for it.
+// assemble builds the epoch's pair batches ahead of the training step (see
+// produce).
 func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 	o := l.Opts
 	per := l.Train.Channels * l.Train.Size * l.Train.Size
+	newBatch := func() batch {
+		return batch{xa: make([]float32, o.BatchSize*per), xb: make([]float32, o.BatchSize*per), y: make([]float32, o.BatchSize)}
+	}
+	place := l.placer(epoch)
+	return produce(len(ps)/o.BatchSize, newBatch, func(b *batch, step int) {
+		for i, p := range ps[step*o.BatchSize : (step+1)*o.BatchSize] {
+			place(b.xa[i*per:(i+1)*per], p.A)
+			place(b.xb[i*per:(i+1)*per], p.B)
+			b.y[i] = 0
+			if p.Similar {
+				b.y[i] = 1
+			}
+		}
+	})
+}
+
+// assembleClasses builds the epoch's class batches (P classes × K images,
+// see pairs.ClassBatches) ahead of the training step, like assemble.
+func (l *Loop) assembleClasses(epoch, steps int) (<-chan batch, func(), error) {
+	o := l.Opts
+	k := max(o.ImagesPerClass, 1)
+	cb, err := pairs.NewClassBatches(l.Train.Labels, o.BatchSize/k, k, epochSeed(o.Seed, epoch))
+	if err != nil {
+		return nil, nil, fmt.Errorf("training batches: %w", err)
+	}
+	per := l.Train.Channels * l.Train.Size * l.Train.Size
+	newBatch := func() batch {
+		return batch{xa: make([]float32, o.BatchSize*per), labels: make([]int, o.BatchSize)}
+	}
+	place := l.placer(epoch)
+	idx := make([]int, o.BatchSize)
+	out, stop := produce(steps, newBatch, func(b *batch, _ int) {
+		cb.Draw(idx, b.labels)
+		for i, a := range idx {
+			place(b.xa[i*per:(i+1)*per], a)
+		}
+	})
+	return out, stop, nil
+}
+
+// placer returns a function that writes training image i into dst as
+// floats, through a freshly drawn augmentation when augmentation is on. The
+// draws come from the epoch's own stream, so a resumed run draws the same.
+// It is for one goroutine.
+func (l *Loop) placer(epoch int) func(dst []float32, i int) {
+	o, im := l.Opts, l.Train
+	if !o.Augment.Enabled() {
+		return func(dst []float32, i int) { im.ImageInto(dst, i) }
+	}
+	rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
+	src := make([]float32, im.Channels*im.Size*im.Size)
+	return func(dst []float32, i int) {
+		im.ImageInto(src, i)
+		o.Augment.Draw(rng).Apply(dst, src, im.Channels, im.Size, im.Size)
+	}
+}
+
+// produce fills steps batches on its own goroutine, ahead of the training
+// step, so that copying (and augmenting) images overlaps with the maths.
+// Three buffers made by newBatch circulate, so nothing is allocated per
+// step; a batch's done hands its buffer back. stop ends the producer early
+// and waits for it.
+func produce(steps int, newBatch func() batch, fill func(b *batch, step int)) (<-chan batch, func()) {
 	const buffers = 3
 	free := make(chan batch, buffers)
 	for range buffers {
-		b := batch{xa: make([]float32, o.BatchSize*per), xb: make([]float32, o.BatchSize*per), y: make([]float32, o.BatchSize)}
-		free <- b
+		free <- newBatch()
 	}
 	out := make(chan batch, buffers)
 	quit := make(chan struct{})
@@ -67,33 +127,14 @@ func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 	go func() {
 		defer wg.Done()
 		defer close(out)
-		aug := o.Augment.Enabled()
-		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
-		im := l.Train
-		src := make([]float32, per) // an image as floats, for augmentation
-		for s := 0; s+o.BatchSize <= len(ps); s += o.BatchSize {
+		for s := range steps {
 			var b batch
 			select {
 			case b = <-free:
 			case <-quit:
 				return
 			}
-			for i, p := range ps[s : s+o.BatchSize] {
-				da, db := b.xa[i*per:(i+1)*per], b.xb[i*per:(i+1)*per]
-				if aug {
-					im.ImageInto(src, p.A)
-					o.Augment.Draw(rng).Apply(da, src, im.Channels, im.Size, im.Size)
-					im.ImageInto(src, p.B)
-					o.Augment.Draw(rng).Apply(db, src, im.Channels, im.Size, im.Size)
-				} else {
-					im.ImageInto(da, p.A)
-					im.ImageInto(db, p.B)
-				}
-				b.y[i] = 0
-				if p.Similar {
-					b.y[i] = 1
-				}
-			}
+			fill(&b, s)
 			bb := b
 			b.done = func() { free <- bb }
 			select {
@@ -113,69 +154,4 @@ func (l *Loop) assemble(ps []pairs.Pair, epoch int) (<-chan batch, func()) {
 		})
 	}
 	return out, stop
-}
-
-// assembleClasses builds the epoch's class batches (P classes × K images,
-// see pairs.ClassBatches) on its own goroutine, like assemble.
-func (l *Loop) assembleClasses(epoch, steps int) (<-chan batch, func(), error) {
-	o := l.Opts
-	k := max(o.ImagesPerClass, 1)
-	cb, err := pairs.NewClassBatches(l.Train.Labels, o.BatchSize/k, k, epochSeed(o.Seed, epoch))
-	if err != nil {
-		return nil, nil, fmt.Errorf("training batches: %w", err)
-	}
-	per := l.Train.Channels * l.Train.Size * l.Train.Size
-	const buffers = 3
-	free := make(chan batch, buffers)
-	for range buffers {
-		free <- batch{xa: make([]float32, o.BatchSize*per), labels: make([]int, o.BatchSize)}
-	}
-	out := make(chan batch, buffers)
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(out)
-		aug := o.Augment.Enabled()
-		rng := rand.New(rand.NewPCG(epochSeed(o.Seed, epoch), 0x617567))
-		im := l.Train
-		idx := make([]int, o.BatchSize)
-		src := make([]float32, per) // an image as floats, for augmentation
-		for range steps {
-			var b batch
-			select {
-			case b = <-free:
-			case <-quit:
-				return
-			}
-			cb.Draw(idx, b.labels)
-			for i, a := range idx {
-				dst := b.xa[i*per : (i+1)*per]
-				if aug {
-					im.ImageInto(src, a)
-					o.Augment.Draw(rng).Apply(dst, src, im.Channels, im.Size, im.Size)
-				} else {
-					im.ImageInto(dst, a)
-				}
-			}
-			bb := b
-			b.done = func() { free <- bb }
-			select {
-			case out <- b:
-			case <-quit:
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			close(quit)
-			for range out {
-			}
-			wg.Wait()
-		})
-	}
-	return out, stop, nil
 }
