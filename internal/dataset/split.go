@@ -50,14 +50,22 @@ func (ix *Index) Split(val, test float64, seed uint64) (train, valIx, testIx *In
 		}
 	}
 
+	train, valIx, testIx = ix.partition(func(i int) int { return part[i] })
+	return train, valIx, testIx, nil
+}
+
+// partition divides ix's items into three parts (0 train, 1 validation,
+// 2 test) by partOf(item index), keeping Index order and the class list.
+func (ix *Index) partition(partOf func(i int) int) (train, valIx, testIx *Index) {
 	parts := [3]*Index{}
 	for p := range parts {
 		parts[p] = &Index{Root: ix.Root, FS: ix.FS, dir: ix.dir, Classes: append([]string(nil), ix.Classes...)}
 	}
 	for i, it := range ix.Items {
-		parts[part[i]].Items = append(parts[part[i]].Items, it)
+		p := partOf(i)
+		parts[p].Items = append(parts[p].Items, it)
 	}
-	return parts[0], parts[1], parts[2], nil
+	return parts[0], parts[1], parts[2]
 }
 
 func checkFraction(what string, f float64) error {
@@ -194,17 +202,13 @@ func (ix *Index) SplitByClass(val, test float64, seed uint64) (train, valIx, tes
 			part[c] = 1
 		}
 	}
-	parts := [3]*Index{}
-	for p := range parts {
-		parts[p] = &Index{Root: ix.Root, FS: ix.FS, dir: ix.dir, Classes: append([]string(nil), ix.Classes...)}
-	}
 	for _, it := range ix.Items {
 		if it.Class < 0 || it.Class >= n {
 			return nil, nil, nil, fmt.Errorf("split %s: item %s has class %d, outside the %d classes", ix.Root, it.Path, it.Class, n)
 		}
-		parts[part[it.Class]].Items = append(parts[part[it.Class]].Items, it)
 	}
-	return parts[0], parts[1], parts[2], nil
+	train, valIx, testIx = ix.partition(func(i int) int { return part[ix.Items[i].Class] })
+	return train, valIx, testIx, nil
 }
 
 // heldOutClasses is round(f·n), raised to 2 when f > 0 so that the part can
