@@ -174,9 +174,6 @@ type OneShotResult struct {
 	CI95     float64 `json:"ci95"`
 }
 
-// defaultWays are the one-shot tests eval runs on class-split models.
-var defaultWays = [...]int{5, 10, 20}
-
 // Evaluate measures the model on balanced pairs of held-out images and,
 // when asked, on N-way one-shot trials. Only the images the pairs and
 // trials use are decoded and embedded, each once.
@@ -197,7 +194,8 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	ways := o.OneShot
 	if len(ways) == 0 {
 		if m.Meta.Split.Mode == dataset.SplitClasses {
-			for _, w := range defaultWays {
+			// The tests of the literature: 5-, 10- and 20-way.
+			for _, w := range [...]int{5, 10, 20} {
 				if w <= len(ix.ClassNames()) {
 					ways = append(ways, w)
 				}
