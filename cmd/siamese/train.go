@@ -141,6 +141,8 @@ after saving it and --resume continues from it.`,
 	f.Float64Var(&o.Loop.Augment.Brightness, "augment-brightness", 0, "max relative brightness change")
 	f.Float64Var(&o.Loop.Augment.Scale, "augment-scale", 0, "max relative zoom (0.1: 0.9x to 1.1x)")
 	f.Float64Var(&o.Loop.Augment.Shear, "augment-shear", 0, "max horizontal shear in degrees")
+	f.Float64Var(&o.Loop.Augment.Hue, "augment-hue", 0, "max hue rotation in degrees (colour images)")
+	f.Float64Var(&o.Loop.Augment.Gray, "augment-gray", 0, "probability of dropping the colour of a training image (colour images)")
 	f.StringVar(&o.Loop.Mining, "mining", "random", "dissimilar pairs: random, semi-hard or hard (mined from current embeddings from epoch 2)")
 	f.IntVar(&o.Loop.MiningPool, "mining-pool", 2000, "training images embedded per epoch to mine from")
 	f.Float64Var(&o.Loop.MiningFraction, "mining-fraction", 0.5, "share of the dissimilar pairs replaced by mined ones")

@@ -16,11 +16,15 @@ type Options struct {
 	// Koch et al.'s (2015) affine distortions besides rotation and shift:
 	Scale float64 `json:"scale,omitempty"` // max relative zoom, e.g. 0.1 for 0.9x to 1.1x
 	Shear float64 `json:"shear,omitempty"` // max horizontal shear, degrees
+	// Colour variations, for colour images only: themes, cameras and
+	// lighting change colours that do not change what a thing is.
+	Hue  float64 `json:"hue,omitempty"`  // max hue rotation, degrees
+	Gray float64 `json:"gray,omitempty"` // probability of dropping the colour
 }
 
 // Enabled reports whether any variation is on.
 func (o Options) Enabled() bool {
-	return o.Shift > 0 || o.Rotate > 0 || o.FlipH || o.Brightness > 0 || o.Scale > 0 || o.Shear > 0
+	return o.Shift > 0 || o.Rotate > 0 || o.FlipH || o.Brightness > 0 || o.Scale > 0 || o.Shear > 0 || o.Hue > 0 || o.Gray > 0
 }
 
 // Validate checks the ranges.
@@ -36,6 +40,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("augment scale must be in [0, 1), got %g", o.Scale)
 	case o.Shear < 0 || o.Shear >= 60:
 		return fmt.Errorf("augment shear must be in [0, 60) degrees, got %g", o.Shear)
+	case o.Hue < 0 || o.Hue > 180:
+		return fmt.Errorf("augment hue must be in [0, 180] degrees, got %g", o.Hue)
+	case o.Gray < 0 || o.Gray > 1:
+		return fmt.Errorf("augment gray must be a probability in [0, 1], got %g", o.Gray)
 	}
 	return nil
 }
@@ -48,6 +56,8 @@ type Transform struct {
 	Scale, Offset float64 // brightness
 	Zoom          float64 // size factor; 0 means 1
 	ShearX        float64 // tan of the horizontal shear angle
+	Hue           float64 // hue rotation, radians (colour images)
+	ToGray        bool    // replace the colour by its luminance (colour images)
 }
 
 // Draw picks a transform from rng within the options' ranges.
@@ -73,6 +83,12 @@ func (o Options) Draw(rng *rand.Rand) Transform {
 	}
 	if o.Shear > 0 {
 		t.ShearX = math.Tan(u() * o.Shear * math.Pi / 180)
+	}
+	if o.Hue > 0 {
+		t.Hue = u() * o.Hue * math.Pi / 180
+	}
+	if o.Gray > 0 {
+		t.ToGray = rng.Float64() < o.Gray
 	}
 	return t
 }
@@ -118,4 +134,38 @@ func (t Transform) Apply(dst, src []float32, c, h, w int) {
 			}
 		}
 	}
+	if c == 3 && (t.Hue != 0 || t.ToGray) {
+		t.recolour(dst, h*w)
+	}
 }
+
+// recolour applies the hue rotation and the gray conversion to a 3×h×w
+// image in place. The hue rotation turns colours about the gray axis
+// (1,1,1)/√3 by Rodrigues' formula, so grays stay gray and the mean of the
+// channels is kept; gray is L = 0.299R + 0.587G + 0.114B, as the loader's.
+func (t Transform) recolour(x []float32, plane int) {
+	r, g, b := x[:plane], x[plane:2*plane], x[2*plane:3*plane]
+	if t.Hue != 0 {
+		c, s := math.Cos(t.Hue), math.Sin(t.Hue)
+		d, e := (1-c)/3, s/math.Sqrt(3)
+		m := [3][3]float64{
+			{c + d, d - e, d + e},
+			{d + e, c + d, d - e},
+			{d - e, d + e, c + d},
+		}
+		for i := range plane {
+			v := [3]float64{float64(r[i]), float64(g[i]), float64(b[i])}
+			r[i] = clamp01(m[0][0]*v[0] + m[0][1]*v[1] + m[0][2]*v[2])
+			g[i] = clamp01(m[1][0]*v[0] + m[1][1]*v[1] + m[1][2]*v[2])
+			b[i] = clamp01(m[2][0]*v[0] + m[2][1]*v[1] + m[2][2]*v[2])
+		}
+	}
+	if t.ToGray {
+		for i := range plane {
+			l := float32(0.299*float64(r[i]) + 0.587*float64(g[i]) + 0.114*float64(b[i]))
+			r[i], g[i], b[i] = l, l, l
+		}
+	}
+}
+
+func clamp01(v float64) float32 { return float32(min(1, max(0, v))) }

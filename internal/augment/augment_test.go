@@ -129,3 +129,35 @@ func TestAffineByHand(t *testing.T) {
 		}
 	}
 }
+
+// Colour changes worked by hand on one pixel: a 120° hue turn sends red to
+// green (the rotation about the gray axis permutes the primaries), gray
+// stays gray, and the gray conversion gives the BT.601 luminance.
+func TestRecolour(t *testing.T) {
+	cases := []struct {
+		name string
+		tr   Transform
+		rgb  [3]float32
+		want [3]float32
+	}{
+		{name: "hue 120 turns red into green", tr: Transform{Scale: 1, Hue: 2 * math.Pi / 3}, rgb: [3]float32{1, 0, 0}, want: [3]float32{0, 1, 0}},
+		{name: "hue keeps gray", tr: Transform{Scale: 1, Hue: 1}, rgb: [3]float32{0.4, 0.4, 0.4}, want: [3]float32{0.4, 0.4, 0.4}},
+		{name: "gray is the luminance", tr: Transform{Scale: 1, ToGray: true}, rgb: [3]float32{1, 0.5, 0}, want: [3]float32{0.5925, 0.5925, 0.5925}},
+	}
+	for _, c := range cases {
+		src := []float32{c.rgb[0], c.rgb[1], c.rgb[2]}
+		dst := make([]float32, 3)
+		c.tr.Apply(dst, src, 3, 1, 1)
+		for k := range 3 {
+			if math.Abs(float64(dst[k]-c.want[k])) > 1e-6 {
+				t.Errorf("%s: channel %d = %v, want %v", c.name, k, dst[k], c.want[k])
+			}
+		}
+	}
+	// On a gray image (one channel) colour changes do nothing.
+	dst := make([]float32, 1)
+	Transform{Scale: 1, Hue: 1, ToGray: true}.Apply(dst, []float32{0.3}, 1, 1, 1)
+	if math.Abs(float64(dst[0]-0.3)) > 1e-7 {
+		t.Errorf("gray image changed to %v", dst[0])
+	}
+}

@@ -19,6 +19,12 @@
 // the background stays what it was, black (digits) or white (glyphs,
 // product shots).
 //
+// Colour images may also have their colours turned about the gray axis by
+// an angle in [-Hue, +Hue] degrees (Rodrigues' rotation: grays stay gray)
+// and, with probability Gray, be replaced by their luminance
+// 0.299R + 0.587G + 0.114B: themes, cameras and lighting recolour things
+// without changing what they are.
+//
 // The draws come from a generator the caller seeds, so a training run is
 // reproducible. Horizontal flips suit objects and faces but not glyphs (a
 // mirrored 2 is no 2), which is why it is a separate switch.
