@@ -134,6 +134,10 @@ type Augment struct {
 	Rotate     float64 // largest rotation, in degrees
 	FlipH      bool    // mirror left-right half of the time
 	Brightness float64 // largest relative brightness change
+	Scale      float64 // largest relative zoom (0.1: 0.9x to 1.1x)
+	Shear      float64 // largest horizontal shear, in degrees
+	Hue        float64 // largest hue rotation of colour images, in degrees
+	Gray       float64 // probability of dropping a colour image's colour
 }
 
 // Epoch is what one epoch measured.
@@ -252,7 +256,8 @@ func (o Options) internal() (train.Options, error) {
 			Epochs: o.Epochs, BatchSize: o.BatchSize, PairsPerEpoch: o.PairsPerEpoch, ValPairs: o.ValPairs,
 			Optimizer: o.Optimizer, LearningRate: o.LearningRate, Schedule: o.Schedule,
 			WeightDecay: o.WeightDecay, ClipNorm: o.ClipNorm, Patience: o.Patience, Seed: o.Seed,
-			Augment: augment.Options{Shift: o.Augment.Shift, Rotate: o.Augment.Rotate, FlipH: o.Augment.FlipH, Brightness: o.Augment.Brightness},
+			Augment: augment.Options{Shift: o.Augment.Shift, Rotate: o.Augment.Rotate, FlipH: o.Augment.FlipH, Brightness: o.Augment.Brightness,
+				Scale: o.Augment.Scale, Shear: o.Augment.Shear, Hue: o.Augment.Hue, Gray: o.Augment.Gray},
 			// The CLI's pool and share for mined pairs.
 			Mining: o.Mining, MiningPool: 2000, MiningFraction: 0.5,
 			TimeBudget: o.TimeBudget, SelectBy: o.SelectBy, Batches: o.Batches, ImagesPerClass: o.ImagesPerClass,
