@@ -10,10 +10,34 @@
 # accuracy at the best threshold, and siamese/PyTorch ratios. Needs Debian's
 # python3-torch, python3-numpy, python3-pil and libopenblas0-pthread
 # (installed here when missing and running as root).
+#
+#   scripts/bench.sh photos                # configs/photos.yaml, 64 px colour
+#   TRAIN=data/photos20k SIZE=64 PAIRS=5000 scripts/bench.sh photos
+#
+# The photos mode trains the photos preset (`siamese train --config
+# configs/photos.yaml`) beside the same tower in PyTorch
+# (scripts/photos_reference.py) on the same folder (default
+# data/icons/train, scripts/fetch-openset.sh; or a folder from
+# scripts/make-photos), the same number of pairs and batch size, and prints
+# train pairs/s and peak RSS with their ratios. The preset's augmentation is
+# turned off (AUGMENT=1 keeps it), as the reference has none; its weight
+# decay and gradient clipping are in both. siamese decodes into a fresh
+# cache under the output folder (CACHE=DIR to reuse one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-TRAIN=${TRAIN:-data/mnist/train}
+MODE=${1:-${PRESET:-mnist}}
+case $MODE in
+mnist | default | photos) ;;
+*) printf 'bench: unknown mode %q (want photos, or none for the 28 px MNIST comparison)\n' "$MODE" >&2; exit 2 ;;
+esac
+
+if [[ $MODE == photos ]]; then
+	TRAIN=${TRAIN:-data/icons/train}
+	PAIRS=${PAIRS:-5000}
+else
+	TRAIN=${TRAIN:-data/mnist/train}
+fi
 TEST=${TEST:-data/mnist/test}
 PAIRS=${PAIRS:-20000}
 EPOCHS=${EPOCHS:-1}
@@ -22,9 +46,62 @@ THREADS=${THREADS:-2}
 SEED=${SEED:-1}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 OUT=${OUT:-$(mktemp -d)}
+BIN=${BIN:-bin/siamese} # the binary built and timed
 mkdir -p "$OUT"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
+
+# machine: the CPU and how busy it was, for the table's caption.
+machine() {
+	local cpu simd=none
+	cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+	if grep -qw avx512f /proc/cpuinfo; then simd=AVX-512; elif grep -qw avx2 /proc/cpuinfo; then simd=AVX2; fi
+	printf 'cpu: %s, %s cores, %s; load average at start: %s\n' "${cpu:-unknown}" "$(nproc)" "$simd" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+MACHINE=$(machine)
+
+if [[ $MODE == photos ]]; then
+	SIZE=${SIZE:-64}
+	AUGMENT=${AUGMENT:-0}
+	TORCH_PHOTOS=${TORCH_PHOTOS:-scripts/photos_reference.py}
+	CACHE=${CACHE:-$OUT/cache}
+	[[ -d $TRAIN ]] || { say "no data in $TRAIN: run scripts/fetch-openset.sh, or go run ./scripts/make-photos -n 20000 -out data/photos20k and TRAIN=data/photos20k"; exit 1; }
+	/usr/bin/python3 -c 'import torch, numpy, PIL' 2>/dev/null || { say "PyTorch missing: apt-get install python3-torch python3-numpy python3-pil libopenblas0-pthread"; exit 1; }
+	say "building $BIN"
+	CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
+	noaug=()
+	[[ $AUGMENT == 1 ]] || noaug=(--augment-shift 0 --augment-rotate 0 --augment-flip=false --augment-brightness 0)
+	say "siamese train --config configs/photos.yaml: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN at $SIZE px"
+	/usr/bin/time -v "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
+		--epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" --batch-size "$BATCH" --test-split 0 --val-split 0.02 \
+		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" --cache-dir "$CACHE" \
+		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log"
+	say "PyTorch: $TORCH_PHOTOS"
+	/usr/bin/time -v /usr/bin/python3 "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
+		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
+	/usr/bin/python3 - "$OUT" "$MACHINE" "$TRAIN" "$SIZE" "$BATCH" "$AUGMENT" <<'PY'
+import json, os, re, sys
+d, machine, train, size, batch, aug = sys.argv[1:]
+def rss(log):  # /usr/bin/time -v: "Maximum resident set size (kbytes): N"
+    m = re.findall(r"Maximum resident set size \(kbytes\): (\d+)", open(os.path.join(d, log)).read())
+    return int(m[-1]) / 1024
+tr = json.load(open(os.path.join(d, "train.json")))
+to = json.load(open(os.path.join(d, "torch.json")))
+rows = [
+    ("train pairs/s", tr["pairs_per_s"], to["train_pairs_per_s"]),
+    ("peak RSS MiB", rss("train.log"), rss("torch.log")),
+    ("train loss", tr["history"][-1]["train_loss"], to["train_loss"]),
+]
+print(f"photos preset ({size} px colour, batch {batch}, augmentation {'on' if aug == '1' else 'off'}) on {train}")
+print(machine)
+print(f"{'':22}{'siamese':>10}{'pytorch':>10}{'ratio':>8}")
+for name, a, b in rows:
+    print(f"{name:22}{a:>10.4g}{b:>10.4g}{a / b:>8.2f}")
+print(f"\n(siamese train pairs {tr['pairs']} of {tr['train_images']} images, torch {to['train_pairs']} of {to['images']}; "
+      f"{to['threads']} torch threads, torch {to['torch']}; files in {d})")
+PY
+	exit 0
+fi
 
 [[ -d $TRAIN && -d $TEST ]] || { say "no data in $TRAIN / $TEST: run scripts/fetch-data.sh first"; exit 1; }
 if ! /usr/bin/python3 -c 'import torch, numpy, PIL' 2>/dev/null; then
@@ -33,8 +110,8 @@ if ! /usr/bin/python3 -c 'import torch, numpy, PIL' 2>/dev/null; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy python3-pil libopenblas0-pthread >/dev/null
 fi
 
-say "building bin/siamese"
-CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
+say "building $BIN"
+CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
 
 # peak_rss CMD...: runs CMD with its stdout kept, then prints the peak
 # resident set of the child in MiB on fd 3.
@@ -52,11 +129,11 @@ PY
 say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
 # a small validation split picks the threshold, as PyTorch's script does not.
-peak_rss bin/siamese train --data "$TRAIN" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
+peak_rss "$BIN" train --data "$TRAIN" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
 	--batch-size "$BATCH" --test-split 0 --val-split 0.02 --val-pairs 1000 --seed "$SEED" \
 	--out "$OUT/bench.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 say "siamese eval: 2000 pairs of $TEST"
-peak_rss bin/siamese eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
+peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
 	>"$OUT/eval.json" 3>"$OUT/eval.rss"
 say "PyTorch reference"
 /usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --epochs "$EPOCHS" --pairs "$PAIRS" \
@@ -80,3 +157,4 @@ for name, a, b, _ in rows:
     print(f"{name:22}{a:>10.4g}{b:>10.4g}{a / b:>8.2f}")
 print(f"\n(siamese train pairs {tr['pairs']}, torch {to['train_pairs']}; files in {d})")
 PY
+echo "$MACHINE"
