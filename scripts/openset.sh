@@ -17,6 +17,10 @@ SETS=${SETS:-glyphs icons mnist-open fashion-open}
 OUT=${OUT:-results/openset}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 REF_EPOCHS=${REF_EPOCHS:-5}   # × 20,000 pairs
+if [[ $TORCH_REF != none && ! -f $TORCH_REF ]]; then
+	echo "openset: no PyTorch reference at $TORCH_REF; set TORCH_REF=path/to/torch_reference.py, or TORCH_REF=none" >&2
+	exit 1
+fi
 mkdir -p "$OUT"
 CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
 
