@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -186,6 +187,26 @@ func TestCollapsedBatchLoss(t *testing.T) {
 	for _, tc := range tests {
 		if got := collapsedBatchLoss(tc.loss.(contrastive.BatchLoss), 4, 2); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: %.12f, want %.12f", tc.loss.Name(), got, tc.want)
+		}
+	}
+}
+
+func TestFitClassBatches(t *testing.T) {
+	tests := []struct {
+		classes, batch, k int
+		wantBatch, wantK  int
+	}{
+		{100, 64, 4, 64, 4}, // enough classes: unchanged
+		{16, 64, 4, 64, 4},
+		{6, 64, 4, 60, 10}, // 6 classes × 10 images
+		{4, 64, 4, 64, 16},
+	}
+	for _, tc := range tests {
+		o := Options{Log: io.Discard, Loop: LoopOptions{Batches: BatchesClasses, BatchSize: tc.batch, ImagesPerClass: tc.k}}
+		o.fitClassBatches(tc.classes)
+		if o.Loop.BatchSize != tc.wantBatch || o.Loop.ImagesPerClass != tc.wantK {
+			t.Errorf("%d classes, %d × %d: got batch %d of %d per class, want %d of %d",
+				tc.classes, tc.batch/tc.k, tc.k, o.Loop.BatchSize, o.Loop.ImagesPerClass, tc.wantBatch, tc.wantK)
 		}
 	}
 }

@@ -254,6 +254,22 @@ func (o *Options) resolveValidation(valIx *dataset.Index, loss contrastive.Loss)
 	return nil
 }
 
+// fitClassBatches keeps class batches possible on data with fewer training
+// classes than a batch asks for (MNIST's ten, say): the batch then holds
+// every class, with as many images of each as fit in --batch-size.
+func (o *Options) fitClassBatches(classes int) {
+	lo := &o.Loop
+	if lo.Batches != BatchesClasses || lo.ImagesPerClass < 1 || classes < 2 {
+		return
+	}
+	if p := lo.BatchSize / lo.ImagesPerClass; classes < p {
+		k := lo.BatchSize / classes
+		fmt.Fprintf(o.Log, "class batches: %d classes × %d images (the training part has %d classes, fewer than the %d a batch of %d × %d asks for)\n",
+			classes, k, classes, p, p, lo.ImagesPerClass)
+		lo.ImagesPerClass, lo.BatchSize = k, classes*k
+	}
+}
+
 // Run trains a model as the options say and saves it.
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Layers == nil {
@@ -309,6 +325,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := o.resolveValidation(valIx, loss); err != nil {
 		return nil, err
 	}
+	o.fitClassBatches(len(trainIx.ClassNames()))
 	skipped := 0
 	onBad := func(path string, err error) error {
 		if o.Strict {
