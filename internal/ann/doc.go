@@ -8,7 +8,7 @@
 // # When the graph is used
 //
 // A scan costs N·D multiply-adds per query, about 0.5 ms for 20,000
-// vectors of 128 values on one core (25 ms for a million), and is exact.
+// vectors of 128 values on one core (tens of ms for a million), and is exact.
 // Searcher scans galleries of up to MinANN (20,000) vectors and uses the
 // graph above that, unless the caller asks for an exact answer. Either way the distances returned are
 // the model's own, sqrt(Σ(a−b)² + ε), recomputed on the vectors found,

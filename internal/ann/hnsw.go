@@ -23,9 +23,10 @@ type Params struct {
 	Seed uint64
 }
 
-// DefaultParams are those search uses: recall@10 above 0.95 on a million
-// clustered 128-wide vectors (docs/RESULTS.md, "Serving").
-func DefaultParams() Params { return Params{M: 16, EfConstruction: 100, EfSearch: 64, Seed: 1} }
+// DefaultParams are those search uses. On a million clustered 128-wide
+// vectors efSearch 128 finds 97.9% of the true 10 nearest in 0.7 ms
+// (median) where 64 finds 92.7% (docs/RESULTS.md, "Serving").
+func DefaultParams() Params { return Params{M: 16, EfConstruction: 100, EfSearch: 128, Seed: 1} }
 
 // maxM keeps a layer-0 list (2M ids) countable in one byte of the file.
 const maxM = 100
