@@ -132,3 +132,25 @@ func TestTrainSummarySplit(t *testing.T) {
 		t.Errorf("%d + %d + %d classes, want 62", sum.TrainClasses, sum.ValClasses, sum.TestClasses)
 	}
 }
+
+// --augment=false turns off every variation, also those a config file sets
+// one by one (configs/oneshot.yaml sets shift, rotation, scale and shear).
+func TestAugmentOffOverridesConfig(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		on   bool
+	}{{"--augment=false", false}, {"--augment=true", true}} {
+		r := siamese(t, t.TempDir(), "train", "--config", abs(t, filepath.Join("..", "..", "configs", "oneshot.yaml")),
+			"--data", abs(t, fewshot), "--json", "--epochs", "1", "--pairs-per-epoch", "64", "--val-pairs", "16", tc.flag)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.flag, r.code, r.stderr)
+		}
+		var sum train.Summary
+		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Augment.Enabled() != tc.on {
+			t.Errorf("%s: trained with augmentation %+v", tc.flag, sum.Augment)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/optimize"
 	"github.com/siamese-dev/siamese/internal/train"
@@ -63,6 +64,11 @@ after saving it and --resume continues from it.`,
 				if !fl.Changed("augment-brightness") {
 					o.Loop.Augment.Brightness = 0.1
 				}
+			}
+			if cmd.Flags().Changed("augment") && !augmentOn {
+				// --augment=false means none, whatever --augment-* values
+				// a config file sets.
+				o.Loop.Augment = augment.Options{}
 			}
 			if o.Loop.TimeBudget > 0 && !cmd.Flags().Changed("epochs") {
 				o.Loop.Epochs = maxBudgetEpochs // the budget decides
