@@ -10,7 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/siamese-dev/siamese/internal/atomicfile"
 )
 
 const (
@@ -27,47 +28,26 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func IndexName(modelHash string) string { return ".siamese-index-" + modelHash + ".bin" }
 
 // WriteFile saves ix, and the names of its vectors by id (none, or one
-// per vector), at path: written to a temporary file in the same folder
-// and renamed over path, so a reader sees the old file or the new one
-// whole. The layout is in doc.go.
+// per vector), at path through package atomicfile (a temporary file in
+// the same folder, synced and renamed over path), so a reader sees the old
+// file or the new one whole. The layout is in doc.go.
 func WriteFile(path string, ix *Index, names []string) error {
 	if len(names) != 0 && len(names) != ix.Len() {
 		return fmt.Errorf("ann index %s: %d names for %d vectors", path, len(names), ix.Len())
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".siamese-index-*.tmp")
+	err := atomicfile.Write(path, func(out io.Writer) error {
+		sum := crc32.New(castagnoli)
+		w := bufio.NewWriterSize(io.MultiWriter(out, sum), 1<<20)
+		if err := ix.encode(w, names); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		_, err := out.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	sum := crc32.New(castagnoli)
-	w := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
-	if err := ix.encode(w, names); err != nil {
-		tmp.Close()
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	if _, err := tmp.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32())); err != nil {
-		tmp.Close()
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	// Without the sync a crash soon after the rename can leave an empty
-	// file under the final name on some file systems.
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; the index is as readable as the
-	// gallery cache beside it.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("ann index %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("ann index %s: %w", path, err)
 	}
 	return nil
