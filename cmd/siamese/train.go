@@ -38,9 +38,18 @@ The contrastive loss is mean(y*d^2 + (1-y)*max(margin-d, 0)^2) with y=1 for a
 SIMILAR pair (Hadsell, Chopra and LeCun 2006 write it with y=0 for similar).
 huber and mse regress the distance onto 0 (similar) or the margin (dissimilar).
 
-Images are split per class into train / validation / test; after training the
-distance threshold that maximises validation accuracy is stored in the model,
-and 'siamese eval' later measures the held-out test images.
+The data is split into train / validation / test (--split): with 30 classes
+or more, or classes too small to share out, whole classes are held out, so
+validation and 'siamese eval' measure classes the model never saw (what a
+Siamese network is for); otherwise a share of every class's images. The first
+line says which and why. After training the distance threshold that
+maximises validation accuracy is stored in the model, and 'siamese eval'
+later measures the held-out test part.
+
+--batches classes trains on batches of several classes with a few images
+each, the loss comparing every pair in the batch (contrastive, triplet or
+ntxent); configs/oneshot.yaml uses it for classes the model will never see.
+--time-budget stops on time, with the learning-rate schedule laid over it.
 
 A checkpoint is written after every epoch next to the model; Ctrl-C stops
 after saving it and --resume continues from it.`,
@@ -122,7 +131,7 @@ after saving it and --resume continues from it.`,
 	f.StringVar(&o.Loop.Schedule, "lr-schedule", "none", "learning-rate schedule: "+strings.Join(train.Schedules(), ", "))
 	f.Float64Var(&o.Loop.WeightDecay, "weight-decay", 0, "decoupled weight decay per step (0: off)")
 	f.Float64Var(&o.Loop.ClipNorm, "clip-norm", 0, "clip the gradients' joint L2 norm to this (0: off)")
-	f.IntVar(&o.Loop.Patience, "patience", 3, "stop after this many epochs without a better validation loss (0: never); the best epoch is kept either way")
+	f.IntVar(&o.Loop.Patience, "patience", 3, "stop after this many epochs without a better validation score (see --select-by; 0: never); the best epoch is kept either way")
 	f.Uint64Var(&o.Loop.Seed, "seed", 1, "seed for the split, the initial weights and the pairs")
 	f.Var(autoInt{p: &o.Size, check: checkSize}, "size", "images are resized to size x size (auto: median shorter side of 50 sampled images, within 28..128, a multiple of 4)")
 	f.Var(autoInt{p: &o.Channels, check: checkChannels}, "channels", "1 (gray), 3 (RGB) or auto (3 when any of 50 sampled images is colour)")
