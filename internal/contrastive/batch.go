@@ -28,6 +28,13 @@ type BatchLoss interface {
 // over whole batches.
 var ErrBatchOnly = errors.New("this loss compares every pair of a batch: train with --batches classes")
 
+// BatchOnly reports whether l is defined only over whole batches (it has
+// no pair form: Node fails with ErrBatchOnly and Value is NaN).
+func BatchOnly(l Loss) bool {
+	_, ok := l.(interface{ batchOnly() })
+	return ok
+}
+
 // distEps smooths the distance at zero like network.DistanceEps.
 const distEps = 1e-6
 
@@ -103,6 +110,7 @@ func Triplet(margin float64) Loss {
 	return l
 }
 
+func (tripletLoss) batchOnly()       {}
 func (tripletLoss) Name() string     { return NameTriplet }
 func (l tripletLoss) Params() Params { return Params{Margin: l.margin} }
 func (tripletLoss) Node(_, _ *G.Node) (*G.Node, error) {
@@ -191,6 +199,7 @@ func NTXent(temperature float64) Loss {
 	return l
 }
 
+func (ntxentLoss) batchOnly()       {}
 func (ntxentLoss) Name() string     { return NameNTXent }
 func (l ntxentLoss) Params() Params { return Params{Temperature: l.temperature} }
 func (ntxentLoss) Node(_, _ *G.Node) (*G.Node, error) {

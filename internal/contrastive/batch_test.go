@@ -119,9 +119,22 @@ func TestBatchLossGradients(t *testing.T) {
 }
 
 func TestBatchOnlyLossesRefusePairs(t *testing.T) {
-	for _, l := range []Loss{Triplet(1), NTXent(0.1)} {
+	for _, tc := range []struct {
+		loss      Loss
+		batchOnly bool
+	}{{Triplet(1), true}, {NTXent(0.1), true}, {Contrastive(1), false}, {Huber(1, 1), false}} {
+		l := tc.loss
+		if got := BatchOnly(l); got != tc.batchOnly {
+			t.Errorf("BatchOnly(%s) = %v, want %v", l.Name(), got, tc.batchOnly)
+		}
+		if !tc.batchOnly {
+			continue
+		}
 		if _, err := l.Node(nil, nil); err == nil {
 			t.Errorf("%s: Node on pairs gave no error", l.Name())
+		}
+		if v := l.Value([]float32{1}, []float32{1}); !math.IsNaN(v) {
+			t.Errorf("%s: Value on pairs = %v, want NaN", l.Name(), v)
 		}
 	}
 }

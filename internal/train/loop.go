@@ -213,7 +213,7 @@ func (l *Loop) newTrainer() (*trainer, error) {
 			grads: bg.Grads,
 		}, nil
 	}
-	if _, batchOnly := l.Loss.(contrastive.BatchLoss); batchOnly && math.IsNaN(l.Loss.Value([]float32{1}, []float32{1})) {
+	if contrastive.BatchOnly(l.Loss) {
 		return nil, fmt.Errorf("loss %s compares every pair of a batch: train it with --batches classes", l.Loss.Name())
 	}
 	pg, err := l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
@@ -263,7 +263,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		}
 		valSet.way = o.OneShotWay
 	}
-	if bl, ok := l.Loss.(contrastive.BatchLoss); ok && math.IsNaN(l.Loss.Value([]float32{1}, []float32{1})) {
+	if bl, ok := l.Loss.(contrastive.BatchLoss); ok && contrastive.BatchOnly(l.Loss) {
 		if err := valSet.addBatches(bl, o.BatchSize, o.ImagesPerClass, o.Seed+7933); err != nil {
 			return nil, fmt.Errorf("validation batches: %w", err)
 		}
