@@ -225,9 +225,9 @@ func (o *Options) fingerprint(data string) string {
 // class split, every epoch runs one-shot trials on the validation classes
 // (up to 10-way) and, under --select-by auto, they choose the best epoch,
 // since unseen classes are what such a model is for. Otherwise the
-// validation loss chooses, unless the loss has no pair form and is
-// measured on batches anyway.
-func (o *Options) resolveValidation(valIx *dataset.Index, loss contrastive.Loss) error {
+// validation loss chooses (for a loss with no pair form, its value on fixed
+// validation batches).
+func (o *Options) resolveValidation(valIx *dataset.Index) error {
 	lo := &o.Loop
 	nVal := len(valIx.ClassNames())
 	if lo.OneShotWay == 0 && o.Split == dataset.SplitClasses && nVal >= 2 {
@@ -322,7 +322,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	o.Split = mode
-	if err := o.resolveValidation(valIx, loss); err != nil {
+	if err := o.resolveValidation(valIx); err != nil {
 		return nil, err
 	}
 	o.fitClassBatches(len(trainIx.ClassNames()))
