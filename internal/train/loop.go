@@ -193,13 +193,26 @@ type trainer struct {
 	grads   func() ([][]float32, error)
 }
 
+// checkBatches says whether loss can train on the batches asked for: class
+// batches need a batch loss, and a batch-only loss needs class batches.
+func checkBatches(loss contrastive.Loss, batches string) error {
+	_, batchLoss := loss.(contrastive.BatchLoss)
+	switch {
+	case batches == BatchesClasses && !batchLoss:
+		return fmt.Errorf("loss %s compares given pairs and cannot train on class batches; use --batches pairs or a batch loss (contrastive, triplet, ntxent)", loss.Name())
+	case batches != BatchesClasses && contrastive.BatchOnly(loss):
+		return fmt.Errorf("loss %s compares every pair of a batch: train it with --batches classes", loss.Name())
+	}
+	return nil
+}
+
 func (l *Loop) newTrainer() (*trainer, error) {
 	o := l.Opts
+	if err := checkBatches(l.Loss, o.Batches); err != nil {
+		return nil, err
+	}
 	if o.Batches == BatchesClasses {
-		bl, ok := l.Loss.(contrastive.BatchLoss)
-		if !ok {
-			return nil, fmt.Errorf("loss %s compares given pairs and cannot train on class batches; use --batches pairs or a batch loss (contrastive, triplet, ntxent)", l.Loss.Name())
-		}
+		bl := l.Loss.(contrastive.BatchLoss)
 		bg, err := l.Net.NewBatchGraph(o.BatchSize, bl.Batch)
 		if err != nil {
 			return nil, err
@@ -212,9 +225,6 @@ func (l *Loop) newTrainer() (*trainer, error) {
 			step:  func(b batch) (float64, error) { return bg.Step(b.xa, b.labels) },
 			grads: bg.Grads,
 		}, nil
-	}
-	if contrastive.BatchOnly(l.Loss) {
-		return nil, fmt.Errorf("loss %s compares every pair of a batch: train it with --batches classes", l.Loss.Name())
 	}
 	pg, err := l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
 	if err != nil {

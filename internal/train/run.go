@@ -291,6 +291,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Checked before the data loads, so a mistake costs no waiting.
+	if err := checkBatches(loss, o.Loop.Batches); err != nil {
+		return nil, err
+	}
 	ix, dataName, err := o.source()
 	if err != nil {
 		return nil, err
