@@ -295,12 +295,12 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
 		}
 	}
-	pix, release, err := mapFile(pixPath)
+	packFile, err := os.Open(pixPath)
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
 	}
-	im := compact(ix, l, pix, at, bad)
-	im.release = release
+	im := compact(ix, l, nil, at, bad)
+	im.pack = packFile
 	return im, nil
 }
 

@@ -96,10 +96,11 @@
 //
 // Defaults chooses channels, size and resize mode from a bounded sample of
 // the files (see its comment for the rules). Cache keeps decoded bytes on
-// disk, memory-mapped, keyed by file path, size, modification time and the
-// preprocessing, so a second run maps instead of decoding; the mapped pages
-// are page cache, not heap, which keeps a training run's heap independent
-// of the number of images. Alpha is ignored, as PIL's convert("L") and
+// disk, keyed by file path, size, modification time and the preprocessing,
+// so a second run reads instead of decoding. The bytes are read an image at
+// a time as batches need them (not mapped: touched mapped pages count in a
+// process's RSS), so they cost page cache, not process memory, which keeps
+// a training run's memory nearly independent of the number of images. Alpha is ignored, as PIL's convert("L") and
 // convert("RGB") ignore it. Any format the decoders know (8 or 16 bit, gray,
 // gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG) goes through the same
 // conversion to 8-bit non-premultiplied RGBA first. The result is laid out

@@ -372,6 +372,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("data %s: the validation split has fewer than 2 classes; add images or raise --val-split", dataName)
 	}
 	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
+	// Counted now so that nothing after training refers to the indexes: they
+	// hold a record per image, which the GC can then free for the epochs.
+	nClasses, nTestImages := len(ix.Classes), len(testIx.Items)
 	if mode == dataset.SplitClasses {
 		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test classes, %d / %d / %d images\n",
 			dataName, len(ix.Classes), nTrainC, nValC, nTestC, len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
@@ -465,10 +468,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)
 	return &Summary{
-		Model: o.Out, Data: dataName, Classes: len(ix.Classes), Split: mode, SplitReason: why,
+		Model: o.Out, Data: dataName, Classes: nClasses, Split: mode, SplitReason: why,
 		Size: o.Size, Channels: o.Channels, Resize: o.Resize,
 		TrainClasses: nTrainC, ValClasses: nValC, TestClasses: nTestC,
-		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: len(testIx.Items),
+		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: nTestImages,
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
 		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
 		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,

@@ -2,9 +2,6 @@
 
 package dataset
 
-// mapFile reads the whole file where there is no mmap.
-func mapFile(path string) ([]byte, func(), error) { return readWhole(path) }
-
 // lockFile is a no-op without flock: concurrent runs over one folder may
 // then each append their own copies of new images, which wastes space but
 // keeps every index consistent with the blocks it names.
