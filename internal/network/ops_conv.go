@@ -6,13 +6,14 @@ package network
 //	y[n,o,i,j] = Σ_{c,a,b} w[o,c,a,b] · x[n, c, i·s+a-p, j·s+b-p]
 //
 // (zero outside the image) is N×O×OH×OW with OH = (H+2p-K)/s + 1. Each
-// image is unfolded (im2col) into a (C·K·K)×(OH·OW) matrix, so the layer is
-// one matrix product per image through internal/linalg, and
+// image is unfolded into an (OH·OW)×(K·K·C) matrix, a row per output pixel
+// (im2row, see im2col.go), so the layer is a matrix product per group of
+// images through internal/linalg, and
 //
-//	dL/dx_n = col2im(Wᵀ · dL/dy_n),   dL/dW = Σ_n dL/dy_n · col_nᵀ,
+//	dL/dx_n = row2im(dL/dy_nᵀ · W),   dL/dW = Σ_n (rows_nᵀ · dL/dy_nᵀ)ᵀ,
 //
-// col2im being the adjoint of im2col (it adds each entry back onto the
-// pixel it came from).
+// row2im being the adjoint of im2row (it adds each entry back onto the
+// pixel it came from) and W the kernel seen as O×(K·K·C).
 
 import (
 	"fmt"
@@ -54,24 +55,13 @@ func (g convGeometry) kernelSize() int {
 	return g.o * g.colRows()
 }
 
-// colRange is the output columns [lo, hi) whose input column
-// ox·stride+kj-pad lies inside the image; the others read padding.
-func (g convGeometry) colRange(kj int) (lo, hi int) {
-	if d := g.pad - kj; d > 0 {
-		lo = (d + g.stride - 1) / g.stride
-	}
-	if last := g.w - 1 + g.pad - kj; last >= 0 {
-		hi = min(g.ow, last/g.stride+1)
-	}
-	return lo, hi
-}
-
 // conv2D is the forward pass: im2col and a matrix product per image.
 type conv2D struct {
 	pad, stride int
 
 	out []float32
-	col []float32 // one image's columns per worker
+	wt  []float32 // the kernel as (K·K·C)×O
+	buf []float32 // per worker: a padded image, a group's rows and its output
 }
 
 func (k *conv2D) name() string     { return "conv2d" }
@@ -116,20 +106,33 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 		return nil, err
 	}
 	k.out = grow(k.out, g.n*g.outSize())
-	rows, plane, colSize, outSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize()
-	// Unfold one image at a time into a per-worker buffer: its columns stay
-	// in cache for the product that reads them, and memory holds one image's
-	// columns per core instead of the whole batch's. The kernel gradient
-	// unfolds again rather than keep these.
-	workers, inSize := workersFor(g.n), g.inSize()
-	k.col = grow(k.col, workers*colSize)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		col := k.col[wk*colSize : (wk+1)*colSize]
-		for i := lo; i < hi; i++ {
-			im2col(col, x[i*inSize:(i+1)*inSize], g)
-			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
-			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
-				0, k.out[i*outSize:(i+1)*outSize], plane)
+	if g.useIm2col() {
+		k.forwardIm2col(x, w, g)
+		return k.out, nil
+	}
+	k.wt = grow(k.wt, g.kernelSize())
+	kernelRows(k.wt, w, g, true)
+	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
+	per := imagesPerProduct(g)
+	groups := (g.n + per - 1) / per
+	workers := workersFor(groups)
+	pl, rl := g.paddedLen(), per*plane*width
+	blk := pl + rl + per*plane*g.o
+	k.buf = grow(k.buf, workers*blk)
+	parallelRange(groups, workers, func(wk, lo, hi int) {
+		buf := k.buf[wk*blk : (wk+1)*blk]
+		hwc, rows, outT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
+		for grp := lo; grp < hi; grp++ {
+			i0, i1 := grp*per, min(g.n, (grp+1)*per)
+			for i := i0; i < i1; i++ {
+				toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
+				im2row(rows[(i-i0)*plane*width:], hwc, g)
+			}
+			// outᵀ (pixels×O) = rows (pixels×K·K·C) · Wᵀ (K·K·C×O)
+			linalg.Gemm(false, false, (i1-i0)*plane, g.o, width, 1, rows, width, k.wt, g.o, 0, outT, g.o)
+			for i := i0; i < i1; i++ {
+				linalg.Transpose(plane, g.o, outT[(i-i0)*plane*g.o:], g.o, k.out[i*outSize:], plane)
+			}
 		}
 	})
 	return k.out, nil
@@ -151,80 +154,6 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 	return gorgonia.Nodes{dx, dw}, nil
 }
 
-// im2col lays one image (C×H×W) out as a (C·K·K)×(OH·OW) matrix: row
-// (c,ki,kj) holds x[c, oy·s+ki-pad, ox·s+kj-pad] for every output pixel,
-// zero where that falls in the padding. A convolution is then one matrix
-// product with the kernel seen as O×(C·K·K).
-func im2col(col, img []float32, g convGeometry) {
-	r, s := 0, g.stride
-	for c := 0; c < g.c; c++ {
-		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
-		for ki := 0; ki < g.k; ki++ {
-			for kj := 0; kj < g.k; kj++ {
-				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
-				r++
-				lo, hi := g.colRange(kj)
-				for oy := 0; oy < g.oh; oy++ {
-					dst := row[oy*g.ow : (oy+1)*g.ow]
-					iy := oy*s + ki - g.pad
-					if iy < 0 || iy >= g.h || lo >= hi {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					src := plane[iy*g.w : (iy+1)*g.w]
-					if s == 1 {
-						copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
-					} else {
-						for ox := lo; ox < hi; ox++ {
-							dst[ox] = src[ox*s+kj-g.pad]
-						}
-					}
-					clear(dst[hi:])
-				}
-			}
-		}
-	}
-}
-
-// col2im is the adjoint of im2col: it adds every column entry back onto the
-// input pixel it was copied from. img must be zeroed by the caller.
-func col2im(img, col []float32, g convGeometry) {
-	r, s := 0, g.stride
-	for c := 0; c < g.c; c++ {
-		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
-		for ki := 0; ki < g.k; ki++ {
-			for kj := 0; kj < g.k; kj++ {
-				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
-				r++
-				lo, hi := g.colRange(kj)
-				if lo >= hi {
-					continue
-				}
-				for oy := 0; oy < g.oh; oy++ {
-					iy := oy*s + ki - g.pad
-					if iy < 0 || iy >= g.h {
-						continue
-					}
-					src := row[oy*g.ow+lo : oy*g.ow+hi]
-					if s == 1 {
-						dst := plane[iy*g.w+lo+kj-g.pad : iy*g.w+hi+kj-g.pad]
-						dst = dst[:len(src)] // lets the compiler drop the bounds check below
-						for j, v := range src {
-							dst[j] += v
-						}
-						continue
-					}
-					dst := plane[iy*g.w : (iy+1)*g.w]
-					for j, v := range src {
-						dst[(lo+j)*s+kj-g.pad] += v
-					}
-				}
-			}
-		}
-	}
-}
-
 // conv2DGradInput computes dL/dx = col2im(Wᵀ · dL/dy) image by image.
 // Inputs: w, dL/dy. H and W follow from the gradient's shape, given the
 // remainder rem the strided windows left uncovered in the forward input
@@ -234,7 +163,8 @@ type conv2DGradInput struct {
 	rem [2]int
 
 	out []float32
-	col []float32 // one colRows×outPlane scratch block per worker
+	wr  []float32 // the kernel as O×(K·K·C)
+	buf []float32 // per worker: a padded image, a group's rows and its dL/dyᵀ
 }
 
 func (k *conv2DGradInput) name() string     { return "conv2d input gradient" }
@@ -270,20 +200,35 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	if err != nil {
 		return nil, err
 	}
-	workers := workersFor(g.n)
 	k.out = grow(k.out, g.n*g.inSize())
-	k.col = grow(k.col, workers*g.colSize())
-	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		col := k.col[wk*colSize : (wk+1)*colSize]
-		for i := lo; i < hi; i++ {
-			// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
-			linalg.Gemm(true, false, rows, plane, g.o, 1,
-				w, rows, dy[i*outSize:(i+1)*outSize], plane,
-				0, col, plane)
-			img := k.out[i*inSize : (i+1)*inSize]
-			clear(img)
-			col2im(img, col, g)
+	if g.useIm2col() {
+		k.forwardIm2col(w, dy, g)
+		return k.out, nil
+	}
+	k.wr = grow(k.wr, g.kernelSize())
+	kernelRows(k.wr, w, g, false)
+	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
+	per := imagesPerProduct(g)
+	groups := (g.n + per - 1) / per
+	workers := workersFor(groups)
+	pl, rl := g.paddedLen(), per*plane*width
+	blk := pl + rl + per*plane*g.o
+	k.buf = grow(k.buf, workers*blk)
+	parallelRange(groups, workers, func(wk, lo, hi int) {
+		buf := k.buf[wk*blk : (wk+1)*blk]
+		hwc, rows, dyT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
+		for grp := lo; grp < hi; grp++ {
+			i0, i1 := grp*per, min(g.n, (grp+1)*per)
+			for i := i0; i < i1; i++ {
+				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+			}
+			// drows (pixels×K·K·C) = dL/dyᵀ (pixels×O) · W (O×K·K·C)
+			linalg.Gemm(false, false, (i1-i0)*plane, width, g.o, 1, dyT, g.o, k.wr, width, 0, rows, width)
+			for i := i0; i < i1; i++ {
+				clear(hwc)
+				row2im(hwc, rows[(i-i0)*plane*width:], g)
+				fromPaddedHWC(k.out[i*inSize:(i+1)*inSize], hwc, g)
+			}
 		}
 	})
 	return k.out, nil
@@ -296,16 +241,16 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 const gradChunks = 16
 
 // conv2DGradWeight computes dL/dW = Σ_i dL/dy_i · col_iᵀ. Inputs: x,
-// dL/dy; k is the kernel side. It unfolds x again, one image at a time,
-// into a per-worker buffer; each chunk of the batch sums into its own
-// O×(C·K·K) partial, and the partials are added in chunk order.
+// dL/dy; k is the kernel side. It unfolds x again, a group of images at a
+// time, into a per-worker buffer; each chunk of the batch sums into its own
+// (K·K·C)×O partial, and the partials are added in chunk order.
 type conv2DGradWeight struct {
 	fwd *conv2D
 	k   int
 
-	out     []float32 // also chunk 0's partial sum
-	partial []float32 // chunks 1.. partial sums
-	cols    []float32 // one image's columns per worker
+	out     []float32
+	partial []float32 // one (K·K·C)×O sum per chunk
+	buf     []float32 // per worker: a padded image, a group's rows and its dL/dyᵀ
 }
 
 func (k *conv2DGradWeight) name() string     { return "conv2d kernel gradient" }
@@ -346,16 +291,94 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	chunks := max(1, min(g.n, gradChunks))
 	workers := workersFor(chunks)
 	k.out = grow(k.out, size)
-	k.partial = grow(k.partial, (chunks-1)*size)
-	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
-	k.cols = grow(k.cols, workers*colSize)
+	k.partial = grow(k.partial, chunks*size)
+	if g.useIm2col() {
+		k.forwardIm2col(x, dy, g, chunks, workers)
+		return k.out, nil
+	}
+	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
+	per := imagesPerProduct(g)
+	pl, rl := g.paddedLen(), per*plane*width
+	blk := pl + rl + per*plane*g.o
+	k.buf = grow(k.buf, workers*blk)
 	parallelRange(chunks, workers, func(wk, clo, chi int) {
-		col := k.cols[wk*colSize : (wk+1)*colSize]
+		buf := k.buf[wk*blk : (wk+1)*blk]
+		hwc, rows, dyT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
 		for c := clo; c < chi; c++ {
-			sum := k.out
-			if c > 0 {
-				sum = k.partial[(c-1)*size : c*size]
+			sum := k.partial[c*size : (c+1)*size]
+			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
+			if lo == hi {
+				clear(sum)
+				continue
 			}
+			beta := float32(0)
+			for i0 := lo; i0 < hi; i0 += per {
+				i1 := min(hi, i0+per)
+				for i := i0; i < i1; i++ {
+					toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
+					im2row(rows[(i-i0)*plane*width:], hwc, g)
+					linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+				}
+				// sum (K·K·C×O) += rowsᵀ (K·K·C×pixels) · dL/dyᵀ (pixels×O)
+				linalg.Gemm(true, false, width, g.o, (i1-i0)*plane, 1, rows, width, dyT, g.o, beta, sum, g.o)
+				beta = 1
+			}
+		}
+	})
+	total := k.partial[:size]
+	for c := 1; c < chunks; c++ {
+		for j, v := range k.partial[c*size : (c+1)*size] {
+			total[j] += v
+		}
+	}
+	rowsToKernel(k.out, total, g)
+	return k.out, nil
+}
+
+// The channel-first forms (see useIm2col): one image at a time, unfolded
+// into a (C·K·K)×(OH·OW) matrix.
+
+func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
+	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	workers := workersFor(g.n)
+	k.buf = grow(k.buf, workers*colSize)
+	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		col := k.buf[wk*colSize : (wk+1)*colSize]
+		for i := lo; i < hi; i++ {
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
+			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
+				0, k.out[i*outSize:(i+1)*outSize], plane)
+		}
+	})
+}
+
+func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
+	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	workers := workersFor(g.n)
+	k.buf = grow(k.buf, workers*colSize)
+	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		col := k.buf[wk*colSize : (wk+1)*colSize]
+		for i := lo; i < hi; i++ {
+			// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
+			linalg.Gemm(true, false, rows, plane, g.o, 1,
+				w, rows, dy[i*outSize:(i+1)*outSize], plane,
+				0, col, plane)
+			img := k.out[i*inSize : (i+1)*inSize]
+			clear(img)
+			col2im(img, col, g)
+		}
+	})
+}
+
+func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
+	size := g.kernelSize()
+	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	k.buf = grow(k.buf, workers*colSize)
+	parallelRange(chunks, workers, func(wk, clo, chi int) {
+		col := k.buf[wk*colSize : (wk+1)*colSize]
+		for c := clo; c < chi; c++ {
+			sum := k.partial[c*size : (c+1)*size]
 			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
 			if lo == hi {
 				clear(sum)
@@ -374,10 +397,10 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 			}
 		}
 	})
+	copy(k.out, k.partial[:size])
 	for c := 1; c < chunks; c++ {
-		for j, v := range k.partial[(c-1)*size : c*size] {
+		for j, v := range k.partial[c*size : (c+1)*size] {
 			k.out[j] += v
 		}
 	}
-	return k.out, nil
 }

@@ -82,6 +82,13 @@ var convCases = []opCase{
 	convStrideCase(2, 2, 9, 9, 2, 3, 0, 3),  // stride 3, no padding
 	convStrideCase(1, 2, 5, 6, 3, 3, 2, 2),  // padding wider than the kernel's half
 	convStrideCase(17, 1, 4, 4, 2, 3, 1, 2), // more images than gradient chunks
+	// Six or more channels take the channels-last path (im2row):
+	convCase(2, 6, 5, 5, 4, 3, 1),
+	convCase(3, 8, 6, 5, 9, 3, 2),
+	convStrideCase(2, 6, 7, 5, 4, 3, 1, 2),
+	convStrideCase(3, 16, 6, 6, 5, 1, 0, 2), // 1×1 projection
+	convStrideCase(2, 9, 9, 9, 3, 3, 0, 3),
+	convStrideCase(17, 6, 4, 4, 3, 3, 1, 1),
 }
 
 func TestConv2DForward(t *testing.T) {
@@ -320,4 +327,71 @@ func ExampleConv2D() {
 	}
 	fmt.Println(y.Shape(), y.Value().Data())
 	// Output: (1, 1, 2, 2) [12 16 24 28]
+}
+
+// TestConv2DAdjoint checks the two gradient ops against the forward op on
+// shapes too large for finite differences, through the identities that
+// define them: for any x, w and dy,
+//
+//	<conv(x, w), dy> = <x, dL/dx(w, dy)> = <w, dL/dw(x, dy)>.
+//
+// The shapes make the channels-last path share products among groups of
+// images with a remainder, and sum more images than gradient chunks.
+func TestConv2DAdjoint(t *testing.T) {
+	cases := []struct{ n, c, h, o, k, pad, stride int }{
+		{3, 32, 10, 4, 3, 1, 1},  // two images per product, then one
+		{20, 16, 9, 8, 3, 1, 2},  // more images than chunks
+		{5, 64, 4, 8, 3, 1, 1},   // the smallest plane of the photos preset
+		{18, 8, 6, 4, 1, 0, 2},   // 1×1 projection
+		{4, 1, 28, 8, 3, 1, 1},   // the default tower's first layer (channel-first)
+		{3, 3, 16, 8, 3, 1, 2},   // a colour stem (channel-first)
+		{2, 128, 4, 16, 3, 1, 1}, // wide enough for the 8×8 transposes
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
+			r := newRand(uint64(tc.n*100 + tc.c))
+			oh := (tc.h+2*tc.pad-tc.k)/tc.stride + 1
+			x := wrap(uniform(r, tc.n*tc.c*tc.h*tc.h, -1, 1), tc.n, tc.c, tc.h, tc.h)
+			w := wrap(uniform(r, tc.o*tc.c*tc.k*tc.k, -1, 1), tc.o, tc.c, tc.k, tc.k)
+			dy := wrap(uniform(r, tc.n*tc.o*oh*oh, -1, 1), tc.n, tc.o, oh, oh)
+			fwd, gx, gw := convOps(tc.pad, tc.stride, tc.k)
+			rem := (tc.h + 2*tc.pad - tc.k) % tc.stride
+			gx.k.(*conv2DGradInput).rem = [2]int{rem, rem}
+			y, err := fwd.Do(x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dx, err := gx.Do(w, dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := gw.Do(x, dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dot := func(a, b any) float64 {
+				var s float64
+				for i, v := range a.([]float32) {
+					s += float64(v) * float64(b.([]float32)[i])
+				}
+				return s
+			}
+			want := dot(y.Data(), dy.Data())
+			for name, got := range map[string]float64{
+				"<x, dL/dx>": dot(x.Data(), dx.Data()),
+				"<w, dL/dw>": dot(w.Data(), dw.Data()),
+			} {
+				if diff := got - want; diff > 1e-4*(1+abs64(want)) || -diff > 1e-4*(1+abs64(want)) {
+					t.Errorf("%s = %.6f, <conv(x), dy> = %.6f", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func abs64(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

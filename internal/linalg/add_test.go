@@ -1,0 +1,44 @@
+package linalg
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestAdd covers every length class of the vector loop (32-wide steps,
+// 8-wide steps, scalar tail) and checks that dst past len(src) is left
+// alone, for the assembly and the Go forms.
+func TestAdd(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 96, 100, 288, 1151} {
+		for name, f := range map[string]func(dst, src []float32){"Add": Add, "addGo": addGo} {
+			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
+				dst, src := make([]float32, n+3), make([]float32, n)
+				for i := range dst {
+					dst[i] = float32(i) * 0.5
+				}
+				for i := range src {
+					src[i] = float32(i*i) - 3
+				}
+				f(dst, src)
+				for i, v := range dst {
+					want := float32(i) * 0.5
+					if i < n {
+						want += float32(i*i) - 3
+					}
+					if v != want {
+						t.Fatalf("dst[%d] = %v, want %v", i, v, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestAddShortDst(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Add into a shorter dst did not panic")
+		}
+	}()
+	Add(make([]float32, 3), make([]float32, 4))
+}

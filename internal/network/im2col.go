@@ -1,0 +1,239 @@
+package network
+
+import "github.com/siamese-dev/siamese/internal/linalg"
+
+// Unfolding for the convolution, patch by patch. An image (C×H×W) is first
+// transposed to channels-last with its zero border, (H+2p)×(W+2p)×C; the
+// window of output pixel (oy, ox) is then K runs of K·C consecutive floats,
+// one per kernel row. So the unfolded matrix has one row per output pixel
+// and K·K·C columns ordered (ki, kj, c), and is built with K long copies
+// per pixel. Laid out channel-first (a row per (c, ki, kj), a column per
+// pixel), the same matrix needs C·K·K·OH copies of OW floats each, and on
+// the 4×4 to 16×16 planes of a photo tower those tiny copies cost more
+// than the matrix products that read them. Pixel rows also let several
+// images share one product: their matrices stack.
+
+// paddedLen is the channels-last padded image im2row and row2im work in.
+func (g convGeometry) paddedLen() int {
+	return (g.h + 2*g.pad) * (g.w + 2*g.pad) * g.c
+}
+
+// toPaddedHWC writes img (C×H×W) into dst as (H+2p)×(W+2p)×C with a zero
+// border. The image is transposed in one piece, H·W pixels by C channels,
+// to the front of dst (a row at a time would leave the small planes of a
+// photo tower, 4 or 8 pixels wide, too narrow for the 8×8 vector
+// transpose), and its rows are then moved out to their padded places, the
+// last first so that none overwrites one not yet moved.
+func toPaddedHWC(dst, img []float32, g convGeometry) {
+	p, wp, c := g.pad, g.w+2*g.pad, g.c
+	dst = dst[:g.paddedLen()]
+	linalg.Transpose(c, g.h*g.w, img, g.h*g.w, dst, c)
+	if p == 0 {
+		return
+	}
+	rowLen, run := wp*c, g.w*c
+	for y := g.h - 1; y >= 0; y-- {
+		at := (y+p)*rowLen + p*c
+		copy(dst[at:at+run], dst[y*run:(y+1)*run])
+		clear(dst[at-p*c : at])
+		clear(dst[at+run : at+run+p*c])
+	}
+	clear(dst[:p*rowLen])
+	clear(dst[(g.h+p)*rowLen:])
+}
+
+// fromPaddedHWC is the inverse of toPaddedHWC: it writes the interior of
+// src ((H+2p)×(W+2p)×C) to img (C×H×W), moving the rows together at the
+// front of src first (src is scratch, and is overwritten).
+func fromPaddedHWC(img, src []float32, g convGeometry) {
+	p, wp, c := g.pad, g.w+2*g.pad, g.c
+	if p > 0 {
+		rowLen, run := wp*c, g.w*c
+		for y := 0; y < g.h; y++ {
+			at := (y+p)*rowLen + p*c
+			copy(src[y*run:(y+1)*run], src[at:at+run])
+		}
+	}
+	linalg.Transpose(g.h*g.w, c, src, c, img, g.h*g.w)
+}
+
+// im2row unfolds a padded channels-last image (see toPaddedHWC) into rows,
+// one per output pixel (oy·OW+ox), of K·K·C values ordered (ki, kj, c):
+// row[(ki·K+kj)·C+c] = x[c, oy·s+ki-p, ox·s+kj-p], zero in the padding.
+func im2row(rows, hwc []float32, g convGeometry) {
+	c, k, s, wp := g.c, g.k, g.stride, g.w+2*g.pad
+	run, width := k*c, g.colRows()
+	r := 0
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			dst := rows[r*width : (r+1)*width]
+			r++
+			at := (oy*s*wp + ox*s) * c
+			for ki := 0; ki < k; ki++ {
+				d, src := dst[ki*run:(ki+1)*run], hwc[at+ki*wp*c:at+ki*wp*c+run]
+				if run >= 16 {
+					copy(d, src)
+					continue
+				}
+				for j := range d {
+					d[j] = src[j]
+				}
+			}
+		}
+	}
+}
+
+// row2im is the adjoint of im2row: it adds every entry of rows back onto
+// the padded channels-last pixel it was copied from. acc must be zeroed
+// (or hold what earlier images' rows summed to) by the caller.
+func row2im(acc, rows []float32, g convGeometry) {
+	c, k, s, wp := g.c, g.k, g.stride, g.w+2*g.pad
+	run, width := k*c, g.colRows()
+	r := 0
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			src := rows[r*width : (r+1)*width]
+			r++
+			at := (oy*s*wp + ox*s) * c
+			for ki := 0; ki < k; ki++ {
+				linalg.Add(acc[at+ki*wp*c:at+ki*wp*c+run], src[ki*run:(ki+1)*run])
+			}
+		}
+	}
+}
+
+// kernelRows reorders a kernel O×C×K×K into O×(K·K·C), each filter's
+// values in the (ki, kj, c) order of im2row's rows, or into the transpose
+// of that, (K·K·C)×O, when transposed is set.
+func kernelRows(dst, w []float32, g convGeometry, transposed bool) {
+	kk, width := g.k*g.k, g.colRows()
+	for o := 0; o < g.o; o++ {
+		src := w[o*width : (o+1)*width]
+		for c := 0; c < g.c; c++ {
+			for q := 0; q < kk; q++ {
+				if j := q*g.c + c; transposed {
+					dst[j*g.o+o] = src[c*kk+q]
+				} else {
+					dst[o*width+j] = src[c*kk+q]
+				}
+			}
+		}
+	}
+}
+
+// rowsToKernel is the inverse of kernelRows(transposed): it reorders a
+// (K·K·C)×O matrix, as the kernel gradient comes out of its product, into
+// the kernel's O×C×K×K.
+func rowsToKernel(dst, t []float32, g convGeometry) {
+	kk, width := g.k*g.k, g.colRows()
+	for o := 0; o < g.o; o++ {
+		d := dst[o*width : (o+1)*width]
+		for c := 0; c < g.c; c++ {
+			for q := 0; q < kk; q++ {
+				d[c*kk+q] = t[(q*g.c+c)*g.o+o]
+			}
+		}
+	}
+}
+
+// imagesPerProduct is how many images share one matrix product: enough to
+// give the product a few hundred rows on small planes, few enough that
+// their unfolded rows (about 256 KiB) stay in a core's L2 between being
+// written and being read. It depends on the geometry alone, never on the
+// number of workers, so sums over a batch keep their order.
+func imagesPerProduct(g convGeometry) int {
+	const target = 64 << 10 // floats
+	return max(1, min(g.n, target/max(1, g.colSize())))
+}
+
+// Channel-first unfolding, for input layers: with one to three channels
+// the runs of im2row are only K·C floats long, while a row of the
+// channel-first matrix is a whole output row, and the product's output
+// needs no transposing. useIm2col says which a geometry gets.
+func (g convGeometry) useIm2col() bool { return g.k*g.c < 16 }
+
+// colRange is the output columns [lo, hi) whose input column
+// ox·stride+kj-pad lies inside the image; the others read padding.
+func (g convGeometry) colRange(kj int) (lo, hi int) {
+	if d := g.pad - kj; d > 0 {
+		lo = (d + g.stride - 1) / g.stride
+	}
+	if last := g.w - 1 + g.pad - kj; last >= 0 {
+		hi = min(g.ow, last/g.stride+1)
+	}
+	return lo, hi
+}
+
+// im2col lays one image (C×H×W) out as a (C·K·K)×(OH·OW) matrix: row
+// (c,ki,kj) holds x[c, oy·s+ki-pad, ox·s+kj-pad] for every output pixel,
+// zero where that falls in the padding. A convolution is then one matrix
+// product with the kernel seen as O×(C·K·K).
+func im2col(col, img []float32, g convGeometry) {
+	r, s := 0, g.stride
+	for c := 0; c < g.c; c++ {
+		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.k; ki++ {
+			for kj := 0; kj < g.k; kj++ {
+				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
+				r++
+				lo, hi := g.colRange(kj)
+				for oy := 0; oy < g.oh; oy++ {
+					dst := row[oy*g.ow : (oy+1)*g.ow]
+					iy := oy*s + ki - g.pad
+					if iy < 0 || iy >= g.h || lo >= hi {
+						clear(dst)
+						continue
+					}
+					clear(dst[:lo])
+					src := plane[iy*g.w : (iy+1)*g.w]
+					if s == 1 {
+						copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
+					} else {
+						for ox := lo; ox < hi; ox++ {
+							dst[ox] = src[ox*s+kj-g.pad]
+						}
+					}
+					clear(dst[hi:])
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every column entry back onto the
+// input pixel it was copied from. img must be zeroed by the caller.
+func col2im(img, col []float32, g convGeometry) {
+	r, s := 0, g.stride
+	for c := 0; c < g.c; c++ {
+		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.k; ki++ {
+			for kj := 0; kj < g.k; kj++ {
+				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
+				r++
+				lo, hi := g.colRange(kj)
+				if lo >= hi {
+					continue
+				}
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*s + ki - g.pad
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					src := row[oy*g.ow+lo : oy*g.ow+hi]
+					if s == 1 {
+						dst := plane[iy*g.w+lo+kj-g.pad : iy*g.w+hi+kj-g.pad]
+						dst = dst[:len(src)] // lets the compiler drop the bounds check below
+						for j, v := range src {
+							dst[j] += v
+						}
+						continue
+					}
+					dst := plane[iy*g.w : (iy+1)*g.w]
+					for j, v := range src {
+						dst[(lo+j)*s+kj-g.pad] += v
+					}
+				}
+			}
+		}
+	}
+}
