@@ -25,6 +25,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // BNState is a batch-norm layer's non-trainable state, shared by every
@@ -236,10 +238,7 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		for ch := lo; ch < hi; ch++ {
 			mean, scale, shift := op.mean[ch], gamma[ch]*op.invStd[ch], beta[ch]
 			g.forChannel(x, ch, func(plane []float32, off int) {
-				out := op.out[off : off+len(plane)]
-				for j, v := range plane {
-					out[j] = scale*(v-mean) + shift
-				}
+				linalg.AffineCentred(op.out[off:off+len(plane)], plane, mean, scale, shift)
 			})
 		}
 	})
@@ -268,7 +267,7 @@ func (op *batchNormOp) computeStats(x []float32, g bnGeometry) {
 			for ch := lo; ch < hi; ch++ {
 				var sum, sq float64
 				g.forChannel(x, ch, func(plane []float32, _ int) {
-					s, q := sumAndSquares(plane)
+					s, q := linalg.SumSquares(plane)
 					sum += s
 					sq += q
 				})
@@ -307,24 +306,6 @@ func (op *batchNormOp) updateRunning(g bnGeometry) {
 		st.Mean[ch] = float32((1-m)*float64(st.Mean[ch]) + m*float64(op.mean[ch]))
 		st.Var[ch] = float32((1-m)*float64(st.Var[ch]) + m*v*unbias)
 	}
-}
-
-// sumAndSquares is Σv and Σv² in float64, four accumulators each so the
-// additions do not wait on one another.
-func sumAndSquares(v []float32) (sum, sq float64) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
-		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
-		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
-	}
-	for ; i < len(v); i++ {
-		a := float64(v[i])
-		s0 += a
-		q0 += a * a
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }
 
 func (op *batchNormOp) ReturnsPtr() bool     { return false }
@@ -405,7 +386,7 @@ func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g.parallelChannels(func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var sum float64
-			g.forChannel(dy, ch, func(plane []float32, _ int) { sum += sum64(plane) })
+			g.forChannel(dy, ch, func(plane []float32, _ int) { sum += linalg.Sum(plane) })
 			op.out[ch] = float32(sum)
 		}
 	})
@@ -466,45 +447,12 @@ func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			var sum float64
 			mu := mean[ch]
 			g.forChannel(x, ch, func(plane []float32, off int) {
-				sum += dotCentred(dy[off:off+len(plane)], plane, mu)
+				sum += linalg.DotCentred(dy[off:off+len(plane)], plane, mu)
 			})
 			op.out[ch] = float32(sum * float64(invStd[ch]))
 		}
 	})
 	return wrap(op.out, g.c), nil
-}
-
-// sum64 is Σv in float64, four accumulators.
-func sum64(v []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		s0 += float64(v[i])
-		s1 += float64(v[i+1])
-		s2 += float64(v[i+2])
-		s3 += float64(v[i+3])
-	}
-	for ; i < len(v); i++ {
-		s0 += float64(v[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotCentred is Σ g·(x - mu) in float64, four accumulators.
-func dotCentred(g, x []float32, mu float32) float64 {
-	g = g[:len(x)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(g[i]) * float64(x[i]-mu)
-		s1 += float64(g[i+1]) * float64(x[i+1]-mu)
-		s2 += float64(g[i+2]) * float64(x[i+2]-mu)
-		s3 += float64(g[i+3]) * float64(x[i+3]-mu)
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(g[i]) * float64(x[i]-mu)
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 func (op *bnGradScaleOp) ReturnsPtr() bool      { return false }
@@ -574,19 +522,13 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			a := gamma[ch] * r
 			if !op.fwd.training {
 				g.forChannel(dy, ch, func(plane []float32, off int) {
-					out := op.out[off : off+len(plane)]
-					for j, v := range plane {
-						out[j] = a * v
-					}
+					linalg.AffineCentred(op.out[off:off+len(plane)], plane, 0, a, 0)
 				})
 				continue
 			}
 			mu, k, b := mean[ch], -a*r*dgamma[ch]/m, -a*dbeta[ch]/m
 			g.forChannel(x, ch, func(plane []float32, off int) {
-				out, dy := op.out[off:off+len(plane)], dy[off:off+len(plane)]
-				for j, v := range plane {
-					out[j] = a*dy[j] + k*(v-mu) + b
-				}
+				linalg.CombineCentred(op.out[off:off+len(plane)], dy[off:off+len(plane)], plane, a, k, mu, b)
 			})
 		}
 	})

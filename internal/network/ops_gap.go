@@ -15,6 +15,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // GlobalAvgPool averages each channel of x (N×C×H×W) over its plane,
@@ -49,7 +51,7 @@ func (k *globalAvgPool) forward(in [][]float32, shapes []tensor.Shape, out tenso
 			if p*hw < lo {
 				continue // begun by the previous chunk
 			}
-			k.out[p] = float32(sum64(x[p*hw:(p+1)*hw]) / float64(hw))
+			k.out[p] = float32(linalg.Sum(x[p*hw:(p+1)*hw]) / float64(hw))
 		}
 	})
 	return k.out, nil

@@ -6,6 +6,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // L2Normalize scales every row of x to unit length: x is N×(anything), read
@@ -86,7 +88,7 @@ func (op *l2Norm) computeInv(x []float32, n, d int) {
 	op.inv = grow(op.inv, n)
 	parallelRows(n, d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			_, sq := sumAndSquares(x[i*d : (i+1)*d])
+			_, sq := linalg.SumSquares(x[i*d : (i+1)*d])
 			s2 := sq + float64(op.eps)
 			if s2 == 0 {
 				op.inv[i] = 0

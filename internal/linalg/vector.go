@@ -1,0 +1,143 @@
+package linalg
+
+// Vector kernels for per-channel statistics and element-wise affine maps,
+// the memory-bound passes of batch normalisation. The sums accumulate in
+// float64: a channel of a batch holds up to millions of values, and
+// float32 sums of that many lose the digits a variance needs. Where the
+// CPU has AVX2 and FMA, the bulk runs in assembly with sixteen float64
+// partial sums; the Go forms use four. The two orders round differently in
+// the last bits of a sum, so a result depends on the CPU's features, never
+// on anything else.
+
+// SumSquares returns Σv and Σv² in float64.
+func SumSquares(v []float32) (sum, sq float64) {
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(v) &^ 15
+		if bulk > 0 {
+			sum, sq = sumSquaresAVX2(&v[0], bulk)
+		}
+	}
+	s, q := sumSquaresGo(v[bulk:])
+	return sum + s, sq + q
+}
+
+// Sum returns Σv in float64.
+func Sum(v []float32) float64 {
+	bulk := 0
+	var sum float64
+	if hasAVX2FMA {
+		bulk = len(v) &^ 15
+		if bulk > 0 {
+			sum = sumAVX2(&v[0], bulk)
+		}
+	}
+	return sum + sumGo(v[bulk:])
+}
+
+// DotCentred returns Σ g[i]·(x[i] - mu) in float64, x[i] - mu rounded to
+// float32 first. It panics if g is shorter than x.
+func DotCentred(g, x []float32, mu float32) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	_ = g[len(x)-1]
+	bulk := 0
+	var sum float64
+	if hasAVX2FMA {
+		bulk = len(x) &^ 15
+		if bulk > 0 {
+			sum = dotCentredAVX2(&g[0], &x[0], bulk, mu)
+		}
+	}
+	return sum + dotCentredGo(g[bulk:len(x)], x[bulk:], mu)
+}
+
+// AffineCentred sets out[i] = scale·(x[i] - mu) + shift, in float32. It
+// panics if out is shorter than x.
+func AffineCentred(out, x []float32, mu, scale, shift float32) {
+	if len(x) == 0 {
+		return
+	}
+	_ = out[len(x)-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(x) &^ 7
+		if bulk > 0 {
+			affineCentredAVX2(&out[0], &x[0], bulk, mu, scale, shift)
+		}
+	}
+	out = out[bulk:len(x)]
+	for j, v := range x[bulk:] {
+		out[j] = scale*(v-mu) + shift
+	}
+}
+
+// CombineCentred sets out[i] = a·y[i] + k·(x[i] - mu) + b, in float32 and
+// in that order. It panics if out or y is shorter than x.
+func CombineCentred(out, y, x []float32, a, k, mu, b float32) {
+	if len(x) == 0 {
+		return
+	}
+	_, _ = out[len(x)-1], y[len(x)-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(x) &^ 7
+		if bulk > 0 {
+			combineCentredAVX2(&out[0], &y[0], &x[0], bulk, a, k, mu, b)
+		}
+	}
+	out, y = out[bulk:len(x)], y[bulk:len(x)]
+	for j, v := range x[bulk:] {
+		out[j] = a*y[j] + k*(v-mu) + b
+	}
+}
+
+// sumSquaresGo is Σv and Σv² with four accumulators each, so the
+// additions do not wait on one another.
+func sumSquaresGo(v []float32) (sum, sq float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(v); i++ {
+		a := float64(v[i])
+		s0 += a
+		q0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+func sumGo(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotCentredGo(g, x []float32, mu float32) float64 {
+	g = g[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(g[i]) * float64(x[i]-mu)
+		s1 += float64(g[i+1]) * float64(x[i+1]-mu)
+		s2 += float64(g[i+2]) * float64(x[i+2]-mu)
+		s3 += float64(g[i+3]) * float64(x[i+3]-mu)
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(g[i]) * float64(x[i]-mu)
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -1,0 +1,23 @@
+//go:build amd64 && !purego
+
+package linalg
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2FMA gates the vector kernels of vector_amd64.s.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func sumSquaresAVX2(v *float32, n int) (sum, sq float64)
+
+//go:noescape
+func sumAVX2(v *float32, n int) float64
+
+//go:noescape
+func dotCentredAVX2(grad, x *float32, n int, mu float32) float64
+
+//go:noescape
+func affineCentredAVX2(out, x *float32, n int, mu, scale, shift float32)
+
+//go:noescape
+func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)

@@ -1,0 +1,201 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Vector kernels for per-channel statistics and element-wise maps (batch
+// normalisation). Each handles n elements, n a multiple of 16 for the
+// float64 sums and of 8 for the maps; the Go wrappers do the tails. The
+// sums keep four float64 accumulators of four lanes each, so additions do
+// not wait on one another; the maps do exactly the float32 operations of
+// their Go forms, in the same order, so results are bit for bit the same.
+
+// func sumSquaresAVX2(v *float32, n int) (sum, sq float64)
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-32
+	MOVQ   v+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	SHRQ   $4, CX
+	JZ     sqreduce
+
+sqloop:
+	VCVTPS2PD   (SI), Y8
+	VCVTPS2PD   16(SI), Y9
+	VCVTPS2PD   32(SI), Y10
+	VCVTPS2PD   48(SI), Y11
+	VADDPD      Y8, Y0, Y0
+	VADDPD      Y9, Y1, Y1
+	VADDPD      Y10, Y2, Y2
+	VADDPD      Y11, Y3, Y3
+	VFMADD231PD Y8, Y8, Y4
+	VFMADD231PD Y9, Y9, Y5
+	VFMADD231PD Y10, Y10, Y6
+	VFMADD231PD Y11, Y11, Y7
+	ADDQ        $64, SI
+	DECQ        CX
+	JNZ         sqloop
+
+sqreduce:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, sum+16(FP)
+	VADDPD       Y5, Y4, Y4
+	VADDPD       Y7, Y6, Y6
+	VADDPD       Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD       X5, X4, X4
+	VHADDPD      X4, X4, X4
+	VMOVSD       X4, sq+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumAVX2(v *float32, n int) float64
+TEXT ·sumAVX2(SB), NOSPLIT, $0-24
+	MOVQ   v+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	SHRQ   $4, CX
+	JZ     sreduce
+
+sloop:
+	VCVTPS2PD (SI), Y8
+	VCVTPS2PD 16(SI), Y9
+	VCVTPS2PD 32(SI), Y10
+	VCVTPS2PD 48(SI), Y11
+	VADDPD    Y8, Y0, Y0
+	VADDPD    Y9, Y1, Y1
+	VADDPD    Y10, Y2, Y2
+	VADDPD    Y11, Y3, Y3
+	ADDQ      $64, SI
+	DECQ      CX
+	JNZ       sloop
+
+sreduce:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func dotCentredAVX2(grad, x *float32, n int, mu float32) float64
+TEXT ·dotCentredAVX2(SB), NOSPLIT, $0-40
+	MOVQ         grad+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y15
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	SHRQ         $4, CX
+	JZ           dreduce
+
+dloop:
+	VMOVUPS      (SI), Y8
+	VMOVUPS      32(SI), Y9
+	VSUBPS       Y15, Y8, Y8
+	VSUBPS       Y15, Y9, Y9
+	VEXTRACTF128 $1, Y8, X10
+	VEXTRACTF128 $1, Y9, X11
+	VCVTPS2PD    X8, Y8
+	VCVTPS2PD    X10, Y10
+	VCVTPS2PD    X9, Y9
+	VCVTPS2PD    X11, Y11
+	VCVTPS2PD    (DI), Y12
+	VCVTPS2PD    16(DI), Y13
+	VFMADD231PD  Y8, Y12, Y0
+	VFMADD231PD  Y10, Y13, Y1
+	VCVTPS2PD    32(DI), Y12
+	VCVTPS2PD    48(DI), Y13
+	VFMADD231PD  Y9, Y12, Y2
+	VFMADD231PD  Y11, Y13, Y3
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	DECQ         CX
+	JNZ          dloop
+
+dreduce:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func affineCentredAVX2(out, x *float32, n int, mu, scale, shift float32)
+TEXT ·affineCentredAVX2(SB), NOSPLIT, $0-36
+	MOVQ         out+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y13
+	VBROADCASTSS scale+28(FP), Y14
+	VBROADCASTSS shift+32(FP), Y15
+	SHRQ         $3, CX
+	JZ           adone
+
+aloop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y13, Y0, Y0
+	VMULPS  Y14, Y0, Y0
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     aloop
+
+adone:
+	VZEROUPPER
+	RET
+
+// func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)
+TEXT ·combineCentredAVX2(SB), NOSPLIT, $0-48
+	MOVQ         out+0(FP), DI
+	MOVQ         y+8(FP), DX
+	MOVQ         x+16(FP), SI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS a+32(FP), Y12
+	VBROADCASTSS k+36(FP), Y13
+	VBROADCASTSS mu+40(FP), Y14
+	VBROADCASTSS b+44(FP), Y15
+	SHRQ         $3, CX
+	JZ           cdone
+
+cloop:
+	VMOVUPS (DX), Y0
+	VMULPS  Y12, Y0, Y0
+	VMOVUPS (SI), Y1
+	VSUBPS  Y14, Y1, Y1
+	VMULPS  Y13, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DX
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     cloop
+
+cdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package linalg
+
+const hasAVX2FMA = false
+
+func sumSquaresAVX2(v *float32, n int) (sum, sq float64)                 { panic("no assembly") }
+func sumAVX2(v *float32, n int) float64                                  { panic("no assembly") }
+func dotCentredAVX2(g, x *float32, n int, mu float32) float64            { panic("no assembly") }
+func affineCentredAVX2(out, x *float32, n int, mu, scale, shift float32) { panic("no assembly") }
+func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)  { panic("no assembly") }

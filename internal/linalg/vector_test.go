@@ -1,0 +1,101 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// vectorLengths cover an empty vector, tails only, one and several
+// 16-element blocks, and blocks plus every tail length class.
+var vectorLengths = []int{0, 1, 3, 7, 8, 15, 16, 17, 24, 31, 32, 100, 196, 1023}
+
+func randomVector(r *rand.Rand, n int, lo, hi float32) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = lo + (hi-lo)*r.Float32()
+	}
+	return v
+}
+
+func closeRel(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-12*(1+math.Abs(a)+math.Abs(b))
+}
+
+// TestVectorSums checks the float64 sums against plain sums in the order
+// of the definition: the kernels reorder additions, which may move only the
+// last bits.
+func TestVectorSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range vectorLengths {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			v, g := randomVector(r, n, -3, 5), randomVector(r, n, -1, 1)
+			const mu = 0.75
+			var sum, sq, dot float64
+			for i, x := range v {
+				sum += float64(x)
+				sq += float64(x) * float64(x)
+				dot += float64(g[i]) * float64(x-mu)
+			}
+			s, q := SumSquares(v)
+			if !closeRel(s, sum) || !closeRel(q, sq) {
+				t.Errorf("SumSquares = %v, %v; want %v, %v", s, q, sum, sq)
+			}
+			if got := Sum(v); !closeRel(got, sum) {
+				t.Errorf("Sum = %v, want %v", got, sum)
+			}
+			if got := DotCentred(g, v, mu); !closeRel(got, dot) {
+				t.Errorf("DotCentred = %v, want %v", got, dot)
+			}
+		})
+	}
+}
+
+// TestVectorMaps checks the element-wise maps bit for bit against their
+// formulas, and that nothing past len(x) is written.
+func TestVectorMaps(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const mu, scale, shift, a, k, b = 0.3, 1.7, -0.2, 0.9, -0.05, 0.01
+	for _, n := range vectorLengths {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			x, y := randomVector(r, n, -2, 2), randomVector(r, n, -1, 1)
+			out := make([]float32, n+2)
+			out[n], out[n+1] = 42, 42
+			AffineCentred(out, x, mu, scale, shift)
+			for i, v := range x {
+				if want := float32(scale)*(v-mu) + shift; out[i] != want {
+					t.Fatalf("AffineCentred[%d] = %v, want %v", i, out[i], want)
+				}
+			}
+			CombineCentred(out, y, x, a, k, mu, b)
+			for i, v := range x {
+				if want := float32(a)*y[i] + float32(k)*(v-mu) + b; out[i] != want {
+					t.Fatalf("CombineCentred[%d] = %v, want %v", i, out[i], want)
+				}
+			}
+			if out[n] != 42 || out[n+1] != 42 {
+				t.Fatal("written past the end of x")
+			}
+		})
+	}
+}
+
+func BenchmarkVector(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x, y, out := randomVector(r, 4096, -1, 1), randomVector(r, 4096, -1, 1), make([]float32, 4096)
+	for name, f := range map[string]func(){
+		"SumSquares":     func() { SumSquares(x) },
+		"sumSquaresGo":   func() { sumSquaresGo(x) },
+		"DotCentred":     func() { DotCentred(y, x, 0.1) },
+		"AffineCentred":  func() { AffineCentred(out, x, 0.1, 2, 3) },
+		"CombineCentred": func() { CombineCentred(out, y, x, 1, 2, 3, 4) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(float64(len(x)*b.N)/b.Elapsed().Seconds()/1e9, "Gfloat/s")
+		})
+	}
+}
