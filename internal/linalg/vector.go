@@ -1,13 +1,15 @@
 package linalg
 
-// Vector kernels for per-channel statistics and element-wise affine maps,
-// the memory-bound passes of batch normalisation. The sums accumulate in
-// float64: a channel of a batch holds up to millions of values, and
+// Vector kernels for per-channel statistics and element-wise maps (affine,
+// ReLU): the memory-bound passes of batch normalisation and activations.
+// The sums accumulate in float64: a channel of a batch holds up to millions of values, and
 // float32 sums of that many lose the digits a variance needs. Where the
 // CPU has AVX2 and FMA, the bulk runs in assembly with sixteen float64
 // partial sums; the Go forms use four. The two orders round differently in
 // the last bits of a sum, so a result depends on the CPU's features, never
 // on anything else.
+
+import "math"
 
 // SumSquares returns Σv and Σv² in float64.
 func SumSquares(v []float32) (sum, sq float64) {
@@ -140,4 +142,74 @@ func dotCentredGo(g, x []float32, mu float32) float64 {
 		s0 += float64(g[i]) * float64(x[i]-mu)
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// ReLU sets out[i] = max(x[i], 0), with -0 and NaNs whose sign bit is set
+// becoming +0 (a mask of the sign bit, with no data-dependent branch). It
+// panics if out is shorter than x.
+func ReLU(out, x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	_ = out[len(x)-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(x) &^ 7
+		if bulk > 0 {
+			reluAVX2(&out[0], &x[0], bulk)
+		}
+	}
+	out = out[bulk:len(x)]
+	for i, v := range x[bulk:] {
+		b := math.Float32bits(v)
+		out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
+// PassPositive sets out[i] = g[i] where y[i] > 0 and +0 elsewhere (NaN
+// included): the gradient of a ReLU through its output y. It panics if out
+// or g is shorter than y.
+func PassPositive(out, y, g []float32) {
+	if len(y) == 0 {
+		return
+	}
+	_, _ = out[len(y)-1], g[len(y)-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(y) &^ 7
+		if bulk > 0 {
+			passPositiveAVX2(&out[0], &y[0], &g[0], bulk)
+		}
+	}
+	out, g = out[bulk:len(y)], g[bulk:len(y)]
+	for i, v := range y[bulk:] {
+		// A select on the bit pattern compiles to a conditional move; a
+		// float select would be a branch that mispredicts on half of all
+		// activations.
+		d := math.Float32bits(g[i])
+		if !(v > 0) {
+			d = 0
+		}
+		out[i] = math.Float32frombits(d)
+	}
+}
+
+// AddReLU sets out[i] = max(a[i]+b[i], 0) with Go's max: NaN stays NaN and
+// -0 becomes +0. It panics if out or b is shorter than a.
+func AddReLU(out, a, b []float32) {
+	if len(a) == 0 {
+		return
+	}
+	_, _ = out[len(a)-1], b[len(a)-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = len(a) &^ 7
+		if bulk > 0 {
+			addReLUAVX2(&out[0], &a[0], &b[0], bulk)
+		}
+	}
+	out, b = out[bulk:len(a)], b[bulk:len(a)]
+	for i, v := range a[bulk:] {
+		out[i] = max(v+b[i], 0)
+	}
 }

@@ -21,3 +21,12 @@ func affineCentredAVX2(out, x *float32, n int, mu, scale, shift float32)
 
 //go:noescape
 func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)
+
+//go:noescape
+func reluAVX2(out, x *float32, n int)
+
+//go:noescape
+func passPositiveAVX2(out, y, grad *float32, n int)
+
+//go:noescape
+func addReLUAVX2(out, a, b *float32, n int)

@@ -199,3 +199,82 @@ cloop:
 cdone:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(out, x *float32, n int)
+// out = x with every element whose sign bit is set replaced by +0: the
+// integer form of the Go loop, so NaNs and -0 come out as there.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   rdone
+
+rloop:
+	VMOVDQU (SI), Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     rloop
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func passPositiveAVX2(out, y, grad *float32, n int)
+// out = g where y > 0 (an ordered compare: false for NaN), else +0.
+TEXT ·passPositiveAVX2(SB), NOSPLIT, $0-32
+	MOVQ   out+0(FP), DI
+	MOVQ   y+8(FP), SI
+	MOVQ   grad+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	SHRQ   $3, CX
+	JZ     pdone
+
+ploop:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1e, Y15, Y0, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     ploop
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func addReLUAVX2(out, a, b *float32, n int)
+// out = max(a+b, 0) as Go's max: MAXPS returns its second operand, the
+// sum, when that is NaN or when both are zeros, and adding +0 turns a -0
+// into +0 and leaves every other value as it is.
+TEXT ·addReLUAVX2(SB), NOSPLIT, $0-32
+	MOVQ   out+0(FP), DI
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	SHRQ   $3, CX
+	JZ     adddone
+
+addloop:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMAXPS  Y0, Y15, Y0
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     addloop
+
+adddone:
+	VZEROUPPER
+	RET

@@ -9,3 +9,6 @@ func sumAVX2(v *float32, n int) float64                                  { panic
 func dotCentredAVX2(g, x *float32, n int, mu float32) float64            { panic("no assembly") }
 func affineCentredAVX2(out, x *float32, n int, mu, scale, shift float32) { panic("no assembly") }
 func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)  { panic("no assembly") }
+func reluAVX2(out, x *float32, n int)                                    { panic("no assembly") }
+func passPositiveAVX2(out, y, grad *float32, n int)                      { panic("no assembly") }
+func addReLUAVX2(out, a, b *float32, n int)                              { panic("no assembly") }

@@ -99,3 +99,55 @@ func BenchmarkVector(b *testing.B) {
 		})
 	}
 }
+
+// TestReLUMaps checks the ReLU maps bit for bit against their Go loops on
+// values that tell the forms apart: ±0, ±Inf, NaNs of both signs, and
+// numbers on both sides of zero, in every position of a vector block. A
+// NaN must stay a NaN; its payload may differ.
+func TestReLUMaps(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.Float32frombits(0xFFC00000), 1.5, -1.5, 1e-40, -1e-40}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range vectorLengths {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			a, b := randomVector(r, n, -1, 1), randomVector(r, n, -1, 1)
+			for i := range a {
+				if i%3 == 0 {
+					a[i] = special[(i/3)%len(special)]
+				}
+				if i%5 == 0 {
+					b[i] = special[(i/5)%len(special)]
+				}
+			}
+			got, want := make([]float32, n), make([]float32, n)
+			same := func(name string) {
+				t.Helper()
+				for i := range want {
+					bothNaN := got[i] != got[i] && want[i] != want[i] // payloads may differ
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !bothNaN {
+						t.Fatalf("%s[%d] = %v (%#x), want %v (%#x)", name, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+			ReLU(got, a)
+			for i, v := range a {
+				bits := math.Float32bits(v)
+				want[i] = math.Float32frombits(bits &^ uint32(int32(bits)>>31))
+			}
+			same("ReLU")
+			PassPositive(got, a, b)
+			for i, v := range a {
+				want[i] = 0
+				if v > 0 {
+					want[i] = b[i]
+				}
+			}
+			same("PassPositive")
+			AddReLU(got, a, b)
+			for i, v := range a {
+				want[i] = max(v+b[i], 0)
+			}
+			same("AddReLU")
+		})
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // AddReLU is max(a + b, 0) for two tensors of one shape.
@@ -37,12 +39,7 @@ func (k *addReLU) shape(in []tensor.Shape) (tensor.Shape, error) {
 func (k *addReLU) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	a, b := in[0], in[1]
 	k.out = grow(k.out, len(a))
-	parallelElems(len(a), func(lo, hi int) {
-		out, b := k.out[lo:hi], b[lo:hi]
-		for i, v := range a[lo:hi] {
-			out[i] = max(v+b[i], 0)
-		}
-	})
+	parallelElems(len(a), func(lo, hi int) { linalg.AddReLU(k.out[lo:hi], a[lo:hi], b[lo:hi]) })
 	return k.out, nil
 }
 

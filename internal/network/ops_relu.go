@@ -2,10 +2,11 @@ package network
 
 import (
 	"fmt"
-	"math"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // ReLU is max(x, 0) elementwise, on a tensor of any shape. Its gradient at
@@ -31,15 +32,7 @@ func (k *relu) shape(in []tensor.Shape) (tensor.Shape, error) {
 func (k *relu) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	x := in[0]
 	k.out = grow(k.out, len(x))
-	parallelElems(len(x), func(lo, hi int) {
-		out := k.out[lo:hi]
-		for i, v := range x[lo:hi] {
-			// Clear every bit when the sign bit is set: negatives (and -0)
-			// become +0 without a data-dependent branch.
-			b := math.Float32bits(v)
-			out[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		}
-	})
+	parallelElems(len(x), func(lo, hi int) { linalg.ReLU(k.out[lo:hi], x[lo:hi]) })
 	return k.out, nil
 }
 
@@ -72,18 +65,6 @@ func (k *reluGrad) shape(in []tensor.Shape) (tensor.Shape, error) {
 func (k *reluGrad) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	y, dy := in[0], in[1]
 	k.out = grow(k.out, len(y))
-	parallelElems(len(y), func(lo, hi int) {
-		out, dy := k.out[lo:hi], dy[lo:hi]
-		for i, v := range y[lo:hi] {
-			// Select on the bit pattern: the compiler turns this into a
-			// conditional move, where a float select would be a branch that
-			// mispredicts on half of all activations.
-			d := math.Float32bits(dy[i])
-			if !(v > 0) {
-				d = 0
-			}
-			out[i] = math.Float32frombits(d)
-		}
-	})
+	parallelElems(len(y), func(lo, hi int) { linalg.PassPositive(k.out[lo:hi], y[lo:hi], dy[lo:hi]) })
 	return k.out, nil
 }
