@@ -213,3 +213,57 @@ func AddReLU(out, a, b []float32) {
 		out[i] = max(v+b[i], 0)
 	}
 }
+
+// MaxPairs sets h[t] to the larger of x[2t] and x[2t+1] compared as int32
+// bit patterns, for t < len(h). Non-negative floats order like their bit
+// patterns and negative ones fall below every non-negative one, so the
+// result is the true maximum whenever that is >= 0, and negative
+// otherwise: exact for a maximum that a ReLU follows (max pooling of ReLU
+// outputs). It panics if x is shorter than 2·len(h).
+func MaxPairs(h, x []float32) {
+	n := len(h)
+	if n == 0 {
+		return
+	}
+	_ = x[2*n-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = n &^ 7
+		if bulk > 0 {
+			maxPairsAVX2(&h[0], &x[0], bulk)
+		}
+	}
+	for t := bulk; t < n; t++ {
+		a, b := int32(math.Float32bits(x[2*t])), int32(math.Float32bits(x[2*t+1]))
+		h[t] = math.Float32frombits(uint32(max(a, b)))
+	}
+}
+
+// RoutePairs is the adjoint of MaxPairs for a gradient gh of h: for
+// t < len(h), dx[2t] = gh[t] where x[2t] has h[t]'s bits, and dx[2t+1] =
+// gh[t] where x[2t+1] has them and x[2t] does not; every other element of
+// dx is +0. It panics if dx or x is shorter than 2·len(h) or gh than h.
+func RoutePairs(dx, x, h, gh []float32) {
+	n := len(h)
+	if n == 0 {
+		return
+	}
+	_, _, _ = dx[2*n-1], x[2*n-1], gh[n-1]
+	bulk := 0
+	if hasAVX2FMA {
+		bulk = n &^ 7
+		if bulk > 0 {
+			routePairsAVX2(&dx[0], &x[0], &h[0], &gh[0], bulk)
+		}
+	}
+	for t := bulk; t < n; t++ {
+		m, g := math.Float32bits(h[t]), gh[t]
+		dx[2*t], dx[2*t+1] = 0, 0
+		switch {
+		case math.Float32bits(x[2*t]) == m:
+			dx[2*t] = g
+		case math.Float32bits(x[2*t+1]) == m:
+			dx[2*t+1] = g
+		}
+	}
+}

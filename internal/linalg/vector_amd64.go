@@ -30,3 +30,9 @@ func passPositiveAVX2(out, y, grad *float32, n int)
 
 //go:noescape
 func addReLUAVX2(out, a, b *float32, n int)
+
+//go:noescape
+func maxPairsAVX2(h, x *float32, n int)
+
+//go:noescape
+func routePairsAVX2(dx, x, h, gh *float32, n int)

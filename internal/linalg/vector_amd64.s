@@ -278,3 +278,83 @@ addloop:
 adddone:
 	VZEROUPPER
 	RET
+
+// func maxPairsAVX2(h, x *float32, n int)
+// h[t] = the larger of x[2t] and x[2t+1] as int32 bit patterns, t < n:
+// the even and odd elements of 16 inputs are gathered by two in-lane
+// shuffles, compared, and the quadwords put back in order.
+TEXT ·maxPairsAVX2(SB), NOSPLIT, $0-24
+	MOVQ h+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   mpdone
+
+mploop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPMAXSD Y3, Y2, Y2
+	VPERMQ  $0xD8, Y2, Y2
+	VMOVDQU Y2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     mploop
+
+mpdone:
+	VZEROUPPER
+	RET
+
+// func routePairsAVX2(dx, x, h, gh *float32, n int)
+// For t < n: dx[2t] = gh[t] if x[2t] has h[t]'s bits, else 0; dx[2t+1] =
+// gh[t] if x[2t+1] has them and x[2t] does not, else 0. h and gh are
+// duplicated into pairs (unpack, then the 128-bit halves put in order);
+// shifting each quadword's equality mask left by 32 bits moves the even
+// element's match onto the odd one, so a tie goes to the even element.
+TEXT ·routePairsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dx+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ h+16(FP), DX
+	MOVQ gh+24(FP), BX
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JZ   rpdone
+
+rploop:
+	VMOVDQU    (DX), Y0
+	VMOVDQU    (BX), Y1
+	VUNPCKLPS  Y0, Y0, Y2
+	VUNPCKHPS  Y0, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VUNPCKLPS  Y1, Y1, Y2
+	VUNPCKHPS  Y1, Y1, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y6
+	VPERM2F128 $0x31, Y3, Y2, Y7
+
+	VMOVDQU  (SI), Y8
+	VPCMPEQD Y4, Y8, Y8
+	VPSLLQ   $32, Y8, Y9
+	VPANDN   Y8, Y9, Y8
+	VPAND    Y6, Y8, Y8
+	VMOVDQU  Y8, (DI)
+
+	VMOVDQU  32(SI), Y8
+	VPCMPEQD Y5, Y8, Y8
+	VPSLLQ   $32, Y8, Y9
+	VPANDN   Y8, Y9, Y8
+	VPAND    Y7, Y8, Y8
+	VMOVDQU  Y8, 32(DI)
+
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $32, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  rploop
+
+rpdone:
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func combineCentredAVX2(out, y, x *float32, n int, a, k, mu, b float32)  { panic
 func reluAVX2(out, x *float32, n int)                                    { panic("no assembly") }
 func passPositiveAVX2(out, y, grad *float32, n int)                      { panic("no assembly") }
 func addReLUAVX2(out, a, b *float32, n int)                              { panic("no assembly") }
+func maxPairsAVX2(h, x *float32, n int)                                  { panic("no assembly") }
+func routePairsAVX2(dx, x, h, gh *float32, n int)                        { panic("no assembly") }

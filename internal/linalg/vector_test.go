@@ -151,3 +151,42 @@ func TestReLUMaps(t *testing.T) {
 		})
 	}
 }
+
+// TestPairs checks MaxPairs and RoutePairs against their definitions on
+// values drawn from a small set, so that ties within a pair are common,
+// with ±0 and negatives among them.
+func TestPairs(t *testing.T) {
+	values := []float32{0, float32(math.Copysign(0, -1)), 1, 2, -1, -3, 0.5}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range vectorLengths {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			x := make([]float32, 2*n)
+			for i := range x {
+				x[i] = values[r.IntN(len(values))]
+			}
+			gh := randomVector(r, n, -1, 1)
+			h := make([]float32, n)
+			MaxPairs(h, x)
+			bits := func(v float32) int32 { return int32(math.Float32bits(v)) }
+			for i := range h {
+				if want := max(bits(x[2*i]), bits(x[2*i+1])); bits(h[i]) != want {
+					t.Fatalf("MaxPairs[%d] of %v, %v = %v", i, x[2*i], x[2*i+1], h[i])
+				}
+			}
+			dx := randomVector(r, 2*n, 5, 6) // stale values must all be overwritten
+			RoutePairs(dx, x, h, gh)
+			for i := range h {
+				want0, want1 := float32(0), float32(0)
+				if bits(x[2*i]) == bits(h[i]) {
+					want0 = gh[i]
+				} else if bits(x[2*i+1]) == bits(h[i]) {
+					want1 = gh[i]
+				}
+				if math.Float32bits(dx[2*i]) != math.Float32bits(want0) || math.Float32bits(dx[2*i+1]) != math.Float32bits(want1) {
+					t.Fatalf("RoutePairs pair %d (%v, %v; max %v): got %v, %v, want %v, %v",
+						i, x[2*i], x[2*i+1], h[i], dx[2*i], dx[2*i+1], want0, want1)
+				}
+			}
+		})
+	}
+}

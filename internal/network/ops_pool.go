@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // MaxPool2D takes the maximum of each non-overlapping size×size window of
@@ -61,6 +63,11 @@ type maxPool2DOp struct {
 	argmax   []int32
 	argmaxOf []float32 // the input data argmax was computed from
 	argGeo   poolGeometry
+	scratch  []float32 // per worker: an image's pair maxima (reluPool2, inference)
+	// pairs keeps the batch's pair maxima of a fused training pooling for
+	// its gradient, which then reads x once instead of twice; pairsOf is
+	// the input they were computed from.
+	pairs, pairsOf []float32
 }
 
 func (op *maxPool2DOp) geometry(xs tensor.Shape) (poolGeometry, error) {
@@ -166,7 +173,33 @@ func (op *maxPool2DOp) poolForward(out, x []float32, g poolGeometry) {
 	if op.relu {
 		floor = 0
 	}
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	workers := workersFor(g.n)
+	if op.relu && g.evenPairs() {
+		half := g.c * g.inPlane() / 2
+		keep := !op.inference
+		if keep {
+			op.pairs = grow(op.pairs, g.n*half)
+		} else {
+			op.scratch = grow(op.scratch, workers*half)
+		}
+		parallelRange(g.n, workers, func(wk, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var h []float32
+				if keep {
+					h = op.pairs[i*half : (i+1)*half]
+				} else {
+					h = op.scratch[wk*half : (wk+1)*half]
+				}
+				reluPool2(out[i*g.c*g.outPlane():(i+1)*g.c*g.outPlane()], x[i*2*half:(i+1)*2*half], h, g)
+			}
+		})
+		op.pairsOf = nil
+		if keep {
+			op.pairsOf = x
+		}
+		return
+	}
+	parallelRange(g.n, workers, func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ {
 			plane := x[p*g.inPlane() : (p+1)*g.inPlane()]
 			po := out[p*g.outPlane() : (p+1)*g.outPlane()]
@@ -316,7 +349,7 @@ func (op *maxPool2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 		return nil, fmt.Errorf("maxpool2d: differentiate: got %d inputs, want 1", len(inputs))
 	}
 	if op.relu {
-		dx, err := gorgonia.ApplyOp(&reluPoolGradOp{size: op.size}, inputs[0], output, grad)
+		dx, err := gorgonia.ApplyOp(&reluPoolGradOp{size: op.size, fwd: op}, inputs[0], output, grad)
 		if err != nil {
 			return nil, fmt.Errorf("relu+maxpool2d gradient: %w", err)
 		}
@@ -426,8 +459,10 @@ func int32Bits(x []float32) []int32 {
 // of dx is written once, with no clearing pass.
 type reluPoolGradOp struct {
 	size int
+	fwd  *maxPool2DOp // whose pair maxima the gradient reuses; nil recomputes them
 
-	out []float32
+	out     []float32
+	scratch []float32 // per worker: an image's pair maxima and their gradient
 }
 
 func (op *reluPoolGradOp) Arity() int { return 3 }
@@ -459,7 +494,26 @@ func (op *reluPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%s: output %v and its gradient %v do not match input %v pooled by %d", name, shapes[1], shapes[2], xs, g.size)
 	}
 	op.out = grow(op.out, len(x))
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	workers := workersFor(g.n)
+	if g.evenPairs() {
+		half, outSize := g.c*g.inPlane()/2, g.c*g.outPlane()
+		op.scratch = grow(op.scratch, workers*2*half)
+		cached := op.fwd != nil && sameData(op.fwd.pairsOf, x) && len(op.fwd.pairs) == g.n*half
+		parallelRange(g.n, workers, func(wk, lo, hi int) {
+			h, gh := op.scratch[2*wk*half:(2*wk+1)*half], op.scratch[(2*wk+1)*half:(2*wk+2)*half]
+			for i := lo; i < hi; i++ {
+				if cached {
+					h = op.fwd.pairs[i*half : (i+1)*half]
+				} else {
+					linalg.MaxPairs(h, x[i*2*half:(i+1)*2*half])
+				}
+				reluPoolGrad2(op.out[i*2*half:(i+1)*2*half], x[i*2*half:(i+1)*2*half],
+					y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize], h, gh, g)
+			}
+		})
+		return wrap(op.out, xs...), nil
+	}
+	parallelRange(g.n, workers, func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ {
 			in, o := p*g.inPlane(), p*g.outPlane()
 			dx, xp := op.out[in:in+g.inPlane()], x[in:in+g.inPlane()]
@@ -545,4 +599,56 @@ func reluPoolGradPlane(dx, x, y, dy []float32, g poolGeometry) {
 			}
 		}
 	}
+}
+
+// evenPairs reports 2×2 windows that tile every plane exactly (even H and
+// W): the planes of an image are then one run of row pairs, and an output
+// row's windows are the pair maxima of two input rows.
+func (g poolGeometry) evenPairs() bool {
+	return g.size == 2 && g.h%2 == 0 && g.w%2 == 0
+}
+
+// reluPool2 is max(0, max of each 2×2 window) over an image's planes (see
+// evenPairs), in two steps: the maxima of horizontal pairs, h, in vector
+// code over the whole image, then the larger of two consecutive rows of h
+// per output row. Both compare bit patterns as int32, as reluPoolPlane2
+// does, and give its results bit for bit. h holds len(x)/2 floats.
+func reluPool2(out, x, h []float32, g poolGeometry) {
+	linalg.MaxPairs(h, x)
+	hb, ob := int32Bits(h), int32Bits(out)
+	ow := g.ow
+	for r := 0; r < len(ob)/ow; r++ {
+		h0, h1, o := hb[2*r*ow:(2*r+1)*ow], hb[(2*r+1)*ow:(2*r+2)*ow], ob[r*ow:(r+1)*ow]
+		h1 = h1[:len(h0)]
+		o = o[:len(h0)]
+		for j, a := range h0 {
+			o[j] = max(a, h1[j], 0)
+		}
+	}
+}
+
+// reluPoolGrad2 is reluPoolGradPlane2 over an image's planes (see
+// evenPairs), given h, the pair maxima of x (linalg.MaxPairs), and
+// following the steps of reluPool2 backwards: per output, the row of
+// its window that holds y (the first, on a tie) gets dL/dy in gh, the pair
+// gradient; then linalg.RoutePairs sends each pair's gradient to the
+// element of the pair that holds the maximum (the first, on a tie). A
+// window whose y is +0 (no positive element) gets nothing. h and gh hold
+// len(x)/2 floats each.
+func reluPoolGrad2(dx, x, y, dy, h, gh []float32, g poolGeometry) {
+	hb, gb, yb, db := int32Bits(h), int32Bits(gh), int32Bits(y), int32Bits(dy)
+	ow := g.ow
+	for r := 0; r < len(yb)/ow; r++ {
+		h0, h1 := hb[2*r*ow:(2*r+1)*ow], hb[(2*r+1)*ow:(2*r+2)*ow]
+		g0, g1 := gb[2*r*ow:(2*r+1)*ow], gb[(2*r+1)*ow:(2*r+2)*ow]
+		ys, ds := yb[r*ow:(r+1)*ow], db[r*ow:(r+1)*ow]
+		h0, h1, g0, g1, ds = h0[:len(ys)], h1[:len(ys)], g0[:len(ys)], g1[:len(ys)], ds[:len(ys)]
+		for j, m := range ys {
+			d := ds[j] &^ eqMask(m, 0)
+			e := eqMask(h0[j], m)
+			g0[j] = d & e
+			g1[j] = d &^ e & eqMask(h1[j], m)
+		}
+	}
+	linalg.RoutePairs(dx, x, h, gh)
 }

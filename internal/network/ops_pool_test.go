@@ -8,6 +8,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 func refMaxPool(x []float64, xs []int, size int) []float64 {
@@ -245,6 +247,53 @@ func TestReLUMaxPool2DMatchesUnfused(t *testing.T) {
 			if math.Float32bits(v) != math.Float32bits(dxp[i]) {
 				t.Errorf("size %d: gradient %d = %v, unfused %v", size, i, v, dxp[i])
 			}
+		}
+	}
+}
+
+// TestReLUPool2MatchesPlanes compares the whole-image 2×2 forms (vector
+// pair maxima, then rows) bit for bit with the plane-by-plane ones, on
+// images of several channels whose values come from a small set, so that
+// ties within windows, ±0 and all-negative windows are common.
+func TestReLUPool2MatchesPlanes(t *testing.T) {
+	values := []float32{0, float32(math.Copysign(0, -1)), 1, 2, -1, -3, 0.5}
+	for _, tc := range []struct{ c, h, w int }{{1, 2, 2}, {3, 4, 6}, {32, 28, 28}, {5, 14, 14}, {2, 6, 34}} {
+		t.Run(fmt.Sprintf("%dx%dx%d", tc.c, tc.h, tc.w), func(t *testing.T) {
+			g := poolGeometry{n: 1, c: tc.c, h: tc.h, w: tc.w, size: 2, oh: tc.h / 2, ow: tc.w / 2}
+			if !g.evenPairs() {
+				t.Fatal("geometry should take the whole-image path")
+			}
+			r := newRand(uint64(tc.c*100 + tc.w))
+			x := make([]float32, tc.c*tc.h*tc.w)
+			for i := range x {
+				x[i] = values[r.IntN(len(values))]
+			}
+			dy := uniform(r, tc.c*g.outPlane(), -1, 1)
+			want, got := make([]float32, len(dy)), make([]float32, len(dy))
+			for p := 0; p < tc.c; p++ {
+				reluPoolPlane2(want[p*g.outPlane():(p+1)*g.outPlane()], x[p*g.inPlane():(p+1)*g.inPlane()], g)
+			}
+			h, gh := make([]float32, len(x)/2), make([]float32, len(x)/2)
+			reluPool2(got, x, h, g)
+			sameBits(t, "forward", got, want)
+
+			wantDx, gotDx := make([]float32, len(x)), uniform(r, len(x), 5, 6)
+			for p := 0; p < tc.c; p++ {
+				in, o := p*g.inPlane(), p*g.outPlane()
+				reluPoolGradPlane2(wantDx[in:in+g.inPlane()], x[in:in+g.inPlane()], want[o:o+g.outPlane()], dy[o:o+g.outPlane()], g)
+			}
+			linalg.MaxPairs(h, x)
+			reluPoolGrad2(gotDx, x, want, dy, h, gh, g)
+			sameBits(t, "gradient", gotDx, wantDx)
+		})
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
 		}
 	}
 }
