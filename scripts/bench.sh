@@ -20,8 +20,9 @@
 # data/icons/train, scripts/fetch-openset.sh; or a folder from
 # scripts/make-photos), the same number of pairs and batch size, and prints
 # train pairs/s and peak RSS with their ratios. The preset's augmentation is
-# turned off (AUGMENT=1 keeps it), as the reference has none; its weight
-# decay and gradient clipping are in both. siamese decodes into a fresh
+# turned off (AUGMENT=1 keeps it), as the reference has none, and its class
+# batches and NT-Xent loss are set to the reference's random pairs and
+# contrastive loss; its weight decay and gradient clipping are in both. siamese decodes into a fresh
 # cache under the output folder (CACHE=DIR to reuse one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -74,8 +75,12 @@ if [[ $MODE == photos ]]; then
 	say "siamese train --config configs/photos.yaml: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN at $SIZE px"
 	/usr/bin/time -v "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
 		--epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" --batch-size "$BATCH" --test-split 0 --val-split 0.02 \
-		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" --cache-dir "$CACHE" \
+		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" "${pairwise[@]}" --cache-dir "$CACHE" \
 		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log"
+	# The reference trains on random balanced pairs under the contrastive
+	# loss; the preset's class batches and NT-Xent are set back to that, so
+	# that both do the same work per pair.
+	pairwise=(--batches pairs --loss contrastive --margin 1 --mining random)
 	say "PyTorch: $TORCH_PHOTOS"
 	/usr/bin/time -v /usr/bin/python3 "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
 		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
