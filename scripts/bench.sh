@@ -11,6 +11,7 @@
 # python3-torch, python3-numpy, python3-pil and libopenblas0-pthread
 # (installed here when missing and running as root).
 #
+#   scripts/bench.sh colour                # the default tower on 48 px colour icons
 #   scripts/bench.sh photos                # configs/photos.yaml, 64 px colour
 #   TRAIN=data/photos20k SIZE=64 PAIRS=5000 scripts/bench.sh photos
 #
@@ -29,17 +30,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MODE=${1:-${PRESET:-mnist}}
 case $MODE in
-mnist | default | photos) ;;
-*) printf 'bench: unknown mode %q (want photos, or none for the 28 px MNIST comparison)\n' "$MODE" >&2; exit 2 ;;
+mnist | default | colour | photos) ;;
+*) printf 'bench: unknown mode %q (want colour, photos, or none for the 28 px MNIST comparison)\n' "$MODE" >&2; exit 2 ;;
 esac
 
 if [[ $MODE == photos ]]; then
 	TRAIN=${TRAIN:-data/icons/train}
 	PAIRS=${PAIRS:-5000}
+elif [[ $MODE == colour ]]; then
+	# The default tower on colour: the icon-theme set at 48 px
+	# (scripts/fetch-openset.sh icons), test pairs from its unseen names.
+	TRAIN=${TRAIN:-data/icons/train}
+	TEST=${TEST:-data/icons/test}
+	SIZE=${SIZE:-48}
+	CHANNELS=${CHANNELS:-3}
 else
 	TRAIN=${TRAIN:-data/mnist/train}
 fi
 TEST=${TEST:-data/mnist/test}
+CHANNELS=${CHANNELS:-1}
 PAIRS=${PAIRS:-20000}
 EPOCHS=${EPOCHS:-1}
 BATCH=${BATCH:-64}
@@ -134,14 +143,14 @@ PY
 say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
 # a small validation split picks the threshold, as PyTorch's script does not.
-peak_rss "$BIN" train --data "$TRAIN" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
+peak_rss "$BIN" train --data "$TRAIN" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
 	--batch-size "$BATCH" --test-split 0 --val-split 0.02 --val-pairs 1000 --seed "$SEED" \
 	--out "$OUT/bench.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 say "siamese eval: 2000 pairs of $TEST"
 peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
 	>"$OUT/eval.json" 3>"$OUT/eval.rss"
 say "PyTorch reference"
-/usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --epochs "$EPOCHS" --pairs "$PAIRS" \
+/usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs "$PAIRS" \
 	--batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
 
 /usr/bin/python3 - "$OUT" <<'PY'
@@ -163,3 +172,4 @@ for name, a, b, _ in rows:
 print(f"\n(siamese train pairs {tr['pairs']}, torch {to['train_pairs']}; files in {d})")
 PY
 echo "$MACHINE"
+echo "network: the default tower at ${SIZE:-28} px, $CHANNELS channel(s); train $TRAIN, test $TEST, $PAIRS pairs, batch $BATCH, seed $SEED"
