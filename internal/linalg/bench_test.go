@@ -6,23 +6,31 @@ import (
 	"testing"
 )
 
-// benchShapes are the products of one training step of the default tower
-// (conv via im2col, NCHW, per image) and a batched variant.
+// benchShapes are the products of one training step, as the network
+// makes them (internal/network/ops_conv.go): the default tower's first
+// convolution unfolds channel-first, one image per product; its second and
+// the photos preset's (b1c2: 32 channels at 16x16; b3c2: 128 at 4x4, three
+// images per product) unfold a row per output pixel; dense is per tower.
 var benchShapes = []struct {
 	name           string
 	transA, transB bool
 	m, n, k        int
 	beta           float32
 }{
-	{"conv2-forward", false, false, 64, 196, 288, 0},
-	{"conv2-grad-input", true, false, 288, 196, 64, 0},
-	{"conv2-grad-weight", false, true, 64, 288, 196, 1},
 	{"conv1-forward", false, false, 32, 784, 9, 0},
 	{"conv1-grad-weight", false, true, 32, 9, 784, 1},
+	{"conv2-forward", false, false, 196, 64, 288, 0},
+	{"conv2-grad-input", false, false, 196, 288, 64, 0},
+	{"conv2-grad-weight", true, false, 288, 64, 196, 1},
 	{"dense-forward", false, false, 64, 128, 3136, 0},
 	{"dense-grad-weight", true, false, 3136, 128, 64, 0},
 	{"dense-grad-input", false, true, 64, 3136, 128, 0},
-	{"conv2-forward-batch8", false, false, 64, 196 * 8, 288, 0},
+	{"photos-b1c2-forward", false, false, 256, 32, 288, 0},
+	{"photos-b1c2-grad-input", false, false, 256, 288, 32, 0},
+	{"photos-b1c2-grad-weight", true, false, 288, 32, 256, 1},
+	{"photos-b3c2-forward", false, false, 48, 128, 1152, 0},
+	{"photos-b3c2-grad-input", false, false, 48, 1152, 128, 0},
+	{"photos-b3c2-grad-weight", true, false, 1152, 128, 48, 1},
 }
 
 func BenchmarkGemm(b *testing.B) {
