@@ -86,15 +86,15 @@ if [[ $MODE == photos ]]; then
 	CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
 	noaug=()
 	[[ $AUGMENT == 1 ]] || noaug=(--augment-shift 0 --augment-rotate 0 --augment-flip=false --augment-brightness 0)
+	# The reference trains on random balanced pairs under the contrastive
+	# loss; the preset's class batches and NT-Xent are set back to that, so
+	# that both do the same work per pair.
+	pairwise=(--batches pairs --loss contrastive --margin 1 --mining random)
 	say "siamese train --config configs/photos.yaml: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN at $SIZE px"
 	/usr/bin/time -v "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
 		--epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" --batch-size "$BATCH" --test-split 0 --val-split 0.02 \
 		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" "${pairwise[@]}" --cache-dir "$CACHE" \
 		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log"
-	# The reference trains on random balanced pairs under the contrastive
-	# loss; the preset's class batches and NT-Xent are set back to that, so
-	# that both do the same work per pair.
-	pairwise=(--batches pairs --loss contrastive --margin 1 --mining random)
 	say "PyTorch: $TORCH_PHOTOS"
 	/usr/bin/time -v /usr/bin/python3 "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
 		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
