@@ -326,13 +326,25 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		}
 	})
 	total := k.partial[:size]
-	for c := 1; c < chunks; c++ {
-		for j, v := range k.partial[c*size : (c+1)*size] {
-			total[j] += v
-		}
-	}
+	sumChunks(total, k.partial, chunks)
 	rowsToKernel(k.out, total, g)
 	return k.out, nil
+}
+
+// sumChunks adds chunks 1.. of partial (each len(total) long, chunk 0
+// being total itself) into total, in chunk order for every element, so
+// the sum does not depend on how the elements are split among workers.
+func sumChunks(total, partial []float32, chunks int) {
+	size := len(total)
+	workers := 1
+	if size*(chunks-1) >= minParallelElems {
+		workers = workersFor(size / 1024)
+	}
+	parallelRange(size, workers, func(_, lo, hi int) {
+		for c := 1; c < chunks; c++ {
+			linalg.Add(total[lo:hi], partial[c*size+lo:c*size+hi])
+		}
+	})
 }
 
 // The channel-first forms (see useIm2col): one image at a time, unfolded
@@ -397,10 +409,6 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 			}
 		}
 	})
+	sumChunks(k.partial[:size], k.partial, chunks)
 	copy(k.out, k.partial[:size])
-	for c := 1; c < chunks; c++ {
-		for j, v := range k.partial[c*size : (c+1)*size] {
-			k.out[j] += v
-		}
-	}
 }
