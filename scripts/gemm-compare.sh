@@ -15,33 +15,31 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-0.3s}
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp.t1" "$tmp.t2"' EXIT
 
 printf 'cpu: %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 go test -run x -bench 'GemmPublic' -benchtime "$BENCHTIME" -count "$COUNT" ./internal/linalg >"$tmp"
 
+# torch.set_num_threads does not reach OpenBLAS, which starts as many
+# threads as there are cores unless OPENBLAS_NUM_THREADS says otherwise
+# (on this 2-core machine a "1-thread" run through set_num_threads alone
+# multiplied at 159 GFLOP/s, 88 with OPENBLAS_NUM_THREADS=1): each thread
+# count runs in its own process with both set.
 # Some images set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for an older core;
 # both must go together for OpenBLAS to pick the current kernel.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 - "$tmp" "$COUNT" <<'PY'
-import re, statistics, sys, time
+torch_run() { # threads -> JSON {shape: GFLOP/s} on stdout
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$1" OMP_NUM_THREADS="$1" \
+		/usr/bin/python3 - "$1" "$COUNT" <<'PY'
+import json, re, statistics, sys, time
 import torch
 
-# name: transA, transB, m, n, k, beta, as in internal/linalg/bench_test.go
-SHAPES = {}
+threads, count = int(sys.argv[1]), int(sys.argv[2])
+torch.set_num_threads(threads)
 src = open("internal/linalg/bench_test.go").read()
+out = {}
 for name, ta, tb, m, n, k, beta in re.findall(
         r'\{"([\w-]+)", (true|false), (true|false), ([\d* ]+), ([\d* ]+), ([\d* ]+), ([\d.]+)\}', src):
-    SHAPES[name] = (ta == "true", tb == "true", eval(m), eval(n), eval(k), float(beta))
-
-ours = {}
-for line in open(sys.argv[1]):
-    m = re.match(r'BenchmarkGemmPublic/([\w-]+)-\d+\s.*?([\d.]+) GFLOP/s', line)
-    if m:
-        ours.setdefault(m.group(1), []).append(float(m.group(2)))
-count = int(sys.argv[2])
-
-def torch_gflops(ta, tb, m, n, k, beta, threads):
-    torch.set_num_threads(threads)
+    ta, tb, m, n, k, beta = ta == "true", tb == "true", eval(m), eval(n), eval(k), float(beta)
     g = torch.Generator().manual_seed(1)
     a = torch.rand((k, m) if ta else (m, k), generator=g)
     b = torch.rand((n, k) if tb else (k, n), generator=g)
@@ -62,18 +60,35 @@ def torch_gflops(ta, tb, m, n, k, beta, threads):
             once()
             reps += 1
         runs.append(2 * m * n * k * reps / (time.perf_counter() - t0) / 1e9)
-    return statistics.median(runs)
+    out[name] = statistics.median(runs)
+print(json.dumps({"version": torch.__version__, "gflops": out}))
+PY
+}
+torch_run 1 >"$tmp.t1"
+torch_run 2 >"$tmp.t2"
 
-import os
-print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; medians of {count} runs")
-print(f"{'shape (M N K)':<42} {'siamese':>9} {'torch 1t':>9} {'ratio':>6} {'torch 2t':>9}")
-for name, (ta, tb, m, n, k, beta) in SHAPES.items():
+/usr/bin/python3 - "$tmp" "$COUNT" <<'PY'
+import json, re, statistics, sys
+base, count = sys.argv[1], int(sys.argv[2])
+t1, t2 = json.load(open(base + ".t1")), json.load(open(base + ".t2"))
+shapes = {}
+src = open("internal/linalg/bench_test.go").read()
+for name, ta, tb, m, n, k, beta in re.findall(
+        r'\{"([\w-]+)", (true|false), (true|false), ([\d* ]+), ([\d* ]+), ([\d* ]+), ([\d.]+)\}', src):
+    shapes[name] = (ta == "true", tb == "true", eval(m), eval(n), eval(k))
+ours = {}
+for line in open(base):
+    m = re.match(r'BenchmarkGemmPublic/([\w-]+)-\d+\s.*?([\d.]+) GFLOP/s', line)
+    if m:
+        ours.setdefault(m.group(1), []).append(float(m.group(2)))
+print(f"torch {t1['version']} with OpenBLAS; medians of {count} runs")
+print(f"{'shape (M N K)':<44} {'siamese':>9} {'OpenBLAS 1t':>12} {'ratio':>6} {'OpenBLAS 2t':>12}")
+for name, (ta, tb, m, n, k) in shapes.items():
     if name not in ours:
         continue
     us = statistics.median(ours[name])
-    t1 = torch_gflops(ta, tb, m, n, k, beta, 1)
-    t2 = torch_gflops(ta, tb, m, n, k, beta, 2)
+    a, b = t1["gflops"][name], t2["gflops"][name]
     label = f"{name} ({m} {n} {k}{' tA' if ta else ''}{' tB' if tb else ''})"
-    print(f"{label:<42} {us:9.1f} {t1:9.1f} {us / t1:6.2f} {t2:9.1f}")
-print("GFLOP/s; ratio = siamese / torch on 1 thread")
+    print(f"{label:<44} {us:9.1f} {a:12.1f} {us / a:6.2f} {b:12.1f}")
+print("GFLOP/s; ratio = siamese / OpenBLAS on 1 thread (one linalg.Gemm call runs on one goroutine)")
 PY
