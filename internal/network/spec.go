@@ -132,6 +132,29 @@ func (l Layer) poolSize() int {
 	return l.Size
 }
 
+// InferenceBatch is the largest batch, at most most images and at least
+// one, whose activations fit in budget bytes when a tower of s embeds it.
+// An embedder's ops keep every layer's output between batches, so the
+// batch sets the memory it holds: 256 images through the 64 px photos
+// preset would keep about 200 MiB, for no speed a smaller batch lacks. A
+// residual layer counts eight outputs (two convolutions, three batch
+// norms, a ReLU, the projection and the sum).
+func (s Spec) InferenceBatch(budget int64, most int) int {
+	shapes, _, err := s.Plan()
+	if err != nil || most < 1 {
+		return max(most, 1)
+	}
+	var per int64
+	for i, sh := range shapes {
+		n := int64(sh.Len())
+		if s.Layers[i].Kind == KindResidual {
+			n *= 8
+		}
+		per += 4 * n
+	}
+	return int(max(1, min(int64(most), budget/max(per, 1))))
+}
+
 // Plan checks the spec and returns the activation shape after every layer
 // and the weight tensors the layers need, in order.
 func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {

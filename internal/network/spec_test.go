@@ -117,3 +117,31 @@ func TestEmbedderPhotoLayers(t *testing.T) {
 		checkClose(t, "embedding", got, to64(first), 1e-6)
 	}
 }
+
+// TestInferenceBatch checks the embedder batch against activation sizes
+// counted by hand.
+func TestInferenceBatch(t *testing.T) {
+	def := Spec{Size: 28, Channels: 1, Layers: DefaultLayers()}
+	// conv 32x28x28, relu, maxpool 32x14x14, conv 64x14x14, relu, maxpool
+	// 64x7x7, dense 128: 84,640 floats, 338,560 bytes an image.
+	perDefault := int64(4 * (2*32*28*28 + 32*14*14 + 2*64*14*14 + 64*7*7 + 128))
+	res := Spec{Size: 8, Channels: 3, Layers: []Layer{{Kind: KindResidual, Filters: 4, Stride: 2}, {Kind: KindGAP}}}
+	perRes := int64(4 * (8*4*4*4 + 4)) // eight outputs of 4x4x4, then GAP's 4
+	for _, tc := range []struct {
+		name   string
+		spec   Spec
+		budget int64
+		most   int
+		want   int
+	}{
+		{"default, 64 MiB", def, 64 << 20, 256, int((64 << 20) / perDefault)},
+		{"default, capped", def, 1 << 40, 256, 256},
+		{"default, tiny budget", def, 10, 256, 1},
+		{"residual counts eight outputs", res, 10 * perRes, 256, 10},
+		{"invalid spec keeps most", Spec{Size: 0}, 1 << 20, 32, 32},
+	} {
+		if got := tc.spec.InferenceBatch(tc.budget, tc.most); got != tc.want {
+			t.Errorf("%s: InferenceBatch = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
