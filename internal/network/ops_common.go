@@ -157,7 +157,8 @@ func workersFor(n int) int {
 }
 
 // parallelRange splits [0, n) into `workers` contiguous chunks and runs
-// fn(worker, lo, hi) on each, the first on the calling goroutine. Chunks
+// fn(worker, lo, hi) on each, the first on the calling goroutine and the
+// others on helpers (workers.go). Chunks
 // differ in size by at most one item, so a batch of images balances evenly.
 func parallelRange(n, workers int, fn func(worker, lo, hi int)) {
 	if workers <= 1 || n <= 1 {
@@ -167,10 +168,15 @@ func parallelRange(n, workers int, fn func(worker, lo, hi int)) {
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		wg.Add(1)
-		go func(w int) {
+		p := &part{fn: fn, worker: w, lo: w * n / workers, hi: (w + 1) * n / workers, done: &wg}
+		if h := helpers.claim(w - 1); h != nil {
+			h.post(p)
+			continue
+		}
+		go func() {
 			defer wg.Done()
-			fn(w, w*n/workers, (w+1)*n/workers)
-		}(w)
+			fn(p.worker, p.lo, p.hi)
+		}()
 	}
 	fn(0, 0, n/workers)
 	wg.Wait()
