@@ -11,14 +11,20 @@ package linalg
 
 import "math"
 
+// vectorBulk is how many of n elements the assembly kernels take, a
+// multiple of their step: none without AVX2 and FMA.
+func vectorBulk(n, step int) int {
+	if !hasAVX2FMA {
+		return 0
+	}
+	return n - n%step
+}
+
 // SumSquares returns Σv and Σv² in float64.
 func SumSquares(v []float32) (sum, sq float64) {
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(v) &^ 15
-		if bulk > 0 {
-			sum, sq = sumSquaresAVX2(&v[0], bulk)
-		}
+	bulk := vectorBulk(len(v), 16)
+	if bulk > 0 {
+		sum, sq = sumSquaresAVX2(&v[0], bulk)
 	}
 	s, q := sumSquaresGo(v[bulk:])
 	return sum + s, sq + q
@@ -26,13 +32,10 @@ func SumSquares(v []float32) (sum, sq float64) {
 
 // Sum returns Σv in float64.
 func Sum(v []float32) float64 {
-	bulk := 0
 	var sum float64
-	if hasAVX2FMA {
-		bulk = len(v) &^ 15
-		if bulk > 0 {
-			sum = sumAVX2(&v[0], bulk)
-		}
+	bulk := vectorBulk(len(v), 16)
+	if bulk > 0 {
+		sum = sumAVX2(&v[0], bulk)
 	}
 	return sum + sumGo(v[bulk:])
 }
@@ -44,13 +47,10 @@ func DotCentred(g, x []float32, mu float32) float64 {
 		return 0
 	}
 	_ = g[len(x)-1]
-	bulk := 0
 	var sum float64
-	if hasAVX2FMA {
-		bulk = len(x) &^ 15
-		if bulk > 0 {
-			sum = dotCentredAVX2(&g[0], &x[0], bulk, mu)
-		}
+	bulk := vectorBulk(len(x), 16)
+	if bulk > 0 {
+		sum = dotCentredAVX2(&g[0], &x[0], bulk, mu)
 	}
 	return sum + dotCentredGo(g[bulk:len(x)], x[bulk:], mu)
 }
@@ -62,12 +62,9 @@ func AffineCentred(out, x []float32, mu, scale, shift float32) {
 		return
 	}
 	_ = out[len(x)-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(x) &^ 7
-		if bulk > 0 {
-			affineCentredAVX2(&out[0], &x[0], bulk, mu, scale, shift)
-		}
+	bulk := vectorBulk(len(x), 8)
+	if bulk > 0 {
+		affineCentredAVX2(&out[0], &x[0], bulk, mu, scale, shift)
 	}
 	out = out[bulk:len(x)]
 	for j, v := range x[bulk:] {
@@ -82,12 +79,9 @@ func CombineCentred(out, y, x []float32, a, k, mu, b float32) {
 		return
 	}
 	_, _ = out[len(x)-1], y[len(x)-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(x) &^ 7
-		if bulk > 0 {
-			combineCentredAVX2(&out[0], &y[0], &x[0], bulk, a, k, mu, b)
-		}
+	bulk := vectorBulk(len(x), 8)
+	if bulk > 0 {
+		combineCentredAVX2(&out[0], &y[0], &x[0], bulk, a, k, mu, b)
 	}
 	out, y = out[bulk:len(x)], y[bulk:len(x)]
 	for j, v := range x[bulk:] {
@@ -152,12 +146,9 @@ func ReLU(out, x []float32) {
 		return
 	}
 	_ = out[len(x)-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(x) &^ 7
-		if bulk > 0 {
-			reluAVX2(&out[0], &x[0], bulk)
-		}
+	bulk := vectorBulk(len(x), 8)
+	if bulk > 0 {
+		reluAVX2(&out[0], &x[0], bulk)
 	}
 	out = out[bulk:len(x)]
 	for i, v := range x[bulk:] {
@@ -174,12 +165,9 @@ func PassPositive(out, y, g []float32) {
 		return
 	}
 	_, _ = out[len(y)-1], g[len(y)-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(y) &^ 7
-		if bulk > 0 {
-			passPositiveAVX2(&out[0], &y[0], &g[0], bulk)
-		}
+	bulk := vectorBulk(len(y), 8)
+	if bulk > 0 {
+		passPositiveAVX2(&out[0], &y[0], &g[0], bulk)
 	}
 	out, g = out[bulk:len(y)], g[bulk:len(y)]
 	for i, v := range y[bulk:] {
@@ -201,12 +189,9 @@ func AddReLU(out, a, b []float32) {
 		return
 	}
 	_, _ = out[len(a)-1], b[len(a)-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = len(a) &^ 7
-		if bulk > 0 {
-			addReLUAVX2(&out[0], &a[0], &b[0], bulk)
-		}
+	bulk := vectorBulk(len(a), 8)
+	if bulk > 0 {
+		addReLUAVX2(&out[0], &a[0], &b[0], bulk)
 	}
 	out, b = out[bulk:len(a)], b[bulk:len(a)]
 	for i, v := range a[bulk:] {
@@ -226,12 +211,9 @@ func MaxPairs(h, x []float32) {
 		return
 	}
 	_ = x[2*n-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = n &^ 7
-		if bulk > 0 {
-			maxPairsAVX2(&h[0], &x[0], bulk)
-		}
+	bulk := vectorBulk(n, 8)
+	if bulk > 0 {
+		maxPairsAVX2(&h[0], &x[0], bulk)
 	}
 	for t := bulk; t < n; t++ {
 		a, b := int32(math.Float32bits(x[2*t])), int32(math.Float32bits(x[2*t+1]))
@@ -249,12 +231,9 @@ func RoutePairs(dx, x, h, gh []float32) {
 		return
 	}
 	_, _, _ = dx[2*n-1], x[2*n-1], gh[n-1]
-	bulk := 0
-	if hasAVX2FMA {
-		bulk = n &^ 7
-		if bulk > 0 {
-			routePairsAVX2(&dx[0], &x[0], &h[0], &gh[0], bulk)
-		}
+	bulk := vectorBulk(n, 8)
+	if bulk > 0 {
+		routePairsAVX2(&dx[0], &x[0], &h[0], &gh[0], bulk)
 	}
 	for t := bulk; t < n; t++ {
 		m, g := math.Float32bits(h[t]), gh[t]

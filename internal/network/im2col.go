@@ -136,6 +136,27 @@ func rowsToKernel(dst, t []float32, g convGeometry) {
 	}
 }
 
+// rowScratch is the per-worker scratch of the channels-last path: a padded
+// image, the rows of a group of images, and that group's pixels×O matrix
+// (an output before its transpose, or dL/dy transposed).
+type rowScratch struct {
+	per                int // images per product
+	padded, rows, mats int // lengths of the three parts
+}
+
+func newRowScratch(g convGeometry) rowScratch {
+	per := imagesPerProduct(g)
+	return rowScratch{per: per, padded: g.paddedLen(), rows: per * g.colSize(), mats: per * g.outPlane() * g.o}
+}
+
+func (s rowScratch) size() int { return s.padded + s.rows + s.mats }
+
+// parts returns worker wk's three parts of buf (workers × size long).
+func (s rowScratch) parts(buf []float32, wk int) (padded, rows, mat []float32) {
+	b := buf[wk*s.size() : (wk+1)*s.size()]
+	return b[:s.padded], b[s.padded : s.padded+s.rows], b[s.padded+s.rows:]
+}
+
 // imagesPerProduct is how many images share one matrix product: enough to
 // give the product a few hundred rows on small planes, few enough that
 // their unfolded rows (about 256 KiB) stay in a core's L2 between being

@@ -113,17 +113,14 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	k.wt = grow(k.wt, g.kernelSize())
 	kernelRows(k.wt, w, g, true)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	per := imagesPerProduct(g)
-	groups := (g.n + per - 1) / per
+	sc := newRowScratch(g)
+	groups := (g.n + sc.per - 1) / sc.per
 	workers := workersFor(groups)
-	pl, rl := g.paddedLen(), per*plane*width
-	blk := pl + rl + per*plane*g.o
-	k.buf = grow(k.buf, workers*blk)
+	k.buf = grow(k.buf, workers*sc.size())
 	parallelRange(groups, workers, func(wk, lo, hi int) {
-		buf := k.buf[wk*blk : (wk+1)*blk]
-		hwc, rows, outT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
+		hwc, rows, outT := sc.parts(k.buf, wk)
 		for grp := lo; grp < hi; grp++ {
-			i0, i1 := grp*per, min(g.n, (grp+1)*per)
+			i0, i1 := grp*sc.per, min(g.n, (grp+1)*sc.per)
 			for i := i0; i < i1; i++ {
 				toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
 				im2row(rows[(i-i0)*plane*width:], hwc, g)
@@ -208,17 +205,14 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	k.wr = grow(k.wr, g.kernelSize())
 	kernelRows(k.wr, w, g, false)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	per := imagesPerProduct(g)
-	groups := (g.n + per - 1) / per
+	sc := newRowScratch(g)
+	groups := (g.n + sc.per - 1) / sc.per
 	workers := workersFor(groups)
-	pl, rl := g.paddedLen(), per*plane*width
-	blk := pl + rl + per*plane*g.o
-	k.buf = grow(k.buf, workers*blk)
+	k.buf = grow(k.buf, workers*sc.size())
 	parallelRange(groups, workers, func(wk, lo, hi int) {
-		buf := k.buf[wk*blk : (wk+1)*blk]
-		hwc, rows, dyT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
+		hwc, rows, dyT := sc.parts(k.buf, wk)
 		for grp := lo; grp < hi; grp++ {
-			i0, i1 := grp*per, min(g.n, (grp+1)*per)
+			i0, i1 := grp*sc.per, min(g.n, (grp+1)*sc.per)
 			for i := i0; i < i1; i++ {
 				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
 			}
@@ -297,13 +291,11 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return k.out, nil
 	}
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	per := imagesPerProduct(g)
-	pl, rl := g.paddedLen(), per*plane*width
-	blk := pl + rl + per*plane*g.o
-	k.buf = grow(k.buf, workers*blk)
+	sc := newRowScratch(g)
+	per := sc.per
+	k.buf = grow(k.buf, workers*sc.size())
 	parallelRange(chunks, workers, func(wk, clo, chi int) {
-		buf := k.buf[wk*blk : (wk+1)*blk]
-		hwc, rows, dyT := buf[:pl], buf[pl:pl+rl], buf[pl+rl:]
+		hwc, rows, dyT := sc.parts(k.buf, wk)
 		for c := clo; c < chi; c++ {
 			sum := k.partial[c*size : (c+1)*size]
 			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
