@@ -75,7 +75,7 @@ while True:
 rc = p.wait()
 end = time.time() - start
 open(log, "w").writelines(text)
-ep = re.search(rb"epoch 1/1  train loss .*? (\d+) pairs/s", buf)
+ep = re.search(rb"epoch 1/1  train loss .*? (\d+) (?:pairs|images)/s", buf)  # images/s with class batches
 if rc != 0 or data is None or first is None or ep is None:
     sys.exit(f"ptyrun: {cmd[0]} exited {rc}; see {log}")
 open(marks, "w").write(f"{data:.1f}\t{first:.1f}\t{end:.1f}\t{int(ep.group(1))}\n")
@@ -106,7 +106,7 @@ printf '%s\n' "${rows[@]}" >"$OUT/rows.tsv"
 /usr/bin/python3 - "$OUT/rows.tsv" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-print("| folder | images | cache | peak RSS MiB | data line s | first step s | wall s | train pairs/s | load avg |")
+print("| folder | images | cache | peak RSS MiB | data line s | first step s | wall s | train pairs/s (images/s with class batches) | load avg |")
 print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(r) + " |")
