@@ -157,6 +157,25 @@ func (s rowScratch) parts(buf []float32, wk int) (padded, rows, mat []float32) {
 	return b[:s.padded], b[s.padded : s.padded+s.rows], b[s.padded+s.rows:]
 }
 
+// eachGroup runs fn on every group of images of the channels-last path
+// (imagesPerProduct images, the last group maybe fewer), spread over the
+// workers, each with its own scratch: a padded image, the group's rows and
+// its pixels×O matrix. buf holds every worker's scratch; eachGroup returns
+// it grown to fit.
+func eachGroup(g convGeometry, buf []float32, fn func(i0, i1 int, padded, rows, mat []float32)) []float32 {
+	sc := newRowScratch(g)
+	groups := (g.n + sc.per - 1) / sc.per
+	workers := workersFor(groups)
+	buf = grow(buf, workers*sc.size())
+	parallelRange(groups, workers, func(wk, lo, hi int) {
+		padded, rows, mat := sc.parts(buf, wk)
+		for grp := lo; grp < hi; grp++ {
+			fn(grp*sc.per, min(g.n, (grp+1)*sc.per), padded, rows, mat)
+		}
+	})
+	return buf
+}
+
 // imagesPerProduct is how many images share one matrix product: enough to
 // give the product a few hundred rows on small planes, few enough that
 // their unfolded rows (about 256 KiB) stay in a core's L2 between being

@@ -113,23 +113,15 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	k.wt = grow(k.wt, g.kernelSize())
 	kernelRows(k.wt, w, g, true)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	sc := newRowScratch(g)
-	groups := (g.n + sc.per - 1) / sc.per
-	workers := workersFor(groups)
-	k.buf = grow(k.buf, workers*sc.size())
-	parallelRange(groups, workers, func(wk, lo, hi int) {
-		hwc, rows, outT := sc.parts(k.buf, wk)
-		for grp := lo; grp < hi; grp++ {
-			i0, i1 := grp*sc.per, min(g.n, (grp+1)*sc.per)
-			for i := i0; i < i1; i++ {
-				toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
-				im2row(rows[(i-i0)*plane*width:], hwc, g)
-			}
-			// outᵀ (pixels×O) = rows (pixels×K·K·C) · Wᵀ (K·K·C×O)
-			linalg.Gemm(false, false, (i1-i0)*plane, g.o, width, 1, rows, width, k.wt, g.o, 0, outT, g.o)
-			for i := i0; i < i1; i++ {
-				linalg.Transpose(plane, g.o, outT[(i-i0)*plane*g.o:], g.o, k.out[i*outSize:], plane)
-			}
+	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, outT []float32) {
+		for i := i0; i < i1; i++ {
+			toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
+			im2row(rows[(i-i0)*plane*width:], hwc, g)
+		}
+		// outᵀ (pixels×O) = rows (pixels×K·K·C) · Wᵀ (K·K·C×O)
+		linalg.Gemm(false, false, (i1-i0)*plane, g.o, width, 1, rows, width, k.wt, g.o, 0, outT, g.o)
+		for i := i0; i < i1; i++ {
+			linalg.Transpose(plane, g.o, outT[(i-i0)*plane*g.o:], g.o, k.out[i*outSize:], plane)
 		}
 	})
 	return k.out, nil
@@ -205,24 +197,16 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	k.wr = grow(k.wr, g.kernelSize())
 	kernelRows(k.wr, w, g, false)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	sc := newRowScratch(g)
-	groups := (g.n + sc.per - 1) / sc.per
-	workers := workersFor(groups)
-	k.buf = grow(k.buf, workers*sc.size())
-	parallelRange(groups, workers, func(wk, lo, hi int) {
-		hwc, rows, dyT := sc.parts(k.buf, wk)
-		for grp := lo; grp < hi; grp++ {
-			i0, i1 := grp*sc.per, min(g.n, (grp+1)*sc.per)
-			for i := i0; i < i1; i++ {
-				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
-			}
-			// drows (pixels×K·K·C) = dL/dyᵀ (pixels×O) · W (O×K·K·C)
-			linalg.Gemm(false, false, (i1-i0)*plane, width, g.o, 1, dyT, g.o, k.wr, width, 0, rows, width)
-			for i := i0; i < i1; i++ {
-				clear(hwc)
-				row2im(hwc, rows[(i-i0)*plane*width:], g)
-				fromPaddedHWC(k.out[i*inSize:(i+1)*inSize], hwc, g)
-			}
+	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, dyT []float32) {
+		for i := i0; i < i1; i++ {
+			linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+		}
+		// drows (pixels×K·K·C) = dL/dyᵀ (pixels×O) · W (O×K·K·C)
+		linalg.Gemm(false, false, (i1-i0)*plane, width, g.o, 1, dyT, g.o, k.wr, width, 0, rows, width)
+		for i := i0; i < i1; i++ {
+			clear(hwc)
+			row2im(hwc, rows[(i-i0)*plane*width:], g)
+			fromPaddedHWC(k.out[i*inSize:(i+1)*inSize], hwc, g)
 		}
 	})
 	return k.out, nil
