@@ -246,3 +246,23 @@ func RoutePairs(dx, x, h, gh []float32) {
 		}
 	}
 }
+
+// Evens sets dst[t] = src[2t] for t < len(dst): every other element, as a
+// stride-2 convolution samples its input. It panics if src is shorter than
+// 2·len(dst)-1.
+func Evens(dst, src []float32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	_ = src[2*n-2]
+	// A vector step reads 16 inputs for 8 outputs, one past the last even
+	// one, so the last output is always left to the Go loop.
+	bulk := vectorBulk(n-1, 8)
+	if bulk > 0 {
+		evensAVX2(&dst[0], &src[0], bulk)
+	}
+	for t := bulk; t < n; t++ {
+		dst[t] = src[2*t]
+	}
+}

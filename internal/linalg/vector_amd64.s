@@ -358,3 +358,28 @@ rploop:
 rpdone:
 	VZEROUPPER
 	RET
+
+// func evensAVX2(dst, src *float32, n int)
+// dst[t] = src[2t] for t < n, n a multiple of 8: the even elements of 16
+// inputs gathered by an in-lane shuffle, quadwords put back in order.
+TEXT ·evensAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   evdone
+
+evloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMQ  $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     evloop
+
+evdone:
+	VZEROUPPER
+	RET

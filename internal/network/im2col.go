@@ -226,9 +226,13 @@ func im2col(col, img []float32, g convGeometry) {
 					}
 					clear(dst[:lo])
 					src := plane[iy*g.w : (iy+1)*g.w]
-					if s == 1 {
+					switch s {
+					case 1:
 						copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
-					} else {
+					case 2:
+						at := lo*2 + kj - g.pad
+						linalg.Evens(dst[lo:hi], src[at:at+2*(hi-lo)-1])
+					default:
 						for ox := lo; ox < hi; ox++ {
 							dst[ox] = src[ox*s+kj-g.pad]
 						}
