@@ -50,6 +50,21 @@
 // (golang.org/x/sys/cpu); the purego build tag, or any GOARCH but amd64,
 // selects the pure-Go kernel.
 //
+// # Beside the product
+//
+// The network's other passes over memory are here too, each an AVX2
+// assembly loop over the bulk of a vector and a Go loop over the rest (and
+// over all of it without AVX2 and FMA, or under purego): Transpose (8×8
+// register blocks, walked in column strips when destination rows are long
+// enough to collide in L1), Add, batch norm's float64 sums (SumSquares,
+// Sum, DotCentred) and float32 maps (AffineCentred, CombineCentred), ReLU,
+// PassPositive and AddReLU, the pair maxima of 2×2 pooling and their
+// adjoint (MaxPairs, RoutePairs), and the stride-2 gather Evens. The maps
+// do exactly the float32 operations of their Go loops, in the same order,
+// so their results are the same to the bit; the sums keep sixteen float64
+// partial sums instead of four, so they differ from the Go form in the
+// last bits.
+//
 // # Accuracy
 //
 // Each element of C is a float32 sum of k products, accumulated in a
