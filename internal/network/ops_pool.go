@@ -239,10 +239,9 @@ func (op *maxPool2DOp) pool(out, x []float32, g poolGeometry) {
 			if out != nil {
 				po = out[o : o+g.outPlane()]
 			}
-			switch {
-			case g.size == 2:
+			if g.size == 2 {
 				poolPlane2(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
-			default:
+			} else {
 				poolPlane(po, op.argmax[o:o+g.outPlane()], x[in:in+g.inPlane()], in, g)
 			}
 		}
@@ -349,9 +348,9 @@ func (op *maxPool2DOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 		return nil, fmt.Errorf("maxpool2d: differentiate: got %d inputs, want 1", len(inputs))
 	}
 	if op.relu {
-		dx, err := gorgonia.ApplyOp(&reluPoolGradOp{size: op.size, fwd: op}, inputs[0], output, grad)
+		dx, err := apply(&reluPoolGradOp{size: op.size, fwd: op}, inputs[0], output, grad)
 		if err != nil {
-			return nil, fmt.Errorf("relu+maxpool2d gradient: %w", err)
+			return nil, err
 		}
 		return gorgonia.Nodes{dx}, nil
 	}
@@ -465,33 +464,27 @@ type reluPoolGradOp struct {
 	scratch []float32 // per worker: an image's pair maxima and their gradient
 }
 
-func (op *reluPoolGradOp) Arity() int { return 3 }
-func (op *reluPoolGradOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4), tensorType(4))
-}
+func (op *reluPoolGradOp) name() string     { return "relu+maxpool2d gradient" }
+func (op *reluPoolGradOp) inputs() []string { return []string{"input", "output", "output gradient"} }
+func (op *reluPoolGradOp) String() string   { return fmt.Sprintf("ReLUMaxPoolGrad{size=%d}", op.size) }
 
-func (op *reluPoolGradOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeArg("relu+maxpool2d gradient", ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return xs.Clone(), nil
-}
-
-func (op *reluPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "relu+maxpool2d gradient"
-	vals, shapes, err := float32Inputs(name, inputs, "input", "output", "output gradient")
-	if err != nil {
-		return nil, err
-	}
-	x, xs, y, dy := vals[0], shapes[0], vals[1], vals[2]
-	g, err := (&maxPool2DOp{size: op.size}).geometry(xs)
+func (op *reluPoolGradOp) shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, err := (&maxPool2DOp{size: op.size}).geometry(in[0])
 	if err != nil {
 		return nil, err
 	}
 	want := tensor.Shape{g.n, g.c, g.oh, g.ow}
-	if !shapes[1].Eq(want) || !shapes[2].Eq(want) {
-		return nil, fmt.Errorf("%s: output %v and its gradient %v do not match input %v pooled by %d", name, shapes[1], shapes[2], xs, g.size)
+	if !in[1].Eq(want) || !in[2].Eq(want) {
+		return nil, fmt.Errorf("%s: output %v and its gradient %v do not match input %v pooled by %d", op.name(), in[1], in[2], in[0], g.size)
+	}
+	return in[0].Clone(), nil
+}
+
+func (op *reluPoolGradOp) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, y, dy := in[0], in[1], in[2]
+	g, err := (&maxPool2DOp{size: op.size}).geometry(shapes[0])
+	if err != nil {
+		return nil, err
 	}
 	op.out = grow(op.out, len(x))
 	workers := workersFor(g.n)
@@ -511,12 +504,12 @@ func (op *reluPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 					y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize], h, gh, g)
 			}
 		})
-		return wrap(op.out, xs...), nil
+		return op.out, nil
 	}
 	parallelRange(g.n, workers, func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ {
-			in, o := p*g.inPlane(), p*g.outPlane()
-			dx, xp := op.out[in:in+g.inPlane()], x[in:in+g.inPlane()]
+			at, o := p*g.inPlane(), p*g.outPlane()
+			dx, xp := op.out[at:at+g.inPlane()], x[at:at+g.inPlane()]
 			yp, dyp := y[o:o+g.outPlane()], dy[o:o+g.outPlane()]
 			if g.size == 2 {
 				reluPoolGradPlane2(dx, xp, yp, dyp, g)
@@ -525,15 +518,8 @@ func (op *reluPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			}
 		}
 	})
-	return wrap(op.out, xs...), nil
+	return op.out, nil
 }
-
-func (op *reluPoolGradOp) ReturnsPtr() bool      { return false }
-func (op *reluPoolGradOp) CallsExtern() bool     { return false }
-func (op *reluPoolGradOp) OverwritesInput() int  { return -1 }
-func (op *reluPoolGradOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "ReLUMaxPoolGrad", op.size) }
-func (op *reluPoolGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *reluPoolGradOp) String() string        { return fmt.Sprintf("ReLUMaxPoolGrad{size=%d}", op.size) }
 
 // eqMask is -1 when a == b, else 0, without a branch.
 func eqMask(a, b int32) int32 {

@@ -217,7 +217,7 @@ func TestReLUMaxPool2DMatchesUnfused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dxf, err := (&reluPoolGradOp{size: size}).Do(wrap(x, xs...), yf, wrap(dyv, 1, 1, oh, ow))
+		dxf, err := opFor(&reluPoolGradOp{size: size}).Do(wrap(x, xs...), yf, wrap(dyv, 1, 1, oh, ow))
 		if err != nil {
 			t.Fatal(err)
 		}
