@@ -90,21 +90,12 @@
 // L = 0.299·R + 0.587·G + 0.114·B (ITU-R BT.601, PIL's "L" mode), rounded
 // to a byte as PIL rounds it, or keep R, G, B. The result is stored a byte
 // a value (Images), a quarter of float32, and scaled 0..255 to [0, 1] only
-// when a batch is assembled (Images.ImageInto).
-//
-// # Defaults and the decoded cache
-//
-// Defaults chooses channels, size and resize mode from a bounded sample of
-// the files (see its comment for the rules). Cache keeps decoded bytes on
-// disk, keyed by file path, size, modification time and the preprocessing,
-// so a second run reads instead of decoding. The bytes are read an image at
-// a time as batches need them (not mapped: touched mapped pages count in a
-// process's RSS), so they cost page cache, not process memory, which keeps
-// a training run's memory nearly independent of the number of images. Alpha is ignored, as PIL's convert("L") and
-// convert("RGB") ignore it. Any format the decoders know (8 or 16 bit, gray,
-// gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG) goes through the same
-// conversion to 8-bit non-premultiplied RGBA first. The result is laid out
-// channel-major: value (c, y, x) is at index c·Size·Size + y·Size + x.
+// when a batch is assembled (Images.ImageInto). Alpha is ignored, as PIL's
+// convert("L") and convert("RGB") ignore it. Any format the decoders know
+// (8 or 16 bit, gray, gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG)
+// goes through the same conversion to 8-bit non-premultiplied RGBA first.
+// The result is laid out channel-major: value (c, y, x) is at index
+// c·Size·Size + y·Size + x.
 //
 // The image header is read before the pixels, and an image with more than
 // MaxPixels pixels (50 megapixels unless set) is refused before any pixel
@@ -119,6 +110,16 @@
 // (unknown content under an image extension), or the decoder's own
 // complaint. A decoder that panics on a malformed file is reported the same
 // way, so one bad file cannot end a long run.
+//
+// # Defaults and the decoded cache
+//
+// Defaults chooses channels, size and resize mode from a bounded sample of
+// the files (see its comment for the rules). Cache keeps decoded bytes on
+// disk, keyed by file path, size, modification time and the preprocessing,
+// so a second run reads instead of decoding. The bytes are read an image at
+// a time as batches need them (not mapped: touched mapped pages count in a
+// process's RSS), so they cost page cache, not process memory, which keeps
+// a training run's memory nearly independent of the number of images.
 //
 // # IDX files
 //
