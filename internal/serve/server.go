@@ -196,14 +196,7 @@ func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) 
 	if len(g.Files) == 0 {
 		return nil, fmt.Errorf("gallery %s: no readable image", o.Gallery)
 	}
-	gal := &gallery{files: g.Files, rel: make([]string, len(g.Files))}
-	for i, f := range g.Files {
-		rel, err := filepath.Rel(o.Gallery, f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("gallery %s: %w", o.Gallery, err)
-		}
-		gal.rel[i] = filepath.ToSlash(rel)
-	}
+	gal := &gallery{files: g.Files, rel: g.Keys}
 	// The index file is the one `siamese search` keeps for this model and
 	// gallery, so either command reuses what the other built.
 	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{
