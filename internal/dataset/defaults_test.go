@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// writePNG writes a w×h image filled by fill into dir/class/name.png.
+// writeFixture writes a w×h image filled by fill into dir/class/name.png
+// and returns its path.
 func writeFixture(t testing.TB, dir, class, name string, w, h int, fill func(x, y int) color.Color) string {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
@@ -19,21 +19,9 @@ func writeFixture(t testing.TB, dir, class, name string, w, h int, fill func(x, 
 			img.Set(x, y, fill(x, y))
 		}
 	}
-	p := filepath.Join(dir, class, name+".png")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	rel := class + "/" + name + ".png"
+	writeFile(t, dir, rel, pngBytes(t, img))
+	return filepath.Join(dir, filepath.FromSlash(rel))
 }
 
 func grayFill(x, y int) color.Color {
