@@ -70,14 +70,7 @@ func im2row(rows, hwc []float32, g convGeometry) {
 			r++
 			at := (oy*s*wp + ox*s) * c
 			for ki := 0; ki < k; ki++ {
-				d, src := dst[ki*run:(ki+1)*run], hwc[at+ki*wp*c:at+ki*wp*c+run]
-				if run >= 16 {
-					copy(d, src)
-					continue
-				}
-				for j := range d {
-					d[j] = src[j]
-				}
+				copy(dst[ki*run:(ki+1)*run], hwc[at+ki*wp*c:at+ki*wp*c+run])
 			}
 		}
 	}
@@ -265,11 +258,7 @@ func col2im(img, col []float32, g convGeometry) {
 					}
 					src := row[oy*g.ow+lo : oy*g.ow+hi]
 					if s == 1 {
-						dst := plane[iy*g.w+lo+kj-g.pad : iy*g.w+hi+kj-g.pad]
-						dst = dst[:len(src)] // lets the compiler drop the bounds check below
-						for j, v := range src {
-							dst[j] += v
-						}
+						linalg.Add(plane[iy*g.w+lo+kj-g.pad:iy*g.w+hi+kj-g.pad], src)
 						continue
 					}
 					dst := plane[iy*g.w : (iy+1)*g.w]
