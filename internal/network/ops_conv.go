@@ -276,35 +276,48 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	}
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
 	sc := newRowScratch(g)
-	per := sc.per
 	k.buf = grow(k.buf, workers*sc.size())
-	parallelRange(chunks, workers, func(wk, clo, chi int) {
+	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
 		hwc, rows, dyT := sc.parts(k.buf, wk)
+		beta := float32(0)
+		for i0 := lo; i0 < hi; i0 += sc.per {
+			i1 := min(hi, i0+sc.per)
+			for i := i0; i < i1; i++ {
+				toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
+				im2row(rows[(i-i0)*plane*width:], hwc, g)
+				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+			}
+			// sum (K·K·C×O) += rowsᵀ (K·K·C×pixels) · dL/dyᵀ (pixels×O)
+			linalg.Gemm(true, false, width, g.o, (i1-i0)*plane, 1, rows, width, dyT, g.o, beta, sum, g.o)
+			beta = 1
+		}
+	})
+	rowsToKernel(k.out, total, g)
+	return k.out, nil
+}
+
+// sumOverChunks computes a sum over the batch's n images in fixed chunks:
+// fn(worker, sum, lo, hi) writes into sum (beta 0 first) the partial sum
+// over images [lo, hi) of one chunk, chunks run in parallel, and their
+// partials (chunks × len(partial)/chunks) are then added in chunk order
+// into the first, which is returned. Chunk bounds depend on n and chunks
+// alone, so the result is the same to the bit at any number of workers.
+func sumOverChunks(n, chunks, workers int, partial []float32, fn func(worker int, sum []float32, lo, hi int)) []float32 {
+	size := len(partial) / chunks
+	parallelRange(chunks, workers, func(wk, clo, chi int) {
 		for c := clo; c < chi; c++ {
-			sum := k.partial[c*size : (c+1)*size]
-			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
+			sum := partial[c*size : (c+1)*size]
+			lo, hi := c*n/chunks, (c+1)*n/chunks
 			if lo == hi {
 				clear(sum)
 				continue
 			}
-			beta := float32(0)
-			for i0 := lo; i0 < hi; i0 += per {
-				i1 := min(hi, i0+per)
-				for i := i0; i < i1; i++ {
-					toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
-					im2row(rows[(i-i0)*plane*width:], hwc, g)
-					linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
-				}
-				// sum (K·K·C×O) += rowsᵀ (K·K·C×pixels) · dL/dyᵀ (pixels×O)
-				linalg.Gemm(true, false, width, g.o, (i1-i0)*plane, 1, rows, width, dyT, g.o, beta, sum, g.o)
-				beta = 1
-			}
+			fn(wk, sum, lo, hi)
 		}
 	})
-	total := k.partial[:size]
-	sumChunks(total, k.partial, chunks)
-	rowsToKernel(k.out, total, g)
-	return k.out, nil
+	total := partial[:size]
+	sumChunks(total, partial, chunks)
+	return total
 }
 
 // sumChunks adds chunks 1.. of partial (each len(total) long, chunk 0
@@ -360,31 +373,21 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 }
 
 func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
-	size := g.kernelSize()
 	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
 	k.buf = grow(k.buf, workers*colSize)
-	parallelRange(chunks, workers, func(wk, clo, chi int) {
+	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
-		for c := clo; c < chi; c++ {
-			sum := k.partial[c*size : (c+1)*size]
-			lo, hi := c*g.n/chunks, (c+1)*g.n/chunks
-			if lo == hi {
-				clear(sum)
-				continue
+		for i := lo; i < hi; i++ {
+			beta := float32(1)
+			if i == lo {
+				beta = 0
 			}
-			for i := lo; i < hi; i++ {
-				beta := float32(1)
-				if i == lo {
-					beta = 0
-				}
-				im2col(col, x[i*inSize:(i+1)*inSize], g)
-				// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
-				linalg.Gemm(false, true, g.o, rows, plane, 1,
-					dy[i*outSize:(i+1)*outSize], plane, col, plane,
-					beta, sum, rows)
-			}
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
+			linalg.Gemm(false, true, g.o, rows, plane, 1,
+				dy[i*outSize:(i+1)*outSize], plane, col, plane,
+				beta, sum, rows)
 		}
 	})
-	sumChunks(k.partial[:size], k.partial, chunks)
-	copy(k.out, k.partial[:size])
+	copy(k.out, total)
 }
