@@ -295,6 +295,15 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	if budget > 0 {
 		shownEpochs = 0 // unknown: the budget decides
 	}
+	// The loss of a tower that maps everything to one point: every
+	// distance 0, half the pairs dissimilar (on class batches, the batch
+	// loss with every embedding equal). A training loss sitting there means
+	// the embeddings collapsed even if the distances are not exactly zero.
+	// It depends on the options only, so it is worked out once.
+	stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
+	if bl, ok := l.Loss.(contrastive.BatchLoss); ok && o.Batches == BatchesClasses {
+		stuck = collapsedBatchLoss(bl, o.BatchSize, o.ImagesPerClass)
+	}
 	for epoch := st.Epoch + 1; epoch <= o.Epochs; epoch++ {
 		if ctx.Err() != nil {
 			return st, ErrInterrupted
@@ -374,13 +383,6 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		}
 		if math.IsNaN(res.ValLoss) || math.IsInf(res.ValLoss, 0) {
 			return nil, fmt.Errorf("epoch %d: validation loss is %v, the weights have diverged; lower the learning rate (--lr)", epoch, res.ValLoss)
-		}
-		// The loss of a tower that maps everything to one point: every
-		// distance 0, half the pairs dissimilar. Sitting there means the
-		// embeddings collapsed even if the distances are not exactly zero.
-		stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
-		if bl, ok := l.Loss.(contrastive.BatchLoss); ok && o.Batches == BatchesClasses {
-			stuck = collapsedBatchLoss(bl, o.BatchSize, o.ImagesPerClass)
 		}
 		if !vr.collapsed && epoch > 1 && !math.IsNaN(stuck) && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
 			vr.collapsed = true
