@@ -81,7 +81,11 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	ix, stored, why, err := loadMatching(o.IndexPath, names, vecs, p)
+	pos := make(map[string]int, len(names))
+	for i, n := range names {
+		pos[n] = i
+	}
+	ix, stored, why, err := loadMatching(o.IndexPath, pos, vecs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +100,6 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 		stored = nil
 	}
 	// Images the stored graph lacks go in, in gallery order.
-	pos := make(map[string]int, len(names))
-	for i, n := range names {
-		pos[n] = i
-	}
 	have := make(map[string]bool, len(stored))
 	for _, n := range stored {
 		have[n] = true
@@ -147,10 +147,11 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 }
 
 // loadMatching reads the index at path when it holds exactly a subset of
-// the gallery (same names, same vectors) built with p's construction
-// parameters. It returns nil and the reason when the file is missing or
-// has to be rebuilt; an error only for what a rebuild would not cure.
-func loadMatching(path string, names []string, vecs [][]float32, p Params) (*Index, []string, string, error) {
+// the gallery (same names, same vectors; pos maps a gallery name to its
+// position) built with p's construction parameters. It returns nil and
+// the reason when the file is missing or has to be rebuilt; an error only
+// for what a rebuild would not cure.
+func loadMatching(path string, pos map[string]int, vecs [][]float32, p Params) (*Index, []string, string, error) {
 	if path == "" {
 		return nil, nil, "", nil
 	}
@@ -170,10 +171,6 @@ func loadMatching(path string, names []string, vecs [][]float32, p Params) (*Ind
 			path, sp.M, sp.EfConstruction, sp.Seed, p.M, p.EfConstruction, p.Seed), nil
 	case len(stored) != ix.Len():
 		return nil, nil, fmt.Sprintf("ann index %s: saved without image names", path), nil
-	}
-	pos := make(map[string]int, len(names))
-	for i, n := range names {
-		pos[n] = i
 	}
 	gone := 0
 	for id, n := range stored {
