@@ -130,7 +130,7 @@ func (t Transform) Apply(dst, src []float32, c, h, w int) {
 				}
 				v := (1-fy)*((1-fx)*at(ix, iy)+fx*at(ix+1, iy)) + fy*((1-fx)*at(ix, iy+1)+fx*at(ix+1, iy+1))
 				v = v*t.Scale + t.Offset
-				dst[ch*h*w+y*w+x] = float32(min(1, max(0, v)))
+				dst[ch*h*w+y*w+x] = clamp01(v)
 			}
 		}
 	}
