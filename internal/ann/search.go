@@ -92,12 +92,10 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 	if why != "" {
 		warn(why + "; building it again")
 	}
-	added := 0
 	if ix == nil {
 		if ix, err = NewIndex(len(vecs[0]), p); err != nil {
 			return nil, err
 		}
-		stored = nil
 	}
 	// Images the stored graph lacks go in, in gallery order.
 	have := make(map[string]bool, len(stored))
@@ -116,7 +114,6 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 		if err := ix.Add(newVecs, o.Workers); err != nil {
 			return nil, err
 		}
-		added = len(newVecs)
 		if o.IndexPath != "" {
 			if err := WriteFile(o.IndexPath, ix, newNames); err != nil {
 				warn(fmt.Sprintf("%v; the next search will build it again", err))
@@ -138,8 +135,8 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 	switch {
 	case len(stored) == 0:
 		s.summary = fmt.Sprintf("HNSW index built (%d vectors)", ix.Len())
-	case added > 0:
-		s.summary = fmt.Sprintf("HNSW index loaded, %d vectors added", added)
+	case len(newVecs) > 0:
+		s.summary = fmt.Sprintf("HNSW index loaded, %d vectors added", len(newVecs))
 	default:
 		s.summary = "HNSW index loaded"
 	}
