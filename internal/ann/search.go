@@ -120,12 +120,12 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 			}
 		}
 	}
+	ef := p.EfSearch
 	if o.EfSearch > 0 {
-		if err := ix.SetEfSearch(o.EfSearch); err != nil {
-			return nil, err
-		}
-	} else {
-		ix.SetEfSearch(p.EfSearch)
+		ef = o.EfSearch
+	}
+	if err := ix.SetEfSearch(ef); err != nil {
+		return nil, err
 	}
 	s.index = ix
 	s.posOf = make([]int, len(newNames))
