@@ -1,8 +1,9 @@
 package linalg
 
 // Vector kernels for per-channel statistics and element-wise maps (affine,
-// ReLU): the memory-bound passes of batch normalisation and activations.
-// The sums accumulate in float64: a channel of a batch holds up to millions of values, and
+// ReLU, addition): the memory-bound passes of batch normalisation, of
+// activations and of folding unfolded columns back. The sums accumulate in
+// float64: a channel of a batch holds up to millions of values, and
 // float32 sums of that many lose the digits a variance needs. Where the
 // CPU has AVX2 and FMA, the bulk runs in assembly with sixteen float64
 // partial sums; the Go forms use four. The two orders round differently in
@@ -18,6 +19,30 @@ func vectorBulk(n, step int) int {
 		return 0
 	}
 	return n - n%step
+}
+
+// Add adds src to dst element by element: dst[i] += src[i] for every i of
+// src. It panics if dst is shorter than src. Folding unfolded columns back
+// onto an image (the adjoint of im2col) is this on runs of a few hundred
+// floats, where the compiler's scalar loop leaves most of a vector unit
+// idle.
+func Add(dst, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	_ = dst[len(src)-1]
+	bulk := vectorBulk(len(src), 8)
+	if bulk > 0 {
+		addAVX2(&dst[0], &src[0], bulk)
+	}
+	addGo(dst[bulk:], src[bulk:])
+}
+
+func addGo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 // SumSquares returns Σv and Σv² in float64.

@@ -39,3 +39,6 @@ func routePairsAVX2(dx, x, h, gh *float32, n int)
 
 //go:noescape
 func evensAVX2(dst, src *float32, n int)
+
+//go:noescape
+func addAVX2(dst, src *float32, n int)
