@@ -471,12 +471,8 @@ func (ix *Index) addBatch(vecs [][]float32, workers int) {
 		// Earlier nodes of the batch are candidates too: the graph does
 		// not hold them yet.
 		for j := first; j < int(id); j++ {
-			lj := int(ix.levels[j])
-			d := float32(-1)
-			for l := 0; l <= min(lv, lj); l++ {
-				if d < 0 {
-					d = l2sq(q, ix.Vector(j))
-				}
+			d := l2sq(q, ix.Vector(j))
+			for l := 0; l <= min(lv, int(ix.levels[j])); l++ {
 				perLayer[l] = append(perLayer[l], cand{d, uint32(j)})
 			}
 		}
