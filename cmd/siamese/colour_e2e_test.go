@@ -1,12 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,18 +29,11 @@ func writeColourSet(t *testing.T, dir string, classes, per, w, h int) {
 					img.SetNRGBA(x, y, color.NRGBA{base.R - k, base.G - k/2, base.B - k, 255})
 				}
 			}
-			p := filepath.Join(dir, fmt.Sprintf("class%d", c), fmt.Sprintf("%d.png", i))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			var b bytes.Buffer
+			if err := png.Encode(&b, img); err != nil {
 				t.Fatal(err)
 			}
-			f, err := os.Create(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := png.Encode(f, img); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			writeBytes(t, filepath.Join(dir, fmt.Sprintf("class%d", c), fmt.Sprintf("%d.png", i)), b.Bytes())
 		}
 	}
 }
