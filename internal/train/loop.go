@@ -66,11 +66,6 @@ const (
 	SelectOneShot  = "one-shot"
 )
 
-// embedderBudget bounds the activations the validation embedder keeps
-// (see network.Spec.InferenceBatch): 64 MiB embeds 198 default-tower
-// images at a time, 78 of the 64 px photos preset.
-const embedderBudget = 64 << 20
-
 // SelectModes lists the valid LoopOptions.SelectBy values.
 func SelectModes() []string { return []string{SelectLoss, SelectAccuracy, SelectOneShot} }
 
@@ -264,7 +259,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	emb, err := l.Net.NewEmbedder(l.Net.Spec.InferenceBatch(embedderBudget, 256))
+	emb, err := l.Net.NewEmbedder(l.Net.Spec.InferenceBatch(network.EmbedderBudget, 256))
 	if err != nil {
 		return nil, err
 	}

@@ -24,10 +24,6 @@ import (
 // busy, small enough that a short last batch wastes little.
 const inferenceBatch = 128
 
-// embedderBudget bounds the activations an embedder keeps (see
-// network.Spec.InferenceBatch).
-const embedderBudget = 64 << 20
-
 // CompareOptions configures Compare.
 type CompareOptions struct {
 	Model     string
@@ -91,7 +87,7 @@ func loaderFor(m *model.Model, maxPixels int) dataset.Loader {
 }
 
 func embed(net *network.Net, data []float32, n int) ([]float32, error) {
-	e, err := net.NewEmbedder(net.Spec.InferenceBatch(embedderBudget, min(inferenceBatch, max(n, 1))))
+	e, err := net.NewEmbedder(net.Spec.InferenceBatch(network.EmbedderBudget, min(inferenceBatch, max(n, 1))))
 	if err != nil {
 		return nil, err
 	}
