@@ -109,8 +109,12 @@ after saving it and --resume continues from it.`,
 			if jsonOut {
 				return writeJSON(cmd.OutOrStdout(), sum)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: best epoch %d, val accuracy %.4f at threshold %.4f (%d pairs in %.1fs, %.0f pairs/s)\n",
-				sum.Model, sum.BestEpoch, sum.ValAccuracy, sum.Threshold, sum.Pairs, sum.TrainSeconds, sum.PairsPerSec)
+			unit := "pairs" // what a step's batch counts, as the epoch lines say
+			if sum.Batches == train.BatchesClasses {
+				unit = "images"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: best epoch %d, val accuracy %.4f at threshold %.4f (%d %s in %.1fs, %.0f %s/s)\n",
+				sum.Model, sum.BestEpoch, sum.ValAccuracy, sum.Threshold, sum.Pairs, unit, sum.TrainSeconds, sum.PairsPerSec, unit)
 			return nil
 		},
 	}
