@@ -9,6 +9,17 @@
 // not wait on one another; the maps do exactly the float32 operations of
 // their Go forms, in the same order, so results are bit for bit the same.
 
+// SUM4PD adds the four-lane float64 accumulators a, b, c and d, in the
+// order (a+b)+(c+d), and then a's lanes, leaving the sum in the low lane
+// of xa (a's X register); xb (b's) is scratch.
+#define SUM4PD(a, b, c, d, xa, xb) \
+	VADDPD       b, a, a;   \
+	VADDPD       d, c, c;   \
+	VADDPD       c, a, a;   \
+	VEXTRACTF128 $1, a, xb; \
+	VADDPD       xb, xa, xa; \
+	VHADDPD      xa, xa, xa
+
 // func sumSquaresAVX2(v *float32, n int) (sum, sq float64)
 TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-32
 	MOVQ   v+0(FP), SI
@@ -42,19 +53,9 @@ sqloop:
 	JNZ         sqloop
 
 sqreduce:
-	VADDPD       Y1, Y0, Y0
-	VADDPD       Y3, Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VHADDPD      X0, X0, X0
+	SUM4PD(Y0, Y1, Y2, Y3, X0, X1)
 	VMOVSD       X0, sum+16(FP)
-	VADDPD       Y5, Y4, Y4
-	VADDPD       Y7, Y6, Y6
-	VADDPD       Y6, Y4, Y4
-	VEXTRACTF128 $1, Y4, X5
-	VADDPD       X5, X4, X4
-	VHADDPD      X4, X4, X4
+	SUM4PD(Y4, Y5, Y6, Y7, X4, X5)
 	VMOVSD       X4, sq+24(FP)
 	VZEROUPPER
 	RET
@@ -84,12 +85,7 @@ sloop:
 	JNZ       sloop
 
 sreduce:
-	VADDPD       Y1, Y0, Y0
-	VADDPD       Y3, Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VHADDPD      X0, X0, X0
+	SUM4PD(Y0, Y1, Y2, Y3, X0, X1)
 	VMOVSD       X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -132,12 +128,7 @@ dloop:
 	JNZ          dloop
 
 dreduce:
-	VADDPD       Y1, Y0, Y0
-	VADDPD       Y3, Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VHADDPD      X0, X0, X0
+	SUM4PD(Y0, Y1, Y2, Y3, X0, X1)
 	VMOVSD       X0, ret+32(FP)
 	VZEROUPPER
 	RET
@@ -307,12 +298,33 @@ mpdone:
 	VZEROUPPER
 	RET
 
+// PAIRS duplicates each of the 8 floats of v into two neighbours: lo gets
+// v0 v0 v1 v1 v2 v2 v3 v3, hi the rest (unpack, then the 128-bit halves
+// put in order). Y2 and Y3 are scratch.
+#define PAIRS(v, lo, hi) \
+	VUNPCKLPS  v, v, Y2;           \
+	VUNPCKHPS  v, v, Y3;           \
+	VPERM2F128 $0x20, Y3, Y2, lo; \
+	VPERM2F128 $0x31, Y3, Y2, hi
+
+// ROUTE8 routes 4 pairs: 8 x from src against the pair maxima m, each
+// duplicated, writes g (the pair gradients, duplicated) where x has m's
+// bits and the even element of its pair does not, else 0, to dst. Y8 and
+// Y9 are scratch.
+#define ROUTE8(src, m, g, dst) \
+	VMOVDQU  src, Y8;       \
+	VPCMPEQD m, Y8, Y8;     \
+	VPSLLQ   $32, Y8, Y9;   \
+	VPANDN   Y8, Y9, Y8;    \
+	VPAND    g, Y8, Y8;     \
+	VMOVDQU  Y8, dst
+
 // func routePairsAVX2(dx, x, h, gh *float32, n int)
 // For t < n: dx[2t] = gh[t] if x[2t] has h[t]'s bits, else 0; dx[2t+1] =
 // gh[t] if x[2t+1] has them and x[2t] does not, else 0. h and gh are
-// duplicated into pairs (unpack, then the 128-bit halves put in order);
-// shifting each quadword's equality mask left by 32 bits moves the even
-// element's match onto the odd one, so a tie goes to the even element.
+// duplicated into pairs (PAIRS); shifting each quadword's equality mask
+// left by 32 bits moves the even element's match onto the odd one, so a
+// tie goes to the even element (ROUTE8).
 TEXT ·routePairsAVX2(SB), NOSPLIT, $0-40
 	MOVQ dx+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -323,30 +335,12 @@ TEXT ·routePairsAVX2(SB), NOSPLIT, $0-40
 	JZ   rpdone
 
 rploop:
-	VMOVDQU    (DX), Y0
-	VMOVDQU    (BX), Y1
-	VUNPCKLPS  Y0, Y0, Y2
-	VUNPCKHPS  Y0, Y0, Y3
-	VPERM2F128 $0x20, Y3, Y2, Y4
-	VPERM2F128 $0x31, Y3, Y2, Y5
-	VUNPCKLPS  Y1, Y1, Y2
-	VUNPCKHPS  Y1, Y1, Y3
-	VPERM2F128 $0x20, Y3, Y2, Y6
-	VPERM2F128 $0x31, Y3, Y2, Y7
-
-	VMOVDQU  (SI), Y8
-	VPCMPEQD Y4, Y8, Y8
-	VPSLLQ   $32, Y8, Y9
-	VPANDN   Y8, Y9, Y8
-	VPAND    Y6, Y8, Y8
-	VMOVDQU  Y8, (DI)
-
-	VMOVDQU  32(SI), Y8
-	VPCMPEQD Y5, Y8, Y8
-	VPSLLQ   $32, Y8, Y9
-	VPANDN   Y8, Y9, Y8
-	VPAND    Y7, Y8, Y8
-	VMOVDQU  Y8, 32(DI)
+	VMOVDQU (DX), Y0
+	VMOVDQU (BX), Y1
+	PAIRS(Y0, Y4, Y5)
+	PAIRS(Y1, Y6, Y7)
+	ROUTE8((SI), Y4, Y6, (DI))
+	ROUTE8(32(SI), Y5, Y7, 32(DI))
 
 	ADDQ $64, SI
 	ADDQ $64, DI
