@@ -23,7 +23,12 @@ BUDGET=${BUDGET:-10m}
 ARMS=${ARMS:-preset pairs reference}
 OUT=${OUT:-results/photos-icons}
 DATA=${DATA:-data/icons}
-[[ -d $DATA/train && -d $DATA/test ]] || scripts/fetch-openset.sh icons
+if [[ ! -d $DATA/train || ! -d $DATA/test ]]; then
+	# Only the default folder is fetched: fetch-openset.sh reads DATA as
+	# its own output root, so a user's DATA would get an icons/ inside it.
+	[[ $DATA == data/icons ]] || { echo "photos-icons: no $DATA/train and $DATA/test (DATA is a folder with both)" >&2; exit 1; }
+	env -u DATA scripts/fetch-openset.sh icons
+fi
 mkdir -p "$OUT"
 CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
 
