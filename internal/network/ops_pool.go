@@ -18,14 +18,18 @@ import (
 // and columns left over at the bottom and right are dropped (PyTorch's
 // floor mode) and get zero gradient.
 func MaxPool2D(x *gorgonia.Node, size int) (*gorgonia.Node, error) {
-	const name = "maxpool2d"
+	return applyPool("maxpool2d", x, &maxPool2DOp{size: size})
+}
+
+// applyPool adds op, a pooling of 4-D x, to x's graph; name prefixes its
+// errors.
+func applyPool(name string, x *gorgonia.Node, op *maxPool2DOp) (*gorgonia.Node, error) {
 	if err := checkFloat32Node(name, "input", x); err != nil {
 		return nil, err
 	}
 	if x.Dims() != 4 {
 		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
 	}
-	op := &maxPool2DOp{size: size}
 	if _, err := op.geometry(x.Shape()); err != nil {
 		return nil, err
 	}
@@ -128,43 +132,13 @@ func (op *maxPool2DOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 // pass over x instead of three forward (ReLU, pooling) and backward
 // (pooling gradient, ReLU gradient), and no ReLU output to keep.
 func reluMaxPool2D(x *gorgonia.Node, size int) (*gorgonia.Node, error) {
-	const name = "relu+maxpool2d"
-	if err := checkFloat32Node(name, "input", x); err != nil {
-		return nil, err
-	}
-	if x.Dims() != 4 {
-		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
-	}
-	op := &maxPool2DOp{size: size, relu: true}
-	if _, err := op.geometry(x.Shape()); err != nil {
-		return nil, err
-	}
-	y, err := gorgonia.ApplyOp(op, x)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return y, nil
+	return applyPool("relu+maxpool2d", x, &maxPool2DOp{size: size, relu: true})
 }
 
 // maxPoolInference is MaxPool2D for inference graphs, optionally with the
 // ReLU before it folded in. It has no gradient.
 func maxPoolInference(x *gorgonia.Node, size int, relu bool) (*gorgonia.Node, error) {
-	const name = "maxpool2d"
-	if err := checkFloat32Node(name, "input", x); err != nil {
-		return nil, err
-	}
-	if x.Dims() != 4 {
-		return nil, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, x.Shape())
-	}
-	op := &maxPool2DOp{size: size, inference: true, relu: relu}
-	if _, err := op.geometry(x.Shape()); err != nil {
-		return nil, err
-	}
-	y, err := gorgonia.ApplyOp(op, x)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return y, nil
+	return applyPool("maxpool2d", x, &maxPool2DOp{size: size, inference: true, relu: relu})
 }
 
 // poolForward is the inference pooling: plain maxima, no argmax.
