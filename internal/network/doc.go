@@ -18,12 +18,16 @@
 // (d/ds sqrt(s) = 1/(2 sqrt(s)) is infinite at s = 0).
 //
 // Weight sharing is structural, not a copy: PairGraph builds the tower twice
-// in one gorgonia graph from the same weight nodes, so the gradient of a
-// weight is the sum of the gradients of the two branches,
+// from the same weight tensors, so the gradient of a weight is the sum of
+// the gradients of the two branches,
 //
 //	dL/dW = dL/dW|branch a + dL/dW|branch b,
 //
-// and one optimiser step moves both towers together.
+// and one optimiser step moves both towers together. The two branches are
+// graphs of their own that run at the same time, one per core on two
+// cores, and meet at the distance head (twin.go): the head gives each
+// branch dL/df(a) or dL/df(b), and PairGraph adds the branches' weight
+// gradients, a's first.
 //
 // The layers are gorgonia ops written here (Conv2D and Conv2DStride,
 // MaxPool2D, GlobalAvgPool, ReLU, AddReLU, Dense, BatchNorm, Dropout,

@@ -1,11 +1,15 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // DistanceEps keeps the distance differentiable at zero: the gradient of
@@ -124,63 +128,30 @@ func (n *Net) inputNode(g *G.ExprGraph, batch int, name string) (*G.Node, *tenso
 }
 
 // PairGraph is the training graph: two inputs through one tower, the
-// distance head and the loss, with gradients for every weight.
+// distance head and the loss, with gradients for every weight. The two
+// twins are graphs of their own that run side by side (twin.go).
 type PairGraph struct {
-	net     *Net
-	batch   int
-	g       *G.ExprGraph
-	xa, xb  *tensor.Dense
-	y       *tensor.Dense
-	dist    *G.Node
-	loss    *G.Node
-	weights G.Nodes
-	vm      G.VM
-	lossVal G.Value
-	distVal G.Value
-	// dropouts of both branches, whose mask streams SetMaskStream positions.
-	dropouts []*DropoutOp
+	net    *Net
+	batch  int
+	towers [2]*towerGraph
+	head   *twinHead
+	grads  [][]float32 // the sum of the towers' gradients, per parameter
 }
 
 // NewPairGraph compiles the training graph for a fixed batch of pairs.
 func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
-	g := G.NewGraph()
-	pg := &PairGraph{net: n, batch: batch, g: g}
-	var xa, xb *G.Node
-	xa, pg.xa = n.inputNode(g, batch, "xa")
-	xb, pg.xb = n.inputNode(g, batch, "xb")
-	pg.y = tensor.New(tensor.WithShape(batch), tensor.Of(tensor.Float32))
-	y := G.NewVector(g, tensor.Float32, G.WithShape(batch), G.WithName("y"), G.WithValue(pg.y))
-	pg.weights = n.weightNodes(g)
-	ma, mb := &applyMode{training: true, branch: 0}, &applyMode{training: true, branch: 1}
-	ea, err := n.apply(xa, pg.weights, ma)
-	if err != nil {
-		return nil, err
+	pg := &PairGraph{net: n, batch: batch}
+	for side := range pg.towers {
+		tg, err := n.newTowerGraph(batch, side, &pg.head, loss)
+		if err != nil {
+			return nil, err
+		}
+		pg.towers[side] = tg
 	}
-	eb, err := n.apply(xb, pg.weights, mb)
-	if err != nil {
-		return nil, err
+	pg.grads = make([][]float32, len(n.Params))
+	for i, p := range n.Params {
+		pg.grads[i] = make([]float32, len(p.Data))
 	}
-	pg.dropouts = append(ma.dropouts, mb.dropouts...)
-	if pg.dist, err = Distance(ea, eb, DistanceEps); err != nil {
-		return nil, fmt.Errorf("distance head: %w", err)
-	}
-	if pg.loss, err = loss(pg.dist, y); err != nil {
-		return nil, fmt.Errorf("loss: %w", err)
-	}
-	// Read nodes copy the values out when they are computed: the tape
-	// machine recycles registers, so a node's value may be overwritten later
-	// in the same run.
-	readLoss := G.Read(pg.loss, &pg.lossVal)
-	readDist := G.Read(pg.dist, &pg.distVal)
-	grads, err := G.Grad(pg.loss, pg.weights...)
-	if err != nil {
-		return nil, fmt.Errorf("differentiate loss: %w", err)
-	}
-	// Run only what the reads and the weight gradients need: the gradient
-	// with respect to the input images, which Grad also builds, is work
-	// thrown away.
-	roots := append(G.Nodes{readLoss, readDist}, grads...)
-	pg.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(pg.weights...))
 	return pg, nil
 }
 
@@ -188,8 +159,10 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 // (seed, epoch), so that an epoch's masks do not depend on how many steps
 // ran before it in this process: a resumed run draws the same masks.
 func (pg *PairGraph) SetMaskStream(seed uint64, epoch int) {
-	for _, d := range pg.dropouts {
-		d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
+	for _, tg := range pg.towers {
+		for _, d := range tg.dropouts {
+			d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
+		}
 	}
 }
 
@@ -200,38 +173,69 @@ func (pg *PairGraph) Batch() int { return pg.batch }
 // each (C×H×W, concatenated), y the labels. It returns the mean loss and
 // the batch's distances; the gradients are then in Grads.
 func (pg *PairGraph) Step(xa, xb, y []float32) (float64, []float32, error) {
-	copy(pg.xa.Data().([]float32), xa)
-	copy(pg.xb.Data().([]float32), xb)
-	copy(pg.y.Data().([]float32), y)
-	// The tape machine adds each step's gradient into the weights' dual
-	// values (gorgonia's own solvers zero them after use), so start clean.
-	for _, w := range pg.weights {
-		if gv, err := w.Grad(); err == nil && gv != nil {
-			if d, ok := gv.Data().([]float32); ok {
-				clear(d)
+	copy(pg.towers[0].x.Data().([]float32), xa)
+	copy(pg.towers[1].x.Data().([]float32), xb)
+	copy(pg.head.y.Data().([]float32), y)
+	pg.head.reset()
+	var errs [2]error
+	release := splitCores(2)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if errs[1] = pg.towers[1].run(); errs[1] != nil {
+			pg.head.abort()
+		}
+	}()
+	if errs[0] = pg.towers[0].run(); errs[0] != nil {
+		pg.head.abort()
+	}
+	wg.Wait()
+	release()
+	for _, err := range errs {
+		// The tower that failed first, not the one it left waiting.
+		if err != nil && !errors.Is(err, errTwinAborted) {
+			return 0, nil, fmt.Errorf("training step: %w", err)
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return 0, nil, fmt.Errorf("training step: %w", err)
+		}
+	}
+	for _, op := range pg.towers[1].deferredBN {
+		op.foldRunning()
+	}
+	if err := pg.sumGrads(); err != nil {
+		return 0, nil, err
+	}
+	d := append([]float32(nil), pg.head.distVal.Data().([]float32)...)
+	return float64(scalarOf(pg.head.lossVal)), d, nil
+}
+
+// sumGrads adds the towers' gradients, the first tower's first.
+func (pg *PairGraph) sumGrads() error {
+	for i := range pg.grads {
+		for side, tg := range pg.towers {
+			gv, err := tg.weights[i].Grad()
+			if err != nil {
+				return fmt.Errorf("gradient of %s: %w", pg.net.Params[i].Name, err)
+			}
+			d := gv.Data().([]float32)
+			if side == 0 {
+				copy(pg.grads[i], d)
+			} else {
+				linalg.Add(pg.grads[i], d)
 			}
 		}
 	}
-	pg.vm.Reset()
-	if err := pg.vm.RunAll(); err != nil {
-		return 0, nil, fmt.Errorf("training step: %w", err)
-	}
-	d := append([]float32(nil), pg.distVal.Data().([]float32)...)
-	return float64(scalarOf(pg.lossVal)), d, nil
+	return nil
 }
 
 // Grads returns the gradient of the loss for every parameter, aligned with
 // Net.Params. The slices belong to the graph and change with the next Step.
 func (pg *PairGraph) Grads() ([][]float32, error) {
-	out := make([][]float32, len(pg.weights))
-	for i, w := range pg.weights {
-		gv, err := w.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("gradient of %s: %w", pg.net.Params[i].Name, err)
-		}
-		out[i] = gv.Data().([]float32)
-	}
-	return out, nil
+	return pg.grads, nil
 }
 
 func scalarOf(v G.Value) float32 {

@@ -44,7 +44,8 @@ import (
 // graph updates the state once per run, so a pair graph whose two branches
 // share one BNState updates it twice per step, once per branch, as PyTorch
 // does when a module is called twice. Graphs sharing a state must not run
-// concurrently.
+// concurrently, except the twins of a PairGraph: the second defers its
+// update until both have run (twin.go), keeping that order.
 type BNState struct {
 	Mean, Var []float32
 	Momentum  float32 // weight of the newest batch, in [0, 1]
@@ -159,6 +160,9 @@ type batchNormOp struct {
 	dims     int
 	training bool
 	st       *BNState
+	// deferRunning leaves the running statistics to foldRunning, for a
+	// twin tower that runs beside the other (twin.go).
+	deferRunning bool
 
 	out      []float32
 	mean     []float32 // per channel: batch mean (training) or running mean
@@ -242,7 +246,7 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			})
 		}
 	})
-	if op.training {
+	if op.training && !op.deferRunning {
 		op.updateRunning(g)
 	}
 	return wrap(op.out, xs...), nil
@@ -294,6 +298,10 @@ func (op *batchNormOp) statsFor(x []float32, g bnGeometry) (mean, invStd []float
 	}
 	return op.mean, op.invStd, nil
 }
+
+// foldRunning folds the statistics of the last forward pass into the
+// running ones, for an op whose forward pass deferred it.
+func (op *batchNormOp) foldRunning() { op.updateRunning(op.statsG) }
 
 // updateRunning folds the batch statistics just computed into the running
 // ones.

@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"runtime"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -153,7 +152,7 @@ func wrap(data []float32, shape ...int) *tensor.Dense {
 
 // workersFor is how many goroutines share n independent items.
 func workersFor(n int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), n))
+	return max(1, min(cores(), n))
 }
 
 // parallelRange splits [0, n) into `workers` contiguous chunks and runs
@@ -168,15 +167,7 @@ func parallelRange(n, workers int, fn func(worker, lo, hi int)) {
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		wg.Add(1)
-		p := &part{fn: fn, worker: w, lo: w * n / workers, hi: (w + 1) * n / workers, done: &wg}
-		if h := helpers.claim(w - 1); h != nil {
-			h.post(p)
-			continue
-		}
-		go func() {
-			defer wg.Done()
-			fn(p.worker, p.lo, p.hi)
-		}()
+		helpers.claim().post(&part{fn: fn, worker: w, lo: w * n / workers, hi: (w + 1) * n / workers, done: &wg})
 	}
 	fn(0, 0, n/workers)
 	wg.Wait()

@@ -27,6 +27,22 @@ const helperSpin = 200 * time.Microsecond
 type helperSet struct {
 	mu   sync.Mutex
 	list []*helper
+	// shares is how many graphs share the cores at this moment: the twin
+	// towers of a PairGraph step each take 1/shares of them (twin.go).
+	shares atomic.Int32
+}
+
+// splitCores divides the cores among n graphs about to run side by side,
+// until the returned release is called. Only speed depends on it: every
+// op's result is the same at any number of workers.
+func splitCores(n int) (release func()) {
+	helpers.shares.Add(int32(n - 1))
+	return func() { helpers.shares.Add(-int32(n - 1)) }
+}
+
+// cores is the number of cores one graph may use now.
+func cores() int {
+	return max(1, runtime.GOMAXPROCS(0)/int(1+helpers.shares.Load()))
 }
 
 // part is one worker's share of a parallelRange.
@@ -43,21 +59,20 @@ type helper struct {
 	wake   chan struct{}
 }
 
-// claim returns an idle helper for worker slot i, starting one if there
-// are fewer than i+1, or nil if helper i is busy (another graph is running
-// a range at the same moment), in which case the caller starts a goroutine.
-func (s *helperSet) claim(i int) *helper {
+// claim returns an idle helper, starting one when every helper is busy
+// (graphs running side by side each hold some).
+func (s *helperSet) claim() *helper {
 	s.mu.Lock()
-	for len(s.list) <= i {
-		h := &helper{wake: make(chan struct{}, 1)}
-		s.list = append(s.list, h)
-		go h.loop()
+	defer s.mu.Unlock()
+	for _, h := range s.list {
+		if h.busy.CompareAndSwap(false, true) {
+			return h
+		}
 	}
-	h := s.list[i]
-	s.mu.Unlock()
-	if !h.busy.CompareAndSwap(false, true) {
-		return nil
-	}
+	h := &helper{wake: make(chan struct{}, 1)}
+	h.busy.Store(true)
+	s.list = append(s.list, h)
+	go h.loop()
 	return h
 }
 

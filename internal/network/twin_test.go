@@ -1,0 +1,124 @@
+package network
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/siamese-dev/siamese/internal/contrastive"
+)
+
+// TestPairGraphMatchesEmbedder: the twins running side by side give the
+// distances and loss of embedding each side alone, for a tower whose
+// training pass equals its inference pass (no batch norm, no dropout).
+func TestPairGraphMatchesEmbedder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		loss contrastive.Loss
+	}{
+		{"contrastive", contrastive.Contrastive(1)},
+		{"huber", contrastive.Huber(1, 0.3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := smallSpec()
+			net, err := New(spec, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const batch = 6
+			per := spec.Channels * spec.Size * spec.Size
+			xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
+			y := []float32{1, 0, 1, 1, 0, 0}
+			pg, err := net.NewPairGraph(batch, tc.loss.Node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loss, dist, err := pg.Step(xa, xb, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := net.NewEmbedder(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ea, err := e.Embed(xa, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eb, err := e.Embed(xb, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dim := e.Dim()
+			want := make([]float32, batch)
+			for i := range want {
+				want[i] = float32(PairDistance(ea[i*dim:(i+1)*dim], eb[i*dim:(i+1)*dim]))
+				if !close32(dist[i], float64(want[i]), 1e-5) {
+					t.Errorf("distance %d = %v, embedder gives %v", i, dist[i], want[i])
+				}
+			}
+			if wl := tc.loss.Value(want, y); math.Abs(loss-wl) > 1e-5 {
+				t.Errorf("loss %v, embedder gives %v", loss, wl)
+			}
+		})
+	}
+}
+
+// TestPairGraphRunningStats: the second twin's batch is folded into the
+// running statistics after the first's, as when the twins ran one after
+// the other, step after step.
+func TestPairGraphRunningStats(t *testing.T) {
+	spec := Spec{Size: 2, Channels: 1, Layers: []Layer{{Kind: KindBatchNorm}, {Kind: KindDense, Units: 2}}}
+	net, err := New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := net.NewPairGraph(2, contrastive.Contrastive(1).Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := net.bn["layer0.bn"]
+	// Each side's 8 values: mean and unbiased variance by hand.
+	xa := []float32{0, 1, 2, 3, 4, 5, 6, 7} // mean 3.5, unbiased var 6
+	xb := []float32{1, 1, 1, 1, 3, 3, 3, 3} // mean 2, unbiased var 8/7
+	mean, variance := 0.0, 1.0
+	const m = 0.1
+	for step := range 3 {
+		if _, _, err := pg.Step(xa, xb, []float32{1, 0}); err != nil {
+			t.Fatal(err)
+		}
+		mean = (1-m)*((1-m)*mean+m*3.5) + m*2
+		variance = (1-m)*((1-m)*variance+m*6) + m*8.0/7
+		if !close32(st.Mean[0], mean, 1e-5) || !close32(st.Var[0], variance, 1e-5) {
+			t.Errorf("step %d: running mean %v, var %v; want %v, %v", step, st.Mean[0], st.Var[0], mean, variance)
+		}
+	}
+}
+
+// TestTwinHeadAbort: a tower waiting at the head is released with an
+// error when the other tower fails before reaching it.
+func TestTwinHeadAbort(t *testing.T) {
+	h, err := newTwinHead(2, 3, contrastive.Contrastive(1).Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.reset()
+	got := make(chan error)
+	go func() { got <- h.meet(0, make([]float32, 6)) }()
+	h.abort()
+	if err := <-got; !errors.Is(err, errTwinAborted) {
+		t.Fatalf("waiting tower got %v, want errTwinAborted", err)
+	}
+	// The next step starts clean and meets normally.
+	h.reset()
+	go func() { got <- h.meet(0, make([]float32, 6)) }()
+	if err := h.meet(1, []float32{1, 0, 0, 0, 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if d := h.distVal.Data().([]float32); !close32(d[0], 1, 1e-5) || !close32(d[1], 1, 1e-5) {
+		t.Errorf("distances %v, want [1 1]", d)
+	}
+}
