@@ -6,12 +6,45 @@ package linalg
 // C-long slices and walks the matrix row by row, so a channel's values are
 // never gathered from strided memory. Float64 sums accumulate per column
 // into the caller's slices, which may hold earlier partial sums.
+//
+// Where the CPU has AVX2 and FMA and C is a multiple of 8 (the network's
+// channel counts are 32 to 256), the whole matrix runs in assembly
+// (rows_amd64.s); any other C, or CPU, runs the Go forms below. Unlike the
+// whole-vector sums of vector.go, a column's float64 sum here has one
+// order in both forms, row after row into the caller's accumulator, and
+// every product added to it (x², g·(x-mu), of float32 values) is exact in
+// float64, so an FMA rounds it as the Go form's multiply-then-add does:
+// both forms give the same bits. The float32 maps round after every
+// operation in both forms, as the explicit conversions in the Go forms
+// insist even where the compiler would fuse a multiply and an add
+// (GOAMD64=v3), so they too agree to the bit.
+
+// rowsAsm reports whether the assembly kernels take a matrix of c columns:
+// they step 8 columns at a time and have no tail.
+func rowsAsm(c int) bool {
+	return hasAVX2FMA && c%8 == 0
+}
 
 // SumSquaresRows adds Σ_r x[r·C+c] to sum[c] and Σ_r x[r·C+c]² to sq[c],
 // in float64, C being len(sum). It panics if sq is shorter than sum or if
 // len(x) is not a multiple of C.
 func SumSquaresRows(x []float32, sum, sq []float64) {
 	c := checkRows("SumSquaresRows", len(x), len(sum))
+	if len(x) == 0 {
+		return
+	}
+	_ = sq[c-1] // an index, not a reslice, which would pass on capacity
+	if rowsAsm(c) {
+		sumSquaresRowsAVX2(&x[0], len(x)/c, c, &sum[0], &sq[0])
+		return
+	}
+	sumSquaresRowsGo(x, sum, sq)
+}
+
+// sumSquaresRowsGo and the other *RowsGo functions are the Go forms, for
+// any column count; they take slices their exported kernels have checked.
+func sumSquaresRowsGo(x []float32, sum, sq []float64) {
+	c := len(sum)
 	sq = sq[:c]
 	for r := 0; r < len(x); r += c {
 		row := x[r : r+c]
@@ -23,9 +56,22 @@ func SumSquaresRows(x []float32, sum, sq []float64) {
 	}
 }
 
-// SumRows adds Σ_r x[r·C+c] to sum[c] in float64, C being len(sum).
+// SumRows adds Σ_r x[r·C+c] to sum[c] in float64, C being len(sum). It
+// panics if len(x) is not a multiple of C.
 func SumRows(x []float32, sum []float64) {
 	c := checkRows("SumRows", len(x), len(sum))
+	if len(x) == 0 {
+		return
+	}
+	if rowsAsm(c) {
+		sumRowsAVX2(&x[0], len(x)/c, c, &sum[0])
+		return
+	}
+	sumRowsGo(x, sum)
+}
+
+func sumRowsGo(x []float32, sum []float64) {
+	c := len(sum)
 	for r := 0; r < len(x); r += c {
 		for j, v := range x[r : r+c] {
 			sum[j] += float64(v)
@@ -35,9 +81,23 @@ func SumRows(x []float32, sum []float64) {
 
 // DotCentredRows adds Σ_r g[r·C+c]·(x[r·C+c] - mu[c]) to dot[c] in
 // float64, x - mu rounded to float32 first, C being len(mu). It panics if
-// dot is shorter than mu or g shorter than x.
+// dot is shorter than mu, g shorter than x, or len(x) is not a multiple
+// of C.
 func DotCentredRows(g, x, mu []float32, dot []float64) {
 	c := checkRows("DotCentredRows", len(x), len(mu))
+	if len(x) == 0 {
+		return
+	}
+	_, _ = dot[c-1], g[len(x)-1]
+	if rowsAsm(c) {
+		dotCentredRowsAVX2(&g[0], &x[0], &mu[0], len(x)/c, c, &dot[0])
+		return
+	}
+	dotCentredRowsGo(g, x, mu, dot)
+}
+
+func dotCentredRowsGo(g, x, mu []float32, dot []float64) {
+	c := len(mu)
 	dot = dot[:c]
 	g = g[:len(x)]
 	for r := 0; r < len(x); r += c {
@@ -49,29 +109,60 @@ func DotCentredRows(g, x, mu []float32, dot []float64) {
 }
 
 // AffineCentredRows sets out[r·C+c] = scale[c]·(x[r·C+c] - mu[c]) +
-// shift[c] in float32, C being len(mu). It panics if out is shorter than
-// x or scale or shift shorter than mu.
+// shift[c] in float32, each operation rounded (no fused multiply-add), C
+// being len(mu). It panics if out is shorter than x, scale or shift
+// shorter than mu, or len(x) is not a multiple of C.
 func AffineCentredRows(out, x, mu, scale, shift []float32) {
 	c := checkRows("AffineCentredRows", len(x), len(mu))
+	if len(x) == 0 {
+		return
+	}
+	_, _, _ = out[len(x)-1], scale[c-1], shift[c-1]
+	if rowsAsm(c) {
+		affineCentredRowsAVX2(&out[0], &x[0], &mu[0], &scale[0], &shift[0], len(x)/c, c)
+		return
+	}
+	affineCentredRowsGo(out, x, mu, scale, shift)
+}
+
+func affineCentredRowsGo(out, x, mu, scale, shift []float32) {
+	c := len(mu)
 	out, scale, shift = out[:len(x)], scale[:c], shift[:c]
 	for r := 0; r < len(x); r += c {
 		or, xr := out[r:r+c], x[r:r+c]
 		for j, v := range xr {
-			or[j] = scale[j]*(v-mu[j]) + shift[j]
+			// The conversion rounds the product, as the assembly's VMULPS
+			// does, where GOAMD64=v3 would otherwise fuse it into the add.
+			or[j] = float32(scale[j]*(v-mu[j])) + shift[j]
 		}
 	}
 }
 
 // CombineCentredRows sets out[r·C+c] = a[c]·y[r·C+c] + k[c]·(x[r·C+c] -
-// mu[c]) + b[c] in float32 and in that order, C being len(mu). It panics
-// if out or y is shorter than x or a, k or b shorter than mu.
+// mu[c]) + b[c] in float32 and in that order, each operation rounded (no
+// fused multiply-add), C being len(mu). It panics if out or y is shorter
+// than x, a, k or b shorter than mu, or len(x) is not a multiple of C.
 func CombineCentredRows(out, y, x, a, k, mu, b []float32) {
 	c := checkRows("CombineCentredRows", len(x), len(mu))
+	if len(x) == 0 {
+		return
+	}
+	_, _, _, _, _ = out[len(x)-1], y[len(x)-1], a[c-1], k[c-1], b[c-1]
+	if rowsAsm(c) {
+		combineCentredRowsAVX2(&out[0], &y[0], &x[0], &a[0], &k[0], &mu[0], &b[0], len(x)/c, c)
+		return
+	}
+	combineCentredRowsGo(out, y, x, a, k, mu, b)
+}
+
+func combineCentredRowsGo(out, y, x, a, k, mu, b []float32) {
+	c := len(mu)
 	out, y, a, k, b = out[:len(x)], y[:len(x)], a[:c], k[:c], b[:c]
 	for r := 0; r < len(x); r += c {
 		or, yr, xr := out[r:r+c], y[r:r+c], x[r:r+c]
 		for j, v := range xr {
-			or[j] = a[j]*yr[j] + k[j]*(v-mu[j]) + b[j]
+			// Rounded products, as in affineCentredRowsGo.
+			or[j] = float32(a[j]*yr[j]) + float32(k[j]*(v-mu[j])) + b[j]
 		}
 	}
 }

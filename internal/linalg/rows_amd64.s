@@ -1,0 +1,213 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Per-column kernels of a row-major rows×c matrix, c a positive multiple
+// of 8 and rows > 0 (the Go wrappers in rows.go see to both). Each walks
+// the matrix row by row and a row 8 columns at a time; BX is the byte
+// offset of those 8 columns in a float32 row, so the per-column
+// parameters are read at (param)(BX*1), the same 32 bytes in every row,
+// and the float64 accumulators at (acc)(BX*2). A row of 32 to 256 columns
+// has more accumulators than there are registers, so they live in the
+// caller's slices, loaded, added to and stored per 4 columns; with the
+// parameters, they are a few KiB that stay in L1 while x streams past.
+// Each column's accumulator takes its rows in order, as in the Go forms,
+// and the products added (x², g·(x-mu), of float32 values) are exact in
+// float64, so an FMA rounds as a multiply and an add do: the sums agree
+// with the Go forms to the bit. The float32 maps do the operations of
+// their Go forms one by one, in the same order and without FMA (as
+// affineCentredAVX2 and combineCentredAVX2 do), so they agree too.
+
+// ADDPD4 adds the 4 doubles of v to the 4 float64 accumulators at m,
+// through t.
+#define ADDPD4(v, m, t) \
+	VADDPD  m, v, t; \
+	VMOVUPD t, m
+
+// FMAPD4 adds a·b, lane by lane, to the 4 float64 accumulators at m,
+// through t.
+#define FMAPD4(a, b, m, t) \
+	VMOVUPD     m, t;    \
+	VFMADD231PD a, b, t; \
+	VMOVUPD     t, m
+
+// func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
+TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ  x+0(FP), SI
+	MOVQ  rows+8(FP), CX
+	MOVQ  c+16(FP), AX
+	MOVQ  sum+24(FP), R8
+	MOVQ  sq+32(FP), R9
+	SHLQ  $2, AX          // bytes in a row
+	TESTQ CX, CX
+	JZ    sqdone
+
+sqrow:
+	XORQ BX, BX
+
+sqcol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	FMAPD4(Y0, Y0, (R9)(BX*2), Y4)
+	FMAPD4(Y1, Y1, 32(R9)(BX*2), Y5)
+	ADDQ $32, BX
+	CMPQ BX, AX
+	JNE  sqcol
+
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  sqrow
+
+sqdone:
+	VZEROUPPER
+	RET
+
+// func sumRowsAVX2(x *float32, rows, c int, sum *float64)
+TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ  x+0(FP), SI
+	MOVQ  rows+8(FP), CX
+	MOVQ  c+16(FP), AX
+	MOVQ  sum+24(FP), R8
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    sdone
+
+srow:
+	XORQ BX, BX
+
+scol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	ADDQ $32, BX
+	CMPQ BX, AX
+	JNE  scol
+
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  srow
+
+sdone:
+	VZEROUPPER
+	RET
+
+// func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
+// x - mu is rounded to float32 (VSUBPS) before it is widened, as in the
+// Go form. (grad, not g: g names a register to the assembler.)
+TEXT ·dotCentredRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  grad+0(FP), DI
+	MOVQ  x+8(FP), SI
+	MOVQ  mu+16(FP), R10
+	MOVQ  rows+24(FP), CX
+	MOVQ  c+32(FP), AX
+	MOVQ  dot+40(FP), R8
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    ddone
+
+drow:
+	XORQ BX, BX
+
+dcol:
+	VMOVUPS      (SI)(BX*1), Y0
+	VSUBPS       (R10)(BX*1), Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VCVTPS2PD    X0, Y0
+	VCVTPS2PD    X1, Y1
+	VCVTPS2PD    (DI)(BX*1), Y2
+	VCVTPS2PD    16(DI)(BX*1), Y3
+	FMAPD4(Y2, Y0, (R8)(BX*2), Y4)
+	FMAPD4(Y3, Y1, 32(R8)(BX*2), Y5)
+	ADDQ         $32, BX
+	CMPQ         BX, AX
+	JNE          dcol
+
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  drow
+
+ddone:
+	VZEROUPPER
+	RET
+
+// func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int)
+// out = (x - mu)·scale + shift, each operation rounded.
+TEXT ·affineCentredRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ  out+0(FP), DI
+	MOVQ  x+8(FP), SI
+	MOVQ  mu+16(FP), R8
+	MOVQ  scale+24(FP), R9
+	MOVQ  shift+32(FP), R10
+	MOVQ  rows+40(FP), CX
+	MOVQ  c+48(FP), AX
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    adone
+
+arow:
+	XORQ BX, BX
+
+acol:
+	VMOVUPS (SI)(BX*1), Y0
+	VSUBPS  (R8)(BX*1), Y0, Y0
+	VMULPS  (R9)(BX*1), Y0, Y0
+	VADDPS  (R10)(BX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     acol
+
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  arow
+
+adone:
+	VZEROUPPER
+	RET
+
+// func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)
+// out = (a·y + k·(x - mu)) + b, each operation rounded.
+TEXT ·combineCentredRowsAVX2(SB), NOSPLIT, $0-72
+	MOVQ  out+0(FP), DI
+	MOVQ  y+8(FP), DX
+	MOVQ  x+16(FP), SI
+	MOVQ  a+24(FP), R8
+	MOVQ  k+32(FP), R9
+	MOVQ  mu+40(FP), R10
+	MOVQ  b+48(FP), R11
+	MOVQ  rows+56(FP), CX
+	MOVQ  c+64(FP), AX
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    cdone
+
+crow:
+	XORQ BX, BX
+
+ccol:
+	VMOVUPS (DX)(BX*1), Y0
+	VMULPS  (R8)(BX*1), Y0, Y0
+	VMOVUPS (SI)(BX*1), Y1
+	VSUBPS  (R10)(BX*1), Y1, Y1
+	VMULPS  (R9)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VADDPS  (R11)(BX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     ccol
+
+	ADDQ AX, DX
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  crow
+
+cdone:
+	VZEROUPPER
+	RET

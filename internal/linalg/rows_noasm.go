@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package linalg
+
+func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)         { panic("no assembly") }
+func sumRowsAVX2(x *float32, rows, c int, sum *float64)                    { panic("no assembly") }
+func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)   { panic("no assembly") }
+func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int) { panic("no assembly") }
+func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)  { panic("no assembly") }
