@@ -29,11 +29,14 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		byName[p.Name] = weights[i]
 	}
 	var err error
+	// cl: x is channels-last now. The input images are channel-first.
+	cl, toCL := false, n.Spec.channelsLast() && !n.channelFirst
 	for i, l := range n.Spec.Layers {
 		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			x, err = Conv2DStride(x, byName[pre+".conv.weight"], l.pad(), l.stride())
+			x, err = conv2DLayout(x, byName[pre+".conv.weight"], l.pad(), l.stride(), cl, toCL)
+			cl = toCL
 		case KindReLU:
 			if i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
 				continue // folded into the pooling below
@@ -52,7 +55,7 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		case KindDense:
 			x, err = Dense(x, byName[pre+".dense.weight"], byName[pre+".dense.bias"])
 		case KindBatchNorm:
-			x, err = n.batchNorm(x, byName, pre+".bn", mode)
+			x, err = n.batchNorm(x, byName, pre+".bn", mode, cl && x.Dims() == 4)
 		case KindDropout:
 			if mode.training && l.Rate > 0 {
 				x, err = Dropout(x, l.Rate, uint64(i)<<8|uint64(mode.branch))
@@ -63,9 +66,11 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		case KindL2Norm:
 			x, err = L2Normalize(x, l2Eps)
 		case KindGAP:
-			x, err = GlobalAvgPool(x)
+			x, err = globalAvgPoolLayout(x, cl)
+			cl = false
 		case KindResidual:
-			x, err = n.residual(x, l, byName, pre+".res", mode)
+			x, err = n.residual(x, l, byName, pre+".res", mode, cl, toCL)
+			cl = toCL
 		default:
 			err = fmt.Errorf("unknown layer kind %q", l.Kind)
 		}
@@ -85,12 +90,12 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 }
 
 // batchNorm applies the batch norm whose tensors are named prefix.*.
-func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *applyMode) (*G.Node, error) {
-	return BatchNorm(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training)
+func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *applyMode, cl bool) (*G.Node, error) {
+	return batchNormLayout(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training, cl)
 }
 
 // residual applies the residual block whose tensors are named pre.*.
-func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode) (*G.Node, error) {
+func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode, inCL, outCL bool) (*G.Node, error) {
 	p := residualParams{
 		conv1: w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
 		conv2: w[pre+".conv2.weight"], gamma2: w[pre+".bn2.weight"], beta2: w[pre+".bn2.bias"], bn2: n.bn[pre+".bn2"],
@@ -98,7 +103,7 @@ func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mod
 	if l.residualProjects(x.Shape()[1]) {
 		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
 	}
-	return residualBlock(x, p, l.stride(), mode.training)
+	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL)
 }
 
 // l2Eps keeps the normalisation finite for an all-zero embedding.

@@ -51,6 +51,7 @@ func TestPairGraphGradientFiniteDifference(t *testing.T) {
 		{"contrastive", smallSpec(), 1e-3}, {"huber", smallSpec(), 1e-3}, {"mse", smallSpec(), 1e-3},
 		{"contrastive", richSpec(), 1e-4},
 		{"contrastive", photoSpec(), 1e-4},
+		{"contrastive", clSmallSpec(), 1e-4},
 	}
 	for _, c := range cases {
 		lossName := c.lossName

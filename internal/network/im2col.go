@@ -57,6 +57,63 @@ func fromPaddedHWC(img, src []float32, g convGeometry) {
 	linalg.Transpose(g.h*g.w, c, src, c, img, g.h*g.w)
 }
 
+// im2rowCL is im2row on an unpadded channels-last image (H×W×C): runs
+// that cross the border are copied in part and zero-filled for the rest,
+// which spares the padded copy of the image.
+func im2rowCL(rows, img []float32, g convGeometry) {
+	c, k, s, p := g.c, g.k, g.stride, g.pad
+	run, width := k*c, g.colRows()
+	r := 0
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			dst := rows[r*width : (r+1)*width]
+			r++
+			x0 := ox*s - p
+			lo, hi := max(0, -x0), min(k, g.w-x0) // kernel columns inside
+			for ki := 0; ki < k; ki++ {
+				part := dst[ki*run : (ki+1)*run]
+				iy := oy*s + ki - p
+				if iy < 0 || iy >= g.h || lo >= hi {
+					clear(part)
+					continue
+				}
+				clear(part[:lo*c])
+				at := (iy*g.w + x0 + lo) * c
+				copy(part[lo*c:hi*c], img[at:at+(hi-lo)*c])
+				clear(part[hi*c:])
+			}
+		}
+	}
+}
+
+// row2imCL is the adjoint of im2rowCL: it adds every entry of rows that
+// came from inside the image back onto its pixel of acc (H×W×C), which the
+// caller zeroes.
+func row2imCL(acc, rows []float32, g convGeometry) {
+	c, k, s, p := g.c, g.k, g.stride, g.pad
+	run, width := k*c, g.colRows()
+	r := 0
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			src := rows[r*width : (r+1)*width]
+			r++
+			x0 := ox*s - p
+			lo, hi := max(0, -x0), min(k, g.w-x0)
+			if lo >= hi {
+				continue
+			}
+			for ki := 0; ki < k; ki++ {
+				iy := oy*s + ki - p
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				at := (iy*g.w + x0 + lo) * c
+				linalg.Add(acc[at:at+(hi-lo)*c], src[ki*run+lo*c:ki*run+hi*c])
+			}
+		}
+	}
+}
+
 // im2row unfolds a padded channels-last image (see toPaddedHWC) into rows,
 // one per output pixel (oy·OW+ox), of K·K·C values ordered (ki, kj, c):
 // row[(ki·K+kj)·C+c] = x[c, oy·s+ki-p, ox·s+kj-p], zero in the padding.

@@ -3,6 +3,8 @@ package network
 import (
 	"fmt"
 	"testing"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // naiveIm2row is the definition: row (oy,ox), column (ki,kj,c) holds
@@ -88,6 +90,19 @@ func TestIm2rowMatchesDefinition(t *testing.T) {
 			row2im(hwc, drows, g)
 			fromPaddedHWC(out, hwc, g)
 			checkClose(t, "row2im", out, to64(naiveRow2im(drows, g)), 1e-6)
+
+			// The channels-last forms, from and to an unpadded H×W×C image.
+			imgCL := make([]float32, g.inSize())
+			linalg.Transpose(g.c, g.h*g.w, img, g.h*g.w, imgCL, g.c)
+			rows = uniform(r, g.colSize(), 5, 6)
+			im2rowCL(rows, imgCL, g)
+			checkClose(t, "im2rowCL", rows, to64(naiveIm2row(img, g)), 0)
+			outCL := uniform(r, g.inSize(), 5, 6)
+			clear(outCL)
+			row2imCL(outCL, drows, g)
+			back := make([]float32, g.inSize())
+			linalg.Transpose(g.h*g.w, g.c, outCL, g.c, back, g.h*g.w)
+			checkClose(t, "row2imCL", back, to64(naiveRow2im(drows, g)), 1e-6)
 		})
 	}
 }

@@ -26,6 +26,9 @@ type Net struct {
 	// bn holds every batch norm's state by its tensors' name prefix
 	// ("layer3.bn", "layer5.res.bn1"), Mean/Var backed by Buffers.
 	bn map[string]*BNState
+	// channelFirst keeps a tower that could run channels-last (see
+	// Spec.channelsLast) channel-first, for tests that compare the two.
+	channelFirst bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

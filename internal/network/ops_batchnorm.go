@@ -25,8 +25,6 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // BNState is a batch-norm layer's non-trainable state, shared by every
@@ -93,6 +91,12 @@ func (st *BNState) check(c int) error {
 // statistics are constants), so a graph may also fine-tune with frozen
 // statistics.
 func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorgonia.Node, error) {
+	return batchNormLayout(x, gamma, beta, st, training, false)
+}
+
+// batchNormLayout is BatchNorm on a channels-last input when cl is set
+// (N×H×W×C data under an N×C×H×W shape, see channelsLast in graph.go).
+func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl bool) (*gorgonia.Node, error) {
 	const name = "batchnorm"
 	if err := checkFloat32Node(name, "input", x); err != nil {
 		return nil, err
@@ -103,7 +107,7 @@ func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorg
 	if err := checkFloat32Node(name, "shift", beta); err != nil {
 		return nil, err
 	}
-	op := &batchNormOp{dims: x.Dims(), training: training, st: st}
+	op := &batchNormOp{dims: x.Dims(), training: training, cl: cl, st: st}
 	g, err := op.geometry(x.Shape())
 	if err != nil {
 		return nil, err
@@ -125,6 +129,7 @@ func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorg
 // after the channel axis (1 for a 2-D input).
 type bnGeometry struct {
 	n, c, s int
+	cl      bool // the values are channels-last, (N·S)×C
 }
 
 // count is M, the number of values behind each channel's statistics.
@@ -159,6 +164,7 @@ func (g bnGeometry) parallelChannels(fn func(lo, hi int)) {
 type batchNormOp struct {
 	dims     int
 	training bool
+	cl       bool // the input is channels-last (see channelsLast in graph.go)
 	st       *BNState
 	// deferRunning leaves the running statistics to foldRunning, for a
 	// twin tower that runs beside the other (twin.go).
@@ -170,6 +176,8 @@ type batchNormOp struct {
 	batchVar []float32 // per channel: biased batch variance (training only)
 	statsOf  []float32 // the input the statistics were computed from
 	statsG   bnGeometry
+	scale    []float32 // per channel: γ·invStd
+	sums     []float64 // per channel: Σx, Σx², then per-slice partials
 }
 
 func (op *batchNormOp) name() string {
@@ -184,7 +192,7 @@ func (op *batchNormOp) geometry(xs tensor.Shape) (bnGeometry, error) {
 	if len(xs) < 2 {
 		return bnGeometry{}, fmt.Errorf("%s: input %v must be N×C or N×C×H×W", op.name(), xs)
 	}
-	g := bnGeometry{n: xs[0], c: xs[1], s: 1}
+	g := bnGeometry{n: xs[0], c: xs[1], s: 1, cl: op.cl}
 	for _, d := range xs[2:] {
 		g.s *= d
 	}
@@ -238,14 +246,11 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	op.computeStats(x, g)
 	op.out = grow(op.out, g.size())
-	g.parallelChannels(func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mean, scale, shift := op.mean[ch], gamma[ch]*op.invStd[ch], beta[ch]
-			g.forChannel(x, ch, func(plane []float32, off int) {
-				linalg.AffineCentred(op.out[off:off+len(plane)], plane, mean, scale, shift)
-			})
-		}
-	})
+	op.scale = grow(op.scale, g.c)
+	for ch := range g.c {
+		op.scale[ch] = gamma[ch] * op.invStd[ch]
+	}
+	g.channelAffine(op.out, x, op.mean, op.scale, beta)
 	if op.training && !op.deferRunning {
 		op.updateRunning(g)
 	}
@@ -267,22 +272,17 @@ func (op *batchNormOp) computeStats(x []float32, g bnGeometry) {
 		}
 	} else {
 		m := float64(g.count())
-		g.parallelChannels(func(lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				var sum, sq float64
-				g.forChannel(x, ch, func(plane []float32, _ int) {
-					s, q := linalg.SumSquares(plane)
-					sum += s
-					sq += q
-				})
-				// One pass, E[x²] - mean², in float64: it loses digits only
-				// when mean²/var approaches 1e9, far beyond activations.
-				mean := sum / m
-				v := max(sq/m-mean*mean, 0)
-				op.mean[ch], op.batchVar[ch] = float32(mean), float32(v)
-				op.invStd[ch] = float32(1 / math.Sqrt(v+eps))
-			}
-		})
+		op.sums = growSums(op.sums, g.c)
+		sum, sq := op.sums[:g.c], op.sums[g.c:2*g.c]
+		g.channelSums(x, sum, sq, op.sums[2*g.c:])
+		for ch := range g.c {
+			// One pass, E[x²] - mean², in float64: it loses digits only
+			// when mean²/var approaches 1e9, far beyond activations.
+			mean := sum[ch] / m
+			v := max(sq[ch]/m-mean*mean, 0)
+			op.mean[ch], op.batchVar[ch] = float32(mean), float32(v)
+			op.invStd[ch] = float32(1 / math.Sqrt(v+eps))
+		}
 	}
 	op.statsOf, op.statsG = x, g
 }
@@ -297,6 +297,16 @@ func (op *batchNormOp) statsFor(x []float32, g bnGeometry) (mean, invStd []float
 		op.computeStats(x, g)
 	}
 	return op.mean, op.invStd, nil
+}
+
+// growSums returns s grown to the per-channel sums of c channels and the
+// partials of the channels-last slices (see sumRows).
+func growSums(s []float64, c int) []float64 {
+	n := 2*c + 2*bnRowChunks*c
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }
 
 // foldRunning folds the statistics of the last forward pass into the
@@ -362,7 +372,8 @@ func (op *batchNormOp) channelsOf(what string, s tensor.Shape) (tensor.Shape, er
 type bnGradShiftOp struct {
 	fwd *batchNormOp
 
-	out []float32
+	out  []float32
+	sums []float64
 }
 
 func (op *bnGradShiftOp) name() string { return op.fwd.name() + " shift gradient" }
@@ -391,13 +402,11 @@ func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	op.out = grow(op.out, g.c)
-	g.parallelChannels(func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var sum float64
-			g.forChannel(dy, ch, func(plane []float32, _ int) { sum += linalg.Sum(plane) })
-			op.out[ch] = float32(sum)
-		}
-	})
+	op.sums = growSums(op.sums, g.c)
+	g.channelSums(dy, op.sums[:g.c], nil, op.sums[2*g.c:])
+	for ch := range g.c {
+		op.out[ch] = float32(op.sums[ch])
+	}
 	return wrap(op.out, g.c), nil
 }
 
@@ -413,7 +422,8 @@ func (op *bnGradShiftOp) String() string        { return "BatchNormGradShift" }
 type bnGradScaleOp struct {
 	fwd *batchNormOp
 
-	out []float32
+	out  []float32
+	sums []float64
 }
 
 func (op *bnGradScaleOp) name() string { return op.fwd.name() + " scale gradient" }
@@ -450,16 +460,11 @@ func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	op.out = grow(op.out, g.c)
-	g.parallelChannels(func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var sum float64
-			mu := mean[ch]
-			g.forChannel(x, ch, func(plane []float32, off int) {
-				sum += linalg.DotCentred(dy[off:off+len(plane)], plane, mu)
-			})
-			op.out[ch] = float32(sum * float64(invStd[ch]))
-		}
-	})
+	op.sums = growSums(op.sums, g.c)
+	g.channelDots(dy, x, mean, op.sums[:g.c], op.sums[2*g.c:])
+	for ch := range g.c {
+		op.out[ch] = float32(op.sums[ch] * float64(invStd[ch]))
+	}
 	return wrap(op.out, g.c), nil
 }
 
@@ -479,7 +484,8 @@ func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
 type bnGradInputOp struct {
 	fwd *batchNormOp
 
-	out []float32
+	out  []float32
+	coef []float32 // per channel: a, k, b, and zeros for inference
 }
 
 func (op *bnGradInputOp) name() string { return op.fwd.name() + " input gradient" }
@@ -524,22 +530,19 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	m := float32(g.count())
 	op.out = grow(op.out, g.size())
-	g.parallelChannels(func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			r := invStd[ch]
-			a := gamma[ch] * r
-			if !op.fwd.training {
-				g.forChannel(dy, ch, func(plane []float32, off int) {
-					linalg.AffineCentred(op.out[off:off+len(plane)], plane, 0, a, 0)
-				})
-				continue
-			}
-			mu, k, b := mean[ch], -a*r*dgamma[ch]/m, -a*dbeta[ch]/m
-			g.forChannel(x, ch, func(plane []float32, off int) {
-				linalg.CombineCentred(op.out[off:off+len(plane)], dy[off:off+len(plane)], plane, a, k, mu, b)
-			})
-		}
-	})
+	op.coef = grow(op.coef, 4*g.c)
+	a, k, b, zero := op.coef[:g.c], op.coef[g.c:2*g.c], op.coef[2*g.c:3*g.c], op.coef[3*g.c:]
+	clear(zero)
+	for ch := range g.c {
+		r := invStd[ch]
+		a[ch] = gamma[ch] * r
+		k[ch], b[ch] = -a[ch]*r*dgamma[ch]/m, -a[ch]*dbeta[ch]/m
+	}
+	if !op.fwd.training {
+		g.channelAffine(op.out, dy, zero, a, zero)
+	} else {
+		g.channelCombine(op.out, dy, x, a, k, mean, b)
+	}
 	return wrap(op.out, xs...), nil
 }
 

@@ -33,10 +33,20 @@ func Conv2D(x, w *gorgonia.Node, pad int) (*gorgonia.Node, error) {
 // Conv2DStride is a convolution that moves its window stride pixels at a
 // time: the output is N×O×((H+2pad-K)/stride+1)×((W+2pad-K)/stride+1).
 func Conv2DStride(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
+	return conv2DLayout(x, w, pad, stride, false, false)
+}
+
+// conv2DLayout is Conv2DStride on data laid out channels-last (N×H×W×C,
+// see channelsLast in graph.go) when inCL or outCL say so, for the input
+// and the output respectively. Shapes stay N×C×H×W whatever the layout.
+func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL bool) (*gorgonia.Node, error) {
 	if pad < 0 || stride < 1 {
 		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
 	}
-	return apply(&conv2D{pad: pad, stride: stride}, x, w)
+	if inCL && x.Dims() == 4 && w.Dims() == 4 && w.Shape()[2]*x.Shape()[1] < 16 {
+		return nil, fmt.Errorf("conv2d: a channels-last input needs K·C >= 16, have kernel %v on input %v", w.Shape(), x.Shape())
+	}
+	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL}, x, w)
 }
 
 // convGeometry is the shape bookkeeping of one convolution.
@@ -58,6 +68,9 @@ func (g convGeometry) kernelSize() int {
 // conv2D is the forward pass: im2col and a matrix product per image.
 type conv2D struct {
 	pad, stride int
+	// inCL and outCL: the input and output are channels-last. Their
+	// gradients are in the same layouts.
+	inCL, outCL bool
 
 	out []float32
 	wt  []float32 // the kernel as (K·K·C)×O
@@ -66,7 +79,9 @@ type conv2D struct {
 
 func (k *conv2D) name() string     { return "conv2d" }
 func (k *conv2D) inputs() []string { return []string{"input", "kernel"} }
-func (k *conv2D) String() string   { return fmt.Sprintf("Conv2D{pad=%d,stride=%d}", k.pad, k.stride) }
+func (k *conv2D) String() string {
+	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t}", k.pad, k.stride, k.inCL, k.outCL)
+}
 
 // geometry checks an input and kernel shape against each other.
 func (k *conv2D) geometry(xs, ws tensor.Shape) (convGeometry, error) {
@@ -115,11 +130,16 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
 	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, outT []float32) {
 		for i := i0; i < i1; i++ {
-			toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
-			im2row(rows[(i-i0)*plane*width:], hwc, g)
+			unfold(rows[(i-i0)*plane*width:], hwc, x[i*inSize:(i+1)*inSize], g, k.inCL)
+		}
+		if k.outCL {
+			outT = k.out[i0*outSize : i1*outSize] // pixels×O is channels-last
 		}
 		// outᵀ (pixels×O) = rows (pixels×K·K·C) · Wᵀ (K·K·C×O)
 		linalg.Gemm(false, false, (i1-i0)*plane, g.o, width, 1, rows, width, k.wt, g.o, 0, outT, g.o)
+		if k.outCL {
+			return
+		}
 		for i := i0; i < i1; i++ {
 			linalg.Transpose(plane, g.o, outT[(i-i0)*plane*g.o:], g.o, k.out[i*outSize:], plane)
 		}
@@ -198,18 +218,39 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	kernelRows(k.wr, w, g, false)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
 	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, dyT []float32) {
-		for i := i0; i < i1; i++ {
-			linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+		if k.fwd.outCL {
+			dyT = dy[i0*outSize : i1*outSize]
+		} else {
+			for i := i0; i < i1; i++ {
+				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+			}
 		}
 		// drows (pixels×K·K·C) = dL/dyᵀ (pixels×O) · W (O×K·K·C)
 		linalg.Gemm(false, false, (i1-i0)*plane, width, g.o, 1, dyT, g.o, k.wr, width, 0, rows, width)
 		for i := i0; i < i1; i++ {
+			img := k.out[i*inSize : (i+1)*inSize]
+			if k.fwd.inCL {
+				clear(img)
+				row2imCL(img, rows[(i-i0)*plane*width:], g)
+				continue
+			}
 			clear(hwc)
 			row2im(hwc, rows[(i-i0)*plane*width:], g)
-			fromPaddedHWC(k.out[i*inSize:(i+1)*inSize], hwc, g)
+			fromPaddedHWC(img, hwc, g)
 		}
 	})
 	return k.out, nil
+}
+
+// unfold writes the rows of one image (see im2row), channels-last (cl)
+// or channel-first, using hwc as scratch for the latter's padded copy.
+func unfold(rows, hwc, img []float32, g convGeometry, cl bool) {
+	if cl {
+		im2rowCL(rows, img, g)
+		return
+	}
+	toPaddedHWC(hwc, img, g)
+	im2row(rows, hwc, g)
 }
 
 // gradChunks is how many fixed slices of the batch the kernel gradient
@@ -283,9 +324,13 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		for i0 := lo; i0 < hi; i0 += sc.per {
 			i1 := min(hi, i0+sc.per)
 			for i := i0; i < i1; i++ {
-				toPaddedHWC(hwc, x[i*inSize:(i+1)*inSize], g)
-				im2row(rows[(i-i0)*plane*width:], hwc, g)
-				linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+				unfold(rows[(i-i0)*plane*width:], hwc, x[i*inSize:(i+1)*inSize], g, k.fwd.inCL)
+				if !k.fwd.outCL {
+					linalg.Transpose(g.o, plane, dy[i*outSize:], plane, dyT[(i-i0)*plane*g.o:], g.o)
+				}
+			}
+			if k.fwd.outCL {
+				dyT = dy[i0*outSize : i1*outSize]
 			}
 			// sum (K·K·C×O) += rowsᵀ (K·K·C×pixels) · dL/dyᵀ (pixels×O)
 			linalg.Gemm(true, false, width, g.o, (i1-i0)*plane, 1, rows, width, dyT, g.o, beta, sum, g.o)
@@ -347,6 +392,12 @@ func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			if k.outCL {
+				// out_i (OH·OW×O) = col_iᵀ · Wᵀ
+				linalg.Gemm(true, true, plane, g.o, rows, 1, col, plane, w, rows,
+					0, k.out[i*outSize:(i+1)*outSize], g.o)
+				continue
+			}
 			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
 			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
 				0, k.out[i*outSize:(i+1)*outSize], plane)
@@ -361,10 +412,17 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
-			// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
-			linalg.Gemm(true, false, rows, plane, g.o, 1,
-				w, rows, dy[i*outSize:(i+1)*outSize], plane,
-				0, col, plane)
+			if k.fwd.outCL {
+				// dcol (C·K·K×OH·OW) = Wᵀ · dy_iᵀ, dy_i being OH·OW×O
+				linalg.Gemm(true, true, rows, plane, g.o, 1,
+					w, rows, dy[i*outSize:(i+1)*outSize], g.o,
+					0, col, plane)
+			} else {
+				// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
+				linalg.Gemm(true, false, rows, plane, g.o, 1,
+					w, rows, dy[i*outSize:(i+1)*outSize], plane,
+					0, col, plane)
+			}
 			img := k.out[i*inSize : (i+1)*inSize]
 			clear(img)
 			col2im(img, col, g)
@@ -383,6 +441,13 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 				beta = 0
 			}
 			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			if k.fwd.outCL {
+				// sum (O×C·K·K) += dy_iᵀ · col_iᵀ, dy_i being OH·OW×O
+				linalg.Gemm(true, true, g.o, rows, plane, 1,
+					dy[i*outSize:(i+1)*outSize], g.o, col, plane,
+					beta, sum, rows)
+				continue
+			}
 			// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
 			linalg.Gemm(false, true, g.o, rows, plane, 1,
 				dy[i*outSize:(i+1)*outSize], plane, col, plane,

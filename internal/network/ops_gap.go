@@ -25,8 +25,16 @@ func GlobalAvgPool(x *gorgonia.Node) (*gorgonia.Node, error) {
 	return apply(&globalAvgPool{}, x)
 }
 
+// globalAvgPoolLayout is GlobalAvgPool on a channels-last input when cl is
+// set (N×H×W×C data under an N×C×H×W shape); the output is N×C either way.
+func globalAvgPoolLayout(x *gorgonia.Node, cl bool) (*gorgonia.Node, error) {
+	return apply(&globalAvgPool{cl: cl}, x)
+}
+
 type globalAvgPool struct {
-	out []float32
+	cl   bool
+	out  []float32
+	sums []float64
 }
 
 func (k *globalAvgPool) name() string     { return "global average pool" }
@@ -44,6 +52,22 @@ func (k *globalAvgPool) forward(in [][]float32, shapes []tensor.Shape, out tenso
 	x, xs := in[0], shapes[0]
 	planes, hw := xs[0]*xs[1], xs[2]*xs[3]
 	k.out = grow(k.out, planes)
+	if k.cl {
+		// Image by image, the column sums of its H·W×C rows.
+		c := xs[1]
+		if cap(k.sums) < c {
+			k.sums = make([]float64, c)
+		}
+		sums := k.sums[:c]
+		for i := range xs[0] {
+			clear(sums)
+			linalg.SumRows(x[i*hw*c:(i+1)*hw*c], sums)
+			for j, s := range sums {
+				k.out[i*c+j] = float32(s / float64(hw))
+			}
+		}
+		return k.out, nil
+	}
 	// Each plane is summed by one goroutine in a fixed order, so the result
 	// does not depend on how many there are.
 	parallelElems(len(x), func(lo, hi int) {
@@ -58,7 +82,7 @@ func (k *globalAvgPool) forward(in [][]float32, shapes []tensor.Shape, out tenso
 }
 
 func (k *globalAvgPool) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(&globalAvgPoolGrad{xs: in[0].Shape().Clone()}, dy)
+	dx, err := apply(&globalAvgPoolGrad{xs: in[0].Shape().Clone(), cl: k.cl}, dy)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +94,7 @@ func (k *globalAvgPool) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgo
 // how large the planes were.
 type globalAvgPoolGrad struct {
 	xs tensor.Shape
+	cl bool
 
 	out []float32
 }
@@ -89,6 +114,20 @@ func (k *globalAvgPoolGrad) forward(in [][]float32, _ []tensor.Shape, out tensor
 	hw := out[2] * out[3]
 	scale := 1 / float32(hw)
 	k.out = grow(k.out, out.TotalSize())
+	if k.cl {
+		// Every row of image i is dL/dy_i scaled.
+		c := out[1]
+		for i := range out[0] {
+			row := k.out[i*hw*c : i*hw*c+c]
+			for j := range row {
+				row[j] = dy[i*c+j] * scale
+			}
+			for r := 1; r < hw; r++ {
+				copy(k.out[(i*hw+r)*c:(i*hw+r+1)*c], row)
+			}
+		}
+		return k.out, nil
+	}
 	parallelElems(len(k.out), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			k.out[i] = dy[i/hw] * scale

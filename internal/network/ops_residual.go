@@ -32,32 +32,35 @@ type residualParams struct {
 	bn1, bn2, bnP        *BNState
 }
 
-// residualBlock builds the block on x (N×C×H×W).
-func residualBlock(x *gorgonia.Node, p residualParams, stride int, training bool) (*gorgonia.Node, error) {
+// residualBlock builds the block on x (N×C×H×W), channels-last if inCL,
+// giving its output channels-last if outCL.
+func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inCL, outCL bool) (*gorgonia.Node, error) {
 	shortcut := x
 	if p.proj != nil {
-		s, err := Conv2DStride(x, p.proj, 0, stride)
+		s, err := conv2DLayout(x, p.proj, 0, stride, inCL, outCL)
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
-		if shortcut, err = BatchNorm(s, p.gammaP, p.betaP, p.bnP, training); err != nil {
+		if shortcut, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, training, outCL); err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
+	} else if inCL != outCL {
+		return nil, fmt.Errorf("an identity shortcut cannot change the layout")
 	}
-	h, err := Conv2DStride(x, p.conv1, 1, stride)
+	h, err := conv2DLayout(x, p.conv1, 1, stride, inCL, outCL)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = BatchNorm(h, p.gamma1, p.beta1, p.bn1, training); err != nil {
+	if h, err = batchNormLayout(h, p.gamma1, p.beta1, p.bn1, training, outCL); err != nil {
 		return nil, err
 	}
 	if h, err = ReLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = Conv2DStride(h, p.conv2, 1, 1); err != nil {
+	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL); err != nil {
 		return nil, err
 	}
-	if h, err = BatchNorm(h, p.gamma2, p.beta2, p.bn2, training); err != nil {
+	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL); err != nil {
 		return nil, err
 	}
 	if !h.Shape().Eq(shortcut.Shape()) {

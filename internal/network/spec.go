@@ -267,3 +267,41 @@ func (s Spec) EmbeddingSize() (int, error) {
 	}
 	return shapes[len(shapes)-1].Len(), nil
 }
+
+// channelsLast says whether a tower runs channels-last: each activation
+// N×H×W×C in memory under its N×C×H×W shape. A convolution's product then
+// reads and writes pixel rows of C channels directly, where channel-first
+// activations are transposed on the way into and out of every convolution
+// and its two gradients. It holds for towers of convolutions, residual
+// blocks, batch norm, ReLU and dropout up to a global average pooling:
+//   - the first layer is a convolution, which reads the channel-first
+//     images and writes channels-last;
+//   - every later convolution has K·C >= 16, so takes the channels-last
+//     unfolding (see useIm2col);
+//   - pooling windows and flattening into a dense layer are written for
+//     channel-first planes (and a flattened embedding's order is part of
+//     the model), so a tower with max pooling, or without the global
+//     average pooling, stays channel-first.
+func (s Spec) channelsLast() bool {
+	c, first := s.Channels, true
+	for _, l := range s.Layers {
+		switch l.Kind {
+		case KindConv:
+			if !first && l.kernel()*c < 16 {
+				return false
+			}
+			c, first = l.Filters, false
+		case KindResidual:
+			if first || 3*c < 16 || (l.residualProjects(c) && c < 16) {
+				return false
+			}
+			c = l.Filters
+		case KindBatchNorm, KindReLU, KindDropout:
+		case KindGAP:
+			return !first
+		default:
+			return false
+		}
+	}
+	return false
+}

@@ -1,0 +1,152 @@
+package network
+
+// The passes of batch norm over its input, in either layout. Channel-first
+// (N×C×S), each channel is N planes of S values, and a channel's sums run
+// on one goroutine. Channels-last ((N·S)×C), a row holds one position's C
+// channels: maps split the rows among goroutines, and sums add fixed
+// slices of the rows, each into its own partial, in slice order. Either
+// way a result does not depend on the number of goroutines.
+
+import "github.com/siamese-dev/siamese/internal/linalg"
+
+// bnRowChunks is how many fixed slices of the rows a channels-last sum
+// adds separately, so that the slices can run in parallel.
+const bnRowChunks = 4
+
+// rows is the number of channels-last rows, N·S.
+func (g bnGeometry) rows() int { return g.n * g.s }
+
+// channelSums sets sum[c] = Σ x over channel c, and sq[c] = Σ x² when sq
+// is not nil, in float64. part is scratch of bnRowChunks·2·C values.
+func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
+	if !g.cl {
+		g.parallelChannels(func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var s, q float64
+				g.forChannel(x, ch, func(plane []float32, _ int) {
+					if sq == nil {
+						s += linalg.Sum(plane)
+						return
+					}
+					ps, pq := linalg.SumSquares(plane)
+					s += ps
+					q += pq
+				})
+				sum[ch] = s
+				if sq != nil {
+					sq[ch] = q
+				}
+			}
+		})
+		return
+	}
+	g.sumRows(sum, sq, part, func(lo, hi int, s, q []float64) {
+		if sq == nil {
+			linalg.SumRows(x[lo*g.c:hi*g.c], s)
+		} else {
+			linalg.SumSquaresRows(x[lo*g.c:hi*g.c], s, q)
+		}
+	})
+}
+
+// channelDots sets dot[c] = Σ dy·(x - mean[c]) over channel c, in float64.
+// part is scratch of bnRowChunks·2·C values.
+func (g bnGeometry) channelDots(dy, x, mean []float32, dot, part []float64) {
+	if !g.cl {
+		g.parallelChannels(func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var s float64
+				mu := mean[ch]
+				g.forChannel(x, ch, func(plane []float32, off int) {
+					s += linalg.DotCentred(dy[off:off+len(plane)], plane, mu)
+				})
+				dot[ch] = s
+			}
+		})
+		return
+	}
+	g.sumRows(dot, nil, part, func(lo, hi int, s, _ []float64) {
+		linalg.DotCentredRows(dy[lo*g.c:hi*g.c], x[lo*g.c:hi*g.c], mean, s)
+	})
+}
+
+// sumRows runs add on every fixed slice of the rows, each adding into its
+// own zeroed partials, then adds the partials in slice order into sum (and
+// sq unless nil).
+func (g bnGeometry) sumRows(sum, sq, part []float64, add func(lo, hi int, s, q []float64)) {
+	r, c := g.rows(), g.c
+	chunks := min(bnRowChunks, r)
+	part = part[:2*chunks*c]
+	clear(part)
+	workers := 1
+	if g.size() >= minParallelElems {
+		workers = workersFor(chunks)
+	}
+	parallelRange(chunks, workers, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			s, q := part[2*k*c:(2*k+1)*c], part[(2*k+1)*c:(2*k+2)*c]
+			add(k*r/chunks, (k+1)*r/chunks, s, q)
+		}
+	})
+	clear(sum[:c])
+	if sq != nil {
+		clear(sq[:c])
+	}
+	for k := range chunks {
+		for j := range c {
+			sum[j] += part[2*k*c+j]
+			if sq != nil {
+				sq[j] += part[(2*k+1)*c+j]
+			}
+		}
+	}
+}
+
+// channelAffine sets out = scale[c]·(x - mean[c]) + shift[c] over every
+// channel c.
+func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32) {
+	if !g.cl {
+		g.parallelChannels(func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				mu, a, b := mean[ch], scale[ch], shift[ch]
+				g.forChannel(x, ch, func(plane []float32, off int) {
+					linalg.AffineCentred(out[off:off+len(plane)], plane, mu, a, b)
+				})
+			}
+		})
+		return
+	}
+	g.mapRows(func(lo, hi int) {
+		linalg.AffineCentredRows(out[lo:hi], x[lo:hi], mean, scale, shift)
+	})
+}
+
+// channelCombine sets out = a[c]·dy + k[c]·(x - mean[c]) + b[c] over every
+// channel c.
+func (g bnGeometry) channelCombine(out, dy, x, a, k, mean, b []float32) {
+	if !g.cl {
+		g.parallelChannels(func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				ac, kc, mu, bc := a[ch], k[ch], mean[ch], b[ch]
+				g.forChannel(x, ch, func(plane []float32, off int) {
+					linalg.CombineCentred(out[off:off+len(plane)], dy[off:off+len(plane)], plane, ac, kc, mu, bc)
+				})
+			}
+		})
+		return
+	}
+	g.mapRows(func(lo, hi int) {
+		linalg.CombineCentredRows(out[lo:hi], dy[lo:hi], x[lo:hi], a, k, mean, b)
+	})
+}
+
+// mapRows runs fn on ranges [lo, hi) of the values, whole rows each,
+// split among goroutines when the input is large enough to pay for them.
+func (g bnGeometry) mapRows(fn func(lo, hi int)) {
+	r := g.rows()
+	workers := 1
+	if g.size() >= minParallelElems {
+		workers = workersFor(r)
+	}
+	parallelRange(r, workers, func(_, lo, hi int) { fn(lo*g.c, hi*g.c) })
+}
