@@ -183,14 +183,27 @@ func checkRows(name string, n, c int) int {
 // int32 bit patterns, for len(h)/run pairs of runs. On channels-last rows
 // (run = C) it pools pairs of neighbouring pixels; on pooled rows (run =
 // one row) it pools pairs of rows. The result is exact where a ReLU
-// follows (see MaxPairs). It panics if len(h) is not a multiple of run or
-// x is shorter than 2·len(h).
+// follows (see MaxPairs). Where the CPU has AVX2 and FMA and run is a
+// multiple of 8 it runs in assembly, which agrees with the Go form to the
+// bit (an integer maximum has no rounding). It panics if len(h) is not a
+// multiple of run or x is shorter than 2·len(h).
 func MaxRuns(h, x []float32, run int) {
 	c := checkRows("MaxRuns", len(h), run)
 	if len(h) == 0 {
 		return
 	}
 	_ = x[2*len(h)-1]
+	if rowsAsm(c) {
+		maxRunsAVX2(&h[0], &x[0], len(h)/c, c)
+		return
+	}
+	maxRunsGo(h, x, c)
+}
+
+// maxRunsGo and routeRunsGo are the Go forms of MaxRuns and RouteRuns, for
+// any run; they take slices their exported kernels have checked.
+func maxRunsGo(h, x []float32, run int) {
+	c := run
 	for k := 0; k < len(h)/c; k++ {
 		a, b, o := x[2*k*c:(2*k+1)*c], x[(2*k+1)*c:(2*k+2)*c], h[k*c:(k+1)*c]
 		for j, v := range a {
@@ -203,13 +216,25 @@ func MaxRuns(h, x []float32, run int) {
 // RoutePairs is of MaxPairs: dx[2k·run+j] = gh[k·run+j] where
 // x[2k·run+j] has h[k·run+j]'s bits, dx[(2k+1)·run+j] = gh[k·run+j] where
 // x[(2k+1)·run+j] has them and x[2k·run+j] does not, and every other
-// element of dx's first 2·len(h) is +0.
+// element of dx's first 2·len(h) is +0. Where the CPU has AVX2 and FMA
+// and run is a multiple of 8 it runs in assembly, to the same bits. It
+// panics if len(h) is not a multiple of run, dx or x is shorter than
+// 2·len(h), or gh is shorter than h.
 func RouteRuns(dx, x, h, gh []float32, run int) {
 	c := checkRows("RouteRuns", len(h), run)
 	if len(h) == 0 {
 		return
 	}
 	_, _, _ = dx[2*len(h)-1], x[2*len(h)-1], gh[len(h)-1]
+	if rowsAsm(c) {
+		routeRunsAVX2(&dx[0], &x[0], &h[0], &gh[0], len(h)/c, c)
+		return
+	}
+	routeRunsGo(dx, x, h, gh, c)
+}
+
+func routeRunsGo(dx, x, h, gh []float32, run int) {
+	c := run
 	for k := 0; k < len(h)/c; k++ {
 		a, b := x[2*k*c:(2*k+1)*c], x[(2*k+1)*c:(2*k+2)*c]
 		da, db := dx[2*k*c:(2*k+1)*c], dx[(2*k+1)*c:(2*k+2)*c]

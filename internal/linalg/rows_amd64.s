@@ -211,3 +211,93 @@ ccol:
 cdone:
 	VZEROUPPER
 	RET
+
+// The pair kernels: pairs > 0 pairs of runs of run floats, run a positive
+// multiple of 8, so a run is whole vectors. SI and DX point at the two
+// runs of x's pair, AX is the bytes in a run, and BX the byte offset of 8
+// floats in a run, as it is of 8 columns in a row above. The floats are
+// compared as int32 bit patterns, as in maxPairsAVX2 and routePairsAVX2,
+// so nothing rounds and both agree with their Go forms to the bit.
+
+// func maxRunsAVX2(h, x *float32, pairs, run int)
+// h[k·run+j] = the larger of x[2k·run+j] and x[(2k+1)·run+j] as int32
+// bit patterns.
+TEXT ·maxRunsAVX2(SB), NOSPLIT, $0-32
+	MOVQ  h+0(FP), DI
+	MOVQ  x+8(FP), SI
+	MOVQ  pairs+16(FP), CX
+	MOVQ  run+24(FP), AX
+	SHLQ  $2, AX          // bytes in a run
+	TESTQ CX, CX
+	JZ    mrdone
+	LEAQ  (SI)(AX*1), DX  // the second run of the pair
+
+mrpair:
+	XORQ BX, BX
+
+mrcol:
+	VMOVDQU (SI)(BX*1), Y0
+	VPMAXSD (DX)(BX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     mrcol
+
+	LEAQ (SI)(AX*2), SI
+	LEAQ (DX)(AX*2), DX
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  mrpair
+
+mrdone:
+	VZEROUPPER
+	RET
+
+// func routeRunsAVX2(dx, x, h, gh *float32, pairs, run int)
+// With m = h[k·run+j] and g = gh[k·run+j]: dx[2k·run+j] = g where
+// x[2k·run+j] has m's bits, else +0; dx[(2k+1)·run+j] = g where
+// x[(2k+1)·run+j] has them and x[2k·run+j] does not, else +0. The first
+// run's equality mask, ANDNed into the second's, gives a tie to the
+// first; a mask ANDed with g is g's bits or all zeros.
+TEXT ·routeRunsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dx+0(FP), DI
+	MOVQ  x+8(FP), SI
+	MOVQ  h+16(FP), R8
+	MOVQ  gh+24(FP), R9
+	MOVQ  pairs+32(FP), CX
+	MOVQ  run+40(FP), AX
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    rrdone
+	LEAQ  (SI)(AX*1), DX  // x's second run
+	LEAQ  (DI)(AX*1), R10 // dx's second run
+
+rrpair:
+	XORQ BX, BX
+
+rrcol:
+	VMOVDQU  (R8)(BX*1), Y0     // m
+	VMOVDQU  (R9)(BX*1), Y1     // g
+	VPCMPEQD (SI)(BX*1), Y0, Y2 // the first run has m's bits
+	VPCMPEQD (DX)(BX*1), Y0, Y3 // the second has them
+	VPANDN   Y3, Y2, Y3         // and the first does not
+	VPAND    Y1, Y2, Y2
+	VPAND    Y1, Y3, Y3
+	VMOVDQU  Y2, (DI)(BX*1)
+	VMOVDQU  Y3, (R10)(BX*1)
+	ADDQ     $32, BX
+	CMPQ     BX, AX
+	JNE      rrcol
+
+	LEAQ (SI)(AX*2), SI
+	LEAQ (DX)(AX*2), DX
+	LEAQ (DI)(AX*2), DI
+	LEAQ (R10)(AX*2), R10
+	ADDQ AX, R8
+	ADDQ AX, R9
+	DECQ CX
+	JNZ  rrpair
+
+rrdone:
+	VZEROUPPER
+	RET

@@ -191,6 +191,208 @@ func TestRowsPanics(t *testing.T) {
 	}
 }
 
+// runsForm is one implementation of MaxRuns and RouteRuns: the exported
+// kernels (the assembly where rowsAsm holds) or the Go forms.
+type runsForm struct {
+	name  string
+	max   func(h, x []float32, run int)
+	route func(dx, x, h, gh []float32, run int)
+}
+
+var runsForms = []runsForm{
+	{"exported", MaxRuns, RouteRuns},
+	{"go", maxRunsGo, routeRunsGo},
+}
+
+// runsX returns x for pairs pairs of runs of run floats, plus run floats
+// past the end that no kernel may read as part of a pair. The pairs cycle,
+// element by element, through ties, every pairing of -0 and +0, -0 against
+// a negative value, both values negative, and random values of either sign.
+func runsX(r *rand.Rand, pairs, run int) []float32 {
+	n := 2 * pairs * run
+	x := randomVector(r, n+run, -2, 2)
+	negZero := float32(math.Copysign(0, -1))
+	for k := range pairs {
+		a, b := x[2*k*run:(2*k+1)*run], x[(2*k+1)*run:(2*k+2)*run]
+		for j := range a {
+			switch (j + 3*k) % 10 {
+			case 0: // a tie
+				b[j] = a[j]
+			case 1:
+				a[j], b[j] = negZero, 0
+			case 2:
+				a[j], b[j] = 0, negZero
+			case 3:
+				a[j], b[j] = negZero, negZero
+			case 4:
+				a[j], b[j] = 0, 0
+			case 5:
+				a[j], b[j] = negZero, -float32(math.Abs(float64(b[j])))
+			case 6:
+				a[j], b[j] = -float32(math.Abs(float64(a[j]))), -float32(math.Abs(float64(b[j])))
+			case 7: // a negative tie
+				a[j] = -float32(math.Abs(float64(a[j])))
+				b[j] = a[j]
+			}
+		}
+	}
+	return x
+}
+
+// TestRuns checks both forms of MaxRuns and RouteRuns against reference
+// loops over every element, bit for bit: run takes the assembly's
+// multiples of 8 (one vector, several, and 96, not a power of two) and
+// two the Go form keeps. RouteRuns routes a gradient with -0 among its
+// values, so a routed -0 differs from the +0 of an element that gets
+// nothing, both for h the pair maxima and for an h that is partly the
+// second run of each pair and partly no value of x at all. dx starts as
+// garbage, all of its first 2·len(h) must be written, and guards past
+// the ends of h and dx must stay as they were.
+func TestRuns(t *testing.T) {
+	const garbage = 0xdeadbeef
+	guard := float32(42)
+	for _, run := range []int{8, 16, 32, 64, 96, 3, 12} {
+		for _, pairs := range []int{1, 2, 7, 49} {
+			r := rand.New(rand.NewPCG(uint64(run), uint64(pairs)))
+			nh := pairs * run
+			x := runsX(r, pairs, run)
+			gh := randomVector(r, nh, -1, 1)
+			for i := 0; i < nh; i += 5 {
+				gh[i] = float32(math.Copysign(0, -1))
+			}
+
+			// The references, one element at a time.
+			wantH := make([]float32, nh)
+			for k := range pairs {
+				for j := range run {
+					a, b := x[2*k*run+j], x[(2*k+1)*run+j]
+					if int32(math.Float32bits(a)) >= int32(math.Float32bits(b)) {
+						wantH[k*run+j] = a
+					} else {
+						wantH[k*run+j] = b
+					}
+				}
+			}
+			mixed := append([]float32(nil), wantH...)
+			for i := range mixed {
+				k, j := i/run, i%run
+				switch i % 3 {
+				case 0:
+					mixed[i] = 12345.5 // no element of x
+				case 1:
+					mixed[i] = x[(2*k+1)*run+j]
+				}
+			}
+			route := func(h []float32) []float32 {
+				dx := make([]float32, 2*nh)
+				for k := range pairs {
+					for j := range run {
+						ia, ib, m := 2*k*run+j, (2*k+1)*run+j, math.Float32bits(h[k*run+j])
+						// dx starts as +0: the elements that get no gradient.
+						if math.Float32bits(x[ia]) == m {
+							dx[ia] = gh[k*run+j]
+						} else if math.Float32bits(x[ib]) == m {
+							dx[ib] = gh[k*run+j]
+						}
+					}
+				}
+				return dx
+			}
+			routes := []struct {
+				name    string
+				h, want []float32
+			}{{"max", wantH, route(wantH)}, {"mixed", mixed, route(mixed)}}
+
+			for _, f := range runsForms {
+				name := f.name
+				if f.name == "exported" && rowsAsm(run) {
+					name += "(asm)"
+				}
+				t.Run(fmt.Sprintf("%s/run=%d/pairs=%d", name, run, pairs), func(t *testing.T) {
+					h := make([]float32, nh+1)
+					for i := range h {
+						h[i] = math.Float32frombits(garbage)
+					}
+					h[nh] = guard
+					f.max(h[:nh], x, run)
+					for i, want := range wantH {
+						if math.Float32bits(h[i]) != math.Float32bits(want) {
+							k, j := i/run, i%run
+							t.Fatalf("MaxRuns h[%d] of %v, %v = %v (%#x), want %v (%#x)", i,
+								x[2*k*run+j], x[(2*k+1)*run+j], h[i], math.Float32bits(h[i]), want, math.Float32bits(want))
+						}
+					}
+					if h[nh] != guard {
+						t.Error("MaxRuns wrote past the end of h")
+					}
+
+					for _, rt := range routes {
+						dx := make([]float32, 2*nh+1)
+						for i := range dx {
+							dx[i] = math.Float32frombits(garbage)
+						}
+						dx[2*nh] = guard
+						f.route(dx[:2*nh], x, rt.h, gh, run)
+						for i, want := range rt.want {
+							if math.Float32bits(dx[i]) != math.Float32bits(want) {
+								t.Fatalf("RouteRuns(%s) dx[%d] = %v (%#x), want %v (%#x)",
+									rt.name, i, dx[i], math.Float32bits(dx[i]), want, math.Float32bits(want))
+							}
+						}
+						if dx[2*nh] != guard {
+							t.Errorf("RouteRuns(%s) wrote past the end of dx", rt.name)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestRunsEmpty checks that no pairs write nothing.
+func TestRunsEmpty(t *testing.T) {
+	x := []float32{1, 2}
+	MaxRuns(nil, x, 8)
+	RouteRuns(nil, nil, nil, nil, 8)
+	RouteRuns(x[:0], x, nil, nil, 3)
+	if x[0] != 1 || x[1] != 2 {
+		t.Errorf("x changed: %v", x)
+	}
+}
+
+// TestRunsPanics checks that MaxRuns and RouteRuns refuse an h that is
+// not whole runs, a run of 0, and dx, x or gh too short, on runs of both
+// forms.
+func TestRunsPanics(t *testing.T) {
+	for _, run := range []int{8, 32, 3} {
+		nh := 3 * run
+		h, x := make([]float32, nh), make([]float32, 2*nh)
+		cases := []struct {
+			name string
+			f    func()
+		}{
+			{"MaxRuns/ragged", func() { MaxRuns(h[:nh-1], x, run) }},
+			{"MaxRuns/no run", func() { MaxRuns(h, x, 0) }},
+			{"MaxRuns/short x", func() { MaxRuns(h, x[:2*nh-1], run) }},
+			{"RouteRuns/ragged", func() { RouteRuns(x, x, h[:nh-1], h, run) }},
+			{"RouteRuns/no run", func() { RouteRuns(x, x, h, h, 0) }},
+			{"RouteRuns/short dx", func() { RouteRuns(x[:2*nh-1], x, h, h, run) }},
+			{"RouteRuns/short x", func() { RouteRuns(x, x[:2*nh-1], h, h, run) }},
+			{"RouteRuns/short gh", func() { RouteRuns(x, x, h, h[:nh-1], run) }},
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/run=%d", tc.name, run), func(t *testing.T) {
+				defer func() {
+					if recover() == nil {
+						t.Error("did not panic")
+					}
+				}()
+				tc.f()
+			})
+		}
+	}
+}
+
 // BenchmarkRows times each kernel, exported (the assembly where the CPU
 // has it) and in its Go form, on the channels-last batch-norm shapes of
 // the photos preset: 64 images of 16×16 pixels by 32 channels, and of
@@ -225,6 +427,40 @@ func BenchmarkRows(b *testing.B) {
 					k.f()
 				}
 				b.ReportMetric(float64(4*k.bytes*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+
+	// MaxRuns and RouteRuns, exported and in their Go forms, on a 28×28
+	// image of 32 channels, channels last: pairs of neighbouring pixels
+	// (run 32), then pairs of the rows of 14 pooled pixels (run 14·32).
+	// GB/s counts the float32 bytes read and written: x and h for MaxRuns,
+	// x, h, gh and dx for RouteRuns.
+	runs := []struct {
+		name      string
+		rows, run int
+	}{{"28x28x32", 28 * 28, 32}, {"28x14x32", 28, 14 * 32}}
+	for _, s := range runs {
+		n := s.rows * s.run
+		r := rand.New(rand.NewPCG(13, 14))
+		x, gh, dx, h := randomVector(r, n, -1, 1), randomVector(r, n/2, -1, 1), make([]float32, n), make([]float32, n/2)
+		MaxRuns(h, x, s.run)
+		kernels := []struct {
+			name   string
+			floats int // float32s read and written
+			f      func()
+		}{
+			{"MaxRuns", n + n/2, func() { MaxRuns(h, x, s.run) }},
+			{"maxRunsGo", n + n/2, func() { maxRunsGo(h, x, s.run) }},
+			{"RouteRuns", 3 * n, func() { RouteRuns(dx, x, h, gh, s.run) }},
+			{"routeRunsGo", 3 * n, func() { routeRunsGo(dx, x, h, gh, s.run) }},
+		}
+		for _, k := range kernels {
+			b.Run(fmt.Sprintf("%s/run=%d/%s", s.name, s.run, k.name), func(b *testing.B) {
+				for b.Loop() {
+					k.f()
+				}
+				b.ReportMetric(float64(4*k.floats)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 		}
 	}
