@@ -46,14 +46,18 @@
 // 4×4 to 16×16 planes of a photo tower this costs a third less than
 // channel-first unfolding, whose rows there are a few floats long.
 //
-// Towers of convolutions, residual blocks, batch norm and ReLU up to a
-// global average pooling (the photos preset) skip those transposes: their
-// activations are channels-last, N×H×W×C in memory under the same N×C×H×W
-// shapes (Spec.channelsLast). The first convolution reads the channel-
-// first images and writes pixels×O, which is already channels-last; later
-// ones unfold straight from the unpadded pixel rows; batch norm sums and
-// maps pixel rows of C channels (linalg's *Rows kernels); pooling to N×C
-// ends it. Only speed differs: the tests compare the two layouts. Each has a hand-written gradient checked against finite
+// Towers of convolutions, residual blocks, batch norm, ReLU and 2×2 max
+// pooling after a ReLU (the default tower and the photos preset) skip
+// those transposes: their activations are channels-last, N×H×W×C in
+// memory under the same N×C×H×W shapes (Spec.channelsLast). The first
+// convolution reads the channel-first images and writes pixels×O, which is
+// already channels-last; later ones unfold straight from the unpadded
+// pixel rows; batch norm sums and maps pixel rows of C channels (linalg's
+// *Rows kernels); pooling takes vector maxima of neighbouring runs
+// (ops_pool_cl.go). Global average pooling ends it, or one transpose back
+// to channel-first where the tower flattens, so dense weights and model
+// files keep their order. Only speed differs: the tests compare the two
+// layouts. Each has a hand-written gradient checked against finite
 // differences of a float64 reference in the tests. A new op is a kernel
 // (op.go): its name, inputs, output shape, forward pass and gradient; one
 // adapter supplies the rest of gorgonia's Op interface.

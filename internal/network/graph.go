@@ -45,6 +45,8 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		case KindMaxPool:
 			reluBefore := i > 0 && n.Spec.Layers[i-1].Kind == KindReLU
 			switch {
+			case cl: // channelsLast allows only 2×2 pooling after a ReLU
+				x, err = reluPoolCL(x, mode.training)
 			case !mode.training:
 				x, err = maxPoolInference(x, l.poolSize(), reluBefore)
 			case reluBefore:
@@ -53,6 +55,12 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 				x, err = MaxPool2D(x, l.poolSize())
 			}
 		case KindDense:
+			if cl && x.Dims() == 4 {
+				if x, err = toChannelFirst(x); err != nil {
+					break
+				}
+				cl = false
+			}
 			x, err = Dense(x, byName[pre+".dense.weight"], byName[pre+".dense.bias"])
 		case KindBatchNorm:
 			x, err = n.batchNorm(x, byName, pre+".bn", mode, cl && x.Dims() == 4)
@@ -79,7 +87,13 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		}
 	}
 	if x.Dims() != 2 {
-		// A tower that ends in conv/pool yields N×C×H×W; the embedding is its flattening.
+		// A tower that ends in conv/pool yields N×C×H×W; the embedding is
+		// its flattening, in channel-first order.
+		if cl {
+			if x, err = toChannelFirst(x); err != nil {
+				return nil, fmt.Errorf("flatten embedding: %w", err)
+			}
+		}
 		shp := x.Shape()
 		x, err = G.Reshape(x, tensor.Shape{shp[0], shp.TotalSize() / shp[0]})
 		if err != nil {

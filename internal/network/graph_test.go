@@ -52,6 +52,7 @@ func TestPairGraphGradientFiniteDifference(t *testing.T) {
 		{"contrastive", richSpec(), 1e-4},
 		{"contrastive", photoSpec(), 1e-4},
 		{"contrastive", clSmallSpec(), 1e-4},
+		{"contrastive", poolSpec(), 1e-4},
 	}
 	for _, c := range cases {
 		lossName := c.lossName

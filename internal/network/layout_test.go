@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -46,7 +47,7 @@ func clSmallSpec() Spec {
 
 func TestChannelsLastRule(t *testing.T) {
 	conv := func(f, k int) Layer { return Layer{Kind: KindConv, Filters: f, Kernel: k} }
-	gap := Layer{Kind: KindGAP}
+	gap, relu := Layer{Kind: KindGAP}, Layer{Kind: KindReLU}
 	for _, tc := range []struct {
 		name string
 		spec Spec
@@ -58,9 +59,12 @@ func TestChannelsLastRule(t *testing.T) {
 		{"first layer residual", Spec{Channels: 3, Layers: []Layer{{Kind: KindResidual, Filters: 16}, gap}}, false},
 		{"thin later conv", Spec{Channels: 1, Layers: []Layer{conv(4, 3), conv(8, 1), gap}}, false},
 		{"narrow projection", photoSpec(), false},
-		{"max pooling", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindMaxPool}, gap}}, false},
-		{"flattened", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindDense, Units: 4}}}, false},
-		{"default tower", Spec{Size: 28, Channels: 1, Layers: DefaultLayers()}, false},
+		{"max pooling without relu", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindMaxPool}, gap}}, false},
+		{"3×3 max pooling", Spec{Channels: 1, Layers: []Layer{conv(16, 3), relu, {Kind: KindMaxPool, Size: 3}, gap}}, false},
+		{"l2norm of a 4-D activation", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindL2Norm}}}, false},
+		{"flattened", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindDense, Units: 4}}}, true},
+		{"ends in a convolution", Spec{Channels: 1, Layers: []Layer{conv(16, 3), relu, conv(8, 3)}}, true},
+		{"default tower", Spec{Size: 28, Channels: 1, Layers: DefaultLayers()}, true},
 		{"with dropout", Spec{Channels: 1, Layers: []Layer{conv(16, 3), {Kind: KindDropout, Rate: 0.5}, gap}}, true},
 	} {
 		if got := tc.spec.channelsLast(); got != tc.want {
@@ -69,13 +73,37 @@ func TestChannelsLastRule(t *testing.T) {
 	}
 }
 
+// poolSpec is the default tower's kinds at a small odd size: the pooling
+// drops a row and a column, and the flattening crosses back to channel-
+// first before the dense layer.
+func poolSpec() Spec {
+	return Spec{Size: 11, Channels: 1, Layers: []Layer{
+		{Kind: KindConv, Filters: 8, Kernel: 3},
+		{Kind: KindReLU},
+		{Kind: KindMaxPool, Size: 2},
+		{Kind: KindConv, Filters: 16, Kernel: 3},
+		{Kind: KindReLU},
+		{Kind: KindMaxPool, Size: 2},
+		{Kind: KindDense, Units: 6},
+	}}
+}
+
 // TestChannelsLastMatchesChannelFirst: a tower run channels-last gives the
 // loss, distances, gradients, running statistics and embeddings of the
 // same tower run channel-first, to float32 rounding.
 func TestChannelsLastMatchesChannelFirst(t *testing.T) {
-	spec := clSpec()
+	endsInConv := Spec{Size: 10, Channels: 3, Layers: []Layer{
+		{Kind: KindConv, Filters: 8, Kernel: 3, Stride: 2}, {Kind: KindReLU},
+		{Kind: KindConv, Filters: 4, Kernel: 3}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2},
+	}}
+	for name, spec := range map[string]Spec{"photo": clSpec(), "pooling": poolSpec(), "ends in a convolution": endsInConv} {
+		t.Run(name, func(t *testing.T) { compareLayouts(t, spec) })
+	}
+}
+
+func compareLayouts(t *testing.T, spec Spec) {
 	if !spec.channelsLast() {
-		t.Fatal("clSpec does not run channels-last")
+		t.Fatal("the spec does not run channels-last")
 	}
 	const batch = 6
 	per := spec.Channels * spec.Size * spec.Size
@@ -98,7 +126,6 @@ func TestChannelsLastMatchesChannelFirst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pg.SetMaskStream(1, 0)
 		var r result
 		// Two steps: the second reads running statistics the first wrote.
 		for range 2 {
@@ -141,7 +168,7 @@ func TestChannelsLastMatchesChannelFirst(t *testing.T) {
 	}
 	near("distance", cl.dist, cf.dist)
 	for i := range cf.grads {
-		near("gradient", cl.grads[i], cf.grads[i])
+		near(fmt.Sprintf("gradient %d", i), cl.grads[i], cf.grads[i])
 	}
 	for i := range cf.bufs {
 		near("buffer", cl.bufs[i], cf.bufs[i])

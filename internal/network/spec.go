@@ -273,18 +273,21 @@ func (s Spec) EmbeddingSize() (int, error) {
 // reads and writes pixel rows of C channels directly, where channel-first
 // activations are transposed on the way into and out of every convolution
 // and its two gradients. It holds for towers of convolutions, residual
-// blocks, batch norm, ReLU and dropout up to a global average pooling:
+// blocks, batch norm, ReLU, dropout and 2×2 max pooling after a ReLU:
 //   - the first layer is a convolution, which reads the channel-first
 //     images and writes channels-last;
 //   - every later convolution has K·C >= 16, so takes the channels-last
 //     unfolding (see useIm2col);
-//   - pooling windows and flattening into a dense layer are written for
-//     channel-first planes (and a flattened embedding's order is part of
-//     the model), so a tower with max pooling, or without the global
-//     average pooling, stays channel-first.
+//   - pooling other than ReLU then 2×2 max pooling, and l2norm of a 4-D
+//     activation, have channel-first forms only.
+//
+// A global average pooling ends the channels-last part; a dense layer or
+// the end of the tower flattens it through one transpose back to
+// channel-first, so a flattened embedding and a dense layer's weights keep
+// the order they have in every model file.
 func (s Spec) channelsLast() bool {
 	c, first := s.Channels, true
-	for _, l := range s.Layers {
+	for i, l := range s.Layers {
 		switch l.Kind {
 		case KindConv:
 			if !first && l.kernel()*c < 16 {
@@ -297,11 +300,15 @@ func (s Spec) channelsLast() bool {
 			}
 			c = l.Filters
 		case KindBatchNorm, KindReLU, KindDropout:
-		case KindGAP:
+		case KindMaxPool:
+			if first || l.poolSize() != 2 || s.Layers[i-1].Kind != KindReLU {
+				return false
+			}
+		case KindGAP, KindDense:
 			return !first
 		default:
 			return false
 		}
 	}
-	return false
+	return !first
 }
