@@ -20,14 +20,21 @@ type AdamCoef struct {
 //	p = p - (Step·m) / (sqrt(v)·Sc2 + Eps)
 //
 // in float32, rounding after every operation (no fused multiply-add), so
-// the assembly and Go forms give the same bits. It panics if g, m or v is
-// shorter than p.
+// the assembly and Go forms give the same bits. Where the CPU has AVX2 and
+// FMA, the bulk of 8 elements at a time runs in assembly (adam_amd64.s),
+// which does the Go form's operations one by one in the same order, with
+// VSQRTPS for sqrt32, and the Go form does the tail. It panics if g, m or
+// v is shorter than p.
 func AdamStep(p, g, m, v []float32, k AdamCoef) {
 	if len(p) == 0 {
 		return
 	}
 	_, _, _ = g[len(p)-1], m[len(p)-1], v[len(p)-1]
-	adamStepGo(p, g[:len(p)], m[:len(p)], v[:len(p)], k)
+	bulk := vectorBulk(len(p), 8)
+	if bulk > 0 {
+		adamStepAVX2(&p[0], &g[0], &m[0], &v[0], bulk, k)
+	}
+	adamStepGo(p[bulk:], g[bulk:len(p)], m[bulk:len(p)], v[bulk:len(p)], k)
 }
 
 func adamStepGo(p, g, m, v []float32, k AdamCoef) {
