@@ -3,7 +3,11 @@ package optimize
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // Optimizer applies one update to every parameter from its gradient.
@@ -84,13 +88,12 @@ func (a *adam) Step(params, grads [][]float32) {
 	c2 := 1 - math.Pow(b2, float64(a.t))
 	step := float32(a.lr / c1)
 	sc2 := float32(1 / math.Sqrt(c2))
-	for k, p := range params {
-		g, m, v := grads[k], a.m[k], a.v[k]
-		for i := range p {
-			m[i] = b1*m[i] + (1-b1)*g[i]
-			v[i] = b2*v[i] + (1-b2)*g[i]*g[i]
-			p[i] -= step * m[i] / (sqrt32(v[i])*sc2 + eps)
-		}
+	// 1-b1 and 1-b2 are exact here and rounded once, as the update always
+	// wrote them: float32(0.1), not float32(1)-float32(0.9).
+	k := linalg.AdamCoef{B1: b1, C1: 1 - b1, B2: b2, C2: 1 - b2, Step: step, Sc2: sc2, Eps: eps}
+	for i, p := range params {
+		g, m, v := grads[i], a.m[i], a.v[i]
+		inChunks(len(p), func(lo, hi int) { linalg.AdamStep(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], k) })
 	}
 	a.decay(params)
 }
@@ -193,3 +196,28 @@ func unpackState(st map[string][]float32, into map[string][][]float32) error {
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// minChunk is the size below which an update runs on one goroutine: under
+// it, starting goroutines costs more than the update.
+const minChunk = 1 << 16
+
+// inChunks runs fn over [0, n) in contiguous chunks, on every core when n
+// is large: the dense layer of a tower holds most of its weights, and an
+// element-wise update split anywhere gives the same bits.
+func inChunks(n int, fn func(lo, hi int)) {
+	parts := min(runtime.GOMAXPROCS(0), n/minChunk)
+	if parts <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < parts; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w*n/parts, (w+1)*n/parts)
+		}()
+	}
+	fn(0, n/parts)
+	wg.Wait()
+}

@@ -2,6 +2,8 @@ package optimize
 
 import (
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -97,6 +99,49 @@ func TestNewErrors(t *testing.T) {
 		_, err := New(c.name, []int{1}, c.o)
 		if err == nil || err.Error() != c.want {
 			t.Errorf("New(%q, %+v) error = %v, want %q", c.name, c.o, err, c.want)
+		}
+	}
+}
+
+// TestAdamLargeTensorMatchesFormula: a tensor large enough to be updated
+// in chunks on several goroutines (and by the vector kernel) gets, for
+// every element, the bits of Adam's formula applied one element at a time
+// in float32, step after step.
+func TestAdamLargeTensorMatchesFormula(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 3} {
+		runtime.GOMAXPROCS(procs)
+		n := 2*minChunk + 13
+		rng := rand.New(rand.NewPCG(1, uint64(procs)))
+		p, want := make([]float32, n), make([]float32, n)
+		for i := range p {
+			p[i] = rng.Float32()*2 - 1
+			want[i] = p[i]
+		}
+		m, v := make([]float32, n), make([]float32, n)
+		opt, err := New("adam", []int{n}, Options{LearningRate: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const b1, b2, eps = 0.9, 0.999, 1e-8
+		for step := 1; step <= 3; step++ {
+			g := make([]float32, n)
+			for i := range g {
+				g[i] = rng.Float32() - 0.5
+			}
+			opt.Step([][]float32{p}, [][]float32{g})
+			c1, c2 := 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step))
+			lr, sc2 := float32(0.01/c1), float32(1/math.Sqrt(c2))
+			for i := range want {
+				m[i] = float32(b1*m[i]) + float32((1-b1)*g[i])
+				v[i] = float32(b2*v[i]) + float32(float32((1-b2)*g[i])*g[i])
+				want[i] -= float32(lr*m[i]) / (float32(float32(math.Sqrt(float64(v[i])))*sc2) + eps)
+			}
+			for i := range want {
+				if math.Float32bits(p[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("GOMAXPROCS %d step %d: p[%d] = %v, want %v", procs, step, i, p[i], want[i])
+				}
+			}
 		}
 	}
 }

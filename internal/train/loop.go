@@ -10,6 +10,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/optimize"
@@ -428,9 +429,8 @@ func selectName(selectBy string) string {
 func clipNorm(grads [][]float32, maxNorm float64) {
 	var s float64
 	for _, g := range grads {
-		for _, v := range g {
-			s += float64(v) * float64(v)
-		}
+		_, sq := linalg.SumSquares(g)
+		s += sq
 	}
 	n := math.Sqrt(s)
 	if n <= maxNorm || n == 0 {
