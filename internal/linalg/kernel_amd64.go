@@ -2,7 +2,11 @@
 
 package linalg
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The assembly kernels trust their pointers, so each wrapper first indexes
 // the last element the kernel will touch: a driver bug then panics with an
@@ -56,15 +60,11 @@ var avx2Kernels = kernelSet{
 	nc:        1024,
 }
 
-// bestKernels is the fastest kernel set for this CPU.
+// bestKernels is the fastest kernel set for this CPU, or, when the
+// environment names one this CPU can run (see capKernels), that one.
 func bestKernels() *kernelSet {
-	switch {
-	case cpu.X86.HasAVX512F:
-		return &avx512Kernels
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		return &avx2Kernels
-	}
-	return &genericKernels
+	sets := kernelSets()
+	return capKernels(sets, os.Getenv(KernelsEnv))
 }
 
 // kernelSets lists every kernel set this CPU can run, for the tests.

@@ -86,3 +86,27 @@ func TestGenericFallbackExact(t *testing.T) {
 		}
 	}
 }
+
+// TestCapKernels: the environment can pick a slower kernel set the CPU
+// runs, by name; anything else leaves the fastest.
+func TestCapKernels(t *testing.T) {
+	generic, avx2, avx512 := &kernelSet{name: "generic"}, &kernelSet{name: "avx2"}, &kernelSet{name: "avx512"}
+	all := []*kernelSet{generic, avx2, avx512}
+	for _, tc := range []struct {
+		sets []*kernelSet
+		env  string
+		want *kernelSet
+	}{
+		{all, "", avx512},
+		{all, "avx2", avx2},
+		{all, "generic", generic},
+		{all, "AVX2", avx512},
+		{all, "sse", avx512},
+		{[]*kernelSet{generic, avx2}, "avx512", avx2},
+		{[]*kernelSet{generic}, "avx2", generic},
+	} {
+		if got := capKernels(tc.sets, tc.env); got != tc.want {
+			t.Errorf("%s=%q over %v: got %s, want %s", KernelsEnv, tc.env, kernelNames(tc.sets), got.name, tc.want.name)
+		}
+	}
+}
