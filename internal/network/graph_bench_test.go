@@ -115,3 +115,57 @@ func BenchmarkTrainStepPhotos(b *testing.B) {
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
 }
+
+// BenchmarkTrainStepColour is BenchmarkTrainStep for the default tower on
+// 48×48 colour images (scripts/bench.sh colour).
+func BenchmarkTrainStepColour(b *testing.B) {
+	const batch, size = 64, 48
+	net, err := New(Spec{Size: size, Channels: 3, Layers: DefaultLayers()}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
+	if err != nil {
+		b.Fatal(err)
+	}
+	per := 3 * size * size
+	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
+	y := make([]float32, batch)
+	for i := range y {
+		y[i] = float32(i % 2)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := pg.Step(xa, xb, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
+}
+
+// BenchmarkTrainStepPhotosClasses is one step of the photos preset as it
+// ships: a class batch (16 classes × 4 images) under NT-Xent.
+func BenchmarkTrainStepPhotosClasses(b *testing.B) {
+	spec, batch := photosPreset(b)
+	net, err := New(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bg, err := net.NewBatchGraph(batch, contrastive.NTXent(0.1).(contrastive.BatchLoss).Batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	per := spec.Channels * spec.Size * spec.Size
+	x := uniform(newRand(1), batch*per, 0, 1)
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = i / 4
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bg.Step(x, labels); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
