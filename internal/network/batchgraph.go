@@ -1,69 +1,85 @@
 package network
 
-import (
-	"fmt"
-
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-)
+import "fmt"
 
 // BatchGraph is the training graph of batch losses: one batch of images
 // (P classes × K images) through the tower once, and a loss over every pair
 // of their embeddings. A batch of n images gives n(n-1)/2 pairs for the
 // price of n tower passes, where PairGraph pays two passes per pair.
+//
+// The batch runs in two halves side by side, a tower each (twin.go),
+// meeting at the loss and at every batch norm, whose statistics are the
+// whole batch's; a batch of fewer than 4 images, whose halves could not
+// each be normalised, runs as one.
 type BatchGraph struct {
-	net     *Net
-	batch   int
-	x       *tensor.Dense
-	labels  []int
-	loss    *G.Node
-	weights G.Nodes
-	vm      G.VM
-	lossVal G.Value
-	// dropouts, whose mask streams SetMaskStream positions.
-	dropouts []*DropoutOp
+	twins
+	batch  int
+	rows   [2]int // images per tower
+	labels []int
 }
 
 // NewBatchGraph compiles the training graph for batches of the given number
 // of images under the loss f.
 func (n *Net) NewBatchGraph(batch int, f BatchLossFunc) (*BatchGraph, error) {
+	return n.newBatchGraph(batch, f, batch >= 4)
+}
+
+// newBatchGraph is NewBatchGraph, the batch split in halves or not.
+func (n *Net) newBatchGraph(batch int, f BatchLossFunc, split bool) (*BatchGraph, error) {
 	if batch < 2 {
 		return nil, fmt.Errorf("batch graph: %d images per batch, need at least 2", batch)
 	}
-	g := G.NewGraph()
-	bg := &BatchGraph{net: n, batch: batch, labels: make([]int, batch)}
-	var x *G.Node
-	x, bg.x = n.inputNode(g, batch, "x")
-	bg.weights = n.weightNodes(g)
-	mode := &applyMode{training: true}
-	e, err := n.apply(x, bg.weights, mode)
-	if err != nil {
-		return nil, err
+	bg := &BatchGraph{batch: batch, labels: make([]int, batch), rows: [2]int{batch, 0}}
+	bg.net = n
+	if split {
+		bg.rows = [2]int{(batch + 1) / 2, batch / 2}
 	}
-	bg.dropouts = mode.dropouts
-	l, err := BatchLoss(e, f, &bg.labels)
-	if err != nil {
-		return nil, err
+	newHead := func(dim int) (*twinHead, error) { return newBatchHead(bg.rows, dim, f, &bg.labels), nil }
+	for side, rows := range bg.rows {
+		if rows == 0 {
+			continue
+		}
+		tg, err := n.newTowerGraph(rows, side, &bg.head, newHead)
+		if err != nil {
+			return nil, err
+		}
+		bg.towers[side] = tg
 	}
-	if bg.loss, err = G.Sum(l); err != nil {
-		return nil, fmt.Errorf("batch loss: %w", err)
+	if bg.towers[1] != nil {
+		if err := bg.pairBatchNorms(); err != nil {
+			return nil, err
+		}
 	}
-	readLoss := G.Read(bg.loss, &bg.lossVal)
-	grads, err := G.Grad(bg.loss, bg.weights...)
-	if err != nil {
-		return nil, fmt.Errorf("differentiate loss: %w", err)
-	}
-	roots := append(G.Nodes{readLoss}, grads...)
-	bg.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(bg.weights...))
+	bg.allocGrads()
 	return bg, nil
 }
 
-// SetMaskStream positions the dropout masks as PairGraph.SetMaskStream does.
-func (bg *BatchGraph) SetMaskStream(seed uint64, epoch int) {
-	for _, d := range bg.dropouts {
-		d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
+// pairBatchNorms joins each batch norm of one half, and its input
+// gradient, to the same op of the other half. The first half updates the
+// running statistics, with the whole batch's.
+func (bg *BatchGraph) pairBatchNorms() error {
+	f0, g0 := bg.towers[0].trainingBN()
+	f1, g1 := bg.towers[1].trainingBN()
+	if len(f0) != len(f1) || len(g0) != len(g1) {
+		return fmt.Errorf("batch graph: the halves have different batch norms")
 	}
+	pair := func(a, b *bnSide) {
+		p := newStatPair()
+		a.pair, a.side, b.pair, b.side = p, 0, p, 1
+		bg.pairs = append(bg.pairs, p)
+	}
+	for i := range f0 {
+		pair(&f0[i].bnSide, &f1[i].bnSide)
+		f1[i].deferRunning = true // and never folded: the first half's update is the batch's
+	}
+	for i := range g0 {
+		pair(&g0[i].bnSide, &g1[i].bnSide)
+	}
+	return nil
 }
+
+// SetMaskStream positions the dropout masks as PairGraph.SetMaskStream does.
+func (bg *BatchGraph) SetMaskStream(seed uint64, epoch int) { bg.setMaskStream(seed, epoch) }
 
 // Batch is the number of images per step.
 func (bg *BatchGraph) Batch() int { return bg.batch }
@@ -75,32 +91,21 @@ func (bg *BatchGraph) Step(x []float32, labels []int) (float64, error) {
 	if len(labels) != bg.batch {
 		return 0, fmt.Errorf("training step: %d labels for a batch of %d", len(labels), bg.batch)
 	}
-	copy(bg.x.Data().([]float32), x)
+	s := bg.net.Spec
+	split := bg.rows[0] * s.Channels * s.Size * s.Size
+	copy(bg.towers[0].x.Data().([]float32), x[:min(split, len(x))])
+	if bg.towers[1] != nil && len(x) > split {
+		copy(bg.towers[1].x.Data().([]float32), x[split:])
+	}
 	copy(bg.labels, labels)
-	for _, w := range bg.weights {
-		if gv, err := w.Grad(); err == nil && gv != nil {
-			if d, ok := gv.Data().([]float32); ok {
-				clear(d)
-			}
-		}
+	if err := bg.step(); err != nil {
+		return 0, err
 	}
-	bg.vm.Reset()
-	if err := bg.vm.RunAll(); err != nil {
-		return 0, fmt.Errorf("training step: %w", err)
-	}
-	return float64(scalarOf(bg.lossVal)), nil
+	return float64(bg.head.loss), nil
 }
 
 // Grads returns the gradient of the loss for every parameter, aligned with
 // Net.Params. The slices belong to the graph and change with the next Step.
 func (bg *BatchGraph) Grads() ([][]float32, error) {
-	out := make([][]float32, len(bg.weights))
-	for i, w := range bg.weights {
-		gv, err := w.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("gradient of %s: %w", bg.net.Params[i].Name, err)
-		}
-		out[i] = gv.Data().([]float32)
-	}
-	return out, nil
+	return bg.grads, nil
 }

@@ -1,15 +1,11 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 // DistanceEps keeps the distance differentiable at zero: the gradient of
@@ -150,40 +146,44 @@ func (n *Net) inputNode(g *G.ExprGraph, batch int, name string) (*G.Node, *tenso
 // distance head and the loss, with gradients for every weight. The two
 // twins are graphs of their own that run side by side (twin.go).
 type PairGraph struct {
-	net    *Net
-	batch  int
-	towers [2]*towerGraph
-	head   *twinHead
-	grads  [][]float32 // the sum of the towers' gradients, per parameter
+	twins
+	batch int
+	y     *tensor.Dense // the labels the head reads
+	dist  *G.Value      // the distances the head leaves
 }
 
 // NewPairGraph compiles the training graph for a fixed batch of pairs.
 func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
-	pg := &PairGraph{net: n, batch: batch}
+	pg := &PairGraph{batch: batch}
+	pg.net = n
+	newHead := func(dim int) (*twinHead, error) {
+		h, y, dist, err := newPairHead(batch, dim, loss)
+		pg.y, pg.dist = y, dist
+		return h, err
+	}
 	for side := range pg.towers {
-		tg, err := n.newTowerGraph(batch, side, &pg.head, loss)
+		tg, err := n.newTowerGraph(batch, side, &pg.head, newHead)
 		if err != nil {
 			return nil, err
 		}
 		pg.towers[side] = tg
 	}
-	pg.grads = make([][]float32, len(n.Params))
-	for i, p := range n.Params {
-		pg.grads[i] = make([]float32, len(p.Data))
+	// Each twin normalises its own batch, as PyTorch's reference calls
+	// the module twice; the second folds its statistics into the running
+	// ones after the step, so the order stays a then b.
+	fwd, _ := pg.towers[1].trainingBN()
+	for _, op := range fwd {
+		op.deferRunning = true
 	}
+	pg.towers[1].deferredBN = fwd
+	pg.allocGrads()
 	return pg, nil
 }
 
 // SetMaskStream positions every dropout mask sequence at a point fixed by
 // (seed, epoch), so that an epoch's masks do not depend on how many steps
 // ran before it in this process: a resumed run draws the same masks.
-func (pg *PairGraph) SetMaskStream(seed uint64, epoch int) {
-	for _, tg := range pg.towers {
-		for _, d := range tg.dropouts {
-			d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
-		}
-	}
-}
+func (pg *PairGraph) SetMaskStream(seed uint64, epoch int) { pg.setMaskStream(seed, epoch) }
 
 // Batch is the number of pairs per step.
 func (pg *PairGraph) Batch() int { return pg.batch }
@@ -194,61 +194,12 @@ func (pg *PairGraph) Batch() int { return pg.batch }
 func (pg *PairGraph) Step(xa, xb, y []float32) (float64, []float32, error) {
 	copy(pg.towers[0].x.Data().([]float32), xa)
 	copy(pg.towers[1].x.Data().([]float32), xb)
-	copy(pg.head.y.Data().([]float32), y)
-	pg.head.reset()
-	var errs [2]error
-	release := splitCores(2)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if errs[1] = pg.towers[1].run(); errs[1] != nil {
-			pg.head.abort()
-		}
-	}()
-	if errs[0] = pg.towers[0].run(); errs[0] != nil {
-		pg.head.abort()
-	}
-	wg.Wait()
-	release()
-	for _, err := range errs {
-		// The tower that failed first, not the one it left waiting.
-		if err != nil && !errors.Is(err, errTwinAborted) {
-			return 0, nil, fmt.Errorf("training step: %w", err)
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return 0, nil, fmt.Errorf("training step: %w", err)
-		}
-	}
-	for _, op := range pg.towers[1].deferredBN {
-		op.foldRunning()
-	}
-	if err := pg.sumGrads(); err != nil {
+	copy(pg.y.Data().([]float32), y)
+	if err := pg.step(); err != nil {
 		return 0, nil, err
 	}
-	d := append([]float32(nil), pg.head.distVal.Data().([]float32)...)
-	return float64(scalarOf(pg.head.lossVal)), d, nil
-}
-
-// sumGrads adds the towers' gradients, the first tower's first.
-func (pg *PairGraph) sumGrads() error {
-	for i := range pg.grads {
-		for side, tg := range pg.towers {
-			gv, err := tg.weights[i].Grad()
-			if err != nil {
-				return fmt.Errorf("gradient of %s: %w", pg.net.Params[i].Name, err)
-			}
-			d := gv.Data().([]float32)
-			if side == 0 {
-				copy(pg.grads[i], d)
-			} else {
-				linalg.Add(pg.grads[i], d)
-			}
-		}
-	}
-	return nil
+	d := append([]float32(nil), (*pg.dist).Data().([]float32)...)
+	return float64(pg.head.loss), d, nil
 }
 
 // Grads returns the gradient of the loss for every parameter, aligned with

@@ -169,6 +169,7 @@ type batchNormOp struct {
 	// deferRunning leaves the running statistics to foldRunning, for a
 	// twin tower that runs beside the other (twin.go).
 	deferRunning bool
+	bnSide // set when the batch is split in halves that share statistics
 
 	out      []float32
 	mean     []float32 // per channel: batch mean (training) or running mean
@@ -178,6 +179,30 @@ type batchNormOp struct {
 	statsG   bnGeometry
 	scale    []float32 // per channel: γ·invStd
 	sums     []float64 // per channel: Σx, Σx², then per-slice partials
+	count    float64   // values behind the statistics: the whole batch's
+}
+
+// bnSide is one half's end of a batch norm pass whose sums the two halves
+// of a split batch add up (statPair in twin.go).
+type bnSide struct {
+	pair *statPair
+	side int
+	buf  []float64
+}
+
+// join replaces sums, this half's, by the whole batch's, and returns the
+// whole batch's count for this half's count n: a no-op for an unsplit
+// batch.
+func (b *bnSide) join(sums []float64, n float64) (float64, error) {
+	if b.pair == nil {
+		return n, nil
+	}
+	b.buf = append(append(b.buf[:0], sums...), n)
+	if err := b.pair.add(b.side, b.buf); err != nil {
+		return 0, err
+	}
+	copy(sums, b.buf)
+	return b.buf[len(sums)], nil
 }
 
 func (op *batchNormOp) name() string {
@@ -244,7 +269,9 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err := op.st.check(g.c); err != nil {
 		return nil, err
 	}
-	op.computeStats(x, g)
+	if err := op.computeStats(x, g); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	op.out = grow(op.out, g.size())
 	op.scale = grow(op.scale, g.c)
 	for ch := range g.c {
@@ -260,21 +287,26 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 // computeStats fills mean and invStd for x: the batch's in training mode,
 // the running ones otherwise. It never touches the running statistics, so
 // a gradient op may call it to rebuild the cache.
-func (op *batchNormOp) computeStats(x []float32, g bnGeometry) {
+func (op *batchNormOp) computeStats(x []float32, g bnGeometry) error {
 	op.mean = grow(op.mean, g.c)
 	op.invStd = grow(op.invStd, g.c)
 	op.batchVar = grow(op.batchVar, g.c)
 	eps := float64(op.st.Eps)
+	op.count = float64(g.count())
 	if !op.training {
 		for ch := range g.c {
 			op.mean[ch] = op.st.Mean[ch]
 			op.invStd[ch] = float32(1 / math.Sqrt(float64(op.st.Var[ch])+eps))
 		}
 	} else {
-		m := float64(g.count())
 		op.sums = growSums(op.sums, g.c)
 		sum, sq := op.sums[:g.c], op.sums[g.c:2*g.c]
 		g.channelSums(x, sum, sq, op.sums[2*g.c:])
+		m, err := op.join(op.sums[:2*g.c], op.count)
+		if err != nil {
+			return err
+		}
+		op.count = m
 		for ch := range g.c {
 			// One pass, E[x²] - mean², in float64: it loses digits only
 			// when mean²/var approaches 1e9, far beyond activations.
@@ -285,6 +317,7 @@ func (op *batchNormOp) computeStats(x []float32, g bnGeometry) {
 		}
 	}
 	op.statsOf, op.statsG = x, g
+	return nil
 }
 
 // statsFor returns the cached statistics of x, recomputing them if the
@@ -294,7 +327,13 @@ func (op *batchNormOp) statsFor(x []float32, g bnGeometry) (mean, invStd []float
 		return nil, nil, err
 	}
 	if !sameData(op.statsOf, x) || op.statsG != g {
-		op.computeStats(x, g)
+		if op.pair != nil {
+			// The other half is not computing its statistics now.
+			return nil, nil, fmt.Errorf("gradient of a split batch without its forward pass")
+		}
+		if err := op.computeStats(x, g); err != nil {
+			return nil, nil, err
+		}
 	}
 	return op.mean, op.invStd, nil
 }
@@ -318,7 +357,7 @@ func (op *batchNormOp) foldRunning() { op.updateRunning(op.statsG) }
 func (op *batchNormOp) updateRunning(g bnGeometry) {
 	st := op.st
 	m := float64(st.Momentum)
-	unbias := float64(g.count()) / float64(g.count()-1)
+	unbias := op.count / (op.count - 1)
 	for ch := range g.c {
 		v := float64(op.batchVar[ch])
 		st.Mean[ch] = float32((1-m)*float64(st.Mean[ch]) + m*float64(op.mean[ch]))
@@ -483,6 +522,10 @@ func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
 // with one set of a, k, b per channel; in inference mode k = b = 0.
 type bnGradInputOp struct {
 	fwd *batchNormOp
+	// In a split batch, dL/dγ and dL/dβ are this half's sums (the weight
+	// gradients, which the halves add), and dL/dx needs the whole batch's.
+	bnSide
+	whole []float64
 
 	out  []float32
 	coef []float32 // per channel: a, k, b, and zeros for inference
@@ -528,7 +571,23 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	m := float32(g.count())
+	m := float32(op.fwd.count)
+	if op.fwd.training && op.pair != nil {
+		op.whole = op.whole[:0]
+		for _, v := range dgamma {
+			op.whole = append(op.whole, float64(v))
+		}
+		for _, v := range dbeta {
+			op.whole = append(op.whole, float64(v))
+		}
+		if _, err := op.join(op.whole, 0); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		dgamma, dbeta = make([]float32, g.c), make([]float32, g.c)
+		for ch := range g.c {
+			dgamma[ch], dbeta[ch] = float32(op.whole[ch]), float32(op.whole[g.c+ch])
+		}
+	}
 	op.out = grow(op.out, g.size())
 	op.coef = grow(op.coef, 4*g.c)
 	a, k, b, zero := op.coef[:g.c], op.coef[g.c:2*g.c], op.coef[2*g.c:3*g.c], op.coef[3*g.c:]

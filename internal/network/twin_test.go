@@ -98,7 +98,7 @@ func TestPairGraphRunningStats(t *testing.T) {
 // TestTwinHeadAbort: a tower waiting at the head is released with an
 // error when the other tower fails before reaching it.
 func TestTwinHeadAbort(t *testing.T) {
-	h, err := newTwinHead(2, 3, contrastive.Contrastive(1).Node)
+	h, _, dist, err := newPairHead(2, 3, contrastive.Contrastive(1).Node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,39 @@ func TestTwinHeadAbort(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
-	if d := h.distVal.Data().([]float32); !close32(d[0], 1, 1e-5) || !close32(d[1], 1, 1e-5) {
+	if d := (*dist).Data().([]float32); !close32(d[0], 1, 1e-5) || !close32(d[1], 1, 1e-5) {
 		t.Errorf("distances %v, want [1 1]", d)
+	}
+}
+
+// TestStatPair: the halves get the same whole-batch sums, the first
+// half's added first, step after step; a half waiting for one that failed
+// is released with an error.
+func TestStatPair(t *testing.T) {
+	p := newStatPair()
+	for step := range 3 {
+		p.reset()
+		a, b := []float64{1, 2, float64(step)}, []float64{10, 20, 30}
+		done := make(chan error)
+		go func() { done <- p.add(1, b) }()
+		if err := p.add(0, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		want := []float64{11, 22, 30 + float64(step)}
+		for i := range want {
+			if a[i] != want[i] || b[i] != want[i] {
+				t.Fatalf("step %d: sums %v and %v, want %v", step, a, b, want)
+			}
+		}
+	}
+	p.reset()
+	done := make(chan error)
+	go func() { done <- p.add(0, []float64{1}) }()
+	p.abort()
+	if err := <-done; !errors.Is(err, errTwinAborted) {
+		t.Fatalf("waiting half got %v, want errTwinAborted", err)
 	}
 }
