@@ -169,7 +169,7 @@ type batchNormOp struct {
 	// deferRunning leaves the running statistics to foldRunning, for a
 	// twin tower that runs beside the other (twin.go).
 	deferRunning bool
-	bnSide // set when the batch is split in halves that share statistics
+	bnSide       // set when the batch is split in halves that share statistics
 
 	out      []float32
 	mean     []float32 // per channel: batch mean (training) or running mean
