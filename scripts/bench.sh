@@ -17,6 +17,7 @@
 # (installed here when missing and running as root).
 #
 #   scripts/bench.sh colour                # the default tower on 48 px colour icons
+#   SIAMESE_KERNELS=avx2 scripts/bench.sh  # siamese on its AVX2 GEMM kernels (a CPU without AVX-512)
 #   scripts/bench.sh photos                # configs/photos.yaml, 64 px colour
 #   TRAIN=data/photos20k SIZE=64 PAIRS=5000 scripts/bench.sh photos
 #
@@ -71,6 +72,9 @@ machine() {
 	local cpu simd=none
 	cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 	if grep -qw avx512f /proc/cpuinfo; then simd=AVX-512; elif grep -qw avx2 /proc/cpuinfo; then simd=AVX2; fi
+	# SIAMESE_KERNELS=avx2 (or generic) runs siamese's slower GEMM kernels,
+	# to see here how a CPU without AVX-512 fares.
+	[[ -n ${SIAMESE_KERNELS:-} ]] && simd="$simd, siamese GEMM kernels forced to $SIAMESE_KERNELS"
 	printf 'cpu: %s, %s cores, %s; load average at start: %s\n' "${cpu:-unknown}" "$(nproc)" "$simd" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 MACHINE=$(machine)
