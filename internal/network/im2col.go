@@ -194,9 +194,18 @@ type rowScratch struct {
 	padded, rows, mats int // lengths of the three parts
 }
 
-func newRowScratch(g convGeometry) rowScratch {
+func newRowScratch(g convGeometry, inCL, outCL bool) rowScratch {
 	per := imagesPerProduct(g)
-	return rowScratch{per: per, padded: g.paddedLen(), rows: per * g.colSize(), mats: per * g.outPlane() * g.o}
+	sc := rowScratch{per: per, rows: per * g.colSize()}
+	// Channels-last data needs no padded copy (im2rowCL, row2imCL) and no
+	// transposed matrix (a product reads and writes it as it is).
+	if !inCL {
+		sc.padded = g.paddedLen()
+	}
+	if !outCL {
+		sc.mats = per * g.outPlane() * g.o
+	}
+	return sc
 }
 
 func (s rowScratch) size() int { return s.padded + s.rows + s.mats }
@@ -212,8 +221,8 @@ func (s rowScratch) parts(buf []float32, wk int) (padded, rows, mat []float32) {
 // workers, each with its own scratch: a padded image, the group's rows and
 // its pixels×O matrix. buf holds every worker's scratch; eachGroup returns
 // it grown to fit.
-func eachGroup(g convGeometry, buf []float32, fn func(i0, i1 int, padded, rows, mat []float32)) []float32 {
-	sc := newRowScratch(g)
+func eachGroup(g convGeometry, inCL, outCL bool, buf []float32, fn func(i0, i1 int, padded, rows, mat []float32)) []float32 {
+	sc := newRowScratch(g, inCL, outCL)
 	groups := (g.n + sc.per - 1) / sc.per
 	workers := workersFor(groups)
 	buf = grow(buf, workers*sc.size())

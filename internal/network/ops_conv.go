@@ -128,7 +128,7 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	k.wt = grow(k.wt, g.kernelSize())
 	kernelRows(k.wt, w, g, true)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, outT []float32) {
+	k.buf = eachGroup(g, k.inCL, k.outCL, k.buf, func(i0, i1 int, hwc, rows, outT []float32) {
 		for i := i0; i < i1; i++ {
 			unfold(rows[(i-i0)*plane*width:], hwc, x[i*inSize:(i+1)*inSize], g, k.inCL)
 		}
@@ -217,7 +217,7 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	k.wr = grow(k.wr, g.kernelSize())
 	kernelRows(k.wr, w, g, false)
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	k.buf = eachGroup(g, k.buf, func(i0, i1 int, hwc, rows, dyT []float32) {
+	k.buf = eachGroup(g, k.fwd.inCL, k.fwd.outCL, k.buf, func(i0, i1 int, hwc, rows, dyT []float32) {
 		if k.fwd.outCL {
 			dyT = dy[i0*outSize : i1*outSize]
 		} else {
@@ -316,7 +316,7 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return k.out, nil
 	}
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
-	sc := newRowScratch(g)
+	sc := newRowScratch(g, k.fwd.inCL, k.fwd.outCL)
 	k.buf = grow(k.buf, workers*sc.size())
 	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
 		hwc, rows, dyT := sc.parts(k.buf, wk)
