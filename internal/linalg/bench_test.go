@@ -9,7 +9,8 @@ import (
 // benchShapes are the products of one training step, as the network
 // makes them (internal/network/ops_conv.go): the default tower's first
 // convolution unfolds channel-first, one image per product, and writes its
-// output channels-last (both operands transposed); its second and the
+// output channels-last (both operands transposed), and its kernel gradient
+// is summed transposed (9 rows, 32 columns); its second and the
 // photos preset's (b1c2: 32 channels at 16x16; b3c2: 128 at 4x4, three
 // images per product) unfold a row per output pixel; dense is per tower.
 var benchShapes = []struct {
@@ -19,7 +20,7 @@ var benchShapes = []struct {
 	beta           float32
 }{
 	{"conv1-forward", true, true, 784, 32, 9, 0},
-	{"conv1-grad-weight", true, true, 32, 9, 784, 1},
+	{"conv1-grad-weight", false, false, 9, 32, 784, 1},
 	{"conv2-forward", false, false, 196, 64, 288, 0},
 	{"conv2-grad-input", false, false, 196, 288, 64, 0},
 	{"conv2-grad-weight", true, false, 288, 64, 196, 1},

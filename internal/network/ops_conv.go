@@ -433,6 +433,9 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
 	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
 	k.buf = grow(k.buf, workers*colSize)
+	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
+	// to 27 rows and 32 or more filters, which fill the kernel's 8×32
+	// tiles twice as well as the 32×9 of the untransposed product.
 	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
@@ -441,18 +444,15 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 				beta = 0
 			}
 			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			dyi := dy[i*outSize : (i+1)*outSize]
 			if k.fwd.outCL {
-				// sum (O×C·K·K) += dy_iᵀ · col_iᵀ, dy_i being OH·OW×O
-				linalg.Gemm(true, true, g.o, rows, plane, 1,
-					dy[i*outSize:(i+1)*outSize], g.o, col, plane,
-					beta, sum, rows)
+				// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
+				linalg.Gemm(false, false, rows, g.o, plane, 1, col, plane, dyi, g.o, beta, sum, g.o)
 				continue
 			}
-			// sum (O×C·K·K) += dy_i (O×OH·OW) · col_iᵀ
-			linalg.Gemm(false, true, g.o, rows, plane, 1,
-				dy[i*outSize:(i+1)*outSize], plane, col, plane,
-				beta, sum, rows)
+			// sumᵀ (C·K·K×O) += col_i · dy_iᵀ, dy_i being O×OH·OW
+			linalg.Gemm(false, true, rows, g.o, plane, 1, col, plane, dyi, plane, beta, sum, g.o)
 		}
 	})
-	copy(k.out, total)
+	linalg.Transpose(rows, g.o, total, g.o, k.out, rows)
 }
