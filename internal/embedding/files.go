@@ -26,7 +26,8 @@ func Files(paths []string) ([]File, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", p, unwrapPathErr(err))
+			// A path that is not there is neither an image nor a folder yet.
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathErr(err))
 		}
 		if !st.IsDir() {
 			out = append(out, File{Path: p})

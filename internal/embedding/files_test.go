@@ -50,15 +50,15 @@ func TestFiles(t *testing.T) {
 		t.Errorf("Files:\n got  %v\n want %v", got, want)
 	}
 
-	for name, args := range map[string][]string{
-		"missing file": {filepath.Join(dir, "nope.png")},
-		"no images":    {filepath.Join(dir, "empty")},
+	must(t, os.MkdirAll(filepath.Join(dir, "empty"), 0o755))
+	for name, tc := range map[string]struct{ path, want string }{
+		// Not there: neither "image" nor "folder" would be right.
+		"missing":   {filepath.Join(dir, "nope"), filepath.Join(dir, "nope") + ": no such file or directory"},
+		"no images": {filepath.Join(dir, "empty"), "folder " + filepath.Join(dir, "empty") + ": no images in it"},
 	} {
-		if name == "no images" {
-			must(t, os.MkdirAll(args[0], 0o755))
-		}
-		if _, err := Files(args); err == nil {
-			t.Errorf("%s: no error", name)
+		_, err := Files([]string{tc.path})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
 		}
 	}
 }
