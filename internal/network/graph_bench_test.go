@@ -31,13 +31,17 @@ func randomImages(n int, seed uint64) []float32 {
 // BenchmarkTrainStep is one training step of the default network as the
 // trainer runs it: 64 pairs forward and backward through both twins, the
 // contrastive loss and the gradients of every weight.
-func BenchmarkTrainStep(b *testing.B) {
-	const batch = 64
-	pg, err := defaultNet(b).NewPairGraph(batch, contrastive.Contrastive(1).Node)
+func BenchmarkTrainStep(b *testing.B) { benchPairSteps(b, defaultNet(b), 64) }
+
+// benchPairSteps times PairGraph steps of net on batch pairs of random
+// images, half of them similar.
+func benchPairSteps(b *testing.B, net *Net, batch int) {
+	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
 	if err != nil {
 		b.Fatal(err)
 	}
-	xa, xb := randomImages(batch, 1), randomImages(batch, 2)
+	per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
+	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
 	y := make([]float32, batch)
 	for i := range y {
 		y[i] = float32(i % 2)
@@ -97,50 +101,17 @@ func BenchmarkTrainStepPhotos(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
-	if err != nil {
-		b.Fatal(err)
-	}
-	per := spec.Channels * spec.Size * spec.Size
-	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
-	y := make([]float32, batch)
-	for i := range y {
-		y[i] = float32(i % 2)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := pg.Step(xa, xb, y); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
+	benchPairSteps(b, net, batch)
 }
 
 // BenchmarkTrainStepColour is BenchmarkTrainStep for the default tower on
 // 48×48 colour images (scripts/bench.sh colour).
 func BenchmarkTrainStepColour(b *testing.B) {
-	const batch, size = 64, 48
-	net, err := New(Spec{Size: size, Channels: 3, Layers: DefaultLayers()}, 1)
+	net, err := New(Spec{Size: 48, Channels: 3, Layers: DefaultLayers()}, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
-	if err != nil {
-		b.Fatal(err)
-	}
-	per := 3 * size * size
-	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
-	y := make([]float32, batch)
-	for i := range y {
-		y[i] = float32(i % 2)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := pg.Step(xa, xb, y); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "pairs/s")
+	benchPairSteps(b, net, 64)
 }
 
 // BenchmarkTrainStepPhotosClasses is one step of the photos preset as it
