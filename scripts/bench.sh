@@ -59,6 +59,9 @@ PAIRS=${PAIRS:-20000}
 EPOCHS=${EPOCHS:-1}
 BATCH=${BATCH:-64}
 THREADS=${THREADS:-2}
+# The share of TRAIN siamese keeps out of training to pick its threshold
+# (the reference trains on all of it).
+VAL_SPLIT=${VAL_SPLIT:-0.02}
 SEED=${SEED:-1}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 OUT=${OUT:-$(mktemp -d)}
@@ -166,7 +169,7 @@ say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
 # a small validation split picks the threshold, as PyTorch's script does not.
 peak_rss "$BIN" train --data "$TRAIN" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
-	--batch-size "$BATCH" --test-split 0 --val-split 0.02 --val-pairs 1000 --seed "$SEED" \
+	--batch-size "$BATCH" --test-split 0 --val-split "$VAL_SPLIT" --val-pairs 1000 --seed "$SEED" \
 	--out "$OUT/bench.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 say "siamese eval: 2000 pairs of $TEST"
 peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
