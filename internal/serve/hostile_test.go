@@ -210,16 +210,24 @@ func TestOverloadGets503(t *testing.T) {
 	ctype, body := multipartBody(t, map[string][]byte{"image": pngOf(t, 28, 28, 1)})
 	io.WriteString(conn, "POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: "+ctype+"\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n")
 	conn.Write(body[:10])
-	deadline := time.Now().Add(3 * time.Second)
-	var code int
-	var out map[string]any
-	for time.Now().Before(deadline) {
-		code, out = post(t, base+"/v1/embed", ctype, body)
-		if code == http.StatusServiceUnavailable {
+	// Wait for the held request to take the slot, as the server's own
+	// gauge says: on a loaded machine that can take a while, and a request
+	// sent before it would be served.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(m), "\nsiamese_http_in_flight 1\n") {
 			break
 		}
-		time.Sleep(10 * time.Millisecond) // the held request may not be admitted yet
+		if time.Now().After(deadline) {
+			t.Fatal("the held request never took the slot")
+		}
 	}
+	code, out := post(t, base+"/v1/embed", ctype, body)
 	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "busy") {
 		t.Fatalf("with the only slot taken: status %d %v, want 503", code, out)
 	}
