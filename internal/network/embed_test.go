@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -58,6 +59,41 @@ func TestEmbedderMatchesTrainingForward(t *testing.T) {
 		for i := range want {
 			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
 				t.Fatalf("spec %d: embedding value %d = %v, training forward gives %v", si, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestEmbedderHalvesMatchWhole: an Embedder whose batch runs as two halves
+// side by side gives the embeddings of one that runs it whole, for counts
+// that fill both halves, only the first, or leave a short last batch.
+func TestEmbedderHalvesMatchWhole(t *testing.T) {
+	for name, spec := range map[string]Spec{"photo": clSmallSpec(), "pooling": poolSpec(), "channel-first": photoSpec()} {
+		net, err := New(spec, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := spec.Channels * spec.Size * spec.Size
+		for _, count := range []int{1, 4, 5, 9, 19} {
+			x := uniform(newRand(uint64(count)), count*per, -1, 1)
+			var ref []float32
+			for _, batch := range []int{minSplitEmbed - 1, minSplitEmbed, minSplitEmbed + 1} {
+				e, err := net.NewEmbedder(batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := len(e.halves), 1+min(1, batch/minSplitEmbed); got != want {
+					t.Fatalf("batch %d: %d graphs, want %d", batch, got, want)
+				}
+				emb, err := e.Embed(x, count)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ref == nil {
+					ref = emb
+					continue
+				}
+				checkClose(t, fmt.Sprintf("%s: %d images in batches of %d", name, count, batch), emb, to64(ref), 1e-6)
 			}
 		}
 	}

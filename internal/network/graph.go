@@ -219,29 +219,49 @@ func scalarOf(v G.Value) float32 {
 }
 
 // Embedder runs the tower alone, for inference, on batches of a fixed size.
-// It shares the weights of its Net.
+// It shares the weights of its Net. A batch of 8 or more runs as two
+// halves side by side, a graph each, one per core (as training does,
+// twin.go): images are independent at inference, so the halves give the
+// embeddings one graph would.
 type Embedder struct {
-	net   *Net
-	batch int
-	x     *tensor.Dense
-	out   G.Value
-	vm    G.VM
-	dim   int
+	net    *Net
+	batch  int
+	halves []*embedHalf // one, or two of (batch+1)/2 and batch/2 images
+	dim    int
 }
+
+// embedHalf is the inference graph of one half of an Embedder's batch.
+type embedHalf struct {
+	rows int
+	x    *tensor.Dense
+	out  G.Value
+	vm   G.VM
+}
+
+// minSplitEmbed is the smallest batch an Embedder splits in halves.
+const minSplitEmbed = 8
 
 // NewEmbedder compiles an inference graph for batches of the given size.
 func (n *Net) NewEmbedder(batch int) (*Embedder, error) {
-	g := G.NewGraph()
 	e := &Embedder{net: n, batch: batch}
-	var x *G.Node
-	x, e.x = n.inputNode(g, batch, "x")
-	emb, err := n.apply(x, n.weightNodes(g), &applyMode{})
-	if err != nil {
-		return nil, err
+	rows := []int{batch}
+	if batch >= minSplitEmbed {
+		rows = []int{(batch + 1) / 2, batch / 2}
 	}
-	e.dim = emb.Shape()[1]
-	G.Read(emb, &e.out)
-	e.vm = G.NewTapeMachine(g)
+	for _, r := range rows {
+		g := G.NewGraph()
+		h := &embedHalf{rows: r}
+		var x *G.Node
+		x, h.x = n.inputNode(g, r, "x")
+		emb, err := n.apply(x, n.weightNodes(g), &applyMode{})
+		if err != nil {
+			return nil, err
+		}
+		e.dim = emb.Shape()[1]
+		G.Read(emb, &h.out)
+		h.vm = G.NewTapeMachine(g)
+		e.halves = append(e.halves, h)
+	}
 	return e, nil
 }
 
@@ -257,18 +277,54 @@ func (e *Embedder) Embed(x []float32, count int) ([]float32, error) {
 		return nil, fmt.Errorf("embed: have %d values for %d images of %d", len(x), count, per)
 	}
 	out := make([]float32, 0, count*e.dim)
-	buf := e.x.Data().([]float32)
 	for start := 0; start < count; start += e.batch {
 		k := min(e.batch, count-start)
-		copy(buf, x[start*per:(start+k)*per])
-		clear(buf[k*per:]) // pad a short last batch; its rows are dropped below
-		e.vm.Reset()
-		if err := e.vm.RunAll(); err != nil {
-			return nil, fmt.Errorf("embed: %w", err)
+		// The halves this chunk fills; a short last chunk may need only
+		// the first.
+		use := e.halves
+		if k <= e.halves[0].rows {
+			use = use[:1]
 		}
-		out = append(out, e.out.Data().([]float32)[:k*e.dim]...)
+		at := start
+		for _, h := range use {
+			n := min(h.rows, start+k-at)
+			buf := h.x.Data().([]float32)
+			copy(buf, x[at*per:(at+n)*per])
+			clear(buf[n*per:]) // pad a short batch; its rows are dropped below
+			at += n
+		}
+		var errs [2]error
+		if len(use) == 2 {
+			release := splitCores(2)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				errs[1] = use[1].run()
+			}()
+			errs[0] = use[0].run()
+			<-done
+			release()
+		} else {
+			errs[0] = use[0].run()
+		}
+		for _, err := range errs {
+			if err != nil {
+				return nil, fmt.Errorf("embed: %w", err)
+			}
+		}
+		left := k
+		for _, h := range use {
+			n := min(h.rows, left)
+			out = append(out, h.out.Data().([]float32)[:n*e.dim]...)
+			left -= n
+		}
 	}
 	return out, nil
+}
+
+func (h *embedHalf) run() error {
+	h.vm.Reset()
+	return h.vm.RunAll()
 }
 
 // PairDistance is the distance head on plain vectors: sqrt(sum((a-b)^2)+eps).
