@@ -78,9 +78,6 @@ func (bg *BatchGraph) pairBatchNorms() error {
 	return nil
 }
 
-// SetMaskStream positions the dropout masks as PairGraph.SetMaskStream does.
-func (bg *BatchGraph) SetMaskStream(seed uint64, epoch int) { bg.setMaskStream(seed, epoch) }
-
 // Batch is the number of images per step.
 func (bg *BatchGraph) Batch() int { return bg.batch }
 
@@ -102,10 +99,4 @@ func (bg *BatchGraph) Step(x []float32, labels []int) (float64, error) {
 		return 0, err
 	}
 	return float64(bg.head.loss), nil
-}
-
-// Grads returns the gradient of the loss for every parameter, aligned with
-// Net.Params. The slices belong to the graph and change with the next Step.
-func (bg *BatchGraph) Grads() ([][]float32, error) {
-	return bg.grads, nil
 }

@@ -180,11 +180,6 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 	return pg, nil
 }
 
-// SetMaskStream positions every dropout mask sequence at a point fixed by
-// (seed, epoch), so that an epoch's masks do not depend on how many steps
-// ran before it in this process: a resumed run draws the same masks.
-func (pg *PairGraph) SetMaskStream(seed uint64, epoch int) { pg.setMaskStream(seed, epoch) }
-
 // Batch is the number of pairs per step.
 func (pg *PairGraph) Batch() int { return pg.batch }
 
@@ -200,12 +195,6 @@ func (pg *PairGraph) Step(xa, xb, y []float32) (float64, []float32, error) {
 	}
 	d := append([]float32(nil), (*pg.dist).Data().([]float32)...)
 	return float64(pg.head.loss), d, nil
-}
-
-// Grads returns the gradient of the loss for every parameter, aligned with
-// Net.Params. The slices belong to the graph and change with the next Step.
-func (pg *PairGraph) Grads() ([][]float32, error) {
-	return pg.grads, nil
 }
 
 func scalarOf(v G.Value) float32 {
@@ -295,15 +284,7 @@ func (e *Embedder) Embed(x []float32, count int) ([]float32, error) {
 		}
 		var errs [2]error
 		if len(use) == 2 {
-			release := splitCores(2)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				errs[1] = use[1].run()
-			}()
-			errs[0] = use[0].run()
-			<-done
-			release()
+			errs = sideBySide(use[0].run, use[1].run, nil)
 		} else {
 			errs[0] = use[0].run()
 		}

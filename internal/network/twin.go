@@ -33,16 +33,77 @@ import (
 // failed before reaching the meeting point.
 var errTwinAborted = errors.New("the other tower failed")
 
+// rendezvous is where the towers of a step meet: each hands over its
+// part, the last to arrive runs the work on all the parts, and every party
+// returns once it has. It serves many meetings, one after another; abort
+// releases a party waiting for one that failed, until reset.
+type rendezvous struct {
+	mu      sync.Mutex
+	met     *sync.Cond
+	parties int
+	arrived int
+	gen     uint64 // meetings completed
+	aborted bool
+	err     error // the last meeting's work
+}
+
+func newRendezvous(parties int) *rendezvous {
+	r := &rendezvous{parties: parties}
+	r.met = sync.NewCond(&r.mu)
+	return r
+}
+
+// join runs deposit under the lock, then work if this party is the last
+// to arrive, and returns work's error, or errTwinAborted. collect, also
+// under the lock, runs after work on every party that gets no error.
+func (r *rendezvous) join(deposit func(), work func() error, collect func()) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.aborted {
+		return errTwinAborted
+	}
+	deposit()
+	r.arrived++
+	if r.arrived == r.parties {
+		r.err = work()
+		r.arrived = 0
+		r.gen++
+		r.met.Broadcast()
+	} else {
+		gen := r.gen
+		for r.gen == gen && !r.aborted {
+			r.met.Wait()
+		}
+		if r.gen == gen {
+			return errTwinAborted
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	collect()
+	return nil
+}
+
+// reset readies the rendezvous for the next step; no party may be in it.
+func (r *rendezvous) reset() {
+	r.mu.Lock()
+	r.arrived, r.aborted = 0, false
+	r.mu.Unlock()
+}
+
+// abort releases a party waiting for one that has failed.
+func (r *rendezvous) abort() {
+	r.mu.Lock()
+	r.aborted = true
+	r.met.Broadcast()
+	r.mu.Unlock()
+}
+
 // twinHead is the meeting point of the two towers and the head that runs
 // on both towers' embeddings.
 type twinHead struct {
-	mu      sync.Mutex
-	met     *sync.Cond
-	parties int // towers that meet here: 2, or 1 for a batch too small to split
-	arrived int
-	done    bool // the head ran this step
-	aborted bool
-	err     error
+	*rendezvous // of 2 towers, or 1 for a batch too small to split
 
 	in    [2][]float32    // the towers' embeddings
 	shape [2]tensor.Shape // their shapes, rows×dim
@@ -53,11 +114,10 @@ type twinHead struct {
 }
 
 func newTwinHead(rows [2]int, dim int) *twinHead {
-	h := &twinHead{parties: 2}
+	h := &twinHead{rendezvous: newRendezvous(2)}
 	if rows[1] == 0 {
 		h.parties = 1
 	}
-	h.met = sync.NewCond(&h.mu)
 	for side, n := range rows {
 		h.in[side] = make([]float32, n*dim)
 		h.shape[side] = tensor.Shape{n, dim}
@@ -148,42 +208,10 @@ func newBatchHead(rows [2]int, dim int, f BatchLossFunc, labels *[]int) *twinHea
 	return h
 }
 
-// reset readies the head for the next step; no tower may be running.
-func (h *twinHead) reset() {
-	h.arrived, h.done, h.aborted, h.err = 0, false, false, nil
-}
-
-// abort releases a tower waiting at the head when the other has failed.
-func (h *twinHead) abort() {
-	h.mu.Lock()
-	h.aborted = true
-	h.met.Broadcast()
-	h.mu.Unlock()
-}
-
 // meet hands tower side's embeddings to the head and returns once the head
 // has run on both towers' embeddings.
 func (h *twinHead) meet(side int, e []float32) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.aborted {
-		return errTwinAborted
-	}
-	copy(h.in[side], e)
-	h.arrived++
-	if h.arrived == h.parties {
-		h.err = h.run()
-		h.done = true
-		h.met.Broadcast()
-		return h.err
-	}
-	for !h.done && !h.aborted {
-		h.met.Wait()
-	}
-	if !h.done {
-		return errTwinAborted
-	}
-	return h.err
+	return h.join(func() { copy(h.in[side], e) }, h.run, func() {})
 }
 
 // twinHeadKernel is a tower's last op: it meets the other tower at the
@@ -257,69 +285,29 @@ func (k *twinHeadGrad) forward(in [][]float32, _ []tensor.Shape, out tensor.Shap
 // one batch-norm pass (the channel sums of the forward pass, or of a
 // gradient), so both normalise with the whole batch's statistics.
 type statPair struct {
-	mu      sync.Mutex
-	met     *sync.Cond
-	arrived int
-	gen     uint64
-	aborted bool
-	part    [2][]float64
-	total   []float64
+	*rendezvous
+	part  [2][]float64
+	total []float64
 }
 
-func newStatPair() *statPair {
-	p := &statPair{}
-	p.met = sync.NewCond(&p.mu)
-	return p
-}
+func newStatPair() *statPair { return &statPair{rendezvous: newRendezvous(2)} }
 
 // add replaces sums, side's partial sums, by the whole batch's: the first
 // half's plus the second's, in that order on both sides.
 func (p *statPair) add(side int, sums []float64) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.aborted {
-		return errTwinAborted
-	}
-	p.part[side] = append(p.part[side][:0], sums...)
-	p.arrived++
-	if p.arrived == 2 {
-		if len(p.part[0]) != len(p.part[1]) {
-			p.aborted = true
-			p.met.Broadcast()
-			return fmt.Errorf("batch halves have %d and %d sums", len(p.part[0]), len(p.part[1]))
-		}
-		p.total = append(p.total[:0], p.part[0]...)
-		for i, v := range p.part[1] {
-			p.total[i] += v
-		}
-		p.arrived = 0
-		p.gen++
-		p.met.Broadcast()
-		copy(sums, p.total)
-		return nil
-	}
-	gen := p.gen
-	for p.gen == gen && !p.aborted {
-		p.met.Wait()
-	}
-	if p.gen == gen {
-		return errTwinAborted
-	}
-	copy(sums, p.total)
-	return nil
-}
-
-func (p *statPair) reset() {
-	p.mu.Lock()
-	p.arrived, p.aborted = 0, false
-	p.mu.Unlock()
-}
-
-func (p *statPair) abort() {
-	p.mu.Lock()
-	p.aborted = true
-	p.met.Broadcast()
-	p.mu.Unlock()
+	return p.join(
+		func() { p.part[side] = append(p.part[side][:0], sums...) },
+		func() error {
+			if len(p.part[0]) != len(p.part[1]) {
+				return fmt.Errorf("batch halves have %d and %d sums", len(p.part[0]), len(p.part[1]))
+			}
+			p.total = append(p.total[:0], p.part[0]...)
+			for i, v := range p.part[1] {
+				p.total[i] += v
+			}
+			return nil
+		},
+		func() { copy(sums, p.total) })
 }
 
 // towerGraph is one twin: its input batch through the tower to the head,
@@ -423,14 +411,20 @@ func (tw *twins) allocGrads() {
 	}
 }
 
-// setMaskStream positions every dropout mask sequence of both towers.
-func (tw *twins) setMaskStream(seed uint64, epoch int) {
+// SetMaskStream positions every dropout mask sequence at a point fixed by
+// (seed, epoch), so that an epoch's masks do not depend on how many steps
+// ran before it in this process: a resumed run draws the same masks.
+func (tw *twins) SetMaskStream(seed uint64, epoch int) {
 	for _, tg := range tw.towers {
 		for _, d := range tg.dropouts {
 			d.SetRunIndex((seed*1_000_003 + uint64(epoch)) << 24)
 		}
 	}
 }
+
+// Grads returns the gradient of the loss for every parameter, aligned with
+// Net.Params. The slices belong to the graph and change with the next Step.
+func (tw *twins) Grads() ([][]float32, error) { return tw.grads, nil }
 
 // step runs both towers side by side on their current inputs and sums
 // their weight gradients into grads.
@@ -449,20 +443,7 @@ func (tw *twins) step() error {
 	if tw.towers[1] == nil {
 		errs[0] = tw.towers[0].run()
 	} else {
-		release := splitCores(2)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[1] = tw.towers[1].run(); errs[1] != nil {
-				abort()
-			}
-		}()
-		if errs[0] = tw.towers[0].run(); errs[0] != nil {
-			abort()
-		}
-		wg.Wait()
-		release()
+		errs = sideBySide(tw.towers[0].run, tw.towers[1].run, abort)
 	}
 	for _, err := range errs {
 		// The tower that failed first, not the one it left waiting.
@@ -499,4 +480,25 @@ func (tw *twins) step() error {
 		}
 	}
 	return nil
+}
+
+// sideBySide runs a on this goroutine and b on another, each with half the
+// cores (splitCores), and returns their errors; onErr, unless nil, runs as
+// soon as either fails, to release the other from a meeting it waits at.
+func sideBySide(a, b func() error, onErr func()) [2]error {
+	var errs [2]error
+	release := splitCores(2)
+	defer release()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if errs[1] = b(); errs[1] != nil && onErr != nil {
+			onErr()
+		}
+	}()
+	if errs[0] = a(); errs[0] != nil && onErr != nil {
+		onErr()
+	}
+	<-done
+	return errs
 }
