@@ -526,6 +526,7 @@ type bnGradInputOp struct {
 	// gradients, which the halves add), and dL/dx needs the whole batch's.
 	bnSide
 	whole []float64
+	sums  []float32 // the whole batch's dL/dγ, then dL/dβ
 
 	out  []float32
 	coef []float32 // per channel: a, k, b, and zeros for inference
@@ -583,10 +584,11 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		if _, err := op.join(op.whole, 0); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		dgamma, dbeta = make([]float32, g.c), make([]float32, g.c)
-		for ch := range g.c {
-			dgamma[ch], dbeta[ch] = float32(op.whole[ch]), float32(op.whole[g.c+ch])
+		op.sums = grow(op.sums, 2*g.c)
+		for i, v := range op.whole {
+			op.sums[i] = float32(v)
 		}
+		dgamma, dbeta = op.sums[:g.c], op.sums[g.c:]
 	}
 	op.out = grow(op.out, g.size())
 	op.coef = grow(op.coef, 4*g.c)
