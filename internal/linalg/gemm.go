@@ -23,12 +23,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // defaultKernels is chosen once, from the CPU features, and never changed.
 var defaultKernels = bestKernels()
 
-// KernelsEnv names the environment variable that picks a slower GEMM
+// kernelsEnv names the environment variable that picks a slower GEMM
 // kernel set than the CPU's best, "avx2" or "generic", to measure here how
 // the program runs on a CPU without AVX-512 (or without AVX2). A name the
 // CPU cannot run, or any other value, leaves the best set. Speed is all it
 // changes, and the last bits of results with it.
-const KernelsEnv = "SIAMESE_KERNELS"
+const kernelsEnv = "SIAMESE_KERNELS"
 
 // capKernels returns the set called name among sets (ordered slowest
 // first), or the last, the fastest, if none is.
@@ -40,10 +40,6 @@ func capKernels(sets []*kernelSet, name string) *kernelSet {
 	}
 	return sets[len(sets)-1]
 }
-
-// KernelsName is the name of the GEMM kernel set in use: "avx512", "avx2"
-// or "generic".
-func KernelsName() string { return defaultKernels.name }
 
 // workspaces holds packing buffers for reuse: a training step calls Gemm
 // thousands of times on the same shapes, and each goroutine then finds

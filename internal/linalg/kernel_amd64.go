@@ -64,7 +64,7 @@ var avx2Kernels = kernelSet{
 // environment names one this CPU can run (see capKernels), that one.
 func bestKernels() *kernelSet {
 	sets := kernelSets()
-	return capKernels(sets, os.Getenv(KernelsEnv))
+	return capKernels(sets, os.Getenv(kernelsEnv))
 }
 
 // kernelSets lists every kernel set this CPU can run, for the tests.

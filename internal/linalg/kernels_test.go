@@ -106,7 +106,7 @@ func TestCapKernels(t *testing.T) {
 		{[]*kernelSet{generic}, "avx2", generic},
 	} {
 		if got := capKernels(tc.sets, tc.env); got != tc.want {
-			t.Errorf("%s=%q over %v: got %s, want %s", KernelsEnv, tc.env, kernelNames(tc.sets), got.name, tc.want.name)
+			t.Errorf("%s=%q over %v: got %s, want %s", kernelsEnv, tc.env, kernelNames(tc.sets), got.name, tc.want.name)
 		}
 	}
 }
