@@ -31,7 +31,7 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			x, err = conv2DLayout(x, byName[pre+".conv.weight"], l.pad(), l.stride(), cl, toCL)
+			x, err = conv2DLayout(x, byName[pre+".conv.weight"], l.pad(), l.stride(), cl, toCL, !n.direct)
 			cl = toCL
 		case KindReLU:
 			if i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
@@ -113,7 +113,7 @@ func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mod
 	if l.residualProjects(x.Shape()[1]) {
 		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
 	}
-	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL)
+	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL, !n.direct)
 }
 
 // l2Eps keeps the normalisation finite for an all-zero embedding.

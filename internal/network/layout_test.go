@@ -97,14 +97,20 @@ func TestChannelsLastMatchesChannelFirst(t *testing.T) {
 		{Kind: KindConv, Filters: 4, Kernel: 3}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2},
 	}}
 	for name, spec := range map[string]Spec{"photo": clSpec(), "pooling": poolSpec(), "ends in a convolution": endsInConv} {
-		t.Run(name, func(t *testing.T) { compareLayouts(t, spec) })
+		t.Run(name, func(t *testing.T) {
+			if !spec.channelsLast() {
+				t.Fatal("the spec does not run channels-last")
+			}
+			compareNets(t, spec, func(n *Net) { n.channelFirst = true }, "channel-first", "channels-last")
+		})
 	}
 }
 
-func compareLayouts(t *testing.T, spec Spec) {
-	if !spec.channelsLast() {
-		t.Fatal("the spec does not run channels-last")
-	}
+// compareNets runs two nets of one spec and seed, the second as built
+// and the first after tweak (named a and b), through two pair steps and
+// an embedding, and checks that they agree to float32 rounding on loss,
+// distances, gradients, running statistics and embeddings.
+func compareNets(t *testing.T, spec Spec, tweak func(*Net), a, b string) {
 	const batch = 6
 	per := spec.Channels * spec.Size * spec.Size
 	xa, xb := uniform(newRand(3), batch*per, 0, 1), uniform(newRand(4), batch*per, 0, 1)
@@ -116,12 +122,14 @@ func compareLayouts(t *testing.T, spec Spec) {
 		bufs  [][]float32
 		emb   []float32
 	}
-	run := func(channelFirst bool) result {
+	run := func(tweaked bool) result {
 		net, err := New(spec, 11)
 		if err != nil {
 			t.Fatal(err)
 		}
-		net.channelFirst = channelFirst
+		if tweaked {
+			tweak(net)
+		}
 		pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
 		if err != nil {
 			t.Fatal(err)
@@ -158,13 +166,13 @@ func compareLayouts(t *testing.T, spec Spec) {
 		}
 		for i := range want {
 			if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*max(scale, 1e-3) {
-				t.Errorf("%s[%d] = %v channels-last, %v channel-first", what, i, got[i], want[i])
+				t.Errorf("%s[%d] = %v %s, %v %s", what, i, got[i], b, want[i], a)
 				return
 			}
 		}
 	}
 	if math.Abs(cl.loss-cf.loss) > 1e-5 {
-		t.Errorf("loss %v channels-last, %v channel-first", cl.loss, cf.loss)
+		t.Errorf("loss %v %s, %v %s", cl.loss, b, cf.loss, a)
 	}
 	near("distance", cl.dist, cf.dist)
 	for i := range cf.grads {

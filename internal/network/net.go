@@ -29,6 +29,9 @@ type Net struct {
 	// channelFirst keeps a tower that could run channels-last (see
 	// Spec.channelsLast) channel-first, for tests that compare the two.
 	channelFirst bool
+	// direct keeps 3×3 convolutions out of the Winograd form (see
+	// conv_winograd.go), for tests that compare the two.
+	direct bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

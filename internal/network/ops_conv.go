@@ -33,20 +33,22 @@ func Conv2D(x, w *gorgonia.Node, pad int) (*gorgonia.Node, error) {
 // Conv2DStride is a convolution that moves its window stride pixels at a
 // time: the output is N×O×((H+2pad-K)/stride+1)×((W+2pad-K)/stride+1).
 func Conv2DStride(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) {
-	return conv2DLayout(x, w, pad, stride, false, false)
+	return conv2DLayout(x, w, pad, stride, false, false, false)
 }
 
 // conv2DLayout is Conv2DStride on data laid out channels-last (N×H×W×C,
 // see channelsLast in graph.go) when inCL or outCL say so, for the input
 // and the output respectively. Shapes stay N×C×H×W whatever the layout.
-func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL bool) (*gorgonia.Node, error) {
+// winograd lets a 3×3 convolution that can run in the Winograd form
+// (useWinograd) do so.
+func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL, winograd bool) (*gorgonia.Node, error) {
 	if pad < 0 || stride < 1 {
 		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
 	}
 	if inCL && x.Dims() == 4 && w.Dims() == 4 && w.Shape()[2]*x.Shape()[1] < 16 {
 		return nil, fmt.Errorf("conv2d: a channels-last input needs K·C >= 16, have kernel %v on input %v", w.Shape(), x.Shape())
 	}
-	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL}, x, w)
+	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}, x, w)
 }
 
 // convGeometry is the shape bookkeeping of one convolution.
@@ -71,16 +73,24 @@ type conv2D struct {
 	// inCL and outCL: the input and output are channels-last. Their
 	// gradients are in the same layouts.
 	inCL, outCL bool
+	// winograd: run in the Winograd form where the geometry allows
+	// (conv_winograd.go), it and its gradients.
+	winograd bool
 
 	out []float32
-	wt  []float32 // the kernel as (K·K·C)×O
+	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform
 	buf []float32 // per worker: a padded image, a group's rows and its output
 }
 
 func (k *conv2D) name() string     { return "conv2d" }
 func (k *conv2D) inputs() []string { return []string{"input", "kernel"} }
 func (k *conv2D) String() string {
-	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t}", k.pad, k.stride, k.inCL, k.outCL)
+	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t,winograd=%t}", k.pad, k.stride, k.inCL, k.outCL, k.winograd)
+}
+
+// useWinograd says whether this layer runs in the Winograd form.
+func (k *conv2D) useWinograd(g convGeometry) bool {
+	return k.winograd && g.useWinograd(k.inCL, k.outCL)
 }
 
 // geometry checks an input and kernel shape against each other.
@@ -123,6 +133,10 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	k.out = grow(k.out, g.n*g.outSize())
 	if g.useIm2col() {
 		k.forwardIm2col(x, w, g)
+		return k.out, nil
+	}
+	if k.useWinograd(g) {
+		k.forwardWinograd(x, w, g)
 		return k.out, nil
 	}
 	k.wt = grow(k.wt, g.kernelSize())
@@ -212,6 +226,10 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	k.out = grow(k.out, g.n*g.inSize())
 	if g.useIm2col() {
 		k.forwardIm2col(w, dy, g)
+		return k.out, nil
+	}
+	if k.fwd.useWinograd(g) {
+		k.forwardWinograd(w, dy, g)
 		return k.out, nil
 	}
 	k.wr = grow(k.wr, g.kernelSize())
@@ -313,6 +331,10 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	k.partial = grow(k.partial, chunks*size)
 	if g.useIm2col() {
 		k.forwardIm2col(x, dy, g, chunks, workers)
+		return k.out, nil
+	}
+	if k.fwd.useWinograd(g) {
+		k.forwardWinograd(x, dy, g, chunks, workers)
 		return k.out, nil
 	}
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()

@@ -33,11 +33,11 @@ type residualParams struct {
 }
 
 // residualBlock builds the block on x (N×C×H×W), channels-last if inCL,
-// giving its output channels-last if outCL.
-func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inCL, outCL bool) (*gorgonia.Node, error) {
+// giving its output channels-last if outCL; winograd as for conv2DLayout.
+func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inCL, outCL, winograd bool) (*gorgonia.Node, error) {
 	shortcut := x
 	if p.proj != nil {
-		s, err := conv2DLayout(x, p.proj, 0, stride, inCL, outCL)
+		s, err := conv2DLayout(x, p.proj, 0, stride, inCL, outCL, winograd)
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
@@ -47,7 +47,7 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	} else if inCL != outCL {
 		return nil, fmt.Errorf("an identity shortcut cannot change the layout")
 	}
-	h, err := conv2DLayout(x, p.conv1, 1, stride, inCL, outCL)
+	h, err := conv2DLayout(x, p.conv1, 1, stride, inCL, outCL, winograd)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if h, err = ReLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL); err != nil {
+	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL, winograd); err != nil {
 		return nil, err
 	}
 	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL); err != nil {

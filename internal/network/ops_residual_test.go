@@ -88,7 +88,7 @@ func residualCase(xs []int, f, stride int) opCase {
 			if project {
 				p.proj, p.gammaP, p.betaP, p.bnP = in[7], in[8], in[9], NewBNState(f)
 			}
-			return residualBlock(in[0], p, stride, true, false, false)
+			return residualBlock(in[0], p, stride, true, false, false, false)
 		},
 		ref: func(in [][]float64) []float64 { return refResidual(in[0], in[1:], xs, f, stride) },
 	}
@@ -120,7 +120,7 @@ func TestResidualBlockShapeMismatch(t *testing.T) {
 		conv1: node("c1", 3, 2, 3, 3), gamma1: node("g1", 3), beta1: node("b1", 3), bn1: NewBNState(3),
 		conv2: node("c2", 3, 3, 3, 3), gamma2: node("g2", 3), beta2: node("b2", 3), bn2: NewBNState(3),
 	}
-	if _, err := residualBlock(node("x", 2, 2, 4, 4), p, 1, true, false, false); err == nil {
+	if _, err := residualBlock(node("x", 2, 2, 4, 4), p, 1, true, false, false, false); err == nil {
 		t.Error("a block that changes channels without a projection was built")
 	}
 }

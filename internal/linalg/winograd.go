@@ -1,0 +1,284 @@
+package linalg
+
+// Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016): a 3×3 convolution
+// (cross-correlation) of a 4×4 tile d gives a 2×2 output
+//
+//	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// with
+//
+//	     ⎡1  0 -1  0⎤        ⎡1   0   0⎤
+//	Bᵀ = ⎢0  1  1  0⎥    G = ⎢½   ½   ½⎥    Aᵀ = ⎡1  1  1  0⎤
+//	     ⎢0 -1  1  0⎥        ⎢½  -½   ½⎥         ⎣0  1 -1 -1⎦
+//	     ⎣0  1  0 -1⎦        ⎣0   0   1⎦
+//
+// 16 multiplications instead of 36. Over C input and O output channels
+// the element-wise product becomes 16 matrix products, one per position
+// ξ of the 4×4 transformed tile: M_ξ (tiles×O) = V_ξ (tiles×C) · U_ξ
+// (C×O), where V_ξ holds every tile's Bᵀ d B at ξ and U_ξ every filter's
+// G g Gᵀ there. The products do 2.25 times fewer flops than the
+// convolution's own; the transforms around them are additions only (and
+// halvings, in G), so they cost memory passes but no precision to speak
+// of.
+//
+// Training needs the adjoints. The loss gradient dY of the output gives
+//
+//	dM = A dY Aᵀ,   dV_ξ = dM_ξ · U_ξᵀ,   dd = B dV Bᵀ,   dU_ξ = V_ξᵀ · dM_ξ,   dg = Gᵀ dU G,
+//
+// and dd, added back over the overlapping tiles, is the input's gradient:
+// the exact gradient of the computation above, not an approximation of
+// the convolution's.
+//
+// The kernels here run along one row of tiles of a channels-last image:
+// tile t reads (or writes) the 4×4 (or 2×2) pixels starting at column
+// 2t, each pixel c contiguous channels, rows stride floats apart; the
+// transformed tiles sit in 16 planes, plane floats apart, tile t's c
+// channels at t·c within a plane. Where the CPU has AVX2 and FMA and c is
+// a multiple of 8, they run in assembly, which does the same additions in
+// the same order as the Go forms and so gives the same bits.
+
+import "fmt"
+
+// WinogradInput writes Bᵀ d B for tiles tiles into v: v[ξ·plane + t·c + k]
+// is position ξ = 4i+j of the transform of channel k of the 4×4 tile at
+// d[r·stride + (2t+s)·c + k], r, s < 4. It panics if a slice is too short
+// or the planes overlap.
+func WinogradInput(v []float32, plane int, d []float32, stride, c, tiles int) {
+	if !winogradCheck("WinogradInput", v, plane, d, stride, c, tiles, 4) {
+		return
+	}
+	if rowsAsm(c) {
+		winogradInputAVX2(&v[0], plane, &d[0], stride, c, tiles)
+		return
+	}
+	winogradInputGo(v, plane, d, stride, c, tiles)
+}
+
+// WinogradOutput writes Aᵀ M A for tiles tiles into y: the 2×2 pixels at
+// y[r·stride + (2t+s)·c + k], r, s < 2, from m[ξ·plane + t·c + k]. It
+// overwrites y there. It panics as WinogradInput does.
+func WinogradOutput(y []float32, stride int, m []float32, plane, c, tiles int) {
+	if !winogradCheck("WinogradOutput", m, plane, y, stride, c, tiles, 2) {
+		return
+	}
+	if rowsAsm(c) {
+		winogradOutputAVX2(&y[0], stride, &m[0], plane, c, tiles)
+		return
+	}
+	winogradOutputGo(y, stride, m, plane, c, tiles)
+}
+
+// WinogradOutputGrad is WinogradOutput's adjoint: it writes A g Aᵀ into
+// dm[ξ·plane + t·c + k] for the 2×2 gradient tiles at g[r·stride +
+// (2t+s)·c + k]. It panics as WinogradInput does.
+func WinogradOutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
+	if !winogradCheck("WinogradOutputGrad", dm, plane, g, stride, c, tiles, 2) {
+		return
+	}
+	if rowsAsm(c) {
+		winogradOutputGradAVX2(&dm[0], plane, &g[0], stride, c, tiles)
+		return
+	}
+	winogradOutputGradGo(dm, plane, g, stride, c, tiles)
+}
+
+// WinogradInputGrad is WinogradInput's adjoint: it adds B dV Bᵀ, from
+// dv[ξ·plane + t·c + k], onto the 4×4 tiles at dd[r·stride + (2t+s)·c +
+// k], tile after tile, so the columns two neighbours share get both
+// (the first tile's first). It panics as WinogradInput does.
+func WinogradInputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
+	if !winogradCheck("WinogradInputGrad", dv, plane, dd, stride, c, tiles, 4) {
+		return
+	}
+	if rowsAsm(c) {
+		winogradInputGradAVX2(&dd[0], stride, &dv[0], plane, c, tiles)
+		return
+	}
+	winogradInputGradGo(dd, stride, dv, plane, c, tiles)
+}
+
+// winogradCheck panics unless the 16 planes of tiles·c floats fit in t
+// without overlapping and the side×side tiles of the row fit in img; it
+// reports whether there is any work.
+func winogradCheck(name string, t []float32, plane int, img []float32, stride, c, tiles, side int) bool {
+	if c < 0 || tiles < 0 || plane < tiles*c || stride < (2*tiles+side-2)*c {
+		panic(fmt.Sprintf("linalg: %s: %d tiles of %d channels with plane %d and stride %d", name, tiles, c, plane, stride))
+	}
+	if tiles == 0 || c == 0 {
+		return false
+	}
+	if len(t) < 15*plane+tiles*c || len(img) < (side-1)*stride+(2*tiles+side-2)*c {
+		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d tiles of %d channels, plane %d, stride %d", name, len(t), len(img), tiles, c, plane, stride))
+	}
+	return true
+}
+
+// The Go forms. Each output is written by one expression whose order of
+// operations the assembly repeats; Go never reassociates or fuses float
+// additions, so the two agree to the bit.
+
+func winogradInputGo(v []float32, plane int, d []float32, stride, c, tiles int) {
+	for t := range tiles {
+		base, o := 2*t*c, t*c
+		for k := range c {
+			p := base + k
+			var x [4][4]float32
+			for r := range 4 {
+				for s := range 4 {
+					x[r][s] = d[p+r*stride+s*c]
+				}
+			}
+			// Bᵀ x, row by row.
+			var u [4][4]float32
+			for s := range 4 {
+				u[0][s] = x[0][s] - x[2][s]
+				u[1][s] = x[1][s] + x[2][s]
+				u[2][s] = x[2][s] - x[1][s]
+				u[3][s] = x[1][s] - x[3][s]
+			}
+			// (Bᵀ x) B, column by column.
+			for i := range 4 {
+				v[(4*i+0)*plane+o+k] = u[i][0] - u[i][2]
+				v[(4*i+1)*plane+o+k] = u[i][1] + u[i][2]
+				v[(4*i+2)*plane+o+k] = u[i][2] - u[i][1]
+				v[(4*i+3)*plane+o+k] = u[i][1] - u[i][3]
+			}
+		}
+	}
+}
+
+func winogradOutputGo(y []float32, stride int, m []float32, plane, c, tiles int) {
+	for t := range tiles {
+		base, o := 2*t*c, t*c
+		for k := range c {
+			var x [4][4]float32
+			for xi := range 16 {
+				x[xi/4][xi%4] = m[xi*plane+o+k]
+			}
+			var u [2][4]float32
+			for s := range 4 {
+				u[0][s] = x[0][s] + x[1][s] + x[2][s]
+				u[1][s] = x[1][s] - x[2][s] - x[3][s]
+			}
+			p := base + k
+			for r := range 2 {
+				y[p+r*stride] = u[r][0] + u[r][1] + u[r][2]
+				y[p+r*stride+c] = u[r][1] - u[r][2] - u[r][3]
+			}
+		}
+	}
+}
+
+func winogradOutputGradGo(dm []float32, plane int, g []float32, stride, c, tiles int) {
+	for t := range tiles {
+		base, o := 2*t*c, t*c
+		for k := range c {
+			p := base + k
+			var x [2][2]float32
+			for r := range 2 {
+				for s := range 2 {
+					x[r][s] = g[p+r*stride+s*c]
+				}
+			}
+			var u [4][2]float32
+			for s := range 2 {
+				u[0][s] = x[0][s]
+				u[1][s] = x[0][s] + x[1][s]
+				u[2][s] = x[0][s] - x[1][s]
+				u[3][s] = -x[1][s]
+			}
+			for i := range 4 {
+				dm[(4*i+0)*plane+o+k] = u[i][0]
+				dm[(4*i+1)*plane+o+k] = u[i][0] + u[i][1]
+				dm[(4*i+2)*plane+o+k] = u[i][0] - u[i][1]
+				dm[(4*i+3)*plane+o+k] = -u[i][1]
+			}
+		}
+	}
+}
+
+func winogradInputGradGo(dd []float32, stride int, dv []float32, plane, c, tiles int) {
+	for t := range tiles {
+		base, o := 2*t*c, t*c
+		for k := range c {
+			var x [4][4]float32
+			for xi := range 16 {
+				x[xi/4][xi%4] = dv[xi*plane+o+k]
+			}
+			var u [4][4]float32
+			for s := range 4 {
+				u[0][s] = x[0][s]
+				u[1][s] = x[1][s] - x[2][s] + x[3][s]
+				u[2][s] = x[1][s] + x[2][s] - x[0][s]
+				u[3][s] = -x[3][s]
+			}
+			p := base + k
+			for r := range 4 {
+				q := p + r*stride
+				dd[q] += u[r][0]
+				dd[q+c] += u[r][1] - u[r][2] + u[r][3]
+				dd[q+2*c] += u[r][1] + u[r][2] - u[r][0]
+				dd[q+3*c] -= u[r][3]
+			}
+		}
+	}
+}
+
+// WinogradKernel writes the 16 transformed filters G g Gᵀ of a 3×3
+// kernel g (O×C×3×3, as a convolution stores it) into u, 16×C×O: u[ξ·C·O
+// + k·O + o] for input channel k and output channel o. It panics if a
+// slice is too short.
+func WinogradKernel(u, g []float32, o, c int) {
+	if len(g) < o*c*9 || len(u) < 16*o*c {
+		panic(fmt.Sprintf("linalg: WinogradKernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
+	}
+	for oi := range o {
+		for k := range c {
+			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
+			var q [4][3]float32 // G g
+			for s := range 3 {
+				q[0][s] = w[s]
+				q[1][s] = (w[s] + w[3+s] + w[6+s]) * 0.5
+				q[2][s] = (w[s] - w[3+s] + w[6+s]) * 0.5
+				q[3][s] = w[6+s]
+			}
+			for i := range 4 {
+				at := func(j int) int { return (4*i+j)*c*o + k*o + oi }
+				u[at(0)] = q[i][0]
+				u[at(1)] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
+				u[at(2)] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
+				u[at(3)] = q[i][2]
+			}
+		}
+	}
+}
+
+// WinogradKernelGrad is WinogradKernel's adjoint: it writes Gᵀ dU G, the
+// gradient of a 3×3 kernel (O×C×3×3), from the gradient du (16×C×O) of
+// its transform. It panics if a slice is too short.
+func WinogradKernelGrad(dg, du []float32, o, c int) {
+	if len(dg) < o*c*9 || len(du) < 16*o*c {
+		panic(fmt.Sprintf("linalg: WinogradKernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
+	}
+	for oi := range o {
+		for k := range c {
+			var x [4][4]float32
+			for xi := range 16 {
+				x[xi/4][xi%4] = du[xi*c*o+k*o+oi]
+			}
+			var h [3][4]float32 // Gᵀ dU
+			for s := range 4 {
+				h[0][s] = x[0][s] + (x[1][s]+x[2][s])*0.5
+				h[1][s] = (x[1][s] - x[2][s]) * 0.5
+				h[2][s] = (x[1][s]+x[2][s])*0.5 + x[3][s]
+			}
+			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
+			for r := range 3 {
+				w[3*r] = h[r][0] + (h[r][1]+h[r][2])*0.5
+				w[3*r+1] = (h[r][1] - h[r][2]) * 0.5
+				w[3*r+2] = (h[r][1]+h[r][2])*0.5 + h[r][3]
+			}
+		}
+	}
+}

@@ -1,0 +1,19 @@
+//go:build amd64 && !purego
+
+package linalg
+
+// The tile kernels of winograd_amd64.s, on tiles > 0 tiles of c channels,
+// c a positive multiple of 8 (winogradCheck and rowsAsm see to both);
+// plane and stride are in floats, as in the Go forms.
+
+//go:noescape
+func winogradInputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradOutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+
+//go:noescape
+func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)

@@ -1,0 +1,378 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The tile kernels of Winograd's F(2×2, 3×3) (see winograd.go), on
+// tiles > 0 tiles of c channels, c a positive multiple of 8, 8 channels
+// (one YMM register) at a time: each 8-channel block of a tile is 16 (or
+// 4) loads, a network of additions, subtractions and sign flips, and 4 (or
+// 16) stores (or read-modify-writes, in the input gradient).
+//
+// Register use, common to the four kernels:
+//
+//	SI, DI    the source and destination at the current 8 channels: the
+//	          image side at row 0, column 0 of the tile, the transform side
+//	          at plane 0
+//	AX        R, the bytes between image rows (stride·4)
+//	BX, CX    C and 3C, the bytes in one and three pixels (c·4)
+//	DX, R8    P and 3P, the bytes between planes (plane·4)
+//	R9, R10,  rows of the tile (image side: pointer + r·R) or rows of
+//	R12, R13  planes (transform side: pointer + 4i·P, then + j·P as the
+//	          index) at the current 8 channels
+//	R11       where the current tile's first pixel ends: the channel loop
+//	          runs until the image-side pointer gets there
+//	R14       tiles left
+//	Y15       the float32 sign mask, 0x80000000 in every lane (the
+//	          gradients' negations)
+//
+// Both sides advance 32 bytes per block; the transform side holds tile
+// t's channels at t·c within a plane, so it runs on over tiles, while the
+// image side's tile t+1 starts two pixels (2C) on from tile t's, one
+// pixel past where its channel loop stopped.
+//
+// Every value a kernel stores is computed from the same loaded float32
+// values by the same operations in the same order as its Go form's
+// expression: a - b + c is (a - b) + c, one rounding per VADDPS or VSUBPS,
+// no FMA and no reassociation; a negation -x flips the sign bit (VXORPS
+// with Y15), as Go's does, so -(+0) is -0; and dd[q] += e is dd[q] + e.
+// IEEE addition and subtraction are deterministic, lane by lane, so the
+// assembly and the Go forms agree to the bit. The order in which the
+// positions of one tile are done does not matter, as none is read after
+// another is written, but the input gradient's tiles overlap (tile t's
+// columns 2 and 3 are tile t+1's 0 and 1), so it finishes each tile, all
+// channels, before the next, as its Go form does.
+
+// The four 8-channel vectors of row a of planes or pixels, with the
+// column (plane j, or pixel s) as the index register.
+#define AT0(a) (a)
+#define AT1(a) (a)(BX*1)
+#define AT2(a) (a)(BX*2)
+#define AT3(a) (a)(CX*1)
+#define PL0(a) (a)
+#define PL1(a) (a)(DX*1)
+#define PL2(a) (a)(DX*2)
+#define PL3(a) (a)(R8*1)
+
+// SIGNMASK sets Y15 to 0x80000000 in every lane: all ones shifted.
+#define SIGNMASK \
+	VPCMPEQD Y15, Y15, Y15; \
+	VPSLLD   $31, Y15, Y15
+
+// ---------------------------------------------------------------------
+// func winogradInputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+//
+// v[4i+j] = (Bᵀ x B)[i][j] for the 4×4 tile x of d. The rows of Bᵀ x are
+// made two at a time, column by column, into Y0-Y3 and Y4-Y7 (rows 0 and
+// 1 from the tile's rows 0-2, then rows 2 and 3 from its rows 1-3, which
+// are still in L1), and each row of Bᵀ x B goes through Y8-Y11 or
+// Y12-Y14, Y8 to its four planes.
+
+// BTA makes column s of rows 0 and 1 of Bᵀ x from the tile's rows 0-2 at
+// column s: u0 = x0 - x2, u1 = x1 + x2.
+#define BTA(x0, x1, x2, u0, u1) \
+	VMOVUPS x0, u0;     \
+	VSUBPS  x2, u0, u0; \
+	VMOVUPS x1, u1;     \
+	VADDPS  x2, u1, u1
+
+// BTB makes column s of rows 2 and 3 from rows 1-3: u2 = x2 - x1,
+// u3 = x1 - x3.
+#define BTB(x1, x2, x3, u2, u3) \
+	VMOVUPS x2, u2;     \
+	VSUBPS  x1, u2, u2; \
+	VMOVUPS x1, u3;     \
+	VSUBPS  x3, u3, u3
+
+// BROW stores row i of (Bᵀ x) B, from row i u0-u3 of Bᵀ x, to the four
+// planes at p: u0 - u2, u1 + u2, u2 - u1, u1 - u3.
+#define BROW(u0, u1, u2, u3, t0, t1, t2, t3, p) \
+	VSUBPS  u2, u0, t0;  \
+	VADDPS  u2, u1, t1;  \
+	VSUBPS  u1, u2, t2;  \
+	VSUBPS  u3, u1, t3;  \
+	VMOVUPS t0, PL0(p); \
+	VMOVUPS t1, PL1(p); \
+	VMOVUPS t2, PL2(p); \
+	VMOVUPS t3, PL3(p)
+
+TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-48
+	MOVQ v+0(FP), DI
+	MOVQ plane+8(FP), DX
+	MOVQ d+16(FP), SI
+	MOVQ stride+24(FP), AX
+	MOVQ c+32(FP), BX
+	MOVQ tiles+40(FP), R14
+	SHLQ $2, DX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	LEAQ (DX)(DX*2), R8
+	LEAQ (BX)(BX*2), CX
+
+witile:
+	LEAQ (SI)(BX*1), R11
+
+wiblock:
+	LEAQ (SI)(AX*1), R9  // tile row 1
+	LEAQ (SI)(AX*2), R10 // row 2
+	LEAQ (R9)(AX*2), R13 // row 3
+
+	BTA(AT0(SI), AT0(R9), AT0(R10), Y0, Y4)
+	BTA(AT1(SI), AT1(R9), AT1(R10), Y1, Y5)
+	BTA(AT2(SI), AT2(R9), AT2(R10), Y2, Y6)
+	BTA(AT3(SI), AT3(R9), AT3(R10), Y3, Y7)
+	LEAQ (DI)(DX*4), R12 // planes 4-7
+	BROW(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11, DI)
+	BROW(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y8, R12)
+
+	BTB(AT0(R9), AT0(R10), AT0(R13), Y0, Y4)
+	BTB(AT1(R9), AT1(R10), AT1(R13), Y1, Y5)
+	BTB(AT2(R9), AT2(R10), AT2(R13), Y2, Y6)
+	BTB(AT3(R9), AT3(R10), AT3(R13), Y3, Y7)
+	LEAQ (DI)(DX*8), R12 // planes 8-11
+	LEAQ (R12)(DX*4), R9 // planes 12-15
+	BROW(Y0, Y1, Y2, Y3, Y8, Y9, Y10, Y11, R12)
+	BROW(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y8, R9)
+
+	ADDQ $32, SI
+	ADDQ $32, DI
+	CMPQ SI, R11
+	JNE  wiblock
+
+	ADDQ BX, SI // the next tile, two pixels on from this one
+	DECQ R14
+	JNZ  witile
+
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------
+// func winogradOutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+//
+// The 2×2 pixels Aᵀ x A of the 4×4 transformed tile x at m. Rows 0 and 1
+// of Aᵀ x are made column by column (plane j of each row of planes) into
+// Y0-Y3 and Y4-Y7, and each output row goes through Y8-Y9 or Y10-Y11.
+
+// ATX makes column j of Aᵀ x from column j of x's rows 0-3:
+// u0 = x0 + x1 + x2, u1 = x1 - x2 - x3.
+#define ATX(x0, x1, x2, x3, u0, u1) \
+	VMOVUPS x0, u0;     \
+	VADDPS  x1, u0, u0; \
+	VADDPS  x2, u0, u0; \
+	VMOVUPS x1, u1;     \
+	VSUBPS  x2, u1, u1; \
+	VSUBPS  x3, u1, u1
+
+// AROW stores output row r, from row r u0-u3 of Aᵀ x, to the two pixels
+// at p: u0 + u1 + u2, u1 - u2 - u3.
+#define AROW(u0, u1, u2, u3, t0, t1, p) \
+	VADDPS  u1, u0, t0; \
+	VADDPS  u2, t0, t0; \
+	VSUBPS  u2, u1, t1; \
+	VSUBPS  u3, t1, t1; \
+	VMOVUPS t0, AT0(p); \
+	VMOVUPS t1, AT1(p)
+
+TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ stride+8(FP), AX
+	MOVQ m+16(FP), SI
+	MOVQ plane+24(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ tiles+40(FP), R14
+	SHLQ $2, DX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	LEAQ (DX)(DX*2), R8
+
+wotile:
+	LEAQ (DI)(BX*1), R11
+
+woblock:
+	LEAQ (SI)(DX*4), R9  // planes 4-7
+	LEAQ (SI)(DX*8), R10 // planes 8-11
+	LEAQ (R9)(DX*8), R12 // planes 12-15
+
+	ATX(PL0(SI), PL0(R9), PL0(R10), PL0(R12), Y0, Y4)
+	ATX(PL1(SI), PL1(R9), PL1(R10), PL1(R12), Y1, Y5)
+	ATX(PL2(SI), PL2(R9), PL2(R10), PL2(R12), Y2, Y6)
+	ATX(PL3(SI), PL3(R9), PL3(R10), PL3(R12), Y3, Y7)
+	LEAQ (DI)(AX*1), R13 // output row 1
+	AROW(Y0, Y1, Y2, Y3, Y8, Y9, DI)
+	AROW(Y4, Y5, Y6, Y7, Y10, Y11, R13)
+
+	ADDQ $32, SI
+	ADDQ $32, DI
+	CMPQ DI, R11
+	JNE  woblock
+
+	ADDQ BX, DI
+	DECQ R14
+	JNZ  wotile
+
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------
+// func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+//
+// dm[4i+j] = (A x Aᵀ)[i][j] for the 2×2 gradient tile x of dy (g in the
+// Go form). The four rows of A x, two columns each, are Y0-Y1 (x's row 0
+// itself), Y4-Y5, Y6-Y7 and Y2-Y3 (rows 1, 2, 3: x0 + x1, x0 - x1, -x1,
+// the last made in place over x's row 1), and each row of A x Aᵀ goes
+// through three of Y8-Y13.
+
+// AGROW stores row i of (A x) Aᵀ, from row i u0, u1 of A x, to the four
+// planes at p: u0, u0 + u1, u0 - u1, -u1.
+#define AGROW(u0, u1, t0, t1, t2, p) \
+	VADDPS  u1, u0, t0;  \
+	VSUBPS  u1, u0, t1;  \
+	VXORPS  Y15, u1, t2; \
+	VMOVUPS u0, PL0(p);  \
+	VMOVUPS t0, PL1(p);  \
+	VMOVUPS t1, PL2(p);  \
+	VMOVUPS t2, PL3(p)
+
+TEXT ·winogradOutputGradAVX2(SB), NOSPLIT, $0-48
+	MOVQ dm+0(FP), DI
+	MOVQ plane+8(FP), DX
+	MOVQ dy+16(FP), SI
+	MOVQ stride+24(FP), AX
+	MOVQ c+32(FP), BX
+	MOVQ tiles+40(FP), R14
+	SHLQ $2, DX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	LEAQ (DX)(DX*2), R8
+	SIGNMASK
+
+gotile:
+	LEAQ (SI)(BX*1), R11
+
+goblock:
+	LEAQ    (SI)(AX*1), R9 // tile row 1
+	VMOVUPS AT0(SI), Y0
+	VMOVUPS AT1(SI), Y1
+	VMOVUPS AT0(R9), Y2
+	VMOVUPS AT1(R9), Y3
+	VADDPS  Y2, Y0, Y4     // x0 + x1
+	VADDPS  Y3, Y1, Y5
+	VSUBPS  Y2, Y0, Y6     // x0 - x1
+	VSUBPS  Y3, Y1, Y7
+	VXORPS  Y15, Y2, Y2    // -x1
+	VXORPS  Y15, Y3, Y3
+
+	LEAQ (DI)(DX*4), R10  // planes 4-7
+	LEAQ (DI)(DX*8), R12  // planes 8-11
+	LEAQ (R10)(DX*8), R13 // planes 12-15
+	AGROW(Y0, Y1, Y8, Y9, Y10, DI)
+	AGROW(Y4, Y5, Y11, Y12, Y13, R10)
+	AGROW(Y6, Y7, Y8, Y9, Y10, R12)
+	AGROW(Y2, Y3, Y11, Y12, Y13, R13)
+
+	ADDQ $32, SI
+	ADDQ $32, DI
+	CMPQ SI, R11
+	JNE  goblock
+
+	ADDQ BX, SI
+	DECQ R14
+	JNZ  gotile
+
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------
+// func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+//
+// Adds (B x Bᵀ) for the 4×4 transformed tile x at dv onto the tile of dd.
+// The rows of B x are made two at a time, column by column (plane j of
+// each row of planes), into Y0-Y3 and Y4-Y7: rows 0 and 1 (x0, then
+// x1 - x2 + x3), then rows 2 and 3 (x1 + x2 - x0, then -x3); each row of
+// (B x) Bᵀ is added onto its row of dd through three of Y8-Y13.
+
+// BGA makes column j of rows 0 and 1 of B x from column j of x's rows
+// 0-3: u0 = x0, u1 = x1 - x2 + x3.
+#define BGA(x0, x1, x2, x3, u0, u1) \
+	VMOVUPS x0, u0;     \
+	VMOVUPS x1, u1;     \
+	VSUBPS  x2, u1, u1; \
+	VADDPS  x3, u1, u1
+
+// BGB makes column j of rows 2 and 3: u2 = x1 + x2 - x0, u3 = -x3.
+#define BGB(x0, x1, x2, x3, u2, u3) \
+	VMOVUPS x1, u2;     \
+	VADDPS  x2, u2, u2; \
+	VSUBPS  x0, u2, u2; \
+	VMOVUPS x3, u3;     \
+	VXORPS  Y15, u3, u3
+
+// BGROW adds row r of (B x) Bᵀ, from row r u0-u3 of B x, onto the four
+// pixels at p: dd + u0, dd + (u1 - u2 + u3), dd + (u1 + u2 - u0), dd - u3.
+#define BGROW(u0, u1, u2, u3, t0, t1, t2, p) \
+	VSUBPS  u2, u1, t1;  \
+	VADDPS  u3, t1, t1;  \
+	VADDPS  u2, u1, t2;  \
+	VSUBPS  u0, t2, t2;  \
+	VMOVUPS AT0(p), t0;  \
+	VADDPS  u0, t0, t0;  \
+	VMOVUPS t0, AT0(p);  \
+	VMOVUPS AT1(p), t0;  \
+	VADDPS  t1, t0, t0;  \
+	VMOVUPS t0, AT1(p);  \
+	VMOVUPS AT2(p), t0;  \
+	VADDPS  t2, t0, t0;  \
+	VMOVUPS t0, AT2(p);  \
+	VMOVUPS AT3(p), t0;  \
+	VSUBPS  u3, t0, t0;  \
+	VMOVUPS t0, AT3(p)
+
+TEXT ·winogradInputGradAVX2(SB), NOSPLIT, $0-48
+	MOVQ dd+0(FP), DI
+	MOVQ stride+8(FP), AX
+	MOVQ dv+16(FP), SI
+	MOVQ plane+24(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ tiles+40(FP), R14
+	SHLQ $2, DX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	LEAQ (DX)(DX*2), R8
+	LEAQ (BX)(BX*2), CX
+	SIGNMASK
+
+gitile:
+	LEAQ (DI)(BX*1), R11
+
+giblock:
+	LEAQ (SI)(DX*4), R9  // planes 4-7
+	LEAQ (SI)(DX*8), R10 // planes 8-11
+	LEAQ (R9)(DX*8), R12 // planes 12-15
+
+	BGA(PL0(SI), PL0(R9), PL0(R10), PL0(R12), Y0, Y4)
+	BGA(PL1(SI), PL1(R9), PL1(R10), PL1(R12), Y1, Y5)
+	BGA(PL2(SI), PL2(R9), PL2(R10), PL2(R12), Y2, Y6)
+	BGA(PL3(SI), PL3(R9), PL3(R10), PL3(R12), Y3, Y7)
+	LEAQ (DI)(AX*1), R13 // dd row 1
+	BGROW(Y0, Y1, Y2, Y3, Y8, Y9, Y10, DI)
+	BGROW(Y4, Y5, Y6, Y7, Y11, Y12, Y13, R13)
+
+	BGB(PL0(SI), PL0(R9), PL0(R10), PL0(R12), Y0, Y4)
+	BGB(PL1(SI), PL1(R9), PL1(R10), PL1(R12), Y1, Y5)
+	BGB(PL2(SI), PL2(R9), PL2(R10), PL2(R12), Y2, Y6)
+	BGB(PL3(SI), PL3(R9), PL3(R10), PL3(R12), Y3, Y7)
+	LEAQ (DI)(AX*2), R9   // dd row 2
+	LEAQ (R13)(AX*2), R13 // dd row 3
+	BGROW(Y0, Y1, Y2, Y3, Y8, Y9, Y10, R9)
+	BGROW(Y4, Y5, Y6, Y7, Y11, Y12, Y13, R13)
+
+	ADDQ $32, SI
+	ADDQ $32, DI
+	CMPQ DI, R11
+	JNE  giblock
+
+	ADDQ BX, DI // the next tile, two pixels on from this one
+	DECQ R14
+	JNZ  gitile
+
+	VZEROUPPER
+	RET

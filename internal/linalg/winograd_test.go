@@ -1,0 +1,297 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// winogradShapes are (channels, tiles) for the kernels: multiples of 8
+// the assembly takes (the network's 32 to 128), and counts the Go form
+// keeps, on one tile and on a row of them.
+var winogradShapes = [][2]int{{8, 1}, {8, 5}, {16, 2}, {32, 7}, {32, 12}, {64, 3}, {128, 2}, {256, 12}, {3, 4}, {12, 3}, {1, 1}}
+
+// winogradForm is one implementation of the four tile kernels.
+type winogradForm struct {
+	name              string
+	input, outputGrad func(t []float32, plane int, img []float32, stride, c, tiles int)
+	output, inputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
+}
+
+var winogradForms = []winogradForm{
+	{"exported", WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad},
+	{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
+}
+
+// winogradLayout is a row of tiles with gaps: a stride longer than the
+// row and planes longer than the tiles, so an index mixed up between
+// them reads or writes the wrong place.
+type winogradLayout struct{ c, tiles, stride, plane int }
+
+func newWinogradLayout(c, tiles int) winogradLayout {
+	return winogradLayout{c: c, tiles: tiles, stride: (2*tiles+2)*c + 5, plane: tiles*c + 3}
+}
+
+func (l winogradLayout) imgLen(side int) int { return (side-1)*l.stride + (2*l.tiles+side-2)*l.c }
+func (l winogradLayout) tLen() int           { return 15*l.plane + l.tiles*l.c }
+
+// pixel is the index of channel k of tile t's pixel (r, s).
+func (l winogradLayout) pixel(t, r, s, k int) int { return r*l.stride + (2*t+s)*l.c + k }
+
+// at is the index of channel k of tile t at position ξ.
+func (l winogradLayout) at(t, xi, k int) int { return xi*l.plane + t*l.c + k }
+
+// TestWinogradConvolves checks the whole F(2×2,3×3) pipeline against the
+// definition of the convolution, in float64: transform the input tiles
+// and the kernel, multiply position by position summing over channels,
+// transform back; each 2×2 output must be the 3×3 cross-correlation of
+// its 4×4 tile.
+func TestWinogradConvolves(t *testing.T) {
+	for _, f := range winogradForms {
+		for _, sh := range winogradShapes {
+			c, tiles := sh[0], sh[1]
+			const o = 3
+			t.Run(fmt.Sprintf("%s/c%d_tiles%d", f.name, c, tiles), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), uint64(tiles)))
+				l := newWinogradLayout(c, tiles)
+				d := randomVector(r, l.imgLen(4), -1, 1)
+				g := randomVector(r, o*c*9, -1, 1)
+				v := make([]float32, l.tLen())
+				f.input(v, l.plane, d, l.stride, c, tiles)
+				u := make([]float32, 16*c*o)
+				WinogradKernel(u, g, o, c)
+				// M at ξ for output channel oc, one output channel per plane
+				// group of width 1: lay M out with c=1 per output channel.
+				lo := newWinogradLayout(o, tiles)
+				m := make([]float32, lo.tLen())
+				for ti := range tiles {
+					for xi := range 16 {
+						for oc := range o {
+							var s float32
+							for k := range c {
+								s += v[l.at(ti, xi, k)] * u[xi*c*o+k*o+oc]
+							}
+							m[lo.at(ti, xi, oc)] = s
+						}
+					}
+				}
+				y := make([]float32, lo.imgLen(2))
+				f.output(y, lo.stride, m, lo.plane, o, tiles)
+				for ti := range tiles {
+					for oc := range o {
+						for i := range 2 {
+							for j := range 2 {
+								var want, mag float64
+								for k := range c {
+									for a := range 3 {
+										for b := range 3 {
+											p := float64(g[(oc*c+k)*9+3*a+b]) * float64(d[l.pixel(ti, i+a, j+b, k)])
+											want += p
+											mag += math.Abs(p)
+										}
+									}
+								}
+								got := float64(y[lo.pixel(ti, i, j, oc)])
+								if math.Abs(got-want) > 1e-5*(mag+1) {
+									t.Fatalf("tile %d, output channel %d, pixel (%d,%d): %v, want %v", ti, oc, i, j, got, want)
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestWinogradAdjoints checks each gradient kernel against its forward
+// kernel by the defining identity of an adjoint, ⟨F x, y⟩ = ⟨x, Fᵀ y⟩,
+// in float64 on random x and y. The input gradient adds onto what its
+// destination held, which is subtracted first.
+func TestWinogradAdjoints(t *testing.T) {
+	dot := func(a, b []float32) (s, mag float64) {
+		for i := range a {
+			p := float64(a[i]) * float64(b[i])
+			s += p
+			mag += math.Abs(p)
+		}
+		return s, mag
+	}
+	check := func(t *testing.T, what string, fx, y, x, fty []float32) {
+		t.Helper()
+		lhs, m1 := dot(fx, y)
+		rhs, m2 := dot(x, fty)
+		if math.Abs(lhs-rhs) > 1e-5*(m1+m2+1) {
+			t.Errorf("%s: ⟨F x, y⟩ = %v, ⟨x, Fᵀ y⟩ = %v", what, lhs, rhs)
+		}
+	}
+	for _, f := range winogradForms {
+		for _, sh := range winogradShapes {
+			c, tiles := sh[0], sh[1]
+			t.Run(fmt.Sprintf("%s/c%d_tiles%d", f.name, c, tiles), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c)+7, uint64(tiles)))
+				l := newWinogradLayout(c, tiles)
+				// The gaps between rows and planes are not part of either
+				// space: keep them zero on both sides.
+				img := func(side int) []float32 {
+					x := make([]float32, l.imgLen(side))
+					for ti := range tiles {
+						for i := range side {
+							for j := range side {
+								for k := range c {
+									x[l.pixel(ti, i, j, k)] = float32(r.Float64()*2 - 1)
+								}
+							}
+						}
+					}
+					return x
+				}
+				tr := func() []float32 {
+					x := make([]float32, l.tLen())
+					for ti := range tiles {
+						for xi := range 16 {
+							for k := range c {
+								x[l.at(ti, xi, k)] = float32(r.Float64()*2 - 1)
+							}
+						}
+					}
+					return x
+				}
+
+				d, dv := img(4), tr()
+				v := make([]float32, l.tLen())
+				f.input(v, l.plane, d, l.stride, c, tiles)
+				// Overlapping tiles add: Fᵀ of a row of tiles sums them.
+				base := img(4)
+				dd := append([]float32(nil), base...)
+				f.inputGrad(dd, l.stride, dv, l.plane, c, tiles)
+				for i := range dd {
+					dd[i] -= base[i]
+				}
+				check(t, "input", v, dv, d, dd)
+
+				m, dy := tr(), img(2)
+				y := make([]float32, l.imgLen(2))
+				f.output(y, l.stride, m, l.plane, c, tiles)
+				dm := make([]float32, l.tLen())
+				f.outputGrad(dm, l.plane, dy, l.stride, c, tiles)
+				check(t, "output", y, dy, m, dm)
+			})
+		}
+	}
+	t.Run("kernel", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 2))
+		const o, c = 5, 3
+		g, du := randomVector(r, o*c*9, -1, 1), randomVector(r, 16*o*c, -1, 1)
+		u, dg := make([]float32, 16*o*c), make([]float32, o*c*9)
+		WinogradKernel(u, g, o, c)
+		WinogradKernelGrad(dg, du, o, c)
+		check(t, "kernel", u, du, g, dg)
+	})
+}
+
+// TestWinogradFormsAgree checks the exported kernels, which run in
+// assembly where the CPU allows, against the Go forms bit for bit, with a
+// guard after every slice that neither may touch.
+func TestWinogradFormsAgree(t *testing.T) {
+	const guard = 7
+	for _, sh := range winogradShapes {
+		c, tiles := sh[0], sh[1]
+		t.Run(fmt.Sprintf("c%d_tiles%d", c, tiles), func(t *testing.T) {
+			l := newWinogradLayout(c, tiles)
+			run := func(f winogradForm) [][]float32 {
+				r := rand.New(rand.NewPCG(uint64(c)+11, uint64(tiles))) // the same inputs for every form
+				var out [][]float32
+				withGuard := func(n int, fill bool) []float32 {
+					x := make([]float32, n+guard)
+					for i := range x {
+						x[i] = 1e9
+						if fill && i < n {
+							x[i] = float32(r.Float64()*2 - 1)
+						}
+					}
+					return x
+				}
+				d4, d2, tt := withGuard(l.imgLen(4), true), withGuard(l.imgLen(2), true), withGuard(l.tLen(), true)
+				v := withGuard(l.tLen(), false)
+				f.input(v, l.plane, d4[:l.imgLen(4)], l.stride, c, tiles)
+				y := withGuard(l.imgLen(2), false)
+				f.output(y, l.stride, tt[:l.tLen()], l.plane, c, tiles)
+				dm := withGuard(l.tLen(), false)
+				f.outputGrad(dm, l.plane, d2[:l.imgLen(2)], l.stride, c, tiles)
+				dd := append([]float32(nil), d4...)
+				f.inputGrad(dd[:l.imgLen(4)], l.stride, tt[:l.tLen()], l.plane, c, tiles)
+				return append(out, v, y, dm, dd)
+			}
+			want, got := run(winogradForms[1]), run(winogradForms[0])
+			for i, name := range []string{"input", "output", "output gradient", "input gradient"} {
+				for j := range want[i] {
+					if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+						t.Fatalf("%s[%d]: exported %v, Go %v", name, j, got[i][j], want[i][j])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWinogradPanics(t *testing.T) {
+	l := newWinogradLayout(8, 2)
+	cases := []struct {
+		name string
+		fn   func()
+	}{
+		{"short image", func() {
+			WinogradInput(make([]float32, l.tLen()), l.plane, make([]float32, l.imgLen(4)-1), l.stride, 8, 2)
+		}},
+		{"short planes", func() {
+			WinogradOutput(make([]float32, l.imgLen(2)), l.stride, make([]float32, l.tLen()-1), l.plane, 8, 2)
+		}},
+		{"overlapping planes", func() {
+			WinogradOutputGrad(make([]float32, l.tLen()), 15, make([]float32, l.imgLen(2)), l.stride, 8, 2)
+		}},
+		{"short stride", func() {
+			WinogradInputGrad(make([]float32, l.imgLen(4)), 47, make([]float32, l.tLen()), l.plane, 8, 2)
+		}},
+		{"short kernel", func() { WinogradKernel(make([]float32, 16*6), make([]float32, 53), 2, 3) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			tc.fn()
+		})
+	}
+}
+
+// BenchmarkWinograd times each kernel on a 24×24 channels-last image of
+// 32 channels (the default tower's second convolution at 48 px): 144
+// tiles in 12 rows.
+func BenchmarkWinograd(b *testing.B) {
+	const c, tiles, rows = 32, 12, 12
+	stride := (2*tiles + 2) * c
+	img := make([]float32, (2*rows+2)*stride)
+	plane := rows * tiles * c
+	tr := make([]float32, 16*plane)
+	for _, k := range []struct {
+		name string
+		fn   func(row int)
+	}{
+		{"input", func(r int) { WinogradInput(tr[r*tiles*c:], plane, img[2*r*stride:], stride, c, tiles) }},
+		{"output", func(r int) { WinogradOutput(img[2*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
+		{"outputGrad", func(r int) { WinogradOutputGrad(tr[r*tiles*c:], plane, img[2*r*stride:], stride, c, tiles) }},
+		{"inputGrad", func(r int) { WinogradInputGrad(img[2*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
+	} {
+		b.Run(k.name, func(b *testing.B) {
+			for range b.N {
+				for r := range rows {
+					k.fn(r)
+				}
+			}
+		})
+	}
+}

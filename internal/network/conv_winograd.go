@@ -1,0 +1,258 @@
+package network
+
+// The Winograd form of a 3×3 convolution at stride 1 with padding 1 on
+// channels-last data, the layer every tower spends most of its step in
+// (the default tower's second convolution, a residual block's second):
+// F(2×2,3×3) (see internal/linalg/winograd.go for the maths) turns each
+// image into tiles of 2×2 output pixels, and the layer into 16 matrix
+// products per group of images with 2.25 times fewer flops than the
+// unfolded (im2row) product, and no 9-fold unfolded copy of the input.
+//
+// The plane is cut into th×tw tiles, th = ⌈H/2⌉, read from a copy of the
+// image with a zero border, (2th+2)×(2tw+2) pixels, the image at (1,1).
+// A group's transformed tiles V (16 × tiles×C) and products M (16 ×
+// tiles×O) each hold one plane per ξ, so product ξ reads and writes
+// contiguous rows. Then, for a group of images,
+//
+//	forward:         V = in(x),  M_ξ = V_ξ·U_ξ,         y = out(M)
+//	input gradient:  dM = out*(dy), dV_ξ = dM_ξ·U_ξᵀ,   dx = in*(dV)
+//	kernel gradient: V = in(x), dM = out*(dy), dU_ξ += V_ξᵀ·dM_ξ, dw = ker*(dU)
+//
+// where U = ker(w) is the transformed kernel and * marks an adjoint. Each
+// op recomputes what it needs from its own inputs (the kernel gradient
+// transforms x again), so no op holds another's buffers across a step,
+// and a group's scratch stays about a megabyte.
+
+import "github.com/siamese-dev/siamese/internal/linalg"
+
+// useWinograd says whether a convolution runs in the Winograd form: a 3×3
+// kernel at stride 1 with padding 1, channels-last in and out, and enough
+// input channels for the channels-last path (see useIm2col).
+func (g convGeometry) useWinograd(inCL, outCL bool) bool {
+	return g.k == 3 && g.stride == 1 && g.pad == 1 && inCL && outCL && !g.useIm2col()
+}
+
+// winograd is the tiling of one Winograd convolution.
+type winograd struct {
+	convGeometry
+	th, tw int // tiles down and across an image
+	per    int // images per group
+}
+
+// winogradGroupFloats bounds a group's transformed tiles and products, so
+// that what the transforms write is still in L2 when the products read it.
+const winogradGroupFloats = 192 << 10
+
+func newWinograd(g convGeometry) winograd {
+	wg := winograd{convGeometry: g, th: (g.h + 1) / 2, tw: (g.w + 1) / 2}
+	wg.per = max(1, min(g.n, winogradGroupFloats/(16*wg.tiles()*(g.c+g.o))))
+	return wg
+}
+
+func (wg winograd) tiles() int { return wg.th * wg.tw }
+
+// even: the plane is whole tiles, so outputs and output gradients are
+// read and written in place rather than through a tile-sized copy.
+func (wg winograd) even() bool { return wg.h%2 == 0 && wg.w%2 == 0 }
+
+// The padded input's row, and a plane of whole tiles' row, in floats.
+func (wg winograd) paddedRow() int { return (2*wg.tw + 2) * wg.c }
+func (wg winograd) paddedLen() int { return (2*wg.th + 2) * wg.paddedRow() }
+func (wg winograd) tiledRow() int  { return 2 * wg.tw * wg.o }
+func (wg winograd) tiledLen() int  { return 2 * wg.th * wg.tiledRow() }
+
+// winogradScratch is one worker's share of an op's scratch: a padded
+// image, a group's transformed input side (V or dV, C wide) and output
+// side (M or dM, O wide), and a tiled output plane for odd sizes.
+type winogradScratch struct{ padded, in, out, tiled int }
+
+func (wg winograd) scratch() winogradScratch {
+	s := winogradScratch{
+		padded: wg.paddedLen(),
+		in:     16 * wg.per * wg.tiles() * wg.c,
+		out:    16 * wg.per * wg.tiles() * wg.o,
+	}
+	if !wg.even() {
+		s.tiled = wg.tiledLen()
+	}
+	return s
+}
+
+func (s winogradScratch) size() int { return s.padded + s.in + s.out + s.tiled }
+
+func (s winogradScratch) parts(buf []float32, wk int) (padded, in, out, tiled []float32) {
+	b := buf[wk*s.size() : (wk+1)*s.size()]
+	padded, b = b[:s.padded], b[s.padded:]
+	in, b = b[:s.in], b[s.in:]
+	out, b = b[:s.out], b[s.out:]
+	return padded, in, out, b[:s.tiled]
+}
+
+// eachGroup runs fn on every group of images, spread over the workers,
+// each with its scratch; it returns buf grown to hold all of it.
+func (wg winograd) eachGroup(buf []float32, fn func(i0, i1 int, padded, in, out, tiled []float32)) []float32 {
+	sc := wg.scratch()
+	groups := (wg.n + wg.per - 1) / wg.per
+	workers := workersFor(groups)
+	buf = grow(buf, workers*sc.size())
+	parallelRange(groups, workers, func(wk, lo, hi int) {
+		padded, in, out, tiled := sc.parts(buf, wk)
+		for grp := lo; grp < hi; grp++ {
+			fn(grp*wg.per, min(wg.n, (grp+1)*wg.per), padded, in, out, tiled)
+		}
+	})
+	return buf
+}
+
+// kernel writes U (16×C×O) and, if ut is not nil, every U_ξᵀ (16×O×C).
+func (wg winograd) kernel(u, ut, w []float32) {
+	linalg.WinogradKernel(u, w, wg.o, wg.c)
+	if ut == nil {
+		return
+	}
+	co := wg.c * wg.o
+	for xi := range 16 {
+		linalg.Transpose(wg.c, wg.o, u[xi*co:], wg.o, ut[xi*co:], wg.c)
+	}
+}
+
+// pad copies one channels-last image into padded, with the zero border.
+func (wg winograd) pad(padded, img []float32) {
+	row, run, c := wg.paddedRow(), wg.w*wg.c, wg.c
+	clear(padded[:row])
+	for y := range wg.h {
+		at := (y+1)*row + c
+		clear(padded[at-c : at])
+		copy(padded[at:at+run], img[y*run:(y+1)*run])
+		clear(padded[at+run : (y+2)*row])
+	}
+	clear(padded[(wg.h+1)*row : wg.paddedLen()])
+}
+
+// transformInputs writes V for images [i0, i1) of x, T tiles in all.
+func (wg winograd) transformInputs(v, padded, x []float32, i0, i1 int) {
+	c, tiles, plane := wg.c, wg.tiles(), (i1-i0)*wg.tiles()*wg.c
+	row := wg.paddedRow()
+	for i := i0; i < i1; i++ {
+		wg.pad(padded, x[i*wg.inSize():(i+1)*wg.inSize()])
+		for ty := range wg.th {
+			at := ((i-i0)*tiles + ty*wg.tw) * c
+			linalg.WinogradInput(v[at:], plane, padded[2*ty*row:], row, c, wg.tw)
+		}
+	}
+}
+
+// transformOutputGrads writes dM for images [i0, i1) of dy.
+func (wg winograd) transformOutputGrads(dm, tiled, dy []float32, i0, i1 int) {
+	o, tiles, plane := wg.o, wg.tiles(), (i1-i0)*wg.tiles()*wg.o
+	for i := i0; i < i1; i++ {
+		src, row := dy[i*wg.outSize():(i+1)*wg.outSize()], wg.w*o
+		if !wg.even() {
+			src, row = wg.toTiled(tiled, src), wg.tiledRow()
+		}
+		for ty := range wg.th {
+			at := ((i-i0)*tiles + ty*wg.tw) * o
+			linalg.WinogradOutputGrad(dm[at:], plane, src[2*ty*row:], row, o, wg.tw)
+		}
+	}
+}
+
+// toTiled copies an H×W×O plane into tiled, 2th×2tw×O, zero beyond it.
+func (wg winograd) toTiled(tiled, img []float32) []float32 {
+	row, run := wg.tiledRow(), wg.w*wg.o
+	for y := range wg.h {
+		copy(tiled[y*row:y*row+run], img[y*run:(y+1)*run])
+		clear(tiled[y*row+run : (y+1)*row])
+	}
+	clear(tiled[wg.h*row : wg.tiledLen()])
+	return tiled
+}
+
+// products runs the 16 products of a group of T tiles: out_ξ (T×n) =
+// op(a_ξ) · b_ξ, a_ξ being T×k (or k×T for transA, into a k×n sum with
+// beta), each ξ a plane of the three.
+func products(transA bool, tiles, n, k int, a, b []float32, beta float32, out []float32) {
+	ap, bp, op := tiles*k, k*n, tiles*n
+	m, kk := tiles, k
+	if transA {
+		bp, op = tiles*n, k*n
+		m, kk = k, tiles
+	}
+	for xi := range 16 {
+		linalg.Gemm(transA, false, m, n, kk, 1, a[xi*ap:], k, b[xi*bp:], n, beta, out[xi*op:], n)
+	}
+}
+
+func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
+	wg := newWinograd(g)
+	k.wt = grow(k.wt, 16*g.c*g.o)
+	wg.kernel(k.wt, nil, w)
+	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
+		tiles := (i1 - i0) * wg.tiles()
+		wg.transformInputs(v, padded, x, i0, i1)
+		products(false, tiles, g.o, g.c, v, k.wt, 0, m)
+		plane := tiles * g.o
+		for i := i0; i < i1; i++ {
+			dst, row := k.out[i*g.outSize():(i+1)*g.outSize()], g.w*g.o
+			if !wg.even() {
+				dst, row = tiled, wg.tiledRow()
+			}
+			for ty := range wg.th {
+				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.o
+				linalg.WinogradOutput(dst[2*ty*row:], row, m[at:], plane, g.o, wg.tw)
+			}
+			if !wg.even() {
+				out, run := k.out[i*g.outSize():], g.w*g.o
+				for y := range g.h {
+					copy(out[y*run:(y+1)*run], tiled[y*row:])
+				}
+			}
+		}
+	})
+}
+
+func (k *conv2DGradInput) forwardWinograd(w, dy []float32, g convGeometry) {
+	wg := newWinograd(g)
+	co := g.c * g.o
+	k.wr = grow(k.wr, 32*co)
+	wg.kernel(k.wr[:16*co], k.wr[16*co:], w)
+	ut := k.wr[16*co:]
+	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, dv, dm, tiled []float32) {
+		tiles := (i1 - i0) * wg.tiles()
+		wg.transformOutputGrads(dm, tiled, dy, i0, i1)
+		products(false, tiles, g.c, g.o, dm, ut, 0, dv)
+		plane, row, run := tiles*g.c, wg.paddedRow(), g.w*g.c
+		for i := i0; i < i1; i++ {
+			clear(padded)
+			for ty := range wg.th {
+				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.c
+				linalg.WinogradInputGrad(padded[2*ty*row:], row, dv[at:], plane, g.c, wg.tw)
+			}
+			img := k.out[i*g.inSize():]
+			for y := range g.h {
+				copy(img[y*run:(y+1)*run], padded[(y+1)*row+g.c:])
+			}
+		}
+	})
+}
+
+func (k *conv2DGradWeight) forwardWinograd(x, dy []float32, g convGeometry, chunks, workers int) {
+	wg := newWinograd(g)
+	size := 16 * g.c * g.o
+	k.partial = grow(k.partial, chunks*size)
+	sc := wg.scratch()
+	k.buf = grow(k.buf, workers*sc.size())
+	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
+		padded, v, dm, tiled := sc.parts(k.buf, wk)
+		beta := float32(0)
+		for i0 := lo; i0 < hi; i0 += wg.per {
+			i1 := min(hi, i0+wg.per)
+			wg.transformInputs(v, padded, x, i0, i1)
+			wg.transformOutputGrads(dm, tiled, dy, i0, i1)
+			// dU_ξ (C×O) += V_ξᵀ (C×T) · dM_ξ (T×O)
+			products(true, (i1-i0)*wg.tiles(), g.o, g.c, v, dm, beta, sum)
+			beta = 1
+		}
+	})
+	linalg.WinogradKernelGrad(k.out, total, g.o, g.c)
+}

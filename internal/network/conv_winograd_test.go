@@ -1,0 +1,103 @@
+package network
+
+import (
+	"fmt"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+)
+
+// clConvCase is a convolution run channels-last, in the Winograd form
+// where it applies, between layout changes, so that its input and output
+// are channel-first for the reference.
+func clConvCase(n, c, h, w, o, k, pad, stride int) opCase {
+	xs, ws := []int{n, c, h, w}, []int{o, c, k, k}
+	return opCase{
+		name:   fmt.Sprintf("x%v_w%v_pad%d_stride%d", xs, ws, pad, stride),
+		shapes: [][]int{xs, ws},
+		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+			x, err := apply(&layoutKernel{toCL: true}, in[0])
+			if err != nil {
+				return nil, err
+			}
+			if x, err = conv2DLayout(x, in[1], pad, stride, true, true, true); err != nil {
+				return nil, err
+			}
+			return toChannelFirst(x)
+		},
+		ref: func(in [][]float64) []float64 { return refConvStride(in[0], in[1], xs, ws, pad, stride) },
+	}
+}
+
+var winogradCases = []opCase{
+	clConvCase(2, 8, 6, 6, 5, 3, 1, 1),  // even plane: outputs in place
+	clConvCase(3, 6, 5, 7, 4, 3, 1, 1),  // odd sides: through the tiled copy
+	clConvCase(2, 16, 2, 2, 8, 3, 1, 1), // one tile
+	clConvCase(1, 8, 1, 3, 3, 3, 1, 1),  // a plane one pixel high
+	clConvCase(17, 6, 4, 4, 3, 3, 1, 1), // more images than gradient chunks: two to a chunk
+	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),  // strided: the direct form
+	clConvCase(2, 8, 6, 6, 5, 3, 0, 1),  // unpadded: the direct form
+}
+
+// TestWinogradRule checks which convolutions take the Winograd form: a
+// 3×3 kernel at stride 1 and padding 1, channels-last both sides, on
+// enough channels for the channels-last path, and not when a test asks
+// for the direct form.
+func TestWinogradRule(t *testing.T) {
+	cases := []struct {
+		name                  string
+		k, stride, pad, c     int
+		inCL, outCL, winograd bool
+		want                  bool
+	}{
+		{"3x3 stride 1 pad 1", 3, 1, 1, 32, true, true, true, true},
+		{"direct asked for", 3, 1, 1, 32, true, true, false, false},
+		{"stride 2", 3, 2, 1, 32, true, true, true, false},
+		{"pad 0", 3, 1, 0, 32, true, true, true, false},
+		{"5x5", 5, 1, 2, 32, true, true, true, false},
+		{"1x1", 1, 1, 0, 32, true, true, true, false},
+		{"channel-first input", 3, 1, 1, 32, false, true, true, false},
+		{"channel-first output", 3, 1, 1, 32, true, false, true, false},
+		{"input layer (im2col)", 3, 1, 1, 3, true, true, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			op := &conv2D{pad: tc.pad, stride: tc.stride, inCL: tc.inCL, outCL: tc.outCL, winograd: tc.winograd}
+			g := convGeometry{n: 2, c: tc.c, h: 8, w: 8, o: 16, k: tc.k, pad: tc.pad, stride: tc.stride}
+			if got := op.useWinograd(g); got != tc.want {
+				t.Errorf("useWinograd = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConv2DWinogradForward(t *testing.T) {
+	for i, c := range winogradCases {
+		t.Run(c.name, func(t *testing.T) { runForward(t, c, uint64(300+i)) })
+	}
+}
+
+// TestConv2DWinogradGradient checks the input and kernel gradients of the
+// Winograd form against finite differences of the textbook convolution.
+func TestConv2DWinogradGradient(t *testing.T) {
+	for i, c := range winogradCases {
+		t.Run(c.name, func(t *testing.T) { runGradient(t, c, uint64(400+i)) })
+	}
+}
+
+// TestWinogradMatchesDirect runs towers whose 3×3 convolutions take the
+// Winograd form against the same towers held to the direct form: the
+// default tower at 28 px and at 48 px in colour (an image to a group,
+// six groups) and a small photo tower, on loss, distances, gradients,
+// running statistics and embeddings (compareNets).
+func TestWinogradMatchesDirect(t *testing.T) {
+	for name, spec := range map[string]Spec{
+		"default": {Size: 28, Channels: 1, Layers: DefaultLayers()},
+		"colour":  {Size: 48, Channels: 3, Layers: DefaultLayers()},
+		"photos":  clSmallSpec(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			compareNets(t, spec, func(n *Net) { n.direct = true }, "direct", "Winograd")
+		})
+	}
+}
