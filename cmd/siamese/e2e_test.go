@@ -109,6 +109,9 @@ func golden(t *testing.T, name, got string) {
 // which depend on floating-point details, vary.
 func maskNumbers(s string) string { return numbers.ReplaceAllString(s, "N") }
 
+// imageFormats matches an image file's extension.
+var imageFormats = regexp.MustCompile(`\.(png|gif|jpe?g|bmp|tiff?)\b`)
+
 func TestTrainCompareEval(t *testing.T) {
 	dir := t.TempDir()
 	data := abs(t, digits)

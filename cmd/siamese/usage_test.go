@@ -310,7 +310,10 @@ func TestUsage(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("search: exit %d %s", r.code, r.stderr)
 		}
-		golden(t, "search.txt", maskNumbers(r.stdout))
+		// Which neighbours rank where is the trained model's to say (a
+		// change in the last bits of training reorders near ties), so the
+		// golden file fixes the table's form, not the files' formats.
+		golden(t, "search.txt", imageFormats.ReplaceAllString(maskNumbers(r.stdout), ".IMG"))
 		if r := siamese(t, dir, "search", "gal/2/00003.png", "--model", m); r.code == 0 || !strings.Contains(r.stderr, "gallery") {
 			t.Errorf("search without --gallery: exit %d %q", r.code, r.stderr)
 		}
