@@ -233,8 +233,9 @@ func WinogradKernel(u, g []float32, o, c int) {
 	if len(g) < o*c*9 || len(u) < 16*o*c {
 		panic(fmt.Sprintf("linalg: WinogradKernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
 	}
-	for oi := range o {
-		for k := range c {
+	co := c * o
+	for k := range c {
+		for oi := range o {
 			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
 			var q [4][3]float32 // G g
 			for s := range 3 {
@@ -243,12 +244,13 @@ func WinogradKernel(u, g []float32, o, c int) {
 				q[2][s] = (w[s] - w[3+s] + w[6+s]) * 0.5
 				q[3][s] = w[6+s]
 			}
+			at := k*o + oi
 			for i := range 4 {
-				at := func(j int) int { return (4*i+j)*c*o + k*o + oi }
-				u[at(0)] = q[i][0]
-				u[at(1)] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
-				u[at(2)] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
-				u[at(3)] = q[i][2]
+				r := u[4*i*co+at : (4*i+3)*co+at+1]
+				r[0] = q[i][0]
+				r[co] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
+				r[2*co] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
+				r[3*co] = q[i][2]
 			}
 		}
 	}
@@ -261,11 +263,13 @@ func WinogradKernelGrad(dg, du []float32, o, c int) {
 	if len(dg) < o*c*9 || len(du) < 16*o*c {
 		panic(fmt.Sprintf("linalg: WinogradKernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
 	}
+	co := c * o
 	for oi := range o {
 		for k := range c {
 			var x [4][4]float32
+			r := du[k*o+oi : 15*co+k*o+oi+1]
 			for xi := range 16 {
-				x[xi/4][xi%4] = du[xi*c*o+k*o+oi]
+				x[xi/4][xi%4] = r[xi*co]
 			}
 			var h [3][4]float32 // Gᵀ dU
 			for s := range 4 {

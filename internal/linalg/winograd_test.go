@@ -295,3 +295,20 @@ func BenchmarkWinograd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWinogradKernel times the kernel transform and its adjoint on
+// a 128×128 layer, a photo tower's last block.
+func BenchmarkWinogradKernel(b *testing.B) {
+	const o, c = 128, 128
+	g, u := make([]float32, o*c*9), make([]float32, 16*o*c)
+	b.Run("kernel", func(b *testing.B) {
+		for range b.N {
+			WinogradKernel(u, g, o, c)
+		}
+	})
+	b.Run("kernelGrad", func(b *testing.B) {
+		for range b.N {
+			WinogradKernelGrad(g, u, o, c)
+		}
+	})
+}

@@ -18,10 +18,11 @@ package network
 //	input gradient:  dM = out*(dy), dV_ξ = dM_ξ·U_ξᵀ,   dx = in*(dV)
 //	kernel gradient: V = in(x), dM = out*(dy), dU_ξ += V_ξᵀ·dM_ξ, dw = ker*(dU)
 //
-// where U = ker(w) is the transformed kernel and * marks an adjoint. Each
-// op recomputes what it needs from its own inputs (the kernel gradient
-// transforms x again), so no op holds another's buffers across a step,
-// and a group's scratch stays about a megabyte.
+// where U = ker(w) is the transformed kernel and * marks an adjoint. The
+// input gradient takes U from the forward pass; otherwise each op
+// recomputes what it needs from its own inputs (the kernel gradient
+// transforms x again rather than keep V for the whole batch), so a
+// group's scratch stays under a megabyte.
 
 import "github.com/siamese-dev/siamese/internal/linalg"
 
@@ -104,18 +105,6 @@ func (wg winograd) eachGroup(buf []float32, fn func(i0, i1 int, padded, in, out,
 	return buf
 }
 
-// kernel writes U (16×C×O) and, if ut is not nil, every U_ξᵀ (16×O×C).
-func (wg winograd) kernel(u, ut, w []float32) {
-	linalg.WinogradKernel(u, w, wg.o, wg.c)
-	if ut == nil {
-		return
-	}
-	co := wg.c * wg.o
-	for xi := range 16 {
-		linalg.Transpose(wg.c, wg.o, u[xi*co:], wg.o, ut[xi*co:], wg.c)
-	}
-}
-
 // pad copies one channels-last image into padded, with the zero border.
 func (wg winograd) pad(padded, img []float32) {
 	row, run, c := wg.paddedRow(), wg.w*wg.c, wg.c
@@ -186,7 +175,7 @@ func products(transA bool, tiles, n, k int, a, b []float32, beta float32, out []
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	wg := newWinograd(g)
 	k.wt = grow(k.wt, 16*g.c*g.o)
-	wg.kernel(k.wt, nil, w)
+	linalg.WinogradKernel(k.wt, w, g.o, g.c)
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
 		wg.transformInputs(v, padded, x, i0, i1)
@@ -214,9 +203,18 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 func (k *conv2DGradInput) forwardWinograd(w, dy []float32, g convGeometry) {
 	wg := newWinograd(g)
 	co := g.c * g.o
+	// dy comes from the forward pass's output, so that pass has run on
+	// these weights in this same run of the graph and left U in fwd.wt;
+	// only an op run on its own has to transform them.
 	k.wr = grow(k.wr, 32*co)
-	wg.kernel(k.wr[:16*co], k.wr[16*co:], w)
-	ut := k.wr[16*co:]
+	ut, u := k.wr[:16*co], k.fwd.wt
+	if len(u) != 16*co {
+		u = k.wr[16*co:]
+		linalg.WinogradKernel(u, w, g.o, g.c)
+	}
+	for xi := range 16 {
+		linalg.Transpose(g.c, g.o, u[xi*co:], g.o, ut[xi*co:], g.c)
+	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, dv, dm, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
 		wg.transformOutputGrads(dm, tiled, dy, i0, i1)
@@ -236,8 +234,17 @@ func (k *conv2DGradInput) forwardWinograd(w, dy []float32, g convGeometry) {
 	})
 }
 
-func (k *conv2DGradWeight) forwardWinograd(x, dy []float32, g convGeometry, chunks, workers int) {
+// winogradChunkTiles is the fewest tiles a chunk of the kernel gradient
+// sums over: on small planes (a photo tower's 4×4, 4 tiles an image) 16
+// chunks would make each product's inner dimension a few dozen and the
+// chunks' 16×C×O partials more to add than to compute.
+const winogradChunkTiles = 128
+
+func (k *conv2DGradWeight) forwardWinograd(x, dy []float32, g convGeometry) {
 	wg := newWinograd(g)
+	// Like gradChunks, a count that depends on the geometry alone.
+	chunks := max(1, min(g.n, gradChunks, g.n*wg.tiles()/winogradChunkTiles))
+	workers := workersFor(chunks)
 	size := 16 * g.c * g.o
 	k.partial = grow(k.partial, chunks*size)
 	sc := wg.scratch()

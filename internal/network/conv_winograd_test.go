@@ -34,7 +34,7 @@ var winogradCases = []opCase{
 	clConvCase(3, 6, 5, 7, 4, 3, 1, 1),  // odd sides: through the tiled copy
 	clConvCase(2, 16, 2, 2, 8, 3, 1, 1), // one tile
 	clConvCase(1, 8, 1, 3, 3, 3, 1, 1),  // a plane one pixel high
-	clConvCase(17, 6, 4, 4, 3, 3, 1, 1), // more images than gradient chunks: two to a chunk
+	clConvCase(17, 6, 4, 4, 3, 3, 1, 1), // 17 images in one group
 	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),  // strided: the direct form
 	clConvCase(2, 8, 6, 6, 5, 3, 0, 1),  // unpadded: the direct form
 }
@@ -88,7 +88,7 @@ func TestConv2DWinogradGradient(t *testing.T) {
 // TestWinogradMatchesDirect runs towers whose 3×3 convolutions take the
 // Winograd form against the same towers held to the direct form: the
 // default tower at 28 px and at 48 px in colour (an image to a group,
-// six groups) and a small photo tower, on loss, distances, gradients,
+// six groups, six gradient chunks) and a small photo tower, on loss, distances, gradients,
 // running statistics and embeddings (compareNets).
 func TestWinogradMatchesDirect(t *testing.T) {
 	for name, spec := range map[string]Spec{

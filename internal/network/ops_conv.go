@@ -325,16 +325,16 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return nil, err
 	}
 	size := g.kernelSize()
+	k.out = grow(k.out, size)
+	if k.fwd.useWinograd(g) {
+		k.forwardWinograd(x, dy, g)
+		return k.out, nil
+	}
 	chunks := max(1, min(g.n, gradChunks))
 	workers := workersFor(chunks)
-	k.out = grow(k.out, size)
 	k.partial = grow(k.partial, chunks*size)
 	if g.useIm2col() {
 		k.forwardIm2col(x, dy, g, chunks, workers)
-		return k.out, nil
-	}
-	if k.fwd.useWinograd(g) {
-		k.forwardWinograd(x, dy, g, chunks, workers)
 		return k.out, nil
 	}
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
