@@ -7,12 +7,18 @@ import (
 )
 
 // benchShapes are the products of one training step, as the network
-// makes them (internal/network/ops_conv.go): the default tower's first
-// convolution unfolds channel-first, one image per product, and writes its
-// output channels-last (both operands transposed), and its kernel gradient
-// is summed transposed (9 rows, 32 columns); its second and the
-// photos preset's (b1c2: 32 channels at 16x16; b3c2: 128 at 4x4, three
-// images per product) unfold a row per output pixel; dense is per tower.
+// makes them (internal/network/ops_conv.go, conv_winograd.go): the default
+// tower's first convolution unfolds channel-first, one image per product,
+// and writes its output channels-last (both operands transposed), and its
+// kernel gradient is summed transposed (9 rows, 32 columns). Its second
+// runs in the Winograd form: 16 products per group of two 14×14 images
+// (98 tiles), over 32 input and 64 output channels, and for the kernel
+// gradient over a chunk's tiles. The photos preset's strided convolutions
+// (b1c1: 32 channels to a 16×16 plane; b3c1: 64 to 128 at 4×4, three
+// images per product) unfold a row per output pixel; its stride-1 ones
+// are Winograd products (b1c2: 32 channels at 16×16, three images, 192
+// tiles; b3c2: 128 at 4×4, 48 images, and 32 in a gradient chunk). Dense
+// is per tower.
 var benchShapes = []struct {
 	name           string
 	transA, transB bool
@@ -21,18 +27,22 @@ var benchShapes = []struct {
 }{
 	{"conv1-forward", true, true, 784, 32, 9, 0},
 	{"conv1-grad-weight", false, false, 9, 32, 784, 1},
-	{"conv2-forward", false, false, 196, 64, 288, 0},
-	{"conv2-grad-input", false, false, 196, 288, 64, 0},
-	{"conv2-grad-weight", true, false, 288, 64, 196, 1},
+	{"conv2-wino-forward", false, false, 98, 64, 32, 0},
+	{"conv2-wino-grad-input", false, false, 98, 32, 64, 0},
+	{"conv2-wino-grad-weight", true, false, 32, 64, 98, 1},
 	{"dense-forward", false, false, 64, 128, 3136, 0},
 	{"dense-grad-weight", true, false, 3136, 128, 64, 0},
 	{"dense-grad-input", false, true, 64, 3136, 128, 0},
-	{"photos-b1c2-forward", false, false, 256, 32, 288, 0},
-	{"photos-b1c2-grad-input", false, false, 256, 288, 32, 0},
-	{"photos-b1c2-grad-weight", true, false, 288, 32, 256, 1},
-	{"photos-b3c2-forward", false, false, 48, 128, 1152, 0},
-	{"photos-b3c2-grad-input", false, false, 48, 1152, 128, 0},
-	{"photos-b3c2-grad-weight", true, false, 1152, 128, 48, 1},
+	{"photos-b1c1-forward", false, false, 256, 32, 288, 0},
+	{"photos-b1c1-grad-input", false, false, 256, 288, 32, 0},
+	{"photos-b1c1-grad-weight", true, false, 288, 32, 256, 1},
+	{"photos-b1c2-wino-forward", false, false, 192, 32, 32, 0},
+	{"photos-b1c2-wino-grad-weight", true, false, 32, 32, 192, 1},
+	{"photos-b3c1-forward", false, false, 48, 128, 576, 0},
+	{"photos-b3c1-grad-input", false, false, 48, 576, 128, 0},
+	{"photos-b3c1-grad-weight", true, false, 576, 128, 48, 1},
+	{"photos-b3c2-wino-forward", false, false, 192, 128, 128, 0},
+	{"photos-b3c2-wino-grad-weight", true, false, 128, 128, 128, 1},
 }
 
 func BenchmarkGemm(b *testing.B) {
