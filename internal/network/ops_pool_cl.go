@@ -3,18 +3,21 @@ package network
 // Max pooling of ReLU outputs in 2×2 windows on channels-last activations
 // (N×H×W×C in memory under an N×C×H×W shape, see Spec.channelsLast):
 //
-//	y[n,oy,ox,c] = max(0, max_{a,b<2} x[n, 2oy+a, 2ox+b, c]),
+//	y[n,oy,ox,c] = max(0, max_{a,b<2} x[n, 2oy+a, 2ox+b, c]).
 //
-// in two steps of pair maxima, each a vector maximum of two runs of
-// memory: neighbouring pixels of a row are neighbouring runs of C floats,
-// giving h[n, y, ox, :] = max(x[n,y,2ox,:], x[n,y,2ox+1,:]), and the two
-// rows of a window are neighbouring runs of OW·C floats of h. The gradient
-// takes the steps back (linalg.RouteRuns): dL/dy goes to the row of h that
-// holds y, then to the pixel of that pair that holds it, the first on a
-// tie in both, which is the first maximum in row-major window order, as
-// MaxPool2D chooses; a window whose y is 0 gets nothing, as ReLU's
-// gradient would. A row or column left over by an odd side gets no
-// gradient (PyTorch's floor mode).
+// A window's two rows are neighbouring runs of W·C floats and its two
+// pixels in a row neighbouring runs of C, so one pass over a pair of rows
+// (linalg.ReLUMaxPool2x2Rows) takes the four values of every window, C
+// channels at a time, and writes y once. Pair maxima taken in steps (of
+// pixels, then of rows) were written out and read back, and kept for the
+// batch so the gradient could retrace the steps; in one pass nothing is
+// kept, and the gradient (linalg.ReLUMaxPool2x2RowsGrad) finds the
+// window's maximum again from x and y alone: dL/dy goes to the first
+// position in row-major window order that holds y's bits, as MaxPool2D
+// chooses, and a window whose y is 0 gets nothing, as ReLU's gradient
+// would. Both compare float bits as integers, so they give the bits the
+// steps did. A row or column left over by an odd side gets no gradient
+// (PyTorch's floor mode).
 
 import (
 	"fmt"
@@ -35,7 +38,6 @@ func reluPoolCL(x *gorgonia.Node, training bool) (*gorgonia.Node, error) {
 type clPoolGeometry struct{ n, c, h, w, oh, ow int }
 
 func (g clPoolGeometry) inSize() int  { return g.h * g.w * g.c }
-func (g clPoolGeometry) hSize() int   { return 2 * g.oh * g.ow * g.c } // one image's pair maxima
 func (g clPoolGeometry) outSize() int { return g.oh * g.ow * g.c }
 
 func clPoolGeometryOf(name string, xs tensor.Shape) (clPoolGeometry, error) {
@@ -51,12 +53,7 @@ func clPoolGeometryOf(name string, xs tensor.Shape) (clPoolGeometry, error) {
 
 type reluPoolCLKernel struct {
 	training bool
-
-	out []float32
-	// h holds the batch's pair maxima in training, kept for the gradient
-	// (hOf is the input they came from), and per-worker scratch in
-	// inference.
-	h, hOf []float32
+	out      []float32
 }
 
 func (k *reluPoolCLKernel) name() string     { return "relu+maxpool2d (channels-last)" }
@@ -77,38 +74,17 @@ func (k *reluPoolCLKernel) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return nil, err
 	}
 	k.out = grow(k.out, g.n*g.outSize())
-	workers := workersFor(g.n)
-	if k.training {
-		k.h = grow(k.h, g.n*g.hSize())
-	} else {
-		k.h = grow(k.h, workers*g.hSize())
-	}
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
+	rowIn, run := g.w*g.c, g.ow*g.c // floats in an input row, and in an output row
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			h := k.h[wk*g.hSize() : (wk+1)*g.hSize()]
-			if k.training {
-				h = k.h[i*g.hSize() : (i+1)*g.hSize()]
+			xi, out := x[i*g.inSize():(i+1)*g.inSize()], k.out[i*g.outSize():(i+1)*g.outSize()]
+			for oy := range g.oh {
+				top, bottom := xi[2*oy*rowIn:], xi[(2*oy+1)*rowIn:]
+				linalg.ReLUMaxPool2x2Rows(out[oy*run:(oy+1)*run], top[:2*run], bottom[:2*run], g.c)
 			}
-			clPairMaxima(h, x[i*g.inSize():(i+1)*g.inSize()], g)
-			out := k.out[i*g.outSize() : (i+1)*g.outSize()]
-			linalg.MaxRuns(out, h, g.ow*g.c)
-			linalg.ReLU(out, out)
 		}
 	})
-	k.hOf = nil
-	if k.training {
-		k.hOf = x
-	}
 	return k.out, nil
-}
-
-// clPairMaxima fills h with the maxima of neighbouring pixel pairs of the
-// first 2·OH rows of one image x.
-func clPairMaxima(h, x []float32, g clPoolGeometry) {
-	run := g.ow * g.c
-	for y := 0; y < 2*g.oh; y++ {
-		linalg.MaxRuns(h[y*run:(y+1)*run], x[y*g.w*g.c:], g.c)
-	}
 }
 
 func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -125,9 +101,7 @@ func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (go
 // reluPoolCLGrad is dL/dx of reluPoolCL. Inputs: x, y, dL/dy.
 type reluPoolCLGrad struct {
 	fwd *reluPoolCLKernel
-
-	out     []float32
-	scratch []float32 // per worker: dL/dy where y > 0, then dL/dh
+	out []float32
 }
 
 func (k *reluPoolCLGrad) name() string     { return k.fwd.name() + " gradient" }
@@ -151,32 +125,18 @@ func (k *reluPoolCLGrad) forward(in [][]float32, shapes []tensor.Shape, _ tensor
 	if err != nil {
 		return nil, err
 	}
-	f := k.fwd
-	if !sameData(f.hOf, x) || len(f.h) != g.n*g.hSize() {
-		// Run without its forward pass: find the pair maxima again.
-		f.h = grow(f.h, g.n*g.hSize())
-		for i := range g.n {
-			clPairMaxima(f.h[i*g.hSize():(i+1)*g.hSize()], x[i*g.inSize():(i+1)*g.inSize()], g)
-		}
-		f.hOf = x
-	}
 	k.out = grow(k.out, g.n*g.inSize())
-	workers := workersFor(g.n)
-	per := g.outSize() + g.hSize()
-	k.scratch = grow(k.scratch, workers*per)
 	rowIn, run := g.w*g.c, g.ow*g.c
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		gy := k.scratch[wk*per : wk*per+g.outSize()]
-		gh := k.scratch[wk*per+g.outSize() : (wk+1)*per]
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			h := f.h[i*g.hSize() : (i+1)*g.hSize()]
+			xi, dx := x[i*g.inSize():(i+1)*g.inSize()], k.out[i*g.inSize():(i+1)*g.inSize()]
 			o := i * g.outSize()
-			linalg.PassPositive(gy, y[o:o+g.outSize()], dy[o:o+g.outSize()])
-			linalg.RouteRuns(gh, h, y[o:o+g.outSize()], gy, run)
-			dx, xi := k.out[i*g.inSize():(i+1)*g.inSize()], x[i*g.inSize():(i+1)*g.inSize()]
-			for r := 0; r < 2*g.oh; r++ {
-				linalg.RouteRuns(dx[r*rowIn:], xi[r*rowIn:], h[r*run:(r+1)*run], gh[r*run:(r+1)*run], g.c)
-				clear(dx[r*rowIn+2*run : (r+1)*rowIn]) // an odd side's last column
+			for oy := range g.oh {
+				t, b := 2*oy*rowIn, (2*oy+1)*rowIn
+				yr, dyr := y[o+oy*run:o+(oy+1)*run], dy[o+oy*run:o+(oy+1)*run]
+				linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], xi[t:t+2*run], xi[b:b+2*run], yr, dyr, g.c)
+				clear(dx[t+2*run : t+rowIn]) // an odd side's last column
+				clear(dx[b+2*run : b+rowIn])
 			}
 			clear(dx[2*g.oh*rowIn:]) // an odd side's last row
 		}

@@ -1,0 +1,120 @@
+package linalg
+
+// ReLU and 2×2 max pooling of channels-last rows in one pass: a pair of
+// input rows, W pixels of C channels each, makes one output row of W/2
+// pixels. The three passes it replaces (MaxRuns over pixel pairs, MaxRuns
+// over row pairs, ReLU) each wrote a result that the next read back, and
+// the gradient's two RouteRuns needed the pixel-pair maxima kept for the
+// whole batch; here every input element is read once and every output
+// written once, and the gradient needs only x, y and dL/dy.
+//
+// The maximum is the one MaxRuns takes, of the float32 bits as int32
+// keys, which has no rounding and no order, so the four values of a
+// window give the bits the two pair steps gave. The key of a float whose
+// sign bit is set is negative, so max(key, 0) is ReLU's sign mask: -0 and
+// NaNs with the sign bit set become +0, as in ReLU. Where the CPU has AVX2
+// and FMA and C is a multiple of 8 both run in assembly (pool_amd64.s),
+// to the same bits.
+
+import "math"
+
+// ReLUMaxPool2x2Rows sets, for ox < OW = len(y)/c and k < c,
+//
+//	y[ox·c+k] = ReLU(max(top[2ox·c+k], top[(2ox+1)·c+k],
+//	                     bottom[2ox·c+k], bottom[(2ox+1)·c+k])),
+//
+// the maximum taken of the float32 bits as int32 keys, as in MaxRuns, and
+// the ReLU that of ReLU (-0 and NaNs whose sign bit is set become +0). The
+// result is the bits of MaxRuns over pixel pairs, MaxRuns over the row
+// pair, then ReLU. It panics if len(y) is not a multiple of c or top or
+// bottom is shorter than 2·len(y).
+func ReLUMaxPool2x2Rows(y, top, bottom []float32, c int) {
+	checkRows("ReLUMaxPool2x2Rows", len(y), c)
+	if len(y) == 0 {
+		return
+	}
+	_, _ = top[2*len(y)-1], bottom[2*len(y)-1]
+	if rowsAsm(c) {
+		reluMaxPool2x2RowsAVX2(&y[0], &top[0], &bottom[0], len(y)/c, c)
+		return
+	}
+	reluMaxPool2x2RowsGo(y, top, bottom, c)
+}
+
+// poolKey is the int32 key of v's bits: keys order as MaxRuns orders
+// floats.
+func poolKey(v float32) int32 { return int32(math.Float32bits(v)) }
+
+// reluMaxPool2x2RowsGo and reluMaxPool2x2RowsGradGo are the Go forms, for
+// any c; they take slices their exported kernels have checked.
+func reluMaxPool2x2RowsGo(y, top, bottom []float32, c int) {
+	for o := 0; o < len(y); o += c {
+		tl, tr := top[2*o:2*o+c], top[2*o+c:2*o+2*c]
+		bl, br := bottom[2*o:2*o+c], bottom[2*o+c:2*o+2*c]
+		yo := y[o : o+c]
+		for k := range yo {
+			// The 0 is the ReLU: it wins over every key with the sign bit
+			// set and loses to every other.
+			m := max(poolKey(tl[k]), poolKey(tr[k]), poolKey(bl[k]), poolKey(br[k]), 0)
+			yo[k] = math.Float32frombits(uint32(m))
+		}
+	}
+}
+
+// ReLUMaxPool2x2RowsGrad is the adjoint of ReLUMaxPool2x2Rows through its
+// output y, for a gradient dy of y: with g = dy[ox·c+k] where y[ox·c+k] >
+// 0 and +0 elsewhere (NaN included, as in PassPositive), g goes to the
+// first of top[2ox·c+k], top[(2ox+1)·c+k], bottom[2ox·c+k],
+// bottom[(2ox+1)·c+k] (row-major window order) that has y[ox·c+k]'s bits,
+// at the same index of dtop or dbottom, and every other element of the
+// first 2·len(y) of dtop and dbottom is +0. For y the forward output this
+// is the first maximum of the window, as MaxPool2D routes, and the bits of
+// PassPositive, RouteRuns over the row pair and RouteRuns over the pixel
+// pairs. It panics if len(y) is not a multiple of c, dy is shorter than y,
+// or dtop, dbottom, top or bottom is shorter than 2·len(y).
+func ReLUMaxPool2x2RowsGrad(dtop, dbottom, top, bottom, y, dy []float32, c int) {
+	checkRows("ReLUMaxPool2x2RowsGrad", len(y), c)
+	if len(y) == 0 {
+		return
+	}
+	n := 2 * len(y)
+	_, _, _, _, _ = dtop[n-1], dbottom[n-1], top[n-1], bottom[n-1], dy[len(y)-1]
+	if rowsAsm(c) {
+		reluMaxPool2x2RowsGradAVX2(&dtop[0], &dbottom[0], &top[0], &bottom[0], &y[0], &dy[0], len(y)/c, c)
+		return
+	}
+	reluMaxPool2x2RowsGradGo(dtop, dbottom, top, bottom, y, dy, c)
+}
+
+func reluMaxPool2x2RowsGradGo(dtop, dbottom, top, bottom, y, dy []float32, c int) {
+	dy = dy[:len(y)]
+	for o := 0; o < len(y); o += c {
+		tl, tr := top[2*o:2*o+c], top[2*o+c:2*o+2*c]
+		bl, br := bottom[2*o:2*o+c], bottom[2*o+c:2*o+2*c]
+		dtl, dtr := dtop[2*o:2*o+c], dtop[2*o+c:2*o+2*c]
+		dbl, dbr := dbottom[2*o:2*o+c], dbottom[2*o+c:2*o+2*c]
+		yo, dyo := y[o:o+c], dy[o:o+c]
+		for k, v := range yo {
+			// g and the four masks are bit patterns, as in the assembly:
+			// what gets nothing is +0, never a -0 from a float product.
+			g := math.Float32bits(dyo[k])
+			if !(v > 0) {
+				g = 0
+			}
+			m := math.Float32bits(v)
+			var a, b, d, e uint32
+			switch m {
+			case math.Float32bits(tl[k]):
+				a = g
+			case math.Float32bits(tr[k]):
+				b = g
+			case math.Float32bits(bl[k]):
+				d = g
+			case math.Float32bits(br[k]):
+				e = g
+			}
+			dtl[k], dtr[k] = math.Float32frombits(a), math.Float32frombits(b)
+			dbl[k], dbr[k] = math.Float32frombits(d), math.Float32frombits(e)
+		}
+	}
+}

@@ -1,0 +1,12 @@
+//go:build amd64 && !purego
+
+package linalg
+
+// The pooling kernels of pool_amd64.s, on pixels > 0 output pixels of c
+// channels, c a positive multiple of 8.
+
+//go:noescape
+func reluMaxPool2x2RowsAVX2(y, top, bottom *float32, pixels, c int)
+
+//go:noescape
+func reluMaxPool2x2RowsGradAVX2(dtop, dbottom, top, bottom, y, dy *float32, pixels, c int)

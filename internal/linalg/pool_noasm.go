@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package linalg
+
+func reluMaxPool2x2RowsAVX2(y, top, bottom *float32, pixels, c int) { panic("no assembly") }
+func reluMaxPool2x2RowsGradAVX2(dtop, dbottom, top, bottom, y, dy *float32, pixels, c int) {
+	panic("no assembly")
+}

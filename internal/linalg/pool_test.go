@@ -1,0 +1,372 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// poolForm is one implementation of the pooling kernels: the exported
+// ones (the assembly where rowsAsm holds) or the Go forms.
+type poolForm struct {
+	name string
+	fwd  func(y, top, bottom []float32, c int)
+	grad func(dtop, dbottom, top, bottom, y, dy []float32, c int)
+}
+
+var poolForms = []poolForm{
+	{"exported", ReLUMaxPool2x2Rows, ReLUMaxPool2x2RowsGrad},
+	{"go", reluMaxPool2x2RowsGo, reluMaxPool2x2RowsGradGo},
+}
+
+// poolRows returns a top and a bottom row of 2·ow pixels of c channels
+// whose windows cycle, channel by channel, through ties of the maximum
+// (two, three and four ways, in every position), ±0 windows, negative
+// windows (ReLU gives +0), NaNs of either sign, and random values of
+// either sign.
+func poolRows(r *rand.Rand, ow, c int) (top, bottom []float32) {
+	n := 2 * ow * c
+	top, bottom = randomVector(r, n, -2, 2), randomVector(r, n, -2, 2)
+	negZero := float32(math.Copysign(0, -1))
+	nan, negNaN := float32(math.NaN()), math.Float32frombits(0xffc00000)
+	neg := func(v float32) float32 { return -float32(math.Abs(float64(v))) }
+	for ox := range ow {
+		for k := range c {
+			i, j := 2*ox*c+k, (2*ox+1)*c+k
+			w := []*float32{&top[i], &top[j], &bottom[i], &bottom[j]}
+			switch (k + 5*ox) % 16 {
+			case 0: // a four-way tie
+				*w[1], *w[2], *w[3] = *w[0], *w[0], *w[0]
+			case 1: // the maximum twice, not first
+				*w[1], *w[2], *w[3] = 3, -1, 3
+			case 2: // the maximum twice, in the bottom row
+				*w[2], *w[3] = 4, 4
+			case 3: // three-way, from the top right
+				*w[0], *w[1], *w[2], *w[3] = 1, 5, 5, 5
+			case 4:
+				*w[0], *w[1], *w[2], *w[3] = negZero, 0, negZero, 0
+			case 5:
+				*w[0], *w[1], *w[2], *w[3] = negZero, negZero, negZero, negZero
+			case 6:
+				*w[0], *w[1], *w[2], *w[3] = 0, 0, 0, 0
+			case 7:
+				*w[0], *w[1], *w[2], *w[3] = neg(*w[0]), neg(*w[1]), neg(*w[2]), neg(*w[3])
+			case 8: // negative with a -0
+				*w[0], *w[1], *w[2], *w[3] = neg(*w[0]), negZero, neg(*w[2]), neg(*w[3])
+			case 9: // a negative tie
+				*w[0] = neg(*w[0])
+				*w[1], *w[2], *w[3] = *w[0], *w[0], *w[0]
+			case 10:
+				*w[3] = nan
+			case 11:
+				*w[1] = negNaN
+			case 12:
+				*w[0], *w[1], *w[2], *w[3] = negNaN, neg(*w[1]), negZero, neg(*w[3])
+			case 13: // the only positive last
+				*w[0], *w[1], *w[2], *w[3] = neg(*w[0]), neg(*w[1]), neg(*w[2]), 0.25
+			}
+		}
+	}
+	return top, bottom
+}
+
+// refPool is the reference forward pass, written a window at a time: the
+// largest of the four int32 keys, the first on a tie, then a sign bit
+// clears the whole float (ReLU).
+func refPool(top, bottom []float32, ow, c int) []float32 {
+	y := make([]float32, ow*c)
+	for ox := range ow {
+		for k := range c {
+			i, j := 2*ox*c+k, (2*ox+1)*c+k
+			best := top[i]
+			for _, v := range []float32{top[j], bottom[i], bottom[j]} {
+				if int32(math.Float32bits(v)) > int32(math.Float32bits(best)) {
+					best = v
+				}
+			}
+			if math.Float32bits(best)>>31 != 0 {
+				best = 0
+			}
+			y[ox*c+k] = best
+		}
+	}
+	return y
+}
+
+// refPoolGrad is the reference gradient: dy where y > 0 (else +0) goes to
+// the first window position, row-major, that has y's bits.
+func refPoolGrad(top, bottom, y, dy []float32, ow, c int) (dtop, dbottom []float32) {
+	dtop, dbottom = make([]float32, 2*ow*c), make([]float32, 2*ow*c)
+	for ox := range ow {
+		for k := range c {
+			o, i, j := ox*c+k, 2*ox*c+k, (2*ox+1)*c+k
+			var g float32
+			if y[o] > 0 {
+				g = dy[o]
+			}
+			m := math.Float32bits(y[o])
+			switch {
+			case math.Float32bits(top[i]) == m:
+				dtop[i] = g
+			case math.Float32bits(top[j]) == m:
+				dtop[j] = g
+			case math.Float32bits(bottom[i]) == m:
+				dbottom[i] = g
+			case math.Float32bits(bottom[j]) == m:
+				dbottom[j] = g
+			}
+		}
+	}
+	return dtop, dbottom
+}
+
+// TestReLUMaxPool2x2Rows checks both forms of both kernels against the
+// reference loops, bit for bit, on the assembly's channel counts and two
+// the Go form keeps. The forward reference is also checked against float
+// semantics on windows without a NaN (max(0, the largest value), as +0
+// where that is 0). The gradient routes a dy with -0 among its values, so
+// a routed -0 differs from the +0 of a position that gets nothing, both
+// for y the forward output and for a y that is partly window values that
+// are not the maximum and partly no value of the window. Outputs start as
+// garbage, and a guard past the end of each must stay as it was.
+func TestReLUMaxPool2x2Rows(t *testing.T) {
+	const garbage = 0xdeadbeef
+	guard := float32(42)
+	filled := func(n int) []float32 {
+		s := make([]float32, n+1)
+		for i := range s {
+			s[i] = math.Float32frombits(garbage)
+		}
+		s[n] = guard
+		return s
+	}
+	for _, c := range []int{8, 16, 32, 64, 3, 12} {
+		for _, ow := range []int{1, 3, 24} {
+			r := rand.New(rand.NewPCG(uint64(c), uint64(ow)))
+			n, nx := ow*c, 2*ow*c
+			top, bottom := poolRows(r, ow, c)
+			dy := randomVector(r, n, -1, 1)
+			for i := 0; i < n; i += 3 {
+				dy[i] = float32(math.Copysign(0, -1))
+			}
+			wantY := refPool(top, bottom, ow, c)
+			for ox := range ow {
+				for k := range c {
+					i, j := 2*ox*c+k, (2*ox+1)*c+k
+					m := max(top[i], top[j], bottom[i], bottom[j], 0)
+					if m != m {
+						continue // a NaN
+					}
+					if m == 0 {
+						m = 0 // +0
+					}
+					if got := wantY[ox*c+k]; math.Float32bits(got) != math.Float32bits(m) {
+						t.Fatalf("c=%d ow=%d: reference y[%d] = %v, float max %v", c, ow, ox*c+k, got, m)
+					}
+				}
+			}
+			mixed := append([]float32(nil), wantY...)
+			for i := range mixed {
+				ox, k := i/c, i%c
+				switch i % 3 {
+				case 0:
+					mixed[i] = 12345.5 // no value of the window
+				case 1:
+					mixed[i] = bottom[(2*ox+1)*c+k]
+				}
+			}
+			routes := []struct {
+				name string
+				y    []float32
+			}{{"forward y", wantY}, {"mixed y", mixed}}
+
+			for _, f := range poolForms {
+				name := f.name
+				if f.name == "exported" && rowsAsm(c) {
+					name += "(asm)"
+				}
+				t.Run(fmt.Sprintf("%s/c=%d/ow=%d", name, c, ow), func(t *testing.T) {
+					y := filled(n)
+					f.fwd(y[:n], top, bottom, c)
+					for i, want := range wantY {
+						if math.Float32bits(y[i]) != math.Float32bits(want) {
+							t.Fatalf("y[%d] = %v (%#x), want %v (%#x)", i, y[i], math.Float32bits(y[i]), want, math.Float32bits(want))
+						}
+					}
+					if y[n] != guard {
+						t.Error("the forward pass wrote past the end of y")
+					}
+					for _, rt := range routes {
+						wantT, wantB := refPoolGrad(top, bottom, rt.y, dy, ow, c)
+						dtop, dbottom := filled(nx), filled(nx)
+						f.grad(dtop[:nx], dbottom[:nx], top, bottom, rt.y, dy, c)
+						for i := range nx {
+							if math.Float32bits(dtop[i]) != math.Float32bits(wantT[i]) {
+								t.Fatalf("%s: dtop[%d] = %v (%#x), want %v (%#x)", rt.name, i, dtop[i], math.Float32bits(dtop[i]), wantT[i], math.Float32bits(wantT[i]))
+							}
+							if math.Float32bits(dbottom[i]) != math.Float32bits(wantB[i]) {
+								t.Fatalf("%s: dbottom[%d] = %v (%#x), want %v (%#x)", rt.name, i, dbottom[i], math.Float32bits(dbottom[i]), wantB[i], math.Float32bits(wantB[i]))
+							}
+						}
+						if dtop[nx] != guard || dbottom[nx] != guard {
+							t.Errorf("%s: the gradient wrote past the end of dtop or dbottom", rt.name)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestReLUMaxPool2x2RowsMatchesRuns checks the one-pass kernels against
+// the passes they replace, bit for bit: MaxRuns over pixel pairs, MaxRuns
+// over the row pair and ReLU forward; PassPositive, RouteRuns over the
+// row pair and RouteRuns over each row's pixel pairs back.
+func TestReLUMaxPool2x2RowsMatchesRuns(t *testing.T) {
+	for _, c := range []int{8, 32, 3} {
+		for _, ow := range []int{1, 3, 24} {
+			r := rand.New(rand.NewPCG(uint64(c)+100, uint64(ow)))
+			n, nx := ow*c, 2*ow*c
+			top, bottom := poolRows(r, ow, c)
+			dy := randomVector(r, n, -1, 1)
+
+			h := make([]float32, 2*n) // the top row's pair maxima, then the bottom's
+			MaxRuns(h[:n], top, c)
+			MaxRuns(h[n:], bottom, c)
+			wantY := make([]float32, n)
+			MaxRuns(wantY, h, n)
+			ReLU(wantY, wantY)
+			gy, gh := make([]float32, n), make([]float32, 2*n)
+			PassPositive(gy, wantY, dy)
+			RouteRuns(gh, h, wantY, gy, n)
+			wantT, wantB := make([]float32, nx), make([]float32, nx)
+			RouteRuns(wantT, top, h[:n], gh[:n], c)
+			RouteRuns(wantB, bottom, h[n:], gh[n:], c)
+
+			y, dtop, dbottom := make([]float32, n), make([]float32, nx), make([]float32, nx)
+			ReLUMaxPool2x2Rows(y, top, bottom, c)
+			ReLUMaxPool2x2RowsGrad(dtop, dbottom, top, bottom, y, dy, c)
+			for _, cmp := range []struct {
+				name      string
+				got, want []float32
+			}{{"y", y, wantY}, {"dtop", dtop, wantT}, {"dbottom", dbottom, wantB}} {
+				for i := range cmp.want {
+					if math.Float32bits(cmp.got[i]) != math.Float32bits(cmp.want[i]) {
+						t.Fatalf("c=%d ow=%d: %s[%d] = %v, the runs give %v", c, ow, cmp.name, i, cmp.got[i], cmp.want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestReLUMaxPool2x2RowsEmpty checks that an empty y writes nothing.
+func TestReLUMaxPool2x2RowsEmpty(t *testing.T) {
+	x := []float32{1, 2}
+	ReLUMaxPool2x2Rows(nil, x, x, 8)
+	ReLUMaxPool2x2RowsGrad(x[:0], x[:0], nil, nil, nil, nil, 3)
+	if x[0] != 1 || x[1] != 2 {
+		t.Errorf("x changed: %v", x)
+	}
+}
+
+// TestReLUMaxPool2x2RowsPanics checks that the kernels refuse a y that is
+// not whole pixels, c = 0, and any other slice too short, on channel
+// counts of both forms.
+func TestReLUMaxPool2x2RowsPanics(t *testing.T) {
+	for _, c := range []int{8, 32, 3} {
+		n := 3 * c
+		y, x := make([]float32, n), make([]float32, 2*n)
+		sx, sy := x[:2*n-1], y[:n-1]
+		cases := []struct {
+			name string
+			f    func()
+		}{
+			{"fwd/ragged", func() { ReLUMaxPool2x2Rows(sy, x, x, c) }},
+			{"fwd/no channels", func() { ReLUMaxPool2x2Rows(y, x, x, 0) }},
+			{"fwd/short top", func() { ReLUMaxPool2x2Rows(y, sx, x, c) }},
+			{"fwd/short bottom", func() { ReLUMaxPool2x2Rows(y, x, sx, c) }},
+			{"grad/ragged", func() { ReLUMaxPool2x2RowsGrad(x, x, x, x, sy, y, c) }},
+			{"grad/no channels", func() { ReLUMaxPool2x2RowsGrad(x, x, x, x, y, y, 0) }},
+			{"grad/short dtop", func() { ReLUMaxPool2x2RowsGrad(sx, x, x, x, y, y, c) }},
+			{"grad/short dbottom", func() { ReLUMaxPool2x2RowsGrad(x, sx, x, x, y, y, c) }},
+			{"grad/short top", func() { ReLUMaxPool2x2RowsGrad(x, x, sx, x, y, y, c) }},
+			{"grad/short bottom", func() { ReLUMaxPool2x2RowsGrad(x, x, x, sx, y, y, c) }},
+			{"grad/short dy", func() { ReLUMaxPool2x2RowsGrad(x, x, x, x, y, sy, c) }},
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/c=%d", tc.name, c), func(t *testing.T) {
+				defer func() {
+					if recover() == nil {
+						t.Error("did not panic")
+					}
+				}()
+				tc.f()
+			})
+		}
+	}
+}
+
+// BenchmarkReLUMaxPool2x2Rows times both kernels, exported and in their
+// Go forms, over whole channels-last images of the default tower's
+// poolings (28×28 by 32 channels, 14×14 by 64), a row pair per call, and
+// the passes they replace (MaxRuns twice and ReLU; PassPositive and
+// RouteRuns three times). GB/s counts the float32 bytes the one-pass
+// kernels read and written: x and y forward, x, y, dy and dx back.
+func BenchmarkReLUMaxPool2x2Rows(b *testing.B) {
+	for _, s := range []struct{ side, c int }{{28, 32}, {14, 64}} {
+		row, oh := s.side*s.c, s.side/2
+		n := s.side * row
+		r := rand.New(rand.NewPCG(15, 16))
+		x, dx := randomVector(r, n, -1, 1), make([]float32, n)
+		y, dy, gy := make([]float32, n/4), randomVector(r, n/4, -1, 1), make([]float32, n/4)
+		h, gh := make([]float32, n/2), make([]float32, n/2)
+		ReLUMaxPool2x2Rows(y[:row/2], x[:row], x[row:2*row], s.c)
+		perRow := func(f func(y, top, bottom []float32)) func() {
+			return func() {
+				for oy := range oh {
+					f(y[oy*row/2:(oy+1)*row/2], x[2*oy*row:(2*oy+1)*row], x[(2*oy+1)*row:(2*oy+2)*row])
+				}
+			}
+		}
+		perRowGrad := func(f func(dtop, dbottom, top, bottom, y, dy []float32, c int)) func() {
+			return func() {
+				for oy := range oh {
+					t, bt, o := 2*oy*row, (2*oy+1)*row, oy*row/2
+					f(dx[t:t+row], dx[bt:bt+row], x[t:t+row], x[bt:bt+row], y[o:o+row/2], dy[o:o+row/2], s.c)
+				}
+			}
+		}
+		kernels := []struct {
+			name   string
+			floats int
+			f      func()
+		}{
+			{"ReLUMaxPool2x2Rows", n + n/4, perRow(func(y, top, bottom []float32) { ReLUMaxPool2x2Rows(y, top, bottom, s.c) })},
+			{"reluMaxPool2x2RowsGo", n + n/4, perRow(func(y, top, bottom []float32) { reluMaxPool2x2RowsGo(y, top, bottom, s.c) })},
+			{"MaxRuns+ReLU", n + n/4, func() {
+				MaxRuns(h, x, s.c)
+				MaxRuns(y, h, row/2)
+				ReLU(y, y)
+			}},
+			{"ReLUMaxPool2x2RowsGrad", 2*n + n/2, perRowGrad(ReLUMaxPool2x2RowsGrad)},
+			{"reluMaxPool2x2RowsGradGo", 2*n + n/2, perRowGrad(reluMaxPool2x2RowsGradGo)},
+			{"PassPositive+RouteRuns", 2*n + n/2, func() {
+				PassPositive(gy, y, dy)
+				RouteRuns(gh, h, y, gy, row/2)
+				for r := 0; r < s.side; r++ {
+					RouteRuns(dx[r*row:(r+1)*row], x[r*row:(r+1)*row], h[r*row/2:(r+1)*row/2], gh[r*row/2:(r+1)*row/2], s.c)
+				}
+			}},
+		}
+		for _, k := range kernels {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.side, s.side, s.c, k.name), func(b *testing.B) {
+				for b.Loop() {
+					k.f()
+				}
+				b.ReportMetric(float64(4*k.floats)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
