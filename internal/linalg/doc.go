@@ -65,6 +65,14 @@
 // partial sums instead of four, so they differ from the Go form in the
 // last bits.
 //
+// Their channels-last counterparts take row-major matrices of pixels by C
+// channels, wholly in assembly where C is a multiple of 8 and in Go
+// otherwise, to the same bits in both: batch norm's per-column sums and
+// maps (SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows,
+// CombineCentredRows), and ReLU with 2×2 max pooling in one pass over a
+// pair of pixel rows, with its adjoint (ReLUMaxPool2x2Rows,
+// ReLUMaxPool2x2RowsGrad).
+//
 // # Accuracy
 //
 // Each element of C is a float32 sum of k products, accumulated in a

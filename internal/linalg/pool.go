@@ -2,19 +2,17 @@ package linalg
 
 // ReLU and 2×2 max pooling of channels-last rows in one pass: a pair of
 // input rows, W pixels of C channels each, makes one output row of W/2
-// pixels. The three passes it replaces (MaxRuns over pixel pairs, MaxRuns
-// over row pairs, ReLU) each wrote a result that the next read back, and
-// the gradient's two RouteRuns needed the pixel-pair maxima kept for the
-// whole batch; here every input element is read once and every output
-// written once, and the gradient needs only x, y and dL/dy.
+// pixels. Every input element is read once and every output written once,
+// and the gradient needs only x, y and dL/dy, not the pair maxima that the
+// separate pooling passes this replaced kept for the whole batch.
 //
-// The maximum is the one MaxRuns takes, of the float32 bits as int32
-// keys, which has no rounding and no order, so the four values of a
-// window give the bits the two pair steps gave. The key of a float whose
-// sign bit is set is negative, so max(key, 0) is ReLU's sign mask: -0 and
-// NaNs with the sign bit set become +0, as in ReLU. Where the CPU has AVX2
-// and FMA and C is a multiple of 8 both run in assembly (pool_amd64.s),
-// to the same bits.
+// The maximum is the one MaxPairs takes, of the float32 bits as int32
+// keys, which has no rounding and does not depend on the order in which
+// the four values of a window are taken. The key of a float whose sign
+// bit is set is negative, so max(key, 0) is ReLU's sign mask: -0 and NaNs
+// with the sign bit set become +0, as in ReLU. Where the CPU has AVX2 and
+// FMA and C is a multiple of 8 both run in assembly (pool_amd64.s), to the
+// same bits.
 
 import "math"
 
@@ -23,10 +21,10 @@ import "math"
 //	y[ox·c+k] = ReLU(max(top[2ox·c+k], top[(2ox+1)·c+k],
 //	                     bottom[2ox·c+k], bottom[(2ox+1)·c+k])),
 //
-// the maximum taken of the float32 bits as int32 keys, as in MaxRuns, and
-// the ReLU that of ReLU (-0 and NaNs whose sign bit is set become +0). The
-// result is the bits of MaxRuns over pixel pairs, MaxRuns over the row
-// pair, then ReLU. It panics if len(y) is not a multiple of c or top or
+// the maximum taken of the float32 bits as int32 keys, as in MaxPairs, and
+// the ReLU that of ReLU (-0 and NaNs whose sign bit is set become +0). On
+// a window without a NaN the result is max(0, the largest value), +0
+// where that is 0. It panics if len(y) is not a multiple of c or top or
 // bottom is shorter than 2·len(y).
 func ReLUMaxPool2x2Rows(y, top, bottom []float32, c int) {
 	checkRows("ReLUMaxPool2x2Rows", len(y), c)
@@ -41,7 +39,7 @@ func ReLUMaxPool2x2Rows(y, top, bottom []float32, c int) {
 	reluMaxPool2x2RowsGo(y, top, bottom, c)
 }
 
-// poolKey is the int32 key of v's bits: keys order as MaxRuns orders
+// poolKey is the int32 key of v's bits: keys order as MaxPairs orders
 // floats.
 func poolKey(v float32) int32 { return int32(math.Float32bits(v)) }
 
@@ -68,10 +66,9 @@ func reluMaxPool2x2RowsGo(y, top, bottom []float32, c int) {
 // bottom[(2ox+1)·c+k] (row-major window order) that has y[ox·c+k]'s bits,
 // at the same index of dtop or dbottom, and every other element of the
 // first 2·len(y) of dtop and dbottom is +0. For y the forward output this
-// is the first maximum of the window, as MaxPool2D routes, and the bits of
-// PassPositive, RouteRuns over the row pair and RouteRuns over the pixel
-// pairs. It panics if len(y) is not a multiple of c, dy is shorter than y,
-// or dtop, dbottom, top or bottom is shorter than 2·len(y).
+// is the first maximum of the window, as MaxPool2D routes. It panics if
+// len(y) is not a multiple of c, dy is shorter than y, or dtop, dbottom,
+// top or bottom is shorter than 2·len(y).
 func ReLUMaxPool2x2RowsGrad(dtop, dbottom, top, bottom, y, dy []float32, c int) {
 	checkRows("ReLUMaxPool2x2RowsGrad", len(y), c)
 	if len(y) == 0 {

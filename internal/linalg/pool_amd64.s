@@ -13,7 +13,7 @@
 // stepping two pixels at a time; y (and dy) step one. Y15 is zero.
 //
 // The floats are compared as int32 bit patterns, as in the Go forms and
-// in maxRunsAVX2 and routeRunsAVX2: VPMAXSD is the int32 max of the keys,
+// in maxPairsAVX2 and routePairsAVX2: VPMAXSD is the int32 max of the keys,
 // and max with 0 is ReLU's sign mask (a key with the sign bit set is
 // negative); VPCMPEQD is the equality of bits. The gradient's y > 0 is
 // the ordered VCMPPS of passPositiveAVX2 (false for NaN), as the Go

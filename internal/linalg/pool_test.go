@@ -219,48 +219,6 @@ func TestReLUMaxPool2x2Rows(t *testing.T) {
 	}
 }
 
-// TestReLUMaxPool2x2RowsMatchesRuns checks the one-pass kernels against
-// the passes they replace, bit for bit: MaxRuns over pixel pairs, MaxRuns
-// over the row pair and ReLU forward; PassPositive, RouteRuns over the
-// row pair and RouteRuns over each row's pixel pairs back.
-func TestReLUMaxPool2x2RowsMatchesRuns(t *testing.T) {
-	for _, c := range []int{8, 32, 3} {
-		for _, ow := range []int{1, 3, 24} {
-			r := rand.New(rand.NewPCG(uint64(c)+100, uint64(ow)))
-			n, nx := ow*c, 2*ow*c
-			top, bottom := poolRows(r, ow, c)
-			dy := randomVector(r, n, -1, 1)
-
-			h := make([]float32, 2*n) // the top row's pair maxima, then the bottom's
-			MaxRuns(h[:n], top, c)
-			MaxRuns(h[n:], bottom, c)
-			wantY := make([]float32, n)
-			MaxRuns(wantY, h, n)
-			ReLU(wantY, wantY)
-			gy, gh := make([]float32, n), make([]float32, 2*n)
-			PassPositive(gy, wantY, dy)
-			RouteRuns(gh, h, wantY, gy, n)
-			wantT, wantB := make([]float32, nx), make([]float32, nx)
-			RouteRuns(wantT, top, h[:n], gh[:n], c)
-			RouteRuns(wantB, bottom, h[n:], gh[n:], c)
-
-			y, dtop, dbottom := make([]float32, n), make([]float32, nx), make([]float32, nx)
-			ReLUMaxPool2x2Rows(y, top, bottom, c)
-			ReLUMaxPool2x2RowsGrad(dtop, dbottom, top, bottom, y, dy, c)
-			for _, cmp := range []struct {
-				name      string
-				got, want []float32
-			}{{"y", y, wantY}, {"dtop", dtop, wantT}, {"dbottom", dbottom, wantB}} {
-				for i := range cmp.want {
-					if math.Float32bits(cmp.got[i]) != math.Float32bits(cmp.want[i]) {
-						t.Fatalf("c=%d ow=%d: %s[%d] = %v, the runs give %v", c, ow, cmp.name, i, cmp.got[i], cmp.want[i])
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestReLUMaxPool2x2RowsEmpty checks that an empty y writes nothing.
 func TestReLUMaxPool2x2RowsEmpty(t *testing.T) {
 	x := []float32{1, 2}
@@ -310,18 +268,16 @@ func TestReLUMaxPool2x2RowsPanics(t *testing.T) {
 
 // BenchmarkReLUMaxPool2x2Rows times both kernels, exported and in their
 // Go forms, over whole channels-last images of the default tower's
-// poolings (28×28 by 32 channels, 14×14 by 64), a row pair per call, and
-// the passes they replace (MaxRuns twice and ReLU; PassPositive and
-// RouteRuns three times). GB/s counts the float32 bytes the one-pass
-// kernels read and written: x and y forward, x, y, dy and dx back.
+// poolings (28×28 by 32 channels, 14×14 by 64), a row pair per call.
+// GB/s counts the float32 bytes read and written: x and y forward, x, y,
+// dy and dx back.
 func BenchmarkReLUMaxPool2x2Rows(b *testing.B) {
 	for _, s := range []struct{ side, c int }{{28, 32}, {14, 64}} {
 		row, oh := s.side*s.c, s.side/2
 		n := s.side * row
 		r := rand.New(rand.NewPCG(15, 16))
 		x, dx := randomVector(r, n, -1, 1), make([]float32, n)
-		y, dy, gy := make([]float32, n/4), randomVector(r, n/4, -1, 1), make([]float32, n/4)
-		h, gh := make([]float32, n/2), make([]float32, n/2)
+		y, dy := make([]float32, n/4), randomVector(r, n/4, -1, 1)
 		ReLUMaxPool2x2Rows(y[:row/2], x[:row], x[row:2*row], s.c)
 		perRow := func(f func(y, top, bottom []float32)) func() {
 			return func() {
@@ -345,20 +301,8 @@ func BenchmarkReLUMaxPool2x2Rows(b *testing.B) {
 		}{
 			{"ReLUMaxPool2x2Rows", n + n/4, perRow(func(y, top, bottom []float32) { ReLUMaxPool2x2Rows(y, top, bottom, s.c) })},
 			{"reluMaxPool2x2RowsGo", n + n/4, perRow(func(y, top, bottom []float32) { reluMaxPool2x2RowsGo(y, top, bottom, s.c) })},
-			{"MaxRuns+ReLU", n + n/4, func() {
-				MaxRuns(h, x, s.c)
-				MaxRuns(y, h, row/2)
-				ReLU(y, y)
-			}},
 			{"ReLUMaxPool2x2RowsGrad", 2*n + n/2, perRowGrad(ReLUMaxPool2x2RowsGrad)},
 			{"reluMaxPool2x2RowsGradGo", 2*n + n/2, perRowGrad(reluMaxPool2x2RowsGradGo)},
-			{"PassPositive+RouteRuns", 2*n + n/2, func() {
-				PassPositive(gy, y, dy)
-				RouteRuns(gh, h, y, gy, row/2)
-				for r := 0; r < s.side; r++ {
-					RouteRuns(dx[r*row:(r+1)*row], x[r*row:(r+1)*row], h[r*row/2:(r+1)*row/2], gh[r*row/2:(r+1)*row/2], s.c)
-				}
-			}},
 		}
 		for _, k := range kernels {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.side, s.side, s.c, k.name), func(b *testing.B) {

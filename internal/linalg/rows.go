@@ -19,8 +19,6 @@ package linalg
 // insist even where the compiler would fuse a multiply and an add
 // (GOAMD64=v3), so they too agree to the bit.
 
-import "math"
-
 // rowsAsm reports whether the assembly kernels take a matrix of c columns:
 // they step 8 columns at a time and have no tail.
 func rowsAsm(c int) bool {
@@ -176,78 +174,4 @@ func checkRows(name string, n, c int) int {
 		panic("linalg." + name + ": length is not a multiple of the column count")
 	}
 	return c
-}
-
-// MaxRuns is MaxPairs on runs of run floats: for every k and j < run,
-// h[k·run+j] is the larger of x[2k·run+j] and x[(2k+1)·run+j] compared as
-// int32 bit patterns, for len(h)/run pairs of runs. On channels-last rows
-// (run = C) it pools pairs of neighbouring pixels; on pooled rows (run =
-// one row) it pools pairs of rows. The result is exact where a ReLU
-// follows (see MaxPairs). Where the CPU has AVX2 and FMA and run is a
-// multiple of 8 it runs in assembly, which agrees with the Go form to the
-// bit (an integer maximum has no rounding). It panics if len(h) is not a
-// multiple of run or x is shorter than 2·len(h).
-func MaxRuns(h, x []float32, run int) {
-	c := checkRows("MaxRuns", len(h), run)
-	if len(h) == 0 {
-		return
-	}
-	_ = x[2*len(h)-1]
-	if rowsAsm(c) {
-		maxRunsAVX2(&h[0], &x[0], len(h)/c, c)
-		return
-	}
-	maxRunsGo(h, x, c)
-}
-
-// maxRunsGo and routeRunsGo are the Go forms of MaxRuns and RouteRuns, for
-// any run; they take slices their exported kernels have checked.
-func maxRunsGo(h, x []float32, run int) {
-	c := run
-	for k := 0; k < len(h)/c; k++ {
-		a, b, o := x[2*k*c:(2*k+1)*c], x[(2*k+1)*c:(2*k+2)*c], h[k*c:(k+1)*c]
-		for j, v := range a {
-			o[j] = math.Float32frombits(uint32(max(int32(math.Float32bits(v)), int32(math.Float32bits(b[j])))))
-		}
-	}
-}
-
-// RouteRuns is the adjoint of MaxRuns for a gradient gh of h, as
-// RoutePairs is of MaxPairs: dx[2k·run+j] = gh[k·run+j] where
-// x[2k·run+j] has h[k·run+j]'s bits, dx[(2k+1)·run+j] = gh[k·run+j] where
-// x[(2k+1)·run+j] has them and x[2k·run+j] does not, and every other
-// element of dx's first 2·len(h) is +0. Where the CPU has AVX2 and FMA
-// and run is a multiple of 8 it runs in assembly, to the same bits. It
-// panics if len(h) is not a multiple of run, dx or x is shorter than
-// 2·len(h), or gh is shorter than h.
-func RouteRuns(dx, x, h, gh []float32, run int) {
-	c := checkRows("RouteRuns", len(h), run)
-	if len(h) == 0 {
-		return
-	}
-	_, _, _ = dx[2*len(h)-1], x[2*len(h)-1], gh[len(h)-1]
-	if rowsAsm(c) {
-		routeRunsAVX2(&dx[0], &x[0], &h[0], &gh[0], len(h)/c, c)
-		return
-	}
-	routeRunsGo(dx, x, h, gh, c)
-}
-
-func routeRunsGo(dx, x, h, gh []float32, run int) {
-	c := run
-	for k := 0; k < len(h)/c; k++ {
-		a, b := x[2*k*c:(2*k+1)*c], x[(2*k+1)*c:(2*k+2)*c]
-		da, db := dx[2*k*c:(2*k+1)*c], dx[(2*k+1)*c:(2*k+2)*c]
-		m, g := h[k*c:(k+1)*c], gh[k*c:(k+1)*c]
-		for j := range a {
-			mb := math.Float32bits(m[j])
-			da[j], db[j] = 0, 0
-			switch {
-			case math.Float32bits(a[j]) == mb:
-				da[j] = g[j]
-			case math.Float32bits(b[j]) == mb:
-				db[j] = g[j]
-			}
-		}
-	}
 }

@@ -19,12 +19,3 @@ func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int)
 
 //go:noescape
 func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)
-
-// The pair kernels of rows_amd64.s, on pairs > 0 pairs of runs of run
-// floats, run a positive multiple of 8.
-
-//go:noescape
-func maxRunsAVX2(h, x *float32, pairs, run int)
-
-//go:noescape
-func routeRunsAVX2(dx, x, h, gh *float32, pairs, run int)

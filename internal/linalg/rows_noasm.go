@@ -7,5 +7,3 @@ func sumRowsAVX2(x *float32, rows, c int, sum *float64)                    { pan
 func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)   { panic("no assembly") }
 func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int) { panic("no assembly") }
 func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)  { panic("no assembly") }
-func maxRunsAVX2(h, x *float32, pairs, run int)                            { panic("no assembly") }
-func routeRunsAVX2(dx, x, h, gh *float32, pairs, run int)                  { panic("no assembly") }
