@@ -19,12 +19,18 @@ package network
 //	kernel gradient: V = in(x), dM = out*(dy), dU_ξ += V_ξᵀ·dM_ξ, dw = ker*(dU)
 //
 // where U = ker(w) is the transformed kernel and * marks an adjoint. The
-// input gradient takes U from the forward pass; otherwise each op
-// recomputes what it needs from its own inputs (the kernel gradient
-// transforms x again rather than keep V for the whole batch), so a
-// group's scratch stays under a megabyte.
+// two gradients are one op (winogradGradInput), which takes U from the
+// forward pass, computes dM once for both, and transforms x again rather
+// than keep V for the whole batch, so a group's scratch stays under a
+// megabyte.
 
-import "github.com/siamese-dev/siamese/internal/linalg"
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/linalg"
+)
 
 // useWinograd says whether a convolution runs in the Winograd form: a 3×3
 // kernel at stride 1 with padding 1, channels-last in and out, and enough
@@ -200,38 +206,40 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	})
 }
 
-func (k *conv2DGradInput) forwardWinograd(w, dy []float32, g convGeometry) {
-	wg := newWinograd(g)
-	co := g.c * g.o
-	// dy comes from the forward pass's output, so that pass has run on
-	// these weights in this same run of the graph and left U in fwd.wt;
-	// only an op run on its own has to transform them.
-	k.wr = grow(k.wr, 32*co)
-	ut, u := k.wr[:16*co], k.fwd.wt
-	if len(u) != 16*co {
-		u = k.wr[16*co:]
-		linalg.WinogradKernel(u, w, g.o, g.c)
+// winogradGradInput is the backward pass of a Winograd layer: dL/dx, and
+// on the way dL/dw, which winogradGradWeight hands on. Both gradients
+// start from dM, the output gradient's transform, which as two ops they
+// would each compute: it is the costliest transform, 16 planes written
+// for every 4 pixels read. Inputs: w, dL/dy, x.
+type winogradGradInput struct {
+	fwd *conv2D
+
+	out     []float32 // dL/dx
+	dw      []float32 // dL/dw, O×C×3×3
+	ut      []float32 // every U_ξᵀ, O×C
+	partial []float32 // one 16×C×O sum of dU per chunk
+	buf     []float32 // per worker: winogradScratch
+}
+
+func (k *winogradGradInput) name() string     { return "conv2d (Winograd) gradients" }
+func (k *winogradGradInput) inputs() []string { return []string{"kernel", "output gradient", "input"} }
+
+func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, error) {
+	g, err := k.fwd.geometry(xs, ws)
+	if err != nil {
+		return g, fmt.Errorf("%s: %w", k.name(), err)
 	}
-	for xi := range 16 {
-		linalg.Transpose(g.c, g.o, u[xi*co:], g.o, ut[xi*co:], g.c)
+	if want := (tensor.Shape{g.n, g.o, g.oh, g.ow}); !gs.Eq(want) {
+		return g, fmt.Errorf("%s: output gradient %v, want %v", k.name(), gs, want)
 	}
-	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, dv, dm, tiled []float32) {
-		tiles := (i1 - i0) * wg.tiles()
-		wg.transformOutputGrads(dm, tiled, dy, i0, i1)
-		products(false, tiles, g.c, g.o, dm, ut, 0, dv)
-		plane, row, run := tiles*g.c, wg.paddedRow(), g.w*g.c
-		for i := i0; i < i1; i++ {
-			clear(padded)
-			for ty := range wg.th {
-				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.c
-				linalg.WinogradInputGrad(padded[2*ty*row:], row, dv[at:], plane, g.c, wg.tw)
-			}
-			img := k.out[i*g.inSize():]
-			for y := range g.h {
-				copy(img[y*run:(y+1)*run], padded[(y+1)*row+g.c:])
-			}
-		}
-	})
+	return g, nil
+}
+
+func (k *winogradGradInput) shape(in []tensor.Shape) (tensor.Shape, error) {
+	if _, err := k.geometry(in[0], in[1], in[2]); err != nil {
+		return nil, err
+	}
+	return in[2].Clone(), nil
 }
 
 // winogradChunkTiles is the fewest tiles a chunk of the kernel gradient
@@ -240,13 +248,34 @@ func (k *conv2DGradInput) forwardWinograd(w, dy []float32, g convGeometry) {
 // chunks' 16×C×O partials more to add than to compute.
 const winogradChunkTiles = 128
 
-func (k *conv2DGradWeight) forwardWinograd(x, dy []float32, g convGeometry) {
+func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	w, dy, x := in[0], in[1], in[2]
+	g, err := k.geometry(shapes[0], shapes[1], shapes[2])
+	if err != nil {
+		return nil, err
+	}
 	wg := newWinograd(g)
-	// Like gradChunks, a count that depends on the geometry alone.
+	co := g.c * g.o
+	// dy comes from the forward pass's output, so that pass has run on
+	// these weights in this same run of the graph and left U in fwd.wt;
+	// only an op run on its own has to transform them.
+	u := k.fwd.wt
+	if len(u) != 16*co {
+		k.fwd.wt = grow(k.fwd.wt, 16*co)
+		u = k.fwd.wt
+		linalg.WinogradKernel(u, w, g.o, g.c)
+	}
+	k.ut = grow(k.ut, 16*co)
+	for xi := range 16 {
+		linalg.Transpose(g.c, g.o, u[xi*co:], g.o, k.ut[xi*co:], g.c)
+	}
+	k.out = grow(k.out, g.n*g.inSize())
+	// The chunks of the kernel gradient's sum, as gradChunks: a count that
+	// depends on the geometry alone, so the sum is the same at any
+	// number of workers.
 	chunks := max(1, min(g.n, gradChunks, g.n*wg.tiles()/winogradChunkTiles))
 	workers := workersFor(chunks)
-	size := 16 * g.c * g.o
-	k.partial = grow(k.partial, chunks*size)
+	k.partial = grow(k.partial, chunks*16*co)
 	sc := wg.scratch()
 	k.buf = grow(k.buf, workers*sc.size())
 	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
@@ -254,12 +283,57 @@ func (k *conv2DGradWeight) forwardWinograd(x, dy []float32, g convGeometry) {
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += wg.per {
 			i1 := min(hi, i0+wg.per)
-			wg.transformInputs(v, padded, x, i0, i1)
+			tiles := (i1 - i0) * wg.tiles()
 			wg.transformOutputGrads(dm, tiled, dy, i0, i1)
-			// dU_ξ (C×O) += V_ξᵀ (C×T) · dM_ξ (T×O)
-			products(true, (i1-i0)*wg.tiles(), g.o, g.c, v, dm, beta, sum)
+			// dV_ξ (T×C) = dM_ξ (T×O) · U_ξᵀ (O×C), then dx from dV.
+			products(false, tiles, g.c, g.o, dm, k.ut, 0, v)
+			wg.inputGrads(k.out, padded, v, i0, i1)
+			// V over dV, then dU_ξ (C×O) += V_ξᵀ (C×T) · dM_ξ (T×O).
+			wg.transformInputs(v, padded, x, i0, i1)
+			products(true, tiles, g.o, g.c, v, dm, beta, sum)
 			beta = 1
 		}
 	})
-	linalg.WinogradKernelGrad(k.out, total, g.o, g.c)
+	k.dw = grow(k.dw, 9*co)
+	linalg.WinogradKernelGrad(k.dw, total, g.o, g.c)
+	return k.out, nil
+}
+
+// inputGrads writes dL/dx of images [i0, i1) into dx from their dV,
+// adding the overlapping tiles up in padded.
+func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
+	c, plane, row, run := wg.c, (i1-i0)*wg.tiles()*wg.c, wg.paddedRow(), wg.w*wg.c
+	for i := i0; i < i1; i++ {
+		clear(padded)
+		for ty := range wg.th {
+			at := ((i-i0)*wg.tiles() + ty*wg.tw) * c
+			linalg.WinogradInputGrad(padded[2*ty*row:], row, dv[at:], plane, c, wg.tw)
+		}
+		img := dx[i*wg.inSize():]
+		for y := range wg.h {
+			copy(img[y*run:(y+1)*run], padded[(y+1)*row+c:])
+		}
+	}
+}
+
+// winogradGradWeight is dL/dw of a Winograd layer, which its
+// winogradGradInput computed. Its one input, that op's output, is there
+// to make it run after it.
+type winogradGradWeight struct {
+	src  *winogradGradInput
+	dims tensor.Shape // the kernel's, O×C×3×3
+}
+
+func (k *winogradGradWeight) name() string     { return "conv2d (Winograd) kernel gradient" }
+func (k *winogradGradWeight) inputs() []string { return []string{"input gradient"} }
+
+func (k *winogradGradWeight) shape([]tensor.Shape) (tensor.Shape, error) {
+	return k.dims.Clone(), nil
+}
+
+func (k *winogradGradWeight) forward([][]float32, []tensor.Shape, tensor.Shape) ([]float32, error) {
+	if len(k.src.dw) != k.dims.TotalSize() {
+		return nil, fmt.Errorf("%s: the input gradient has not run", k.name())
+	}
+	return k.src.dw, nil
 }

@@ -166,6 +166,18 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 	// The last window may stop short of the far edge when the stride does
 	// not divide it; the input gradient needs that remainder to know H and W.
 	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
+	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
+		gi := &winogradGradInput{fwd: k}
+		dx, err := apply(gi, in[1], dy, in[0])
+		if err != nil {
+			return nil, err
+		}
+		dw, err := apply(&winogradGradWeight{src: gi, dims: ws.Clone()}, dx)
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.Nodes{dx, dw}, nil
+	}
 	dx, err := apply(&conv2DGradInput{fwd: k, rem: rem}, in[1], dy)
 	if err != nil {
 		return nil, err
@@ -226,10 +238,6 @@ func (k *conv2DGradInput) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	k.out = grow(k.out, g.n*g.inSize())
 	if g.useIm2col() {
 		k.forwardIm2col(w, dy, g)
-		return k.out, nil
-	}
-	if k.fwd.useWinograd(g) {
-		k.forwardWinograd(w, dy, g)
 		return k.out, nil
 	}
 	k.wr = grow(k.wr, g.kernelSize())
@@ -326,10 +334,6 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	}
 	size := g.kernelSize()
 	k.out = grow(k.out, size)
-	if k.fwd.useWinograd(g) {
-		k.forwardWinograd(x, dy, g)
-		return k.out, nil
-	}
 	chunks := max(1, min(g.n, gradChunks))
 	workers := workersFor(chunks)
 	k.partial = grow(k.partial, chunks*size)
