@@ -333,9 +333,9 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return nil, err
 	}
 	size := g.kernelSize()
-	k.out = grow(k.out, size)
 	chunks := max(1, min(g.n, gradChunks))
 	workers := workersFor(chunks)
+	k.out = grow(k.out, size)
 	k.partial = grow(k.partial, chunks*size)
 	if g.useIm2col() {
 		k.forwardIm2col(x, dy, g, chunks, workers)
