@@ -266,23 +266,22 @@ func WinogradKernelGrad(dg, du []float32, o, c int) {
 	co := c * o
 	for oi := range o {
 		for k := range c {
-			var x [4][4]float32
 			r := du[k*o+oi : 15*co+k*o+oi+1]
-			for xi := range 16 {
-				x[xi/4][xi%4] = r[xi*co]
-			}
-			var h [3][4]float32 // Gᵀ dU
-			for s := range 4 {
-				h[0][s] = x[0][s] + (x[1][s]+x[2][s])*0.5
-				h[1][s] = (x[1][s] - x[2][s]) * 0.5
-				h[2][s] = (x[1][s]+x[2][s])*0.5 + x[3][s]
-			}
+			// Gᵀ dU, column by column, in scalars (see WinogradKernel).
+			h00, h10, h20 := winogradKernelCol(r[0], r[4*co], r[8*co], r[12*co])
+			h01, h11, h21 := winogradKernelCol(r[co], r[5*co], r[9*co], r[13*co])
+			h02, h12, h22 := winogradKernelCol(r[2*co], r[6*co], r[10*co], r[14*co])
+			h03, h13, h23 := winogradKernelCol(r[3*co], r[7*co], r[11*co], r[15*co])
 			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
-			for r := range 3 {
-				w[3*r] = h[r][0] + (h[r][1]+h[r][2])*0.5
-				w[3*r+1] = (h[r][1] - h[r][2]) * 0.5
-				w[3*r+2] = (h[r][1]+h[r][2])*0.5 + h[r][3]
-			}
+			w[0], w[1], w[2] = winogradKernelCol(h00, h01, h02, h03)
+			w[3], w[4], w[5] = winogradKernelCol(h10, h11, h12, h13)
+			w[6], w[7], w[8] = winogradKernelCol(h20, h21, h22, h23)
 		}
 	}
+}
+
+// winogradKernelCol is Gᵀ x for a column x of 4: x0 + (x1+x2)/2,
+// (x1-x2)/2, (x1+x2)/2 + x3.
+func winogradKernelCol(x0, x1, x2, x3 float32) (float32, float32, float32) {
+	return x0 + (x1+x2)*0.5, (x1 - x2) * 0.5, (x1+x2)*0.5 + x3
 }
