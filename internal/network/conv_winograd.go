@@ -87,28 +87,23 @@ func (wg winograd) scratch() winogradScratch {
 
 func (s winogradScratch) size() int { return s.padded + s.in + s.out + s.tiled }
 
-func (s winogradScratch) parts(buf []float32, wk int) (padded, in, out, tiled []float32) {
-	b := buf[wk*s.size() : (wk+1)*s.size()]
+// parts cuts one worker's scratch b (at least size long) into its four
+// parts.
+func (s winogradScratch) parts(b []float32) (padded, in, out, tiled []float32) {
 	padded, b = b[:s.padded], b[s.padded:]
 	in, b = b[:s.in], b[s.in:]
 	out, b = b[:s.out], b[s.out:]
 	return padded, in, out, b[:s.tiled]
 }
 
-// eachGroup runs fn on every group of images, spread over the workers,
-// each with its scratch; it returns buf grown to hold all of it.
+// eachGroup runs fn on every group of images with its worker's scratch
+// parts; see forGroups.
 func (wg winograd) eachGroup(buf []float32, fn func(i0, i1 int, padded, in, out, tiled []float32)) []float32 {
 	sc := wg.scratch()
-	groups := (wg.n + wg.per - 1) / wg.per
-	workers := workersFor(groups)
-	buf = grow(buf, workers*sc.size())
-	parallelRange(groups, workers, func(wk, lo, hi int) {
-		padded, in, out, tiled := sc.parts(buf, wk)
-		for grp := lo; grp < hi; grp++ {
-			fn(grp*wg.per, min(wg.n, (grp+1)*wg.per), padded, in, out, tiled)
-		}
+	return forGroups(wg.n, wg.per, sc.size(), buf, func(i0, i1 int, b []float32) {
+		padded, in, out, tiled := sc.parts(b)
+		fn(i0, i1, padded, in, out, tiled)
 	})
-	return buf
 }
 
 // pad copies one channels-last image into padded, with the zero border.
@@ -279,7 +274,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	sc := wg.scratch()
 	k.buf = grow(k.buf, workers*sc.size())
 	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
-		padded, v, dm, tiled := sc.parts(k.buf, wk)
+		padded, v, dm, tiled := sc.parts(k.buf[wk*sc.size():])
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += wg.per {
 			i1 := min(hi, i0+wg.per)
@@ -317,22 +312,21 @@ func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
 }
 
 // winogradGradWeight is dL/dw of a Winograd layer, which its
-// winogradGradInput computed. Its one input, that op's output, is there
-// to make it run after it.
+// winogradGradInput computed. Inputs: w, for the shape, and that op's
+// output, to make it run after it.
 type winogradGradWeight struct {
-	src  *winogradGradInput
-	dims tensor.Shape // the kernel's, O×C×3×3
+	src *winogradGradInput
 }
 
 func (k *winogradGradWeight) name() string     { return "conv2d (Winograd) kernel gradient" }
-func (k *winogradGradWeight) inputs() []string { return []string{"input gradient"} }
+func (k *winogradGradWeight) inputs() []string { return []string{"kernel", "input gradient"} }
 
-func (k *winogradGradWeight) shape([]tensor.Shape) (tensor.Shape, error) {
-	return k.dims.Clone(), nil
+func (k *winogradGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
+	return in[0].Clone(), nil
 }
 
-func (k *winogradGradWeight) forward([][]float32, []tensor.Shape, tensor.Shape) ([]float32, error) {
-	if len(k.src.dw) != k.dims.TotalSize() {
+func (k *winogradGradWeight) forward(_ [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	if len(k.src.dw) != shapes[0].TotalSize() {
 		return nil, fmt.Errorf("%s: the input gradient has not run", k.name())
 	}
 	return k.src.dw, nil

@@ -186,9 +186,10 @@ func rowsToKernel(dst, t []float32, g convGeometry) {
 	}
 }
 
-// rowScratch is the per-worker scratch of the channels-last path: a padded
-// image, the rows of a group of images, and that group's pixels×O matrix
-// (an output before its transpose, or dL/dy transposed).
+// rowScratch is the per-worker scratch of the unfolded (im2row) path: a
+// padded copy of a channel-first image, the rows of a group of images, and
+// that group's pixels×O matrix (an output before its transpose, or dL/dy
+// transposed). Channels-last data needs neither the first nor the last.
 type rowScratch struct {
 	per                int // images per product
 	padded, rows, mats int // lengths of the three parts
@@ -210,26 +211,35 @@ func newRowScratch(g convGeometry, inCL, outCL bool) rowScratch {
 
 func (s rowScratch) size() int { return s.padded + s.rows + s.mats }
 
-// parts returns worker wk's three parts of buf (workers × size long).
-func (s rowScratch) parts(buf []float32, wk int) (padded, rows, mat []float32) {
-	b := buf[wk*s.size() : (wk+1)*s.size()]
-	return b[:s.padded], b[s.padded : s.padded+s.rows], b[s.padded+s.rows:]
+// parts cuts one worker's scratch b (at least size long) into its three
+// parts.
+func (s rowScratch) parts(b []float32) (padded, rows, mat []float32) {
+	return b[:s.padded], b[s.padded : s.padded+s.rows], b[s.padded+s.rows : s.size()]
 }
 
-// eachGroup runs fn on every group of images of the channels-last path
-// (imagesPerProduct images, the last group maybe fewer), spread over the
-// workers, each with its own scratch: a padded image, the group's rows and
-// its pixels×O matrix. buf holds every worker's scratch; eachGroup returns
-// it grown to fit.
+// eachGroup runs fn on every group of images of the unfolded path
+// (imagesPerProduct images, the last group maybe fewer) with its worker's
+// rowScratch parts; see forGroups.
 func eachGroup(g convGeometry, inCL, outCL bool, buf []float32, fn func(i0, i1 int, padded, rows, mat []float32)) []float32 {
 	sc := newRowScratch(g, inCL, outCL)
-	groups := (g.n + sc.per - 1) / sc.per
+	return forGroups(g.n, sc.per, sc.size(), buf, func(i0, i1 int, b []float32) {
+		padded, rows, mat := sc.parts(b)
+		fn(i0, i1, padded, rows, mat)
+	})
+}
+
+// forGroups runs fn on every group of per images of n (the last maybe
+// fewer), the groups spread over the workers, each handing fn its own
+// size floats of buf as scratch. buf holds every worker's scratch;
+// forGroups returns it grown to fit.
+func forGroups(n, per, size int, buf []float32, fn func(i0, i1 int, scratch []float32)) []float32 {
+	groups := (n + per - 1) / per
 	workers := workersFor(groups)
-	buf = grow(buf, workers*sc.size())
+	buf = grow(buf, workers*size)
 	parallelRange(groups, workers, func(wk, lo, hi int) {
-		padded, rows, mat := sc.parts(buf, wk)
+		b := buf[wk*size : (wk+1)*size]
 		for grp := lo; grp < hi; grp++ {
-			fn(grp*sc.per, min(g.n, (grp+1)*sc.per), padded, rows, mat)
+			fn(grp*per, min(n, (grp+1)*per), b)
 		}
 	})
 	return buf

@@ -45,9 +45,6 @@ func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL, winograd bo
 	if pad < 0 || stride < 1 {
 		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
 	}
-	if inCL && x.Dims() == 4 && w.Dims() == 4 && w.Shape()[2]*x.Shape()[1] < 16 {
-		return nil, fmt.Errorf("conv2d: a channels-last input needs K·C >= 16, have kernel %v on input %v", w.Shape(), x.Shape())
-	}
 	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}, x, w)
 }
 
@@ -79,7 +76,7 @@ type conv2D struct {
 
 	out []float32
 	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform
-	buf []float32 // per worker: a padded image, a group's rows and its output
+	buf []float32 // per worker: a rowScratch, or a Winograd layer's winogradScratch
 }
 
 func (k *conv2D) name() string     { return "conv2d" }
@@ -110,6 +107,8 @@ func (k *conv2D) geometry(xs, ws tensor.Shape) (convGeometry, error) {
 		return g, fmt.Errorf("conv2d: negative padding %d", k.pad)
 	case g.h+2*g.pad < g.k || g.w+2*g.pad < g.k:
 		return g, fmt.Errorf("conv2d: kernel %v with pad %d does not fit input %v", ws, g.pad, xs)
+	case k.inCL && g.useIm2col():
+		return g, fmt.Errorf("conv2d: a channels-last input needs K·C >= 16, have kernel %v on input %v", ws, xs)
 	}
 	g.oh = convOut(g.h, g.k, g.pad, g.stride)
 	g.ow = convOut(g.w, g.k, g.pad, g.stride)
@@ -163,21 +162,21 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 
 func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	xs, ws := in[0].Shape(), in[1].Shape()
-	// The last window may stop short of the far edge when the stride does
-	// not divide it; the input gradient needs that remainder to know H and W.
-	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
 	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
 		gi := &winogradGradInput{fwd: k}
 		dx, err := apply(gi, in[1], dy, in[0])
 		if err != nil {
 			return nil, err
 		}
-		dw, err := apply(&winogradGradWeight{src: gi, dims: ws.Clone()}, dx)
+		dw, err := apply(&winogradGradWeight{src: gi}, in[1], dx)
 		if err != nil {
 			return nil, err
 		}
 		return gorgonia.Nodes{dx, dw}, nil
 	}
+	// The last window may stop short of the far edge when the stride does
+	// not divide it; the input gradient needs that remainder to know H and W.
+	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
 	dx, err := apply(&conv2DGradInput{fwd: k, rem: rem}, in[1], dy)
 	if err != nil {
 		return nil, err
@@ -345,7 +344,7 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	sc := newRowScratch(g, k.fwd.inCL, k.fwd.outCL)
 	k.buf = grow(k.buf, workers*sc.size())
 	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
-		hwc, rows, dyT := sc.parts(k.buf, wk)
+		hwc, rows, dyT := sc.parts(k.buf[wk*sc.size():])
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += sc.per {
 			i1 := min(hi, i0+sc.per)
