@@ -48,6 +48,8 @@ type poolGeometry struct {
 
 func (g poolGeometry) inPlane() int  { return g.h * g.w }
 func (g poolGeometry) outPlane() int { return g.oh * g.ow }
+func (g poolGeometry) inSize() int   { return g.c * g.inPlane() }  // one input image
+func (g poolGeometry) outSize() int  { return g.c * g.outPlane() } // one output image
 
 // maxPool2DOp remembers, for every output element, the flat input index of
 // the maximum it picked; the gradient flows back to exactly that element.
@@ -377,7 +379,7 @@ func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	argmax := op.fwd.argmax
 	op.out = grow(op.out, len(x))
-	inSize, outSize := g.c*g.inPlane(), g.c*g.outPlane()
+	inSize, outSize := g.inSize(), g.outSize()
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		clear(op.out[lo*inSize : hi*inSize])
 		for o := lo * outSize; o < hi*outSize; o++ {
@@ -463,7 +465,7 @@ func (op *reluPoolGradOp) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 	op.out = grow(op.out, len(x))
 	workers := workersFor(g.n)
 	if g.evenPairs() {
-		half, outSize := g.c*g.inPlane()/2, g.c*g.outPlane()
+		half, outSize := g.inSize()/2, g.outSize()
 		op.scratch = grow(op.scratch, workers*2*half)
 		cached := op.fwd != nil && sameData(op.fwd.pairsOf, x) && len(op.fwd.pairs) == g.n*half
 		parallelRange(g.n, workers, func(wk, lo, hi int) {

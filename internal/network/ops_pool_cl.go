@@ -34,19 +34,12 @@ func reluPoolCL(x *gorgonia.Node, training bool) (*gorgonia.Node, error) {
 	return apply(&reluPoolCLKernel{training: training}, x)
 }
 
-// clPoolGeometry is a 2×2 pooling of N images of H×W×C.
-type clPoolGeometry struct{ n, c, h, w, oh, ow int }
-
-func (g clPoolGeometry) inSize() int  { return g.h * g.w * g.c }
-func (g clPoolGeometry) outSize() int { return g.oh * g.ow * g.c }
-
-func clPoolGeometryOf(name string, xs tensor.Shape) (clPoolGeometry, error) {
-	if len(xs) != 4 {
-		return clPoolGeometry{}, fmt.Errorf("%s: input %v must be 4-D (N×C×H×W)", name, xs)
-	}
-	g := clPoolGeometry{n: xs[0], c: xs[1], h: xs[2], w: xs[3], oh: xs[2] / 2, ow: xs[3] / 2}
-	if g.n < 1 || g.c < 1 || g.oh < 1 || g.ow < 1 {
-		return g, fmt.Errorf("%s: window 2×2 larger than input %v", name, xs)
+// clPoolGeometryOf is the geometry of a 2×2 pooling of xs, checked as
+// MaxPool2D checks it, errors prefixed with the op's name.
+func clPoolGeometryOf(name string, xs tensor.Shape) (poolGeometry, error) {
+	g, err := (&maxPool2DOp{size: 2}).geometry(xs)
+	if err != nil {
+		return g, fmt.Errorf("%s: %w", name, err)
 	}
 	return g, nil
 }

@@ -14,7 +14,7 @@ import (
 // float). Back, dy where y > 0 (else +0) goes to the first window position,
 // row-major, that has y's bits; every other element of dx, odd sides' last
 // row and column included, is +0.
-func refReluPoolCL(x, dy []float32, g clPoolGeometry) (y, dx []float32) {
+func refReluPoolCL(x, dy []float32, g poolGeometry) (y, dx []float32) {
 	key := func(v float32) int32 { return int32(math.Float32bits(v)) }
 	y, dx = make([]float32, g.n*g.outSize()), make([]float32, g.n*g.inSize())
 	for i := range g.n {
