@@ -34,7 +34,10 @@
 // L2Normalize, Distance) rather than gorgonia's own: they run matrix
 // products and vector kernels through internal/linalg on every core, and
 // reuse their buffers between steps instead of allocating a fresh tensor
-// for every node of every step.
+// for every node of every step. Each has a hand-written gradient checked
+// against finite differences of a float64 reference in the tests. A new op
+// is a kernel (op.go): its name, inputs, output shape, forward pass and
+// gradient; one adapter supplies the rest of gorgonia's Op interface.
 //
 // A convolution is a matrix product over unfolded windows. Input layers
 // (K·C < 16: one to three channels) unfold channel-first, a row per
@@ -53,8 +56,8 @@
 // convolution reads the channel-first images and writes pixels×O, which is
 // already channels-last; later ones unfold straight from the unpadded
 // pixel rows; batch norm sums and maps pixel rows of C channels (linalg's
-// *Rows kernels); pooling takes vector maxima of neighbouring runs
-// (ops_pool_cl.go). Global average pooling ends it, or one transpose back
+// *Rows kernels); ReLU and 2×2 pooling take one pass per pair of pixel
+// rows (ops_pool_cl.go). Global average pooling ends it, or one transpose back
 // to channel-first where the tower flattens, so dense weights and model
 // files keep their order. Only speed differs: the tests compare the two
 // layouts.
@@ -66,10 +69,7 @@
 // windows, 2.25 times fewer flops, with the transforms in AVX2 assembly.
 // Its gradients are the exact adjoints of that computation, and it agrees
 // with the direct form to float32 rounding (the tests compare the two on
-// whole towers, and check it against finite differences). Each has a hand-written gradient checked against finite
-// differences of a float64 reference in the tests. A new op is a kernel
-// (op.go): its name, inputs, output shape, forward pass and gradient; one
-// adapter supplies the rest of gorgonia's Op interface.
+// whole towers, and check it against finite differences).
 //
 // Towers for photos add three kinds. A strided convolution (stride s)
 // samples every s-th window, OH = (H+2p-K)/s + 1, so it shrinks the plane
