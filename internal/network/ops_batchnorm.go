@@ -42,8 +42,11 @@ import (
 // graph updates the state once per run, so a pair graph whose two branches
 // share one BNState updates it twice per step, once per branch, as PyTorch
 // does when a module is called twice. Graphs sharing a state must not run
-// concurrently, except the twins of a PairGraph: the second defers its
-// update until both have run (twin.go), keeping that order.
+// concurrently, except the graphs that run side by side: the twins of a
+// PairGraph, whose second defers its update until both have run (twin.go),
+// keeping that order; the halves of a BatchGraph, of which only the first
+// updates it, with the whole batch's statistics; and the halves of an
+// Embedder, which only read it.
 type BNState struct {
 	Mean, Var []float32
 	Momentum  float32 // weight of the newest batch, in [0, 1]
@@ -132,7 +135,8 @@ type bnGeometry struct {
 	cl      bool // the values are channels-last, (N·S)×C
 }
 
-// count is M, the number of values behind each channel's statistics.
+// count is M = N·S, the number of values behind each channel's statistics,
+// and the number of rows of a channels-last input.
 func (g bnGeometry) count() int { return g.n * g.s }
 func (g bnGeometry) size() int  { return g.n * g.c * g.s }
 

@@ -13,9 +13,6 @@ import "github.com/siamese-dev/siamese/internal/linalg"
 // adds separately, so that the slices can run in parallel.
 const bnRowChunks = 4
 
-// rows is the number of channels-last rows, N·S.
-func (g bnGeometry) rows() int { return g.n * g.s }
-
 // channelSums sets sum[c] = Σ x over channel c, and sq[c] = Σ x² when sq
 // is not nil, in float64. part is scratch of bnRowChunks·2·C values.
 func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
@@ -74,7 +71,7 @@ func (g bnGeometry) channelDots(dy, x, mean []float32, dot, part []float64) {
 // own zeroed partials, then adds the partials in slice order into sum (and
 // sq unless nil).
 func (g bnGeometry) sumRows(sum, sq, part []float64, add func(lo, hi int, s, q []float64)) {
-	r, c := g.rows(), g.c
+	r, c := g.count(), g.c
 	chunks := min(bnRowChunks, r)
 	part = part[:2*chunks*c]
 	clear(part)
@@ -143,7 +140,7 @@ func (g bnGeometry) channelCombine(out, dy, x, a, k, mean, b []float32) {
 // mapRows runs fn on ranges [lo, hi) of the values, whole rows each,
 // split among goroutines when the input is large enough to pay for them.
 func (g bnGeometry) mapRows(fn func(lo, hi int)) {
-	r := g.rows()
+	r := g.count()
 	workers := 1
 	if g.size() >= minParallelElems {
 		workers = workersFor(r)
