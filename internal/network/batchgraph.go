@@ -34,12 +34,16 @@ func (n *Net) newBatchGraph(batch int, f BatchLossFunc, split bool) (*BatchGraph
 	if split {
 		bg.rows = [2]int{(batch + 1) / 2, batch / 2}
 	}
-	newHead := func(dim int) (*twinHead, error) { return newBatchHead(bg.rows, dim, f, &bg.labels), nil }
+	dim, err := n.Spec.EmbeddingSize()
+	if err != nil {
+		return nil, fmt.Errorf("batch graph: %w", err)
+	}
+	bg.head = newBatchHead(bg.rows, dim, f, &bg.labels)
 	for side, rows := range bg.rows {
 		if rows == 0 {
 			continue
 		}
-		tg, err := n.newTowerGraph(rows, side, &bg.head, newHead)
+		tg, err := n.newTowerGraph(rows, side, bg.head)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +54,6 @@ func (n *Net) newBatchGraph(batch int, f BatchLossFunc, split bool) (*BatchGraph
 			return nil, err
 		}
 	}
-	bg.allocGrads()
 	return bg, nil
 }
 
@@ -88,11 +91,9 @@ func (bg *BatchGraph) Step(x []float32, labels []int) (float64, error) {
 	if len(labels) != bg.batch {
 		return 0, fmt.Errorf("training step: %d labels for a batch of %d", len(labels), bg.batch)
 	}
-	s := bg.net.Spec
-	split := bg.rows[0] * s.Channels * s.Size * s.Size
-	copy(bg.towers[0].x.Data().([]float32), x[:min(split, len(x))])
-	if bg.towers[1] != nil && len(x) > split {
-		copy(bg.towers[1].x.Data().([]float32), x[split:])
+	k := copy(bg.towers[0].x.Data().([]float32), x)
+	if bg.towers[1] != nil {
+		copy(bg.towers[1].x.Data().([]float32), x[k:])
 	}
 	copy(bg.labels, labels)
 	if err := bg.step(); err != nil {

@@ -156,13 +156,15 @@ type PairGraph struct {
 func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 	pg := &PairGraph{batch: batch}
 	pg.net = n
-	newHead := func(dim int) (*twinHead, error) {
-		h, y, dist, err := newPairHead(batch, dim, loss)
-		pg.y, pg.dist = y, dist
-		return h, err
+	dim, err := n.Spec.EmbeddingSize()
+	if err != nil {
+		return nil, fmt.Errorf("pair graph: %w", err)
+	}
+	if pg.head, pg.y, pg.dist, err = newPairHead(batch, dim, loss); err != nil {
+		return nil, err
 	}
 	for side := range pg.towers {
-		tg, err := n.newTowerGraph(batch, side, &pg.head, newHead)
+		tg, err := n.newTowerGraph(batch, side, pg.head)
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +178,6 @@ func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
 		op.deferRunning = true
 	}
 	pg.towers[1].deferredBN = fwd
-	pg.allocGrads()
 	return pg, nil
 }
 
@@ -209,9 +210,9 @@ func scalarOf(v G.Value) float32 {
 
 // Embedder runs the tower alone, for inference, on batches of a fixed size.
 // It shares the weights of its Net. A batch of 8 or more runs as two
-// halves side by side, a graph each, one per core (as training does,
-// twin.go): images are independent at inference, so the halves give the
-// embeddings one graph would.
+// halves side by side, a graph each with half the cores (as training
+// does, twin.go): images are independent at inference, so the halves give
+// the embeddings one graph would.
 type Embedder struct {
 	net    *Net
 	batch  int

@@ -105,7 +105,8 @@ func (r *rendezvous) abort() {
 type twinHead struct {
 	*rendezvous // of 2 towers, or 1 for a batch too small to split
 
-	in    [2][]float32    // the towers' embeddings
+	in    [2][]float32    // the towers' embeddings, views of all
+	all   []float32       // in[0] then in[1]
 	shape [2]tensor.Shape // their shapes, rows×dim
 	// run computes loss and grad (∂L/∂embeddings of each tower) from in.
 	run  func() error
@@ -118,8 +119,10 @@ func newTwinHead(rows [2]int, dim int) *twinHead {
 	if rows[1] == 0 {
 		h.parties = 1
 	}
+	h.all = make([]float32, (rows[0]+rows[1])*dim)
+	k := rows[0] * dim
+	h.in[0], h.in[1] = h.all[:k:k], h.all[k:]
 	for side, n := range rows {
-		h.in[side] = make([]float32, n*dim)
 		h.shape[side] = tensor.Shape{n, dim}
 	}
 	return h
@@ -156,12 +159,7 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 	roots := append(G.Nodes{readLoss, readDist}, grads...)
 	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(nodes[0], nodes[1]))
 	h.run = func() error {
-		for _, n := range nodes {
-			// The machine adds gradients into the dual values; start clean.
-			if gv, err := n.Grad(); err == nil && gv != nil {
-				clear(gv.Data().([]float32))
-			}
-		}
+		clearGrads(nodes[:])
 		vm.Reset()
 		if err := vm.RunAll(); err != nil {
 			return fmt.Errorf("distance head: %w", err)
@@ -185,14 +183,12 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 func newBatchHead(rows [2]int, dim int, f BatchLossFunc, labels *[]int) *twinHead {
 	h := newTwinHead(rows, dim)
 	n := rows[0] + rows[1]
-	e := make([]float32, n*dim)
+	e := h.all // the towers' embeddings meet here, the first tower's first
 	shapes := []tensor.Shape{{n, dim}, {1}}
 	loss := &batchLoss{f: f, labels: labels}
 	grad := &batchLossGrad{fwd: loss}
 	one := []float32{1}
 	h.run = func() error {
-		copy(e, h.in[0])
-		copy(e[len(h.in[0]):], h.in[1])
 		l, err := loss.forward([][]float32{e}, shapes[:1], tensor.Shape{1})
 		if err != nil {
 			return err
@@ -324,9 +320,8 @@ type towerGraph struct {
 	deferredBN []*batchNormOp
 }
 
-// newTowerGraph builds tower side (0 or 1) on rows images. The head is
-// made by newHead once the first tower gives the embedding width.
-func (n *Net) newTowerGraph(rows, side int, head **twinHead, newHead func(dim int) (*twinHead, error)) (*towerGraph, error) {
+// newTowerGraph builds tower side (0 or 1) on rows images, ending at head.
+func (n *Net) newTowerGraph(rows, side int, head *twinHead) (*towerGraph, error) {
 	g := G.NewGraph()
 	tg := &towerGraph{g: g}
 	var x *G.Node
@@ -338,12 +333,7 @@ func (n *Net) newTowerGraph(rows, side int, head **twinHead, newHead func(dim in
 		return nil, err
 	}
 	tg.dropouts = mode.dropouts
-	if *head == nil {
-		if *head, err = newHead(e.Shape()[1]); err != nil {
-			return nil, err
-		}
-	}
-	out, err := apply(&twinHeadKernel{head: *head, side: side}, e)
+	out, err := apply(&twinHeadKernel{head: head, side: side}, e)
 	if err != nil {
 		return nil, err
 	}
@@ -381,17 +371,22 @@ func (tg *towerGraph) trainingBN() (fwd []*batchNormOp, grad []*bnGradInputOp) {
 
 // run is one forward and backward pass of the tower on its current input.
 func (tg *towerGraph) run() error {
-	// The tape machine adds each step's gradient into the weights' dual
-	// values (gorgonia's own solvers zero them after use), so start clean.
-	for _, w := range tg.weights {
-		if gv, err := w.Grad(); err == nil && gv != nil {
+	clearGrads(tg.weights)
+	tg.vm.Reset()
+	return tg.vm.RunAll()
+}
+
+// clearGrads zeroes the dual values of nodes. A tape machine adds each
+// run's gradients into them (gorgonia's own solvers zero them after use),
+// so a run starts with this.
+func clearGrads(nodes G.Nodes) {
+	for _, n := range nodes {
+		if gv, err := n.Grad(); err == nil && gv != nil {
 			if d, ok := gv.Data().([]float32); ok {
 				clear(d)
 			}
 		}
 	}
-	tg.vm.Reset()
-	return tg.vm.RunAll()
 }
 
 // twins is what PairGraph and BatchGraph share: two towers, their head,
@@ -401,14 +396,9 @@ type twins struct {
 	towers [2]*towerGraph
 	head   *twinHead
 	pairs  []*statPair
-	grads  [][]float32 // per parameter
-}
-
-func (tw *twins) allocGrads() {
-	tw.grads = make([][]float32, len(tw.net.Params))
-	for i, p := range tw.net.Params {
-		tw.grads[i] = make([]float32, len(p.Data))
-	}
+	// per parameter: the first tower's gradient, into which step adds the
+	// second's
+	grads [][]float32
 }
 
 // SetMaskStream positions every dropout mask sequence at a point fixed by
@@ -423,7 +413,9 @@ func (tw *twins) SetMaskStream(seed uint64, epoch int) {
 }
 
 // Grads returns the gradient of the loss for every parameter, aligned with
-// Net.Params. The slices belong to the graph and change with the next Step.
+// Net.Params, after a Step that succeeded (nil before the first Step).
+// The slices are the first tower's gradients, into which the Step added
+// the second's: they belong to the graph and change with the next Step.
 func (tw *twins) Grads() ([][]float32, error) { return tw.grads, nil }
 
 // step runs both towers side by side on their current inputs and sums
@@ -461,8 +453,13 @@ func (tw *twins) step() error {
 			op.foldRunning()
 		}
 	}
-	// The towers' gradients, the first tower's first.
+	// The towers' gradients, the first tower's first: the second's is
+	// added into the first's, which the next run clears before use.
+	if tw.grads == nil {
+		tw.grads = make([][]float32, len(tw.net.Params))
+	}
 	for i := range tw.grads {
+		var sum []float32
 		for side, tg := range tw.towers {
 			if tg == nil {
 				continue
@@ -473,11 +470,12 @@ func (tw *twins) step() error {
 			}
 			d := gv.Data().([]float32)
 			if side == 0 {
-				copy(tw.grads[i], d)
+				sum = d
 			} else {
-				linalg.Add(tw.grads[i], d)
+				linalg.Add(sum, d)
 			}
 		}
+		tw.grads[i] = sum
 	}
 	return nil
 }

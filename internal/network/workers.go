@@ -27,8 +27,10 @@ const helperSpin = 200 * time.Microsecond
 type helperSet struct {
 	mu   sync.Mutex
 	list []*helper
-	// shares is how many graphs share the cores at this moment: the twin
-	// towers of a PairGraph step each take 1/shares of them (twin.go).
+	// shares is how many graphs beyond the first share the cores at this
+	// moment: graphs run side by side (sideBySide, twin.go: the twins of a
+	// PairGraph, the halves of a BatchGraph or of an Embedder) each take
+	// 1/(1+shares) of them.
 	shares atomic.Int32
 }
 
