@@ -47,7 +47,8 @@
 //
 // Packing buffers come from a sync.Pool, so steady-state calls do not
 // allocate. The kernel set is picked once from the CPU features
-// (golang.org/x/sys/cpu); the purego build tag, or any GOARCH but amd64,
+// (golang.org/x/sys/cpu); SIAMESE_KERNELS=avx2 or generic picks a slower
+// set the CPU can run, and the purego build tag, or any GOARCH but amd64,
 // selects the pure-Go kernel.
 //
 // # Beside the product
@@ -71,7 +72,15 @@
 // maps (SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows,
 // CombineCentredRows), and ReLU with 2×2 max pooling in one pass over a
 // pair of pixel rows, with its adjoint (ReLUMaxPool2x2Rows,
-// ReLUMaxPool2x2RowsGrad).
+// ReLUMaxPool2x2RowsGrad). The tile transforms of Winograd's F(2×2, 3×3)
+// convolution along a row of tiles (WinogradInput, WinogradOutput and
+// their adjoints WinogradOutputGrad, WinogradInputGrad) run the same way,
+// in assembly where C is a multiple of 8, to the bits of their Go forms;
+// the filter transforms, WinogradKernel and WinogradKernelGrad, run in Go.
+//
+// AdamStep, the optimiser's update, runs in AVX2 assembly over the bulk of
+// its vectors and in Go over the rest, like the maps above; both round
+// after every operation, so they give the same bits.
 //
 // # Accuracy
 //

@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -20,8 +21,15 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemm(defaultKernels, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// defaultKernels is chosen once, from the CPU features, and never changed.
+// defaultKernels is chosen once, from the CPU features and SIAMESE_KERNELS
+// (see bestKernels), and never changed.
 var defaultKernels = bestKernels()
+
+// bestKernels is the fastest kernel set for this CPU, or, when the
+// environment names one this CPU can run (see capKernels), that one.
+func bestKernels() *kernelSet {
+	return capKernels(kernelSets(), os.Getenv(kernelsEnv))
+}
 
 // kernelsEnv names the environment variable that picks a slower GEMM
 // kernel set than the CPU's best, "avx2" or "generic", to measure here how

@@ -2,11 +2,7 @@
 
 package linalg
 
-import (
-	"os"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 // The assembly kernels trust their pointers, so each wrapper first indexes
 // the last element the kernel will touch: a driver bug then panics with an
@@ -60,14 +56,8 @@ var avx2Kernels = kernelSet{
 	nc:        1024,
 }
 
-// bestKernels is the fastest kernel set for this CPU, or, when the
-// environment names one this CPU can run (see capKernels), that one.
-func bestKernels() *kernelSet {
-	sets := kernelSets()
-	return capKernels(sets, os.Getenv(kernelsEnv))
-}
-
-// kernelSets lists every kernel set this CPU can run, for the tests.
+// kernelSets lists every kernel set this CPU can run, slowest first, for
+// bestKernels and the tests.
 func kernelSets() []*kernelSet {
 	sets := []*kernelSet{&genericKernels}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

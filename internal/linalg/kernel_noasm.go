@@ -2,9 +2,6 @@
 
 package linalg
 
-// bestKernels is the fastest kernel set for this CPU: without assembly
-// kernels, the pure-Go one.
-func bestKernels() *kernelSet { return &genericKernels }
-
-// kernelSets lists every kernel set this CPU can run, for the tests.
+// kernelSets lists every kernel set this CPU can run, slowest first, for
+// bestKernels and the tests: without assembly kernels, the pure-Go one.
 func kernelSets() []*kernelSet { return []*kernelSet{&genericKernels} }

@@ -267,7 +267,8 @@ func WinogradKernelGrad(dg, du []float32, o, c int) {
 	for oi := range o {
 		for k := range c {
 			r := du[k*o+oi : 15*co+k*o+oi+1]
-			// Gᵀ dU, column by column, in scalars (see WinogradKernel).
+			// Gᵀ dU, column by column, in scalars rather than small arrays,
+			// which Go keeps in memory.
 			h00, h10, h20 := winogradKernelCol(r[0], r[4*co], r[8*co], r[12*co])
 			h01, h11, h21 := winogradKernelCol(r[co], r[5*co], r[9*co], r[13*co])
 			h02, h12, h22 := winogradKernelCol(r[2*co], r[6*co], r[10*co], r[14*co])
