@@ -109,10 +109,7 @@ after saving it and --resume continues from it.`,
 			if jsonOut {
 				return writeJSON(cmd.OutOrStdout(), sum)
 			}
-			unit := "pairs" // what a step's batch counts, as the epoch lines say
-			if sum.Batches == train.BatchesClasses {
-				unit = "images"
-			}
+			unit := train.StepUnit(sum.Batches)
 			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: best epoch %d, val accuracy %.4f at threshold %.4f (%d %s in %.1fs, %.0f %s/s)\n",
 				sum.Model, sum.BestEpoch, sum.ValAccuracy, sum.Threshold, sum.Pairs, unit, sum.TrainSeconds, sum.PairsPerSec, unit)
 			return nil

@@ -19,8 +19,16 @@ func (o *Options) reporter() Reporter {
 		return o.Report
 	}
 	r := newTextReporter(o.Log, o.Warnings, o.Progress)
-	if o.Loop.Batches == BatchesClasses {
-		r.unit = "images"
-	}
+	r.unit = StepUnit(o.Loop.Batches)
 	return r
+}
+
+// StepUnit names what a step's batch counts under the LoopOptions.Batches
+// value batches, as the epoch lines say: "images" for BatchesClasses,
+// "pairs" otherwise.
+func StepUnit(batches string) string {
+	if batches == BatchesClasses {
+		return "images"
+	}
+	return "pairs"
 }
