@@ -214,13 +214,7 @@ func TestOverloadGets503(t *testing.T) {
 	// gauge says: on a loaded machine that can take a while, and a request
 	// sent before it would be served.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(m), "\nsiamese_http_in_flight 1\n") {
+		if metricValue(t, getMetrics(t, base), "siamese_http_in_flight") == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
