@@ -415,6 +415,30 @@ store:
 	VFMADD231PS  Y0, Y3, Y14; \
 	VFMADD231PS  Y1, Y3, Y15
 
+// STEP6X16R is STEP6X16 with A row major: rows are R11 bytes apart, rows
+// 3-5 based at R13, and d is the byte offset along k.
+#define STEP6X16R(bp, d) \
+	VMOVUPS      bp, Y0;              \
+	VMOVUPS      32 bp, Y1;           \
+	VBROADCASTSS d(SI), Y2;           \
+	VFMADD231PS  Y0, Y2, Y4;          \
+	VFMADD231PS  Y1, Y2, Y5;          \
+	VBROADCASTSS d(SI)(R11*1), Y3;    \
+	VFMADD231PS  Y0, Y3, Y6;          \
+	VFMADD231PS  Y1, Y3, Y7;          \
+	VBROADCASTSS d(SI)(R11*2), Y2;    \
+	VFMADD231PS  Y0, Y2, Y8;          \
+	VFMADD231PS  Y1, Y2, Y9;          \
+	VBROADCASTSS d(R13), Y3;          \
+	VFMADD231PS  Y0, Y3, Y10;         \
+	VFMADD231PS  Y1, Y3, Y11;         \
+	VBROADCASTSS d(R13)(R11*1), Y2;   \
+	VFMADD231PS  Y0, Y2, Y12;         \
+	VFMADD231PS  Y1, Y2, Y13;         \
+	VBROADCASTSS d(R13)(R11*2), Y3;   \
+	VFMADD231PS  Y0, Y3, Y14;         \
+	VFMADD231PS  Y1, Y3, Y15
+
 #define ROW6X16BETA(c0, c1) \
 	VMULPS      Y0, c0, c0;     \
 	VMULPS      Y0, c1, c1;     \
@@ -479,6 +503,85 @@ loop1:
 	STEP6X16((DX), (SI))
 	ADDQ R9, DX
 	ADDQ R11, SI
+	DECQ CX
+	JNZ  loop1
+
+store:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVL         beta+60(FP), AX
+	TESTL        $0x7fffffff, AX
+	JZ           nobeta
+	VBROADCASTSS beta+60(FP), Y1
+	ROW6X16BETA(Y4, Y5)
+	ROW6X16BETA(Y6, Y7)
+	ROW6X16BETA(Y8, Y9)
+	ROW6X16BETA(Y10, Y11)
+	ROW6X16BETA(Y12, Y13)
+	ROW6X16BETA(Y14, Y15)
+	VZEROUPPER
+	RET
+
+nobeta:
+	ROW6X16(Y4, Y5)
+	ROW6X16(Y6, Y7)
+	ROW6X16(Y8, Y9)
+	ROW6X16(Y10, Y11)
+	ROW6X16(Y12, Y13)
+	ROW6X16(Y14, Y15)
+	VZEROUPPER
+	RET
+
+// func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+TEXT ·tile6x16RowMajorAVX2(SB), NOSPLIT, $0-64
+	MOVQ  kc+0(FP), CX
+	MOVQ  a+8(FP), SI
+	MOVQ  lda+16(FP), R11
+	SHLQ  $2, R11
+	LEAQ  (R11)(R11*2), R12
+	MOVQ  b+24(FP), DX
+	MOVQ  ldb+32(FP), R9
+	SHLQ  $2, R9
+	LEAQ  (R9)(R9*2), R10
+	MOVQ  c+40(FP), DI
+	MOVQ  ldc+48(FP), R8
+	SHLQ  $2, R8
+	LEAQ  (SI)(R12*1), R13
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	CMPQ  CX, $4
+	JLT   tail
+
+loop4:
+	STEP6X16R((DX), 0)
+	STEP6X16R((DX)(R9*1), 4)
+	STEP6X16R((DX)(R9*2), 8)
+	STEP6X16R((DX)(R10*1), 12)
+	LEAQ (DX)(R9*4), DX
+	ADDQ $16, SI
+	ADDQ $16, R13
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+
+loop1:
+	STEP6X16R((DX), 0)
+	ADDQ R9, DX
+	ADDQ $4, SI
+	ADDQ $4, R13
 	DECQ CX
 	JNZ  loop1
 
