@@ -34,8 +34,11 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 			x, err = conv2DLayout(x, byName[pre+".conv.weight"], l.pad(), l.stride(), cl, toCL, !n.direct)
 			cl = toCL
 		case KindReLU:
-			if i+1 < len(n.Spec.Layers) && n.Spec.Layers[i+1].Kind == KindMaxPool {
+			if n.Spec.reluBeforePool(i) {
 				continue // folded into the pooling below
+			}
+			if n.Spec.reluAfterBatchNorm(i) {
+				continue // fused into the batch norm above
 			}
 			x, err = ReLU(x)
 		case KindMaxPool:
@@ -59,7 +62,7 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 			}
 			x, err = Dense(x, byName[pre+".dense.weight"], byName[pre+".dense.bias"])
 		case KindBatchNorm:
-			x, err = n.batchNorm(x, byName, pre+".bn", mode, cl && x.Dims() == 4)
+			x, err = n.batchNorm(x, byName, pre+".bn", mode, cl && x.Dims() == 4, n.Spec.reluAfterBatchNorm(i+1))
 		case KindDropout:
 			if mode.training && l.Rate > 0 {
 				x, err = Dropout(x, l.Rate, uint64(i)<<8|uint64(mode.branch))
@@ -99,9 +102,22 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 	return x, nil
 }
 
-// batchNorm applies the batch norm whose tensors are named prefix.*.
-func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *applyMode, cl bool) (*G.Node, error) {
-	return batchNormLayout(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training, cl)
+// batchNorm applies the batch norm whose tensors are named prefix.*, and
+// the ReLU after it if relu.
+func (n *Net) batchNorm(x *G.Node, w map[string]*G.Node, prefix string, mode *applyMode, cl, relu bool) (*G.Node, error) {
+	return batchNormLayout(x, w[prefix+".weight"], w[prefix+".bias"], n.bn[prefix], mode.training, cl, relu)
+}
+
+// reluBeforePool says whether layer i is a ReLU that the max pooling
+// after it takes in (reluPoolCL, reluMaxPool2D).
+func (s Spec) reluBeforePool(i int) bool {
+	return i >= 0 && i+1 < len(s.Layers) && s.Layers[i].Kind == KindReLU && s.Layers[i+1].Kind == KindMaxPool
+}
+
+// reluAfterBatchNorm says whether layer i is a ReLU that the batch norm
+// before it takes in: one that no pooling takes in first.
+func (s Spec) reluAfterBatchNorm(i int) bool {
+	return i > 0 && i < len(s.Layers) && s.Layers[i].Kind == KindReLU && s.Layers[i-1].Kind == KindBatchNorm && !s.reluBeforePool(i)
 }
 
 // residual applies the residual block whose tensors are named pre.*.

@@ -94,12 +94,15 @@ func (st *BNState) check(c int) error {
 // statistics are constants), so a graph may also fine-tune with frozen
 // statistics.
 func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorgonia.Node, error) {
-	return batchNormLayout(x, gamma, beta, st, training, false)
+	return batchNormLayout(x, gamma, beta, st, training, false, false)
 }
 
 // batchNormLayout is BatchNorm on a channels-last input when cl is set
-// (N×H×W×C data under an N×C×H×W shape, see channelsLast in graph.go).
-func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl bool) (*gorgonia.Node, error) {
+// (N×H×W×C data under an N×C×H×W shape, see channelsLast in graph.go),
+// followed by a ReLU when relu is set: max(y, 0) is taken block by block
+// as y is written, while the block is still in L1, rather than in a pass
+// of its own over the whole batch.
+func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl, relu bool) (*gorgonia.Node, error) {
 	const name = "batchnorm"
 	if err := checkFloat32Node(name, "input", x); err != nil {
 		return nil, err
@@ -110,7 +113,7 @@ func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl bo
 	if err := checkFloat32Node(name, "shift", beta); err != nil {
 		return nil, err
 	}
-	op := &batchNormOp{dims: x.Dims(), training: training, cl: cl, st: st}
+	op := &batchNormOp{dims: x.Dims(), training: training, cl: cl, relu: relu, st: st}
 	g, err := op.geometry(x.Shape())
 	if err != nil {
 		return nil, err
@@ -169,6 +172,7 @@ type batchNormOp struct {
 	dims     int
 	training bool
 	cl       bool // the input is channels-last (see channelsLast in graph.go)
+	relu     bool // a ReLU follows, fused into the output pass
 	st       *BNState
 	// deferRunning leaves the running statistics to foldRunning, for a
 	// twin tower that runs beside the other (twin.go).
@@ -281,7 +285,7 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	for ch := range g.c {
 		op.scale[ch] = gamma[ch] * op.invStd[ch]
 	}
-	g.channelAffine(op.out, x, op.mean, op.scale, beta)
+	g.channelAffine(op.out, x, op.mean, op.scale, beta, op.relu)
 	if op.training && !op.deferRunning {
 		op.updateRunning(g)
 	}
@@ -373,26 +377,36 @@ func (op *batchNormOp) ReturnsPtr() bool     { return false }
 func (op *batchNormOp) CallsExtern() bool    { return false }
 func (op *batchNormOp) OverwritesInput() int { return -1 }
 func (op *batchNormOp) WriteHash(h hash.Hash) {
-	writeOpHash(h, op, "BatchNorm", op.dims, op.training)
+	writeOpHash(h, op, "BatchNorm", op.dims, op.training, op.relu)
 }
 func (op *batchNormOp) Hashcode() uint32 { return hashOf(op) }
-func (op *batchNormOp) String() string   { return fmt.Sprintf("BatchNorm{training=%t}", op.training) }
+func (op *batchNormOp) String() string {
+	return fmt.Sprintf("BatchNorm{training=%t,relu=%t}", op.training, op.relu)
+}
 
 func (op *batchNormOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} }
 
-// SymDiff builds dL/dβ and dL/dγ first and feeds them to dL/dx, which
-// needs exactly those two channel sums: the graph then orders the three
-// ops and no sum is computed twice.
+// SymDiff builds dL/dβ and dL/dγ first (in one pass, see bnGradShiftOp)
+// and feeds them to dL/dx, which needs exactly those two channel sums:
+// the graph then orders the three ops and no sum is computed twice. A fused ReLU's gradient comes first,
+// from the output, as the ReLU op's would.
 func (op *batchNormOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 3 {
 		return nil, fmt.Errorf("%s: differentiate: got %d inputs, want 3", op.name(), len(inputs))
 	}
 	x, gamma := inputs[0], inputs[1]
-	dbeta, err := gorgonia.ApplyOp(&bnGradShiftOp{fwd: op}, grad)
+	if op.relu {
+		var err error
+		if grad, err = apply(&reluGrad{}, output, grad); err != nil {
+			return nil, fmt.Errorf("%s ReLU gradient: %w", op.name(), err)
+		}
+	}
+	shift := &bnGradShiftOp{fwd: op}
+	dbeta, err := gorgonia.ApplyOp(shift, x, grad)
 	if err != nil {
 		return nil, fmt.Errorf("%s shift gradient: %w", op.name(), err)
 	}
-	dgamma, err := gorgonia.ApplyOp(&bnGradScaleOp{fwd: op}, x, grad)
+	dgamma, err := gorgonia.ApplyOp(&bnGradScaleOp{src: shift}, dbeta)
 	if err != nil {
 		return nil, fmt.Errorf("%s scale gradient: %w", op.name(), err)
 	}
@@ -411,72 +425,26 @@ func (op *batchNormOp) channelsOf(what string, s tensor.Shape) (tensor.Shape, er
 	return tensor.Shape{s[1]}, nil
 }
 
-// bnGradShiftOp is dL/dβ_c = Σ dL/dy over channel c. Input: dL/dy.
+// bnGradShiftOp is dL/dβ_c = Σ dL/dy over channel c. Inputs: x, dL/dy.
+// In the same pass over dL/dy it sums dL/dy·x̂ for dL/dγ, which
+// bnGradScaleOp then hands on: one read of dL/dy for both weight
+// gradients rather than one each.
 type bnGradShiftOp struct {
 	fwd *batchNormOp
 
-	out  []float32
-	sums []float64
+	out    []float32
+	dgamma []float32 // dL/dγ of the last run, for bnGradScaleOp
+	sums   []float64 // Σ g, Σ g·(x - μ), then per-slice partials
 }
 
 func (op *bnGradShiftOp) name() string { return op.fwd.name() + " shift gradient" }
-func (op *bnGradShiftOp) Arity() int   { return 1 }
+func (op *bnGradShiftOp) Arity() int   { return 2 }
 func (op *bnGradShiftOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(op.fwd.dims), tensorType(1))
-}
-
-func (op *bnGradShiftOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	gs, err := shapeArg(op.name(), ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return op.fwd.channelsOf(op.name(), gs)
-}
-
-func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	name := op.name()
-	vals, shapes, err := float32Inputs(name, inputs, "output gradient")
-	if err != nil {
-		return nil, err
-	}
-	dy, gs := vals[0], shapes[0]
-	g, err := op.fwd.geometry(gs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	op.out = grow(op.out, g.c)
-	op.sums = growSums(op.sums, g.c)
-	g.channelSums(dy, op.sums[:g.c], nil, op.sums[2*g.c:])
-	for ch := range g.c {
-		op.out[ch] = float32(op.sums[ch])
-	}
-	return wrap(op.out, g.c), nil
-}
-
-func (op *bnGradShiftOp) ReturnsPtr() bool      { return false }
-func (op *bnGradShiftOp) CallsExtern() bool     { return false }
-func (op *bnGradShiftOp) OverwritesInput() int  { return -1 }
-func (op *bnGradShiftOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "BatchNormGradShift") }
-func (op *bnGradShiftOp) Hashcode() uint32      { return hashOf(op) }
-func (op *bnGradShiftOp) String() string        { return "BatchNormGradShift" }
-
-// bnGradScaleOp is dL/dγ_c = Σ dL/dy·x̂ over channel c, x̂ from forward's
-// cached statistics. Inputs: x, dL/dy.
-type bnGradScaleOp struct {
-	fwd *batchNormOp
-
-	out  []float32
-	sums []float64
-}
-
-func (op *bnGradScaleOp) name() string { return op.fwd.name() + " scale gradient" }
-func (op *bnGradScaleOp) Arity() int   { return 2 }
-func (op *bnGradScaleOp) Type() hm.Type {
 	t := tensorType(op.fwd.dims)
 	return hm.NewFnType(t, t, tensorType(1))
 }
 
-func (op *bnGradScaleOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+func (op *bnGradShiftOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 	xs, err := shapeArg(op.name(), ds, 0)
 	if err != nil {
 		return nil, err
@@ -484,7 +452,7 @@ func (op *bnGradScaleOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 	return op.fwd.channelsOf(op.name(), xs)
 }
 
-func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
 	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
 	if err != nil {
@@ -503,12 +471,57 @@ func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	op.out = grow(op.out, g.c)
+	op.dgamma = grow(op.dgamma, g.c)
 	op.sums = growSums(op.sums, g.c)
-	g.channelDots(dy, x, mean, op.sums[:g.c], op.sums[2*g.c:])
+	g.channelSumDots(dy, x, mean, op.sums[:g.c], op.sums[g.c:2*g.c], op.sums[2*g.c:])
 	for ch := range g.c {
-		op.out[ch] = float32(op.sums[ch] * float64(invStd[ch]))
+		op.out[ch] = float32(op.sums[ch])
+		op.dgamma[ch] = float32(op.sums[g.c+ch] * float64(invStd[ch]))
 	}
 	return wrap(op.out, g.c), nil
+}
+
+func (op *bnGradShiftOp) ReturnsPtr() bool      { return false }
+func (op *bnGradShiftOp) CallsExtern() bool     { return false }
+func (op *bnGradShiftOp) OverwritesInput() int  { return -1 }
+func (op *bnGradShiftOp) WriteHash(h hash.Hash) { writeOpHash(h, op, "BatchNormGradShift") }
+func (op *bnGradShiftOp) Hashcode() uint32      { return hashOf(op) }
+func (op *bnGradShiftOp) String() string        { return "BatchNormGradShift" }
+
+// bnGradScaleOp is dL/dγ_c = Σ dL/dy·x̂ over channel c, x̂ from forward's
+// cached statistics, as src summed it. Input: dL/dβ, src's output, which
+// orders the two ops.
+type bnGradScaleOp struct {
+	src *bnGradShiftOp
+
+	out []float32
+}
+
+func (op *bnGradScaleOp) name() string { return op.src.fwd.name() + " scale gradient" }
+func (op *bnGradScaleOp) Arity() int   { return 1 }
+func (op *bnGradScaleOp) Type() hm.Type {
+	c := tensorType(1)
+	return hm.NewFnType(c, c)
+}
+
+func (op *bnGradScaleOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	cs, err := shapeArg(op.name(), ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return cs.Clone(), nil
+}
+
+func (op *bnGradScaleOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	vals, shapes, err := float32Inputs(op.name(), inputs, "shift gradient")
+	if err != nil {
+		return nil, err
+	}
+	if c := len(vals[0]); len(op.src.dgamma) != c {
+		return nil, fmt.Errorf("%s: shift gradient %v, but the shift op summed %d channels", op.name(), shapes[0], len(op.src.dgamma))
+	}
+	op.out = append(op.out[:0], op.src.dgamma...)
+	return wrap(op.out, len(op.out)), nil
 }
 
 func (op *bnGradScaleOp) ReturnsPtr() bool      { return false }
@@ -604,7 +617,7 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		k[ch], b[ch] = -a[ch]*r*dgamma[ch]/m, -a[ch]*dbeta[ch]/m
 	}
 	if !op.fwd.training {
-		g.channelAffine(op.out, dy, zero, a, zero)
+		g.channelAffine(op.out, dy, zero, a, zero, false)
 	} else {
 		g.channelCombine(op.out, dy, x, a, k, mean, b)
 	}

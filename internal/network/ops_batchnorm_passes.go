@@ -46,24 +46,36 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 	})
 }
 
-// channelDots sets dot[c] = Σ dy·(x - mean[c]) over channel c, in float64.
-// part is scratch of bnRowChunks·2·C values.
-func (g bnGeometry) channelDots(dy, x, mean []float32, dot, part []float64) {
+// channelSumDots sets sum[c] = Σ dy and dot[c] = Σ dy·(x - mean[c])
+// over channel c, in float64, in one pass over dy: a block of rows (or a
+// plane) at a time, its sums and then its dots while it is still in L1.
+// Every column takes its rows in order, within the fixed slices of
+// sumRows, as in two passes of their own. part is scratch of
+// bnRowChunks·2·C values.
+func (g bnGeometry) channelSumDots(dy, x, mean []float32, sum, dot, part []float64) {
 	if !g.cl {
 		g.parallelChannels(func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
-				var s float64
+				var s, d float64
 				mu := mean[ch]
 				g.forChannel(x, ch, func(plane []float32, off int) {
-					s += linalg.DotCentred(dy[off:off+len(plane)], plane, mu)
+					gp := dy[off : off+len(plane)]
+					s += linalg.Sum(gp)
+					d += linalg.DotCentred(gp, plane, mu)
 				})
-				dot[ch] = s
+				sum[ch], dot[ch] = s, d
 			}
 		})
 		return
 	}
-	g.sumRows(dot, nil, part, func(lo, hi int, s, _ []float64) {
-		linalg.DotCentredRows(dy[lo*g.c:hi*g.c], x[lo*g.c:hi*g.c], mean, s)
+	block := max(1, affineBlock/g.c)
+	g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
+		for at := lo; at < hi; at += block {
+			end := min(hi, at+block)
+			gb, xb := dy[at*g.c:end*g.c], x[at*g.c:end*g.c]
+			linalg.SumRows(gb, s)
+			linalg.DotCentredRows(gb, xb, mean, d)
+		}
 	})
 }
 
@@ -100,23 +112,41 @@ func (g bnGeometry) sumRows(sum, sq, part []float64, add func(lo, hi int, s, q [
 }
 
 // channelAffine sets out = scale[c]·(x - mean[c]) + shift[c] over every
-// channel c.
-func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32) {
+// channel c, then out = max(out, 0) if relu, a block at a time.
+func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu bool) {
 	if !g.cl {
 		g.parallelChannels(func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, a, b := mean[ch], scale[ch], shift[ch]
 				g.forChannel(x, ch, func(plane []float32, off int) {
-					linalg.AffineCentred(out[off:off+len(plane)], plane, mu, a, b)
+					o := out[off : off+len(plane)]
+					for at := 0; at < len(plane); at += affineBlock {
+						end := min(len(plane), at+affineBlock)
+						linalg.AffineCentred(o[at:end], plane[at:end], mu, a, b)
+						if relu {
+							linalg.ReLU(o[at:end], o[at:end])
+						}
+					}
 				})
 			}
 		})
 		return
 	}
+	block := max(1, affineBlock/g.c) * g.c // whole rows
 	g.mapRows(func(lo, hi int) {
-		linalg.AffineCentredRows(out[lo:hi], x[lo:hi], mean, scale, shift)
+		for at := lo; at < hi; at += block {
+			end := min(hi, at+block)
+			linalg.AffineCentredRows(out[at:end], x[at:end], mean, scale, shift)
+			if relu {
+				linalg.ReLU(out[at:end], out[at:end])
+			}
+		}
 	})
 }
+
+// affineBlock is the floats channelAffine writes before it takes their
+// ReLU: few enough to be still in L1.
+const affineBlock = 2048
 
 // channelCombine sets out = a[c]·dy + k[c]·(x - mean[c]) + b[c] over every
 // channel c.

@@ -111,7 +111,8 @@ func TestBatchNormForwardParallel(t *testing.T) {
 	shape := []int{8, 6, 32, 32}
 	st := NewBNState(6)
 	fwd := &batchNormOp{dims: 4, training: true, st: st}
-	gs, gb, gx := &bnGradScaleOp{fwd: fwd}, &bnGradShiftOp{fwd: fwd}, &bnGradInputOp{fwd: fwd}
+	gb := &bnGradShiftOp{fwd: fwd}
+	gs, gx := &bnGradScaleOp{src: gb}, &bnGradInputOp{fwd: fwd}
 	for run := range 2 {
 		x, dy := uniform(r, size(shape), -1, 3), uniform(r, size(shape), -1, 1)
 		gamma, beta := uniform(r, 6, 0.5, 2), uniform(r, 6, -1, 1)
@@ -120,11 +121,11 @@ func TestBatchNormForwardParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkClose(t, fmt.Sprintf("run %d output", run), float32s(t, y), refBatchNorm(to64(x), to64(gamma), to64(beta), shape, nil, nil, 1e-5), 1e-5)
-		dgamma, err := gs.Do(wrap(x, shape...), wrap(dy, shape...))
+		dbeta, err := gb.Do(wrap(x, shape...), wrap(dy, shape...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		dbeta, err := gb.Do(wrap(dy, shape...))
+		dgamma, err := gs.Do(dbeta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,11 +324,12 @@ func TestBatchNormBackwardWithoutForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	mean, variance := append([]float32(nil), st.Mean...), append([]float32(nil), st.Var...)
-	dgamma, err := (&bnGradScaleOp{fwd: fwd}).Do(wrap(x, shape...), wrap(dy, shape...))
+	shift := &bnGradShiftOp{fwd: fwd}
+	dbeta, err := shift.Do(wrap(x, shape...), wrap(dy, shape...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbeta, err := (&bnGradShiftOp{fwd: fwd}).Do(wrap(dy, shape...))
+	dgamma, err := (&bnGradScaleOp{src: shift}).Do(dbeta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,8 +404,9 @@ func TestBatchNormConstantChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkClose(t, "output", float32s(t, y), []float64{0.25, 0.25, 0.25}, 0)
-	dgamma, _ := (&bnGradScaleOp{fwd: fwd}).Do(wrap(x, shape...), wrap(dy, shape...))
-	dbeta, _ := (&bnGradShiftOp{fwd: fwd}).Do(wrap(dy, shape...))
+	shift := &bnGradShiftOp{fwd: fwd}
+	dbeta, _ := shift.Do(wrap(x, shape...), wrap(dy, shape...))
+	dgamma, _ := (&bnGradScaleOp{src: shift}).Do(dbeta)
 	dx, err := (&bnGradInputOp{fwd: fwd}).Do(wrap(x, shape...), wrap([]float32{3}, 1), wrap(dy, shape...), dgamma, dbeta)
 	if err != nil {
 		t.Fatal(err)
@@ -479,16 +482,17 @@ func BenchmarkBatchNormLayer(b *testing.B) {
 	dy := wrap(uniform(r, size(shape), -1, 1), shape...)
 	gamma, beta := wrap(uniform(r, 32, 0.5, 2), 32), wrap(uniform(r, 32, -1, 1), 32)
 	fwd := &batchNormOp{dims: 4, training: true, st: NewBNState(32)}
-	gs, gb, gx := &bnGradScaleOp{fwd: fwd}, &bnGradShiftOp{fwd: fwd}, &bnGradInputOp{fwd: fwd}
+	gb := &bnGradShiftOp{fwd: fwd}
+	gs, gx := &bnGradScaleOp{src: gb}, &bnGradInputOp{fwd: fwd}
 	step := func() {
 		if _, err := fwd.Do(x, gamma, beta); err != nil {
 			b.Fatal(err)
 		}
-		dgamma, err := gs.Do(x, dy)
+		dbeta, err := gb.Do(x, dy)
 		if err != nil {
 			b.Fatal(err)
 		}
-		dbeta, err := gb.Do(dy)
+		dgamma, err := gs.Do(dbeta)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,7 +14,7 @@ package network
 //	dL/dx = dL/dx|branch + dL/dx|shortcut.
 //
 // The block is a composition of ops with hand-written gradients (Conv2D,
-// BatchNorm, ReLU, AddReLU), so it needs none of its own: gorgonia sums the
+// BatchNorm with its ReLU fused, AddReLU), so it needs none of its own: gorgonia sums the
 // two paths into x.
 
 import (
@@ -41,7 +41,7 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
-		if shortcut, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, training, outCL); err != nil {
+		if shortcut, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, training, outCL, false); err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
 	} else if inCL != outCL {
@@ -51,16 +51,13 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if err != nil {
 		return nil, err
 	}
-	if h, err = batchNormLayout(h, p.gamma1, p.beta1, p.bn1, training, outCL); err != nil {
-		return nil, err
-	}
-	if h, err = ReLU(h); err != nil {
+	if h, err = batchNormLayout(h, p.gamma1, p.beta1, p.bn1, training, outCL, true); err != nil {
 		return nil, err
 	}
 	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL, winograd); err != nil {
 		return nil, err
 	}
-	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL); err != nil {
+	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL, false); err != nil {
 		return nil, err
 	}
 	if !h.Shape().Eq(shortcut.Shape()) {
