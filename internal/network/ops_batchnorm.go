@@ -388,21 +388,19 @@ func (op *batchNormOp) DiffWRT(inputs int) []bool { return []bool{true, true, tr
 
 // SymDiff builds dL/dβ and dL/dγ first (in one pass, see bnGradShiftOp)
 // and feeds them to dL/dx, which needs exactly those two channel sums:
-// the graph then orders the three ops and no sum is computed twice. A fused ReLU's gradient comes first,
-// from the output, as the ReLU op's would.
+// the graph then orders the three ops and no sum is computed twice. A
+// fused ReLU's gradient is taken in the same pass, from the output.
 func (op *batchNormOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 3 {
 		return nil, fmt.Errorf("%s: differentiate: got %d inputs, want 3", op.name(), len(inputs))
 	}
 	x, gamma := inputs[0], inputs[1]
-	if op.relu {
-		var err error
-		if grad, err = apply(&reluGrad{}, output, grad); err != nil {
-			return nil, fmt.Errorf("%s ReLU gradient: %w", op.name(), err)
-		}
-	}
 	shift := &bnGradShiftOp{fwd: op}
-	dbeta, err := gorgonia.ApplyOp(shift, x, grad)
+	in := gorgonia.Nodes{x, grad}
+	if op.relu {
+		in = append(in, output)
+	}
+	dbeta, err := gorgonia.ApplyOp(shift, in...)
 	if err != nil {
 		return nil, fmt.Errorf("%s shift gradient: %w", op.name(), err)
 	}
@@ -410,7 +408,7 @@ func (op *batchNormOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	if err != nil {
 		return nil, fmt.Errorf("%s scale gradient: %w", op.name(), err)
 	}
-	dx, err := gorgonia.ApplyOp(&bnGradInputOp{fwd: op}, x, gamma, grad, dgamma, dbeta)
+	dx, err := gorgonia.ApplyOp(&bnGradInputOp{fwd: op, src: shift}, x, gamma, grad, dgamma, dbeta)
 	if err != nil {
 		return nil, fmt.Errorf("%s input gradient: %w", op.name(), err)
 	}
@@ -425,22 +423,33 @@ func (op *batchNormOp) channelsOf(what string, s tensor.Shape) (tensor.Shape, er
 	return tensor.Shape{s[1]}, nil
 }
 
-// bnGradShiftOp is dL/dβ_c = Σ dL/dy over channel c. Inputs: x, dL/dy.
-// In the same pass over dL/dy it sums dL/dy·x̂ for dL/dγ, which
-// bnGradScaleOp then hands on: one read of dL/dy for both weight
-// gradients rather than one each.
+// bnGradShiftOp is dL/dβ_c = Σ g over channel c, g = dL/dy. Inputs: x,
+// dL/dy, and the output y when a ReLU is fused, whose gradient g is then
+// dL/dy where y > 0, else 0. In the same pass over dL/dy it sums g·x̂ for
+// dL/dγ, which bnGradScaleOp hands on, and keeps g for bnGradInputOp:
+// one read of dL/dy for the ReLU and both weight gradients rather than
+// one each.
 type bnGradShiftOp struct {
 	fwd *batchNormOp
 
 	out    []float32
 	dgamma []float32 // dL/dγ of the last run, for bnGradScaleOp
+	masked []float32 // g of the last run when a ReLU is fused
 	sums   []float64 // Σ g, Σ g·(x - μ), then per-slice partials
 }
 
 func (op *bnGradShiftOp) name() string { return op.fwd.name() + " shift gradient" }
-func (op *bnGradShiftOp) Arity() int   { return 2 }
+func (op *bnGradShiftOp) Arity() int {
+	if op.fwd.relu {
+		return 3
+	}
+	return 2
+}
 func (op *bnGradShiftOp) Type() hm.Type {
 	t := tensorType(op.fwd.dims)
+	if op.fwd.relu {
+		return hm.NewFnType(t, t, t, tensorType(1))
+	}
 	return hm.NewFnType(t, t, tensorType(1))
 }
 
@@ -454,13 +463,16 @@ func (op *bnGradShiftOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 
 func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name()
-	vals, shapes, err := float32Inputs(name, inputs, "input", "output gradient")
+	what := []string{"input", "output gradient", "output"}[:op.Arity()]
+	vals, shapes, err := float32Inputs(name, inputs, what...)
 	if err != nil {
 		return nil, err
 	}
-	x, xs, dy, gs := vals[0], shapes[0], vals[1], shapes[1]
-	if !xs.Eq(gs) {
-		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, gs)
+	x, xs, dy := vals[0], shapes[0], vals[1]
+	for i := 1; i < len(shapes); i++ {
+		if !xs.Eq(shapes[i]) {
+			return nil, fmt.Errorf("%s: input %v and %s %v differ in shape", name, xs, what[i], shapes[i])
+		}
 	}
 	g, err := op.fwd.geometry(xs)
 	if err != nil {
@@ -473,7 +485,12 @@ func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	op.out = grow(op.out, g.c)
 	op.dgamma = grow(op.dgamma, g.c)
 	op.sums = growSums(op.sums, g.c)
-	g.channelSumDots(dy, x, mean, op.sums[:g.c], op.sums[g.c:2*g.c], op.sums[2*g.c:])
+	var y []float32
+	if op.fwd.relu {
+		y = vals[2]
+		op.masked = grow(op.masked, g.size())
+	}
+	g.channelSumDots(dy, x, mean, y, op.masked, op.sums[:g.c], op.sums[g.c:2*g.c], op.sums[2*g.c:])
 	for ch := range g.c {
 		op.out[ch] = float32(op.sums[ch])
 		op.dgamma[ch] = float32(op.sums[g.c+ch] * float64(invStd[ch]))
@@ -539,6 +556,7 @@ func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
 // with one set of a, k, b per channel; in inference mode k = b = 0.
 type bnGradInputOp struct {
 	fwd *batchNormOp
+	src *bnGradShiftOp // holds dL/dy masked by a fused ReLU
 	// In a split batch, dL/dγ and dL/dβ are this half's sums (the weight
 	// gradients, which the halves add), and dL/dx needs the whole batch's.
 	bnSide
@@ -575,6 +593,12 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	xs := shapes[0]
 	if !xs.Eq(shapes[2]) {
 		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, shapes[2])
+	}
+	if op.fwd.relu {
+		if len(op.src.masked) != len(dy) {
+			return nil, fmt.Errorf("%s: output gradient %v, but the shift op masked %d values", name, xs, len(op.src.masked))
+		}
+		dy = op.src.masked
 	}
 	g, err := op.fwd.geometry(xs)
 	if err != nil {

@@ -46,20 +46,28 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 	})
 }
 
-// channelSumDots sets sum[c] = Σ dy and dot[c] = Σ dy·(x - mean[c])
-// over channel c, in float64, in one pass over dy: a block of rows (or a
-// plane) at a time, its sums and then its dots while it is still in L1.
-// Every column takes its rows in order, within the fixed slices of
-// sumRows, as in two passes of their own. part is scratch of
-// bnRowChunks·2·C values.
-func (g bnGeometry) channelSumDots(dy, x, mean []float32, sum, dot, part []float64) {
+// channelSumDots sets sum[c] = Σ g and dot[c] = Σ g·(x - mean[c]) over
+// channel c, in float64, with g = dy, or, when y is not nil, g = dy where
+// y > 0 and 0 elsewhere (a ReLU's gradient), written to masked. It makes
+// one pass over dy: a block of rows (or a plane) at a time, masked, then
+// summed, then its dots taken while it is still in L1. Every column takes
+// its rows in order, within the fixed slices of sumRows, as in passes of
+// their own. part is scratch of bnRowChunks·2·C values.
+func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, part []float64) {
+	grad := func(lo, hi int) []float32 {
+		if y == nil {
+			return dy[lo:hi]
+		}
+		linalg.PassPositive(masked[lo:hi], y[lo:hi], dy[lo:hi])
+		return masked[lo:hi]
+	}
 	if !g.cl {
 		g.parallelChannels(func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				var s, d float64
 				mu := mean[ch]
 				g.forChannel(x, ch, func(plane []float32, off int) {
-					gp := dy[off : off+len(plane)]
+					gp := grad(off, off+len(plane))
 					s += linalg.Sum(gp)
 					d += linalg.DotCentred(gp, plane, mu)
 				})
@@ -72,9 +80,9 @@ func (g bnGeometry) channelSumDots(dy, x, mean []float32, sum, dot, part []float
 	g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
 		for at := lo; at < hi; at += block {
 			end := min(hi, at+block)
-			gb, xb := dy[at*g.c:end*g.c], x[at*g.c:end*g.c]
+			gb := grad(at*g.c, end*g.c)
 			linalg.SumRows(gb, s)
-			linalg.DotCentredRows(gb, xb, mean, d)
+			linalg.DotCentredRows(gb, x[at*g.c:end*g.c], mean, d)
 		}
 	})
 }
