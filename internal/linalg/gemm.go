@@ -35,7 +35,8 @@ func bestKernels() *kernelSet {
 // kernel set than the CPU's best, "avx2" or "generic", to measure here how
 // the program runs on a CPU without AVX-512 (or without AVX2). A name the
 // CPU cannot run, or any other value, leaves the best set. Speed is all it
-// changes, and the last bits of results with it.
+// changes: avx2 gives avx512's bits (TestAVX2MatchesAVX512), while generic,
+// without fused multiply-adds, changes the last bits of results.
 const kernelsEnv = "SIAMESE_KERNELS"
 
 // capKernels returns the set called name among sets (ordered slowest

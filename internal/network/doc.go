@@ -82,6 +82,13 @@
 // strides, bn(conv1x1_s(x)); its gradient is that of its parts, and x
 // receives the sum of the branch's and the shortcut's.
 //
+// A batch norm followed by a ReLU (the block's first, a preset's after a
+// convolution, unless a pooling takes the ReLU in) is one op: the maximum
+// is taken a block of its output at a time, as the block is written, and
+// the ReLU's gradient in the same pass that sums dL/dβ and dL/dγ, which
+// share one read of dL/dy. The same bits as the ops one after the other,
+// with three passes over the batch fewer.
+//
 // Reproducibility. Every reduction over the batch sums fixed pieces in a
 // fixed order: the conv kernel gradient sums up to 16 fixed chunks of the
 // batch, each into its own partial, and adds the partials in chunk order;
