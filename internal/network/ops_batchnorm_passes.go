@@ -54,6 +54,11 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 // its rows in order, within the fixed slices of sumRows, as in passes of
 // their own. part is scratch of bnRowChunks·2·C values.
 func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, part []float64) {
+	if y != nil && !g.cl && g.s < minPlaneCall {
+		// Planes of a few values: mask in one pass first.
+		parallelElems(g.size(), func(lo, hi int) { linalg.PassPositive(masked[lo:hi], y[lo:hi], dy[lo:hi]) })
+		dy, y = masked, nil
+	}
 	grad := func(lo, hi int) []float32 {
 		if y == nil {
 			return dy[lo:hi]
@@ -123,6 +128,9 @@ func (g bnGeometry) sumRows(sum, sq, part []float64, add func(lo, hi int, s, q [
 // channel c, then out = max(out, 0) if relu, a block at a time.
 func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu bool) {
 	if !g.cl {
+		// Planes of a few values (S = 1 after a dense layer) take their
+		// ReLU in one pass at the end rather than a call per plane.
+		perPlane := relu && g.s >= minPlaneCall
 		g.parallelChannels(func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, a, b := mean[ch], scale[ch], shift[ch]
@@ -131,13 +139,16 @@ func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu boo
 					for at := 0; at < len(plane); at += affineBlock {
 						end := min(len(plane), at+affineBlock)
 						linalg.AffineCentred(o[at:end], plane[at:end], mu, a, b)
-						if relu {
+						if perPlane {
 							linalg.ReLU(o[at:end], o[at:end])
 						}
 					}
 				})
 			}
 		})
+		if relu && !perPlane {
+			parallelElems(g.size(), func(lo, hi int) { linalg.ReLU(out[lo:hi], out[lo:hi]) })
+		}
 		return
 	}
 	block := max(1, affineBlock/g.c) * g.c // whole rows
@@ -155,6 +166,10 @@ func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu boo
 // affineBlock is the floats channelAffine writes before it takes their
 // ReLU: few enough to be still in L1.
 const affineBlock = 2048
+
+// minPlaneCall is the smallest channel-first plane worth a kernel call of
+// its own for a fused ReLU or its gradient.
+const minPlaneCall = 64
 
 // channelCombine sets out = a[c]·dy + k[c]·(x - mean[c]) + b[c] over every
 // channel c.
