@@ -14,8 +14,8 @@ package network
 //	dL/dx = dL/dx|branch + dL/dx|shortcut.
 //
 // The block is a composition of ops with hand-written gradients (Conv2D,
-// BatchNorm with its ReLU fused, AddReLU), so it needs none of its own: gorgonia sums the
-// two paths into x.
+// BatchNorm with its ReLU fused, AddReLU), so it needs none of its own:
+// gorgonia sums the two paths into x.
 
 import (
 	"fmt"
