@@ -455,32 +455,64 @@ store:
 	VMOVUPS c1, 32(DI);   \
 	ADDQ    R8, DI
 
+// PROLOGUE6X16 loads the arguments of the AVX2 kernels (CX k steps, SI
+// A, R11/R12 1x/3x lda bytes, DX B, R9/R10 1x/3x ldb bytes, DI C, R8 ldc
+// bytes) and zeroes the accumulators Y4..Y15.
+#define PROLOGUE6X16 \
+	MOVQ   kc+0(FP), CX;     \
+	MOVQ   a+8(FP), SI;      \
+	MOVQ   lda+16(FP), R11;  \
+	SHLQ   $2, R11;          \
+	LEAQ   (R11)(R11*2), R12; \
+	MOVQ   b+24(FP), DX;     \
+	MOVQ   ldb+32(FP), R9;   \
+	SHLQ   $2, R9;           \
+	LEAQ   (R9)(R9*2), R10;  \
+	MOVQ   c+40(FP), DI;     \
+	MOVQ   ldc+48(FP), R8;   \
+	SHLQ   $2, R8;           \
+	VXORPS Y4, Y4, Y4;        \
+	VXORPS Y5, Y5, Y5;        \
+	VXORPS Y6, Y6, Y6;        \
+	VXORPS Y7, Y7, Y7;        \
+	VXORPS Y8, Y8, Y8;        \
+	VXORPS Y9, Y9, Y9;        \
+	VXORPS Y10, Y10, Y10;     \
+	VXORPS Y11, Y11, Y11;     \
+	VXORPS Y12, Y12, Y12;     \
+	VXORPS Y13, Y13, Y13;     \
+	VXORPS Y14, Y14, Y14;     \
+	VXORPS Y15, Y15, Y15
+
+// EPILOGUE6X16 stores the 6×16 tile: C = alpha·tile, plus beta·C unless
+// beta is ±0, when C is not read.
+#define EPILOGUE6X16 \
+	VBROADCASTSS alpha+56(FP), Y0; \
+	MOVL         beta+60(FP), AX;  \
+	TESTL        $0x7fffffff, AX;  \
+	JZ           nobeta;           \
+	VBROADCASTSS beta+60(FP), Y1;  \
+	ROW6X16BETA(Y4, Y5);           \
+	ROW6X16BETA(Y6, Y7);           \
+	ROW6X16BETA(Y8, Y9);           \
+	ROW6X16BETA(Y10, Y11);         \
+	ROW6X16BETA(Y12, Y13);         \
+	ROW6X16BETA(Y14, Y15);         \
+	VZEROUPPER;                    \
+	RET;                           \
+nobeta:                            \
+	ROW6X16(Y4, Y5);               \
+	ROW6X16(Y6, Y7);               \
+	ROW6X16(Y8, Y9);               \
+	ROW6X16(Y10, Y11);             \
+	ROW6X16(Y12, Y13);             \
+	ROW6X16(Y14, Y15);             \
+	VZEROUPPER;                    \
+	RET
+
 // func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 TEXT ·tile6x16KMajorAVX2(SB), NOSPLIT, $0-64
-	MOVQ  kc+0(FP), CX
-	MOVQ  a+8(FP), SI
-	MOVQ  lda+16(FP), R11
-	SHLQ  $2, R11
-	LEAQ  (R11)(R11*2), R12
-	MOVQ  b+24(FP), DX
-	MOVQ  ldb+32(FP), R9
-	SHLQ  $2, R9
-	LEAQ  (R9)(R9*2), R10
-	MOVQ  c+40(FP), DI
-	MOVQ  ldc+48(FP), R8
-	SHLQ  $2, R8
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	PROLOGUE6X16
 	CMPQ  CX, $4
 	JLT   tail
 
@@ -507,57 +539,12 @@ loop1:
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+56(FP), Y0
-	MOVL         beta+60(FP), AX
-	TESTL        $0x7fffffff, AX
-	JZ           nobeta
-	VBROADCASTSS beta+60(FP), Y1
-	ROW6X16BETA(Y4, Y5)
-	ROW6X16BETA(Y6, Y7)
-	ROW6X16BETA(Y8, Y9)
-	ROW6X16BETA(Y10, Y11)
-	ROW6X16BETA(Y12, Y13)
-	ROW6X16BETA(Y14, Y15)
-	VZEROUPPER
-	RET
-
-nobeta:
-	ROW6X16(Y4, Y5)
-	ROW6X16(Y6, Y7)
-	ROW6X16(Y8, Y9)
-	ROW6X16(Y10, Y11)
-	ROW6X16(Y12, Y13)
-	ROW6X16(Y14, Y15)
-	VZEROUPPER
-	RET
+	EPILOGUE6X16
 
 // func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 TEXT ·tile6x16RowMajorAVX2(SB), NOSPLIT, $0-64
-	MOVQ  kc+0(FP), CX
-	MOVQ  a+8(FP), SI
-	MOVQ  lda+16(FP), R11
-	SHLQ  $2, R11
-	LEAQ  (R11)(R11*2), R12
-	MOVQ  b+24(FP), DX
-	MOVQ  ldb+32(FP), R9
-	SHLQ  $2, R9
-	LEAQ  (R9)(R9*2), R10
-	MOVQ  c+40(FP), DI
-	MOVQ  ldc+48(FP), R8
-	SHLQ  $2, R8
-	LEAQ  (SI)(R12*1), R13
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	PROLOGUE6X16
+	LEAQ (SI)(R12*1), R13
 	CMPQ  CX, $4
 	JLT   tail
 
@@ -586,29 +573,7 @@ loop1:
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+56(FP), Y0
-	MOVL         beta+60(FP), AX
-	TESTL        $0x7fffffff, AX
-	JZ           nobeta
-	VBROADCASTSS beta+60(FP), Y1
-	ROW6X16BETA(Y4, Y5)
-	ROW6X16BETA(Y6, Y7)
-	ROW6X16BETA(Y8, Y9)
-	ROW6X16BETA(Y10, Y11)
-	ROW6X16BETA(Y12, Y13)
-	ROW6X16BETA(Y14, Y15)
-	VZEROUPPER
-	RET
-
-nobeta:
-	ROW6X16(Y4, Y5)
-	ROW6X16(Y6, Y7)
-	ROW6X16(Y8, Y9)
-	ROW6X16(Y10, Y11)
-	ROW6X16(Y12, Y13)
-	ROW6X16(Y14, Y15)
-	VZEROUPPER
-	RET
+	EPILOGUE6X16
 
 // func transposeAVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 //
