@@ -58,13 +58,7 @@ func BenchmarkGemm(b *testing.B) {
 // benchGemm times one product; ks nil means through the exported Gemm.
 func benchGemm(b *testing.B, ks *kernelSet, transA, transB bool, m, n, k int, beta float32) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
+	lda, ldb := denseStrides(transA, transB, m, n, k)
 	x := make([]float32, m*k)
 	y := make([]float32, k*n)
 	c := make([]float32, m*n)

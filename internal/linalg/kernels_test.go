@@ -61,13 +61,7 @@ func TestGenericFallbackExact(t *testing.T) {
 		for _, transA := range []bool{false, true} {
 			for _, transB := range []bool{false, true} {
 				for _, beta := range []float32{0, 1} {
-					lda, ldb := k, n
-					if transA {
-						lda = m
-					}
-					if transB {
-						ldb = k
-					}
+					lda, ldb := denseStrides(transA, transB, m, n, k)
 					a, b, c0 := ints(m*k), ints(k*n), ints(m*n)
 					want, _ := refGemm(transA, transB, m, n, k, 2, a, lda, b, ldb, beta, c0, n)
 					for _, ks := range sets {
@@ -119,13 +113,7 @@ func TestAVX2MatchesAVX512(t *testing.T) {
 		for _, transA := range []bool{false, true} {
 			for _, transB := range []bool{false, true} {
 				for _, beta := range []float32{0, 1} {
-					lda, ldb := k, n
-					if transA {
-						lda = m
-					}
-					if transB {
-						ldb = k
-					}
+					lda, ldb := denseStrides(transA, transB, m, n, k)
 					a, b, c0 := floats(m*k), floats(k*n), floats(m*n)
 					c1, c2 := slices.Clone(c0), slices.Clone(c0)
 					gemm(avx2, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c1, n)
@@ -140,6 +128,19 @@ func TestAVX2MatchesAVX512(t *testing.T) {
 			}
 		}
 	}
+}
+
+// denseStrides are lda and ldb of op(A) m×k and op(B) k×n stored with no
+// padding between rows.
+func denseStrides(transA, transB bool, m, n, k int) (lda, ldb int) {
+	lda, ldb = k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	return lda, ldb
 }
 
 // TestCapKernels: the environment can pick a slower kernel set the CPU
