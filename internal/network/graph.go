@@ -42,7 +42,7 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 			}
 			x, err = ReLU(x)
 		case KindMaxPool:
-			reluBefore := i > 0 && n.Spec.Layers[i-1].Kind == KindReLU
+			reluBefore := n.Spec.reluBeforePool(i - 1)
 			switch {
 			case cl: // channelsLast allows only 2×2 pooling after a ReLU
 				x, err = reluPoolCL(x, mode.training)

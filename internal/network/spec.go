@@ -301,7 +301,7 @@ func (s Spec) channelsLast() bool {
 			c = l.Filters
 		case KindBatchNorm, KindReLU, KindDropout:
 		case KindMaxPool:
-			if first || l.poolSize() != 2 || s.Layers[i-1].Kind != KindReLU {
+			if first || l.poolSize() != 2 || !s.reluBeforePool(i-1) {
 				return false
 			}
 		case KindGAP, KindDense:
