@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side speed, memory and accuracy of `siamese` and the PyTorch
-# reference (../shared/bench/torch_reference.py) on the same images, the
-# same network, the same number of pairs and the same batch size.
+# reference (../shared/bench/torch_reference.py, or TORCH_REF=FILE from a
+# clone elsewhere) on the same images, the same network, the same number of
+# pairs and the same batch size.
 #
 #   scripts/bench.sh                       # MNIST import (scripts/fetch-data.sh)
 #   TRAIN=DIR TEST=DIR PAIRS=20000 EPOCHS=1 SEED=1 scripts/bench.sh
@@ -130,6 +131,9 @@ PY
 fi
 
 [[ -d $TRAIN && -d $TEST ]] || { say "no data in $TRAIN / $TEST: run scripts/fetch-data.sh first"; exit 1; }
+# The reference sits beside the project (../shared), not in it: a clone
+# elsewhere names it with TORCH_REF.
+[[ -f $TORCH_REF ]] || { say "no PyTorch reference at $TORCH_REF: run from the project beside ../shared, or set TORCH_REF=path/to/torch_reference.py"; exit 1; }
 # PER_CLASS=N trains both sides on the first N images (by name) of each class
 # of TRAIN, the smaller runs of issue 11 (N=1000: 10,000 MNIST images).
 PER_CLASS=${PER_CLASS:-0}
@@ -180,7 +184,8 @@ peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 200
 "$BIN" embed "$TEST" --model "$OUT/bench.safetensors" --out "$OUT/test.npy" >/dev/null
 say "PyTorch reference"
 /usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs "$PAIRS" \
-	--batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
+	--batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log" ||
+	{ say "the PyTorch reference failed: see $OUT/torch.log"; exit 1; }
 
 /usr/bin/python3 - "$OUT" "$TORCH_REF" "$TEST" "$SEED" <<'PY'
 import importlib.util, json, os, sys
