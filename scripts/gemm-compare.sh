@@ -14,6 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-0.3s}
+[[ $COUNT =~ ^[1-9][0-9]*$ ]] || { printf 'gemm-compare: COUNT=%s, want a whole number of runs >= 1\n' "$COUNT" >&2; exit 2; }
+[[ $BENCHTIME =~ ^[0-9]+(\.[0-9]+)?(s|ms|x)$ ]] || { printf 'gemm-compare: BENCHTIME=%s, want a go test -benchtime such as 0.3s or 100x\n' "$BENCHTIME" >&2; exit 2; }
+/usr/bin/python3 -c 'import torch' 2>/dev/null || { printf 'gemm-compare: PyTorch missing: apt-get install python3-torch\n' >&2; exit 1; }
 tmp=$(mktemp)
 trap 'rm -f "$tmp" "$tmp.t1" "$tmp.t2"' EXIT
 
