@@ -233,9 +233,9 @@ func WinogradKernel(u, g []float32, o, c int) {
 	if len(g) < o*c*9 || len(u) < 16*o*c {
 		panic(fmt.Sprintf("linalg: WinogradKernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
 	}
-	co := c * o
-	for k := range c {
-		for oi := range o {
+	var t [16][16]float32 // a block's transforms, plane by plane
+	forKernelBlocks(o, c, func(k, o0, o1 int) {
+		for oi := o0; oi < o1; oi++ {
 			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
 			var q [4][3]float32 // G g
 			for s := range 3 {
@@ -244,16 +244,16 @@ func WinogradKernel(u, g []float32, o, c int) {
 				q[2][s] = (w[s] - w[3+s] + w[6+s]) * 0.5
 				q[3][s] = w[6+s]
 			}
-			at := k*o + oi
+			b := oi - o0
 			for i := range 4 {
-				r := u[4*i*co+at : (4*i+3)*co+at+1]
-				r[0] = q[i][0]
-				r[co] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
-				r[2*co] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
-				r[3*co] = q[i][2]
+				t[4*i][b] = q[i][0]
+				t[4*i+1][b] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
+				t[4*i+2][b] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
+				t[4*i+3][b] = q[i][2]
 			}
 		}
-	}
+		putKernelBlock(u, t[:], o, c, k, o0, o1)
+	})
 }
 
 // WinogradKernelGrad is WinogradKernel's adjoint: it writes Gᵀ dU G, the
@@ -263,22 +263,23 @@ func WinogradKernelGrad(dg, du []float32, o, c int) {
 	if len(dg) < o*c*9 || len(du) < 16*o*c {
 		panic(fmt.Sprintf("linalg: WinogradKernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
 	}
-	co := c * o
-	for oi := range o {
-		for k := range c {
-			r := du[k*o+oi : 15*co+k*o+oi+1]
+	var t [16][16]float32 // a block's gradients, plane by plane
+	forKernelBlocks(o, c, func(k, o0, o1 int) {
+		getKernelBlock(t[:], du, o, c, k, o0, o1)
+		for oi := o0; oi < o1; oi++ {
+			b := oi - o0
 			// Gᵀ dU, column by column, in scalars rather than small arrays,
 			// which Go keeps in memory.
-			h00, h10, h20 := winogradKernelCol(r[0], r[4*co], r[8*co], r[12*co])
-			h01, h11, h21 := winogradKernelCol(r[co], r[5*co], r[9*co], r[13*co])
-			h02, h12, h22 := winogradKernelCol(r[2*co], r[6*co], r[10*co], r[14*co])
-			h03, h13, h23 := winogradKernelCol(r[3*co], r[7*co], r[11*co], r[15*co])
+			h00, h10, h20 := winogradKernelCol(t[0][b], t[4][b], t[8][b], t[12][b])
+			h01, h11, h21 := winogradKernelCol(t[1][b], t[5][b], t[9][b], t[13][b])
+			h02, h12, h22 := winogradKernelCol(t[2][b], t[6][b], t[10][b], t[14][b])
+			h03, h13, h23 := winogradKernelCol(t[3][b], t[7][b], t[11][b], t[15][b])
 			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
 			w[0], w[1], w[2] = winogradKernelCol(h00, h01, h02, h03)
 			w[3], w[4], w[5] = winogradKernelCol(h10, h11, h12, h13)
 			w[6], w[7], w[8] = winogradKernelCol(h20, h21, h22, h23)
 		}
-	}
+	})
 }
 
 // winogradKernelCol is Gᵀ x for a column x of 4: x0 + (x1+x2)/2,

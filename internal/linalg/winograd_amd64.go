@@ -17,3 +17,17 @@ func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tile
 
 //go:noescape
 func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+
+// The F(4×4, 3×3) kernels of winograd4_amd64.s, on the same terms.
+
+//go:noescape
+func winograd4InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+
+//go:noescape
+func winograd4OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+
+//go:noescape
+func winograd4OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+
+//go:noescape
+func winograd4InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)

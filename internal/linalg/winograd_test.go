@@ -19,88 +19,109 @@ type winogradForm struct {
 	output, inputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
 }
 
-var winogradForms = []winogradForm{
-	{"exported", WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad},
-	{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
+// winogradAlg is one of the algorithms F(m×m, 3×3): its forms, the
+// exported first, and its kernel transform and adjoint.
+type winogradAlg struct {
+	name               string
+	m                  int // output tile side
+	forms              []winogradForm
+	kernel, kernelGrad func(u, g []float32, o, c int)
+}
+
+func (a winogradAlg) side() int   { return a.m + 2 }
+func (a winogradAlg) planes() int { return a.side() * a.side() }
+
+var winogradAlgs = []winogradAlg{
+	{"F2", 2, []winogradForm{
+		{"exported", WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad},
+		{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
+	}, WinogradKernel, WinogradKernelGrad},
+	{"F4", 4, []winogradForm{
+		{"exported", Winograd4Input, Winograd4OutputGrad, Winograd4Output, Winograd4InputGrad},
+		{"go", winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo},
+	}, Winograd4Kernel, Winograd4KernelGrad},
 }
 
 // winogradLayout is a row of tiles with gaps: a stride longer than the
 // row and planes longer than the tiles, so an index mixed up between
 // them reads or writes the wrong place.
-type winogradLayout struct{ c, tiles, stride, plane int }
+type winogradLayout struct{ m, planes, c, tiles, stride, plane int }
 
-func newWinogradLayout(c, tiles int) winogradLayout {
-	return winogradLayout{c: c, tiles: tiles, stride: (2*tiles+2)*c + 5, plane: tiles*c + 3}
+func newWinogradLayout(a winogradAlg, c, tiles int) winogradLayout {
+	return winogradLayout{m: a.m, planes: a.planes(), c: c, tiles: tiles, stride: (a.m*tiles+2)*c + 5, plane: tiles*c + 3}
 }
 
-func (l winogradLayout) imgLen(side int) int { return (side-1)*l.stride + (2*l.tiles+side-2)*l.c }
-func (l winogradLayout) tLen() int           { return 15*l.plane + l.tiles*l.c }
+func (l winogradLayout) imgLen(side int) int {
+	return (side-1)*l.stride + (l.m*(l.tiles-1)+side)*l.c
+}
+func (l winogradLayout) tLen() int { return (l.planes-1)*l.plane + l.tiles*l.c }
 
 // pixel is the index of channel k of tile t's pixel (r, s).
-func (l winogradLayout) pixel(t, r, s, k int) int { return r*l.stride + (2*t+s)*l.c + k }
+func (l winogradLayout) pixel(t, r, s, k int) int { return r*l.stride + (l.m*t+s)*l.c + k }
 
 // at is the index of channel k of tile t at position ξ.
 func (l winogradLayout) at(t, xi, k int) int { return xi*l.plane + t*l.c + k }
 
-// TestWinogradConvolves checks the whole F(2×2,3×3) pipeline against the
-// definition of the convolution, in float64: transform the input tiles
-// and the kernel, multiply position by position summing over channels,
-// transform back; each 2×2 output must be the 3×3 cross-correlation of
-// its 4×4 tile.
+// TestWinogradConvolves checks the whole pipeline of each algorithm
+// against the definition of the convolution, in float64: transform the
+// input tiles and the kernel, multiply position by position summing over
+// channels, transform back; each m×m output must be the 3×3
+// cross-correlation of its (m+2)×(m+2) tile.
 func TestWinogradConvolves(t *testing.T) {
-	for _, f := range winogradForms {
-		for _, sh := range winogradShapes {
-			c, tiles := sh[0], sh[1]
-			const o = 3
-			t.Run(fmt.Sprintf("%s/c%d_tiles%d", f.name, c, tiles), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(uint64(c), uint64(tiles)))
-				l := newWinogradLayout(c, tiles)
-				d := randomVector(r, l.imgLen(4), -1, 1)
-				g := randomVector(r, o*c*9, -1, 1)
-				v := make([]float32, l.tLen())
-				f.input(v, l.plane, d, l.stride, c, tiles)
-				u := make([]float32, 16*c*o)
-				WinogradKernel(u, g, o, c)
-				// M at ξ for output channel oc, one output channel per plane
-				// group of width 1: lay M out with c=1 per output channel.
-				lo := newWinogradLayout(o, tiles)
-				m := make([]float32, lo.tLen())
-				for ti := range tiles {
-					for xi := range 16 {
-						for oc := range o {
-							var s float32
-							for k := range c {
-								s += v[l.at(ti, xi, k)] * u[xi*c*o+k*o+oc]
+	for _, a := range winogradAlgs {
+		for _, f := range a.forms {
+			for _, sh := range winogradShapes {
+				c, tiles := sh[0], sh[1]
+				const o = 3
+				t.Run(fmt.Sprintf("%s/%s/c%d_tiles%d", a.name, f.name, c, tiles), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(c), uint64(tiles)))
+					l := newWinogradLayout(a, c, tiles)
+					d := randomVector(r, l.imgLen(a.side()), -1, 1)
+					g := randomVector(r, o*c*9, -1, 1)
+					v := make([]float32, l.tLen())
+					f.input(v, l.plane, d, l.stride, c, tiles)
+					u := make([]float32, a.planes()*c*o)
+					a.kernel(u, g, o, c)
+					// M at ξ, laid out as a transform of o channels.
+					lo := newWinogradLayout(a, o, tiles)
+					m := make([]float32, lo.tLen())
+					for ti := range tiles {
+						for xi := range a.planes() {
+							for oc := range o {
+								var s float32
+								for k := range c {
+									s += v[l.at(ti, xi, k)] * u[xi*c*o+k*o+oc]
+								}
+								m[lo.at(ti, xi, oc)] = s
 							}
-							m[lo.at(ti, xi, oc)] = s
 						}
 					}
-				}
-				y := make([]float32, lo.imgLen(2))
-				f.output(y, lo.stride, m, lo.plane, o, tiles)
-				for ti := range tiles {
-					for oc := range o {
-						for i := range 2 {
-							for j := range 2 {
-								var want, mag float64
-								for k := range c {
-									for a := range 3 {
-										for b := range 3 {
-											p := float64(g[(oc*c+k)*9+3*a+b]) * float64(d[l.pixel(ti, i+a, j+b, k)])
-											want += p
-											mag += math.Abs(p)
+					y := make([]float32, lo.imgLen(a.m))
+					f.output(y, lo.stride, m, lo.plane, o, tiles)
+					for ti := range tiles {
+						for oc := range o {
+							for i := range a.m {
+								for j := range a.m {
+									var want, mag float64
+									for k := range c {
+										for p := range 3 {
+											for q := range 3 {
+												x := float64(g[(oc*c+k)*9+3*p+q]) * float64(d[l.pixel(ti, i+p, j+q, k)])
+												want += x
+												mag += math.Abs(x)
+											}
 										}
 									}
-								}
-								got := float64(y[lo.pixel(ti, i, j, oc)])
-								if math.Abs(got-want) > 1e-5*(mag+1) {
-									t.Fatalf("tile %d, output channel %d, pixel (%d,%d): %v, want %v", ti, oc, i, j, got, want)
+									got := float64(y[lo.pixel(ti, i, j, oc)])
+									if math.Abs(got-want) > 1e-5*(mag+1) {
+										t.Fatalf("tile %d, output channel %d, pixel (%d,%d): %v, want %v", ti, oc, i, j, got, want)
+									}
 								}
 							}
 						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
@@ -126,69 +147,72 @@ func TestWinogradAdjoints(t *testing.T) {
 			t.Errorf("%s: ⟨F x, y⟩ = %v, ⟨x, Fᵀ y⟩ = %v", what, lhs, rhs)
 		}
 	}
-	for _, f := range winogradForms {
-		for _, sh := range winogradShapes {
-			c, tiles := sh[0], sh[1]
-			t.Run(fmt.Sprintf("%s/c%d_tiles%d", f.name, c, tiles), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(uint64(c)+7, uint64(tiles)))
-				l := newWinogradLayout(c, tiles)
-				// The gaps between rows and planes are not part of either
-				// space: keep them zero on both sides.
-				img := func(side int) []float32 {
-					x := make([]float32, l.imgLen(side))
-					for ti := range tiles {
-						for i := range side {
-							for j := range side {
-								for k := range c {
-									x[l.pixel(ti, i, j, k)] = float32(r.Float64()*2 - 1)
+	for _, a := range winogradAlgs {
+		for _, f := range a.forms {
+			for _, sh := range winogradShapes {
+				c, tiles := sh[0], sh[1]
+				t.Run(fmt.Sprintf("%s/%s/c%d_tiles%d", a.name, f.name, c, tiles), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(c)+7, uint64(tiles)))
+					l := newWinogradLayout(a, c, tiles)
+					// The gaps between rows and planes are not part of either
+					// space: keep them zero on both sides.
+					img := func(side int) []float32 {
+						x := make([]float32, l.imgLen(side))
+						for ti := range tiles {
+							for i := range side {
+								for j := range side {
+									for k := range c {
+										x[l.pixel(ti, i, j, k)] = float32(r.Float64()*2 - 1)
+									}
 								}
 							}
 						}
+						return x
 					}
-					return x
-				}
-				tr := func() []float32 {
-					x := make([]float32, l.tLen())
-					for ti := range tiles {
-						for xi := range 16 {
-							for k := range c {
-								x[l.at(ti, xi, k)] = float32(r.Float64()*2 - 1)
+					tr := func() []float32 {
+						x := make([]float32, l.tLen())
+						for ti := range tiles {
+							for xi := range a.planes() {
+								for k := range c {
+									x[l.at(ti, xi, k)] = float32(r.Float64()*2 - 1)
+								}
 							}
 						}
+						return x
 					}
-					return x
-				}
 
-				d, dv := img(4), tr()
-				v := make([]float32, l.tLen())
-				f.input(v, l.plane, d, l.stride, c, tiles)
-				// Overlapping tiles add: Fᵀ of a row of tiles sums them.
-				base := img(4)
-				dd := append([]float32(nil), base...)
-				f.inputGrad(dd, l.stride, dv, l.plane, c, tiles)
-				for i := range dd {
-					dd[i] -= base[i]
-				}
-				check(t, "input", v, dv, d, dd)
+					d, dv := img(a.side()), tr()
+					v := make([]float32, l.tLen())
+					f.input(v, l.plane, d, l.stride, c, tiles)
+					// Overlapping tiles add: Fᵀ of a row of tiles sums them.
+					base := img(a.side())
+					dd := append([]float32(nil), base...)
+					f.inputGrad(dd, l.stride, dv, l.plane, c, tiles)
+					for i := range dd {
+						dd[i] -= base[i]
+					}
+					check(t, "input", v, dv, d, dd)
 
-				m, dy := tr(), img(2)
-				y := make([]float32, l.imgLen(2))
-				f.output(y, l.stride, m, l.plane, c, tiles)
-				dm := make([]float32, l.tLen())
-				f.outputGrad(dm, l.plane, dy, l.stride, c, tiles)
-				check(t, "output", y, dy, m, dm)
-			})
+					m, dy := tr(), img(a.m)
+					y := make([]float32, l.imgLen(a.m))
+					f.output(y, l.stride, m, l.plane, c, tiles)
+					dm := make([]float32, l.tLen())
+					f.outputGrad(dm, l.plane, dy, l.stride, c, tiles)
+					check(t, "output", y, dy, m, dm)
+				})
+			}
 		}
+		t.Run(a.name+"/kernel", func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, 2))
+			// 37 output channels: two blocks of 16 and a part block.
+			const o, c = 37, 3
+			g, du := randomVector(r, o*c*9, -1, 1), randomVector(r, a.planes()*o*c, -1, 1)
+			u, dg := make([]float32, a.planes()*o*c), make([]float32, o*c*9)
+			a.kernel(u, g, o, c)
+			a.kernelGrad(dg, du, o, c)
+			check(t, "kernel", u, du, g, dg)
+		})
 	}
-	t.Run("kernel", func(t *testing.T) {
-		r := rand.New(rand.NewPCG(1, 2))
-		const o, c = 5, 3
-		g, du := randomVector(r, o*c*9, -1, 1), randomVector(r, 16*o*c, -1, 1)
-		u, dg := make([]float32, 16*o*c), make([]float32, o*c*9)
-		WinogradKernel(u, g, o, c)
-		WinogradKernelGrad(dg, du, o, c)
-		check(t, "kernel", u, du, g, dg)
-	})
 }
 
 // TestWinogradFormsAgree checks the exported kernels, which run in
@@ -196,48 +220,51 @@ func TestWinogradAdjoints(t *testing.T) {
 // guard after every slice that neither may touch.
 func TestWinogradFormsAgree(t *testing.T) {
 	const guard = 7
-	for _, sh := range winogradShapes {
-		c, tiles := sh[0], sh[1]
-		t.Run(fmt.Sprintf("c%d_tiles%d", c, tiles), func(t *testing.T) {
-			l := newWinogradLayout(c, tiles)
-			run := func(f winogradForm) [][]float32 {
-				r := rand.New(rand.NewPCG(uint64(c)+11, uint64(tiles))) // the same inputs for every form
-				var out [][]float32
-				withGuard := func(n int, fill bool) []float32 {
-					x := make([]float32, n+guard)
-					for i := range x {
-						x[i] = 1e9
-						if fill && i < n {
-							x[i] = float32(r.Float64()*2 - 1)
+	for _, a := range winogradAlgs {
+		for _, sh := range winogradShapes {
+			c, tiles := sh[0], sh[1]
+			t.Run(fmt.Sprintf("%s/c%d_tiles%d", a.name, c, tiles), func(t *testing.T) {
+				l := newWinogradLayout(a, c, tiles)
+				side := a.side()
+				run := func(f winogradForm) [][]float32 {
+					r := rand.New(rand.NewPCG(uint64(c)+11, uint64(tiles))) // the same inputs for every form
+					var out [][]float32
+					withGuard := func(n int, fill bool) []float32 {
+						x := make([]float32, n+guard)
+						for i := range x {
+							x[i] = 1e9
+							if fill && i < n {
+								x[i] = float32(r.Float64()*2 - 1)
+							}
+						}
+						return x
+					}
+					din, dout, tt := withGuard(l.imgLen(side), true), withGuard(l.imgLen(a.m), true), withGuard(l.tLen(), true)
+					v := withGuard(l.tLen(), false)
+					f.input(v, l.plane, din[:l.imgLen(side)], l.stride, c, tiles)
+					y := withGuard(l.imgLen(a.m), false)
+					f.output(y, l.stride, tt[:l.tLen()], l.plane, c, tiles)
+					dm := withGuard(l.tLen(), false)
+					f.outputGrad(dm, l.plane, dout[:l.imgLen(a.m)], l.stride, c, tiles)
+					dd := append([]float32(nil), din...)
+					f.inputGrad(dd[:l.imgLen(side)], l.stride, tt[:l.tLen()], l.plane, c, tiles)
+					return append(out, v, y, dm, dd)
+				}
+				want, got := run(a.forms[1]), run(a.forms[0])
+				for i, name := range []string{"input", "output", "output gradient", "input gradient"} {
+					for j := range want[i] {
+						if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+							t.Fatalf("%s[%d]: exported %v, Go %v", name, j, got[i][j], want[i][j])
 						}
 					}
-					return x
 				}
-				d4, d2, tt := withGuard(l.imgLen(4), true), withGuard(l.imgLen(2), true), withGuard(l.tLen(), true)
-				v := withGuard(l.tLen(), false)
-				f.input(v, l.plane, d4[:l.imgLen(4)], l.stride, c, tiles)
-				y := withGuard(l.imgLen(2), false)
-				f.output(y, l.stride, tt[:l.tLen()], l.plane, c, tiles)
-				dm := withGuard(l.tLen(), false)
-				f.outputGrad(dm, l.plane, d2[:l.imgLen(2)], l.stride, c, tiles)
-				dd := append([]float32(nil), d4...)
-				f.inputGrad(dd[:l.imgLen(4)], l.stride, tt[:l.tLen()], l.plane, c, tiles)
-				return append(out, v, y, dm, dd)
-			}
-			want, got := run(winogradForms[1]), run(winogradForms[0])
-			for i, name := range []string{"input", "output", "output gradient", "input gradient"} {
-				for j := range want[i] {
-					if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
-						t.Fatalf("%s[%d]: exported %v, Go %v", name, j, got[i][j], want[i][j])
-					}
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
 func TestWinogradPanics(t *testing.T) {
-	l := newWinogradLayout(8, 2)
+	l := newWinogradLayout(winogradAlgs[0], 8, 2)
 	cases := []struct {
 		name string
 		fn   func()

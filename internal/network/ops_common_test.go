@@ -24,6 +24,8 @@ type opCase struct {
 	ref   func(in [][]float64) []float64
 	// noGrad lists inputs excluded from the gradient check.
 	noGrad map[int]bool
+	// tol is the forward check's relative tolerance; 0 means 1e-5.
+	tol float64
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
@@ -165,7 +167,11 @@ func runForward(t *testing.T, c opCase, seed uint64) {
 		if !y.Shape().Eq(yv.Shape()) {
 			t.Fatalf("run %d: output shape %v, node shape %v", run, yv.Shape(), y.Shape())
 		}
-		checkClose(t, fmt.Sprintf("run %d output", run), float32s(t, yv), want, 1e-5)
+		tol := c.tol
+		if tol == 0 {
+			tol = 1e-5
+		}
+		checkClose(t, fmt.Sprintf("run %d output", run), float32s(t, yv), want, tol)
 	}
 }
 

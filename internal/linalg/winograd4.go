@@ -1,0 +1,357 @@
+package linalg
+
+// Winograd's F(4×4, 3×3) (Lavin and Gray 2016, with the points 0, ±1, ±2
+// and ∞): a 3×3 convolution of a 6×6 tile d gives a 4×4 output
+//
+//	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// with
+//
+//	     ⎡4  0 -5  0  1  0⎤        ⎡ ¼     0    0⎤
+//	     ⎢0 -4 -4  1  1  0⎥        ⎢-⅙    -⅙   -⅙⎥         ⎡1  1  1  1  1  0⎤
+//	Bᵀ = ⎢0  4 -4 -1  1  0⎥    G = ⎢-⅙     ⅙   -⅙⎥    Aᵀ = ⎢0  1 -1  2 -2  0⎥
+//	     ⎢0 -2 -1  2  1  0⎥        ⎢1/24  1/12  ⅙⎥         ⎢0  1  1  4  4  0⎥
+//	     ⎢0  2 -1 -2  1  0⎥        ⎢1/24 -1/12  ⅙⎥         ⎣0  1 -1  8 -8  1⎦
+//	     ⎣0  4  0 -5  0  1⎦        ⎣ 0     0    1⎦
+//
+// 36 multiplications for 16 outputs where F(2×2, 3×3) (winograd.go) needs
+// 64 and the convolution 144: the products over channels do 4 times fewer
+// flops than the convolution's own, and the transformed tiles, 36 values
+// for 16 pixels, are half the size of F(2×2)'s 16 for 4. The price is
+// precision: the transforms scale by up to 8 (Aᵀ) and 5 (Bᵀ), so a result
+// carries a few float32 roundings of the largest terms, about 1e-6 of the
+// output's magnitude, where F(2×2) and the direct product carry about
+// 1e-7. Training, which adds far larger noise on purpose, does not notice
+// (docs/RESULTS.md).
+//
+// The adjoints for training are as for F(2×2):
+//
+//	dM = A dY Aᵀ,   dV_ξ = dM_ξ · U_ξᵀ,   dd = B dV Bᵀ,   dU_ξ = V_ξᵀ · dM_ξ,   dg = Gᵀ dU G.
+//
+// The layout is winograd.go's with 6×6 input tiles and 4×4 output tiles,
+// tile t's at column 4t, in 36 planes, ξ = 6i+j. Every multiplier in the
+// transforms of the tiles is a power of two, so a product is exact and a
+// fused multiply-add would round as the separate operations do; the
+// assembly repeats the Go forms' order of operations and gives the same
+// bits.
+
+import "fmt"
+
+// Winograd4Input writes Bᵀ d B for tiles tiles into v: v[ξ·plane + t·c + k]
+// is position ξ = 6i+j of the transform of channel k of the 6×6 tile at
+// d[r·stride + (4t+s)·c + k], r, s < 6. It panics if a slice is too short
+// or the planes overlap.
+func Winograd4Input(v []float32, plane int, d []float32, stride, c, tiles int) {
+	if !winograd4Check("Winograd4Input", v, plane, d, stride, c, tiles, 6) {
+		return
+	}
+	if rowsAsm(c) {
+		winograd4InputAVX2(&v[0], plane, &d[0], stride, c, tiles)
+		return
+	}
+	winograd4InputGo(v, plane, d, stride, c, tiles)
+}
+
+// Winograd4Output writes Aᵀ M A for tiles tiles into y: the 4×4 pixels at
+// y[r·stride + (4t+s)·c + k], r, s < 4, from m[ξ·plane + t·c + k]. It
+// overwrites y there. It panics as Winograd4Input does.
+func Winograd4Output(y []float32, stride int, m []float32, plane, c, tiles int) {
+	if !winograd4Check("Winograd4Output", m, plane, y, stride, c, tiles, 4) {
+		return
+	}
+	if rowsAsm(c) {
+		winograd4OutputAVX2(&y[0], stride, &m[0], plane, c, tiles)
+		return
+	}
+	winograd4OutputGo(y, stride, m, plane, c, tiles)
+}
+
+// Winograd4OutputGrad is Winograd4Output's adjoint: it writes A g Aᵀ into
+// dm[ξ·plane + t·c + k] for the 4×4 gradient tiles at g[r·stride +
+// (4t+s)·c + k]. It panics as Winograd4Input does.
+func Winograd4OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
+	if !winograd4Check("Winograd4OutputGrad", dm, plane, g, stride, c, tiles, 4) {
+		return
+	}
+	if rowsAsm(c) {
+		winograd4OutputGradAVX2(&dm[0], plane, &g[0], stride, c, tiles)
+		return
+	}
+	winograd4OutputGradGo(dm, plane, g, stride, c, tiles)
+}
+
+// Winograd4InputGrad is Winograd4Input's adjoint: it adds B dV Bᵀ, from
+// dv[ξ·plane + t·c + k], onto the 6×6 tiles at dd[r·stride + (4t+s)·c +
+// k], tile after tile, so the two columns neighbours share get both (the
+// first tile's first). It panics as Winograd4Input does.
+func Winograd4InputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
+	if !winograd4Check("Winograd4InputGrad", dv, plane, dd, stride, c, tiles, 6) {
+		return
+	}
+	if rowsAsm(c) {
+		winograd4InputGradAVX2(&dd[0], stride, &dv[0], plane, c, tiles)
+		return
+	}
+	winograd4InputGradGo(dd, stride, dv, plane, c, tiles)
+}
+
+// winograd4Check panics unless the 36 planes of tiles·c floats fit in t
+// without overlapping and the side×side tiles, 4 pixels apart, fit in
+// img; it reports whether there is any work.
+func winograd4Check(name string, t []float32, plane int, img []float32, stride, c, tiles, side int) bool {
+	if c < 0 || tiles < 0 || plane < tiles*c || stride < (4*tiles+side-4)*c {
+		panic(fmt.Sprintf("linalg: %s: %d tiles of %d channels with plane %d and stride %d", name, tiles, c, plane, stride))
+	}
+	if tiles == 0 || c == 0 {
+		return false
+	}
+	if len(t) < 35*plane+tiles*c || len(img) < (side-1)*stride+(4*tiles+side-4)*c {
+		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d tiles of %d channels, plane %d, stride %d", name, len(t), len(img), tiles, c, plane, stride))
+	}
+	return true
+}
+
+// The 1-D transforms, each a fixed sequence of roundings that the
+// assembly's macros of the same names repeat.
+
+// winograd4In is Bᵀ d.
+func winograd4In(d [6]float32) [6]float32 {
+	a, b := d[4]-d[2], d[3]-d[1]
+	b2 := b + b
+	return [6]float32{
+		(d[0]-d[2])*4 + a,
+		(d[4] + d[3]) - (d[2]+d[1])*4,
+		(d[4] - d[3]) + (d[1]-d[2])*4,
+		a + b2,
+		a - b2,
+		(d[5] - d[3]) + (d[1]-d[3])*4,
+	}
+}
+
+// winograd4Out is Aᵀ m.
+func winograd4Out(m [6]float32) [4]float32 {
+	s12, d12, s34, d34 := m[1]+m[2], m[1]-m[2], m[3]+m[4], m[3]-m[4]
+	return [4]float32{(m[0] + s12) + s34, d12 + d34*2, s12 + s34*4, (d12 + d34*8) + m[5]}
+}
+
+// winograd4OutGrad is A g, Aᵀ's adjoint.
+func winograd4OutGrad(g [4]float32) [6]float32 {
+	e, f := g[0]+g[2], g[1]+g[3]
+	p, q := g[0]+g[2]*4, (g[1]+g[3]*4)*2
+	return [6]float32{g[0], e + f, e - f, p + q, p - q, g[3]}
+}
+
+// winograd4InGrad is B v, Bᵀ's adjoint.
+func winograd4InGrad(v [6]float32) [6]float32 {
+	s01 := v[0] + v[1]
+	return [6]float32{
+		v[0] * 4,
+		((v[2]-v[1])+v[5])*4 + (v[4]-v[3])*2,
+		-((s01+v[2])*4 + ((v[0] + v[3]) + v[4])),
+		((v[1] - v[2]) + (v[3]-v[4])*2) - (v[5]*4 + v[5]),
+		((s01 + v[2]) + v[3]) + v[4],
+		v[5],
+	}
+}
+
+// The Go forms: down the columns first, then along the rows, as the
+// assembly does.
+
+func winograd4InputGo(v []float32, plane int, d []float32, stride, c, tiles int) {
+	for t := range tiles {
+		base, o := 4*t*c, t*c
+		for k := range c {
+			p := base + k
+			var u [6][6]float32 // u[i][s]: row i of Bᵀ d
+			for s := range 6 {
+				var x [6]float32
+				for r := range 6 {
+					x[r] = d[p+r*stride+s*c]
+				}
+				col := winograd4In(x)
+				for i := range 6 {
+					u[i][s] = col[i]
+				}
+			}
+			for i := range 6 {
+				row := winograd4In(u[i])
+				for j := range 6 {
+					v[(6*i+j)*plane+o+k] = row[j]
+				}
+			}
+		}
+	}
+}
+
+func winograd4OutputGo(y []float32, stride int, m []float32, plane, c, tiles int) {
+	for t := range tiles {
+		base, o := 4*t*c, t*c
+		for k := range c {
+			var u [4][6]float32 // u[r][j]: row r of Aᵀ m
+			for j := range 6 {
+				var x [6]float32
+				for i := range 6 {
+					x[i] = m[(6*i+j)*plane+o+k]
+				}
+				col := winograd4Out(x)
+				for r := range 4 {
+					u[r][j] = col[r]
+				}
+			}
+			p := base + k
+			for r := range 4 {
+				row := winograd4Out(u[r])
+				for s := range 4 {
+					y[p+r*stride+s*c] = row[s]
+				}
+			}
+		}
+	}
+}
+
+func winograd4OutputGradGo(dm []float32, plane int, g []float32, stride, c, tiles int) {
+	for t := range tiles {
+		base, o := 4*t*c, t*c
+		for k := range c {
+			p := base + k
+			var u [6][4]float32 // u[i][s]: row i of A g
+			for s := range 4 {
+				var x [4]float32
+				for r := range 4 {
+					x[r] = g[p+r*stride+s*c]
+				}
+				col := winograd4OutGrad(x)
+				for i := range 6 {
+					u[i][s] = col[i]
+				}
+			}
+			for i := range 6 {
+				row := winograd4OutGrad(u[i])
+				for j := range 6 {
+					dm[(6*i+j)*plane+o+k] = row[j]
+				}
+			}
+		}
+	}
+}
+
+func winograd4InputGradGo(dd []float32, stride int, dv []float32, plane, c, tiles int) {
+	for t := range tiles {
+		base, o := 4*t*c, t*c
+		for k := range c {
+			var u [6][6]float32 // u[r][j]: row r of B dV
+			for j := range 6 {
+				var x [6]float32
+				for i := range 6 {
+					x[i] = dv[(6*i+j)*plane+o+k]
+				}
+				col := winograd4InGrad(x)
+				for r := range 6 {
+					u[r][j] = col[r]
+				}
+			}
+			p := base + k
+			for r := range 6 {
+				row := winograd4InGrad(u[r])
+				for s := range 6 {
+					dd[p+r*stride+s*c] += row[s]
+				}
+			}
+		}
+	}
+}
+
+// Winograd4Kernel writes the 36 transformed filters G g Gᵀ of a 3×3
+// kernel g (O×C×3×3) into u, 36×C×O: u[ξ·C·O + k·O + o] for input channel
+// k and output channel o. It panics if a slice is too short.
+func Winograd4Kernel(u, g []float32, o, c int) {
+	if len(g) < o*c*9 || len(u) < 36*o*c {
+		panic(fmt.Sprintf("linalg: Winograd4Kernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
+	}
+	var t [36][16]float32 // a block's transforms, plane by plane
+	forKernelBlocks(o, c, func(k, o0, o1 int) {
+		for oi := o0; oi < o1; oi++ {
+			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
+			var q [6][3]float32 // G g
+			for s := range 3 {
+				q[0][s], q[1][s], q[2][s], q[3][s], q[4][s], q[5][s] = winograd4G(w[s], w[3+s], w[6+s])
+			}
+			b := oi - o0
+			for i := range 6 {
+				t[6*i][b], t[6*i+1][b], t[6*i+2][b], t[6*i+3][b], t[6*i+4][b], t[6*i+5][b] = winograd4G(q[i][0], q[i][1], q[i][2])
+			}
+		}
+		putKernelBlock(u, t[:], o, c, k, o0, o1)
+	})
+}
+
+// winograd4G is G x for a column x of 3.
+func winograd4G(x0, x1, x2 float32) (float32, float32, float32, float32, float32, float32) {
+	const sixth = 1.0 / 6
+	s, t := x0+x2, x0*0.25+x2
+	return x0 * 0.25, -(s + x1) * sixth, -(s - x1) * sixth, (t + x1*0.5) * sixth, (t - x1*0.5) * sixth, x2
+}
+
+// Winograd4KernelGrad is Winograd4Kernel's adjoint: it writes Gᵀ dU G,
+// the gradient of a 3×3 kernel (O×C×3×3), from the gradient du (36×C×O)
+// of its transform. It panics if a slice is too short.
+func Winograd4KernelGrad(dg, du []float32, o, c int) {
+	if len(dg) < o*c*9 || len(du) < 36*o*c {
+		panic(fmt.Sprintf("linalg: Winograd4KernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
+	}
+	var t [36][16]float32 // a block's gradients, plane by plane
+	forKernelBlocks(o, c, func(k, o0, o1 int) {
+		getKernelBlock(t[:], du, o, c, k, o0, o1)
+		for oi := o0; oi < o1; oi++ {
+			b := oi - o0
+			var h [3][6]float32 // Gᵀ dU
+			for j := range 6 {
+				h[0][j], h[1][j], h[2][j] = winograd4GT(t[j][b], t[6+j][b], t[12+j][b], t[18+j][b], t[24+j][b], t[30+j][b])
+			}
+			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
+			for a := range 3 {
+				w[3*a], w[3*a+1], w[3*a+2] = winograd4GT(h[a][0], h[a][1], h[a][2], h[a][3], h[a][4], h[a][5])
+			}
+		}
+	})
+}
+
+// winograd4GT is Gᵀ x for a column x of 6.
+func winograd4GT(x0, x1, x2, x3, x4, x5 float32) (float32, float32, float32) {
+	const sixth = 1.0 / 6
+	s12, s34 := x1+x2, x3+x4
+	return x0*0.25 - s12*sixth + s34*(sixth*0.25), (x2-x1)*sixth + (x3-x4)*(sixth*0.5), (s34-s12)*sixth + x5
+}
+
+// forKernelBlocks calls fn for every input channel k < c and block
+// [o0, o1) of up to 16 output channels < o. A kernel transform's planes
+// are C·O floats apart, a power of two on the network's layers, so that
+// the same element of every plane falls on one cache set: written (or
+// read) a filter at a time, the planes' lines evict one another on every
+// access. A block goes through a small array instead, a 64-byte line per
+// plane at a time (putKernelBlock, getKernelBlock).
+func forKernelBlocks(o, c int, fn func(k, o0, o1 int)) {
+	for o0 := 0; o0 < o; o0 += 16 {
+		o1 := min(o, o0+16)
+		for k := range c {
+			fn(k, o0, o1)
+		}
+	}
+}
+
+// putKernelBlock copies the block of t, plane by plane, to its place in
+// u: output channels [o0, o1) of input channel k.
+func putKernelBlock(u []float32, t [][16]float32, o, c, k, o0, o1 int) {
+	co, at := c*o, k*o+o0
+	for xi := range t {
+		copy(u[xi*co+at:xi*co+at+o1-o0], t[xi][:o1-o0])
+	}
+}
+
+// getKernelBlock is putKernelBlock the other way round.
+func getKernelBlock(t [][16]float32, u []float32, o, c, k, o0, o1 int) {
+	co, at := c*o, k*o+o0
+	for xi := range t {
+		copy(t[xi][:o1-o0], u[xi*co+at:xi*co+at+o1-o0])
+	}
+}
