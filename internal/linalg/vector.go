@@ -45,6 +45,30 @@ func addGo(dst, src []float32) {
 	}
 }
 
+// AddInto writes a + b into out element by element: out[i] = a[i] + b[i]
+// for every i of a. out may be a or b itself. It panics unless b and out
+// are at least as long as a. It is the sum by which a training step adds
+// up the gradients a tensor gets from its several consumers (see
+// internal/network's engine), a scalar loop in gorgonia.
+func AddInto(out, a, b []float32) {
+	if len(a) == 0 {
+		return
+	}
+	_, _ = out[len(a)-1], b[len(a)-1]
+	bulk := vectorBulk(len(a), 8)
+	if bulk > 0 {
+		addIntoAVX2(&out[0], &a[0], &b[0], bulk)
+	}
+	addIntoGo(out[bulk:], a[bulk:], b[bulk:])
+}
+
+func addIntoGo(out, a, b []float32) {
+	out, b = out[:len(a)], b[:len(a)]
+	for i, v := range a {
+		out[i] = v + b[i]
+	}
+}
+
 // SumSquares returns Σv and Σv² in float64.
 func SumSquares(v []float32) (sum, sq float64) {
 	bulk := vectorBulk(len(v), 16)

@@ -42,3 +42,6 @@ func evensAVX2(dst, src *float32, n int)
 
 //go:noescape
 func addAVX2(dst, src *float32, n int)
+
+//go:noescape
+func addIntoAVX2(out, a, b *float32, n int)

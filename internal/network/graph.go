@@ -265,7 +265,7 @@ func (n *Net) NewEmbedder(batch int) (*Embedder, error) {
 		}
 		e.dim = emb.Shape()[1]
 		G.Read(emb, &h.out)
-		h.vm = G.NewTapeMachine(g)
+		h.vm = G.NewTapeMachine(g, G.WithEngine(engine{}))
 		e.halves = append(e.halves, h)
 	}
 	return e, nil

@@ -157,7 +157,7 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 		return nil, nil, nil, fmt.Errorf("differentiate loss: %w", err)
 	}
 	roots := append(G.Nodes{readLoss, readDist}, grads...)
-	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(nodes[0], nodes[1]))
+	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(nodes[0], nodes[1]), G.WithEngine(engine{}))
 	h.run = func() error {
 		clearGrads(nodes[:])
 		vm.Reset()
@@ -347,7 +347,7 @@ func (n *Net) newTowerGraph(rows, side int, head *twinHead) (*towerGraph, error)
 	}
 	// Run only what the weight gradients need: the gradient with respect
 	// to the input images, which Grad also builds, is work thrown away.
-	tg.vm = G.NewTapeMachine(g.SubgraphRoots(grads...), G.BindDualValues(tg.weights...))
+	tg.vm = G.NewTapeMachine(g.SubgraphRoots(grads...), G.BindDualValues(tg.weights...), G.WithEngine(engine{}))
 	return tg, nil
 }
 
