@@ -285,7 +285,7 @@ type winogradGradInput struct {
 	out     []float32 // dL/dx
 	dw      []float32 // dL/dw, O×C×3×3
 	ut      []float32 // every U_ξᵀ, O×C
-	partial []float32 // one 16×C×O sum of dU per chunk
+	partial []float32 // planes×C×O sums of dU of chunks (sumOverChunks)
 	buf     []float32 // per worker: winogradScratch
 }
 
@@ -346,10 +346,9 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	// number of workers.
 	chunks := max(1, min(g.n, gradChunks, g.n*wg.tiles()*wg.m*wg.m/winogradChunkPixels))
 	workers := workersFor(chunks)
-	k.partial = grow(k.partial, chunks*planes*co)
 	sc := wg.scratch()
 	k.buf = grow(k.buf, workers*sc.size())
-	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
+	total := sumOverChunks(g.n, chunks, workers, planes*co, &k.partial, func(wk int, sum []float32, lo, hi int) {
 		padded, v, dm, tiled := sc.parts(k.buf[wk*sc.size():])
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += wg.per {

@@ -293,7 +293,7 @@ type conv2DGradWeight struct {
 	k   int
 
 	out     []float32
-	partial []float32 // one (K·K·C)×O sum per chunk
+	partial []float32 // (K·K·C)×O sums of chunks (sumOverChunks)
 	buf     []float32 // per worker: a padded image, a group's rows and its dL/dyᵀ
 }
 
@@ -335,7 +335,6 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	chunks := max(1, min(g.n, gradChunks))
 	workers := workersFor(chunks)
 	k.out = grow(k.out, size)
-	k.partial = grow(k.partial, chunks*size)
 	if g.useIm2col() {
 		k.forwardIm2col(x, dy, g, chunks, workers)
 		return k.out, nil
@@ -343,7 +342,7 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	width, plane, outSize, inSize := g.colRows(), g.outPlane(), g.outSize(), g.inSize()
 	sc := newRowScratch(g, k.fwd.inCL, k.fwd.outCL)
 	k.buf = grow(k.buf, workers*sc.size())
-	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
+	total := sumOverChunks(g.n, chunks, workers, size, &k.partial, func(wk int, sum []float32, lo, hi int) {
 		hwc, rows, dyT := sc.parts(k.buf[wk*sc.size():])
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += sc.per {
@@ -367,26 +366,43 @@ func (k *conv2DGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tens
 }
 
 // sumOverChunks computes a sum over the batch's n images in fixed chunks:
-// fn(worker, sum, lo, hi) writes into sum (beta 0 first) the partial sum
-// over images [lo, hi) of one chunk, chunks run in parallel, and their
-// partials (chunks × len(partial)/chunks) are then added in chunk order
-// into the first, which is returned. Chunk bounds depend on n and chunks
-// alone, so the result is the same to the bit at any number of workers.
-func sumOverChunks(n, chunks, workers int, partial []float32, fn func(worker int, sum []float32, lo, hi int)) []float32 {
-	size := len(partial) / chunks
+// fn(worker, sum, lo, hi) writes into sum (size floats, beta 0 first) the
+// partial sum over images [lo, hi) of one chunk, and the partials are
+// added in chunk order into the first, which is returned. Chunk bounds
+// depend on n and chunks alone, so the result is the same to the bit at
+// any number of workers. One worker adds each chunk's partial as soon as
+// it has it, through one scratch partial that stays in cache; several run
+// their chunks in parallel and keep every partial in *partial until all
+// are done. *partial is grown to what the workers need.
+func sumOverChunks(n, chunks, workers, size int, partial *[]float32, fn func(worker int, sum []float32, lo, hi int)) []float32 {
+	run := func(wk, c int, sum []float32) {
+		lo, hi := c*n/chunks, (c+1)*n/chunks
+		if lo == hi {
+			clear(sum)
+			return
+		}
+		fn(wk, sum, lo, hi)
+	}
+	if workers <= 1 {
+		*partial = grow(*partial, min(chunks, 2)*size)
+		total := (*partial)[:size]
+		run(0, 0, total)
+		for c := 1; c < chunks; c++ {
+			scratch := (*partial)[size : 2*size]
+			run(0, c, scratch)
+			linalg.Add(total, scratch)
+		}
+		return total
+	}
+	*partial = grow(*partial, chunks*size)
+	p := *partial
 	parallelRange(chunks, workers, func(wk, clo, chi int) {
 		for c := clo; c < chi; c++ {
-			sum := partial[c*size : (c+1)*size]
-			lo, hi := c*n/chunks, (c+1)*n/chunks
-			if lo == hi {
-				clear(sum)
-				continue
-			}
-			fn(wk, sum, lo, hi)
+			run(wk, c, p[c*size:(c+1)*size])
 		}
 	})
-	total := partial[:size]
-	sumChunks(total, partial, chunks)
+	total := p[:size]
+	sumChunks(total, p, chunks)
 	return total
 }
 
@@ -461,7 +477,7 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
 	// to 27 rows and 32 or more filters, which fill the kernel's 8×32
 	// tiles twice as well as the 32×9 of the untransposed product.
-	total := sumOverChunks(g.n, chunks, workers, k.partial, func(wk int, sum []float32, lo, hi int) {
+	total := sumOverChunks(g.n, chunks, workers, g.kernelSize(), &k.partial, func(wk int, sum []float32, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			beta := float32(1)

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -394,4 +395,50 @@ func abs64(v float64) float64 {
 		return -v
 	}
 	return v
+}
+
+// TestSumOverChunks checks that a sum over chunks gives the same bits on
+// one worker, which adds each chunk as it goes, as on several, which keep
+// every partial: the terms are floats of mixed magnitudes, whose sum
+// depends on the order of the additions. It also checks the sum itself
+// against float64 and that an empty chunk counts as zero.
+func TestSumOverChunks(t *testing.T) {
+	r := newRand(5)
+	for _, tc := range []struct{ n, chunks, size int }{{64, 16, 37}, {5, 16, 8}, {3, 3, 1}, {100, 7, 64}} {
+		t.Run(fmt.Sprintf("n%d_chunks%d_size%d", tc.n, tc.chunks, tc.size), func(t *testing.T) {
+			terms := uniform(r, tc.n*tc.size, -1, 1)
+			for i := range terms {
+				if i%3 == 0 {
+					terms[i] *= 1e4
+				}
+			}
+			fn := func(_ int, sum []float32, lo, hi int) {
+				clear(sum)
+				for i := lo; i < hi; i++ {
+					for j := range sum {
+						sum[j] += terms[i*tc.size+j]
+					}
+				}
+			}
+			var runs [][]float32
+			for _, workers := range []int{1, 2, 3} {
+				var partial []float32
+				runs = append(runs, append([]float32(nil), sumOverChunks(tc.n, tc.chunks, workers, tc.size, &partial, fn)...))
+			}
+			for j := range tc.size {
+				var want float64
+				for i := range tc.n {
+					want += float64(terms[i*tc.size+j])
+				}
+				if !close32(runs[0][j], want, 1e-5) {
+					t.Fatalf("sum[%d] = %v, want %v", j, runs[0][j], want)
+				}
+				for w, run := range runs[1:] {
+					if math.Float32bits(run[j]) != math.Float32bits(runs[0][j]) {
+						t.Fatalf("sum[%d]: %v on %d workers, %v on one", j, run[j], w+2, runs[0][j])
+					}
+				}
+			}
+		})
+	}
 }
