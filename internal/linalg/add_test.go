@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -75,4 +76,83 @@ func TestAddShortDst(t *testing.T) {
 		}
 	}()
 	Add(make([]float32, 3), make([]float32, 4))
+}
+
+// TestCopyRuns checks CopyRuns on runs that take the vector loop (32 and
+// 8 floats at a time) and the Go one, with overlapping source runs and
+// gaps between destination runs that must stay untouched.
+func TestCopyRuns(t *testing.T) {
+	for _, tc := range []struct{ run, count, lds, ldd int }{
+		{8, 1, 8, 8}, {96, 16, 64, 288}, {288, 5, 288, 300}, {40, 7, 16, 41}, {3, 9, 2, 27}, {32, 3, 0, 32}, {0, 4, 1, 1}, {5, 0, 1, 5},
+	} {
+		t.Run(fmt.Sprintf("run%d_count%d_lds%d_ldd%d", tc.run, tc.count, tc.lds, tc.ldd), func(t *testing.T) {
+			src := make([]float32, max(0, (tc.count-1)*tc.lds+tc.run))
+			for i := range src {
+				src[i] = float32(i) + 0.5
+			}
+			n := max(0, (tc.count-1)*tc.ldd+tc.run)
+			dst := make([]float32, n+5)
+			for i := range dst {
+				dst[i] = -1
+			}
+			CopyRuns(dst[:max(n, 0)], tc.ldd, src, tc.lds, tc.run, tc.count)
+			for i, v := range dst {
+				want := float32(-1)
+				if r, j := i/max(tc.ldd, 1), i%max(tc.ldd, 1); r < tc.count && j < tc.run && i < n {
+					want = src[r*tc.lds+j]
+				}
+				if v != want {
+					t.Fatalf("dst[%d] = %v, want %v", i, v, want)
+				}
+			}
+		})
+	}
+	for _, bad := range []func(){
+		func() { CopyRuns(make([]float32, 10), 4, make([]float32, 10), 4, 5, 2) },  // ldd < run
+		func() { CopyRuns(make([]float32, 10), 5, make([]float32, 9), 5, 5, 2) },   // short src
+		func() { CopyRuns(make([]float32, 9), 5, make([]float32, 10), 5, 5, 2) },   // short dst
+		func() { CopyRuns(make([]float32, 10), 5, make([]float32, 10), -1, 5, 2) }, // negative stride
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			bad()
+		}()
+	}
+}
+
+// TestAddRuns checks AddRuns against Add called run by run, bit for bit,
+// on overlapping destination runs (whose sums depend on the order), runs
+// that take the vector loop and runs that do not.
+func TestAddRuns(t *testing.T) {
+	for _, tc := range []struct{ run, count, ldd, lds int }{
+		{8, 1, 8, 8}, {96, 16, 64, 288}, {288, 5, 300, 288}, {40, 7, 16, 41}, {3, 9, 2, 27}, {32, 3, 0, 32}, {0, 4, 1, 1},
+	} {
+		t.Run(fmt.Sprintf("run%d_count%d_ldd%d_lds%d", tc.run, tc.count, tc.ldd, tc.lds), func(t *testing.T) {
+			n := max(0, (tc.count-1)*tc.ldd+tc.run)
+			src := make([]float32, max(0, (tc.count-1)*tc.lds+tc.run))
+			for i := range src {
+				src[i] = float32(i%13)*1e3 + float32(i)*1e-3
+			}
+			got, want := make([]float32, n+3), make([]float32, n+3)
+			for i := range got {
+				got[i] = float32(i) * -0.7
+				want[i] = got[i]
+			}
+			AddRuns(got[:n], tc.ldd, src, tc.lds, tc.run, tc.count)
+			for i := range tc.count {
+				if tc.run > 0 {
+					addGo(want[i*tc.ldd:i*tc.ldd+tc.run], src[i*tc.lds:i*tc.lds+tc.run])
+				}
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("dst[%d] = %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
 }

@@ -10,7 +10,10 @@ package linalg
 // the last bits of a sum, so a result depends on the CPU's features, never
 // on anything else.
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // vectorBulk is how many of n elements the assembly kernels take, a
 // multiple of their step: none without AVX2 and FMA.
@@ -66,6 +69,52 @@ func addIntoGo(out, a, b []float32) {
 	out, b = out[:len(a)], b[:len(a)]
 	for i, v := range a {
 		out[i] = v + b[i]
+	}
+}
+
+// CopyRuns copies count runs of run floats, the i-th from src[i·lds] to
+// dst[i·ldd]. Runs of src may overlap (lds < run), as a strided
+// convolution's windows do; runs of dst may not. It panics if a slice is
+// too short or ldd < run. Unfolding an image for a convolution is this on
+// runs of one to three pixels, each a cache miss or two: one memmove call
+// per run waits for its misses before the next starts, where this loop
+// has loads of several runs in flight.
+func CopyRuns(dst []float32, ldd int, src []float32, lds, run, count int) {
+	if run < 0 || count < 0 || lds < 0 || ldd < run {
+		panic(fmt.Sprintf("linalg: CopyRuns: %d runs of %d, strides %d and %d", count, run, ldd, lds))
+	}
+	if count == 0 || run == 0 {
+		return
+	}
+	_, _ = dst[(count-1)*ldd+run-1], src[(count-1)*lds+run-1]
+	if hasAVX2FMA && run%8 == 0 {
+		copyRunsAVX2(&dst[0], ldd, &src[0], lds, run, count)
+		return
+	}
+	for i := range count {
+		copy(dst[i*ldd:i*ldd+run], src[i*lds:i*lds+run])
+	}
+}
+
+// AddRuns adds count runs of run floats, the i-th from src[i·lds] onto
+// dst[i·ldd], run after run, so that where runs of dst overlap (ldd <
+// run, as a strided convolution's windows fold back onto its input) each
+// element gets its terms in run order, as from count calls of Add. It
+// panics if a slice is too short.
+func AddRuns(dst []float32, ldd int, src []float32, lds, run, count int) {
+	if run < 0 || count < 0 || lds < run || ldd < 0 {
+		panic(fmt.Sprintf("linalg: AddRuns: %d runs of %d, strides %d and %d", count, run, ldd, lds))
+	}
+	if count == 0 || run == 0 {
+		return
+	}
+	_, _ = dst[(count-1)*ldd+run-1], src[(count-1)*lds+run-1]
+	if hasAVX2FMA && run%8 == 0 {
+		addRunsAVX2(&dst[0], ldd, &src[0], lds, run, count)
+		return
+	}
+	for i := range count {
+		addGo(dst[i*ldd:i*ldd+run], src[i*lds:i*lds+run])
 	}
 }
 

@@ -45,3 +45,9 @@ func addAVX2(dst, src *float32, n int)
 
 //go:noescape
 func addIntoAVX2(out, a, b *float32, n int)
+
+//go:noescape
+func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)
+
+//go:noescape
+func addRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)

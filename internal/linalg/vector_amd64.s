@@ -467,3 +467,108 @@ into8:
 intodone:
 	VZEROUPPER
 	RET
+
+// func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)
+// The count runs of run floats (a positive multiple of 8) from src, lds
+// apart, to dst, ldd apart: 32 floats a step, then 8.
+TEXT ·copyRunsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), AX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	MOVQ run+32(FP), DX
+	MOVQ count+40(FP), CX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+
+crrun:
+	XORQ R8, R8
+
+cr32:
+	LEAQ    128(R8), R9
+	CMPQ    R9, DX
+	JGT     cr8
+	VMOVUPS (SI)(R8*1), Y0
+	VMOVUPS 32(SI)(R8*1), Y1
+	VMOVUPS 64(SI)(R8*1), Y2
+	VMOVUPS 96(SI)(R8*1), Y3
+	VMOVUPS Y0, (DI)(R8*1)
+	VMOVUPS Y1, 32(DI)(R8*1)
+	VMOVUPS Y2, 64(DI)(R8*1)
+	VMOVUPS Y3, 96(DI)(R8*1)
+	MOVQ    R9, R8
+	JMP     cr32
+
+cr8:
+	CMPQ    R8, DX
+	JGE     crnext
+	VMOVUPS (SI)(R8*1), Y0
+	VMOVUPS Y0, (DI)(R8*1)
+	ADDQ    $32, R8
+	JMP     cr8
+
+crnext:
+	ADDQ AX, DI
+	ADDQ BX, SI
+	DECQ CX
+	JNZ  crrun
+
+	VZEROUPPER
+	RET
+
+// func addRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)
+// Adds the count runs of run floats (a positive multiple of 8) from src,
+// lds apart, onto dst, ldd apart, one run after the other: a run's loads
+// come after the previous run's stores, so overlapping runs of dst add up
+// in order, as addAVX2 called run by run does.
+TEXT ·addRunsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), AX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	MOVQ run+32(FP), DX
+	MOVQ count+40(FP), CX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	SHLQ $2, DX
+
+arrun:
+	XORQ R8, R8
+
+ar32:
+	LEAQ    128(R8), R9
+	CMPQ    R9, DX
+	JGT     ar8
+	VMOVUPS (DI)(R8*1), Y0
+	VMOVUPS 32(DI)(R8*1), Y1
+	VMOVUPS 64(DI)(R8*1), Y2
+	VMOVUPS 96(DI)(R8*1), Y3
+	VADDPS  (SI)(R8*1), Y0, Y0
+	VADDPS  32(SI)(R8*1), Y1, Y1
+	VADDPS  64(SI)(R8*1), Y2, Y2
+	VADDPS  96(SI)(R8*1), Y3, Y3
+	VMOVUPS Y0, (DI)(R8*1)
+	VMOVUPS Y1, 32(DI)(R8*1)
+	VMOVUPS Y2, 64(DI)(R8*1)
+	VMOVUPS Y3, 96(DI)(R8*1)
+	MOVQ    R9, R8
+	JMP     ar32
+
+ar8:
+	CMPQ    R8, DX
+	JGE     arnext
+	VMOVUPS (DI)(R8*1), Y0
+	VADDPS  (SI)(R8*1), Y0, Y0
+	VMOVUPS Y0, (DI)(R8*1)
+	ADDQ    $32, R8
+	JMP     ar8
+
+arnext:
+	ADDQ AX, DI
+	ADDQ BX, SI
+	DECQ CX
+	JNZ  arrun
+
+	VZEROUPPER
+	RET

@@ -17,3 +17,11 @@ func routePairsAVX2(dx, x, h, gh *float32, n int)                        { panic
 func evensAVX2(dst, src *float32, n int)                                 { panic("no assembly") }
 func addAVX2(dst, src *float32, n int)                                   { panic("no assembly") }
 func addIntoAVX2(out, a, b *float32, n int)                              { panic("no assembly") }
+
+func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int) {
+	panic("no assembly")
+}
+
+func addRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int) {
+	panic("no assembly")
+}

@@ -59,21 +59,37 @@ func fromPaddedHWC(img, src []float32, g convGeometry) {
 
 // im2rowCL is im2row on an unpadded channels-last image (H×W×C): runs
 // that cross the border are copied in part and zero-filled for the rest,
-// which spares the padded copy of the image.
+// which spares the padded copy of the image. It goes kernel row by kernel
+// row: the windows of one output row that lie inside the image are runs
+// of K·C floats S·C apart in one image row, copied in one call
+// (linalg.CopyRuns).
 func im2rowCL(rows, img []float32, g convGeometry) {
 	c, k, s, p := g.c, g.k, g.stride, g.pad
 	run, width := k*c, g.colRows()
-	r := 0
+	// Output columns [in0, in1) have their whole window inside the image.
+	in0 := min(g.ow, (p+s-1)/s)
+	in1 := max(in0, min(g.ow, (g.w-k+p)/s+1))
 	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			dst := rows[r*width : (r+1)*width]
-			r++
-			x0 := ox*s - p
-			lo, hi := max(0, -x0), min(k, g.w-x0) // kernel columns inside
-			for ki := 0; ki < k; ki++ {
-				part := dst[ki*run : (ki+1)*run]
-				iy := oy*s + ki - p
-				if iy < 0 || iy >= g.h || lo >= hi {
+		row := rows[oy*g.ow*width : (oy+1)*g.ow*width]
+		for ki := 0; ki < k; ki++ {
+			iy := oy*s + ki - p
+			if iy < 0 || iy >= g.h {
+				for ox := 0; ox < g.ow; ox++ {
+					clear(row[ox*width+ki*run : ox*width+(ki+1)*run])
+				}
+				continue
+			}
+			for ox := 0; ox < g.ow; ox++ {
+				if ox == in0 && in1 > in0 {
+					at := (iy*g.w + in0*s - p) * c
+					linalg.CopyRuns(row[in0*width+ki*run:], width, img[at:], s*c, run, in1-in0)
+					ox = in1 - 1
+					continue
+				}
+				part := row[ox*width+ki*run : ox*width+(ki+1)*run]
+				x0 := ox*s - p
+				lo, hi := max(0, -x0), min(k, g.w-x0) // kernel columns inside
+				if lo >= hi {
 					clear(part)
 					continue
 				}
@@ -88,27 +104,36 @@ func im2rowCL(rows, img []float32, g convGeometry) {
 
 // row2imCL is the adjoint of im2rowCL: it adds every entry of rows that
 // came from inside the image back onto its pixel of acc (H×W×C), which the
-// caller zeroes.
+// caller zeroes. Like im2rowCL it goes kernel row by kernel row, the
+// windows inside the image in one call (linalg.AddRuns); a pixel gets its
+// terms in the order of the output pixels whatever the loop, as one output
+// row reaches an image row through one kernel row only.
 func row2imCL(acc, rows []float32, g convGeometry) {
 	c, k, s, p := g.c, g.k, g.stride, g.pad
 	run, width := k*c, g.colRows()
-	r := 0
+	in0 := min(g.ow, (p+s-1)/s)
+	in1 := max(in0, min(g.ow, (g.w-k+p)/s+1))
 	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			src := rows[r*width : (r+1)*width]
-			r++
-			x0 := ox*s - p
-			lo, hi := max(0, -x0), min(k, g.w-x0)
-			if lo >= hi {
+		row := rows[oy*g.ow*width : (oy+1)*g.ow*width]
+		for ki := 0; ki < k; ki++ {
+			iy := oy*s + ki - p
+			if iy < 0 || iy >= g.h {
 				continue
 			}
-			for ki := 0; ki < k; ki++ {
-				iy := oy*s + ki - p
-				if iy < 0 || iy >= g.h {
+			for ox := 0; ox < g.ow; ox++ {
+				if ox == in0 && in1 > in0 {
+					at := (iy*g.w + in0*s - p) * c
+					linalg.AddRuns(acc[at:], s*c, row[in0*width+ki*run:], width, run, in1-in0)
+					ox = in1 - 1
+					continue
+				}
+				x0 := ox*s - p
+				lo, hi := max(0, -x0), min(k, g.w-x0)
+				if lo >= hi {
 					continue
 				}
 				at := (iy*g.w + x0 + lo) * c
-				linalg.Add(acc[at:at+(hi-lo)*c], src[ki*run+lo*c:ki*run+hi*c])
+				linalg.Add(acc[at:at+(hi-lo)*c], row[ox*width+ki*run+lo*c:ox*width+ki*run+hi*c])
 			}
 		}
 	}

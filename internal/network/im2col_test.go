@@ -72,6 +72,9 @@ func TestIm2rowMatchesDefinition(t *testing.T) {
 		{1, 3, 3, 3, 1, 3},
 		{8, 9, 10, 3, 1, 1},
 		{17, 12, 9, 3, 1, 2},
+		{8, 10, 12, 3, 1, 2}, // vector runs (linalg.CopyRuns) at stride 2
+		{16, 8, 8, 1, 0, 2},  // a 1×1 projection's
+		{32, 7, 7, 3, 1, 2},  // odd sides, 96-float runs
 	}
 	for _, tc := range cases {
 		g := geom(tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride)
