@@ -226,64 +226,60 @@ func winogradInputGradGo(dd []float32, stride int, dv []float32, plane, c, tiles
 }
 
 // WinogradKernel writes the 16 transformed filters G g Gᵀ of a 3×3
-// kernel g (O×C×3×3, as a convolution stores it) into u, 16×C×O: u[ξ·C·O
-// + k·O + o] for input channel k and output channel o. It panics if a
-// slice is too short.
+// kernel g (O×C×3×3, as a convolution stores it) into u, 16 planes of
+// O×C: u[ξ·O·C + o·C + k] for output channel o and input channel k. It
+// panics if a slice is too short. See winogradKernel.
 func WinogradKernel(u, g []float32, o, c int) {
-	if len(g) < o*c*9 || len(u) < 16*o*c {
-		panic(fmt.Sprintf("linalg: WinogradKernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
-	}
-	var t [16][16]float32 // a block's transforms, plane by plane
-	forKernelBlocks(o, c, func(k, o0, o1 int) {
-		for oi := o0; oi < o1; oi++ {
-			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
-			var q [4][3]float32 // G g
-			for s := range 3 {
-				q[0][s] = w[s]
-				q[1][s] = (w[s] + w[3+s] + w[6+s]) * 0.5
-				q[2][s] = (w[s] - w[3+s] + w[6+s]) * 0.5
-				q[3][s] = w[6+s]
-			}
-			b := oi - o0
-			for i := range 4 {
-				t[4*i][b] = q[i][0]
-				t[4*i+1][b] = (q[i][0] + q[i][1] + q[i][2]) * 0.5
-				t[4*i+2][b] = (q[i][0] - q[i][1] + q[i][2]) * 0.5
-				t[4*i+3][b] = q[i][2]
-			}
-		}
-		putKernelBlock(u, t[:], o, c, k, o0, o1)
-	})
+	winogradKernel("WinogradKernel", winograd2Kernel, u, g, o, c)
 }
 
 // WinogradKernelGrad is WinogradKernel's adjoint: it writes Gᵀ dU G, the
-// gradient of a 3×3 kernel (O×C×3×3), from the gradient du (16×C×O) of
-// its transform. It panics if a slice is too short.
+// gradient of a 3×3 kernel (O×C×3×3), from the gradient du (16 planes of
+// O×C) of its transform. It panics if a slice is too short.
 func WinogradKernelGrad(dg, du []float32, o, c int) {
-	if len(dg) < o*c*9 || len(du) < 16*o*c {
-		panic(fmt.Sprintf("linalg: WinogradKernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
-	}
-	var t [16][16]float32 // a block's gradients, plane by plane
-	forKernelBlocks(o, c, func(k, o0, o1 int) {
-		getKernelBlock(t[:], du, o, c, k, o0, o1)
-		for oi := o0; oi < o1; oi++ {
-			b := oi - o0
-			// Gᵀ dU, column by column, in scalars rather than small arrays,
-			// which Go keeps in memory.
-			h00, h10, h20 := winogradKernelCol(t[0][b], t[4][b], t[8][b], t[12][b])
-			h01, h11, h21 := winogradKernelCol(t[1][b], t[5][b], t[9][b], t[13][b])
-			h02, h12, h22 := winogradKernelCol(t[2][b], t[6][b], t[10][b], t[14][b])
-			h03, h13, h23 := winogradKernelCol(t[3][b], t[7][b], t[11][b], t[15][b])
-			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
-			w[0], w[1], w[2] = winogradKernelCol(h00, h01, h02, h03)
-			w[3], w[4], w[5] = winogradKernelCol(h10, h11, h12, h13)
-			w[6], w[7], w[8] = winogradKernelCol(h20, h21, h22, h23)
-		}
-	})
+	winogradKernelGrad("WinogradKernelGrad", winograd2Kernel, dg, du, o, c)
 }
 
-// winogradKernelCol is Gᵀ x for a column x of 4: x0 + (x1+x2)/2,
-// (x1-x2)/2, (x1+x2)/2 + x3.
-func winogradKernelCol(x0, x1, x2, x3 float32) (float32, float32, float32) {
-	return x0 + (x1+x2)*0.5, (x1 - x2) * 0.5, (x1+x2)*0.5 + x3
+// The kernel transforms as matrices: G g Gᵀ at position ξ = (i, j) is
+// Σ_{a,b} G[i][a]·G[j][b]·g[a][b], so the transforms of all O·C filters
+// at once are one product, U (planes × O·C) = T · gᵀ, g seen as (O·C)×9
+// and T[ξ][3a+b] = G[i][a]·G[j][b] (planes×9), and the adjoint is dg =
+// dUᵀ · T. One product does in a pass what a filter-by-filter loop does
+// with scattered stores across planes O·C floats apart, which on the
+// network's power-of-two channel counts fall on one cache set.
+
+// winogradKernelMatrix is T for G (m+2 rows of 3), rounded to float32
+// from float64 products.
+func winogradKernelMatrix(g [][3]float64) []float32 {
+	n := len(g)
+	t := make([]float32, n*n*9)
+	for i := range n {
+		for j := range n {
+			for a := range 3 {
+				for b := range 3 {
+					t[(i*n+j)*9+3*a+b] = float32(g[i][a] * g[j][b])
+				}
+			}
+		}
+	}
+	return t
+}
+
+// winograd2Kernel is T of F(2×2, 3×3), 16×9.
+var winograd2Kernel = winogradKernelMatrix([][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}})
+
+func winogradKernel(name string, t, u, g []float32, o, c int) {
+	planes := len(t) / 9
+	if len(g) < o*c*9 || len(u) < planes*o*c {
+		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d×%d×3×3", name, len(u), len(g), o, c))
+	}
+	Gemm(false, true, planes, o*c, 9, 1, t, 9, g, 9, 0, u, o*c)
+}
+
+func winogradKernelGrad(name string, t, dg, du []float32, o, c int) {
+	planes := len(t) / 9
+	if len(dg) < o*c*9 || len(du) < planes*o*c {
+		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d×%d×3×3", name, len(dg), len(du), o, c))
+	}
+	Gemm(true, false, o*c, 9, planes, 1, du, o*c, t, 9, 0, dg, 9)
 }

@@ -262,96 +262,26 @@ func winograd4InputGradGo(dd []float32, stride int, dv []float32, plane, c, tile
 }
 
 // Winograd4Kernel writes the 36 transformed filters G g Gᵀ of a 3×3
-// kernel g (O×C×3×3) into u, 36×C×O: u[ξ·C·O + k·O + o] for input channel
-// k and output channel o. It panics if a slice is too short.
+// kernel g (O×C×3×3) into u, 36 planes of O×C: u[ξ·O·C + o·C + k] for
+// output channel o and input channel k. It panics if a slice is too
+// short. See winogradKernel.
 func Winograd4Kernel(u, g []float32, o, c int) {
-	if len(g) < o*c*9 || len(u) < 36*o*c {
-		panic(fmt.Sprintf("linalg: Winograd4Kernel: %d and %d floats for %d×%d×3×3", len(u), len(g), o, c))
-	}
-	var t [36][16]float32 // a block's transforms, plane by plane
-	forKernelBlocks(o, c, func(k, o0, o1 int) {
-		for oi := o0; oi < o1; oi++ {
-			w := g[(oi*c+k)*9 : (oi*c+k)*9+9]
-			var q [6][3]float32 // G g
-			for s := range 3 {
-				q[0][s], q[1][s], q[2][s], q[3][s], q[4][s], q[5][s] = winograd4G(w[s], w[3+s], w[6+s])
-			}
-			b := oi - o0
-			for i := range 6 {
-				t[6*i][b], t[6*i+1][b], t[6*i+2][b], t[6*i+3][b], t[6*i+4][b], t[6*i+5][b] = winograd4G(q[i][0], q[i][1], q[i][2])
-			}
-		}
-		putKernelBlock(u, t[:], o, c, k, o0, o1)
-	})
-}
-
-// winograd4G is G x for a column x of 3.
-func winograd4G(x0, x1, x2 float32) (float32, float32, float32, float32, float32, float32) {
-	const sixth = 1.0 / 6
-	s, t := x0+x2, x0*0.25+x2
-	return x0 * 0.25, -(s + x1) * sixth, -(s - x1) * sixth, (t + x1*0.5) * sixth, (t - x1*0.5) * sixth, x2
+	winogradKernel("Winograd4Kernel", winograd4Kernel, u, g, o, c)
 }
 
 // Winograd4KernelGrad is Winograd4Kernel's adjoint: it writes Gᵀ dU G,
-// the gradient of a 3×3 kernel (O×C×3×3), from the gradient du (36×C×O)
-// of its transform. It panics if a slice is too short.
+// the gradient of a 3×3 kernel (O×C×3×3), from the gradient du (36
+// planes of O×C) of its transform. It panics if a slice is too short.
 func Winograd4KernelGrad(dg, du []float32, o, c int) {
-	if len(dg) < o*c*9 || len(du) < 36*o*c {
-		panic(fmt.Sprintf("linalg: Winograd4KernelGrad: %d and %d floats for %d×%d×3×3", len(dg), len(du), o, c))
-	}
-	var t [36][16]float32 // a block's gradients, plane by plane
-	forKernelBlocks(o, c, func(k, o0, o1 int) {
-		getKernelBlock(t[:], du, o, c, k, o0, o1)
-		for oi := o0; oi < o1; oi++ {
-			b := oi - o0
-			var h [3][6]float32 // Gᵀ dU
-			for j := range 6 {
-				h[0][j], h[1][j], h[2][j] = winograd4GT(t[j][b], t[6+j][b], t[12+j][b], t[18+j][b], t[24+j][b], t[30+j][b])
-			}
-			w := dg[(oi*c+k)*9 : (oi*c+k)*9+9]
-			for a := range 3 {
-				w[3*a], w[3*a+1], w[3*a+2] = winograd4GT(h[a][0], h[a][1], h[a][2], h[a][3], h[a][4], h[a][5])
-			}
-		}
-	})
+	winogradKernelGrad("Winograd4KernelGrad", winograd4Kernel, dg, du, o, c)
 }
 
-// winograd4GT is Gᵀ x for a column x of 6.
-func winograd4GT(x0, x1, x2, x3, x4, x5 float32) (float32, float32, float32) {
-	const sixth = 1.0 / 6
-	s12, s34 := x1+x2, x3+x4
-	return x0*0.25 - s12*sixth + s34*(sixth*0.25), (x2-x1)*sixth + (x3-x4)*(sixth*0.5), (s34-s12)*sixth + x5
-}
-
-// forKernelBlocks calls fn for every input channel k < c and block
-// [o0, o1) of up to 16 output channels < o. A kernel transform's planes
-// are C·O floats apart, a power of two on the network's layers, so that
-// the same element of every plane falls on one cache set: written (or
-// read) a filter at a time, the planes' lines evict one another on every
-// access. A block goes through a small array instead, a 64-byte line per
-// plane at a time (putKernelBlock, getKernelBlock).
-func forKernelBlocks(o, c int, fn func(k, o0, o1 int)) {
-	for o0 := 0; o0 < o; o0 += 16 {
-		o1 := min(o, o0+16)
-		for k := range c {
-			fn(k, o0, o1)
-		}
-	}
-}
-
-// putKernelBlock copies the block of t, plane by plane, to its place in
-// u: output channels [o0, o1) of input channel k.
-func putKernelBlock(u []float32, t [][16]float32, o, c, k, o0, o1 int) {
-	co, at := c*o, k*o+o0
-	for xi := range t {
-		copy(u[xi*co+at:xi*co+at+o1-o0], t[xi][:o1-o0])
-	}
-}
-
-// getKernelBlock is putKernelBlock the other way round.
-func getKernelBlock(t [][16]float32, u []float32, o, c, k, o0, o1 int) {
-	co, at := c*o, k*o+o0
-	for xi := range t {
-		copy(t[xi][:o1-o0], u[xi*co+at:xi*co+at+o1-o0])
-	}
-}
+// winograd4Kernel is T of F(4×4, 3×3), 36×9 (see winograd.go).
+var winograd4Kernel = winogradKernelMatrix([][3]float64{
+	{0.25, 0, 0},
+	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+	{1.0 / 24, 1.0 / 12, 1.0 / 6},
+	{1.0 / 24, -1.0 / 12, 1.0 / 6},
+	{0, 0, 1},
+})

@@ -90,7 +90,7 @@ func TestWinogradConvolves(t *testing.T) {
 							for oc := range o {
 								var s float32
 								for k := range c {
-									s += v[l.at(ti, xi, k)] * u[xi*c*o+k*o+oc]
+									s += v[l.at(ti, xi, k)] * u[xi*c*o+oc*c+k]
 								}
 								m[lo.at(ti, xi, oc)] = s
 							}
@@ -323,19 +323,21 @@ func BenchmarkWinograd(b *testing.B) {
 	}
 }
 
-// BenchmarkWinogradKernel times the kernel transform and its adjoint on
-// a 128×128 layer, a photo tower's last block.
+// BenchmarkWinogradKernel times the kernel transforms and their adjoints
+// on a 128×128 layer, a photo tower's last block.
 func BenchmarkWinogradKernel(b *testing.B) {
 	const o, c = 128, 128
-	g, u := make([]float32, o*c*9), make([]float32, 16*o*c)
-	b.Run("kernel", func(b *testing.B) {
-		for range b.N {
-			WinogradKernel(u, g, o, c)
-		}
-	})
-	b.Run("kernelGrad", func(b *testing.B) {
-		for range b.N {
-			WinogradKernelGrad(g, u, o, c)
-		}
-	})
+	for _, a := range winogradAlgs {
+		g, u := make([]float32, o*c*9), make([]float32, a.planes()*o*c)
+		b.Run(a.name+"/kernel", func(b *testing.B) {
+			for range b.N {
+				a.kernel(u, g, o, c)
+			}
+		})
+		b.Run(a.name+"/kernelGrad", func(b *testing.B) {
+			for range b.N {
+				a.kernelGrad(g, u, o, c)
+			}
+		})
+	}
 }

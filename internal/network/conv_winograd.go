@@ -2,27 +2,31 @@ package network
 
 // The Winograd form of a 3×3 convolution at stride 1 with padding 1 on
 // channels-last data, the layer every tower spends most of its step in
-// (the default tower's second convolution, a residual block's second):
-// F(2×2,3×3) (see internal/linalg/winograd.go for the maths) turns each
-// image into tiles of 2×2 output pixels, and the layer into 16 matrix
-// products per group of images with 2.25 times fewer flops than the
-// unfolded (im2row) product, and no 9-fold unfolded copy of the input.
+// (the default tower's second convolution, a residual block's second).
+// F(m×m,3×3) (see internal/linalg/winograd.go and winograd4.go for the
+// maths) turns each image into tiles of m×m output pixels, and the layer
+// into (m+2)² matrix products per group of images, with 2.25 (m = 2) or 4
+// (m = 4) times fewer flops than the unfolded (im2row) product, and no
+// 9-fold unfolded copy of the input. F(4×4) is used where 4×4 tiles cover
+// the plane (winogradTile), F(2×2) elsewhere.
 //
-// The plane is cut into th×tw tiles, th = ⌈H/2⌉, read from a copy of the
-// image with a zero border, (2th+2)×(2tw+2) pixels, the image at (1,1).
-// A group's transformed tiles V (16 × tiles×C) and products M (16 ×
-// tiles×O) each hold one plane per ξ, so product ξ reads and writes
+// The plane is cut into th×tw tiles, th = ⌈H/m⌉, read from a copy of the
+// image with a zero border, (m·th+2)×(m·tw+2) pixels, the image at (1,1).
+// A group's transformed tiles V (planes × tiles×C) and products M (planes
+// × tiles×O) each hold one plane per ξ, so product ξ reads and writes
 // contiguous rows. Then, for a group of images,
 //
 //	forward:         V = in(x),  M_ξ = V_ξ·U_ξ,         y = out(M)
 //	input gradient:  dM = out*(dy), dV_ξ = dM_ξ·U_ξᵀ,   dx = in*(dV)
-//	kernel gradient: V = in(x), dM = out*(dy), dU_ξ += V_ξᵀ·dM_ξ, dw = ker*(dU)
+//	kernel gradient: V = in(x), dM = out*(dy), dU_ξᵀ += dM_ξᵀ·V_ξ, dw = ker*(dUᵀ)
 //
 // where U = ker(w) is the transformed kernel and * marks an adjoint. The
-// two gradients are one op (winogradGradInput), which takes U from the
-// forward pass, computes dM once for both, and transforms x again rather
-// than keep V for the whole batch, so a group's scratch stays under a
-// megabyte.
+// kernel transform is one matrix product for all filters, giving Uᵀ
+// (planes of O×C), which the input gradient multiplies by as it is; the
+// forward pass transposes it to U. The two gradients are one op
+// (winogradGradInput), which takes Uᵀ from the forward pass, computes dM
+// once for both, and transforms x again rather than keep V for the whole
+// batch, so a group's scratch stays under a megabyte.
 
 import (
 	"fmt"
@@ -123,7 +127,7 @@ func (wg winograd) inputGrad(dd []float32, stride int, dv []float32, plane int) 
 	linalg.WinogradInputGrad(dd, stride, dv, plane, wg.c, wg.tw)
 }
 
-// kernel writes U, the transformed kernel, planes×C×O.
+// kernel writes Uᵀ, the transformed kernel, as planes of O×C.
 func (wg winograd) kernel(u, w []float32) {
 	if wg.m == 4 {
 		linalg.Winograd4Kernel(u, w, wg.o, wg.c)
@@ -132,7 +136,7 @@ func (wg winograd) kernel(u, w []float32) {
 	linalg.WinogradKernel(u, w, wg.o, wg.c)
 }
 
-// kernelGrad writes dL/dw from dL/dU.
+// kernelGrad writes dL/dw from dL/dUᵀ, planes of O×C.
 func (wg winograd) kernelGrad(dw, du []float32) {
 	if wg.m == 4 {
 		linalg.Winograd4KernelGrad(dw, du, wg.o, wg.c)
@@ -248,8 +252,15 @@ func products(planes int, transA bool, tiles, n, k int, a, b []float32, beta flo
 
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	wg := newWinograd(g)
-	k.wt = grow(k.wt, wg.planes()*g.c*g.o)
-	wg.kernel(k.wt, w)
+	co, planes := g.c*g.o, wg.planes()
+	// The transform comes as planes of O×C (U_ξᵀ), which the input
+	// gradient multiplies by as they are; the products here want U_ξ.
+	k.wo = grow(k.wo, planes*co)
+	wg.kernel(k.wo, w)
+	k.wt = grow(k.wt, planes*co)
+	for xi := range planes {
+		linalg.Transpose(g.o, g.c, k.wo[xi*co:], g.c, k.wt[xi*co:], g.o)
+	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
 		wg.transformInputs(v, padded, x, i0, i1)
@@ -277,15 +288,14 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 // winogradGradInput is the backward pass of a Winograd layer: dL/dx, and
 // on the way dL/dw, which winogradGradWeight hands on. Both gradients
 // start from dM, the output gradient's transform, which as two ops they
-// would each compute: it is the costliest transform, 16 planes written
-// for every 4 pixels read. Inputs: w, dL/dy, x.
+// would each compute: it is the costliest transform, (m+2)² planes
+// written for every m² pixels read. Inputs: w, dL/dy, x.
 type winogradGradInput struct {
 	fwd *conv2D
 
 	out     []float32 // dL/dx
 	dw      []float32 // dL/dw, O×C×3×3
-	ut      []float32 // every U_ξᵀ, O×C
-	partial []float32 // planes×C×O sums of dU of chunks (sumOverChunks)
+	partial []float32 // planes×O×C sums of dUᵀ of chunks (sumOverChunks)
 	buf     []float32 // per worker: winogradScratch
 }
 
@@ -328,17 +338,13 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	wg := newWinograd(g)
 	co, planes := g.c*g.o, wg.planes()
 	// dy comes from the forward pass's output, so that pass has run on
-	// these weights in this same run of the graph and left U in fwd.wt;
+	// these weights in this same run of the graph and left Uᵀ in fwd.wo;
 	// only an op run on its own has to transform them.
-	u := k.fwd.wt
-	if len(u) != planes*co {
-		k.fwd.wt = grow(k.fwd.wt, planes*co)
-		u = k.fwd.wt
-		wg.kernel(u, w)
-	}
-	k.ut = grow(k.ut, planes*co)
-	for xi := range planes {
-		linalg.Transpose(g.c, g.o, u[xi*co:], g.o, k.ut[xi*co:], g.c)
+	ut := k.fwd.wo
+	if len(ut) != planes*co {
+		k.fwd.wo = grow(k.fwd.wo, planes*co)
+		ut = k.fwd.wo
+		wg.kernel(ut, w)
 	}
 	k.out = grow(k.out, g.n*g.inSize())
 	// The chunks of the kernel gradient's sum, as gradChunks: a count that
@@ -356,11 +362,11 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 			tiles := (i1 - i0) * wg.tiles()
 			wg.transformOutputGrads(dm, tiled, dy, i0, i1)
 			// dV_ξ (T×C) = dM_ξ (T×O) · U_ξᵀ (O×C), then dx from dV.
-			products(planes, false, tiles, g.c, g.o, dm, k.ut, 0, v)
+			products(planes, false, tiles, g.c, g.o, dm, ut, 0, v)
 			wg.inputGrads(k.out, padded, v, i0, i1)
-			// V over dV, then dU_ξ (C×O) += V_ξᵀ (C×T) · dM_ξ (T×O).
+			// V over dV, then dU_ξᵀ (O×C) += dM_ξᵀ (O×T) · V_ξ (T×C).
 			wg.transformInputs(v, padded, x, i0, i1)
-			products(planes, true, tiles, g.o, g.c, v, dm, beta, sum)
+			products(planes, true, tiles, g.c, g.o, dm, v, beta, sum)
 			beta = 1
 		}
 	})

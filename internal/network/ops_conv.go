@@ -75,7 +75,8 @@ type conv2D struct {
 	winograd bool
 
 	out []float32
-	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform
+	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform U (planes of C×O)
+	wo  []float32 // the Winograd transform as planes of O×C
 	buf []float32 // per worker: a rowScratch, or a Winograd layer's winogradScratch
 }
 
