@@ -156,3 +156,34 @@ func TestAddRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestEvensRows checks EvensRows on rows that take the vector steps and
+// the single ones, with gaps between destination rows that must stay
+// untouched and source rows exactly 2n-1 long at the end.
+func TestEvensRows(t *testing.T) {
+	for _, tc := range []struct{ n, rows, ldd, lds int }{
+		{1, 1, 1, 1}, {8, 2, 8, 15}, {9, 3, 10, 17}, {31, 4, 32, 128}, {32, 32, 33, 64}, {17, 5, 20, 40}, {0, 3, 1, 1},
+	} {
+		t.Run(fmt.Sprintf("n%d_rows%d_ldd%d_lds%d", tc.n, tc.rows, tc.ldd, tc.lds), func(t *testing.T) {
+			src := make([]float32, max(0, (tc.rows-1)*tc.lds+2*tc.n-1))
+			for i := range src {
+				src[i] = float32(i) + 0.25
+			}
+			n := max(0, (tc.rows-1)*tc.ldd+tc.n)
+			dst := make([]float32, n+4)
+			for i := range dst {
+				dst[i] = -1
+			}
+			EvensRows(dst[:n], tc.ldd, src, tc.lds, tc.n, tc.rows)
+			for i, v := range dst {
+				want := float32(-1)
+				if r, j := i/tc.ldd, i%tc.ldd; i < n && r < tc.rows && j < tc.n {
+					want = src[r*tc.lds+2*j]
+				}
+				if v != want {
+					t.Fatalf("dst[%d] = %v, want %v", i, v, want)
+				}
+			}
+		})
+	}
+}

@@ -50,4 +50,7 @@ func addIntoAVX2(out, a, b *float32, n int)
 func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)
 
 //go:noescape
+func evensRowsAVX2(dst *float32, ldd int, src *float32, lds, n, rows int)
+
+//go:noescape
 func addRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int)

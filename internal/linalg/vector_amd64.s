@@ -572,3 +572,50 @@ arnext:
 
 	VZEROUPPER
 	RET
+
+// func evensRowsAVX2(dst *float32, ldd int, src *float32, lds, n, rows int)
+// dst[r·ldd + t] = src[r·lds + 2t] for r < rows, t < n: per row, 8
+// outputs a step as evensAVX2 does while the step's 16 inputs lie within
+// the row's 2n-1, then one at a time.
+TEXT ·evensRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), AX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	MOVQ n+32(FP), DX
+	MOVQ rows+40(FP), CX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	LEAQ -1(DX), R10 // vector steps while t+8 <= n-1
+
+errow:
+	XORQ R8, R8 // t
+
+ervec:
+	LEAQ    8(R8), R9
+	CMPQ    R9, R10
+	JGT     erone
+	VMOVUPS (SI)(R8*8), Y0
+	VMOVUPS 32(SI)(R8*8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMQ  $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)(R8*4)
+	MOVQ    R9, R8
+	JMP     ervec
+
+erone:
+	CMPQ  R8, DX
+	JGE   ernext
+	MOVSS (SI)(R8*8), X0
+	MOVSS X0, (DI)(R8*4)
+	INCQ  R8
+	JMP   erone
+
+ernext:
+	ADDQ AX, DI
+	ADDQ BX, SI
+	DECQ CX
+	JNZ  errow
+
+	VZEROUPPER
+	RET

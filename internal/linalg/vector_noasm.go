@@ -25,3 +25,7 @@ func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int) {
 func addRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int) {
 	panic("no assembly")
 }
+
+func evensRowsAVX2(dst *float32, ldd int, src *float32, lds, n, rows int) {
+	panic("no assembly")
+}

@@ -308,9 +308,13 @@ func im2col(col, img []float32, g convGeometry) {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
 			for kj := 0; kj < g.k; kj++ {
-				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
+				row := col[r*g.colStride() : r*g.colStride()+g.outPlane()]
 				r++
 				lo, hi := g.colRange(kj)
+				if s == 2 && lo < hi {
+					im2colEvens(row, plane, g, ki, kj, lo, hi)
+					continue
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					dst := row[oy*g.ow : (oy+1)*g.ow]
 					iy := oy*s + ki - g.pad
@@ -338,6 +342,28 @@ func im2col(col, img []float32, g convGeometry) {
 	}
 }
 
+// im2colEvens writes row (c,ki,kj) of im2col at stride 2, output columns
+// [lo, hi) reading inside the image: the output rows whose input row is
+// inside in one call (linalg.EvensRows), zeros around them.
+func im2colEvens(row, plane []float32, g convGeometry, ki, kj, lo, hi int) {
+	// Output rows [oy0, oy1) read image rows 2·oy+ki-pad inside [0, H).
+	oy0, oy1 := min(g.oh, max(0, (g.pad-ki+1)/2)), 0
+	if last := g.h - 1 + g.pad - ki; last >= 0 {
+		oy1 = min(g.oh, last/2+1)
+	}
+	oy1 = max(oy0, oy1)
+	clear(row[:oy0*g.ow])
+	for oy := oy0; oy < oy1; oy++ {
+		clear(row[oy*g.ow : oy*g.ow+lo])
+		clear(row[oy*g.ow+hi : (oy+1)*g.ow])
+	}
+	clear(row[oy1*g.ow : g.oh*g.ow])
+	if oy1 > oy0 {
+		at := (2*oy0+ki-g.pad)*g.w + 2*lo + kj - g.pad
+		linalg.EvensRows(row[oy0*g.ow+lo:], g.ow, plane[at:], 2*g.w, hi-lo, oy1-oy0)
+	}
+}
+
 // col2im is the adjoint of im2col: it adds every column entry back onto the
 // input pixel it was copied from. img must be zeroed by the caller.
 func col2im(img, col []float32, g convGeometry) {
@@ -346,7 +372,7 @@ func col2im(img, col []float32, g convGeometry) {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
 			for kj := 0; kj < g.k; kj++ {
-				row := col[r*g.outPlane() : (r+1)*g.outPlane()]
+				row := col[r*g.colStride() : r*g.colStride()+g.outPlane()]
 				r++
 				lo, hi := g.colRange(kj)
 				if lo >= hi {

@@ -60,6 +60,22 @@ func (g convGeometry) colRows() int  { return g.c * g.k * g.k }    // one patch
 func (g convGeometry) outPlane() int { return g.oh * g.ow }        // one output channel
 func (g convGeometry) outSize() int  { return g.o * g.outPlane() } // one output image
 func (g convGeometry) colSize() int  { return g.colRows() * g.outPlane() }
+
+// colStride is the row stride of the channel-first unfolded matrix (see
+// im2col): the output plane, and 16 floats more when the plane is a
+// multiple of 2 KiB. A matrix product reads 8 of its rows at once, or one
+// value from each of K·K·C rows, and rows whole kilobytes apart fall on a
+// few of L1's sets and evict each other: a 64×64 input layer's 32×32
+// plane is 4 KiB.
+func (g convGeometry) colStride() int {
+	if p := g.outPlane(); p%512 != 0 {
+		return p
+	}
+	return g.outPlane() + 16
+}
+
+// colLen is the length of one image's channel-first unfolded matrix.
+func (g convGeometry) colLen() int { return g.colRows() * g.colStride() }
 func (g convGeometry) kernelSize() int {
 	return g.o * g.colRows()
 }
@@ -427,7 +443,7 @@ func sumChunks(total, partial []float32, chunks int) {
 // into a (C·K·K)×(OH·OW) matrix.
 
 func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
-	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*colSize)
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
@@ -436,19 +452,19 @@ func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
 			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			if k.outCL {
 				// out_i (OH·OW×O) = col_iᵀ · Wᵀ
-				linalg.Gemm(true, true, plane, g.o, rows, 1, col, plane, w, rows,
+				linalg.Gemm(true, true, plane, g.o, rows, 1, col, ld, w, rows,
 					0, k.out[i*outSize:(i+1)*outSize], g.o)
 				continue
 			}
 			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
-			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, plane,
+			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, ld,
 				0, k.out[i*outSize:(i+1)*outSize], plane)
 		}
 	})
 }
 
 func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
-	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*colSize)
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
@@ -458,12 +474,12 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 				// dcol (C·K·K×OH·OW) = Wᵀ · dy_iᵀ, dy_i being OH·OW×O
 				linalg.Gemm(true, true, rows, plane, g.o, 1,
 					w, rows, dy[i*outSize:(i+1)*outSize], g.o,
-					0, col, plane)
+					0, col, ld)
 			} else {
 				// dcol (C·K·K×OH·OW) = Wᵀ · dy_i (O×OH·OW)
 				linalg.Gemm(true, false, rows, plane, g.o, 1,
 					w, rows, dy[i*outSize:(i+1)*outSize], plane,
-					0, col, plane)
+					0, col, ld)
 			}
 			img := k.out[i*inSize : (i+1)*inSize]
 			clear(img)
@@ -473,7 +489,7 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 }
 
 func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
-	rows, plane, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colSize(), g.outSize(), g.inSize()
+	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
 	k.buf = grow(k.buf, workers*colSize)
 	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
 	// to 27 rows and 32 or more filters, which fill the kernel's 8×32
@@ -489,11 +505,11 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 			dyi := dy[i*outSize : (i+1)*outSize]
 			if k.fwd.outCL {
 				// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
-				linalg.Gemm(false, false, rows, g.o, plane, 1, col, plane, dyi, g.o, beta, sum, g.o)
+				linalg.Gemm(false, false, rows, g.o, plane, 1, col, ld, dyi, g.o, beta, sum, g.o)
 				continue
 			}
 			// sumᵀ (C·K·K×O) += col_i · dy_iᵀ, dy_i being O×OH·OW
-			linalg.Gemm(false, true, rows, g.o, plane, 1, col, plane, dyi, plane, beta, sum, g.o)
+			linalg.Gemm(false, true, rows, g.o, plane, 1, col, ld, dyi, plane, beta, sum, g.o)
 		}
 	})
 	linalg.Transpose(rows, g.o, total, g.o, k.out, rows)

@@ -77,12 +77,15 @@ var convCases = []opCase{
 	convCase(3, 2, 6, 5, 3, 3, 2), // uneven batch split, non-square image, pad wider than needed
 	convCase(1, 2, 4, 4, 2, 1, 0), // 1×1 kernel
 	convCase(2, 1, 6, 6, 2, 5, 1),
-	convStrideCase(2, 3, 6, 6, 4, 3, 1, 2),  // windows cover the image exactly
-	convStrideCase(2, 3, 7, 5, 4, 3, 1, 2),  // odd side: the last window stops short
-	convStrideCase(3, 2, 8, 8, 3, 1, 0, 2),  // 1×1 projection of a residual block
-	convStrideCase(2, 2, 9, 9, 2, 3, 0, 3),  // stride 3, no padding
-	convStrideCase(1, 2, 5, 6, 3, 3, 2, 2),  // padding wider than the kernel's half
-	convStrideCase(17, 1, 4, 4, 2, 3, 1, 2), // more images than gradient chunks
+	convStrideCase(2, 3, 6, 6, 4, 3, 1, 2),   // windows cover the image exactly
+	convStrideCase(2, 3, 7, 5, 4, 3, 1, 2),   // odd side: the last window stops short
+	convStrideCase(3, 2, 8, 8, 3, 1, 0, 2),   // 1×1 projection of a residual block
+	convStrideCase(2, 2, 9, 9, 2, 3, 0, 3),   // stride 3, no padding
+	convStrideCase(1, 2, 5, 6, 3, 3, 2, 2),   // padding wider than the kernel's half
+	convStrideCase(17, 1, 4, 4, 2, 3, 1, 2),  // more images than gradient chunks
+	convStrideCase(2, 1, 64, 32, 2, 3, 1, 2), // a 32×16 output plane, 2 KiB: unfolded rows padded apart (colStride)
+	convStrideCase(2, 2, 1, 5, 3, 3, 1, 2),   // one image row: kernel rows 0 and 2 read padding only
+	convStrideCase(1, 1, 6, 7, 2, 3, 2, 2),   // padding 2: rows and columns of zeros on both sides
 	// Six or more channels take the channels-last path (im2row):
 	convCase(2, 6, 5, 5, 4, 3, 1),
 	convCase(3, 8, 6, 5, 9, 3, 2),
