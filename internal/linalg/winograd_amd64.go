@@ -31,3 +31,17 @@ func winograd4OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, til
 
 //go:noescape
 func winograd4InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+
+// The stride-2 kernels of winograd_s2_amd64.s, on the same terms.
+
+//go:noescape
+func winogradS2InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradS2OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+
+//go:noescape
+func winogradS2OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradS2InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)

@@ -19,45 +19,59 @@ type winogradForm struct {
 	output, inputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
 }
 
-// winogradAlg is one of the algorithms F(m×m, 3×3): its forms, the
-// exported first, and its kernel transform and adjoint.
+// winogradAlg is one of the algorithms F(m×m, 3×3) at a stride: its
+// forms, the exported first, and its kernel transform and adjoint.
 type winogradAlg struct {
 	name               string
-	m                  int // output tile side
+	m, stride          int // output tile side, convolution stride
 	forms              []winogradForm
 	kernel, kernelGrad func(u, g []float32, o, c int)
 }
 
-func (a winogradAlg) side() int   { return a.m + 2 }
+// side and step are the input tile's side and the pixels between tiles.
+func (a winogradAlg) side() int   { return a.stride*(a.m-1) + 3 }
+func (a winogradAlg) step() int   { return a.stride * a.m }
 func (a winogradAlg) planes() int { return a.side() * a.side() }
 
 var winogradAlgs = []winogradAlg{
-	{"F2", 2, []winogradForm{
+	{"F2", 2, 1, []winogradForm{
 		{"exported", WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad},
 		{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
 	}, WinogradKernel, WinogradKernelGrad},
-	{"F4", 4, []winogradForm{
+	{"F4", 4, 1, []winogradForm{
 		{"exported", Winograd4Input, Winograd4OutputGrad, Winograd4Output, Winograd4InputGrad},
 		{"go", winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo},
 	}, Winograd4Kernel, Winograd4KernelGrad},
+	{"S2", 2, 2, []winogradForm{
+		{"exported", WinogradS2Input, WinogradS2OutputGrad, WinogradS2Output, WinogradS2InputGrad},
+		{"go", winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo},
+	}, WinogradS2Kernel, WinogradS2KernelGrad},
 }
 
 // winogradLayout is a row of tiles with gaps: a stride longer than the
 // row and planes longer than the tiles, so an index mixed up between
 // them reads or writes the wrong place.
-type winogradLayout struct{ m, planes, c, tiles, stride, plane int }
+type winogradLayout struct {
+	a                       winogradAlg
+	c, tiles, stride, plane int
+}
 
 func newWinogradLayout(a winogradAlg, c, tiles int) winogradLayout {
-	return winogradLayout{m: a.m, planes: a.planes(), c: c, tiles: tiles, stride: (a.m*tiles+2)*c + 5, plane: tiles*c + 3}
+	return winogradLayout{a: a, c: c, tiles: tiles, stride: (a.step()*tiles+a.side())*c + 5, plane: tiles*c + 3}
 }
 
-func (l winogradLayout) imgLen(side int) int {
-	return (side-1)*l.stride + (l.m*(l.tiles-1)+side)*l.c
+// imgLen is the length of a row of side×side tiles step pixels apart.
+func (l winogradLayout) imgLen(side, step int) int {
+	return (side-1)*l.stride + (step*(l.tiles-1)+side)*l.c
 }
-func (l winogradLayout) tLen() int { return (l.planes-1)*l.plane + l.tiles*l.c }
+func (l winogradLayout) inLen() int  { return l.imgLen(l.a.side(), l.a.step()) }
+func (l winogradLayout) outLen() int { return l.imgLen(l.a.m, l.a.m) }
+func (l winogradLayout) tLen() int   { return (l.a.planes()-1)*l.plane + l.tiles*l.c }
 
-// pixel is the index of channel k of tile t's pixel (r, s).
-func (l winogradLayout) pixel(t, r, s, k int) int { return r*l.stride + (l.m*t+s)*l.c + k }
+// in and out are the indices of channel k of pixel (r, s) of input and
+// output tile t.
+func (l winogradLayout) in(t, r, s, k int) int  { return r*l.stride + (l.a.step()*t+s)*l.c + k }
+func (l winogradLayout) out(t, r, s, k int) int { return r*l.stride + (l.a.m*t+s)*l.c + k }
 
 // at is the index of channel k of tile t at position ξ.
 func (l winogradLayout) at(t, xi, k int) int { return xi*l.plane + t*l.c + k }
@@ -76,7 +90,7 @@ func TestWinogradConvolves(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/c%d_tiles%d", a.name, f.name, c, tiles), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(c), uint64(tiles)))
 					l := newWinogradLayout(a, c, tiles)
-					d := randomVector(r, l.imgLen(a.side()), -1, 1)
+					d := randomVector(r, l.inLen(), -1, 1)
 					g := randomVector(r, o*c*9, -1, 1)
 					v := make([]float32, l.tLen())
 					f.input(v, l.plane, d, l.stride, c, tiles)
@@ -96,7 +110,7 @@ func TestWinogradConvolves(t *testing.T) {
 							}
 						}
 					}
-					y := make([]float32, lo.imgLen(a.m))
+					y := make([]float32, lo.outLen())
 					f.output(y, lo.stride, m, lo.plane, o, tiles)
 					for ti := range tiles {
 						for oc := range o {
@@ -106,13 +120,13 @@ func TestWinogradConvolves(t *testing.T) {
 									for k := range c {
 										for p := range 3 {
 											for q := range 3 {
-												x := float64(g[(oc*c+k)*9+3*p+q]) * float64(d[l.pixel(ti, i+p, j+q, k)])
+												x := float64(g[(oc*c+k)*9+3*p+q]) * float64(d[l.in(ti, a.stride*i+p, a.stride*j+q, k)])
 												want += x
 												mag += math.Abs(x)
 											}
 										}
 									}
-									got := float64(y[lo.pixel(ti, i, j, oc)])
+									got := float64(y[lo.out(ti, i, j, oc)])
 									if math.Abs(got-want) > 1e-5*(mag+1) {
 										t.Fatalf("tile %d, output channel %d, pixel (%d,%d): %v, want %v", ti, oc, i, j, got, want)
 									}
@@ -156,19 +170,21 @@ func TestWinogradAdjoints(t *testing.T) {
 					l := newWinogradLayout(a, c, tiles)
 					// The gaps between rows and planes are not part of either
 					// space: keep them zero on both sides.
-					img := func(side int) []float32 {
-						x := make([]float32, l.imgLen(side))
+					img := func(side int, at func(t, r, s, k int) int, n int) []float32 {
+						x := make([]float32, n)
 						for ti := range tiles {
 							for i := range side {
 								for j := range side {
 									for k := range c {
-										x[l.pixel(ti, i, j, k)] = float32(r.Float64()*2 - 1)
+										x[at(ti, i, j, k)] = float32(r.Float64()*2 - 1)
 									}
 								}
 							}
 						}
 						return x
 					}
+					inImg := func() []float32 { return img(a.side(), l.in, l.inLen()) }
+					outImg := func() []float32 { return img(a.m, l.out, l.outLen()) }
 					tr := func() []float32 {
 						x := make([]float32, l.tLen())
 						for ti := range tiles {
@@ -181,11 +197,11 @@ func TestWinogradAdjoints(t *testing.T) {
 						return x
 					}
 
-					d, dv := img(a.side()), tr()
+					d, dv := inImg(), tr()
 					v := make([]float32, l.tLen())
 					f.input(v, l.plane, d, l.stride, c, tiles)
 					// Overlapping tiles add: Fᵀ of a row of tiles sums them.
-					base := img(a.side())
+					base := inImg()
 					dd := append([]float32(nil), base...)
 					f.inputGrad(dd, l.stride, dv, l.plane, c, tiles)
 					for i := range dd {
@@ -193,8 +209,8 @@ func TestWinogradAdjoints(t *testing.T) {
 					}
 					check(t, "input", v, dv, d, dd)
 
-					m, dy := tr(), img(a.m)
-					y := make([]float32, l.imgLen(a.m))
+					m, dy := tr(), outImg()
+					y := make([]float32, l.outLen())
 					f.output(y, l.stride, m, l.plane, c, tiles)
 					dm := make([]float32, l.tLen())
 					f.outputGrad(dm, l.plane, dy, l.stride, c, tiles)
@@ -225,7 +241,6 @@ func TestWinogradFormsAgree(t *testing.T) {
 			c, tiles := sh[0], sh[1]
 			t.Run(fmt.Sprintf("%s/c%d_tiles%d", a.name, c, tiles), func(t *testing.T) {
 				l := newWinogradLayout(a, c, tiles)
-				side := a.side()
 				run := func(f winogradForm) [][]float32 {
 					r := rand.New(rand.NewPCG(uint64(c)+11, uint64(tiles))) // the same inputs for every form
 					var out [][]float32
@@ -239,15 +254,15 @@ func TestWinogradFormsAgree(t *testing.T) {
 						}
 						return x
 					}
-					din, dout, tt := withGuard(l.imgLen(side), true), withGuard(l.imgLen(a.m), true), withGuard(l.tLen(), true)
+					din, dout, tt := withGuard(l.inLen(), true), withGuard(l.outLen(), true), withGuard(l.tLen(), true)
 					v := withGuard(l.tLen(), false)
-					f.input(v, l.plane, din[:l.imgLen(side)], l.stride, c, tiles)
-					y := withGuard(l.imgLen(a.m), false)
+					f.input(v, l.plane, din[:l.inLen()], l.stride, c, tiles)
+					y := withGuard(l.outLen(), false)
 					f.output(y, l.stride, tt[:l.tLen()], l.plane, c, tiles)
 					dm := withGuard(l.tLen(), false)
-					f.outputGrad(dm, l.plane, dout[:l.imgLen(a.m)], l.stride, c, tiles)
+					f.outputGrad(dm, l.plane, dout[:l.outLen()], l.stride, c, tiles)
 					dd := append([]float32(nil), din...)
-					f.inputGrad(dd[:l.imgLen(side)], l.stride, tt[:l.tLen()], l.plane, c, tiles)
+					f.inputGrad(dd[:l.inLen()], l.stride, tt[:l.tLen()], l.plane, c, tiles)
 					return append(out, v, y, dm, dd)
 				}
 				want, got := run(a.forms[1]), run(a.forms[0])
@@ -270,16 +285,16 @@ func TestWinogradPanics(t *testing.T) {
 		fn   func()
 	}{
 		{"short image", func() {
-			WinogradInput(make([]float32, l.tLen()), l.plane, make([]float32, l.imgLen(4)-1), l.stride, 8, 2)
+			WinogradInput(make([]float32, l.tLen()), l.plane, make([]float32, l.inLen()-1), l.stride, 8, 2)
 		}},
 		{"short planes", func() {
-			WinogradOutput(make([]float32, l.imgLen(2)), l.stride, make([]float32, l.tLen()-1), l.plane, 8, 2)
+			WinogradOutput(make([]float32, l.outLen()), l.stride, make([]float32, l.tLen()-1), l.plane, 8, 2)
 		}},
 		{"overlapping planes", func() {
-			WinogradOutputGrad(make([]float32, l.tLen()), 15, make([]float32, l.imgLen(2)), l.stride, 8, 2)
+			WinogradOutputGrad(make([]float32, l.tLen()), 15, make([]float32, l.outLen()), l.stride, 8, 2)
 		}},
 		{"short stride", func() {
-			WinogradInputGrad(make([]float32, l.imgLen(4)), 47, make([]float32, l.tLen()), l.plane, 8, 2)
+			WinogradInputGrad(make([]float32, l.inLen()), 47, make([]float32, l.tLen()), l.plane, 8, 2)
 		}},
 		{"short kernel", func() { WinogradKernel(make([]float32, 16*6), make([]float32, 53), 2, 3) }},
 	}

@@ -1,17 +1,20 @@
 package network
 
-// The Winograd form of a 3×3 convolution at stride 1 with padding 1 on
-// channels-last data, the layer every tower spends most of its step in
-// (the default tower's second convolution, a residual block's second).
+// The Winograd form of a 3×3 convolution with padding 1 on channels-last
+// data, at stride 1 (the default tower's second convolution, a residual
+// block's second) or 2 (a residual block's first). At stride 1,
 // F(m×m,3×3) (see internal/linalg/winograd.go and winograd4.go for the
 // maths) turns each image into tiles of m×m output pixels, and the layer
 // into (m+2)² matrix products per group of images, with 2.25 (m = 2) or 4
 // (m = 4) times fewer flops than the unfolded (im2row) product, and no
 // 9-fold unfolded copy of the input. F(4×4) is used where 4×4 tiles cover
-// the plane (winogradTile), F(2×2) elsewhere.
+// the plane (winogradTile), F(2×2) elsewhere. At stride 2, F(2×2,3×3)
+// split by the input's parity (internal/linalg/winograd_s2.go) reads 5×5
+// windows four pixels apart and makes 25 products, 1.44 times fewer flops.
 //
-// The plane is cut into th×tw tiles, th = ⌈H/m⌉, read from a copy of the
-// image with a zero border, (m·th+2)×(m·tw+2) pixels, the image at (1,1).
+// The output plane is cut into th×tw tiles, th = ⌈OH/m⌉, whose inputs are
+// read from a copy of the image with a zero border, the image at (1,1):
+// (m·th+2)×(m·tw+2) pixels at stride 1, (4·th+1)×(4·tw+1) at stride 2.
 // A group's transformed tiles V (planes × tiles×C) and products M (planes
 // × tiles×O) each hold one plane per ξ, so product ξ reads and writes
 // contiguous rows. Then, for a group of images,
@@ -37,10 +40,13 @@ import (
 )
 
 // useWinograd says whether a convolution runs in the Winograd form: a 3×3
-// kernel at stride 1 with padding 1, channels-last in and out, and enough
-// input channels for the channels-last path (see useIm2col).
+// kernel at stride 1 or 2 with padding 1, channels-last in and out, and
+// enough input channels for the channels-last path (see useIm2col). At
+// stride 2 the Winograd form's three passes over a batch of 128 take,
+// measured on one core, 4% less time than the unfolded form's on a
+// 32×32×32 input, 11% less on 16×16×32 and 19% less on 8×8×64.
 func (g convGeometry) useWinograd(inCL, outCL bool) bool {
-	return g.k == 3 && g.stride == 1 && g.pad == 1 && inCL && outCL && !g.useIm2col()
+	return g.k == 3 && (g.stride == 1 || g.stride == 2) && g.pad == 1 && inCL && outCL && !g.useIm2col()
 }
 
 // winograd is the tiling of one Winograd convolution.
@@ -56,8 +62,11 @@ type winograd struct {
 const winogradGroupFloats = 192 << 10
 
 func newWinograd(g convGeometry) winograd {
-	wg := winograd{convGeometry: g, m: winogradTile(g.h, g.w)}
-	wg.th, wg.tw = (g.h+wg.m-1)/wg.m, (g.w+wg.m-1)/wg.m
+	wg := winograd{convGeometry: g, m: 2}
+	if g.stride == 1 {
+		wg.m = winogradTile(g.h, g.w)
+	}
+	wg.th, wg.tw = (g.oh+wg.m-1)/wg.m, (g.ow+wg.m-1)/wg.m
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
 	return wg
 }
@@ -79,16 +88,23 @@ func winogradTile(h, w int) int {
 
 func (wg winograd) tiles() int { return wg.th * wg.tw }
 
-// planes is the number of positions ξ of a transformed tile, (m+2)².
-func (wg winograd) planes() int { return (wg.m + 2) * (wg.m + 2) }
+// side is the input tile's side, m+2 at stride 1 and 5 at stride 2, and
+// step the pixels between neighbouring tiles' inputs, m·stride.
+func (wg winograd) side() int { return wg.stride*(wg.m-1) + 3 }
+func (wg winograd) step() int { return wg.stride * wg.m }
 
-// even: the plane is whole tiles, so outputs and output gradients are
-// read and written in place rather than through a tile-sized copy.
-func (wg winograd) even() bool { return wg.h%wg.m == 0 && wg.w%wg.m == 0 }
+// planes is the number of positions ξ of a transformed tile, side².
+func (wg winograd) planes() int { return wg.side() * wg.side() }
+
+// even: the output plane is whole tiles, so outputs and output gradients
+// are read and written in place rather than through a tile-sized copy.
+func (wg winograd) even() bool { return wg.oh%wg.m == 0 && wg.ow%wg.m == 0 }
 
 // The padded input's row, and a plane of whole tiles' row, in floats.
-func (wg winograd) paddedRow() int { return (wg.m*wg.tw + 2) * wg.c }
-func (wg winograd) paddedLen() int { return (wg.m*wg.th + 2) * wg.paddedRow() }
+func (wg winograd) paddedRow() int { return (wg.step()*wg.tw + wg.side() - wg.step()) * wg.c }
+func (wg winograd) paddedLen() int {
+	return (wg.step()*wg.th + wg.side() - wg.step()) * wg.paddedRow()
+}
 func (wg winograd) tiledRow() int  { return wg.m * wg.tw * wg.o }
 func (wg winograd) tiledLen() int  { return wg.m * wg.th * wg.tiledRow() }
 
@@ -96,6 +112,10 @@ func (wg winograd) tiledLen() int  { return wg.m * wg.th * wg.tiledRow() }
 // internal/linalg's WinogradInput and Winograd4Input).
 
 func (wg winograd) input(v []float32, plane int, d []float32, stride int) {
+	if wg.stride == 2 {
+		linalg.WinogradS2Input(v, plane, d, stride, wg.c, wg.tw)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4Input(v, plane, d, stride, wg.c, wg.tw)
 		return
@@ -104,6 +124,10 @@ func (wg winograd) input(v []float32, plane int, d []float32, stride int) {
 }
 
 func (wg winograd) output(y []float32, stride int, m []float32, plane int) {
+	if wg.stride == 2 {
+		linalg.WinogradS2Output(y, stride, m, plane, wg.o, wg.tw)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4Output(y, stride, m, plane, wg.o, wg.tw)
 		return
@@ -112,6 +136,10 @@ func (wg winograd) output(y []float32, stride int, m []float32, plane int) {
 }
 
 func (wg winograd) outputGrad(dm []float32, plane int, g []float32, stride int) {
+	if wg.stride == 2 {
+		linalg.WinogradS2OutputGrad(dm, plane, g, stride, wg.o, wg.tw)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4OutputGrad(dm, plane, g, stride, wg.o, wg.tw)
 		return
@@ -120,6 +148,10 @@ func (wg winograd) outputGrad(dm []float32, plane int, g []float32, stride int) 
 }
 
 func (wg winograd) inputGrad(dd []float32, stride int, dv []float32, plane int) {
+	if wg.stride == 2 {
+		linalg.WinogradS2InputGrad(dd, stride, dv, plane, wg.c, wg.tw)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4InputGrad(dd, stride, dv, plane, wg.c, wg.tw)
 		return
@@ -129,6 +161,10 @@ func (wg winograd) inputGrad(dd []float32, stride int, dv []float32, plane int) 
 
 // kernel writes Uᵀ, the transformed kernel, as planes of O×C.
 func (wg winograd) kernel(u, w []float32) {
+	if wg.stride == 2 {
+		linalg.WinogradS2Kernel(u, w, wg.o, wg.c)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4Kernel(u, w, wg.o, wg.c)
 		return
@@ -138,6 +174,10 @@ func (wg winograd) kernel(u, w []float32) {
 
 // kernelGrad writes dL/dw from dL/dUᵀ, planes of O×C.
 func (wg winograd) kernelGrad(dw, du []float32) {
+	if wg.stride == 2 {
+		linalg.WinogradS2KernelGrad(dw, du, wg.o, wg.c)
+		return
+	}
 	if wg.m == 4 {
 		linalg.Winograd4KernelGrad(dw, du, wg.o, wg.c)
 		return
@@ -153,8 +193,8 @@ type winogradScratch struct{ padded, in, out, tiled int }
 func (wg winograd) scratch() winogradScratch {
 	s := winogradScratch{
 		padded: wg.paddedLen(),
-		in:     wg.planes() * wg.per * wg.tiles() * wg.c,
-		out:    wg.planes() * wg.per * wg.tiles() * wg.o,
+		in:     wg.planes() * planeStride(wg.per*wg.tiles()*wg.c),
+		out:    wg.planes() * planeStride(wg.per*wg.tiles()*wg.o),
 	}
 	if !wg.even() {
 		s.tiled = wg.tiledLen()
@@ -198,22 +238,22 @@ func (wg winograd) pad(padded, img []float32) {
 
 // transformInputs writes V for images [i0, i1) of x, T tiles in all.
 func (wg winograd) transformInputs(v, padded, x []float32, i0, i1 int) {
-	c, tiles, plane := wg.c, wg.tiles(), (i1-i0)*wg.tiles()*wg.c
+	c, tiles, plane := wg.c, wg.tiles(), planeStride((i1-i0)*wg.tiles()*wg.c)
 	row := wg.paddedRow()
 	for i := i0; i < i1; i++ {
 		wg.pad(padded, x[i*wg.inSize():(i+1)*wg.inSize()])
 		for ty := range wg.th {
 			at := ((i-i0)*tiles + ty*wg.tw) * c
-			wg.input(v[at:], plane, padded[wg.m*ty*row:], row)
+			wg.input(v[at:], plane, padded[wg.step()*ty*row:], row)
 		}
 	}
 }
 
 // transformOutputGrads writes dM for images [i0, i1) of dy.
 func (wg winograd) transformOutputGrads(dm, tiled, dy []float32, i0, i1 int) {
-	o, tiles, plane := wg.o, wg.tiles(), (i1-i0)*wg.tiles()*wg.o
+	o, tiles, plane := wg.o, wg.tiles(), planeStride((i1-i0)*wg.tiles()*wg.o)
 	for i := i0; i < i1; i++ {
-		src, row := dy[i*wg.outSize():(i+1)*wg.outSize()], wg.w*o
+		src, row := dy[i*wg.outSize():(i+1)*wg.outSize()], wg.ow*o
 		if !wg.even() {
 			src, row = wg.toTiled(tiled, src), wg.tiledRow()
 		}
@@ -224,30 +264,44 @@ func (wg winograd) transformOutputGrads(dm, tiled, dy []float32, i0, i1 int) {
 	}
 }
 
-// toTiled copies an H×W×O plane into tiled, 2th×2tw×O, zero beyond it.
+// toTiled copies an OH×OW×O plane into tiled, m·th×m·tw×O, zero beyond it.
 func (wg winograd) toTiled(tiled, img []float32) []float32 {
-	row, run := wg.tiledRow(), wg.w*wg.o
-	for y := range wg.h {
+	row, run := wg.tiledRow(), wg.ow*wg.o
+	for y := range wg.oh {
 		copy(tiled[y*row:y*row+run], img[y*run:(y+1)*run])
 		clear(tiled[y*row+run : (y+1)*row])
 	}
-	clear(tiled[wg.h*row : wg.tiledLen()])
+	clear(tiled[wg.oh*row : wg.tiledLen()])
 	return tiled
 }
 
 // products runs the planes products of a group of T tiles: out_ξ (T×n) =
 // op(a_ξ) · b_ξ, a_ξ being T×k (or k×T for transA, into a k×n sum with
-// beta), each ξ a plane of the three.
+// beta), each ξ a plane of the three: the group's transformed tiles and
+// products planeStride apart, the kernel's and the sum's k·n.
 func products(planes int, transA bool, tiles, n, k int, a, b []float32, beta float32, out []float32) {
-	ap, bp, op := tiles*k, k*n, tiles*n
+	ap, bp, op := planeStride(tiles*k), k*n, planeStride(tiles*n)
 	m, kk := tiles, k
 	if transA {
-		bp, op = tiles*n, k*n
+		bp, op = planeStride(tiles*n), k*n
 		m, kk = k, tiles
 	}
 	for xi := range planes {
 		linalg.Gemm(transA, false, m, n, kk, 1, a[xi*ap:], k, b[xi*bp:], n, beta, out[xi*op:], n)
 	}
+}
+
+// planeStride is the distance between the planes of a group's
+// transformed tiles, n floats each: n, and 16 floats more when n is a
+// multiple of 1 KiB. The transforms write (and read) 16 to 36 planes at
+// once, and planes whole kilobytes apart fall on a few of L1's sets and
+// evict each other: at stride 2, a 32×32×32 input's 64 tiles make planes
+// of exactly 8 KiB.
+func planeStride(n int) int {
+	if n%256 == 0 {
+		return n + 16
+	}
+	return n
 }
 
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
@@ -265,9 +319,9 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 		tiles := (i1 - i0) * wg.tiles()
 		wg.transformInputs(v, padded, x, i0, i1)
 		products(wg.planes(), false, tiles, g.o, g.c, v, k.wt, 0, m)
-		plane := tiles * g.o
+		plane := planeStride(tiles * g.o)
 		for i := i0; i < i1; i++ {
-			dst, row := k.out[i*g.outSize():(i+1)*g.outSize()], g.w*g.o
+			dst, row := k.out[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
 			if !wg.even() {
 				dst, row = tiled, wg.tiledRow()
 			}
@@ -276,8 +330,8 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 				wg.output(dst[wg.m*ty*row:], row, m[at:], plane)
 			}
 			if !wg.even() {
-				out, run := k.out[i*g.outSize():], g.w*g.o
-				for y := range g.h {
+				out, run := k.out[i*g.outSize():], g.ow*g.o
+				for y := range g.oh {
 					copy(out[y*run:(y+1)*run], tiled[y*row:])
 				}
 			}
@@ -378,12 +432,12 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 // inputGrads writes dL/dx of images [i0, i1) into dx from their dV,
 // adding the overlapping tiles up in padded.
 func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
-	c, plane, row, run := wg.c, (i1-i0)*wg.tiles()*wg.c, wg.paddedRow(), wg.w*wg.c
+	c, plane, row, run := wg.c, planeStride((i1-i0)*wg.tiles()*wg.c), wg.paddedRow(), wg.w*wg.c
 	for i := i0; i < i1; i++ {
 		clear(padded)
 		for ty := range wg.th {
 			at := ((i-i0)*wg.tiles() + ty*wg.tw) * c
-			wg.inputGrad(padded[wg.m*ty*row:], row, dv[at:], plane)
+			wg.inputGrad(padded[wg.step()*ty*row:], row, dv[at:], plane)
 		}
 		img := dx[i*wg.inSize():]
 		for y := range wg.h {

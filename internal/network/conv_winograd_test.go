@@ -47,7 +47,11 @@ var winogradCases = []opCase{
 	f4(clConvCase(17, 6, 4, 4, 3, 3, 1, 1)),  // 17 images in one group, one F(4×4) tile each
 	f4(clConvCase(2, 8, 8, 8, 5, 3, 1, 1)),   // F(4×4): two tiles a side
 	f4(clConvCase(3, 16, 4, 12, 8, 3, 1, 1)), // F(4×4): a row of three tiles
-	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),       // strided: the direct form
+	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),       // stride 2: 3×3 outputs, through the tiled copy
+	clConvCase(2, 16, 8, 8, 8, 3, 1, 2),      // stride 2: 2×2 tiles of 2×2 outputs, in place
+	clConvCase(3, 8, 7, 5, 4, 3, 1, 2),       // stride 2, odd sides: the last window stops short
+	clConvCase(1, 8, 1, 4, 3, 3, 1, 2),       // stride 2 on a plane one pixel high
+	clConvCase(2, 8, 7, 7, 5, 3, 1, 3),       // stride 3: the direct form
 	clConvCase(2, 8, 6, 6, 5, 3, 0, 1),       // unpadded: the direct form
 }
 
@@ -64,7 +68,8 @@ func TestWinogradRule(t *testing.T) {
 	}{
 		{"3x3 stride 1 pad 1", 3, 1, 1, 32, true, true, true, true},
 		{"direct asked for", 3, 1, 1, 32, true, true, false, false},
-		{"stride 2", 3, 2, 1, 32, true, true, true, false},
+		{"stride 2", 3, 2, 1, 32, true, true, true, true},
+		{"stride 3", 3, 3, 1, 32, true, true, true, false},
 		{"pad 0", 3, 1, 0, 32, true, true, true, false},
 		{"5x5", 5, 1, 2, 32, true, true, true, false},
 		{"1x1", 1, 1, 0, 32, true, true, true, false},
