@@ -105,8 +105,8 @@ func (wg winograd) paddedRow() int { return (wg.step()*wg.tw + wg.side() - wg.st
 func (wg winograd) paddedLen() int {
 	return (wg.step()*wg.th + wg.side() - wg.step()) * wg.paddedRow()
 }
-func (wg winograd) tiledRow() int  { return wg.m * wg.tw * wg.o }
-func (wg winograd) tiledLen() int  { return wg.m * wg.th * wg.tiledRow() }
+func (wg winograd) tiledRow() int { return wg.m * wg.tw * wg.o }
+func (wg winograd) tiledLen() int { return wg.m * wg.th * wg.tiledRow() }
 
 // The tile kernels of the layer's algorithm, on a row of tw tiles (see
 // internal/linalg's WinogradInput and Winograd4Input).
