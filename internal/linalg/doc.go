@@ -74,11 +74,15 @@
 // maps (SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows,
 // CombineCentredRows), and ReLU with 2×2 max pooling in one pass over a
 // pair of pixel rows, with its adjoint (ReLUMaxPool2x2Rows,
-// ReLUMaxPool2x2RowsGrad). The tile transforms of Winograd's F(2×2, 3×3)
-// convolution along a row of tiles (WinogradInput, WinogradOutput and
-// their adjoints WinogradOutputGrad, WinogradInputGrad) run the same way,
-// in assembly where C is a multiple of 8, to the bits of their Go forms;
-// the filter transforms, WinogradKernel and WinogradKernelGrad, run in Go.
+// ReLUMaxPool2x2RowsGrad). The tile transforms of Winograd's convolutions
+// along a row of tiles, F(2×2, 3×3) (WinogradInput, WinogradOutput and
+// their adjoints WinogradOutputGrad, WinogradInputGrad), F(4×4, 3×3)
+// (Winograd4Input and the rest) and F(2×2, 3×3) at stride 2
+// (WinogradS2Input and the rest), run the same way, in assembly where C is
+// a multiple of 8, to the bits of their Go forms; the filter transforms
+// (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
+// are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
+// are the loops of a convolution's unfolding and its adjoint.
 //
 // AdamStep, the optimiser's update, runs in AVX2 assembly over the bulk of
 // its vectors and in Go over the rest, like the maps above; both round

@@ -62,14 +62,19 @@
 // files keep their order. Only speed differs: the tests compare the two
 // layouts.
 //
-// In such a tower a 3×3 convolution at stride 1 with padding 1, the layer
-// that holds most of a step's flops, runs in Winograd's F(2×2,3×3) form
-// (conv_winograd.go, the maths in internal/linalg/winograd.go): 16 matrix
-// products over 2×2-pixel tiles in place of one over 9-fold unfolded
-// windows, 2.25 times fewer flops, with the transforms in AVX2 assembly.
-// Its gradients are the exact adjoints of that computation, and it agrees
-// with the direct form to float32 rounding (the tests compare the two on
-// whole towers, and check it against finite differences).
+// In such a tower a 3×3 convolution with padding 1, the layer that holds
+// most of a step's flops, runs in a Winograd form (conv_winograd.go, the
+// maths in internal/linalg/winograd.go, winograd4.go and winograd_s2.go):
+// at stride 1, F(4×4,3×3) where 4×4 tiles cover the plane, 36 matrix
+// products over 4×4-pixel tiles in place of one over 9-fold unfolded
+// windows, 4 times fewer flops, and F(2×2,3×3) elsewhere, 16 products
+// over 2×2 tiles, 2.25 times fewer; at stride 2, F(2×2,3×3) split by the
+// input's parity, 25 products, 1.44 times fewer. The tile transforms run
+// in AVX2 assembly, the kernel's as one matrix product. The gradients are
+// the exact adjoints of that computation, and it agrees with the direct
+// form to float32 rounding, F(4×4) to about 1e-6 of the terms' magnitude
+// (the tests compare the two on whole towers, and check it against
+// finite differences).
 //
 // Towers for photos add three kinds. A strided convolution (stride s)
 // samples every s-th window, OH = (H+2p-K)/s + 1, so it shrinks the plane
