@@ -61,10 +61,14 @@ type winograd struct {
 // that what the transforms write is still in L2 when the products read it.
 const winogradGroupFloats = 192 << 10
 
-func newWinograd(g convGeometry) winograd {
+// newWinograd is the tiling of a Winograd layer; tile is conv2D.tile.
+func newWinograd(g convGeometry, tile int) winograd {
 	wg := winograd{convGeometry: g, m: 2}
 	if g.stride == 1 {
 		wg.m = winogradTile(g.h, g.w)
+		if tile != 0 {
+			wg.m = tile
+		}
 	}
 	wg.th, wg.tw = (g.oh+wg.m-1)/wg.m, (g.ow+wg.m-1)/wg.m
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
@@ -72,15 +76,20 @@ func newWinograd(g convGeometry) winograd {
 }
 
 // winogradTile is the output tile side for an H×W plane: 4, F(4×4,3×3),
-// where 4×4 tiles cover the plane exactly, else 2. F(4×4)'s products do
-// 36/64 of F(2×2)'s multiplications; its transforms cost about the same
-// per pixel, its kernel transform more. Measured on one core, a layer's
-// three passes (batch 128, C = O) take 30% less time at 16×16×32, 22%
-// less at 8×8×64 and 6% less at 4×4×128, and 26% less on the default
-// tower's 24×24 (C 32, O 64, batch 64); but 9% more on its 14×14, whose
-// edge tiles waste a quarter of their products and go through a copy.
+// where that takes fewer multiplications than F(2×2,3×3), counting the
+// products of tiles that reach past the plane's edge, else 2. A 4×4
+// tile's products cost 36/64 of four 2×2 tiles', so F(4×4) wins on most
+// planes; F(2×2) keeps those of 2, 5 and 6 pixels a side, where the 4×4
+// tiles waste as much as they save. Measured on one core
+// (BenchmarkConv2DLayers, three passes), F(4×4) against F(2×2) takes 24%
+// less time on 16×16×32, 25% on 8×8×64, 16% on 14×14×32 (whose edge
+// tiles waste a quarter of their products), 30% on 7×7×64, 4% on
+// 10×10×64, and about the same on 4×4×128; but 40% more on 6×6×128 and
+// 60% more on 5×5×128, where the count is even.
 func winogradTile(h, w int) int {
-	if h%4 == 0 && w%4 == 0 {
+	t2 := ((h + 1) / 2) * ((w + 1) / 2) * 16
+	t4 := ((h + 3) / 4) * ((w + 3) / 4) * 36
+	if t4 < t2 {
 		return 4
 	}
 	return 2
@@ -305,7 +314,7 @@ func planeStride(n int) int {
 }
 
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
-	wg := newWinograd(g)
+	wg := newWinograd(g, k.tile)
 	co, planes := g.c*g.o, wg.planes()
 	// The transform comes as planes of O×C (U_ξᵀ), which the input
 	// gradient multiplies by as they are; the products here want U_ξ.
@@ -389,7 +398,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	if err != nil {
 		return nil, err
 	}
-	wg := newWinograd(g)
+	wg := newWinograd(g, k.fwd.tile)
 	co, planes := g.c*g.o, wg.planes()
 	// dy comes from the forward pass's output, so that pass has run on
 	// these weights in this same run of the graph and left Uᵀ in fwd.wo;

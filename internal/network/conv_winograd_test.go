@@ -39,9 +39,27 @@ func f4(c opCase) opCase {
 	return c
 }
 
+// clConvTileCase is clConvCase at stride 1 with the Winograd output tile
+// forced to tile (conv2D.tile), whatever winogradTile would choose.
+func clConvTileCase(n, c, h, w, o, tile int) opCase {
+	oc := clConvCase(n, c, h, w, o, 3, 1, 1)
+	oc.name = fmt.Sprintf("%s_tile%d", oc.name, tile)
+	oc.build = func(in gorgonia.Nodes) (*gorgonia.Node, error) {
+		x, err := apply(&layoutKernel{toCL: true}, in[0])
+		if err != nil {
+			return nil, err
+		}
+		if x, err = apply(&conv2D{pad: 1, stride: 1, inCL: true, outCL: true, winograd: true, tile: tile}, x, in[1]); err != nil {
+			return nil, err
+		}
+		return toChannelFirst(x)
+	}
+	return oc
+}
+
 var winogradCases = []opCase{
 	clConvCase(2, 8, 6, 6, 5, 3, 1, 1),       // even plane: outputs in place
-	clConvCase(3, 6, 5, 7, 4, 3, 1, 1),       // odd sides: through the tiled copy
+	f4(clConvCase(3, 6, 5, 7, 4, 3, 1, 1)),   // odd sides: F(4×4) through the tiled copy
 	clConvCase(2, 16, 2, 2, 8, 3, 1, 1),      // one tile
 	clConvCase(1, 8, 1, 3, 3, 3, 1, 1),       // a plane one pixel high
 	f4(clConvCase(17, 6, 4, 4, 3, 3, 1, 1)),  // 17 images in one group, one F(4×4) tile each
@@ -52,6 +70,9 @@ var winogradCases = []opCase{
 	clConvCase(3, 8, 7, 5, 4, 3, 1, 2),       // stride 2, odd sides: the last window stops short
 	clConvCase(1, 8, 1, 4, 3, 3, 1, 2),       // stride 2 on a plane one pixel high
 	clConvCase(2, 8, 7, 7, 5, 3, 1, 3),       // stride 3: the direct form
+	f4(clConvTileCase(2, 8, 5, 7, 4, 4)),     // F(4×4) forced on odd sides: through the tiled copy
+	f4(clConvTileCase(1, 16, 6, 6, 8, 4)),    // F(4×4) forced where a quarter of the products are wasted
+	clConvTileCase(2, 8, 8, 8, 5, 2),         // F(2×2) forced on whole 4×4 tiles
 	clConvCase(2, 8, 6, 6, 5, 3, 0, 1),       // unpadded: the direct form
 }
 
@@ -88,12 +109,12 @@ func TestWinogradRule(t *testing.T) {
 	}
 }
 
-// TestWinogradTile checks which planes get F(4×4,3×3): those cut into
-// whole 4×4 tiles.
+// TestWinogradTile checks which planes get F(4×4,3×3): those where it
+// takes fewer multiplications than F(2×2,3×3), edge tiles included.
 func TestWinogradTile(t *testing.T) {
 	for _, tc := range []struct{ h, w, want int }{
-		{16, 16, 4}, {4, 4, 4}, {8, 24, 4}, {4, 12, 4},
-		{14, 14, 2}, {6, 6, 2}, {2, 2, 2}, {16, 14, 2}, {5, 7, 2}, {1, 3, 2},
+		{16, 16, 4}, {4, 4, 4}, {8, 24, 4}, {4, 12, 4}, {14, 14, 4}, {7, 7, 4}, {10, 10, 4}, {16, 14, 4}, {5, 7, 4},
+		{6, 6, 2}, {5, 5, 2}, {2, 2, 2}, {1, 3, 2}, {2, 8, 2},
 	} {
 		if got := winogradTile(tc.h, tc.w); got != tc.want {
 			t.Errorf("winogradTile(%d, %d) = %d, want %d", tc.h, tc.w, got, tc.want)
@@ -179,6 +200,69 @@ func TestWinogradOpsReusedAcrossShapes(t *testing.T) {
 					t.Fatalf("step %d (input %v) %s[%d]: reused %v, fresh %v", step, xs, name, j, got[i][j], want[i][j])
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkConv2DLayers times the three passes (forward, input
+// gradient, kernel gradient) of the towers' 3×3 convolutions, channels-last,
+// unfolded (im2row) and in each Winograd form that applies: F(2×2) and
+// F(4×4) at stride 1 (conv2D.tile forces the one winogradTile would not
+// choose), the parity-split F(2×2) at stride 2. The shapes are the photos
+// preset's blocks at 64 px (batch 128, both twins) and 96 px (batch 64,
+// one twin) and the default tower's conv2 at 28 and 48 px (batch 64).
+func BenchmarkConv2DLayers(b *testing.B) {
+	r := newRand(1)
+	type form struct {
+		name string
+		op   *conv2D
+	}
+	for _, sh := range []struct{ n, c, h, o, stride int }{
+		{128, 32, 16, 32, 1}, {128, 64, 8, 64, 1}, {128, 128, 4, 128, 1}, {64, 32, 14, 64, 1}, {64, 32, 24, 64, 1},
+		{128, 32, 32, 32, 2}, {128, 32, 16, 64, 2}, {128, 64, 8, 128, 2}, {64, 32, 48, 32, 2}, {64, 32, 24, 64, 2}, {64, 64, 12, 128, 2},
+	} {
+		oh := (sh.h-1)/sh.stride + 1
+		x := wrap(uniform(r, sh.n*sh.c*sh.h*sh.h, -1, 1), sh.n, sh.c, sh.h, sh.h)
+		w := wrap(uniform(r, sh.o*sh.c*9, -0.1, 0.1), sh.o, sh.c, 3, 3)
+		dy := wrap(uniform(r, sh.n*sh.o*oh*oh, -1, 1), sh.n, sh.o, oh, oh)
+		op := func(winograd bool, tile int) *conv2D {
+			return &conv2D{pad: 1, stride: sh.stride, inCL: true, outCL: true, winograd: winograd, tile: tile}
+		}
+		forms := []form{{"unfolded", op(false, 0)}}
+		if sh.stride == 1 {
+			forms = append(forms, form{"F2", op(true, 2)}, form{"F4", op(true, 4)})
+		} else {
+			forms = append(forms, form{"winograd", op(true, 0)})
+		}
+		for _, f := range forms {
+			var steps []func() (gorgonia.Value, error)
+			if f.op.winograd {
+				gi := &winogradGradInput{fwd: f.op}
+				fwd, gx, gw := opFor(f.op), opFor(gi), opFor(&winogradGradWeight{src: gi})
+				steps = []func() (gorgonia.Value, error){
+					func() (gorgonia.Value, error) { return fwd.Do(x, w) },
+					func() (gorgonia.Value, error) { return gx.Do(w, dy, x) },
+					func() (gorgonia.Value, error) { return gw.Do(w, x) }, // x: the shape of dL/dx, which only orders the ops
+				}
+			} else {
+				rem := (sh.h + 2 - 3) % sh.stride
+				fwd, gx, gw := opFor(f.op), opFor(&conv2DGradInput{fwd: f.op, rem: [2]int{rem, rem}}), opFor(&conv2DGradWeight{fwd: f.op, k: 3})
+				steps = []func() (gorgonia.Value, error){
+					func() (gorgonia.Value, error) { return fwd.Do(x, w) },
+					func() (gorgonia.Value, error) { return gx.Do(w, dy) },
+					func() (gorgonia.Value, error) { return gw.Do(x, dy) },
+				}
+			}
+			b.Run(fmt.Sprintf("n%d_%dx%dx%d_o%d_s%d/%s", sh.n, sh.h, sh.h, sh.c, sh.o, sh.stride, f.name), func(b *testing.B) {
+				for b.Loop() {
+					for _, do := range steps {
+						if _, err := do(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.N*sh.n)/b.Elapsed().Seconds(), "images/s")
+			})
 		}
 	}
 }

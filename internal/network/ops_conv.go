@@ -89,6 +89,10 @@ type conv2D struct {
 	// winograd: run in the Winograd form where the geometry allows
 	// (conv_winograd.go), it and its gradients.
 	winograd bool
+	// tile, if not 0, is the output tile side (2 or 4) of a stride-1
+	// Winograd form in place of winogradTile's choice: tests and
+	// benchmarks compare the two with it.
+	tile int
 
 	out []float32
 	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform U (planes of C×O)
