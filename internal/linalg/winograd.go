@@ -45,42 +45,21 @@ import "fmt"
 // d[r·stride + (2t+s)·c + k], r, s < 4. It panics if a slice is too short
 // or the planes overlap.
 func WinogradInput(v []float32, plane int, d []float32, stride, c, tiles int) {
-	if !winogradCheck("WinogradInput", v, plane, d, stride, c, tiles, 4) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradInputAVX2(&v[0], plane, &d[0], stride, c, tiles)
-		return
-	}
-	winogradInputGo(v, plane, d, stride, c, tiles)
+	toPlanes("WinogradInput", tileRow{16, 4, 2}, winogradInputAVX2, winogradInputGo, v, plane, d, stride, c, tiles)
 }
 
 // WinogradOutput writes Aᵀ M A for tiles tiles into y: the 2×2 pixels at
 // y[r·stride + (2t+s)·c + k], r, s < 2, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as WinogradInput does.
 func WinogradOutput(y []float32, stride int, m []float32, plane, c, tiles int) {
-	if !winogradCheck("WinogradOutput", m, plane, y, stride, c, tiles, 2) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradOutputAVX2(&y[0], stride, &m[0], plane, c, tiles)
-		return
-	}
-	winogradOutputGo(y, stride, m, plane, c, tiles)
+	fromPlanes("WinogradOutput", tileRow{16, 2, 2}, winogradOutputAVX2, winogradOutputGo, y, stride, m, plane, c, tiles)
 }
 
 // WinogradOutputGrad is WinogradOutput's adjoint: it writes A g Aᵀ into
 // dm[ξ·plane + t·c + k] for the 2×2 gradient tiles at g[r·stride +
 // (2t+s)·c + k]. It panics as WinogradInput does.
 func WinogradOutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	if !winogradCheck("WinogradOutputGrad", dm, plane, g, stride, c, tiles, 2) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradOutputGradAVX2(&dm[0], plane, &g[0], stride, c, tiles)
-		return
-	}
-	winogradOutputGradGo(dm, plane, g, stride, c, tiles)
+	toPlanes("WinogradOutputGrad", tileRow{16, 2, 2}, winogradOutputGradAVX2, winogradOutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // WinogradInputGrad is WinogradInput's adjoint: it adds B dV Bᵀ, from
@@ -88,27 +67,55 @@ func WinogradOutputGrad(dm []float32, plane int, g []float32, stride, c, tiles i
 // k], tile after tile, so the columns two neighbours share get both
 // (the first tile's first). It panics as WinogradInput does.
 func WinogradInputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	if !winogradCheck("WinogradInputGrad", dv, plane, dd, stride, c, tiles, 4) {
+	fromPlanes("WinogradInputGrad", tileRow{16, 4, 2}, winogradInputGradAVX2, winogradInputGradGo, dd, stride, dv, plane, c, tiles)
+}
+
+// tileRow is what a row-of-tiles kernel is checked against: the planes of
+// the transform, and the side of the image-side tiles and the pixels
+// between them.
+type tileRow struct{ planes, side, step int }
+
+// toPlanes runs a kernel that reads a row of image-side tiles and writes
+// planes (an input transform, or an output transform's adjoint) after
+// checking the slices: in assembly where the CPU has AVX2 and c is a
+// multiple of 8, else its Go form.
+func toPlanes(name string, r tileRow, asm func(t *float32, plane int, img *float32, stride, c, tiles int),
+	goForm func(t []float32, plane int, img []float32, stride, c, tiles int), t []float32, plane int, img []float32, stride, c, tiles int) {
+	if !r.check(name, t, plane, img, stride, c, tiles) {
 		return
 	}
 	if rowsAsm(c) {
-		winogradInputGradAVX2(&dd[0], stride, &dv[0], plane, c, tiles)
+		asm(&t[0], plane, &img[0], stride, c, tiles)
 		return
 	}
-	winogradInputGradGo(dd, stride, dv, plane, c, tiles)
+	goForm(t, plane, img, stride, c, tiles)
 }
 
-// winogradCheck panics unless the 16 planes of tiles·c floats fit in t
-// without overlapping and the side×side tiles of the row fit in img; it
+// fromPlanes is toPlanes the other way: a kernel that reads planes and
+// writes (or adds onto) a row of image-side tiles.
+func fromPlanes(name string, r tileRow, asm func(img *float32, stride int, t *float32, plane, c, tiles int),
+	goForm func(img []float32, stride int, t []float32, plane, c, tiles int), img []float32, stride int, t []float32, plane, c, tiles int) {
+	if !r.check(name, t, plane, img, stride, c, tiles) {
+		return
+	}
+	if rowsAsm(c) {
+		asm(&img[0], stride, &t[0], plane, c, tiles)
+		return
+	}
+	goForm(img, stride, t, plane, c, tiles)
+}
+
+// check panics unless the planes of tiles·c floats fit in t without
+// overlapping and the side×side tiles, step pixels apart, fit in img; it
 // reports whether there is any work.
-func winogradCheck(name string, t []float32, plane int, img []float32, stride, c, tiles, side int) bool {
-	if c < 0 || tiles < 0 || plane < tiles*c || stride < (2*tiles+side-2)*c {
+func (r tileRow) check(name string, t []float32, plane int, img []float32, stride, c, tiles int) bool {
+	if c < 0 || tiles < 0 || plane < tiles*c || stride < (r.step*tiles+r.side-r.step)*c {
 		panic(fmt.Sprintf("linalg: %s: %d tiles of %d channels with plane %d and stride %d", name, tiles, c, plane, stride))
 	}
 	if tiles == 0 || c == 0 {
 		return false
 	}
-	if len(t) < 15*plane+tiles*c || len(img) < (side-1)*stride+(2*tiles+side-2)*c {
+	if len(t) < (r.planes-1)*plane+tiles*c || len(img) < (r.side-1)*stride+(r.step*tiles+r.side-r.step)*c {
 		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d tiles of %d channels, plane %d, stride %d", name, len(t), len(img), tiles, c, plane, stride))
 	}
 	return true
@@ -283,3 +290,38 @@ func winogradKernelGrad(name string, t, dg, du []float32, o, c int) {
 	}
 	Gemm(true, false, o*c, 9, planes, 1, du, o*c, t, 9, 0, dg, 9)
 }
+
+// Winograd is one of the Winograd forms of a 3×3 convolution with padding
+// 1, F(m×m, 3×3) at a stride: the geometry of its tiles and its kernels,
+// so that a caller picks a form once and runs it through one value.
+type Winograd struct {
+	M, Stride int // the output tile's side, the convolution's stride
+	// Input and OutputGrad read a row of image-side tiles and write
+	// planes, Output and InputGrad the other way round: WinogradInput and
+	// the others, or their F(4×4) and stride-2 counterparts.
+	Input, OutputGrad func(t []float32, plane int, img []float32, stride, c, tiles int)
+	Output, InputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
+	// Kernel writes a 3×3 kernel's transform as planes of O×C; KernelGrad
+	// is its adjoint.
+	Kernel     func(u, g []float32, o, c int)
+	KernelGrad func(dg, du []float32, o, c int)
+}
+
+// Side is the side of an input tile and Step the pixels between two
+// neighbouring tiles' inputs.
+func (w Winograd) Side() int { return w.Stride*(w.M-1) + 3 }
+func (w Winograd) Step() int { return w.Stride * w.M }
+
+// Planes is the number of positions of a transformed tile, Side².
+func (w Winograd) Planes() int { return w.Side() * w.Side() }
+
+// The forms: F(2×2, 3×3) and F(4×4, 3×3) at stride 1 (winograd.go,
+// winograd4.go) and F(2×2, 3×3) at stride 2 (winograd_s2.go).
+var (
+	WinogradF2 = Winograd{M: 2, Stride: 1, Input: WinogradInput, OutputGrad: WinogradOutputGrad,
+		Output: WinogradOutput, InputGrad: WinogradInputGrad, Kernel: WinogradKernel, KernelGrad: WinogradKernelGrad}
+	WinogradF4 = Winograd{M: 4, Stride: 1, Input: Winograd4Input, OutputGrad: Winograd4OutputGrad,
+		Output: Winograd4Output, InputGrad: Winograd4InputGrad, Kernel: Winograd4Kernel, KernelGrad: Winograd4KernelGrad}
+	WinogradS2 = Winograd{M: 2, Stride: 2, Input: WinogradS2Input, OutputGrad: WinogradS2OutputGrad,
+		Output: WinogradS2Output, InputGrad: WinogradS2InputGrad, Kernel: WinogradS2Kernel, KernelGrad: WinogradS2KernelGrad}
+)

@@ -35,49 +35,26 @@ package linalg
 // assembly repeats the Go forms' order of operations and gives the same
 // bits.
 
-import "fmt"
-
 // Winograd4Input writes Bᵀ d B for tiles tiles into v: v[ξ·plane + t·c + k]
 // is position ξ = 6i+j of the transform of channel k of the 6×6 tile at
 // d[r·stride + (4t+s)·c + k], r, s < 6. It panics if a slice is too short
 // or the planes overlap.
 func Winograd4Input(v []float32, plane int, d []float32, stride, c, tiles int) {
-	if !winograd4Check("Winograd4Input", v, plane, d, stride, c, tiles, 6) {
-		return
-	}
-	if rowsAsm(c) {
-		winograd4InputAVX2(&v[0], plane, &d[0], stride, c, tiles)
-		return
-	}
-	winograd4InputGo(v, plane, d, stride, c, tiles)
+	toPlanes("Winograd4Input", tileRow{36, 6, 4}, winograd4InputAVX2, winograd4InputGo, v, plane, d, stride, c, tiles)
 }
 
 // Winograd4Output writes Aᵀ M A for tiles tiles into y: the 4×4 pixels at
 // y[r·stride + (4t+s)·c + k], r, s < 4, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as Winograd4Input does.
 func Winograd4Output(y []float32, stride int, m []float32, plane, c, tiles int) {
-	if !winograd4Check("Winograd4Output", m, plane, y, stride, c, tiles, 4) {
-		return
-	}
-	if rowsAsm(c) {
-		winograd4OutputAVX2(&y[0], stride, &m[0], plane, c, tiles)
-		return
-	}
-	winograd4OutputGo(y, stride, m, plane, c, tiles)
+	fromPlanes("Winograd4Output", tileRow{36, 4, 4}, winograd4OutputAVX2, winograd4OutputGo, y, stride, m, plane, c, tiles)
 }
 
 // Winograd4OutputGrad is Winograd4Output's adjoint: it writes A g Aᵀ into
 // dm[ξ·plane + t·c + k] for the 4×4 gradient tiles at g[r·stride +
 // (4t+s)·c + k]. It panics as Winograd4Input does.
 func Winograd4OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	if !winograd4Check("Winograd4OutputGrad", dm, plane, g, stride, c, tiles, 4) {
-		return
-	}
-	if rowsAsm(c) {
-		winograd4OutputGradAVX2(&dm[0], plane, &g[0], stride, c, tiles)
-		return
-	}
-	winograd4OutputGradGo(dm, plane, g, stride, c, tiles)
+	toPlanes("Winograd4OutputGrad", tileRow{36, 4, 4}, winograd4OutputGradAVX2, winograd4OutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // Winograd4InputGrad is Winograd4Input's adjoint: it adds B dV Bᵀ, from
@@ -85,30 +62,7 @@ func Winograd4OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles 
 // k], tile after tile, so the two columns neighbours share get both (the
 // first tile's first). It panics as Winograd4Input does.
 func Winograd4InputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	if !winograd4Check("Winograd4InputGrad", dv, plane, dd, stride, c, tiles, 6) {
-		return
-	}
-	if rowsAsm(c) {
-		winograd4InputGradAVX2(&dd[0], stride, &dv[0], plane, c, tiles)
-		return
-	}
-	winograd4InputGradGo(dd, stride, dv, plane, c, tiles)
-}
-
-// winograd4Check panics unless the 36 planes of tiles·c floats fit in t
-// without overlapping and the side×side tiles, 4 pixels apart, fit in
-// img; it reports whether there is any work.
-func winograd4Check(name string, t []float32, plane int, img []float32, stride, c, tiles, side int) bool {
-	if c < 0 || tiles < 0 || plane < tiles*c || stride < (4*tiles+side-4)*c {
-		panic(fmt.Sprintf("linalg: %s: %d tiles of %d channels with plane %d and stride %d", name, tiles, c, plane, stride))
-	}
-	if tiles == 0 || c == 0 {
-		return false
-	}
-	if len(t) < 35*plane+tiles*c || len(img) < (side-1)*stride+(4*tiles+side-4)*c {
-		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d tiles of %d channels, plane %d, stride %d", name, len(t), len(img), tiles, c, plane, stride))
-	}
-	return true
+	fromPlanes("Winograd4InputGrad", tileRow{36, 6, 4}, winograd4InputGradAVX2, winograd4InputGradGo, dd, stride, dv, plane, c, tiles)
 }
 
 // The 1-D transforms, each a fixed sequence of roundings that the

@@ -32,49 +32,26 @@ package linalg
 // output tiles two pixels apart, and 25 planes. The assembly repeats the
 // Go forms' operations in their order and gives the same bits.
 
-import "fmt"
-
 // WinogradS2Input writes Bᵀ d B for tiles tiles into v: v[ξ·plane + t·c
 // + k] is position ξ = 5i+j of the transform of channel k of the 5×5 tile
 // at d[r·stride + (4t+s)·c + k], r, s < 5. It panics if a slice is too
 // short or the planes overlap.
 func WinogradS2Input(v []float32, plane int, d []float32, stride, c, tiles int) {
-	if !winogradTileCheck("WinogradS2Input", v, 25, plane, d, stride, c, tiles, 5, 4) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradS2InputAVX2(&v[0], plane, &d[0], stride, c, tiles)
-		return
-	}
-	winogradS2InputGo(v, plane, d, stride, c, tiles)
+	toPlanes("WinogradS2Input", tileRow{25, 5, 4}, winogradS2InputAVX2, winogradS2InputGo, v, plane, d, stride, c, tiles)
 }
 
 // WinogradS2Output writes Aᵀ M A for tiles tiles into y: the 2×2 pixels
 // at y[r·stride + (2t+s)·c + k], r, s < 2, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as WinogradS2Input does.
 func WinogradS2Output(y []float32, stride int, m []float32, plane, c, tiles int) {
-	if !winogradTileCheck("WinogradS2Output", m, 25, plane, y, stride, c, tiles, 2, 2) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradS2OutputAVX2(&y[0], stride, &m[0], plane, c, tiles)
-		return
-	}
-	winogradS2OutputGo(y, stride, m, plane, c, tiles)
+	fromPlanes("WinogradS2Output", tileRow{25, 2, 2}, winogradS2OutputAVX2, winogradS2OutputGo, y, stride, m, plane, c, tiles)
 }
 
 // WinogradS2OutputGrad is WinogradS2Output's adjoint: it writes A g Aᵀ
 // into dm[ξ·plane + t·c + k] for the 2×2 gradient tiles at g[r·stride +
 // (2t+s)·c + k]. It panics as WinogradS2Input does.
 func WinogradS2OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	if !winogradTileCheck("WinogradS2OutputGrad", dm, 25, plane, g, stride, c, tiles, 2, 2) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradS2OutputGradAVX2(&dm[0], plane, &g[0], stride, c, tiles)
-		return
-	}
-	winogradS2OutputGradGo(dm, plane, g, stride, c, tiles)
+	toPlanes("WinogradS2OutputGrad", tileRow{25, 2, 2}, winogradS2OutputGradAVX2, winogradS2OutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // WinogradS2InputGrad is WinogradS2Input's adjoint: it adds B dV Bᵀ, from
@@ -82,30 +59,7 @@ func WinogradS2OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles
 // k], tile after tile, so the column neighbours share gets both (the
 // first tile's first). It panics as WinogradS2Input does.
 func WinogradS2InputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	if !winogradTileCheck("WinogradS2InputGrad", dv, 25, plane, dd, stride, c, tiles, 5, 4) {
-		return
-	}
-	if rowsAsm(c) {
-		winogradS2InputGradAVX2(&dd[0], stride, &dv[0], plane, c, tiles)
-		return
-	}
-	winogradS2InputGradGo(dd, stride, dv, plane, c, tiles)
-}
-
-// winogradTileCheck panics unless the planes planes of tiles·c floats fit
-// in t without overlapping and the side×side tiles, step pixels apart,
-// fit in img; it reports whether there is any work.
-func winogradTileCheck(name string, t []float32, planes, plane int, img []float32, stride, c, tiles, side, step int) bool {
-	if c < 0 || tiles < 0 || plane < tiles*c || stride < (step*tiles+side-step)*c {
-		panic(fmt.Sprintf("linalg: %s: %d tiles of %d channels with plane %d and stride %d", name, tiles, c, plane, stride))
-	}
-	if tiles == 0 || c == 0 {
-		return false
-	}
-	if len(t) < (planes-1)*plane+tiles*c || len(img) < (side-1)*stride+(step*tiles+side-step)*c {
-		panic(fmt.Sprintf("linalg: %s: %d and %d floats for %d tiles of %d channels, plane %d, stride %d", name, len(t), len(img), tiles, c, plane, stride))
-	}
-	return true
+	fromPlanes("WinogradS2InputGrad", tileRow{25, 5, 4}, winogradS2InputGradAVX2, winogradS2InputGradGo, dd, stride, dv, plane, c, tiles)
 }
 
 // The 1-D transforms.

@@ -19,33 +19,27 @@ type winogradForm struct {
 	output, inputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
 }
 
-// winogradAlg is one of the algorithms F(m×m, 3×3) at a stride: its
-// forms, the exported first, and its kernel transform and adjoint.
+// winogradAlg is one of the forms with its implementations of the tile
+// kernels, the exported first, then the Go forms.
 type winogradAlg struct {
-	name               string
-	m, stride          int // output tile side, convolution stride
-	forms              []winogradForm
-	kernel, kernelGrad func(u, g []float32, o, c int)
+	name string
+	Winograd
+	forms []winogradForm
 }
 
-// side and step are the input tile's side and the pixels between tiles.
-func (a winogradAlg) side() int   { return a.stride*(a.m-1) + 3 }
-func (a winogradAlg) step() int   { return a.stride * a.m }
-func (a winogradAlg) planes() int { return a.side() * a.side() }
-
 var winogradAlgs = []winogradAlg{
-	{"F2", 2, 1, []winogradForm{
-		{"exported", WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad},
+	{"F2", WinogradF2, []winogradForm{
+		{"exported", WinogradF2.Input, WinogradF2.OutputGrad, WinogradF2.Output, WinogradF2.InputGrad},
 		{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
-	}, WinogradKernel, WinogradKernelGrad},
-	{"F4", 4, 1, []winogradForm{
-		{"exported", Winograd4Input, Winograd4OutputGrad, Winograd4Output, Winograd4InputGrad},
+	}},
+	{"F4", WinogradF4, []winogradForm{
+		{"exported", WinogradF4.Input, WinogradF4.OutputGrad, WinogradF4.Output, WinogradF4.InputGrad},
 		{"go", winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo},
-	}, Winograd4Kernel, Winograd4KernelGrad},
-	{"S2", 2, 2, []winogradForm{
-		{"exported", WinogradS2Input, WinogradS2OutputGrad, WinogradS2Output, WinogradS2InputGrad},
+	}},
+	{"S2", WinogradS2, []winogradForm{
+		{"exported", WinogradS2.Input, WinogradS2.OutputGrad, WinogradS2.Output, WinogradS2.InputGrad},
 		{"go", winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo},
-	}, WinogradS2Kernel, WinogradS2KernelGrad},
+	}},
 }
 
 // winogradLayout is a row of tiles with gaps: a stride longer than the
@@ -57,21 +51,21 @@ type winogradLayout struct {
 }
 
 func newWinogradLayout(a winogradAlg, c, tiles int) winogradLayout {
-	return winogradLayout{a: a, c: c, tiles: tiles, stride: (a.step()*tiles+a.side())*c + 5, plane: tiles*c + 3}
+	return winogradLayout{a: a, c: c, tiles: tiles, stride: (a.Step()*tiles+a.Side())*c + 5, plane: tiles*c + 3}
 }
 
 // imgLen is the length of a row of side×side tiles step pixels apart.
 func (l winogradLayout) imgLen(side, step int) int {
 	return (side-1)*l.stride + (step*(l.tiles-1)+side)*l.c
 }
-func (l winogradLayout) inLen() int  { return l.imgLen(l.a.side(), l.a.step()) }
-func (l winogradLayout) outLen() int { return l.imgLen(l.a.m, l.a.m) }
-func (l winogradLayout) tLen() int   { return (l.a.planes()-1)*l.plane + l.tiles*l.c }
+func (l winogradLayout) inLen() int  { return l.imgLen(l.a.Side(), l.a.Step()) }
+func (l winogradLayout) outLen() int { return l.imgLen(l.a.M, l.a.M) }
+func (l winogradLayout) tLen() int   { return (l.a.Planes()-1)*l.plane + l.tiles*l.c }
 
 // in and out are the indices of channel k of pixel (r, s) of input and
 // output tile t.
-func (l winogradLayout) in(t, r, s, k int) int  { return r*l.stride + (l.a.step()*t+s)*l.c + k }
-func (l winogradLayout) out(t, r, s, k int) int { return r*l.stride + (l.a.m*t+s)*l.c + k }
+func (l winogradLayout) in(t, r, s, k int) int  { return r*l.stride + (l.a.Step()*t+s)*l.c + k }
+func (l winogradLayout) out(t, r, s, k int) int { return r*l.stride + (l.a.M*t+s)*l.c + k }
 
 // at is the index of channel k of tile t at position ξ.
 func (l winogradLayout) at(t, xi, k int) int { return xi*l.plane + t*l.c + k }
@@ -94,13 +88,13 @@ func TestWinogradConvolves(t *testing.T) {
 					g := randomVector(r, o*c*9, -1, 1)
 					v := make([]float32, l.tLen())
 					f.input(v, l.plane, d, l.stride, c, tiles)
-					u := make([]float32, a.planes()*c*o)
-					a.kernel(u, g, o, c)
+					u := make([]float32, a.Planes()*c*o)
+					a.Kernel(u, g, o, c)
 					// M at ξ, laid out as a transform of o channels.
 					lo := newWinogradLayout(a, o, tiles)
 					m := make([]float32, lo.tLen())
 					for ti := range tiles {
-						for xi := range a.planes() {
+						for xi := range a.Planes() {
 							for oc := range o {
 								var s float32
 								for k := range c {
@@ -114,13 +108,13 @@ func TestWinogradConvolves(t *testing.T) {
 					f.output(y, lo.stride, m, lo.plane, o, tiles)
 					for ti := range tiles {
 						for oc := range o {
-							for i := range a.m {
-								for j := range a.m {
+							for i := range a.M {
+								for j := range a.M {
 									var want, mag float64
 									for k := range c {
 										for p := range 3 {
 											for q := range 3 {
-												x := float64(g[(oc*c+k)*9+3*p+q]) * float64(d[l.in(ti, a.stride*i+p, a.stride*j+q, k)])
+												x := float64(g[(oc*c+k)*9+3*p+q]) * float64(d[l.in(ti, a.Stride*i+p, a.Stride*j+q, k)])
 												want += x
 												mag += math.Abs(x)
 											}
@@ -183,12 +177,12 @@ func TestWinogradAdjoints(t *testing.T) {
 						}
 						return x
 					}
-					inImg := func() []float32 { return img(a.side(), l.in, l.inLen()) }
-					outImg := func() []float32 { return img(a.m, l.out, l.outLen()) }
+					inImg := func() []float32 { return img(a.Side(), l.in, l.inLen()) }
+					outImg := func() []float32 { return img(a.M, l.out, l.outLen()) }
 					tr := func() []float32 {
 						x := make([]float32, l.tLen())
 						for ti := range tiles {
-							for xi := range a.planes() {
+							for xi := range a.Planes() {
 								for k := range c {
 									x[l.at(ti, xi, k)] = float32(r.Float64()*2 - 1)
 								}
@@ -222,10 +216,10 @@ func TestWinogradAdjoints(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			// 37 output channels: two blocks of 16 and a part block.
 			const o, c = 37, 3
-			g, du := randomVector(r, o*c*9, -1, 1), randomVector(r, a.planes()*o*c, -1, 1)
-			u, dg := make([]float32, a.planes()*o*c), make([]float32, o*c*9)
-			a.kernel(u, g, o, c)
-			a.kernelGrad(dg, du, o, c)
+			g, du := randomVector(r, o*c*9, -1, 1), randomVector(r, a.Planes()*o*c, -1, 1)
+			u, dg := make([]float32, a.Planes()*o*c), make([]float32, o*c*9)
+			a.Kernel(u, g, o, c)
+			a.KernelGrad(dg, du, o, c)
 			check(t, "kernel", u, du, g, dg)
 		})
 	}
@@ -343,15 +337,15 @@ func BenchmarkWinograd(b *testing.B) {
 func BenchmarkWinogradKernel(b *testing.B) {
 	const o, c = 128, 128
 	for _, a := range winogradAlgs {
-		g, u := make([]float32, o*c*9), make([]float32, a.planes()*o*c)
+		g, u := make([]float32, o*c*9), make([]float32, a.Planes()*o*c)
 		b.Run(a.name+"/kernel", func(b *testing.B) {
 			for range b.N {
-				a.kernel(u, g, o, c)
+				a.Kernel(u, g, o, c)
 			}
 		})
 		b.Run(a.name+"/kernelGrad", func(b *testing.B) {
 			for range b.N {
-				a.kernelGrad(g, u, o, c)
+				a.KernelGrad(g, u, o, c)
 			}
 		})
 	}

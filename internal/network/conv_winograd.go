@@ -52,9 +52,9 @@ func (g convGeometry) useWinograd(inCL, outCL bool) bool {
 // winograd is the tiling of one Winograd convolution.
 type winograd struct {
 	convGeometry
-	m      int // output tile side: F(2×2,3×3) or F(4×4,3×3)
-	th, tw int // tiles down and across an image
-	per    int // images per group
+	alg    linalg.Winograd // the form: F(2×2) or F(4×4) at stride 1, F(2×2) at stride 2
+	th, tw int             // tiles down and across an image
+	per    int             // images per group
 }
 
 // winogradGroupFloats bounds a group's transformed tiles and products, so
@@ -63,14 +63,18 @@ const winogradGroupFloats = 192 << 10
 
 // newWinograd is the tiling of a Winograd layer; tile is conv2D.tile.
 func newWinograd(g convGeometry, tile int) winograd {
-	wg := winograd{convGeometry: g, m: 2}
+	wg := winograd{convGeometry: g, alg: linalg.WinogradS2}
 	if g.stride == 1 {
-		wg.m = winogradTile(g.h, g.w)
-		if tile != 0 {
-			wg.m = tile
+		if tile == 0 {
+			tile = winogradTile(g.h, g.w)
+		}
+		wg.alg = linalg.WinogradF2
+		if tile == 4 {
+			wg.alg = linalg.WinogradF4
 		}
 	}
-	wg.th, wg.tw = (g.oh+wg.m-1)/wg.m, (g.ow+wg.m-1)/wg.m
+	m := wg.alg.M
+	wg.th, wg.tw = (g.oh+m-1)/m, (g.ow+m-1)/m
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
 	return wg
 }
@@ -97,102 +101,25 @@ func winogradTile(h, w int) int {
 
 func (wg winograd) tiles() int { return wg.th * wg.tw }
 
-// side is the input tile's side, m+2 at stride 1 and 5 at stride 2, and
-// step the pixels between neighbouring tiles' inputs, m·stride.
-func (wg winograd) side() int { return wg.stride*(wg.m-1) + 3 }
-func (wg winograd) step() int { return wg.stride * wg.m }
-
-// planes is the number of positions ξ of a transformed tile, side².
-func (wg winograd) planes() int { return wg.side() * wg.side() }
+// m is the output tile's side, side the input tile's (m+2 at stride 1, 5
+// at stride 2), step the pixels between neighbouring tiles' inputs
+// (m·stride) and planes the positions ξ of a transformed tile, side².
+func (wg winograd) m() int      { return wg.alg.M }
+func (wg winograd) side() int   { return wg.alg.Side() }
+func (wg winograd) step() int   { return wg.alg.Step() }
+func (wg winograd) planes() int { return wg.alg.Planes() }
 
 // even: the output plane is whole tiles, so outputs and output gradients
 // are read and written in place rather than through a tile-sized copy.
-func (wg winograd) even() bool { return wg.oh%wg.m == 0 && wg.ow%wg.m == 0 }
+func (wg winograd) even() bool { return wg.oh%wg.m() == 0 && wg.ow%wg.m() == 0 }
 
 // The padded input's row, and a plane of whole tiles' row, in floats.
 func (wg winograd) paddedRow() int { return (wg.step()*wg.tw + wg.side() - wg.step()) * wg.c }
 func (wg winograd) paddedLen() int {
 	return (wg.step()*wg.th + wg.side() - wg.step()) * wg.paddedRow()
 }
-func (wg winograd) tiledRow() int { return wg.m * wg.tw * wg.o }
-func (wg winograd) tiledLen() int { return wg.m * wg.th * wg.tiledRow() }
-
-// The tile kernels of the layer's algorithm, on a row of tw tiles (see
-// internal/linalg's WinogradInput and Winograd4Input).
-
-func (wg winograd) input(v []float32, plane int, d []float32, stride int) {
-	if wg.stride == 2 {
-		linalg.WinogradS2Input(v, plane, d, stride, wg.c, wg.tw)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4Input(v, plane, d, stride, wg.c, wg.tw)
-		return
-	}
-	linalg.WinogradInput(v, plane, d, stride, wg.c, wg.tw)
-}
-
-func (wg winograd) output(y []float32, stride int, m []float32, plane int) {
-	if wg.stride == 2 {
-		linalg.WinogradS2Output(y, stride, m, plane, wg.o, wg.tw)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4Output(y, stride, m, plane, wg.o, wg.tw)
-		return
-	}
-	linalg.WinogradOutput(y, stride, m, plane, wg.o, wg.tw)
-}
-
-func (wg winograd) outputGrad(dm []float32, plane int, g []float32, stride int) {
-	if wg.stride == 2 {
-		linalg.WinogradS2OutputGrad(dm, plane, g, stride, wg.o, wg.tw)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4OutputGrad(dm, plane, g, stride, wg.o, wg.tw)
-		return
-	}
-	linalg.WinogradOutputGrad(dm, plane, g, stride, wg.o, wg.tw)
-}
-
-func (wg winograd) inputGrad(dd []float32, stride int, dv []float32, plane int) {
-	if wg.stride == 2 {
-		linalg.WinogradS2InputGrad(dd, stride, dv, plane, wg.c, wg.tw)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4InputGrad(dd, stride, dv, plane, wg.c, wg.tw)
-		return
-	}
-	linalg.WinogradInputGrad(dd, stride, dv, plane, wg.c, wg.tw)
-}
-
-// kernel writes Uᵀ, the transformed kernel, as planes of O×C.
-func (wg winograd) kernel(u, w []float32) {
-	if wg.stride == 2 {
-		linalg.WinogradS2Kernel(u, w, wg.o, wg.c)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4Kernel(u, w, wg.o, wg.c)
-		return
-	}
-	linalg.WinogradKernel(u, w, wg.o, wg.c)
-}
-
-// kernelGrad writes dL/dw from dL/dUᵀ, planes of O×C.
-func (wg winograd) kernelGrad(dw, du []float32) {
-	if wg.stride == 2 {
-		linalg.WinogradS2KernelGrad(dw, du, wg.o, wg.c)
-		return
-	}
-	if wg.m == 4 {
-		linalg.Winograd4KernelGrad(dw, du, wg.o, wg.c)
-		return
-	}
-	linalg.WinogradKernelGrad(dw, du, wg.o, wg.c)
-}
+func (wg winograd) tiledRow() int { return wg.m() * wg.tw * wg.o }
+func (wg winograd) tiledLen() int { return wg.m() * wg.th * wg.tiledRow() }
 
 // winogradScratch is one worker's share of an op's scratch: a padded
 // image, a group's transformed input side (V or dV, C wide) and output
@@ -253,7 +180,7 @@ func (wg winograd) transformInputs(v, padded, x []float32, i0, i1 int) {
 		wg.pad(padded, x[i*wg.inSize():(i+1)*wg.inSize()])
 		for ty := range wg.th {
 			at := ((i-i0)*tiles + ty*wg.tw) * c
-			wg.input(v[at:], plane, padded[wg.step()*ty*row:], row)
+			wg.alg.Input(v[at:], plane, padded[wg.step()*ty*row:], row, c, wg.tw)
 		}
 	}
 }
@@ -268,7 +195,7 @@ func (wg winograd) transformOutputGrads(dm, tiled, dy []float32, i0, i1 int) {
 		}
 		for ty := range wg.th {
 			at := ((i-i0)*tiles + ty*wg.tw) * o
-			wg.outputGrad(dm[at:], plane, src[wg.m*ty*row:], row)
+			wg.alg.OutputGrad(dm[at:], plane, src[wg.m()*ty*row:], row, o, wg.tw)
 		}
 	}
 }
@@ -319,7 +246,7 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	// The transform comes as planes of O×C (U_ξᵀ), which the input
 	// gradient multiplies by as they are; the products here want U_ξ.
 	k.wo = grow(k.wo, planes*co)
-	wg.kernel(k.wo, w)
+	wg.alg.Kernel(k.wo, w, g.o, g.c)
 	k.wt = grow(k.wt, planes*co)
 	for xi := range planes {
 		linalg.Transpose(g.o, g.c, k.wo[xi*co:], g.c, k.wt[xi*co:], g.o)
@@ -336,7 +263,7 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 			}
 			for ty := range wg.th {
 				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.o
-				wg.output(dst[wg.m*ty*row:], row, m[at:], plane)
+				wg.alg.Output(dst[wg.m()*ty*row:], row, m[at:], plane, g.o, wg.tw)
 			}
 			if !wg.even() {
 				out, run := k.out[i*g.outSize():], g.ow*g.o
@@ -407,13 +334,13 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	if len(ut) != planes*co {
 		k.fwd.wo = grow(k.fwd.wo, planes*co)
 		ut = k.fwd.wo
-		wg.kernel(ut, w)
+		wg.alg.Kernel(ut, w, g.o, g.c)
 	}
 	k.out = grow(k.out, g.n*g.inSize())
 	// The chunks of the kernel gradient's sum, as gradChunks: a count that
 	// depends on the geometry alone, so the sum is the same at any
 	// number of workers.
-	chunks := max(1, min(g.n, gradChunks, g.n*wg.tiles()*wg.m*wg.m/winogradChunkPixels))
+	chunks := max(1, min(g.n, gradChunks, g.n*wg.tiles()*wg.m()*wg.m()/winogradChunkPixels))
 	workers := workersFor(chunks)
 	sc := wg.scratch()
 	k.buf = grow(k.buf, workers*sc.size())
@@ -434,7 +361,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		}
 	})
 	k.dw = grow(k.dw, 9*co)
-	wg.kernelGrad(k.dw, total)
+	wg.alg.KernelGrad(k.dw, total, g.o, g.c)
 	return k.out, nil
 }
 
@@ -446,7 +373,7 @@ func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
 		clear(padded)
 		for ty := range wg.th {
 			at := ((i-i0)*wg.tiles() + ty*wg.tw) * c
-			wg.inputGrad(padded[wg.step()*ty*row:], row, dv[at:], plane)
+			wg.alg.InputGrad(padded[wg.step()*ty*row:], row, dv[at:], plane, c, wg.tw)
 		}
 		img := dx[i*wg.inSize():]
 		for y := range wg.h {
