@@ -65,7 +65,7 @@
 // In such a tower a 3×3 convolution with padding 1, the layer that holds
 // most of a step's flops, runs in a Winograd form (conv_winograd.go, the
 // maths in internal/linalg/winograd.go, winograd4.go and winograd_s2.go):
-// at stride 1, F(4×4,3×3) where 4×4 tiles cover the plane, 36 matrix
+// at stride 1, F(4×4,3×3) where it takes fewer multiplications, 36 matrix
 // products over 4×4-pixel tiles in place of one over 9-fold unfolded
 // windows, 4 times fewer flops, and F(2×2,3×3) elsewhere, 16 products
 // over 2×2 tiles, 2.25 times fewer; at stride 2, F(2×2,3×3) split by the
