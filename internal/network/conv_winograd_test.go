@@ -39,17 +39,19 @@ func f4(c opCase) opCase {
 	return c
 }
 
-// clConvTileCase is clConvCase at stride 1 with the Winograd output tile
-// forced to tile (conv2D.tile), whatever winogradTile would choose.
-func clConvTileCase(n, c, h, w, o, tile int) opCase {
-	oc := clConvCase(n, c, h, w, o, 3, 1, 1)
+// clConvTileCase is clConvCase with a 3×3 kernel and padding 1 and the
+// Winograd form forced by tile (conv2D.tile): at stride 1 the output tile
+// whatever winogradTile would choose, at stride 2 the Winograd form where
+// stride2Pays would not take it.
+func clConvTileCase(n, c, h, w, o, stride, tile int) opCase {
+	oc := clConvCase(n, c, h, w, o, 3, 1, stride)
 	oc.name = fmt.Sprintf("%s_tile%d", oc.name, tile)
 	oc.build = func(in gorgonia.Nodes) (*gorgonia.Node, error) {
 		x, err := apply(&layoutKernel{toCL: true}, in[0])
 		if err != nil {
 			return nil, err
 		}
-		if x, err = apply(&conv2D{pad: 1, stride: 1, inCL: true, outCL: true, winograd: true, tile: tile}, x, in[1]); err != nil {
+		if x, err = apply(&conv2D{pad: 1, stride: stride, inCL: true, outCL: true, winograd: true, tile: tile}, x, in[1]); err != nil {
 			return nil, err
 		}
 		return toChannelFirst(x)
@@ -65,14 +67,15 @@ var winogradCases = []opCase{
 	f4(clConvCase(17, 6, 4, 4, 3, 3, 1, 1)),  // 17 images in one group, one F(4×4) tile each
 	f4(clConvCase(2, 8, 8, 8, 5, 3, 1, 1)),   // F(4×4): two tiles a side
 	f4(clConvCase(3, 16, 4, 12, 8, 3, 1, 1)), // F(4×4): a row of three tiles
-	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),       // stride 2: 3×3 outputs, through the tiled copy
+	clConvCase(2, 8, 6, 6, 5, 3, 1, 2),       // stride 2, 3×3 outputs: the unfolded form (stride2Pays)
+	clConvTileCase(2, 8, 6, 6, 5, 2, 2),      // the same forced to Winograd: through the tiled copy
 	clConvCase(2, 16, 8, 8, 8, 3, 1, 2),      // stride 2: 2×2 tiles of 2×2 outputs, in place
-	clConvCase(3, 8, 7, 5, 4, 3, 1, 2),       // stride 2, odd sides: the last window stops short
-	clConvCase(1, 8, 1, 4, 3, 3, 1, 2),       // stride 2 on a plane one pixel high
+	clConvTileCase(3, 8, 7, 5, 4, 2, 2),      // stride 2, odd sides: the last window stops short
+	clConvTileCase(1, 8, 1, 4, 3, 2, 2),      // stride 2 on a plane one pixel high
 	clConvCase(2, 8, 7, 7, 5, 3, 1, 3),       // stride 3: the direct form
-	f4(clConvTileCase(2, 8, 5, 7, 4, 4)),     // F(4×4) forced on odd sides: through the tiled copy
-	f4(clConvTileCase(1, 16, 6, 6, 8, 4)),    // F(4×4) forced where a quarter of the products are wasted
-	clConvTileCase(2, 8, 8, 8, 5, 2),         // F(2×2) forced on whole 4×4 tiles
+	f4(clConvTileCase(2, 8, 5, 7, 4, 1, 4)),  // F(4×4) forced on odd sides: through the tiled copy
+	f4(clConvTileCase(1, 16, 6, 6, 8, 1, 4)), // F(4×4) forced where a quarter of the products are wasted
+	clConvTileCase(2, 8, 8, 8, 5, 1, 2),      // F(2×2) forced on whole 4×4 tiles
 	clConvCase(2, 8, 6, 6, 5, 3, 0, 1),       // unpadded: the direct form
 }
 
@@ -83,29 +86,50 @@ var winogradCases = []opCase{
 func TestWinogradRule(t *testing.T) {
 	cases := []struct {
 		name                  string
-		k, stride, pad, c     int
+		h, k, stride, pad, c  int
 		inCL, outCL, winograd bool
+		tile                  int
 		want                  bool
 	}{
-		{"3x3 stride 1 pad 1", 3, 1, 1, 32, true, true, true, true},
-		{"direct asked for", 3, 1, 1, 32, true, true, false, false},
-		{"stride 2", 3, 2, 1, 32, true, true, true, true},
-		{"stride 3", 3, 3, 1, 32, true, true, true, false},
-		{"pad 0", 3, 1, 0, 32, true, true, true, false},
-		{"5x5", 5, 1, 2, 32, true, true, true, false},
-		{"1x1", 1, 1, 0, 32, true, true, true, false},
-		{"channel-first input", 3, 1, 1, 32, false, true, true, false},
-		{"channel-first output", 3, 1, 1, 32, true, false, true, false},
-		{"input layer (im2col)", 3, 1, 1, 3, true, true, true, false},
+		{"3x3 stride 1 pad 1", 8, 3, 1, 1, 32, true, true, true, 0, true},
+		{"direct asked for", 8, 3, 1, 1, 32, true, true, false, 0, false},
+		{"stride 2", 8, 3, 2, 1, 32, true, true, true, 0, true},
+		{"stride 2, 3×3 outputs", 6, 3, 2, 1, 32, true, true, true, 0, false},
+		{"stride 2, 3×3 outputs, forced", 6, 3, 2, 1, 32, true, true, true, 2, true},
+		{"stride 3", 8, 3, 3, 1, 32, true, true, true, 0, false},
+		{"pad 0", 8, 3, 1, 0, 32, true, true, true, 0, false},
+		{"5x5", 8, 5, 1, 2, 32, true, true, true, 0, false},
+		{"1x1", 8, 1, 1, 0, 32, true, true, true, 0, false},
+		{"channel-first input", 8, 3, 1, 1, 32, false, true, true, 0, false},
+		{"channel-first output", 8, 3, 1, 1, 32, true, false, true, 0, false},
+		{"input layer (im2col)", 8, 3, 1, 1, 3, true, true, true, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			op := &conv2D{pad: tc.pad, stride: tc.stride, inCL: tc.inCL, outCL: tc.outCL, winograd: tc.winograd}
-			g := convGeometry{n: 2, c: tc.c, h: 8, w: 8, o: 16, k: tc.k, pad: tc.pad, stride: tc.stride}
+			op := &conv2D{pad: tc.pad, stride: tc.stride, inCL: tc.inCL, outCL: tc.outCL, winograd: tc.winograd, tile: tc.tile}
+			g := convGeometry{n: 2, c: tc.c, h: tc.h, w: tc.h, o: 16, k: tc.k, pad: tc.pad, stride: tc.stride}
+			g.oh, g.ow = convOut(tc.h, tc.k, tc.pad, tc.stride), convOut(tc.h, tc.k, tc.pad, tc.stride)
 			if got := op.useWinograd(g); got != tc.want {
 				t.Errorf("useWinograd = %t, want %t", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStride2Pays checks which output planes take the stride-2 Winograd
+// form: even ones, and odd ones large enough that the last tiles' wasted
+// outputs cost little.
+func TestStride2Pays(t *testing.T) {
+	for _, tc := range []struct {
+		oh, ow int
+		want   bool
+	}{
+		{16, 16, true}, {2, 2, true}, {6, 6, true}, {4, 8, true}, {15, 15, true},
+		{3, 3, false}, {5, 5, false}, {7, 7, false}, {1, 2, false}, {4, 3, false},
+	} {
+		if got := stride2Pays(tc.oh, tc.ow); got != tc.want {
+			t.Errorf("stride2Pays(%d, %d) = %t, want %t", tc.oh, tc.ow, got, tc.want)
+		}
 	}
 }
 
@@ -232,7 +256,7 @@ func BenchmarkConv2DLayers(b *testing.B) {
 		if sh.stride == 1 {
 			forms = append(forms, form{"F2", op(true, 2)}, form{"F4", op(true, 4)})
 		} else {
-			forms = append(forms, form{"winograd", op(true, 0)})
+			forms = append(forms, form{"winograd", op(true, 2)})
 		}
 		for _, f := range forms {
 			var steps []func() (gorgonia.Value, error)

@@ -90,8 +90,9 @@ type conv2D struct {
 	// (conv_winograd.go), it and its gradients.
 	winograd bool
 	// tile, if not 0, is the output tile side (2 or 4) of a stride-1
-	// Winograd form in place of winogradTile's choice: tests and
-	// benchmarks compare the two with it.
+	// Winograd form in place of winogradTile's choice, and at stride 2
+	// takes the Winograd form where stride2Pays would not: tests and
+	// benchmarks compare the forms with it.
 	tile int
 
 	out []float32
@@ -108,7 +109,7 @@ func (k *conv2D) String() string {
 
 // useWinograd says whether this layer runs in the Winograd form.
 func (k *conv2D) useWinograd(g convGeometry) bool {
-	return k.winograd && g.useWinograd(k.inCL, k.outCL)
+	return k.winograd && g.useWinograd(k.inCL, k.outCL) && (g.stride == 1 || k.tile != 0 || stride2Pays(g.oh, g.ow))
 }
 
 // geometry checks an input and kernel shape against each other.
