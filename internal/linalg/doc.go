@@ -62,7 +62,7 @@
 // enough to collide in L1), Add, batch norm's float64 sums (SumSquares,
 // Sum, DotCentred) and float32 maps (AffineCentred, CombineCentred), ReLU,
 // PassPositive and AddReLU, the pair maxima of 2×2 pooling and their
-// adjoint (MaxPairs, RoutePairs), and the stride-2 gather Evens. The maps
+// adjoint (MaxPairs, RoutePairs), and the stride-2 gather EvensRows. The maps
 // do exactly the float32 operations of their Go loops, in the same order,
 // so their results are the same to the bit; the sums keep sixteen float64
 // partial sums instead of four, so they differ from the Go form in the

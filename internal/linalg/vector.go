@@ -345,7 +345,8 @@ func RoutePairs(dx, x, h, gh []float32) {
 	}
 }
 
-// EvensRows is Evens on rows rows: dst[r·ldd + t] = src[r·lds + 2t] for
+// EvensRows takes every other element of rows rows, as a stride-2
+// convolution samples its input: dst[r·ldd + t] = src[r·lds + 2t] for
 // r < rows and t < n. It panics if a slice is too short or ldd < n.
 // Unfolding an input layer at stride 2 takes every other pixel of every
 // other image row, 32 pixels a row on a 64-pixel image: one call per row
@@ -367,25 +368,5 @@ func EvensRows(dst []float32, ldd int, src []float32, lds, n, rows int) {
 		for t := range d {
 			d[t] = s[2*t]
 		}
-	}
-}
-
-// Evens sets dst[t] = src[2t] for t < len(dst): every other element, as a
-// stride-2 convolution samples its input. It panics if src is shorter than
-// 2·len(dst)-1.
-func Evens(dst, src []float32) {
-	n := len(dst)
-	if n == 0 {
-		return
-	}
-	_ = src[2*n-2]
-	// A vector step reads 16 inputs for 8 outputs, one past the last even
-	// one, so the last output is always left to the Go loop.
-	bulk := vectorBulk(n-1, 8)
-	if bulk > 0 {
-		evensAVX2(&dst[0], &src[0], bulk)
-	}
-	for t := bulk; t < n; t++ {
-		dst[t] = src[2*t]
 	}
 }

@@ -353,31 +353,6 @@ rpdone:
 	VZEROUPPER
 	RET
 
-// func evensAVX2(dst, src *float32, n int)
-// dst[t] = src[2t] for t < n, n a multiple of 8: the even elements of 16
-// inputs gathered by an in-lane shuffle, quadwords put back in order.
-TEXT ·evensAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	SHRQ $3, CX
-	JZ   evdone
-
-evloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VPERMQ  $0xD8, Y2, Y2
-	VMOVUPS Y2, (DI)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     evloop
-
-evdone:
-	VZEROUPPER
-	RET
-
 // func addAVX2(dst, src *float32, n int)
 // dst[i] += src[i] for i < n, n a multiple of 8: four 8-wide adds per
 // step, then one.
@@ -575,8 +550,9 @@ arnext:
 
 // func evensRowsAVX2(dst *float32, ldd int, src *float32, lds, n, rows int)
 // dst[r·ldd + t] = src[r·lds + 2t] for r < rows, t < n: per row, 8
-// outputs a step as evensAVX2 does while the step's 16 inputs lie within
-// the row's 2n-1, then one at a time.
+// outputs a step (the even elements of 16 inputs gathered by an in-lane
+// shuffle, quadwords put back in order) while the step's 16 inputs lie
+// within the row's 2n-1, then one at a time.
 TEXT ·evensRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), AX

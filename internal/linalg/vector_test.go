@@ -191,16 +191,16 @@ func TestPairs(t *testing.T) {
 	}
 }
 
-// TestEvens checks Evens on every length class, with src exactly
-// 2·len(dst)-1 long so that a read past it would panic.
-func TestEvens(t *testing.T) {
+// TestEvensRowsLengths checks EvensRows on one row of every length
+// class, with src exactly 2·n-1 long so that a read past it would panic.
+func TestEvensRowsLengths(t *testing.T) {
 	for _, n := range vectorLengths {
 		src := make([]float32, max(2*n-1, 0))
 		for i := range src {
 			src[i] = float32(i)
 		}
 		dst := make([]float32, n)
-		Evens(dst, src)
+		EvensRows(dst, n, src, 2*n, n, 1)
 		for i, v := range dst {
 			if v != float32(2*i) {
 				t.Fatalf("n=%d: dst[%d] = %v, want %d", n, i, v, 2*i)

@@ -66,9 +66,7 @@ func fromPaddedHWC(img, src []float32, g convGeometry) {
 func im2rowCL(rows, img []float32, g convGeometry) {
 	c, k, s, p := g.c, g.k, g.stride, g.pad
 	run, width := k*c, g.colRows()
-	// Output columns [in0, in1) have their whole window inside the image.
-	in0 := min(g.ow, (p+s-1)/s)
-	in1 := max(in0, min(g.ow, (g.w-k+p)/s+1))
+	in0, in1 := g.insideCols()
 	for oy := 0; oy < g.oh; oy++ {
 		row := rows[oy*g.ow*width : (oy+1)*g.ow*width]
 		for ki := 0; ki < k; ki++ {
@@ -102,6 +100,14 @@ func im2rowCL(rows, img []float32, g convGeometry) {
 	}
 }
 
+// insideCols is the output columns [lo, hi) whose whole window lies
+// inside the image: those whose first kernel column and last do.
+func (g convGeometry) insideCols() (lo, hi int) {
+	lo, _ = g.colRange(0)
+	_, hi = g.colRange(g.k - 1)
+	return lo, max(lo, hi)
+}
+
 // row2imCL is the adjoint of im2rowCL: it adds every entry of rows that
 // came from inside the image back onto its pixel of acc (H×W×C), which the
 // caller zeroes. Like im2rowCL it goes kernel row by kernel row, the
@@ -111,8 +117,7 @@ func im2rowCL(rows, img []float32, g convGeometry) {
 func row2imCL(acc, rows []float32, g convGeometry) {
 	c, k, s, p := g.c, g.k, g.stride, g.pad
 	run, width := k*c, g.colRows()
-	in0 := min(g.ow, (p+s-1)/s)
-	in1 := max(in0, min(g.ow, (g.w-k+p)/s+1))
+	in0, in1 := g.insideCols()
 	for oy := 0; oy < g.oh; oy++ {
 		row := rows[oy*g.ow*width : (oy+1)*g.ow*width]
 		for ki := 0; ki < k; ki++ {
@@ -288,12 +293,18 @@ func (g convGeometry) useIm2col() bool { return g.k*g.c < 16 }
 
 // colRange is the output columns [lo, hi) whose input column
 // ox·stride+kj-pad lies inside the image; the others read padding.
-func (g convGeometry) colRange(kj int) (lo, hi int) {
-	if d := g.pad - kj; d > 0 {
+// rowRange is the same for output rows and kernel row ki.
+func (g convGeometry) colRange(kj int) (lo, hi int) { return g.insideRange(g.w, g.ow, kj) }
+func (g convGeometry) rowRange(ki int) (lo, hi int) { return g.insideRange(g.h, g.oh, ki) }
+
+// insideRange is the outputs [lo, hi), of out along an axis of n input
+// pixels, whose input o·stride+t-pad lies inside the image.
+func (g convGeometry) insideRange(n, out, t int) (lo, hi int) {
+	if d := g.pad - t; d > 0 {
 		lo = (d + g.stride - 1) / g.stride
 	}
-	if last := g.w - 1 + g.pad - kj; last >= 0 {
-		hi = min(g.ow, last/g.stride+1)
+	if last := n - 1 + g.pad - t; last >= 0 {
+		hi = min(out, last/g.stride+1)
 	}
 	return lo, hi
 }
@@ -303,64 +314,43 @@ func (g convGeometry) colRange(kj int) (lo, hi int) {
 // zero where that falls in the padding. A convolution is then one matrix
 // product with the kernel seen as O×(C·K·K).
 func im2col(col, img []float32, g convGeometry) {
-	r, s := 0, g.stride
+	r, s, ow := 0, g.stride, g.ow
 	for c := 0; c < g.c; c++ {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
+			y0, y1 := g.rowRange(ki)
 			for kj := 0; kj < g.k; kj++ {
 				row := col[r*g.colStride() : r*g.colStride()+g.outPlane()]
 				r++
 				lo, hi := g.colRange(kj)
-				if s == 2 && lo < hi {
-					im2colEvens(row, plane, g, ki, kj, lo, hi)
+				if lo >= hi || y0 >= y1 {
+					clear(row)
 					continue
 				}
-				for oy := 0; oy < g.oh; oy++ {
-					dst := row[oy*g.ow : (oy+1)*g.ow]
-					iy := oy*s + ki - g.pad
-					if iy < 0 || iy >= g.h || lo >= hi {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					src := plane[iy*g.w : (iy+1)*g.w]
-					switch s {
-					case 1:
-						copy(dst[lo:hi], src[lo+kj-g.pad:hi+kj-g.pad])
-					case 2:
-						at := lo*2 + kj - g.pad
-						linalg.Evens(dst[lo:hi], src[at:at+2*(hi-lo)-1])
-					default:
-						for ox := lo; ox < hi; ox++ {
-							dst[ox] = src[ox*s+kj-g.pad]
+				// Zeros where the window reads padding; the rest a block of
+				// y1-y0 rows of hi-lo pixels, taken in one call.
+				clear(row[:y0*ow+lo])
+				for oy := y0; oy < y1-1; oy++ {
+					clear(row[oy*ow+hi : (oy+1)*ow+lo])
+				}
+				clear(row[(y1-1)*ow+hi:])
+				dst := row[y0*ow+lo:]
+				src := plane[(y0*s+ki-g.pad)*g.w+lo*s+kj-g.pad:]
+				rows, n := y1-y0, hi-lo
+				switch s {
+				case 1:
+					linalg.CopyRuns(dst, ow, src, g.w, n, rows)
+				case 2:
+					linalg.EvensRows(dst, ow, src, 2*g.w, n, rows)
+				default:
+					for y := range rows {
+						for t := range n {
+							dst[y*ow+t] = src[y*s*g.w+t*s]
 						}
 					}
-					clear(dst[hi:])
 				}
 			}
 		}
-	}
-}
-
-// im2colEvens writes row (c,ki,kj) of im2col at stride 2, output columns
-// [lo, hi) reading inside the image: the output rows whose input row is
-// inside in one call (linalg.EvensRows), zeros around them.
-func im2colEvens(row, plane []float32, g convGeometry, ki, kj, lo, hi int) {
-	// Output rows [oy0, oy1) read image rows 2·oy+ki-pad inside [0, H).
-	oy0, oy1 := min(g.oh, max(0, (g.pad-ki+1)/2)), 0
-	if last := g.h - 1 + g.pad - ki; last >= 0 {
-		oy1 = min(g.oh, last/2+1)
-	}
-	oy1 = max(oy0, oy1)
-	clear(row[:oy0*g.ow])
-	for oy := oy0; oy < oy1; oy++ {
-		clear(row[oy*g.ow : oy*g.ow+lo])
-		clear(row[oy*g.ow+hi : (oy+1)*g.ow])
-	}
-	clear(row[oy1*g.ow : g.oh*g.ow])
-	if oy1 > oy0 {
-		at := (2*oy0+ki-g.pad)*g.w + 2*lo + kj - g.pad
-		linalg.EvensRows(row[oy0*g.ow+lo:], g.ow, plane[at:], 2*g.w, hi-lo, oy1-oy0)
 	}
 }
 
@@ -375,14 +365,12 @@ func col2im(img, col []float32, g convGeometry) {
 				row := col[r*g.colStride() : r*g.colStride()+g.outPlane()]
 				r++
 				lo, hi := g.colRange(kj)
+				y0, y1 := g.rowRange(ki)
 				if lo >= hi {
 					continue
 				}
-				for oy := 0; oy < g.oh; oy++ {
+				for oy := y0; oy < y1; oy++ {
 					iy := oy*s + ki - g.pad
-					if iy < 0 || iy >= g.h {
-						continue
-					}
 					src := row[oy*g.ow+lo : oy*g.ow+hi]
 					if s == 1 {
 						linalg.Add(plane[iy*g.w+lo+kj-g.pad:iy*g.w+hi+kj-g.pad], src)
