@@ -315,6 +315,14 @@ func (w Winograd) Step() int { return w.Stride * w.M }
 // Planes is the number of positions of a transformed tile, Side².
 func (w Winograd) Planes() int { return w.Side() * w.Side() }
 
+// Products is the multiplications the form makes per input and output
+// channel on an OH×OW output plane: Planes for every tile, those that
+// reach past the plane's edge included. The unfolded product makes 9 per
+// pixel.
+func (w Winograd) Products(oh, ow int) int {
+	return ((oh + w.M - 1) / w.M) * ((ow + w.M - 1) / w.M) * w.Planes()
+}
+
 // The forms: F(2×2, 3×3) and F(4×4, 3×3) at stride 1 (winograd.go,
 // winograd4.go) and F(2×2, 3×3) at stride 2 (winograd_s2.go).
 var (

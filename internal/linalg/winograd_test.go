@@ -350,3 +350,25 @@ func BenchmarkWinogradKernel(b *testing.B) {
 		})
 	}
 }
+
+// TestWinogradProducts checks each form's multiplications per channel
+// pair, edge tiles counted, against hand counts.
+func TestWinogradProducts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		w      Winograd
+		oh, ow int
+		want   int
+	}{
+		{"F2 14×14: 7×7 tiles of 16", WinogradF2, 14, 14, 784},
+		{"F2 3×5: 2×3 tiles", WinogradF2, 3, 5, 96},
+		{"F4 14×14: 4×4 tiles of 36", WinogradF4, 14, 14, 576},
+		{"F4 4×4: one tile", WinogradF4, 4, 4, 36},
+		{"S2 3×3: 2×2 tiles of 25", WinogradS2, 3, 3, 100},
+		{"S2 16×16: 8×8 tiles", WinogradS2, 16, 16, 1600},
+	} {
+		if got := tc.w.Products(tc.oh, tc.ow); got != tc.want {
+			t.Errorf("%s: %d products, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -57,8 +57,24 @@ func (g convGeometry) useWinograd(inCL, outCL bool) bool {
 // three passes took 8.0-9.4 ms against the unfolded form's 7.15 (6×6×64 →
 // 3×3×128, batch 128, one core).
 func stride2Pays(oh, ow int) bool {
-	tiles := ((oh + 1) / 2) * ((ow + 1) / 2)
-	return 125*tiles < 36*oh*ow
+	return 10*linalg.WinogradS2.Products(oh, ow) < 8*9*oh*ow
+}
+
+// winogradForm is the Winograd form a layer that may take one
+// (useWinograd) runs in, and whether it takes it: at stride 2 where
+// stride2Pays, at stride 1 F(4×4) or F(2×2) as winogradTile says. tile is
+// conv2D.tile, which overrides both choices.
+func winogradForm(g convGeometry, tile int) (linalg.Winograd, bool) {
+	if g.stride == 2 {
+		return linalg.WinogradS2, tile != 0 || stride2Pays(g.oh, g.ow)
+	}
+	if tile == 0 {
+		tile = winogradTile(g.h, g.w)
+	}
+	if tile == 4 {
+		return linalg.WinogradF4, true
+	}
+	return linalg.WinogradF2, true
 }
 
 // winograd is the tiling of one Winograd convolution.
@@ -75,17 +91,9 @@ const winogradGroupFloats = 192 << 10
 
 // newWinograd is the tiling of a Winograd layer; tile is conv2D.tile.
 func newWinograd(g convGeometry, tile int) winograd {
-	wg := winograd{convGeometry: g, alg: linalg.WinogradS2}
-	if g.stride == 1 {
-		if tile == 0 {
-			tile = winogradTile(g.h, g.w)
-		}
-		wg.alg = linalg.WinogradF2
-		if tile == 4 {
-			wg.alg = linalg.WinogradF4
-		}
-	}
-	m := wg.alg.M
+	alg, _ := winogradForm(g, tile)
+	wg := winograd{convGeometry: g, alg: alg}
+	m := alg.M
 	wg.th, wg.tw = (g.oh+m-1)/m, (g.ow+m-1)/m
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
 	return wg
@@ -103,9 +111,7 @@ func newWinograd(g convGeometry, tile int) winograd {
 // 10×10×64, and about the same on 4×4×128; but 40% more on 6×6×128 and
 // 60% more on 5×5×128, where the count is even.
 func winogradTile(h, w int) int {
-	t2 := ((h + 1) / 2) * ((w + 1) / 2) * 16
-	t4 := ((h + 3) / 4) * ((w + 3) / 4) * 36
-	if t4 < t2 {
+	if linalg.WinogradF4.Products(h, w) < linalg.WinogradF2.Products(h, w) {
 		return 4
 	}
 	return 2

@@ -109,7 +109,11 @@ func (k *conv2D) String() string {
 
 // useWinograd says whether this layer runs in the Winograd form.
 func (k *conv2D) useWinograd(g convGeometry) bool {
-	return k.winograd && g.useWinograd(k.inCL, k.outCL) && (g.stride == 1 || k.tile != 0 || stride2Pays(g.oh, g.ow))
+	if !k.winograd || !g.useWinograd(k.inCL, k.outCL) {
+		return false
+	}
+	_, ok := winogradForm(g, k.tile)
+	return ok
 }
 
 // geometry checks an input and kernel shape against each other.
