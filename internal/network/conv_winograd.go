@@ -245,19 +245,6 @@ func products(planes int, transA bool, tiles, n, k int, a, b []float32, beta flo
 	}
 }
 
-// planeStride is the distance between the planes of a group's
-// transformed tiles, n floats each: n, and 16 floats more when n is a
-// multiple of 1 KiB. The transforms write (and read) 16 to 36 planes at
-// once, and planes whole kilobytes apart fall on a few of L1's sets and
-// evict each other: at stride 2, a 32×32×32 input's 64 tiles make planes
-// of exactly 8 KiB.
-func planeStride(n int) int {
-	if n%256 == 0 {
-		return n + 16
-	}
-	return n
-}
-
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	wg := newWinograd(g, k.tile)
 	co, planes := g.c*g.o, wg.planes()
