@@ -36,7 +36,7 @@ func Add(dst, src []float32) {
 	_ = dst[len(src)-1]
 	bulk := vectorBulk(len(src), 8)
 	if bulk > 0 {
-		addAVX2(&dst[0], &src[0], bulk)
+		addRunsAVX2(&dst[0], bulk, &src[0], bulk, bulk, 1) // one run
 	}
 	addGo(dst[bulk:], src[bulk:])
 }

@@ -38,9 +38,6 @@ func maxPairsAVX2(h, x *float32, n int)
 func routePairsAVX2(dx, x, h, gh *float32, n int)
 
 //go:noescape
-func addAVX2(dst, src *float32, n int)
-
-//go:noescape
 func addIntoAVX2(out, a, b *float32, n int)
 
 //go:noescape

@@ -353,49 +353,6 @@ rpdone:
 	VZEROUPPER
 	RET
 
-// func addAVX2(dst, src *float32, n int)
-// dst[i] += src[i] for i < n, n a multiple of 8: four 8-wide adds per
-// step, then one.
-TEXT ·addAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-
-loop32:
-	CMPQ    CX, $32
-	JLT     loop8
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 96(DI), Y3
-	VADDPS  (SI), Y0, Y0
-	VADDPS  32(SI), Y1, Y1
-	VADDPS  64(SI), Y2, Y2
-	VADDPS  96(SI), Y3, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ    $128, DI
-	ADDQ    $128, SI
-	SUBQ    $32, CX
-	JMP     loop32
-
-loop8:
-	CMPQ    CX, $8
-	JLT     done
-	VMOVUPS (DI), Y0
-	VADDPS  (SI), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, DI
-	ADDQ    $32, SI
-	SUBQ    $8, CX
-	JMP     loop8
-
-done:
-	VZEROUPPER
-	RET
-
 // func addIntoAVX2(out, a, b *float32, n int)
 // out[i] = a[i] + b[i] for i < n, n a multiple of 8: four 8-wide adds per
 // step, then one. Each block is loaded whole before it is stored, so out
@@ -496,7 +453,7 @@ crnext:
 // Adds the count runs of run floats (a positive multiple of 8) from src,
 // lds apart, onto dst, ldd apart, one run after the other: a run's loads
 // come after the previous run's stores, so overlapping runs of dst add up
-// in order, as addAVX2 called run by run does.
+// in order, as Add called run by run does; Add itself is one run.
 TEXT ·addRunsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), AX

@@ -14,7 +14,6 @@ func passPositiveAVX2(out, y, grad *float32, n int)                      { panic
 func addReLUAVX2(out, a, b *float32, n int)                              { panic("no assembly") }
 func maxPairsAVX2(h, x *float32, n int)                                  { panic("no assembly") }
 func routePairsAVX2(dx, x, h, gh *float32, n int)                        { panic("no assembly") }
-func addAVX2(dst, src *float32, n int)                                   { panic("no assembly") }
 func addIntoAVX2(out, a, b *float32, n int)                              { panic("no assembly") }
 
 func copyRunsAVX2(dst *float32, ldd int, src *float32, lds, run, count int) {
