@@ -1,5 +1,7 @@
 //go:build amd64 && !purego
 
+#include "winograd_amd64.h"
+
 // The tile kernels of Winograd's F(4×4, 3×3) (see winograd4.go), on
 // tiles > 0 tiles of c channels, c a positive multiple of 8, 8 channels
 // (one YMM register) at a time. A tile is transformed in two passes, as
@@ -37,15 +39,6 @@
 	VMOVD        R9, X15;         \
 	VPBROADCASTD X15, Y15
 
-// SIX loads six vectors into Y0-Y5.
-#define SIX(a0, a1, a2, a3, a4, a5) \
-	VMOVUPS a0, Y0; \
-	VMOVUPS a1, Y1; \
-	VMOVUPS a2, Y2; \
-	VMOVUPS a3, Y3; \
-	VMOVUPS a4, Y4; \
-	VMOVUPS a5, Y5
-
 // STORE6 stores Y8-Y13 to six places.
 #define STORE6(a0, a1, a2, a3, a4, a5) \
 	VMOVUPS Y8, a0;  \
@@ -54,9 +47,6 @@
 	VMOVUPS Y11, a3; \
 	VMOVUPS Y12, a4; \
 	VMOVUPS Y13, a5
-
-// The stack tile: entry e at 32·e bytes.
-#define TMP(e) (32*(e))(SP)
 
 // ---------------------------------------------------------------------
 // IN1D is winograd4In: Bᵀ d of d = Y0-Y5 into Y8-Y13 (Y0, Y6, Y7
@@ -87,7 +77,7 @@
 // column s of the stack tile (entries 6i+s), and moves R9 to the next.
 #define INCOL(s) \
 	LEAQ (R9)(AX*1), R12; \
-	SIX((R9), (R12), (R9)(AX*2), (R12)(AX*2), (R9)(AX*4), (R12)(AX*4)); \
+	LOAD6((R9), (R12), (R9)(AX*2), (R12)(AX*2), (R9)(AX*4), (R12)(AX*4)); \
 	IN1D; \
 	STORE6(TMP(s), TMP(6+s), TMP(12+s), TMP(18+s), TMP(24+s), TMP(30+s)); \
 	ADDQ BX, R9
@@ -95,7 +85,7 @@
 // INROW transforms row i of the stack tile into planes 6i to 6i+5 (row
 // pointer R12), and moves R12 to the next row of planes.
 #define INROW(i) \
-	SIX(TMP(6*i), TMP(6*i+1), TMP(6*i+2), TMP(6*i+3), TMP(6*i+4), TMP(6*i+5)); \
+	LOAD6(TMP(6*i), TMP(6*i+1), TMP(6*i+2), TMP(6*i+3), TMP(6*i+4), TMP(6*i+5)); \
 	IN1D; \
 	STORE6((R12), (R12)(DX*1), (R12)(DX*2), (R12)(R10*1), (R12)(DX*4), (R12)(R11*1)); \
 	ADDQ R13, R12
@@ -173,7 +163,7 @@ i4block:
 #define OUTCOL(j) \
 	LEAQ (R9)(R13*2), R12; \
 	ADDQ R13, R12; \
-	SIX((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1), (R12)(R13*2)); \
+	LOAD6((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1), (R12)(R13*2)); \
 	OUT1D; \
 	VMOVUPS Y8, TMP(j); \
 	VMOVUPS Y9, TMP(6+j); \
@@ -184,7 +174,7 @@ i4block:
 // OUTROW writes output row r from row r of the stack tile (row pointer
 // R12) and moves R12 to the next image row.
 #define OUTROW(r) \
-	SIX(TMP(6*r), TMP(6*r+1), TMP(6*r+2), TMP(6*r+3), TMP(6*r+4), TMP(6*r+5)); \
+	LOAD6(TMP(6*r), TMP(6*r+1), TMP(6*r+2), TMP(6*r+3), TMP(6*r+4), TMP(6*r+5)); \
 	OUT1D; \
 	VMOVUPS Y8, (R12); \
 	VMOVUPS Y9, (R12)(BX*1); \
@@ -253,18 +243,11 @@ o4block:
 	VADDPS Y7, Y6, Y10;  \
 	VSUBPS Y7, Y6, Y11
 
-// FOUR4 loads four vectors into Y0-Y3.
-#define FOUR4(a0, a1, a2, a3) \
-	VMOVUPS a0, Y0; \
-	VMOVUPS a1, Y1; \
-	VMOVUPS a2, Y2; \
-	VMOVUPS a3, Y3
-
 // OGCOL transforms column s of the gradient tile (column pointer R9)
 // into column s of the stack tile (entries 4i+s), and moves R9 on.
 #define OGCOL(s) \
 	LEAQ (R9)(AX*1), R12; \
-	FOUR4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
+	LOAD4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
 	OUTGRAD1D; \
 	VMOVUPS Y0, TMP(s); \
 	VMOVUPS Y8, TMP(4+s); \
@@ -277,7 +260,7 @@ o4block:
 // OGROW transforms row i of the stack tile into planes 6i to 6i+5 (row
 // pointer R12) and moves R12 on.
 #define OGROW(i) \
-	FOUR4(TMP(4*i), TMP(4*i+1), TMP(4*i+2), TMP(4*i+3)); \
+	LOAD4(TMP(4*i), TMP(4*i+1), TMP(4*i+2), TMP(4*i+3)); \
 	OUTGRAD1D; \
 	VMOVUPS Y0, (R12); \
 	VMOVUPS Y8, (R12)(DX*1); \
@@ -367,7 +350,7 @@ g4block:
 #define IGCOL(j) \
 	LEAQ (R9)(R13*2), R12; \
 	ADDQ R13, R12; \
-	SIX((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1), (R12)(R13*2)); \
+	LOAD6((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1), (R12)(R13*2)); \
 	INGRAD1D; \
 	VMOVUPS Y8, TMP(j); \
 	VMOVUPS Y9, TMP(6+j); \
@@ -386,7 +369,7 @@ g4block:
 // IGROW adds row r of the stack tile's transform onto image row r (row
 // pointer R12) and moves R12 on.
 #define IGROW(r) \
-	SIX(TMP(6*r), TMP(6*r+1), TMP(6*r+2), TMP(6*r+3), TMP(6*r+4), TMP(6*r+5)); \
+	LOAD6(TMP(6*r), TMP(6*r+1), TMP(6*r+2), TMP(6*r+3), TMP(6*r+4), TMP(6*r+5)); \
 	INGRAD1D; \
 	ADDTO(Y8, (R12)); \
 	ADDTO(Y9, (R12)(BX*1)); \

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "winograd_amd64.h"
 
 // The tile kernels of F(2×2, 3×3) at stride 2 (see winograd_s2.go), on
 // tiles > 0 tiles of c channels, c a positive multiple of 8, 8 channels
@@ -26,17 +27,6 @@
 // column 4 is tile t+1's column 0), so it finishes each tile, all
 // channels, before the next, as its Go form does.
 
-// The stack tile: entry e at 32·e bytes.
-#define TMP(e) (32*(e))(SP)
-
-// FIVE loads five vectors into Y0-Y4.
-#define FIVE(a0, a1, a2, a3, a4) \
-	VMOVUPS a0, Y0; \
-	VMOVUPS a1, Y1; \
-	VMOVUPS a2, Y2; \
-	VMOVUPS a3, Y3; \
-	VMOVUPS a4, Y4
-
 // S2IN stores winogradS2In of Y0-Y4 to five places: Y0-Y2, Y2, Y4-Y2,
 // Y1, Y3 (Y0 and Y4 clobbered).
 #define S2IN(a0, a1, a2, a3, a4) \
@@ -55,14 +45,14 @@
 // column s of the stack tile (entries 5i+s), and moves R9 to the next.
 #define S2INCOL(s) \
 	LEAQ (R9)(AX*1), R12; \
-	FIVE((R9), (R12), (R9)(AX*2), (R12)(AX*2), (R9)(AX*4)); \
+	LOAD5((R9), (R12), (R9)(AX*2), (R12)(AX*2), (R9)(AX*4)); \
 	S2IN(TMP(s), TMP(5+s), TMP(10+s), TMP(15+s), TMP(20+s)); \
 	ADDQ BX, R9
 
 // S2INROW transforms row i of the stack tile into planes 5i to 5i+4 (row
 // pointer R12) and moves R12 on.
 #define S2INROW(i) \
-	FIVE(TMP(5*i), TMP(5*i+1), TMP(5*i+2), TMP(5*i+3), TMP(5*i+4)); \
+	LOAD5(TMP(5*i), TMP(5*i+1), TMP(5*i+2), TMP(5*i+3), TMP(5*i+4)); \
 	S2IN((R12), (R12)(DX*1), (R12)(DX*2), (R12)(R10*1), (R12)(DX*4)); \
 	ADDQ R13, R12
 
@@ -132,7 +122,7 @@ s2iblock:
 // b2) + b4 of row r of the stack tile, at R12, and moves R12 to the next
 // image row.
 #define S2OUTROW(r) \
-	FIVE(TMP(5*r), TMP(5*r+1), TMP(5*r+2), TMP(5*r+3), TMP(5*r+4)); \
+	LOAD5(TMP(5*r), TMP(5*r+1), TMP(5*r+2), TMP(5*r+3), TMP(5*r+4)); \
 	VADDPS  Y1, Y0, Y0; \
 	VADDPS  Y3, Y0, Y0; \
 	VADDPS  Y2, Y1, Y1; \
@@ -262,7 +252,7 @@ s2gblock:
 #define S2IGCOL(j) \
 	LEAQ (R9)(R13*2), R12; \
 	ADDQ R13, R12; \
-	FIVE((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1)); \
+	LOAD5((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1)); \
 	S2BG(TMP(j), TMP(5+j), TMP(10+j), TMP(15+j), TMP(20+j)); \
 	ADDQ DX, R9
 
@@ -275,7 +265,7 @@ s2gblock:
 // S2IGROW adds row r of the stack tile's transform onto image row r (row
 // pointer R12) and moves R12 on.
 #define S2IGROW(r) \
-	FIVE(TMP(5*r), TMP(5*r+1), TMP(5*r+2), TMP(5*r+3), TMP(5*r+4)); \
+	LOAD5(TMP(5*r), TMP(5*r+1), TMP(5*r+2), TMP(5*r+3), TMP(5*r+4)); \
 	VSUBPS Y0, Y1, Y1; \
 	VSUBPS Y2, Y1, Y1; \
 	S2ADDTO(Y0, (R12)); \
