@@ -27,11 +27,18 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 	var err error
 	// cl: x is channels-last now. The input images are channel-first.
 	cl, toCL := false, n.Spec.channelsLast() && !n.channelFirst
+	pooled := -1 // a max pooling layer that convReLUPoolCL took in
 	for i, l := range n.Spec.Layers {
 		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			x, err = conv2DLayout(x, byName[pre+".conv.weight"], l.pad(), l.stride(), cl, toCL, !n.direct)
+			w := byName[pre+".conv.weight"]
+			if toCL && !cl && n.Spec.fusesConvPool(i, x.Shape()[1]) {
+				x, err = convReLUPoolCL(x, w, l.pad(), l.stride(), mode.training)
+				cl, pooled = true, i+2
+				break
+			}
+			x, err = conv2DLayout(x, w, l.pad(), l.stride(), cl, toCL, !n.direct)
 			cl = toCL
 		case KindReLU:
 			if n.Spec.reluBeforePool(i) {
@@ -44,6 +51,7 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		case KindMaxPool:
 			reluBefore := n.Spec.reluBeforePool(i - 1)
 			switch {
+			case i == pooled:
 			case cl: // channelsLast allows only 2×2 pooling after a ReLU
 				x, err = reluPoolCL(x, mode.training)
 			case !mode.training:

@@ -465,18 +465,24 @@ func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
 	parallelRange(g.n, workers, func(wk, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
-			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			if k.outCL {
-				// out_i (OH·OW×O) = col_iᵀ · Wᵀ
-				linalg.Gemm(true, true, plane, g.o, rows, 1, col, ld, w, rows,
-					0, k.out[i*outSize:(i+1)*outSize], g.o)
+				convolveCL(k.out[i*outSize:(i+1)*outSize], col, x[i*inSize:(i+1)*inSize], w, g)
 				continue
 			}
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
 			// out_i (O×OH·OW) = W (O×C·K·K) · col_i (C·K·K×OH·OW)
 			linalg.Gemm(false, false, g.o, plane, rows, 1, w, rows, col, ld,
 				0, k.out[i*outSize:(i+1)*outSize], plane)
 		}
 	})
+}
+
+// convolveCL writes the channels-last convolution out (OH·OW×O) of one
+// channel-first image img, unfolded into col, a colLen scratch.
+func convolveCL(out, col, img, w []float32, g convGeometry) {
+	im2col(col, img, g)
+	// out (OH·OW×O) = colᵀ · Wᵀ
+	linalg.Gemm(true, true, g.outPlane(), g.o, g.colRows(), 1, col, g.colStride(), w, g.colRows(), 0, out, g.o)
 }
 
 func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
@@ -505,21 +511,36 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 }
 
 func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
-	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
-	k.buf = grow(k.buf, workers*colSize)
+	outSize, inSize := g.outSize(), g.inSize()
+	kernelGradIm2col(k.out, &k.partial, &k.buf, 0, x, g, chunks, workers, func(_, i int, col, _ []float32) []float32 {
+		im2col(col, x[i*inSize:(i+1)*inSize], g)
+		return dy[i*outSize : (i+1)*outSize]
+	}, k.fwd.outCL)
+}
+
+// kernelGradIm2col writes into out (O×C×K×K) the kernel gradient of a
+// convolution in the channel-first unfolded form, summed as
+// sumOverChunks sums, from image i's output gradient that image(worker,
+// i, col, scratch) returns after unfolding image i into col. Each worker
+// has a colLen col and extra floats of scratch in *buf; partial is
+// sumOverChunks'. outCL: the gradients are channels-last.
+func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, x []float32, g convGeometry, chunks, workers int,
+	image func(worker, i int, col, scratch []float32) []float32, outCL bool) {
+	rows, plane, ld, per := g.colRows(), g.outPlane(), g.colStride(), g.colLen()+extra
+	*buf = grow(*buf, workers*per)
 	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
 	// to 27 rows and 32 or more filters, which fill the kernel's 8×32
 	// tiles twice as well as the 32×9 of the untransposed product.
-	total := sumOverChunks(g.n, chunks, workers, g.kernelSize(), &k.partial, func(wk int, sum []float32, lo, hi int) {
-		col := k.buf[wk*colSize : (wk+1)*colSize]
+	total := sumOverChunks(g.n, chunks, workers, g.kernelSize(), partial, func(wk int, sum []float32, lo, hi int) {
+		b := (*buf)[wk*per : (wk+1)*per]
+		col, scratch := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
 			beta := float32(1)
 			if i == lo {
 				beta = 0
 			}
-			im2col(col, x[i*inSize:(i+1)*inSize], g)
-			dyi := dy[i*outSize : (i+1)*outSize]
-			if k.fwd.outCL {
+			dyi := image(wk, i, col, scratch)
+			if outCL {
 				// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
 				linalg.Gemm(false, false, rows, g.o, plane, 1, col, ld, dyi, g.o, beta, sum, g.o)
 				continue
@@ -528,5 +549,5 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 			linalg.Gemm(false, true, rows, g.o, plane, 1, col, ld, dyi, plane, beta, sum, g.o)
 		}
 	})
-	linalg.Transpose(rows, g.o, total, g.o, k.out, rows)
+	linalg.Transpose(rows, g.o, total, g.o, out, rows)
 }

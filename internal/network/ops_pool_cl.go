@@ -67,17 +67,36 @@ func (k *reluPoolCLKernel) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return nil, err
 	}
 	k.out = grow(k.out, g.n*g.outSize())
-	rowIn, run := g.w*g.c, g.ow*g.c // floats in an input row, and in an output row
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			xi, out := x[i*g.inSize():(i+1)*g.inSize()], k.out[i*g.outSize():(i+1)*g.outSize()]
-			for oy := range g.oh {
-				top, bottom := xi[2*oy*rowIn:], xi[(2*oy+1)*rowIn:]
-				linalg.ReLUMaxPool2x2Rows(out[oy*run:(oy+1)*run], top[:2*run], bottom[:2*run], g.c)
-			}
+			g.reluPoolCL(k.out[i*g.outSize():(i+1)*g.outSize()], x[i*g.inSize():(i+1)*g.inSize()])
 		}
 	})
 	return k.out, nil
+}
+
+// reluPoolCL pools one channels-last image x into y.
+func (g poolGeometry) reluPoolCL(y, x []float32) {
+	rowIn, run := g.w*g.c, g.ow*g.c // floats in an input row, and in an output row
+	for oy := range g.oh {
+		top, bottom := x[2*oy*rowIn:], x[(2*oy+1)*rowIn:]
+		linalg.ReLUMaxPool2x2Rows(y[oy*run:(oy+1)*run], top[:2*run], bottom[:2*run], g.c)
+	}
+}
+
+// reluPoolCLGrad writes dx, the gradient of one channels-last image x
+// whose pooling is y and y's gradient dy, all of it: a row or column left
+// over by an odd side gets +0.
+func (g poolGeometry) reluPoolCLGrad(dx, x, y, dy []float32) {
+	rowIn, run := g.w*g.c, g.ow*g.c
+	for oy := range g.oh {
+		t, b := 2*oy*rowIn, (2*oy+1)*rowIn
+		yr, dyr := y[oy*run:(oy+1)*run], dy[oy*run:(oy+1)*run]
+		linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], x[t:t+2*run], x[b:b+2*run], yr, dyr, g.c)
+		clear(dx[t+2*run : t+rowIn]) // an odd side's last column
+		clear(dx[b+2*run : b+rowIn])
+	}
+	clear(dx[2*g.oh*rowIn : g.inSize()]) // an odd side's last row
 }
 
 func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -119,19 +138,11 @@ func (k *reluPoolCLGrad) forward(in [][]float32, shapes []tensor.Shape, _ tensor
 		return nil, err
 	}
 	k.out = grow(k.out, g.n*g.inSize())
-	rowIn, run := g.w*g.c, g.ow*g.c
+	inSize, outSize := g.inSize(), g.outSize()
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			xi, dx := x[i*g.inSize():(i+1)*g.inSize()], k.out[i*g.inSize():(i+1)*g.inSize()]
-			o := i * g.outSize()
-			for oy := range g.oh {
-				t, b := 2*oy*rowIn, (2*oy+1)*rowIn
-				yr, dyr := y[o+oy*run:o+(oy+1)*run], dy[o+oy*run:o+(oy+1)*run]
-				linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], xi[t:t+2*run], xi[b:b+2*run], yr, dyr, g.c)
-				clear(dx[t+2*run : t+rowIn]) // an odd side's last column
-				clear(dx[b+2*run : b+rowIn])
-			}
-			clear(dx[2*g.oh*rowIn:]) // an odd side's last row
+			dx, xi := k.out[i*inSize:(i+1)*inSize], x[i*inSize:(i+1)*inSize]
+			g.reluPoolCLGrad(dx, xi, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
 		}
 	})
 	return k.out, nil

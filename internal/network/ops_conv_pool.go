@@ -1,0 +1,228 @@
+package network
+
+// A tower's input layer followed by a ReLU and 2×2 max pooling, the first
+// block of the default towers, as one op on channels-last output:
+//
+//	y = MaxPool2D(ReLU(Conv2D(x, w)), 2).
+//
+// Run as three ops, the convolution's output (at 28 px, 128 images ×
+// 784 pixels × 32 channels, 12.8 MB; at 48 px colour 38 MB) is written to
+// memory, read back by the pooling, read again by the pooling's gradient,
+// whose own output as large is written and read again by the kernel
+// gradient: four passes over a tensor larger than the caches, for
+// arithmetic that takes a few instructions per element. Here the
+// convolution of one image at a time goes to a scratch that stays in
+// cache and is pooled at once, so only the pooled quarter is written. The
+// gradient does the convolution of the image again (a product with K =
+// K·K·C, 9 or 27: cheap next to what the memory passes took), routes dL/dy
+// to its window maxima in a second scratch and adds that image's term of
+// the kernel gradient from it while both are in cache.
+//
+// Each image's convolution, routing and terms are the same operations in
+// the same order as the separate ops' (convolveCL, poolGeometry's
+// reluPoolCL and reluPoolCLGrad, kernelGradIm2col), so the outputs and
+// gradients are the separate ops' to the bit.
+
+import (
+	"fmt"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convReLUPoolCL is the input layer conv2DLayout(x, w, pad, stride,
+// false, true, _) followed by reluPoolCL. The convolution must be one
+// that unfolds channel-first (convGeometry.useIm2col: K·C < 16).
+func convReLUPoolCL(x, w *gorgonia.Node, pad, stride int, training bool) (*gorgonia.Node, error) {
+	if pad < 0 || stride < 1 {
+		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
+	}
+	return apply(&convPoolCL{conv: &conv2D{pad: pad, stride: stride, outCL: true}, training: training}, x, w)
+}
+
+// fusesConvPool says whether the conv layer i of a channels-last tower,
+// on an input of c channels, runs with its ReLU and pooling as
+// convReLUPoolCL: the tower's first layer (its input is channel-first),
+// unfolded channel-first, and followed by a ReLU and a 2×2 pooling.
+func (s Spec) fusesConvPool(i, c int) bool {
+	l := s.Layers[i]
+	return i == 0 && l.Kind == KindConv && l.kernel()*c < 16 && s.reluBeforePool(i+1) && s.Layers[i+2].poolSize() == 2
+}
+
+type convPoolCL struct {
+	conv     *conv2D // inCL false, outCL true
+	training bool
+
+	out []float32
+	buf []float32 // per worker: an unfolded image and its convolution
+}
+
+func (k *convPoolCL) name() string     { return "conv2d+relu+maxpool2d (channels-last)" }
+func (k *convPoolCL) inputs() []string { return []string{"input", "kernel"} }
+
+// geometry checks the input and kernel shapes and returns the geometry of
+// the convolution and of the pooling of its output.
+func (k *convPoolCL) geometry(xs, ws tensor.Shape) (convGeometry, poolGeometry, error) {
+	g, err := k.conv.geometry(xs, ws)
+	if err != nil {
+		return g, poolGeometry{}, fmt.Errorf("%s: %w", k.name(), err)
+	}
+	if !g.useIm2col() {
+		return g, poolGeometry{}, fmt.Errorf("%s: kernel %v on input %v has K·C >= 16; only a channel-first unfolding is fused", k.name(), ws, xs)
+	}
+	pg, err := clPoolGeometryOf(k.name(), tensor.Shape{g.n, g.o, g.oh, g.ow})
+	return g, pg, err
+}
+
+func (k *convPoolCL) shape(in []tensor.Shape) (tensor.Shape, error) {
+	_, pg, err := k.geometry(in[0], in[1])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}, nil
+}
+
+func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, w := in[0], in[1]
+	g, pg, err := k.geometry(shapes[0], shapes[1])
+	if err != nil {
+		return nil, err
+	}
+	k.out = grow(k.out, pg.n*pg.outSize())
+	inSize, outSize, per := g.inSize(), pg.outSize(), g.colLen()+g.outSize()
+	workers := workersFor(g.n)
+	k.buf = grow(k.buf, workers*per)
+	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		b := k.buf[wk*per : (wk+1)*per]
+		col, z := b[:g.colLen()], b[g.colLen():]
+		for i := lo; i < hi; i++ {
+			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
+			pg.reluPoolCL(k.out[i*outSize:(i+1)*outSize], z)
+		}
+	})
+	return k.out, nil
+}
+
+// backward gives the kernel gradient from convPoolGradWeight, and the
+// input's from the convolution's dL/dz, which convPoolRoute writes out for
+// conv2DGradInput. A tower never asks for the input's (the input is the
+// images), so its graph, pruned to the gradients it needs, runs only the
+// former.
+func (k *convPoolCL) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+	if !k.training {
+		return nil, fmt.Errorf("%s: an inference layer has no gradient", k.name())
+	}
+	xs, ws := in[0].Shape(), in[1].Shape()
+	dw, err := apply(&convPoolGradWeight{fwd: k}, in[0], in[1], y, dy)
+	if err != nil {
+		return nil, err
+	}
+	dz, err := apply(&convPoolRoute{fwd: k}, in[0], in[1], y, dy)
+	if err != nil {
+		return nil, err
+	}
+	s := k.conv.stride
+	rem := [2]int{(xs[2] + 2*k.conv.pad - ws[2]) % s, (xs[3] + 2*k.conv.pad - ws[3]) % s}
+	dx, err := apply(&conv2DGradInput{fwd: k.conv, rem: rem}, in[1], dz)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw}, nil
+}
+
+// convPoolGrads are the shape checks of the gradient ops. Inputs: x, w,
+// y, dL/dy.
+func (k *convPoolCL) gradGeometry(name string, in []tensor.Shape) (convGeometry, poolGeometry, error) {
+	g, pg, err := k.geometry(in[0], in[1])
+	if err != nil {
+		return g, pg, fmt.Errorf("%s: %w", name, err)
+	}
+	want := tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}
+	if !in[2].Eq(want) || !in[3].Eq(want) {
+		return g, pg, fmt.Errorf("%s: output %v and its gradient %v, want %v", name, in[2], in[3], want)
+	}
+	return g, pg, nil
+}
+
+// convPoolGradWeight is dL/dw of convPoolCL. Inputs: x, w, y, dL/dy.
+type convPoolGradWeight struct {
+	fwd *convPoolCL
+
+	out     []float32
+	partial []float32 // sumOverChunks'
+	buf     []float32 // per worker: an unfolded image, its convolution and dL/dz
+}
+
+func (k *convPoolGradWeight) name() string { return k.fwd.name() + " kernel gradient" }
+func (k *convPoolGradWeight) inputs() []string {
+	return []string{"input", "kernel", "output", "output gradient"}
+}
+
+func (k *convPoolGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
+	if _, _, err := k.fwd.gradGeometry(k.name(), in); err != nil {
+		return nil, err
+	}
+	return in[1].Clone(), nil
+}
+
+func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, w, y, dy := in[0], in[1], in[2], in[3]
+	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
+	if err != nil {
+		return nil, err
+	}
+	// As conv2DGradWeight, so the sums are its to the bit.
+	chunks := max(1, min(g.n, gradChunks))
+	k.out = grow(k.out, g.kernelSize())
+	inSize, outSize, zSize := g.inSize(), pg.outSize(), g.outSize()
+	kernelGradIm2col(k.out, &k.partial, &k.buf, 2*zSize, x, g, chunks, workersFor(chunks), func(_, i int, col, scratch []float32) []float32 {
+		z, dz := scratch[:zSize], scratch[zSize:2*zSize]
+		convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
+		pg.reluPoolCLGrad(dz, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+		return dz
+	}, true)
+	return k.out, nil
+}
+
+// convPoolRoute is dL/dz, z the convolution inside convPoolCL, for the
+// input gradient. Inputs: x, w, y, dL/dy.
+type convPoolRoute struct {
+	fwd *convPoolCL
+
+	out []float32
+	buf []float32 // per worker: an unfolded image and its convolution
+}
+
+func (k *convPoolRoute) name() string { return k.fwd.name() + " routing" }
+func (k *convPoolRoute) inputs() []string {
+	return []string{"input", "kernel", "output", "output gradient"}
+}
+
+func (k *convPoolRoute) shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, _, err := k.fwd.gradGeometry(k.name(), in)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{g.n, g.o, g.oh, g.ow}, nil
+}
+
+func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	x, w, y, dy := in[0], in[1], in[2], in[3]
+	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
+	if err != nil {
+		return nil, err
+	}
+	k.out = grow(k.out, g.n*g.outSize())
+	inSize, outSize, zSize, per := g.inSize(), pg.outSize(), g.outSize(), g.colLen()+g.outSize()
+	workers := workersFor(g.n)
+	k.buf = grow(k.buf, workers*per)
+	parallelRange(g.n, workers, func(wk, lo, hi int) {
+		b := k.buf[wk*per : (wk+1)*per]
+		col, z := b[:g.colLen()], b[g.colLen():]
+		for i := lo; i < hi; i++ {
+			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
+			pg.reluPoolCLGrad(k.out[i*zSize:(i+1)*zSize], z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+		}
+	})
+	return k.out, nil
+}

@@ -1,0 +1,183 @@
+package network
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestConvPoolCLMatchesSeparateOps runs convReLUPoolCL's forward, kernel
+// gradient and routing against the three ops it stands for, conv2D
+// (channel-first in, channels-last out), reluPoolCLKernel and their
+// gradients, and wants the same bits: on the default towers' input layers,
+// odd sides (a row and column no window covers), stride 2 without
+// padding, a 5×5 kernel, and channel counts of the assembly pooling (a
+// multiple of 8) and of its Go form. Every output buffer starts as
+// garbage, so whatever the fused ops do not write shows.
+func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
+	for _, c := range []struct{ n, c, h, w, o, k, pad, stride int }{
+		{3, 1, 28, 28, 32, 3, 1, 1}, // the default tower
+		{2, 3, 12, 12, 32, 3, 1, 1}, // the colour default tower
+		{2, 3, 9, 11, 16, 3, 1, 1},  // odd sides
+		{2, 1, 10, 10, 12, 3, 0, 2}, // stride 2; 12 channels pool in Go
+		{1, 2, 7, 7, 8, 5, 2, 1},
+	} {
+		t.Run(fmt.Sprint(c), func(t *testing.T) {
+			r := newRand(uint64(c.h*100 + c.o))
+			xs, ws := tensor.Shape{c.n, c.c, c.h, c.w}, tensor.Shape{c.o, c.c, c.k, c.k}
+			x, w := uniform(r, xs.TotalSize(), -1, 1), uniform(r, ws.TotalSize(), -0.5, 0.5)
+
+			conv := &conv2D{pad: c.pad, stride: c.stride, outCL: true}
+			g, err := conv.geometry(xs, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zs := tensor.Shape{g.n, g.o, g.oh, g.ow}
+			z, err := conv.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := &reluPoolCLKernel{training: true}
+			ys, err := pool.shape([]tensor.Shape{zs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := pool.forward([][]float32{z}, []tensor.Shape{zs}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := uniform(r, ys.TotalSize(), -1, 1)
+			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, y, dy}, []tensor.Shape{zs, ys, ys}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := (&conv2DGradWeight{fwd: conv, k: c.k}).forward([][]float32{x, dz}, []tensor.Shape{xs, zs}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			fused := &convPoolCL{conv: &conv2D{pad: c.pad, stride: c.stride, outCL: true}, training: true, out: uniform(r, ys.TotalSize(), 5, 6)}
+			if got, err := fused.shape([]tensor.Shape{xs, ws}); err != nil || !got.Eq(ys) {
+				t.Fatalf("shape %v, %v; want %v", got, err, ys)
+			}
+			fy, err := fused.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "output", fy, y)
+			in, shapes := [][]float32{x, w, y, dy}, []tensor.Shape{xs, ws, ys, ys}
+			fdw, err := (&convPoolGradWeight{fwd: fused, out: uniform(r, len(dw), 5, 6)}).forward(in, shapes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "kernel gradient", fdw, dw)
+			fdz, err := (&convPoolRoute{fwd: fused, out: uniform(r, len(dz), 5, 6)}).forward(in, shapes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "output gradient of the convolution", fdz, dz)
+		})
+	}
+}
+
+// TestConvPoolCLRejects checks the shapes the fused op refuses, each with
+// the op's name in the error.
+func TestConvPoolCLRejects(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		xs, ws tensor.Shape
+	}{
+		{"channels-last unfolding", tensor.Shape{2, 8, 8, 8}, tensor.Shape{16, 8, 3, 3}},
+		{"1x1 output", tensor.Shape{2, 1, 3, 3}, tensor.Shape{8, 1, 3, 3}},
+		{"kernel channels", tensor.Shape{2, 1, 8, 8}, tensor.Shape{8, 2, 3, 3}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := &convPoolCL{conv: &conv2D{outCL: true}, training: true}
+			if _, err := k.shape([]tensor.Shape{c.xs, c.ws}); err == nil {
+				t.Fatalf("shape(%v, %v) = nil error", c.xs, c.ws)
+			} else if want := k.name(); !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %q does not name %q", err, want)
+			}
+		})
+	}
+}
+
+// TestTowersFuseInputLayer checks which towers' graphs take their input
+// layer's ReLU and pooling into convReLUPoolCL, by the op the pooled node
+// holds, and that the fused graph's gradient of the kernel matches the
+// graph of separate ops (the tower built channel-first, which fuses
+// nothing) to float32 rounding.
+func TestTowersFuseInputLayer(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spec  Spec
+		fused bool
+	}{
+		{"default gray", Spec{Size: 12, Channels: 1, Layers: DefaultLayers()}, true},
+		{"default colour", Spec{Size: 12, Channels: 3, Layers: DefaultLayers()}, true},
+		{"batch norm between", Spec{Size: 12, Channels: 1, Layers: []Layer{
+			{Kind: KindConv, Filters: 16, Kernel: 3}, {Kind: KindBatchNorm}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false},
+		{"colour under a 7x7 kernel", Spec{Size: 12, Channels: 3, Layers: []Layer{
+			{Kind: KindConv, Filters: 16, Kernel: 7}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			grads := map[bool][]float32{}
+			for _, first := range []bool{false, true} {
+				net, err := New(c.spec, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				net.channelFirst = first
+				g := G.NewGraph()
+				n := 2
+				x := uniform(newRand(4), n*c.spec.Channels*c.spec.Size*c.spec.Size, -1, 1)
+				xn := inputNode(g, "x", []int{n, c.spec.Channels, c.spec.Size, c.spec.Size}, x)
+				weights := net.weightNodes(g)
+				out, err := net.apply(xn, weights, &applyMode{training: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !first {
+					if got := fusesInputLayer(g); got != c.fused {
+						t.Fatalf("input layer fused: %t, want %t", got, c.fused)
+					}
+				}
+				cost, err := G.Sum(G.Must(G.Square(out)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dw, err := G.Grad(cost, weights[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				var v G.Value
+				G.Read(dw[0], &v)
+				if err := G.NewTapeMachine(g).RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				grads[first] = append([]float32(nil), v.Data().([]float32)...)
+			}
+			for i, want := range grads[true] {
+				if got := grads[false][i]; math.Abs(float64(got-want)) > 1e-4*(1+math.Abs(float64(want))) {
+					t.Fatalf("kernel gradient[%d] = %v, channel-first %v", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// fusesInputLayer says whether a node of g holds a convPoolCL.
+func fusesInputLayer(g *G.ExprGraph) bool {
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(*diffKernelOp); ok {
+			if _, ok := op.k.(*convPoolCL); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
