@@ -83,6 +83,7 @@ type winograd struct {
 	alg    linalg.Winograd // the form: F(2×2) or F(4×4) at stride 1, F(2×2) at stride 2
 	th, tw int             // tiles down and across an image
 	per    int             // images per group
+	pool   bool            // conv2D.pool: an image's output gradient is routed into the tiled scratch
 }
 
 // winogradGroupFloats bounds a group's transformed tiles and products, so
@@ -150,7 +151,7 @@ func (wg winograd) scratch() winogradScratch {
 		in:     wg.planes() * planeStride(wg.per*wg.tiles()*wg.c),
 		out:    wg.planes() * planeStride(wg.per*wg.tiles()*wg.o),
 	}
-	if !wg.even() {
+	if !wg.even() || wg.pool {
 		s.tiled = wg.tiledLen()
 	}
 	return s
@@ -203,14 +204,13 @@ func (wg winograd) transformInputs(v, padded, x []float32, i0, i1 int) {
 	}
 }
 
-// transformOutputGrads writes dM for images [i0, i1) of dy.
-func (wg winograd) transformOutputGrads(dm, tiled, dy []float32, i0, i1 int) {
+// transformOutputGrads writes dM for images [i0, i1), image i's
+// output gradient being what grads(i, tiled) returns, with its row
+// stride: whole tiles (tiledRow) when the plane is not.
+func (wg winograd) transformOutputGrads(dm, tiled []float32, i0, i1 int, grads func(i int, tiled []float32) ([]float32, int)) {
 	o, tiles, plane := wg.o, wg.tiles(), planeStride((i1-i0)*wg.tiles()*wg.o)
 	for i := i0; i < i1; i++ {
-		src, row := dy[i*wg.outSize():(i+1)*wg.outSize()], wg.ow*o
-		if !wg.even() {
-			src, row = wg.toTiled(tiled, src), wg.tiledRow()
-		}
+		src, row := grads(i, tiled)
 		for ty := range wg.th {
 			at := ((i-i0)*tiles + ty*wg.tw) * o
 			wg.alg.OutputGrad(dm[at:], plane, src[wg.m()*ty*row:], row, o, wg.tw)
@@ -256,13 +256,18 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	for xi := range planes {
 		linalg.Transpose(g.o, g.c, k.wo[xi*co:], g.c, k.wt[xi*co:], g.o)
 	}
+	z, pg := k.out, poolGeometry{}
+	if k.pool {
+		z = k.z
+		pg, _ = k.pooling(g) // forward has checked it
+	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
 		wg.transformInputs(v, padded, x, i0, i1)
 		products(wg.planes(), false, tiles, g.o, g.c, v, k.wt, 0, m)
 		plane := planeStride(tiles * g.o)
 		for i := i0; i < i1; i++ {
-			dst, row := k.out[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
+			dst, row := z[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
 			if !wg.even() {
 				dst, row = tiled, wg.tiledRow()
 			}
@@ -270,8 +275,12 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.o
 				wg.alg.Output(dst[wg.m()*ty*row:], row, m[at:], plane, g.o, wg.tw)
 			}
+			if k.pool {
+				// While the image's output is in cache.
+				pg.reluPoolCL(k.out[i*pg.outSize():(i+1)*pg.outSize()], dst, row)
+			}
 			if !wg.even() {
-				out, run := k.out[i*g.outSize():], g.ow*g.o
+				out, run := z[i*g.outSize():], g.ow*g.o
 				for y := range g.oh {
 					copy(out[y*run:(y+1)*run], tiled[y*row:])
 				}
@@ -294,15 +303,29 @@ type winogradGradInput struct {
 	buf     []float32 // per worker: winogradScratch
 }
 
-func (k *winogradGradInput) name() string     { return "conv2d (Winograd) gradients" }
-func (k *winogradGradInput) inputs() []string { return []string{"kernel", "output gradient", "input"} }
+func (k *winogradGradInput) name() string { return "conv2d (Winograd) gradients" }
+func (k *winogradGradInput) inputs() []string {
+	if k.fwd.pool {
+		// The output and its gradient are the pooled layer's.
+		return []string{"kernel", "output gradient", "input", "output"}
+	}
+	return []string{"kernel", "output gradient", "input"}
+}
 
 func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, error) {
 	g, err := k.fwd.geometry(xs, ws)
 	if err != nil {
 		return g, fmt.Errorf("%s: %w", k.name(), err)
 	}
-	if want := (tensor.Shape{g.n, g.o, g.oh, g.ow}); !gs.Eq(want) {
+	want := tensor.Shape{g.n, g.o, g.oh, g.ow}
+	if k.fwd.pool {
+		pg, err := k.fwd.pooling(g)
+		if err != nil {
+			return g, fmt.Errorf("%s: %w", k.name(), err)
+		}
+		want = tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}
+	}
+	if !gs.Eq(want) {
 		return g, fmt.Errorf("%s: output gradient %v, want %v", k.name(), gs, want)
 	}
 	return g, nil
@@ -311,6 +334,9 @@ func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, err
 func (k *winogradGradInput) shape(in []tensor.Shape) (tensor.Shape, error) {
 	if _, err := k.geometry(in[0], in[1], in[2]); err != nil {
 		return nil, err
+	}
+	if k.fwd.pool && !in[3].Eq(in[1]) {
+		return nil, fmt.Errorf("%s: output %v and its gradient %v differ", k.name(), in[3], in[1])
 	}
 	return in[2].Clone(), nil
 }
@@ -331,6 +357,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		return nil, err
 	}
 	wg := newWinograd(g, k.fwd.tile)
+	wg.pool = k.fwd.pool
 	co, planes := g.c*g.o, wg.planes()
 	// dy comes from the forward pass's output, so that pass has run on
 	// these weights in this same run of the graph and left Uᵀ in fwd.wo;
@@ -342,6 +369,28 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		wg.alg.Kernel(ut, w, g.o, g.c)
 	}
 	k.out = grow(k.out, g.n*g.inSize())
+	// What transformOutputGrads reads: dy itself, or for a pooled layer
+	// the convolution's gradient, routed from the pooled one by
+	// reluPoolCLGrad from the forward pass's z.
+	grads := func(i int, tiled []float32) ([]float32, int) {
+		src := dy[i*g.outSize() : (i+1)*g.outSize()]
+		if !wg.even() {
+			return wg.toTiled(tiled, src), wg.tiledRow()
+		}
+		return src, g.ow * g.o
+	}
+	if k.fwd.pool {
+		pg, _ := k.fwd.pooling(g) // geometry has checked it
+		if len(k.fwd.z) != g.n*g.outSize() {
+			return nil, fmt.Errorf("%s: the forward pass has not run", k.name())
+		}
+		y := in[3]
+		grads = func(i int, tiled []float32) ([]float32, int) {
+			z, at := k.fwd.z[i*g.outSize():(i+1)*g.outSize()], i*pg.outSize()
+			pg.reluPoolCLGrad(tiled, wg.tiledRow(), z, y[at:at+pg.outSize()], dy[at:at+pg.outSize()])
+			return tiled, wg.tiledRow()
+		}
+	}
 	// The chunks of the kernel gradient's sum, as gradChunks: a count that
 	// depends on the geometry alone, so the sum is the same at any
 	// number of workers.
@@ -355,7 +404,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		for i0 := lo; i0 < hi; i0 += wg.per {
 			i1 := min(hi, i0+wg.per)
 			tiles := (i1 - i0) * wg.tiles()
-			wg.transformOutputGrads(dm, tiled, dy, i0, i1)
+			wg.transformOutputGrads(dm, tiled, i0, i1, grads)
 			// dV_ξ (T×C) = dM_ξ (T×O) · U_ξᵀ (O×C), then dx from dV.
 			products(planes, false, tiles, g.c, g.o, dm, ut, 0, v)
 			wg.inputGrads(k.out, padded, v, i0, i1)

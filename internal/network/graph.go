@@ -32,13 +32,11 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			w := byName[pre+".conv.weight"]
-			if toCL && !cl && n.Spec.fusesConvPool(i, x.Shape()[1]) {
-				x, err = convReLUPoolCL(x, w, l.pad(), l.stride(), mode.training)
-				cl, pooled = true, i+2
-				break
+			var fused bool
+			x, fused, err = n.conv(x, byName[pre+".conv.weight"], i, cl, toCL, mode.training)
+			if fused {
+				pooled = i + 2
 			}
-			x, err = conv2DLayout(x, w, l.pad(), l.stride(), cl, toCL, !n.direct)
 			cl = toCL
 		case KindReLU:
 			if n.Spec.reluBeforePool(i) {
@@ -108,6 +106,25 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		}
 	}
 	return x, nil
+}
+
+// conv applies conv layer i, channels-last in if cl and out if toCL,
+// with w its kernel. fused says that it took in the ReLU and the pooling
+// after it as well: the input layer in convReLUPoolCL, a Winograd layer
+// in convReLUPoolWinograd.
+func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fused bool, err error) {
+	l := n.Spec.Layers[i]
+	switch {
+	case toCL && !cl && n.Spec.fusesConvPool(i, x.Shape()[1]):
+		y, err = convReLUPoolCL(x, w, l.pad(), l.stride(), training)
+		return y, true, err
+	case cl && !n.direct && n.Spec.reluBeforePool(i+1):
+		if y, fused, err = convReLUPoolWinograd(x, w, l.pad(), l.stride()); fused || err != nil {
+			return y, fused, err
+		}
+	}
+	y, err = conv2DLayout(x, w, l.pad(), l.stride(), cl, toCL, !n.direct)
+	return y, false, err
 }
 
 // batchNorm applies the batch norm whose tensors are named prefix.*, and

@@ -101,8 +101,14 @@ type conv2D struct {
 	// takes the Winograd form where stride2Pays would not: tests and
 	// benchmarks compare the forms with it.
 	tile int
+	// pool: a ReLU and 2×2 max pooling follow, done as each image's
+	// output leaves the Winograd transform (convReLUPoolWinograd); out
+	// is then the pooled output and z the convolution's, kept for the
+	// gradient.
+	pool bool
 
 	out []float32
+	z   []float32
 	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform U (planes of C×O)
 	wo  []float32 // the Winograd transform as planes of O×C
 	buf []float32 // per worker: a rowScratch, or a Winograd layer's winogradScratch
@@ -111,7 +117,7 @@ type conv2D struct {
 func (k *conv2D) name() string     { return "conv2d" }
 func (k *conv2D) inputs() []string { return []string{"input", "kernel"} }
 func (k *conv2D) String() string {
-	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t,winograd=%t}", k.pad, k.stride, k.inCL, k.outCL, k.winograd)
+	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t,winograd=%t,pool=%t}", k.pad, k.stride, k.inCL, k.outCL, k.winograd, k.pool)
 }
 
 // useWinograd says whether this layer runs in the Winograd form.
@@ -153,7 +159,22 @@ func (k *conv2D) shape(in []tensor.Shape) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k.pool {
+		pg, err := k.pooling(g)
+		if err != nil {
+			return nil, err
+		}
+		return tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}, nil
+	}
 	return tensor.Shape{g.n, g.o, g.oh, g.ow}, nil
+}
+
+// pooling is the geometry of a pooled layer's pooling, checked.
+func (k *conv2D) pooling(g convGeometry) (poolGeometry, error) {
+	if !k.useWinograd(g) {
+		return poolGeometry{}, fmt.Errorf("conv2d: only a Winograd layer pools its output, not a %dx%d kernel at stride %d on %d channels", g.k, g.k, g.stride, g.c)
+	}
+	return clPoolGeometryOf("conv2d", tensor.Shape{g.n, g.o, g.oh, g.ow})
 }
 
 func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
@@ -161,6 +182,15 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	g, err := k.geometry(shapes[0], shapes[1])
 	if err != nil {
 		return nil, err
+	}
+	if k.pool {
+		pg, err := k.pooling(g)
+		if err != nil {
+			return nil, err
+		}
+		k.z, k.out = grow(k.z, g.n*g.outSize()), grow(k.out, pg.n*pg.outSize())
+		k.forwardWinograd(x, w, g)
+		return k.out, nil
 	}
 	k.out = grow(k.out, g.n*g.outSize())
 	if g.useIm2col() {
@@ -193,11 +223,15 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	return k.out, nil
 }
 
-func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+func (k *conv2D) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	xs, ws := in[0].Shape(), in[1].Shape()
 	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
 		gi := &winogradGradInput{fwd: k}
-		dx, err := apply(gi, in[1], dy, in[0])
+		ins := gorgonia.Nodes{in[1], dy, in[0]}
+		if k.pool {
+			ins = append(ins, y)
+		}
+		dx, err := apply(gi, ins...)
 		if err != nil {
 			return nil, err
 		}

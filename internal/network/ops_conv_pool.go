@@ -97,7 +97,7 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 		col, z := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
 			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-			pg.reluPoolCL(k.out[i*outSize:(i+1)*outSize], z)
+			pg.reluPoolCL(k.out[i*outSize:(i+1)*outSize], z, g.ow*g.o)
 		}
 	})
 	return k.out, nil
@@ -178,7 +178,7 @@ func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ te
 	kernelGradIm2col(k.out, &k.partial, &k.buf, 2*zSize, x, g, chunks, workersFor(chunks), func(_, i int, col, scratch []float32) []float32 {
 		z, dz := scratch[:zSize], scratch[zSize:2*zSize]
 		convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-		pg.reluPoolCLGrad(dz, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+		pg.reluPoolCLGrad(dz, g.ow*g.o, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
 		return dz
 	}, true)
 	return k.out, nil
@@ -221,8 +221,30 @@ func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.
 		col, z := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
 			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-			pg.reluPoolCLGrad(k.out[i*zSize:(i+1)*zSize], z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+			pg.reluPoolCLGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
 		}
 	})
 	return k.out, nil
+}
+
+// convReLUPoolWinograd is conv2DLayout(x, w, pad, stride, true, true,
+// true) followed by reluPoolCL, as one op, where the convolution runs in
+// the Winograd form; fused is false, and nothing is built, where it does
+// not. Each image's output is pooled as it leaves the output transform,
+// while it is in cache, and its gradient routed from the pooled one into
+// the scratch the output gradient's transform reads, so neither the
+// pooling's reads of the output nor its gradient's writes and reads go
+// through memory. The convolution's output is still kept (conv2D.z) for
+// the gradient's routing.
+func convReLUPoolWinograd(x, w *gorgonia.Node, pad, stride int) (y *gorgonia.Node, fused bool, err error) {
+	k := &conv2D{pad: pad, stride: stride, inCL: true, outCL: true, winograd: true, pool: true}
+	g, err := k.geometry(x.Shape(), w.Shape())
+	if err != nil || !k.useWinograd(g) {
+		return nil, false, nil
+	}
+	if _, err := k.pooling(g); err != nil {
+		return nil, false, nil
+	}
+	y, err = apply(k, x, w)
+	return y, true, err
 }

@@ -107,22 +107,26 @@ func TestConvPoolCLRejects(t *testing.T) {
 }
 
 // TestTowersFuseInputLayer checks which towers' graphs take their input
-// layer's ReLU and pooling into convReLUPoolCL, by the op the pooled node
-// holds, and that the fused graph's gradient of the kernel matches the
-// graph of separate ops (the tower built channel-first, which fuses
-// nothing) to float32 rounding.
+// layer's ReLU and pooling into convReLUPoolCL and a Winograd layer's
+// into the layer (convReLUPoolWinograd), by the ops their nodes hold, and
+// that the fused graph's gradients of the weights match the graph
+// of separate ops (the tower built channel-first, which fuses nothing) to
+// float32 rounding.
 func TestTowersFuseInputLayer(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		spec  Spec
-		fused bool
+		name            string
+		spec            Spec
+		fused, winograd bool
 	}{
-		{"default gray", Spec{Size: 12, Channels: 1, Layers: DefaultLayers()}, true},
-		{"default colour", Spec{Size: 12, Channels: 3, Layers: DefaultLayers()}, true},
+		{"default gray", Spec{Size: 12, Channels: 1, Layers: DefaultLayers()}, true, true},
+		{"default colour", Spec{Size: 12, Channels: 3, Layers: DefaultLayers()}, true, true},
 		{"batch norm between", Spec{Size: 12, Channels: 1, Layers: []Layer{
-			{Kind: KindConv, Filters: 16, Kernel: 3}, {Kind: KindBatchNorm}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false},
+			{Kind: KindConv, Filters: 16, Kernel: 3}, {Kind: KindBatchNorm}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false, false},
 		{"colour under a 7x7 kernel", Spec{Size: 12, Channels: 3, Layers: []Layer{
-			{Kind: KindConv, Filters: 16, Kernel: 7}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false},
+			{Kind: KindConv, Filters: 16, Kernel: 7}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, false, false},
+		{"a 5x5 second layer", Spec{Size: 12, Channels: 1, Layers: []Layer{
+			{Kind: KindConv, Filters: 16, Kernel: 3}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2},
+			{Kind: KindConv, Filters: 16, Kernel: 5}, {Kind: KindReLU}, {Kind: KindMaxPool, Size: 2}, {Kind: KindDense, Units: 8}}}, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			grads := map[bool][]float32{}
@@ -145,25 +149,32 @@ func TestTowersFuseInputLayer(t *testing.T) {
 					if got := fusesInputLayer(g); got != c.fused {
 						t.Fatalf("input layer fused: %t, want %t", got, c.fused)
 					}
+					if got := poolsWinograd(g); got != c.winograd {
+						t.Fatalf("Winograd layer pools: %t, want %t", got, c.winograd)
+					}
 				}
 				cost, err := G.Sum(G.Must(G.Square(out)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				dw, err := G.Grad(cost, weights[0])
+				dw, err := G.Grad(cost, weights...)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var v G.Value
-				G.Read(dw[0], &v)
+				vals := make([]G.Value, len(dw))
+				for i := range dw {
+					G.Read(dw[i], &vals[i])
+				}
 				if err := G.NewTapeMachine(g).RunAll(); err != nil {
 					t.Fatal(err)
 				}
-				grads[first] = append([]float32(nil), v.Data().([]float32)...)
+				for _, v := range vals {
+					grads[first] = append(grads[first], v.Data().([]float32)...)
+				}
 			}
 			for i, want := range grads[true] {
 				if got := grads[false][i]; math.Abs(float64(got-want)) > 1e-4*(1+math.Abs(float64(want))) {
-					t.Fatalf("kernel gradient[%d] = %v, channel-first %v", i, got, want)
+					t.Fatalf("weight gradient[%d] = %v, channel-first %v", i, got, want)
 				}
 			}
 		})
@@ -175,6 +186,95 @@ func fusesInputLayer(g *G.ExprGraph) bool {
 	for _, n := range g.AllNodes() {
 		if op, ok := n.Op().(*diffKernelOp); ok {
 			if _, ok := op.k.(*convPoolCL); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestConvReLUPoolWinogradMatchesSeparateOps runs a Winograd layer that
+// pools its own output (conv2D.pool) against the layer and
+// reluPoolCLKernel as separate ops, forward and both gradients, and wants
+// the same bits: in F(4×4) on a plane of whole tiles and on the default
+// tower's 14×14 (tiles past the edge), F(2×2) on 6×6, an odd 7×7 plane (a
+// row and column no window covers), stride 2, and channel counts of the
+// assembly pooling and of its Go form. Output buffers start as garbage.
+func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
+	for _, c := range []struct{ n, c, h, o, stride int }{
+		{2, 16, 16, 32, 1}, // F(4×4), whole tiles
+		{3, 32, 14, 64, 1}, // the default tower's conv2 at 28 px
+		{2, 8, 6, 16, 1},   // F(2×2)
+		{2, 8, 7, 12, 1},   // odd plane; 12 channels pool in Go
+		{2, 8, 16, 16, 2},  // stride 2
+	} {
+		t.Run(fmt.Sprint(c), func(t *testing.T) {
+			r := newRand(uint64(c.h*100 + c.o + c.stride))
+			xs, ws := tensor.Shape{c.n, c.c, c.h, c.h}, tensor.Shape{c.o, c.c, 3, 3}
+			x, w := uniform(r, xs.TotalSize(), -1, 1), uniform(r, ws.TotalSize(), -0.5, 0.5)
+
+			conv := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true}
+			g, err := conv.geometry(xs, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !conv.useWinograd(g) {
+				t.Fatalf("%v does not run in a Winograd form", g)
+			}
+			zs := tensor.Shape{g.n, g.o, g.oh, g.ow}
+			z, err := conv.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := &reluPoolCLKernel{training: true}
+			ys, err := pool.shape([]tensor.Shape{zs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := pool.forward([][]float32{z}, []tensor.Shape{zs}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := uniform(r, ys.TotalSize(), -1, 1)
+			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, y, dy}, []tensor.Shape{zs, ys, ys}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gi := &winogradGradInput{fwd: conv}
+			dx, err := gi.forward([][]float32{w, dz, x}, []tensor.Shape{ws, zs, xs}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			fused := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true, pool: true, out: uniform(r, ys.TotalSize(), 5, 6)}
+			if got, err := fused.shape([]tensor.Shape{xs, ws}); err != nil || !got.Eq(ys) {
+				t.Fatalf("shape %v, %v; want %v", got, err, ys)
+			}
+			fy, err := fused.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "output", fy, y)
+			fgi := &winogradGradInput{fwd: fused, out: uniform(r, len(dx), 5, 6)}
+			in, shapes := [][]float32{w, dy, x, y}, []tensor.Shape{ws, ys, xs, ys}
+			if _, err := fgi.shape(shapes); err != nil {
+				t.Fatal(err)
+			}
+			fdx, err := fgi.forward(in, shapes, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "input gradient", fdx, dx)
+			sameBits(t, "kernel gradient", fgi.dw, gi.dw)
+		})
+	}
+}
+
+// poolsWinograd says whether a node of g holds a conv2D that pools.
+func poolsWinograd(g *G.ExprGraph) bool {
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(*diffKernelOp); ok {
+			if k, ok := op.k.(*conv2D); ok && k.pool {
 				return true
 			}
 		}

@@ -69,34 +69,37 @@ func (k *reluPoolCLKernel) forward(in [][]float32, shapes []tensor.Shape, _ tens
 	k.out = grow(k.out, g.n*g.outSize())
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			g.reluPoolCL(k.out[i*g.outSize():(i+1)*g.outSize()], x[i*g.inSize():(i+1)*g.inSize()])
+			g.reluPoolCL(k.out[i*g.outSize():(i+1)*g.outSize()], x[i*g.inSize():(i+1)*g.inSize()], g.w*g.c)
 		}
 	})
 	return k.out, nil
 }
 
-// reluPoolCL pools one channels-last image x into y.
-func (g poolGeometry) reluPoolCL(y, x []float32) {
-	rowIn, run := g.w*g.c, g.ow*g.c // floats in an input row, and in an output row
+// reluPoolCL pools one channels-last image x, whose rows are ldx floats
+// apart, into y.
+func (g poolGeometry) reluPoolCL(y, x []float32, ldx int) {
+	run := g.ow * g.c // floats in an output row
 	for oy := range g.oh {
-		top, bottom := x[2*oy*rowIn:], x[(2*oy+1)*rowIn:]
+		top, bottom := x[2*oy*ldx:], x[(2*oy+1)*ldx:]
 		linalg.ReLUMaxPool2x2Rows(y[oy*run:(oy+1)*run], top[:2*run], bottom[:2*run], g.c)
 	}
 }
 
-// reluPoolCLGrad writes dx, the gradient of one channels-last image x
-// whose pooling is y and y's gradient dy, all of it: a row or column left
-// over by an odd side gets +0.
-func (g poolGeometry) reluPoolCLGrad(dx, x, y, dy []float32) {
+// reluPoolCLGrad writes all of dx, the gradient of one channels-last
+// image x whose pooling is y and y's gradient dy: rows ld floats apart
+// (ld >= W·C), a row's floats past W·C, a row or column left over by an
+// odd side, and every row of dx past H +0.
+func (g poolGeometry) reluPoolCLGrad(dx []float32, ld int, x, y, dy []float32) {
 	rowIn, run := g.w*g.c, g.ow*g.c
 	for oy := range g.oh {
-		t, b := 2*oy*rowIn, (2*oy+1)*rowIn
+		t, b := 2*oy*ld, (2*oy+1)*ld
+		xt, xb := x[2*oy*rowIn:], x[(2*oy+1)*rowIn:]
 		yr, dyr := y[oy*run:(oy+1)*run], dy[oy*run:(oy+1)*run]
-		linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], x[t:t+2*run], x[b:b+2*run], yr, dyr, g.c)
-		clear(dx[t+2*run : t+rowIn]) // an odd side's last column
-		clear(dx[b+2*run : b+rowIn])
+		linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], xt[:2*run], xb[:2*run], yr, dyr, g.c)
+		clear(dx[t+2*run : t+ld]) // an odd side's last column
+		clear(dx[b+2*run : b+ld])
 	}
-	clear(dx[2*g.oh*rowIn : g.inSize()]) // an odd side's last row
+	clear(dx[2*g.oh*ld:]) // an odd side's last row
 }
 
 func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -142,7 +145,7 @@ func (k *reluPoolCLGrad) forward(in [][]float32, shapes []tensor.Shape, _ tensor
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dx, xi := k.out[i*inSize:(i+1)*inSize], x[i*inSize:(i+1)*inSize]
-			g.reluPoolCLGrad(dx, xi, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+			g.reluPoolCLGrad(dx, g.w*g.c, xi, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
 		}
 	})
 	return k.out, nil
