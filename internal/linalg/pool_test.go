@@ -219,6 +219,115 @@ func TestReLUMaxPool2x2Rows(t *testing.T) {
 	}
 }
 
+// argForms are the forms of the pooling that keeps the window position.
+var argForms = []struct {
+	name string
+	fwd  func(y []float32, arg []uint8, top, bottom []float32, c int)
+	grad func(dtop, dbottom []float32, arg []uint8, y, dy []float32, c int)
+}{
+	{"exported", ReLUMaxPool2x2RowsArg, ReLUMaxPool2x2RowsArgGrad},
+	{"go", reluMaxPool2x2RowsArgGo, reluMaxPool2x2RowsArgGradGo},
+}
+
+// refArg is the window position of the first of the four keys that is
+// the maximum, as the reference takes it.
+func refArg(top, bottom []float32, ow, c int) []uint8 {
+	arg := make([]uint8, ow*c)
+	for ox := range ow {
+		for k := range c {
+			i, j := 2*ox*c+k, (2*ox+1)*c+k
+			keys := []int32{poolKey(top[i]), poolKey(top[j]), poolKey(bottom[i]), poolKey(bottom[j])}
+			best := 0
+			for p, v := range keys {
+				if v > keys[best] {
+					best = p
+				}
+			}
+			arg[ox*c+k] = uint8(best)
+		}
+	}
+	return arg
+}
+
+// TestReLUMaxPool2x2RowsArg checks both forms of the pooling that keeps
+// the window position: y as refPool, arg as refArg, and a gradient from
+// arg with the bits of refPoolGrad from the windows, on the windows of
+// poolRows (ties in every position, ±0, NaNs). An arg above 3 routes
+// nothing. Outputs start as garbage, and a guard past the end of each
+// must stay as it was.
+func TestReLUMaxPool2x2RowsArg(t *testing.T) {
+	const garbage = 0xdeadbeef
+	guard := float32(42)
+	filled := func(n int) []float32 {
+		s := make([]float32, n+1)
+		for i := range s {
+			s[i] = math.Float32frombits(garbage)
+		}
+		s[n] = guard
+		return s
+	}
+	for _, c := range []int{8, 16, 32, 64, 3, 12} {
+		for _, ow := range []int{1, 3, 24} {
+			r := rand.New(rand.NewPCG(uint64(c)+100, uint64(ow)))
+			n, nx := ow*c, 2*ow*c
+			top, bottom := poolRows(r, ow, c)
+			dy := randomVector(r, n, -1, 1)
+			for i := 0; i < n; i += 3 {
+				dy[i] = float32(math.Copysign(0, -1))
+			}
+			wantY, wantArg := refPool(top, bottom, ow, c), refArg(top, bottom, ow, c)
+			wantT, wantB := refPoolGrad(top, bottom, wantY, dy, ow, c)
+			for _, f := range argForms {
+				name := f.name
+				if f.name == "exported" && rowsAsm(c) {
+					name += "(asm)"
+				}
+				t.Run(fmt.Sprintf("%s/c=%d/ow=%d", name, c, ow), func(t *testing.T) {
+					y, arg := filled(n), make([]uint8, n+1)
+					for i := range arg {
+						arg[i] = 0xee
+					}
+					f.fwd(y[:n], arg[:n], top, bottom, c)
+					for i, want := range wantY {
+						if math.Float32bits(y[i]) != math.Float32bits(want) {
+							t.Fatalf("y[%d] = %v (%#x), want %v (%#x)", i, y[i], math.Float32bits(y[i]), want, math.Float32bits(want))
+						}
+						if arg[i] != wantArg[i] {
+							t.Fatalf("arg[%d] = %d, want %d", i, arg[i], wantArg[i])
+						}
+					}
+					if y[n] != guard || arg[n] != 0xee {
+						t.Error("the forward pass wrote past the end of y or arg")
+					}
+					dtop, dbottom := filled(nx), filled(nx)
+					f.grad(dtop[:nx], dbottom[:nx], arg[:n], y[:n], dy, c)
+					for i := range nx {
+						if math.Float32bits(dtop[i]) != math.Float32bits(wantT[i]) {
+							t.Fatalf("dtop[%d] = %v (%#x), want %v (%#x)", i, dtop[i], math.Float32bits(dtop[i]), wantT[i], math.Float32bits(wantT[i]))
+						}
+						if math.Float32bits(dbottom[i]) != math.Float32bits(wantB[i]) {
+							t.Fatalf("dbottom[%d] = %v (%#x), want %v (%#x)", i, dbottom[i], math.Float32bits(dbottom[i]), wantB[i], math.Float32bits(wantB[i]))
+						}
+					}
+					if dtop[nx] != guard || dbottom[nx] != guard {
+						t.Error("the gradient wrote past the end of dtop or dbottom")
+					}
+					// Positions past 3 take nothing: every lane +0.
+					for i := range n {
+						arg[i] = uint8(4 + i%250)
+					}
+					f.grad(dtop[:nx], dbottom[:nx], arg[:n], y[:n], dy, c)
+					for i := range nx {
+						if math.Float32bits(dtop[i]) != 0 || math.Float32bits(dbottom[i]) != 0 {
+							t.Fatalf("arg past 3: dtop[%d] = %v, dbottom[%d] = %v, want +0", i, dtop[i], i, dbottom[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
 // TestReLUMaxPool2x2RowsEmpty checks that an empty y writes nothing.
 func TestReLUMaxPool2x2RowsEmpty(t *testing.T) {
 	x := []float32{1, 2}
@@ -235,7 +344,7 @@ func TestReLUMaxPool2x2RowsEmpty(t *testing.T) {
 func TestReLUMaxPool2x2RowsPanics(t *testing.T) {
 	for _, c := range []int{8, 32, 3} {
 		n := 3 * c
-		y, x := make([]float32, n), make([]float32, 2*n)
+		y, x, a := make([]float32, n), make([]float32, 2*n), make([]uint8, n)
 		sx, sy := x[:2*n-1], y[:n-1]
 		cases := []struct {
 			name string
@@ -252,6 +361,16 @@ func TestReLUMaxPool2x2RowsPanics(t *testing.T) {
 			{"grad/short top", func() { ReLUMaxPool2x2RowsGrad(x, x, sx, x, y, y, c) }},
 			{"grad/short bottom", func() { ReLUMaxPool2x2RowsGrad(x, x, x, sx, y, y, c) }},
 			{"grad/short dy", func() { ReLUMaxPool2x2RowsGrad(x, x, x, x, y, sy, c) }},
+			{"arg/ragged", func() { ReLUMaxPool2x2RowsArg(sy, a, x, x, c) }},
+			{"arg/short arg", func() { ReLUMaxPool2x2RowsArg(y, a[:n-1], x, x, c) }},
+			{"arg/short top", func() { ReLUMaxPool2x2RowsArg(y, a, sx, x, c) }},
+			{"arg/short bottom", func() { ReLUMaxPool2x2RowsArg(y, a, x, sx, c) }},
+			{"arg grad/ragged", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, sy, y, c) }},
+			{"arg grad/no channels", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, y, y, 0) }},
+			{"arg grad/short dtop", func() { ReLUMaxPool2x2RowsArgGrad(sx, x, a, y, y, c) }},
+			{"arg grad/short dbottom", func() { ReLUMaxPool2x2RowsArgGrad(x, sx, a, y, y, c) }},
+			{"arg grad/short arg", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a[:n-1], y, y, c) }},
+			{"arg grad/short dy", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, y, sy, c) }},
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/c=%d", tc.name, c), func(t *testing.T) {

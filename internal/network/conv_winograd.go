@@ -83,7 +83,7 @@ type winograd struct {
 	alg    linalg.Winograd // the form: F(2×2) or F(4×4) at stride 1, F(2×2) at stride 2
 	th, tw int             // tiles down and across an image
 	per    int             // images per group
-	pool   bool            // conv2D.pool: an image's output gradient is routed into the tiled scratch
+	pool   bool            // conv2D.pool: an image's output and its gradient pass through the tiled scratch
 }
 
 // winogradGroupFloats bounds a group's transformed tiles and products, so
@@ -256,10 +256,10 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	for xi := range planes {
 		linalg.Transpose(g.o, g.c, k.wo[xi*co:], g.c, k.wt[xi*co:], g.o)
 	}
-	z, pg := k.out, poolGeometry{}
+	var pg poolGeometry
 	if k.pool {
-		z = k.z
 		pg, _ = k.pooling(g) // forward has checked it
+		wg.pool = true
 	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
@@ -267,20 +267,22 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 		products(wg.planes(), false, tiles, g.o, g.c, v, k.wt, 0, m)
 		plane := planeStride(tiles * g.o)
 		for i := i0; i < i1; i++ {
-			dst, row := z[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
-			if !wg.even() {
-				dst, row = tiled, wg.tiledRow()
+			dst, row := tiled, wg.tiledRow()
+			if wg.even() && !k.pool {
+				dst, row = k.out[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
 			}
 			for ty := range wg.th {
 				at := ((i-i0)*wg.tiles() + ty*wg.tw) * g.o
 				wg.alg.Output(dst[wg.m()*ty*row:], row, m[at:], plane, g.o, wg.tw)
 			}
-			if k.pool {
-				// While the image's output is in cache.
-				pg.reluPoolCL(k.out[i*pg.outSize():(i+1)*pg.outSize()], dst, row)
-			}
-			if !wg.even() {
-				out, run := z[i*g.outSize():], g.ow*g.o
+			switch {
+			case k.pool:
+				// From the scratch, where the image's output is in cache;
+				// the output itself is never written out.
+				at := i * pg.outSize()
+				pg.reluPoolCLArg(k.out[at:at+pg.outSize()], k.arg[at:at+pg.outSize()], dst, row)
+			case !wg.even():
+				out, run := k.out[i*g.outSize():], g.ow*g.o
 				for y := range g.oh {
 					copy(out[y*run:(y+1)*run], tiled[y*row:])
 				}
@@ -370,8 +372,8 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	}
 	k.out = grow(k.out, g.n*g.inSize())
 	// What transformOutputGrads reads: dy itself, or for a pooled layer
-	// the convolution's gradient, routed from the pooled one by
-	// reluPoolCLGrad from the forward pass's z.
+	// the convolution's gradient, routed from the pooled one through the
+	// window positions the forward pass kept.
 	grads := func(i int, tiled []float32) ([]float32, int) {
 		src := dy[i*g.outSize() : (i+1)*g.outSize()]
 		if !wg.even() {
@@ -381,13 +383,12 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	}
 	if k.fwd.pool {
 		pg, _ := k.fwd.pooling(g) // geometry has checked it
-		if len(k.fwd.z) != g.n*g.outSize() {
+		if len(k.fwd.arg) != pg.n*pg.outSize() {
 			return nil, fmt.Errorf("%s: the forward pass has not run", k.name())
 		}
-		y := in[3]
+		y, arg, n := in[3], k.fwd.arg, pg.outSize()
 		grads = func(i int, tiled []float32) ([]float32, int) {
-			z, at := k.fwd.z[i*g.outSize():(i+1)*g.outSize()], i*pg.outSize()
-			pg.reluPoolCLGrad(tiled, wg.tiledRow(), z, y[at:at+pg.outSize()], dy[at:at+pg.outSize()])
+			pg.reluPoolCLArgGrad(tiled, wg.tiledRow(), arg[i*n:(i+1)*n], y[i*n:(i+1)*n], dy[i*n:(i+1)*n])
 			return tiled, wg.tiledRow()
 		}
 	}

@@ -138,9 +138,9 @@ func shapeArg(op string, ds []gorgonia.DimSizer, i int) (tensor.Shape, error) {
 
 // grow returns buf with length n, reallocating only when it is too short, so
 // a steady shape never allocates after the first run.
-func grow(buf []float32, n int) []float32 {
+func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return buf[:n]
 }

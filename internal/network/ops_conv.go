@@ -103,12 +103,12 @@ type conv2D struct {
 	tile int
 	// pool: a ReLU and 2×2 max pooling follow, done as each image's
 	// output leaves the Winograd transform (convReLUPoolWinograd); out
-	// is then the pooled output and z the convolution's, kept for the
-	// gradient.
+	// is then the pooled output, and arg its window positions, kept for
+	// the gradient.
 	pool bool
 
 	out []float32
-	z   []float32
+	arg []uint8
 	wt  []float32 // the kernel as (K·K·C)×O, or its Winograd transform U (planes of C×O)
 	wo  []float32 // the Winograd transform as planes of O×C
 	buf []float32 // per worker: a rowScratch, or a Winograd layer's winogradScratch
@@ -188,7 +188,7 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 		if err != nil {
 			return nil, err
 		}
-		k.z, k.out = grow(k.z, g.n*g.outSize()), grow(k.out, pg.n*pg.outSize())
+		k.arg, k.out = grow(k.arg, pg.n*pg.outSize()), grow(k.out, pg.n*pg.outSize())
 		k.forwardWinograd(x, w, g)
 		return k.out, nil
 	}

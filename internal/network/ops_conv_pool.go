@@ -12,16 +12,17 @@ package network
 // gradient: four passes over a tensor larger than the caches, for
 // arithmetic that takes a few instructions per element. Here the
 // convolution of one image at a time goes to a scratch that stays in
-// cache and is pooled at once, so only the pooled quarter is written. The
-// gradient does the convolution of the image again (a product with K =
-// K·K·C, 9 or 27: cheap next to what the memory passes took), routes dL/dy
-// to its window maxima in a second scratch and adds that image's term of
-// the kernel gradient from it while both are in cache.
+// cache and is pooled at once, so only the pooled quarter is written, and
+// with it a byte per pooled value, the window position of its maximum
+// (linalg.ReLUMaxPool2x2RowsArg). The gradient routes dL/dy through those
+// positions into a second scratch and adds that image's term of the
+// kernel gradient from it while it is in cache.
 //
 // Each image's convolution, routing and terms are the same operations in
 // the same order as the separate ops' (convolveCL, poolGeometry's
-// reluPoolCL and reluPoolCLGrad, kernelGradIm2col), so the outputs and
-// gradients are the separate ops' to the bit.
+// reluPoolCL and reluPoolCLGrad, kernelGradIm2col), and routing by
+// position gives reluPoolCLGrad's bits, so the outputs and gradients are
+// the separate ops' to the bit.
 
 import (
 	"fmt"
@@ -54,6 +55,7 @@ type convPoolCL struct {
 	training bool
 
 	out []float32
+	arg []uint8   // a training pass's window positions, for the gradients
 	buf []float32 // per worker: an unfolded image and its convolution
 }
 
@@ -89,6 +91,9 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 		return nil, err
 	}
 	k.out = grow(k.out, pg.n*pg.outSize())
+	if k.training {
+		k.arg = grow(k.arg, pg.n*pg.outSize())
+	}
 	inSize, outSize, per := g.inSize(), pg.outSize(), g.colLen()+g.outSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*per)
@@ -97,10 +102,24 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 		col, z := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
 			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-			pg.reluPoolCL(k.out[i*outSize:(i+1)*outSize], z, g.ow*g.o)
+			y := k.out[i*outSize : (i+1)*outSize]
+			if k.training {
+				pg.reluPoolCLArg(y, k.arg[i*outSize:(i+1)*outSize], z, g.ow*g.o)
+				continue
+			}
+			pg.reluPoolCL(y, z, g.ow*g.o)
 		}
 	})
 	return k.out, nil
+}
+
+// args is the window positions the forward pass kept for an output of
+// pg, or an error if it has not run on one.
+func (k *convPoolCL) args(name string, pg poolGeometry) ([]uint8, error) {
+	if len(k.arg) != pg.n*pg.outSize() {
+		return nil, fmt.Errorf("%s: the forward pass has not run", name)
+	}
+	return k.arg, nil
 }
 
 // backward gives the kernel gradient from convPoolGradWeight, and the
@@ -130,8 +149,8 @@ func (k *convPoolCL) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia
 	return gorgonia.Nodes{dx, dw}, nil
 }
 
-// convPoolGrads are the shape checks of the gradient ops. Inputs: x, w,
-// y, dL/dy.
+// gradGeometry is the shape check of the gradient ops. Inputs: x, w, y,
+// dL/dy.
 func (k *convPoolCL) gradGeometry(name string, in []tensor.Shape) (convGeometry, poolGeometry, error) {
 	g, pg, err := k.geometry(in[0], in[1])
 	if err != nil {
@@ -150,7 +169,7 @@ type convPoolGradWeight struct {
 
 	out     []float32
 	partial []float32 // sumOverChunks'
-	buf     []float32 // per worker: an unfolded image, its convolution and dL/dz
+	buf     []float32 // per worker: an unfolded image and dL/dz
 }
 
 func (k *convPoolGradWeight) name() string { return k.fwd.name() + " kernel gradient" }
@@ -166,19 +185,23 @@ func (k *convPoolGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
-	x, w, y, dy := in[0], in[1], in[2], in[3]
+	x, y, dy := in[0], in[2], in[3]
 	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
+	if err != nil {
+		return nil, err
+	}
+	arg, err := k.fwd.args(k.name(), pg)
 	if err != nil {
 		return nil, err
 	}
 	// As conv2DGradWeight, so the sums are its to the bit.
 	chunks := max(1, min(g.n, gradChunks))
 	k.out = grow(k.out, g.kernelSize())
-	inSize, outSize, zSize := g.inSize(), pg.outSize(), g.outSize()
-	kernelGradIm2col(k.out, &k.partial, &k.buf, 2*zSize, x, g, chunks, workersFor(chunks), func(_, i int, col, scratch []float32) []float32 {
-		z, dz := scratch[:zSize], scratch[zSize:2*zSize]
-		convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-		pg.reluPoolCLGrad(dz, g.ow*g.o, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+	inSize, outSize := g.inSize(), pg.outSize()
+	kernelGradIm2col(k.out, &k.partial, &k.buf, g.outSize(), x, g, chunks, workersFor(chunks), func(_, i int, col, dz []float32) []float32 {
+		im2col(col, x[i*inSize:(i+1)*inSize], g)
+		at := i * outSize
+		pg.reluPoolCLArgGrad(dz, g.ow*g.o, arg[at:at+outSize], y[at:at+outSize], dy[at:at+outSize])
 		return dz
 	}, true)
 	return k.out, nil
@@ -190,7 +213,6 @@ type convPoolRoute struct {
 	fwd *convPoolCL
 
 	out []float32
-	buf []float32 // per worker: an unfolded image and its convolution
 }
 
 func (k *convPoolRoute) name() string { return k.fwd.name() + " routing" }
@@ -207,21 +229,21 @@ func (k *convPoolRoute) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
-	x, w, y, dy := in[0], in[1], in[2], in[3]
+	y, dy := in[2], in[3]
 	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
 	if err != nil {
 		return nil, err
 	}
+	arg, err := k.fwd.args(k.name(), pg)
+	if err != nil {
+		return nil, err
+	}
 	k.out = grow(k.out, g.n*g.outSize())
-	inSize, outSize, zSize, per := g.inSize(), pg.outSize(), g.outSize(), g.colLen()+g.outSize()
-	workers := workersFor(g.n)
-	k.buf = grow(k.buf, workers*per)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
-		b := k.buf[wk*per : (wk+1)*per]
-		col, z := b[:g.colLen()], b[g.colLen():]
+	outSize, zSize := pg.outSize(), g.outSize()
+	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
-			pg.reluPoolCLGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, z, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+			at := i * outSize
+			pg.reluPoolCLArgGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, arg[at:at+outSize], y[at:at+outSize], dy[at:at+outSize])
 		}
 	})
 	return k.out, nil

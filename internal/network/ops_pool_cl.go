@@ -102,6 +102,30 @@ func (g poolGeometry) reluPoolCLGrad(dx []float32, ld int, x, y, dy []float32) {
 	clear(dx[2*g.oh*ld:]) // an odd side's last row
 }
 
+// reluPoolCLArg is reluPoolCL that also keeps, in arg, each output's
+// window position (linalg.ReLUMaxPool2x2RowsArg) for reluPoolCLArgGrad.
+func (g poolGeometry) reluPoolCLArg(y []float32, arg []uint8, x []float32, ldx int) {
+	run := g.ow * g.c
+	for oy := range g.oh {
+		top, bottom := x[2*oy*ldx:], x[(2*oy+1)*ldx:]
+		linalg.ReLUMaxPool2x2RowsArg(y[oy*run:(oy+1)*run], arg[oy*run:(oy+1)*run], top[:2*run], bottom[:2*run], g.c)
+	}
+}
+
+// reluPoolCLArgGrad is reluPoolCLGrad from the window positions that
+// reluPoolCLArg kept instead of the image: the same bits.
+func (g poolGeometry) reluPoolCLArgGrad(dx []float32, ld int, arg []uint8, y, dy []float32) {
+	run := g.ow * g.c
+	for oy := range g.oh {
+		t, b := 2*oy*ld, (2*oy+1)*ld
+		o := oy * run
+		linalg.ReLUMaxPool2x2RowsArgGrad(dx[t:t+2*run], dx[b:b+2*run], arg[o:o+run], y[o:o+run], dy[o:o+run], g.c)
+		clear(dx[t+2*run : t+ld])
+		clear(dx[b+2*run : b+ld])
+	}
+	clear(dx[2*g.oh*ld:])
+}
+
 func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	if !k.training {
 		return nil, fmt.Errorf("%s: an inference pooling has no gradient", k.name())
