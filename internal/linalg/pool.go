@@ -119,10 +119,11 @@ func reluMaxPool2x2RowsGradGo(dtop, dbottom, top, bottom, y, dy []float32, c int
 // ReLUMaxPool2x2RowsArg is ReLUMaxPool2x2Rows that also writes, for every
 // y[ox·c+k], arg[ox·c+k]: the window position, 0 to 3 in row-major order
 // (top left, top right, bottom left, bottom right), of the first of the
-// four values whose key is the maximum. What the gradient needs of the
-// window is then a byte, not the four floats a layer's output keeps for
-// ReLUMaxPool2x2RowsGrad. It panics as ReLUMaxPool2x2Rows does, and if
-// arg is shorter than y.
+// four values whose key is the maximum, or 4 where y[ox·c+k] > 0 fails
+// (NaN included), which gets no gradient. All the gradient needs of a
+// window is then a byte, not the four floats and y that
+// ReLUMaxPool2x2RowsGrad reads. It panics as ReLUMaxPool2x2Rows does,
+// and if arg is shorter than y.
 func ReLUMaxPool2x2RowsArg(y []float32, arg []uint8, top, bottom []float32, c int) {
 	checkRows("ReLUMaxPool2x2RowsArg", len(y), c)
 	if len(y) == 0 {
@@ -137,26 +138,25 @@ func ReLUMaxPool2x2RowsArg(y []float32, arg []uint8, top, bottom []float32, c in
 }
 
 // ReLUMaxPool2x2RowsArgGrad is the adjoint of ReLUMaxPool2x2RowsArg
-// through y, for a gradient dy of y: g = dy[ox·c+k] where y[ox·c+k] > 0
-// and +0 elsewhere (NaN included) goes to the window position that
-// arg[ox·c+k] names, at its index of dtop or dbottom, and every other
-// element of the first 2·len(y) of dtop and dbottom is +0 (all four where
-// arg is above 3). For y and arg from ReLUMaxPool2x2RowsArg these are the
-// bits of ReLUMaxPool2x2RowsGrad. It panics if len(y) is not a multiple
-// of c, arg or dy is shorter than y, or dtop or dbottom shorter than
-// 2·len(y).
-func ReLUMaxPool2x2RowsArgGrad(dtop, dbottom []float32, arg []uint8, y, dy []float32, c int) {
-	checkRows("ReLUMaxPool2x2RowsArgGrad", len(y), c)
-	if len(y) == 0 {
+// through y, for a gradient dy of y (len(arg) values, c a row): dy[ox·c+k]
+// goes to the window position that arg[ox·c+k] names, at its index of
+// dtop or dbottom, and every other element of the first 2·len(arg) of
+// dtop and dbottom is +0 (all four where arg is above 3). For arg from
+// ReLUMaxPool2x2RowsArg these are the bits of ReLUMaxPool2x2RowsGrad. It
+// panics if len(arg) is not a multiple of c, dy is shorter than arg, or
+// dtop or dbottom shorter than 2·len(arg).
+func ReLUMaxPool2x2RowsArgGrad(dtop, dbottom []float32, arg []uint8, dy []float32, c int) {
+	checkRows("ReLUMaxPool2x2RowsArgGrad", len(arg), c)
+	if len(arg) == 0 {
 		return
 	}
-	n := 2 * len(y)
-	_, _, _, _ = dtop[n-1], dbottom[n-1], arg[len(y)-1], dy[len(y)-1]
+	n := 2 * len(arg)
+	_, _, _ = dtop[n-1], dbottom[n-1], dy[len(arg)-1]
 	if rowsAsm(c) {
-		reluMaxPool2x2RowsArgGradAVX2(&dtop[0], &dbottom[0], &arg[0], &y[0], &dy[0], len(y)/c, c)
+		reluMaxPool2x2RowsArgGradAVX2(&dtop[0], &dbottom[0], &arg[0], &dy[0], len(arg)/c, c)
 		return
 	}
-	reluMaxPool2x2RowsArgGradGo(dtop, dbottom, arg, y, dy, c)
+	reluMaxPool2x2RowsArgGradGo(dtop, dbottom, arg, dy, c)
 }
 
 func reluMaxPool2x2RowsArgGo(y []float32, arg []uint8, top, bottom []float32, c int) {
@@ -167,35 +167,34 @@ func reluMaxPool2x2RowsArgGo(y []float32, arg []uint8, top, bottom []float32, c 
 		for k := range yo {
 			a, b, d, e := poolKey(tl[k]), poolKey(tr[k]), poolKey(bl[k]), poolKey(br[k])
 			m := max(a, b, d, e)
-			switch m {
-			case a:
+			v := math.Float32frombits(uint32(max(m, 0)))
+			yo[k] = v
+			switch {
+			case !(v > 0):
+				ao[k] = 4
+			case m == a:
 				ao[k] = 0
-			case b:
+			case m == b:
 				ao[k] = 1
-			case d:
+			case m == d:
 				ao[k] = 2
 			default:
 				ao[k] = 3
 			}
-			yo[k] = math.Float32frombits(uint32(max(m, 0)))
 		}
 	}
 }
 
-func reluMaxPool2x2RowsArgGradGo(dtop, dbottom []float32, arg []uint8, y, dy []float32, c int) {
-	for o := 0; o < len(y); o += c {
+func reluMaxPool2x2RowsArgGradGo(dtop, dbottom []float32, arg []uint8, dy []float32, c int) {
+	for o := 0; o < len(arg); o += c {
 		dtl, dtr := dtop[2*o:2*o+c], dtop[2*o+c:2*o+2*c]
 		dbl, dbr := dbottom[2*o:2*o+c], dbottom[2*o+c:2*o+2*c]
-		yo, dyo, ao := y[o:o+c], dy[o:o+c], arg[o:o+c]
-		for k, v := range yo {
+		ao, dyo := arg[o:o+c], dy[o:o+c]
+		for k, at := range ao {
 			// Bit patterns, as in reluMaxPool2x2RowsGradGo.
-			g := math.Float32bits(dyo[k])
-			if !(v > 0) {
-				g = 0
-			}
 			var w [4]uint32
-			if ao[k] < 4 {
-				w[ao[k]] = g
+			if at < 4 {
+				w[at] = math.Float32bits(dyo[k])
 			}
 			dtl[k], dtr[k] = math.Float32frombits(w[0]), math.Float32frombits(w[1])
 			dbl[k], dbr[k] = math.Float32frombits(w[2]), math.Float32frombits(w[3])

@@ -121,11 +121,12 @@ gdone:
 
 // func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pixels, c int)
 // As reluMaxPool2x2RowsAVX2, and arg = the window position (0 to 3,
-// row-major) of the first key equal to the maximum. With e_p the equality
+// row-major) of the first key equal to the maximum, or 4 where y > 0
+// fails (the ordered compare of passPositiveAVX2). With e_p the equality
 // masks (all ones or zero) and a_p = not e_0 and ... and not e_p, the
 // first position is -(a_0 + a_1 + a_2); its dwords are packed to bytes
-// through words (no value exceeds 3, so neither pack saturates). R9
-// steps 8 bytes for every 8 channels. Y14 is all ones.
+// through words (no value exceeds 4, so neither pack saturates). R9
+// steps 8 bytes for every 8 channels. Y14 is all ones, Y13 all 4.
 TEXT ·reluMaxPool2x2RowsArgAVX2(SB), NOSPLIT, $0-48
 	MOVQ     y+0(FP), DI
 	MOVQ     arg+8(FP), R9
@@ -136,6 +137,8 @@ TEXT ·reluMaxPool2x2RowsArgAVX2(SB), NOSPLIT, $0-48
 	SHLQ     $2, AX
 	VPXOR    Y15, Y15, Y15
 	VPCMPEQD Y14, Y14, Y14
+	VPSRLD   $31, Y14, Y13
+	VPSLLD   $2, Y13, Y13
 	TESTQ    CX, CX
 	JZ       adone
 
@@ -161,6 +164,10 @@ acol:
 	VPSUBD       Y5, Y15, Y5    // the first position
 	VPMAXSD      Y15, Y4, Y4    // the ReLU
 	VMOVDQU      Y4, (DI)(BX*1)
+	VCMPPS       $0x1e, Y15, Y4, Y6 // y > 0
+	VPAND        Y6, Y5, Y5
+	VPANDN       Y13, Y6, Y6    // 4 where not
+	VPOR         Y6, Y5, Y5
 	VEXTRACTI128 $1, Y5, X6
 	VPACKUSDW    X6, X5, X5
 	VPACKUSWB    X5, X5, X5
@@ -180,20 +187,19 @@ adone:
 	VZEROUPPER
 	RET
 
-// func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, y, dy *float32, pixels, c int)
-// g = dy where y > 0, else +0, goes to the window position arg names
-// and +0 to the other three: arg's bytes widened to dwords (VPMOVZXBD)
-// and compared with 0 (Y15), 1 (Y13), 2 (Y12) and 3 (Y11).
-TEXT ·reluMaxPool2x2RowsArgGradAVX2(SB), NOSPLIT, $0-56
+// func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)
+// dy goes to the window position arg names and +0 to the other three (to
+// all four where arg is 4): arg's bytes widened to dwords (VPMOVZXBD) and
+// compared with 0 (Y15), 1 (Y13), 2 (Y12) and 3 (Y11).
+TEXT ·reluMaxPool2x2RowsArgGradAVX2(SB), NOSPLIT, $0-48
 	MOVQ     dtop+0(FP), DI
 	MOVQ     dbottom+8(FP), R11
 	MOVQ     arg+16(FP), R12
-	MOVQ     y+24(FP), R9
-	MOVQ     dy+32(FP), R10
-	MOVQ     pixels+40(FP), CX
-	MOVQ     c+48(FP), AX
+	MOVQ     dy+24(FP), R10
+	MOVQ     pixels+32(FP), CX
+	MOVQ     c+40(FP), AX
 	SHLQ     $2, AX
-	VXORPS   Y15, Y15, Y15
+	VPXOR    Y15, Y15, Y15
 	VPCMPEQD Y14, Y14, Y14
 	VPSRLD   $31, Y14, Y13
 	VPADDD   Y13, Y13, Y12
@@ -206,9 +212,7 @@ bpix:
 
 bcol:
 	LEAQ      (BX)(AX*1), R8
-	VMOVUPS   (R9)(BX*1), Y0
-	VCMPPS    $0x1e, Y15, Y0, Y1  // y > 0
-	VANDPS    (R10)(BX*1), Y1, Y1 // g
+	VMOVDQU   (R10)(BX*1), Y1 // dy
 	VPMOVZXBD (R12), Y2
 	VPCMPEQD  Y15, Y2, Y3
 	VPAND     Y1, Y3, Y3
@@ -229,7 +233,6 @@ bcol:
 
 	LEAQ (DI)(AX*2), DI
 	LEAQ (R11)(AX*2), R11
-	ADDQ AX, R9
 	ADDQ AX, R10
 	DECQ CX
 	JNZ  bpix

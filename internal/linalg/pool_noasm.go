@@ -9,6 +9,6 @@ func reluMaxPool2x2RowsGradAVX2(dtop, dbottom, top, bottom, y, dy *float32, pixe
 func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pixels, c int) {
 	panic("no assembly")
 }
-func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, y, dy *float32, pixels, c int) {
+func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int) {
 	panic("no assembly")
 }

@@ -223,15 +223,15 @@ func TestReLUMaxPool2x2Rows(t *testing.T) {
 var argForms = []struct {
 	name string
 	fwd  func(y []float32, arg []uint8, top, bottom []float32, c int)
-	grad func(dtop, dbottom []float32, arg []uint8, y, dy []float32, c int)
+	grad func(dtop, dbottom []float32, arg []uint8, dy []float32, c int)
 }{
 	{"exported", ReLUMaxPool2x2RowsArg, ReLUMaxPool2x2RowsArgGrad},
 	{"go", reluMaxPool2x2RowsArgGo, reluMaxPool2x2RowsArgGradGo},
 }
 
 // refArg is the window position of the first of the four keys that is
-// the maximum, as the reference takes it.
-func refArg(top, bottom []float32, ow, c int) []uint8 {
+// the maximum, as the reference takes it, or 4 where y > 0 fails.
+func refArg(top, bottom, y []float32, ow, c int) []uint8 {
 	arg := make([]uint8, ow*c)
 	for ox := range ow {
 		for k := range c {
@@ -244,6 +244,9 @@ func refArg(top, bottom []float32, ow, c int) []uint8 {
 				}
 			}
 			arg[ox*c+k] = uint8(best)
+			if !(y[ox*c+k] > 0) {
+				arg[ox*c+k] = 4
+			}
 		}
 	}
 	return arg
@@ -251,8 +254,8 @@ func refArg(top, bottom []float32, ow, c int) []uint8 {
 
 // TestReLUMaxPool2x2RowsArg checks both forms of the pooling that keeps
 // the window position: y as refPool, arg as refArg, and a gradient from
-// arg with the bits of refPoolGrad from the windows, on the windows of
-// poolRows (ties in every position, ±0, NaNs). An arg above 3 routes
+// arg with the bits of refPoolGrad from the windows and y, on the windows
+// of poolRows (ties in every position, ±0, NaNs). An arg above 3 routes
 // nothing. Outputs start as garbage, and a guard past the end of each
 // must stay as it was.
 func TestReLUMaxPool2x2RowsArg(t *testing.T) {
@@ -275,7 +278,8 @@ func TestReLUMaxPool2x2RowsArg(t *testing.T) {
 			for i := 0; i < n; i += 3 {
 				dy[i] = float32(math.Copysign(0, -1))
 			}
-			wantY, wantArg := refPool(top, bottom, ow, c), refArg(top, bottom, ow, c)
+			wantY := refPool(top, bottom, ow, c)
+			wantArg := refArg(top, bottom, wantY, ow, c)
 			wantT, wantB := refPoolGrad(top, bottom, wantY, dy, ow, c)
 			for _, f := range argForms {
 				name := f.name
@@ -300,7 +304,7 @@ func TestReLUMaxPool2x2RowsArg(t *testing.T) {
 						t.Error("the forward pass wrote past the end of y or arg")
 					}
 					dtop, dbottom := filled(nx), filled(nx)
-					f.grad(dtop[:nx], dbottom[:nx], arg[:n], y[:n], dy, c)
+					f.grad(dtop[:nx], dbottom[:nx], arg[:n], dy, c)
 					for i := range nx {
 						if math.Float32bits(dtop[i]) != math.Float32bits(wantT[i]) {
 							t.Fatalf("dtop[%d] = %v (%#x), want %v (%#x)", i, dtop[i], math.Float32bits(dtop[i]), wantT[i], math.Float32bits(wantT[i]))
@@ -316,7 +320,7 @@ func TestReLUMaxPool2x2RowsArg(t *testing.T) {
 					for i := range n {
 						arg[i] = uint8(4 + i%250)
 					}
-					f.grad(dtop[:nx], dbottom[:nx], arg[:n], y[:n], dy, c)
+					f.grad(dtop[:nx], dbottom[:nx], arg[:n], dy, c)
 					for i := range nx {
 						if math.Float32bits(dtop[i]) != 0 || math.Float32bits(dbottom[i]) != 0 {
 							t.Fatalf("arg past 3: dtop[%d] = %v, dbottom[%d] = %v, want +0", i, dtop[i], i, dbottom[i])
@@ -365,12 +369,11 @@ func TestReLUMaxPool2x2RowsPanics(t *testing.T) {
 			{"arg/short arg", func() { ReLUMaxPool2x2RowsArg(y, a[:n-1], x, x, c) }},
 			{"arg/short top", func() { ReLUMaxPool2x2RowsArg(y, a, sx, x, c) }},
 			{"arg/short bottom", func() { ReLUMaxPool2x2RowsArg(y, a, x, sx, c) }},
-			{"arg grad/ragged", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, sy, y, c) }},
-			{"arg grad/no channels", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, y, y, 0) }},
-			{"arg grad/short dtop", func() { ReLUMaxPool2x2RowsArgGrad(sx, x, a, y, y, c) }},
-			{"arg grad/short dbottom", func() { ReLUMaxPool2x2RowsArgGrad(x, sx, a, y, y, c) }},
-			{"arg grad/short arg", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a[:n-1], y, y, c) }},
-			{"arg grad/short dy", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, y, sy, c) }},
+			{"arg grad/ragged", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a[:n-1], y, c) }},
+			{"arg grad/no channels", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, y, 0) }},
+			{"arg grad/short dtop", func() { ReLUMaxPool2x2RowsArgGrad(sx, x, a, y, c) }},
+			{"arg grad/short dbottom", func() { ReLUMaxPool2x2RowsArgGrad(x, sx, a, y, c) }},
+			{"arg grad/short dy", func() { ReLUMaxPool2x2RowsArgGrad(x, x, a, sy, c) }},
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/c=%d", tc.name, c), func(t *testing.T) {

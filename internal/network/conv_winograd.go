@@ -84,6 +84,7 @@ type winograd struct {
 	th, tw int             // tiles down and across an image
 	per    int             // images per group
 	pool   bool            // conv2D.pool: an image's output and its gradient pass through the tiled scratch
+	poolCF bool            // conv2D.poolCF: and its pooled output through a channels-last one after it
 }
 
 // winogradGroupFloats bounds a group's transformed tiles and products, so
@@ -154,7 +155,23 @@ func (wg winograd) scratch() winogradScratch {
 	if !wg.even() || wg.pool {
 		s.tiled = wg.tiledLen()
 	}
+	if wg.poolCF {
+		s.tiled += wg.pooledLen()
+	}
 	return s
+}
+
+// pooledLen is the floats of one image's pooled output.
+func (wg winograd) pooledLen() int { return (wg.oh / 2) * (wg.ow / 2) * wg.o }
+
+// poolParts cuts a pooled layer's tiled scratch into the image's output
+// and, when poolCF, its channels-last pooled output.
+func (wg winograd) poolParts(tiled []float32) (z, pooled []float32) {
+	z = tiled[:wg.tiledLen()]
+	if wg.poolCF {
+		pooled = tiled[wg.tiledLen() : wg.tiledLen()+wg.pooledLen()]
+	}
+	return z, pooled
 }
 
 func (s winogradScratch) size() int { return s.padded + s.in + s.out + s.tiled }
@@ -259,7 +276,7 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	var pg poolGeometry
 	if k.pool {
 		pg, _ = k.pooling(g) // forward has checked it
-		wg.pool = true
+		wg.pool, wg.poolCF = true, k.poolCF
 	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
@@ -279,8 +296,15 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 			case k.pool:
 				// From the scratch, where the image's output is in cache;
 				// the output itself is never written out.
-				at := i * pg.outSize()
-				pg.reluPoolCLArg(k.out[at:at+pg.outSize()], k.arg[at:at+pg.outSize()], dst, row)
+				at, n := i*pg.outSize(), pg.outSize()
+				y, arg := k.out[at:at+n], k.arg[at:at+n]
+				if !k.poolCF {
+					pg.reluPoolCLArg(y, arg, dst, row)
+					break
+				}
+				_, pooled := wg.poolParts(tiled)
+				pg.reluPoolCLArg(pooled, arg, dst, row)
+				linalg.Transpose(pg.outPlane(), pg.c, pooled, pg.c, y, pg.outPlane())
 			case !wg.even():
 				out, run := k.out[i*g.outSize():], g.ow*g.o
 				for y := range g.oh {
@@ -305,14 +329,8 @@ type winogradGradInput struct {
 	buf     []float32 // per worker: winogradScratch
 }
 
-func (k *winogradGradInput) name() string { return "conv2d (Winograd) gradients" }
-func (k *winogradGradInput) inputs() []string {
-	if k.fwd.pool {
-		// The output and its gradient are the pooled layer's.
-		return []string{"kernel", "output gradient", "input", "output"}
-	}
-	return []string{"kernel", "output gradient", "input"}
-}
+func (k *winogradGradInput) name() string     { return "conv2d (Winograd) gradients" }
+func (k *winogradGradInput) inputs() []string { return []string{"kernel", "output gradient", "input"} }
 
 func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, error) {
 	g, err := k.fwd.geometry(xs, ws)
@@ -337,9 +355,6 @@ func (k *winogradGradInput) shape(in []tensor.Shape) (tensor.Shape, error) {
 	if _, err := k.geometry(in[0], in[1], in[2]); err != nil {
 		return nil, err
 	}
-	if k.fwd.pool && !in[3].Eq(in[1]) {
-		return nil, fmt.Errorf("%s: output %v and its gradient %v differ", k.name(), in[3], in[1])
-	}
 	return in[2].Clone(), nil
 }
 
@@ -359,7 +374,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		return nil, err
 	}
 	wg := newWinograd(g, k.fwd.tile)
-	wg.pool = k.fwd.pool
+	wg.pool, wg.poolCF = k.fwd.pool, k.fwd.poolCF
 	co, planes := g.c*g.o, wg.planes()
 	// dy comes from the forward pass's output, so that pass has run on
 	// these weights in this same run of the graph and left Uᵀ in fwd.wo;
@@ -386,10 +401,16 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		if len(k.fwd.arg) != pg.n*pg.outSize() {
 			return nil, fmt.Errorf("%s: the forward pass has not run", k.name())
 		}
-		y, arg, n := in[3], k.fwd.arg, pg.outSize()
+		arg, n := k.fwd.arg, pg.outSize()
 		grads = func(i int, tiled []float32) ([]float32, int) {
-			pg.reluPoolCLArgGrad(tiled, wg.tiledRow(), arg[i*n:(i+1)*n], y[i*n:(i+1)*n], dy[i*n:(i+1)*n])
-			return tiled, wg.tiledRow()
+			z, pooled := wg.poolParts(tiled)
+			dyi := dy[i*n : (i+1)*n]
+			if wg.poolCF {
+				linalg.Transpose(pg.c, pg.outPlane(), dyi, pg.outPlane(), pooled, pg.c)
+				dyi = pooled
+			}
+			pg.reluPoolCLArgGrad(z, wg.tiledRow(), arg[i*n:(i+1)*n], dyi)
+			return z, wg.tiledRow()
 		}
 	}
 	// The chunks of the kernel gradient's sum, as gradChunks: a count that

@@ -32,12 +32,12 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 		pre := fmt.Sprintf("layer%d", i)
 		switch l.Kind {
 		case KindConv:
-			var fused bool
-			x, fused, err = n.conv(x, byName[pre+".conv.weight"], i, cl, toCL, mode.training)
+			var fused, cf bool
+			x, fused, cf, err = n.conv(x, byName[pre+".conv.weight"], i, cl, toCL, mode.training)
 			if fused {
 				pooled = i + 2
 			}
-			cl = toCL
+			cl = toCL && !cf
 		case KindReLU:
 			if n.Spec.reluBeforePool(i) {
 				continue // folded into the pooling below
@@ -111,20 +111,23 @@ func (n *Net) apply(x *G.Node, weights G.Nodes, mode *applyMode) (*G.Node, error
 // conv applies conv layer i, channels-last in if cl and out if toCL,
 // with w its kernel. fused says that it took in the ReLU and the pooling
 // after it as well: the input layer in convReLUPoolCL, a Winograd layer
-// in convReLUPoolWinograd.
-func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fused bool, err error) {
+// in convReLUPoolWinograd. cf says that its output is channel-first even
+// so: a pooled Winograd layer's that a dense layer reads, or that ends
+// the tower.
+func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fused, cf bool, err error) {
 	l := n.Spec.Layers[i]
 	switch {
 	case toCL && !cl && n.Spec.fusesConvPool(i, x.Shape()[1]):
 		y, err = convReLUPoolCL(x, w, l.pad(), l.stride(), training)
-		return y, true, err
+		return y, true, false, err
 	case cl && !n.direct && n.Spec.reluBeforePool(i+1):
-		if y, fused, err = convReLUPoolWinograd(x, w, l.pad(), l.stride()); fused || err != nil {
-			return y, fused, err
+		cf = i+3 == len(n.Spec.Layers) || n.Spec.Layers[i+3].Kind == KindDense
+		if y, fused, err = convReLUPoolWinograd(x, w, l.pad(), l.stride(), cf); fused || err != nil {
+			return y, fused, cf && fused, err
 		}
 	}
 	y, err = conv2DLayout(x, w, l.pad(), l.stride(), cl, toCL, !n.direct)
-	return y, false, err
+	return y, false, false, err
 }
 
 // batchNorm applies the batch norm whose tensors are named prefix.*, and

@@ -106,6 +106,10 @@ type conv2D struct {
 	// is then the pooled output, and arg its window positions, kept for
 	// the gradient.
 	pool bool
+	// poolCF: the pooled output is channel-first, for a dense layer,
+	// each image transposed from a scratch while it is in cache rather
+	// than by a layout op's pass over the batch.
+	poolCF bool
 
 	out []float32
 	arg []uint8
@@ -117,7 +121,7 @@ type conv2D struct {
 func (k *conv2D) name() string     { return "conv2d" }
 func (k *conv2D) inputs() []string { return []string{"input", "kernel"} }
 func (k *conv2D) String() string {
-	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t,winograd=%t,pool=%t}", k.pad, k.stride, k.inCL, k.outCL, k.winograd, k.pool)
+	return fmt.Sprintf("Conv2D{pad=%d,stride=%d,inCL=%t,outCL=%t,winograd=%t,pool=%t,poolCF=%t}", k.pad, k.stride, k.inCL, k.outCL, k.winograd, k.pool, k.poolCF)
 }
 
 // useWinograd says whether this layer runs in the Winograd form.
@@ -223,15 +227,11 @@ func (k *conv2D) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) 
 	return k.out, nil
 }
 
-func (k *conv2D) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	xs, ws := in[0].Shape(), in[1].Shape()
 	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
 		gi := &winogradGradInput{fwd: k}
-		ins := gorgonia.Nodes{in[1], dy, in[0]}
-		if k.pool {
-			ins = append(ins, y)
-		}
-		dx, err := apply(gi, ins...)
+		dx, err := apply(gi, in[1], dy, in[0])
 		if err != nil {
 			return nil, err
 		}

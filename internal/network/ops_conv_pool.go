@@ -127,16 +127,16 @@ func (k *convPoolCL) args(name string, pg poolGeometry) ([]uint8, error) {
 // conv2DGradInput. A tower never asks for the input's (the input is the
 // images), so its graph, pruned to the gradients it needs, runs only the
 // former.
-func (k *convPoolCL) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+func (k *convPoolCL) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	if !k.training {
 		return nil, fmt.Errorf("%s: an inference layer has no gradient", k.name())
 	}
 	xs, ws := in[0].Shape(), in[1].Shape()
-	dw, err := apply(&convPoolGradWeight{fwd: k}, in[0], in[1], y, dy)
+	dw, err := apply(&convPoolGradWeight{fwd: k}, in[0], in[1], dy)
 	if err != nil {
 		return nil, err
 	}
-	dz, err := apply(&convPoolRoute{fwd: k}, in[0], in[1], y, dy)
+	dz, err := apply(&convPoolRoute{fwd: k}, in[0], in[1], dy)
 	if err != nil {
 		return nil, err
 	}
@@ -149,21 +149,21 @@ func (k *convPoolCL) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia
 	return gorgonia.Nodes{dx, dw}, nil
 }
 
-// gradGeometry is the shape check of the gradient ops. Inputs: x, w, y,
-// dL/dy.
+// gradGeometry is the shape check of the gradient ops. Inputs: x, w,
+// dL/dy; the window positions come from the forward pass (args).
 func (k *convPoolCL) gradGeometry(name string, in []tensor.Shape) (convGeometry, poolGeometry, error) {
 	g, pg, err := k.geometry(in[0], in[1])
 	if err != nil {
 		return g, pg, fmt.Errorf("%s: %w", name, err)
 	}
-	want := tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}
-	if !in[2].Eq(want) || !in[3].Eq(want) {
-		return g, pg, fmt.Errorf("%s: output %v and its gradient %v, want %v", name, in[2], in[3], want)
+	if want := (tensor.Shape{pg.n, pg.c, pg.oh, pg.ow}); !in[2].Eq(want) {
+		return g, pg, fmt.Errorf("%s: output gradient %v, want %v", name, in[2], want)
 	}
 	return g, pg, nil
 }
 
-// convPoolGradWeight is dL/dw of convPoolCL. Inputs: x, w, y, dL/dy.
+// convPoolGradWeight is dL/dw of convPoolCL. Inputs: x, w (for its
+// shape), dL/dy.
 type convPoolGradWeight struct {
 	fwd *convPoolCL
 
@@ -174,7 +174,7 @@ type convPoolGradWeight struct {
 
 func (k *convPoolGradWeight) name() string { return k.fwd.name() + " kernel gradient" }
 func (k *convPoolGradWeight) inputs() []string {
-	return []string{"input", "kernel", "output", "output gradient"}
+	return []string{"input", "kernel", "output gradient"}
 }
 
 func (k *convPoolGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
@@ -185,7 +185,7 @@ func (k *convPoolGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
-	x, y, dy := in[0], in[2], in[3]
+	x, dy := in[0], in[2]
 	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
 	if err != nil {
 		return nil, err
@@ -201,14 +201,14 @@ func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ te
 	kernelGradIm2col(k.out, &k.partial, &k.buf, g.outSize(), x, g, chunks, workersFor(chunks), func(_, i int, col, dz []float32) []float32 {
 		im2col(col, x[i*inSize:(i+1)*inSize], g)
 		at := i * outSize
-		pg.reluPoolCLArgGrad(dz, g.ow*g.o, arg[at:at+outSize], y[at:at+outSize], dy[at:at+outSize])
+		pg.reluPoolCLArgGrad(dz, g.ow*g.o, arg[at:at+outSize], dy[at:at+outSize])
 		return dz
 	}, true)
 	return k.out, nil
 }
 
 // convPoolRoute is dL/dz, z the convolution inside convPoolCL, for the
-// input gradient. Inputs: x, w, y, dL/dy.
+// input gradient. Inputs: x and w (for their shapes), dL/dy.
 type convPoolRoute struct {
 	fwd *convPoolCL
 
@@ -217,7 +217,7 @@ type convPoolRoute struct {
 
 func (k *convPoolRoute) name() string { return k.fwd.name() + " routing" }
 func (k *convPoolRoute) inputs() []string {
-	return []string{"input", "kernel", "output", "output gradient"}
+	return []string{"input", "kernel", "output gradient"}
 }
 
 func (k *convPoolRoute) shape(in []tensor.Shape) (tensor.Shape, error) {
@@ -229,7 +229,7 @@ func (k *convPoolRoute) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
-	y, dy := in[2], in[3]
+	dy := in[2]
 	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			at := i * outSize
-			pg.reluPoolCLArgGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, arg[at:at+outSize], y[at:at+outSize], dy[at:at+outSize])
+			pg.reluPoolCLArgGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, arg[at:at+outSize], dy[at:at+outSize])
 		}
 	})
 	return k.out, nil
@@ -254,12 +254,13 @@ func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.
 // the Winograd form; fused is false, and nothing is built, where it does
 // not. Each image's output is pooled as it leaves the output transform,
 // while it is in cache, and its gradient routed from the pooled one into
-// the scratch the output gradient's transform reads, so neither the
-// pooling's reads of the output nor its gradient's writes and reads go
-// through memory. The convolution's output is still kept (conv2D.z) for
-// the gradient's routing.
-func convReLUPoolWinograd(x, w *gorgonia.Node, pad, stride int) (y *gorgonia.Node, fused bool, err error) {
-	k := &conv2D{pad: pad, stride: stride, inCL: true, outCL: true, winograd: true, pool: true}
+// the scratch the output gradient's transform reads, so the
+// convolution's output and its gradient never go through memory: the
+// gradient routes through the window positions the pooling kept
+// (linalg.ReLUMaxPool2x2RowsArg). cf: the pooled output is channel-first
+// (conv2D.poolCF), for a dense layer after it.
+func convReLUPoolWinograd(x, w *gorgonia.Node, pad, stride int, cf bool) (y *gorgonia.Node, fused bool, err error) {
+	k := &conv2D{pad: pad, stride: stride, inCL: true, outCL: true, winograd: true, pool: true, poolCF: cf}
 	g, err := k.geometry(x.Shape(), w.Shape())
 	if err != nil || !k.useWinograd(g) {
 		return nil, false, nil

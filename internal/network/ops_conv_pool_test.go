@@ -69,7 +69,7 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameBits(t, "output", fy, y)
-			in, shapes := [][]float32{x, w, y, dy}, []tensor.Shape{xs, ws, ys, ys}
+			in, shapes := [][]float32{x, w, dy}, []tensor.Shape{xs, ws, ys}
 			fdw, err := (&convPoolGradWeight{fwd: fused, out: uniform(r, len(dw), 5, 6)}).forward(in, shapes, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -108,7 +108,8 @@ func TestConvPoolCLRejects(t *testing.T) {
 
 // TestTowersFuseInputLayer checks which towers' graphs take their input
 // layer's ReLU and pooling into convReLUPoolCL and a Winograd layer's
-// into the layer (convReLUPoolWinograd), by the ops their nodes hold, and
+// into the layer (convReLUPoolWinograd), with its output channel-first
+// for the dense layer and no layout op left, by the ops their nodes hold, and
 // that the fused graph's gradients of the weights match the graph
 // of separate ops (the tower built channel-first, which fuses nothing) to
 // float32 rounding.
@@ -146,11 +147,19 @@ func TestTowersFuseInputLayer(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !first {
-					if got := fusesInputLayer(g); got != c.fused {
-						t.Fatalf("input layer fused: %t, want %t", got, c.fused)
+					fused := holds(g, func(k kernel) bool { _, ok := k.(*convPoolCL); return ok })
+					if fused != c.fused {
+						t.Fatalf("input layer fused: %t, want %t", fused, c.fused)
 					}
-					if got := poolsWinograd(g); got != c.winograd {
-						t.Fatalf("Winograd layer pools: %t, want %t", got, c.winograd)
+					pools := holds(g, func(k kernel) bool { w, ok := k.(*conv2D); return ok && w.pool && w.poolCF })
+					if pools != c.winograd {
+						t.Fatalf("Winograd layer pools to channel-first: %t, want %t", pools, c.winograd)
+					}
+					// A layout op is left only where no layer writes the
+					// dense layer's layout.
+					layout := holds(g, func(k kernel) bool { _, ok := k.(*layoutKernel); return ok })
+					if layout == c.winograd {
+						t.Fatalf("layout op: %t with the Winograd layer pooling %t", layout, c.winograd)
 					}
 				}
 				cost, err := G.Sum(G.Must(G.Square(out)))
@@ -181,13 +190,11 @@ func TestTowersFuseInputLayer(t *testing.T) {
 	}
 }
 
-// fusesInputLayer says whether a node of g holds a convPoolCL.
-func fusesInputLayer(g *G.ExprGraph) bool {
+// holds says whether a node of g holds a kernel that is.
+func holds(g *G.ExprGraph, is func(kernel) bool) bool {
 	for _, n := range g.AllNodes() {
-		if op, ok := n.Op().(*diffKernelOp); ok {
-			if _, ok := op.k.(*convPoolCL); ok {
-				return true
-			}
+		if op, ok := n.Op().(*diffKernelOp); ok && is(op.k) {
+			return true
 		}
 	}
 	return false
@@ -199,7 +206,8 @@ func fusesInputLayer(g *G.ExprGraph) bool {
 // the same bits: in F(4×4) on a plane of whole tiles and on the default
 // tower's 14×14 (tiles past the edge), F(2×2) on 6×6, an odd 7×7 plane (a
 // row and column no window covers), stride 2, and channel counts of the
-// assembly pooling and of its Go form. Output buffers start as garbage.
+// assembly pooling and of its Go form; with the output channels-last and
+// channel-first (conv2D.poolCF). Output buffers start as garbage.
 func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 	for _, c := range []struct{ n, c, h, o, stride int }{
 		{2, 16, 16, 32, 1}, // F(4×4), whole tiles
@@ -246,38 +254,48 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			fused := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true, pool: true, out: uniform(r, ys.TotalSize(), 5, 6)}
-			if got, err := fused.shape([]tensor.Shape{xs, ws}); err != nil || !got.Eq(ys) {
-				t.Fatalf("shape %v, %v; want %v", got, err, ys)
+			for _, cf := range []bool{false, true} {
+				// Channel-first, the fused op's output and its gradient
+				// are y's and dy's, each image transposed.
+				wantY, fdyIn := y, dy
+				if cf {
+					wantY, fdyIn = toCF(y, ys), toCF(dy, ys)
+				}
+				fused := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true, pool: true, poolCF: cf, out: uniform(r, ys.TotalSize(), 5, 6)}
+				if got, err := fused.shape([]tensor.Shape{xs, ws}); err != nil || !got.Eq(ys) {
+					t.Fatalf("shape %v, %v; want %v", got, err, ys)
+				}
+				fy, err := fused.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameBits(t, fmt.Sprintf("cf=%t: output", cf), fy, wantY)
+				fgi := &winogradGradInput{fwd: fused, out: uniform(r, len(dx), 5, 6)}
+				in, shapes := [][]float32{w, fdyIn, x}, []tensor.Shape{ws, ys, xs}
+				if _, err := fgi.shape(shapes); err != nil {
+					t.Fatal(err)
+				}
+				fdx, err := fgi.forward(in, shapes, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameBits(t, fmt.Sprintf("cf=%t: input gradient", cf), fdx, dx)
+				sameBits(t, fmt.Sprintf("cf=%t: kernel gradient", cf), fgi.dw, gi.dw)
 			}
-			fy, err := fused.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameBits(t, "output", fy, y)
-			fgi := &winogradGradInput{fwd: fused, out: uniform(r, len(dx), 5, 6)}
-			in, shapes := [][]float32{w, dy, x, y}, []tensor.Shape{ws, ys, xs, ys}
-			if _, err := fgi.shape(shapes); err != nil {
-				t.Fatal(err)
-			}
-			fdx, err := fgi.forward(in, shapes, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameBits(t, "input gradient", fdx, dx)
-			sameBits(t, "kernel gradient", fgi.dw, gi.dw)
 		})
 	}
 }
 
-// poolsWinograd says whether a node of g holds a conv2D that pools.
-func poolsWinograd(g *G.ExprGraph) bool {
-	for _, n := range g.AllNodes() {
-		if op, ok := n.Op().(*diffKernelOp); ok {
-			if k, ok := op.k.(*conv2D); ok && k.pool {
-				return true
+// toCF is channels-last v of shape s (N×C×H×W) laid out channel-first.
+func toCF(v []float32, s tensor.Shape) []float32 {
+	out := make([]float32, len(v))
+	c, hw := s[1], s[2]*s[3]
+	for i := range s[0] {
+		for p := range hw {
+			for k := range c {
+				out[i*c*hw+k*hw+p] = v[i*c*hw+p*c+k]
 			}
 		}
 	}
-	return false
+	return out
 }

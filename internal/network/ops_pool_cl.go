@@ -113,13 +113,13 @@ func (g poolGeometry) reluPoolCLArg(y []float32, arg []uint8, x []float32, ldx i
 }
 
 // reluPoolCLArgGrad is reluPoolCLGrad from the window positions that
-// reluPoolCLArg kept instead of the image: the same bits.
-func (g poolGeometry) reluPoolCLArgGrad(dx []float32, ld int, arg []uint8, y, dy []float32) {
+// reluPoolCLArg kept instead of the image and y: the same bits.
+func (g poolGeometry) reluPoolCLArgGrad(dx []float32, ld int, arg []uint8, dy []float32) {
 	run := g.ow * g.c
 	for oy := range g.oh {
 		t, b := 2*oy*ld, (2*oy+1)*ld
 		o := oy * run
-		linalg.ReLUMaxPool2x2RowsArgGrad(dx[t:t+2*run], dx[b:b+2*run], arg[o:o+run], y[o:o+run], dy[o:o+run], g.c)
+		linalg.ReLUMaxPool2x2RowsArgGrad(dx[t:t+2*run], dx[b:b+2*run], arg[o:o+run], dy[o:o+run], g.c)
 		clear(dx[t+2*run : t+ld])
 		clear(dx[b+2*run : b+ld])
 	}
