@@ -73,8 +73,9 @@
 // otherwise, to the same bits in both: batch norm's per-column sums and
 // maps (SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows,
 // CombineCentredRows), and ReLU with 2×2 max pooling in one pass over a
-// pair of pixel rows, with its adjoint (ReLUMaxPool2x2Rows,
-// ReLUMaxPool2x2RowsGrad). The tile transforms of Winograd's convolutions
+// pair of pixel rows (ReLUMaxPool2x2Rows; ReLUMaxPool2x2RowsArg keeps a
+// byte per output, its window's first maximum, through which
+// ReLUMaxPool2x2RowsArgGrad routes the adjoint). The tile transforms of Winograd's convolutions
 // along a row of tiles, F(2×2, 3×3) (WinogradInput, WinogradOutput and
 // their adjoints WinogradOutputGrad, WinogradInputGrad), F(4×4, 3×3)
 // (Winograd4Input and the rest) and F(2×2, 3×3) at stride 2

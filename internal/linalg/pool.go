@@ -2,17 +2,20 @@ package linalg
 
 // ReLU and 2×2 max pooling of channels-last rows in one pass: a pair of
 // input rows, W pixels of C channels each, makes one output row of W/2
-// pixels. Every input element is read once and every output written once,
-// and the gradient needs only x, y and dL/dy, not the pair maxima that the
-// separate pooling passes this replaced kept for the whole batch.
+// pixels. Every input element is read once and every output written once.
+// For training, ReLUMaxPool2x2RowsArg also writes a byte per output, the
+// window position of its maximum, and the gradient
+// (ReLUMaxPool2x2RowsArgGrad) needs only those bytes and dL/dy, not x and
+// y, nor the pair maxima that the separate pooling passes this replaced
+// kept for the whole batch.
 //
 // The maximum is the one MaxPairs takes, of the float32 bits as int32
 // keys, which has no rounding and does not depend on the order in which
 // the four values of a window are taken. The key of a float whose sign
 // bit is set is negative, so max(key, 0) is ReLU's sign mask: -0 and NaNs
 // with the sign bit set become +0, as in ReLU. Where the CPU has AVX2 and
-// FMA and C is a multiple of 8 both run in assembly (pool_amd64.s), to the
-// same bits.
+// FMA and C is a multiple of 8 the kernels run in assembly
+// (pool_amd64.s), to the bits of their Go forms.
 
 import "math"
 
@@ -43,8 +46,9 @@ func ReLUMaxPool2x2Rows(y, top, bottom []float32, c int) {
 // floats.
 func poolKey(v float32) int32 { return int32(math.Float32bits(v)) }
 
-// reluMaxPool2x2RowsGo and reluMaxPool2x2RowsGradGo are the Go forms, for
-// any c; they take slices their exported kernels have checked.
+// reluMaxPool2x2RowsGo, reluMaxPool2x2RowsArgGo and
+// reluMaxPool2x2RowsArgGradGo are the Go forms, for any c; they take
+// slices their exported kernels have checked.
 func reluMaxPool2x2RowsGo(y, top, bottom []float32, c int) {
 	for o := 0; o < len(y); o += c {
 		tl, tr := top[2*o:2*o+c], top[2*o+c:2*o+2*c]
@@ -59,71 +63,13 @@ func reluMaxPool2x2RowsGo(y, top, bottom []float32, c int) {
 	}
 }
 
-// ReLUMaxPool2x2RowsGrad is the adjoint of ReLUMaxPool2x2Rows through its
-// output y, for a gradient dy of y: with g = dy[ox·c+k] where y[ox·c+k] >
-// 0 and +0 elsewhere (NaN included, as in PassPositive), g goes to the
-// first of top[2ox·c+k], top[(2ox+1)·c+k], bottom[2ox·c+k],
-// bottom[(2ox+1)·c+k] (row-major window order) that has y[ox·c+k]'s bits,
-// at the same index of dtop or dbottom, and every other element of the
-// first 2·len(y) of dtop and dbottom is +0. For y the forward output this
-// is the first maximum of the window, as MaxPool2D routes. It panics if
-// len(y) is not a multiple of c, dy is shorter than y, or dtop, dbottom,
-// top or bottom is shorter than 2·len(y).
-func ReLUMaxPool2x2RowsGrad(dtop, dbottom, top, bottom, y, dy []float32, c int) {
-	checkRows("ReLUMaxPool2x2RowsGrad", len(y), c)
-	if len(y) == 0 {
-		return
-	}
-	n := 2 * len(y)
-	_, _, _, _, _ = dtop[n-1], dbottom[n-1], top[n-1], bottom[n-1], dy[len(y)-1]
-	if rowsAsm(c) {
-		reluMaxPool2x2RowsGradAVX2(&dtop[0], &dbottom[0], &top[0], &bottom[0], &y[0], &dy[0], len(y)/c, c)
-		return
-	}
-	reluMaxPool2x2RowsGradGo(dtop, dbottom, top, bottom, y, dy, c)
-}
-
-func reluMaxPool2x2RowsGradGo(dtop, dbottom, top, bottom, y, dy []float32, c int) {
-	dy = dy[:len(y)]
-	for o := 0; o < len(y); o += c {
-		tl, tr := top[2*o:2*o+c], top[2*o+c:2*o+2*c]
-		bl, br := bottom[2*o:2*o+c], bottom[2*o+c:2*o+2*c]
-		dtl, dtr := dtop[2*o:2*o+c], dtop[2*o+c:2*o+2*c]
-		dbl, dbr := dbottom[2*o:2*o+c], dbottom[2*o+c:2*o+2*c]
-		yo, dyo := y[o:o+c], dy[o:o+c]
-		for k, v := range yo {
-			// g and the four masks are bit patterns, as in the assembly:
-			// what gets nothing is +0, never a -0 from a float product.
-			g := math.Float32bits(dyo[k])
-			if !(v > 0) {
-				g = 0
-			}
-			m := math.Float32bits(v)
-			var a, b, d, e uint32
-			switch m {
-			case math.Float32bits(tl[k]):
-				a = g
-			case math.Float32bits(tr[k]):
-				b = g
-			case math.Float32bits(bl[k]):
-				d = g
-			case math.Float32bits(br[k]):
-				e = g
-			}
-			dtl[k], dtr[k] = math.Float32frombits(a), math.Float32frombits(b)
-			dbl[k], dbr[k] = math.Float32frombits(d), math.Float32frombits(e)
-		}
-	}
-}
-
 // ReLUMaxPool2x2RowsArg is ReLUMaxPool2x2Rows that also writes, for every
 // y[ox·c+k], arg[ox·c+k]: the window position, 0 to 3 in row-major order
 // (top left, top right, bottom left, bottom right), of the first of the
 // four values whose key is the maximum, or 4 where y[ox·c+k] > 0 fails
 // (NaN included), which gets no gradient. All the gradient needs of a
-// window is then a byte, not the four floats and y that
-// ReLUMaxPool2x2RowsGrad reads. It panics as ReLUMaxPool2x2Rows does,
-// and if arg is shorter than y.
+// window is then a byte, not the four floats and y. It panics as
+// ReLUMaxPool2x2Rows does, and if arg is shorter than y.
 func ReLUMaxPool2x2RowsArg(y []float32, arg []uint8, top, bottom []float32, c int) {
 	checkRows("ReLUMaxPool2x2RowsArg", len(y), c)
 	if len(y) == 0 {
@@ -142,9 +88,10 @@ func ReLUMaxPool2x2RowsArg(y []float32, arg []uint8, top, bottom []float32, c in
 // goes to the window position that arg[ox·c+k] names, at its index of
 // dtop or dbottom, and every other element of the first 2·len(arg) of
 // dtop and dbottom is +0 (all four where arg is above 3). For arg from
-// ReLUMaxPool2x2RowsArg these are the bits of ReLUMaxPool2x2RowsGrad. It
-// panics if len(arg) is not a multiple of c, dy is shorter than arg, or
-// dtop or dbottom shorter than 2·len(arg).
+// ReLUMaxPool2x2RowsArg, dy reaches the first maximum of each window where
+// y > 0, as MaxPool2D routes after a ReLU. It panics if len(arg) is not a
+// multiple of c, dy is shorter than arg, or dtop or dbottom shorter than
+// 2·len(arg).
 func ReLUMaxPool2x2RowsArgGrad(dtop, dbottom []float32, arg []uint8, dy []float32, c int) {
 	checkRows("ReLUMaxPool2x2RowsArgGrad", len(arg), c)
 	if len(arg) == 0 {
@@ -191,7 +138,8 @@ func reluMaxPool2x2RowsArgGradGo(dtop, dbottom []float32, arg []uint8, dy []floa
 		dbl, dbr := dbottom[2*o:2*o+c], dbottom[2*o+c:2*o+2*c]
 		ao, dyo := arg[o:o+c], dy[o:o+c]
 		for k, at := range ao {
-			// Bit patterns, as in reluMaxPool2x2RowsGradGo.
+			// Bit patterns, as in the assembly: what gets nothing is
+			// +0, never a -0 from a float product.
 			var w [4]uint32
 			if at < 4 {
 				w[at] = math.Float32bits(dyo[k])

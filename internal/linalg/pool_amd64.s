@@ -2,24 +2,24 @@
 
 #include "textflag.h"
 
-// ReLU and 2×2 max pooling of channels-last rows, and its adjoint, as in
-// pool.go: pixels > 0 output pixels of c channels, c a positive multiple
-// of 8 (the Go wrappers see to both), so a pixel is whole vectors. Each
-// walks the output row a pixel at a time and a pixel 8 channels at a
-// time: AX is the bytes in a pixel, BX the byte offset of 8 channels in
-// it and R8 = BX + AX the same channels in the right-hand pixel of the
-// window. SI and DX point at the window's left pixel in the top and
-// bottom rows (and DI and R11 at the same place in their gradients),
-// stepping two pixels at a time; y (and dy) step one. Y15 is zero.
+// ReLU and 2×2 max pooling of channels-last rows, and its adjoint through
+// the window positions, as in pool.go: pixels > 0 output pixels of c
+// channels, c a positive multiple of 8 (the Go wrappers see to both), so
+// a pixel is whole vectors. Each walks the output row a pixel at a time
+// and a pixel 8 channels at a time: AX is the bytes in a pixel, BX the
+// byte offset of 8 channels in it and R8 = BX + AX the same channels in
+// the right-hand pixel of the window. SI and DX point at the window's
+// left pixel in the top and bottom rows (DI and R11 at the same place in
+// their gradients), stepping two pixels at a time; y and dy step one.
+// Y15 is zero.
 //
 // The floats are compared as int32 bit patterns, as in the Go forms and
-// in maxPairsAVX2 and routePairsAVX2: VPMAXSD is the int32 max of the keys,
-// and max with 0 is ReLU's sign mask (a key with the sign bit set is
-// negative); VPCMPEQD is the equality of bits. The gradient's y > 0 is
-// the ordered VCMPPS of passPositiveAVX2 (false for NaN), as the Go
-// form's float compare. Nothing rounds, and every output element is a
-// selected value's bits or all zeros, so both kernels agree with their Go
-// forms to the bit.
+// in maxPairsAVX2 and routePairsAVX2: VPMAXSD is the int32 max of the
+// keys, and max with 0 is ReLU's sign mask (a key with the sign bit set
+// is negative); VPCMPEQD is the equality of bits. y > 0 is the ordered
+// VCMPPS of passPositiveAVX2 (false for NaN), as the Go form's float
+// compare. Nothing rounds, and every output element is a selected value's
+// bits or all zeros, so the kernels agree with their Go forms to the bit.
 
 // func reluMaxPool2x2RowsAVX2(y, top, bottom *float32, pixels, c int)
 // y = max(top left, top right, bottom left, bottom right, 0) as int32.
@@ -57,65 +57,6 @@ fcol:
 	JNZ  fpix
 
 fdone:
-	VZEROUPPER
-	RET
-
-// func reluMaxPool2x2RowsGradAVX2(dtop, dbottom, top, bottom, y, dy *float32, pixels, c int)
-// g = dy where y > 0, else +0. Y1 holds what is left of g to route: each
-// of the four window positions, in row-major order, takes Y1 ANDed with
-// its equality mask, and Y1 keeps only the lanes that did not match (a
-// mask ANDNed into it), so the first match takes g and the others +0.
-TEXT ·reluMaxPool2x2RowsGradAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dtop+0(FP), DI
-	MOVQ   dbottom+8(FP), R11
-	MOVQ   top+16(FP), SI
-	MOVQ   bottom+24(FP), DX
-	MOVQ   y+32(FP), R9
-	MOVQ   dy+40(FP), R10
-	MOVQ   pixels+48(FP), CX
-	MOVQ   c+56(FP), AX
-	SHLQ   $2, AX
-	VXORPS Y15, Y15, Y15
-	TESTQ  CX, CX
-	JZ     gdone
-
-gpix:
-	XORQ BX, BX
-
-gcol:
-	LEAQ     (BX)(AX*1), R8
-	VMOVUPS  (R9)(BX*1), Y0      // y
-	VCMPPS   $0x1e, Y15, Y0, Y1  // y > 0
-	VANDPS   (R10)(BX*1), Y1, Y1 // g
-	VPCMPEQD (SI)(BX*1), Y0, Y2  // top left
-	VPAND    Y1, Y2, Y3
-	VPANDN   Y1, Y2, Y1
-	VMOVDQU  Y3, (DI)(BX*1)
-	VPCMPEQD (SI)(R8*1), Y0, Y2  // top right
-	VPAND    Y1, Y2, Y3
-	VPANDN   Y1, Y2, Y1
-	VMOVDQU  Y3, (DI)(R8*1)
-	VPCMPEQD (DX)(BX*1), Y0, Y2  // bottom left
-	VPAND    Y1, Y2, Y3
-	VPANDN   Y1, Y2, Y1
-	VMOVDQU  Y3, (R11)(BX*1)
-	VPCMPEQD (DX)(R8*1), Y0, Y2  // bottom right
-	VPAND    Y1, Y2, Y3
-	VMOVDQU  Y3, (R11)(R8*1)
-	ADDQ     $32, BX
-	CMPQ     BX, AX
-	JNE      gcol
-
-	LEAQ (SI)(AX*2), SI
-	LEAQ (DX)(AX*2), DX
-	LEAQ (DI)(AX*2), DI
-	LEAQ (R11)(AX*2), R11
-	ADDQ AX, R9
-	ADDQ AX, R10
-	DECQ CX
-	JNZ  gpix
-
-gdone:
 	VZEROUPPER
 	RET
 

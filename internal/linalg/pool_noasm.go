@@ -3,9 +3,6 @@
 package linalg
 
 func reluMaxPool2x2RowsAVX2(y, top, bottom *float32, pixels, c int) { panic("no assembly") }
-func reluMaxPool2x2RowsGradAVX2(dtop, dbottom, top, bottom, y, dy *float32, pixels, c int) {
-	panic("no assembly")
-}
 func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pixels, c int) {
 	panic("no assembly")
 }

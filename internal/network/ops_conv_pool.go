@@ -18,11 +18,10 @@ package network
 // positions into a second scratch and adds that image's term of the
 // kernel gradient from it while it is in cache.
 //
-// Each image's convolution, routing and terms are the same operations in
-// the same order as the separate ops' (convolveCL, poolGeometry's
-// reluPoolCL and reluPoolCLGrad, kernelGradIm2col), and routing by
-// position gives reluPoolCLGrad's bits, so the outputs and gradients are
-// the separate ops' to the bit.
+// Each image's convolution, pooling, routing and terms are the same
+// operations in the same order as the separate ops' (convolveCL,
+// poolGeometry's reluPoolCLArg and reluPoolCLArgGrad, kernelGradIm2col),
+// so the outputs and gradients are the separate ops' to the bit.
 
 import (
 	"fmt"

@@ -51,7 +51,7 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			dy := uniform(r, ys.TotalSize(), -1, 1)
-			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, y, dy}, []tensor.Shape{zs, ys, ys}, nil)
+			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, dy}, []tensor.Shape{zs, ys}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +244,7 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			dy := uniform(r, ys.TotalSize(), -1, 1)
-			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, y, dy}, []tensor.Shape{zs, ys, ys}, nil)
+			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, dy}, []tensor.Shape{zs, ys}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,16 +8,14 @@ package network
 // A window's two rows are neighbouring runs of W·C floats and its two
 // pixels in a row neighbouring runs of C, so one pass over a pair of rows
 // (linalg.ReLUMaxPool2x2Rows) takes the four values of every window, C
-// channels at a time, and writes y once. Pair maxima taken in steps (of
-// pixels, then of rows) were written out and read back, and kept for the
-// batch so the gradient could retrace the steps; in one pass nothing is
-// kept, and the gradient (linalg.ReLUMaxPool2x2RowsGrad) finds the
-// window's maximum again from x and y alone: dL/dy goes to the first
-// position in row-major window order that holds y's bits, as MaxPool2D
-// chooses, and a window whose y is 0 gets nothing, as ReLU's gradient
-// would. Both compare float bits as integers, so they give the bits the
-// steps did. A row or column left over by an odd side gets no gradient
-// (PyTorch's floor mode).
+// channels at a time, and writes y once. In training the pass also keeps
+// a byte per output, the position of the window's first maximum in
+// row-major order, as MaxPool2D chooses, or none where y is 0, as ReLU's
+// gradient would (linalg.ReLUMaxPool2x2RowsArg); the gradient routes
+// dL/dy through those bytes alone, without reading x or y back. The
+// maximum compares float bits as integers, so it gives the bits that
+// pooling in steps did. A row or column left over by an odd side gets no
+// gradient (PyTorch's floor mode).
 
 import (
 	"fmt"
@@ -47,6 +45,7 @@ func clPoolGeometryOf(name string, xs tensor.Shape) (poolGeometry, error) {
 type reluPoolCLKernel struct {
 	training bool
 	out      []float32
+	arg      []uint8 // a training pass's window positions, for the gradient
 }
 
 func (k *reluPoolCLKernel) name() string     { return "relu+maxpool2d (channels-last)" }
@@ -67,9 +66,18 @@ func (k *reluPoolCLKernel) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		return nil, err
 	}
 	k.out = grow(k.out, g.n*g.outSize())
+	if k.training {
+		k.arg = grow(k.arg, g.n*g.outSize())
+	}
+	inSize, outSize := g.inSize(), g.outSize()
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			g.reluPoolCL(k.out[i*g.outSize():(i+1)*g.outSize()], x[i*g.inSize():(i+1)*g.inSize()], g.w*g.c)
+			y, xi := k.out[i*outSize:(i+1)*outSize], x[i*inSize:(i+1)*inSize]
+			if k.training {
+				g.reluPoolCLArg(y, k.arg[i*outSize:(i+1)*outSize], xi, g.w*g.c)
+				continue
+			}
+			g.reluPoolCL(y, xi, g.w*g.c)
 		}
 	})
 	return k.out, nil
@@ -85,23 +93,6 @@ func (g poolGeometry) reluPoolCL(y, x []float32, ldx int) {
 	}
 }
 
-// reluPoolCLGrad writes all of dx, the gradient of one channels-last
-// image x whose pooling is y and y's gradient dy: rows ld floats apart
-// (ld >= W·C), a row's floats past W·C, a row or column left over by an
-// odd side, and every row of dx past H +0.
-func (g poolGeometry) reluPoolCLGrad(dx []float32, ld int, x, y, dy []float32) {
-	rowIn, run := g.w*g.c, g.ow*g.c
-	for oy := range g.oh {
-		t, b := 2*oy*ld, (2*oy+1)*ld
-		xt, xb := x[2*oy*rowIn:], x[(2*oy+1)*rowIn:]
-		yr, dyr := y[oy*run:(oy+1)*run], dy[oy*run:(oy+1)*run]
-		linalg.ReLUMaxPool2x2RowsGrad(dx[t:t+2*run], dx[b:b+2*run], xt[:2*run], xb[:2*run], yr, dyr, g.c)
-		clear(dx[t+2*run : t+ld]) // an odd side's last column
-		clear(dx[b+2*run : b+ld])
-	}
-	clear(dx[2*g.oh*ld:]) // an odd side's last row
-}
-
 // reluPoolCLArg is reluPoolCL that also keeps, in arg, each output's
 // window position (linalg.ReLUMaxPool2x2RowsArg) for reluPoolCLArgGrad.
 func (g poolGeometry) reluPoolCLArg(y []float32, arg []uint8, x []float32, ldx int) {
@@ -112,64 +103,70 @@ func (g poolGeometry) reluPoolCLArg(y []float32, arg []uint8, x []float32, ldx i
 	}
 }
 
-// reluPoolCLArgGrad is reluPoolCLGrad from the window positions that
-// reluPoolCLArg kept instead of the image and y: the same bits.
+// reluPoolCLArgGrad writes all of dx, the gradient of one channels-last
+// image whose pooling kept the window positions arg, from the gradient dy
+// of the pooling: rows ld floats apart (ld >= W·C), a row's floats past
+// W·C, a row or column left over by an odd side, and every row of dx past
+// H +0.
 func (g poolGeometry) reluPoolCLArgGrad(dx []float32, ld int, arg []uint8, dy []float32) {
 	run := g.ow * g.c
 	for oy := range g.oh {
 		t, b := 2*oy*ld, (2*oy+1)*ld
 		o := oy * run
 		linalg.ReLUMaxPool2x2RowsArgGrad(dx[t:t+2*run], dx[b:b+2*run], arg[o:o+run], dy[o:o+run], g.c)
-		clear(dx[t+2*run : t+ld])
+		clear(dx[t+2*run : t+ld]) // an odd side's last column
 		clear(dx[b+2*run : b+ld])
 	}
-	clear(dx[2*g.oh*ld:])
+	clear(dx[2*g.oh*ld:]) // an odd side's last row
 }
 
-func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	if !k.training {
 		return nil, fmt.Errorf("%s: an inference pooling has no gradient", k.name())
 	}
-	dx, err := apply(&reluPoolCLGrad{fwd: k}, in[0], y, dy)
+	dx, err := apply(&reluPoolCLGrad{fwd: k}, in[0], dy)
 	if err != nil {
 		return nil, err
 	}
 	return gorgonia.Nodes{dx}, nil
 }
 
-// reluPoolCLGrad is dL/dx of reluPoolCL. Inputs: x, y, dL/dy.
+// reluPoolCLGrad is dL/dx of reluPoolCL, routed through the window
+// positions its forward pass kept. Inputs: x (for its shape), dL/dy.
 type reluPoolCLGrad struct {
 	fwd *reluPoolCLKernel
 	out []float32
 }
 
 func (k *reluPoolCLGrad) name() string     { return k.fwd.name() + " gradient" }
-func (k *reluPoolCLGrad) inputs() []string { return []string{"input", "output", "output gradient"} }
+func (k *reluPoolCLGrad) inputs() []string { return []string{"input", "output gradient"} }
 
 func (k *reluPoolCLGrad) shape(in []tensor.Shape) (tensor.Shape, error) {
 	g, err := clPoolGeometryOf(k.name(), in[0])
 	if err != nil {
 		return nil, err
 	}
-	want := tensor.Shape{g.n, g.c, g.oh, g.ow}
-	if !in[1].Eq(want) || !in[2].Eq(want) {
-		return nil, fmt.Errorf("%s: output %v and its gradient %v, want %v", k.name(), in[1], in[2], want)
+	if want := (tensor.Shape{g.n, g.c, g.oh, g.ow}); !in[1].Eq(want) {
+		return nil, fmt.Errorf("%s: output gradient %v, want %v", k.name(), in[1], want)
 	}
 	return in[0].Clone(), nil
 }
 
 func (k *reluPoolCLGrad) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
-	x, y, dy := in[0], in[1], in[2]
+	dy := in[1]
 	g, err := clPoolGeometryOf(k.name(), shapes[0])
 	if err != nil {
 		return nil, err
+	}
+	if len(k.fwd.arg) != g.n*g.outSize() {
+		return nil, fmt.Errorf("%s: the forward pass has not run", k.name())
 	}
 	k.out = grow(k.out, g.n*g.inSize())
 	inSize, outSize := g.inSize(), g.outSize()
 	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			dx, xi := k.out[i*inSize:(i+1)*inSize], x[i*inSize:(i+1)*inSize]
-			g.reluPoolCLGrad(dx, g.w*g.c, xi, y[i*outSize:(i+1)*outSize], dy[i*outSize:(i+1)*outSize])
+			at := i * outSize
+			g.reluPoolCLArgGrad(k.out[i*inSize:(i+1)*inSize], g.w*g.c, k.fwd.arg[at:at+outSize], dy[at:at+outSize])
 		}
 	})
 	return k.out, nil
