@@ -76,6 +76,20 @@
 // (the tests compare the two on whole towers, and check it against
 // finite differences).
 //
+// Where a convolution is followed by a ReLU and 2×2 max pooling (the
+// default towers, twice), the three are one op, image by image: the
+// convolution's output goes to a scratch that stays in cache and is
+// pooled there, so only the pooled quarter reaches memory, with a byte per
+// pooled value naming its window's maximum (none where the ReLU gives 0).
+// The gradient routes dL/dy through those bytes into a scratch again and
+// goes on from there while it is in cache: into the kernel gradient's
+// product for the input layer (ops_conv_pool.go), into the output
+// gradient's Winograd transform for a Winograd layer. A pooled Winograd
+// layer that a dense layer reads writes its output channel-first, so the
+// default towers have no layout op. Run as separate ops, the
+// convolution's output and its gradient, each four times the pooled size,
+// went through memory four times. The same bits as the separate ops.
+//
 // Towers for photos add three kinds. A strided convolution (stride s)
 // samples every s-th window, OH = (H+2p-K)/s + 1, so it shrinks the plane
 // as it convolves. Global average pooling maps N×C×H×W to the N×C means of
