@@ -120,6 +120,19 @@ func refPoolGrad(top, bottom, y, dy []float32, ow, c int) (dtop, dbottom []float
 	return dtop, dbottom
 }
 
+// guard is the value filled puts past the end of an output.
+const guard = float32(42)
+
+// filled is an output of n floats of garbage, and guard after them.
+func filled(n int) []float32 {
+	s := make([]float32, n+1)
+	for i := range s {
+		s[i] = math.Float32frombits(0xdeadbeef)
+	}
+	s[n] = guard
+	return s
+}
+
 // TestReLUMaxPool2x2Rows checks both forms of the pooling against the
 // reference loop, bit for bit, on the assembly's channel counts and two
 // the Go form keeps. The reference is also checked against float
@@ -127,16 +140,6 @@ func refPoolGrad(top, bottom, y, dy []float32, ow, c int) (dtop, dbottom []float
 // where that is 0). The output starts as garbage, and a guard past its
 // end must stay as it was.
 func TestReLUMaxPool2x2Rows(t *testing.T) {
-	const garbage = 0xdeadbeef
-	guard := float32(42)
-	filled := func(n int) []float32 {
-		s := make([]float32, n+1)
-		for i := range s {
-			s[i] = math.Float32frombits(garbage)
-		}
-		s[n] = guard
-		return s
-	}
 	for _, c := range []int{8, 16, 32, 64, 3, 12} {
 		for _, ow := range []int{1, 3, 24} {
 			r := rand.New(rand.NewPCG(uint64(c), uint64(ow)))
@@ -220,16 +223,6 @@ func refArg(top, bottom, y []float32, ow, c int) []uint8 {
 // nothing. Outputs start as garbage, and a guard past the end of each
 // must stay as it was.
 func TestReLUMaxPool2x2RowsArg(t *testing.T) {
-	const garbage = 0xdeadbeef
-	guard := float32(42)
-	filled := func(n int) []float32 {
-		s := make([]float32, n+1)
-		for i := range s {
-			s[i] = math.Float32frombits(garbage)
-		}
-		s[n] = guard
-		return s
-	}
 	for _, c := range []int{8, 16, 32, 64, 3, 12} {
 		for _, ow := range []int{1, 3, 24} {
 			r := rand.New(rand.NewPCG(uint64(c)+100, uint64(ow)))

@@ -112,15 +112,6 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 	return k.out, nil
 }
 
-// args is the window positions the forward pass kept for an output of
-// pg, or an error if it has not run on one.
-func (k *convPoolCL) args(name string, pg poolGeometry) ([]uint8, error) {
-	if len(k.arg) != pg.n*pg.outSize() {
-		return nil, fmt.Errorf("%s: the forward pass has not run", name)
-	}
-	return k.arg, nil
-}
-
 // backward gives the kernel gradient from convPoolGradWeight, and the
 // input's from the convolution's dL/dz, which convPoolRoute writes out for
 // conv2DGradInput. A tower never asks for the input's (the input is the
@@ -149,7 +140,7 @@ func (k *convPoolCL) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia
 }
 
 // gradGeometry is the shape check of the gradient ops. Inputs: x, w,
-// dL/dy; the window positions come from the forward pass (args).
+// dL/dy; the window positions come from the forward pass (grads).
 func (k *convPoolCL) gradGeometry(name string, in []tensor.Shape) (convGeometry, poolGeometry, error) {
 	g, pg, err := k.geometry(in[0], in[1])
 	if err != nil {
@@ -159,6 +150,20 @@ func (k *convPoolCL) gradGeometry(name string, in []tensor.Shape) (convGeometry,
 		return g, pg, fmt.Errorf("%s: output gradient %v, want %v", name, in[2], want)
 	}
 	return g, pg, nil
+}
+
+// grads checks a gradient op's input shapes and returns the geometries
+// with the window positions the forward pass kept, or an error if it has
+// not run on these shapes.
+func (k *convPoolCL) grads(name string, in []tensor.Shape) (convGeometry, poolGeometry, []uint8, error) {
+	g, pg, err := k.gradGeometry(name, in)
+	if err != nil {
+		return g, pg, nil, err
+	}
+	if len(k.arg) != pg.n*pg.outSize() {
+		return g, pg, nil, fmt.Errorf("%s: the forward pass has not run", name)
+	}
+	return g, pg, k.arg, nil
 }
 
 // convPoolGradWeight is dL/dw of convPoolCL. Inputs: x, w (for its
@@ -185,11 +190,7 @@ func (k *convPoolGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	x, dy := in[0], in[2]
-	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
-	if err != nil {
-		return nil, err
-	}
-	arg, err := k.fwd.args(k.name(), pg)
+	g, pg, arg, err := k.fwd.grads(k.name(), shapes)
 	if err != nil {
 		return nil, err
 	}
@@ -229,11 +230,7 @@ func (k *convPoolRoute) shape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	dy := in[2]
-	g, pg, err := k.fwd.gradGeometry(k.name(), shapes)
-	if err != nil {
-		return nil, err
-	}
-	arg, err := k.fwd.args(k.name(), pg)
+	g, pg, arg, err := k.fwd.grads(k.name(), shapes)
 	if err != nil {
 		return nil, err
 	}

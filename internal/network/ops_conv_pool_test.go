@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -37,24 +38,7 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			zs := tensor.Shape{g.n, g.o, g.oh, g.ow}
-			z, err := conv.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool := &reluPoolCLKernel{training: true}
-			ys, err := pool.shape([]tensor.Shape{zs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := pool.forward([][]float32{z}, []tensor.Shape{zs}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dy := uniform(r, ys.TotalSize(), -1, 1)
-			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, dy}, []tensor.Shape{zs, ys}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			y, ys, dy, dz := separatePooling(t, r, conv, xs, ws, x, w)
 			dw, err := (&conv2DGradWeight{fwd: conv, k: c.k}).forward([][]float32{x, dz}, []tensor.Shape{xs, zs}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -82,6 +66,35 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 			sameBits(t, "output gradient of the convolution", fdz, dz)
 		})
 	}
+}
+
+// separatePooling runs conv on x and w, then reluPoolCLKernel and its
+// gradient as separate ops, for a random gradient dy of the pooling:
+// the pooling's output y (of shape ys) and the convolution's output
+// gradient dz.
+func separatePooling(t *testing.T, r *rand.Rand, conv *conv2D, xs, ws tensor.Shape, x, w []float32) (y []float32, ys tensor.Shape, dy, dz []float32) {
+	t.Helper()
+	g, err := conv.geometry(xs, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := tensor.Shape{g.n, g.o, g.oh, g.ow}
+	z, err := conv.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := &reluPoolCLKernel{training: true}
+	if ys, err = pool.shape([]tensor.Shape{zs}); err != nil {
+		t.Fatal(err)
+	}
+	if y, err = pool.forward([][]float32{z}, []tensor.Shape{zs}, nil); err != nil {
+		t.Fatal(err)
+	}
+	dy = uniform(r, ys.TotalSize(), -1, 1)
+	if dz, err = (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, dy}, []tensor.Shape{zs, ys}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return y, ys, dy, dz
 }
 
 // TestConvPoolCLRejects checks the shapes the fused op refuses, each with
@@ -230,24 +243,7 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				t.Fatalf("%v does not run in a Winograd form", g)
 			}
 			zs := tensor.Shape{g.n, g.o, g.oh, g.ow}
-			z, err := conv.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool := &reluPoolCLKernel{training: true}
-			ys, err := pool.shape([]tensor.Shape{zs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := pool.forward([][]float32{z}, []tensor.Shape{zs}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dy := uniform(r, ys.TotalSize(), -1, 1)
-			dz, err := (&reluPoolCLGrad{fwd: pool}).forward([][]float32{z, dy}, []tensor.Shape{zs, ys}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			y, ys, dy, dz := separatePooling(t, r, conv, xs, ws, x, w)
 			gi := &winogradGradInput{fwd: conv}
 			dx, err := gi.forward([][]float32{w, dz, x}, []tensor.Shape{ws, zs, xs}, nil)
 			if err != nil {
