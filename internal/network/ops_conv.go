@@ -546,7 +546,7 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 
 func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks, workers int) {
 	outSize, inSize := g.outSize(), g.inSize()
-	kernelGradIm2col(k.out, &k.partial, &k.buf, 0, x, g, chunks, workers, func(_, i int, col, _ []float32) []float32 {
+	kernelGradIm2col(k.out, &k.partial, &k.buf, 0, g, chunks, workers, func(i int, col, _ []float32) []float32 {
 		im2col(col, x[i*inSize:(i+1)*inSize], g)
 		return dy[i*outSize : (i+1)*outSize]
 	}, k.fwd.outCL)
@@ -554,12 +554,12 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 
 // kernelGradIm2col writes into out (O×C×K×K) the kernel gradient of a
 // convolution in the channel-first unfolded form, summed as
-// sumOverChunks sums, from image i's output gradient that image(worker,
-// i, col, scratch) returns after unfolding image i into col. Each worker
-// has a colLen col and extra floats of scratch in *buf; partial is
+// sumOverChunks sums, from image i's output gradient that image(i, col,
+// scratch) returns after unfolding image i into col. Each worker has a
+// colLen col and extra floats of scratch in *buf; partial is
 // sumOverChunks'. outCL: the gradients are channels-last.
-func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, x []float32, g convGeometry, chunks, workers int,
-	image func(worker, i int, col, scratch []float32) []float32, outCL bool) {
+func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, g convGeometry, chunks, workers int,
+	image func(i int, col, scratch []float32) []float32, outCL bool) {
 	rows, plane, ld, per := g.colRows(), g.outPlane(), g.colStride(), g.colLen()+extra
 	*buf = grow(*buf, workers*per)
 	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
@@ -573,7 +573,7 @@ func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, x []flo
 			if i == lo {
 				beta = 0
 			}
-			dyi := image(wk, i, col, scratch)
+			dyi := image(i, col, scratch)
 			if outCL {
 				// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
 				linalg.Gemm(false, false, rows, g.o, plane, 1, col, ld, dyi, g.o, beta, sum, g.o)

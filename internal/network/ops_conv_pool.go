@@ -198,7 +198,7 @@ func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ te
 	chunks := max(1, min(g.n, gradChunks))
 	k.out = grow(k.out, g.kernelSize())
 	inSize, outSize := g.inSize(), pg.outSize()
-	kernelGradIm2col(k.out, &k.partial, &k.buf, g.outSize(), x, g, chunks, workersFor(chunks), func(_, i int, col, dz []float32) []float32 {
+	kernelGradIm2col(k.out, &k.partial, &k.buf, g.outSize(), g, chunks, workersFor(chunks), func(i int, col, dz []float32) []float32 {
 		im2col(col, x[i*inSize:(i+1)*inSize], g)
 		at := i * outSize
 		pg.reluPoolCLArgGrad(dz, g.ow*g.o, arg[at:at+outSize], dy[at:at+outSize])
