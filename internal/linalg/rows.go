@@ -3,11 +3,9 @@ package linalg
 // Per-column kernels of a row-major rows×C matrix: the channels-last form
 // of the per-channel passes in vector.go, where a row is one pixel's C
 // channels and column c is channel c. Each takes the channel parameters as
-// C-long slices and walks the matrix by rows, so a channel's values are
-// never gathered from strided memory (the assembly sums take a block of
-// rows at a time, a group of columns down it, all in L1). Float64 sums
-// accumulate per column into the caller's slices, which may hold earlier
-// partial sums.
+// C-long slices and walks the matrix row by row, so a channel's values are
+// never gathered from strided memory. Float64 sums accumulate per column
+// into the caller's slices, which may hold earlier partial sums.
 //
 // Where the CPU has AVX2 and FMA and C is a multiple of 8 (the network's
 // channel counts are 32 to 256), the whole matrix runs in assembly
