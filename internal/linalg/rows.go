@@ -19,20 +19,6 @@ package linalg
 // insist even where the compiler would fuse a multiply and an add
 // (GOAMD64=v3), so they too agree to the bit.
 
-// rowsBlock is the floats of each input that the assembly sums take at a
-// time: 8 KiB, so that a block stays in L1 while each group of 16
-// columns walks down its rows (rows_amd64.s).
-const rowsBlock = 2048
-
-// inBlocks calls fn(r, n) on blocks of n > 0 rows from row r, in order,
-// each at most rowsBlock floats (or one row) of c columns.
-func inBlocks(rows, c int, fn func(r, n int)) {
-	block := max(1, rowsBlock/c)
-	for r := 0; r < rows; r += block {
-		fn(r, min(block, rows-r))
-	}
-}
-
 // rowsAsm reports whether the assembly kernels take a matrix of c columns:
 // they step 8 columns at a time and have no tail.
 func rowsAsm(c int) bool {
@@ -49,7 +35,7 @@ func SumSquaresRows(x []float32, sum, sq []float64) {
 	}
 	_ = sq[c-1] // an index, not a reslice, which would pass on capacity
 	if rowsAsm(c) {
-		inBlocks(len(x)/c, c, func(r, n int) { sumSquaresRowsAVX2(&x[r*c], n, c, &sum[0], &sq[0]) })
+		sumSquaresRowsAVX2(&x[0], len(x)/c, c, &sum[0], &sq[0])
 		return
 	}
 	sumSquaresRowsGo(x, sum, sq)
@@ -78,7 +64,7 @@ func SumRows(x []float32, sum []float64) {
 		return
 	}
 	if rowsAsm(c) {
-		inBlocks(len(x)/c, c, func(r, n int) { sumRowsAVX2(&x[r*c], n, c, &sum[0]) })
+		sumRowsAVX2(&x[0], len(x)/c, c, &sum[0])
 		return
 	}
 	sumRowsGo(x, sum)
@@ -104,7 +90,7 @@ func DotCentredRows(g, x, mu []float32, dot []float64) {
 	}
 	_, _ = dot[c-1], g[len(x)-1]
 	if rowsAsm(c) {
-		inBlocks(len(x)/c, c, func(r, n int) { dotCentredRowsAVX2(&g[r*c], &x[r*c], &mu[0], n, c, &dot[0]) })
+		dotCentredRowsAVX2(&g[0], &x[0], &mu[0], len(x)/c, c, &dot[0])
 		return
 	}
 	dotCentredRowsGo(g, x, mu, dot)

@@ -31,251 +31,106 @@
 	VFMADD231PD a, b, t; \
 	VMOVUPD     t, m
 
-// The three sums run a column group at a time, rows inside: the group's
-// float64 accumulators (16 columns, or 8 for a last odd group) are
-// loaded into registers, take every row of the block in order, and are
-// stored back, instead of a load, add and store in memory per row, whose
-// chains through store forwarding held the sums to half the speed of the
-// maps. The Go wrappers hand them blocks of rows small enough to stay in
-// L1 while each group walks down them (rowsBlock). Each column still takes
-// its rows in order, with the same operations, so the bits do not change.
-// DX is the bytes of the row left from the group, DI walks the group's
-// rows, R11 counts them.
-
 // func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
 TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ rows+8(FP), CX
-	MOVQ c+16(FP), AX
-	MOVQ sum+24(FP), R8
-	MOVQ sq+32(FP), R9
-	SHLQ $2, AX          // bytes in a row
-	XORQ BX, BX          // the group's byte offset in a row
+	MOVQ  x+0(FP), SI
+	MOVQ  rows+8(FP), CX
+	MOVQ  c+16(FP), AX
+	MOVQ  sum+24(FP), R8
+	MOVQ  sq+32(FP), R9
+	SHLQ  $2, AX          // bytes in a row
+	TESTQ CX, CX
+	JZ    sqdone
 
-qgroup:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	MOVQ CX, R11
-	CMPQ DX, $64
-	JB   q8
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-	VMOVUPD 64(R8)(BX*2), Y2
-	VMOVUPD 96(R8)(BX*2), Y3
-	VMOVUPD (R9)(BX*2), Y4
-	VMOVUPD 32(R9)(BX*2), Y5
-	VMOVUPD 64(R9)(BX*2), Y6
-	VMOVUPD 96(R9)(BX*2), Y7
+sqrow:
+	XORQ BX, BX
 
-q16row:
-	VCVTPS2PD   (DI), Y8
-	VCVTPS2PD   16(DI), Y9
-	VCVTPS2PD   32(DI), Y10
-	VCVTPS2PD   48(DI), Y11
-	VADDPD      Y8, Y0, Y0
-	VADDPD      Y9, Y1, Y1
-	VADDPD      Y10, Y2, Y2
-	VADDPD      Y11, Y3, Y3
-	VFMADD231PD Y8, Y8, Y4
-	VFMADD231PD Y9, Y9, Y5
-	VFMADD231PD Y10, Y10, Y6
-	VFMADD231PD Y11, Y11, Y7
-	ADDQ        AX, DI
-	DECQ        R11
-	JNZ         q16row
-
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	VMOVUPD Y2, 64(R8)(BX*2)
-	VMOVUPD Y3, 96(R8)(BX*2)
-	VMOVUPD Y4, (R9)(BX*2)
-	VMOVUPD Y5, 32(R9)(BX*2)
-	VMOVUPD Y6, 64(R9)(BX*2)
-	VMOVUPD Y7, 96(R9)(BX*2)
-	ADDQ    $64, BX
-	JMP     qnext
-
-q8:
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-	VMOVUPD (R9)(BX*2), Y4
-	VMOVUPD 32(R9)(BX*2), Y5
-
-q8row:
-	VCVTPS2PD   (DI), Y8
-	VCVTPS2PD   16(DI), Y9
-	VADDPD      Y8, Y0, Y0
-	VADDPD      Y9, Y1, Y1
-	VFMADD231PD Y8, Y8, Y4
-	VFMADD231PD Y9, Y9, Y5
-	ADDQ        AX, DI
-	DECQ        R11
-	JNZ         q8row
-
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	VMOVUPD Y4, (R9)(BX*2)
-	VMOVUPD Y5, 32(R9)(BX*2)
-	ADDQ    $32, BX
-
-qnext:
+sqcol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	FMAPD4(Y0, Y0, (R9)(BX*2), Y4)
+	FMAPD4(Y1, Y1, 32(R9)(BX*2), Y5)
+	ADDQ $32, BX
 	CMPQ BX, AX
-	JB   qgroup
+	JNE  sqcol
+
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  sqrow
+
+sqdone:
 	VZEROUPPER
 	RET
 
 // func sumRowsAVX2(x *float32, rows, c int, sum *float64)
 TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), SI
-	MOVQ rows+8(FP), CX
-	MOVQ c+16(FP), AX
-	MOVQ sum+24(FP), R8
-	SHLQ $2, AX
+	MOVQ  x+0(FP), SI
+	MOVQ  rows+8(FP), CX
+	MOVQ  c+16(FP), AX
+	MOVQ  sum+24(FP), R8
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    sdone
+
+srow:
 	XORQ BX, BX
 
-sgroup:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	MOVQ CX, R11
-	CMPQ DX, $64
-	JB   s8
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-	VMOVUPD 64(R8)(BX*2), Y2
-	VMOVUPD 96(R8)(BX*2), Y3
-
-s16row:
-	VCVTPS2PD (DI), Y8
-	VCVTPS2PD 16(DI), Y9
-	VCVTPS2PD 32(DI), Y10
-	VCVTPS2PD 48(DI), Y11
-	VADDPD    Y8, Y0, Y0
-	VADDPD    Y9, Y1, Y1
-	VADDPD    Y10, Y2, Y2
-	VADDPD    Y11, Y3, Y3
-	ADDQ      AX, DI
-	DECQ      R11
-	JNZ       s16row
-
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	VMOVUPD Y2, 64(R8)(BX*2)
-	VMOVUPD Y3, 96(R8)(BX*2)
-	ADDQ    $64, BX
-	JMP     snext
-
-s8:
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-
-s8row:
-	VCVTPS2PD (DI), Y8
-	VCVTPS2PD 16(DI), Y9
-	VADDPD    Y8, Y0, Y0
-	VADDPD    Y9, Y1, Y1
-	ADDQ      AX, DI
-	DECQ      R11
-	JNZ       s8row
-
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	ADDQ    $32, BX
-
-snext:
+scol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	ADDQ $32, BX
 	CMPQ BX, AX
-	JB   sgroup
+	JNE  scol
+
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  srow
+
+sdone:
 	VZEROUPPER
 	RET
 
 // func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
 // x - mu is rounded to float32 (VSUBPS) before it is widened, as in the
-// Go form. (grad, not g: g names a register to the assembler.) R12 walks
-// grad's rows as DI walks x's; Y12 and Y13 hold the group's mu.
+// Go form. (grad, not g: g names a register to the assembler.)
 TEXT ·dotCentredRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ grad+0(FP), R10
-	MOVQ x+8(FP), SI
-	MOVQ mu+16(FP), R9
-	MOVQ rows+24(FP), CX
-	MOVQ c+32(FP), AX
-	MOVQ dot+40(FP), R8
-	SHLQ $2, AX
+	MOVQ  grad+0(FP), DI
+	MOVQ  x+8(FP), SI
+	MOVQ  mu+16(FP), R10
+	MOVQ  rows+24(FP), CX
+	MOVQ  c+32(FP), AX
+	MOVQ  dot+40(FP), R8
+	SHLQ  $2, AX
+	TESTQ CX, CX
+	JZ    ddone
+
+drow:
 	XORQ BX, BX
 
-dgroup:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	LEAQ (R10)(BX*1), R12
-	MOVQ CX, R11
-	CMPQ DX, $64
-	JB   d8
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-	VMOVUPD 64(R8)(BX*2), Y2
-	VMOVUPD 96(R8)(BX*2), Y3
-	VMOVUPS (R9)(BX*1), Y12
-	VMOVUPS 32(R9)(BX*1), Y13
+dcol:
+	VMOVUPS      (SI)(BX*1), Y0
+	VSUBPS       (R10)(BX*1), Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VCVTPS2PD    X0, Y0
+	VCVTPS2PD    X1, Y1
+	VCVTPS2PD    (DI)(BX*1), Y2
+	VCVTPS2PD    16(DI)(BX*1), Y3
+	FMAPD4(Y2, Y0, (R8)(BX*2), Y4)
+	FMAPD4(Y3, Y1, 32(R8)(BX*2), Y5)
+	ADDQ         $32, BX
+	CMPQ         BX, AX
+	JNE          dcol
 
-d16row:
-	VMOVUPS      (DI), Y4
-	VMOVUPS      32(DI), Y5
-	VSUBPS       Y12, Y4, Y4
-	VSUBPS       Y13, Y5, Y5
-	VEXTRACTF128 $1, Y4, X6
-	VEXTRACTF128 $1, Y5, X7
-	VCVTPS2PD    X4, Y4
-	VCVTPS2PD    X6, Y6
-	VCVTPS2PD    X5, Y5
-	VCVTPS2PD    X7, Y7
-	VCVTPS2PD    (R12), Y8
-	VCVTPS2PD    16(R12), Y9
-	VCVTPS2PD    32(R12), Y10
-	VCVTPS2PD    48(R12), Y11
-	VFMADD231PD  Y8, Y4, Y0
-	VFMADD231PD  Y9, Y6, Y1
-	VFMADD231PD  Y10, Y5, Y2
-	VFMADD231PD  Y11, Y7, Y3
-	ADDQ         AX, DI
-	ADDQ         AX, R12
-	DECQ         R11
-	JNZ          d16row
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  drow
 
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	VMOVUPD Y2, 64(R8)(BX*2)
-	VMOVUPD Y3, 96(R8)(BX*2)
-	ADDQ    $64, BX
-	JMP     dnext
-
-d8:
-	VMOVUPD (R8)(BX*2), Y0
-	VMOVUPD 32(R8)(BX*2), Y1
-	VMOVUPS (R9)(BX*1), Y12
-
-d8row:
-	VMOVUPS      (DI), Y4
-	VSUBPS       Y12, Y4, Y4
-	VEXTRACTF128 $1, Y4, X6
-	VCVTPS2PD    X4, Y4
-	VCVTPS2PD    X6, Y6
-	VCVTPS2PD    (R12), Y8
-	VCVTPS2PD    16(R12), Y9
-	VFMADD231PD  Y8, Y4, Y0
-	VFMADD231PD  Y9, Y6, Y1
-	ADDQ         AX, DI
-	ADDQ         AX, R12
-	DECQ         R11
-	JNZ          d8row
-
-	VMOVUPD Y0, (R8)(BX*2)
-	VMOVUPD Y1, 32(R8)(BX*2)
-	ADDQ    $32, BX
-
-dnext:
-	CMPQ BX, AX
-	JB   dgroup
+ddone:
 	VZEROUPPER
 	RET
 
