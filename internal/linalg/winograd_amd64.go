@@ -3,7 +3,7 @@
 package linalg
 
 // The tile kernels of winograd_amd64.s, on tiles > 0 tiles of c channels,
-// c a positive multiple of 8 (winogradCheck and rowsAsm see to both);
+// c a positive multiple of 8 (tileRow.check and rowsAsm see to both);
 // plane and stride are in floats, as in the Go forms.
 
 //go:noescape

@@ -91,10 +91,10 @@ type winograd struct {
 // that what the transforms write is still in L2 when the products read it.
 const winogradGroupFloats = 192 << 10
 
-// newWinograd is the tiling of a Winograd layer; tile is conv2D.tile.
-func newWinograd(g convGeometry, tile int) winograd {
-	alg, _ := winogradForm(g, tile)
-	wg := winograd{convGeometry: g, alg: alg}
+// newWinograd is the tiling of Winograd layer k on g.
+func (k *conv2D) newWinograd(g convGeometry) winograd {
+	alg, _ := winogradForm(g, k.tile)
+	wg := winograd{convGeometry: g, alg: alg, pool: k.pool, poolCF: k.poolCF}
 	m := alg.M
 	wg.th, wg.tw = (g.oh+m-1)/m, (g.ow+m-1)/m
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
@@ -263,7 +263,7 @@ func products(planes int, transA bool, tiles, n, k int, a, b []float32, beta flo
 }
 
 func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
-	wg := newWinograd(g, k.tile)
+	wg := k.newWinograd(g)
 	co, planes := g.c*g.o, wg.planes()
 	// The transform comes as planes of O×C (U_ξᵀ), which the input
 	// gradient multiplies by as they are; the products here want U_ξ.
@@ -276,7 +276,6 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 	var pg poolGeometry
 	if k.pool {
 		pg, _ = k.pooling(g) // forward has checked it
-		wg.pool, wg.poolCF = true, k.poolCF
 	}
 	k.buf = wg.eachGroup(k.buf, func(i0, i1 int, padded, v, m, tiled []float32) {
 		tiles := (i1 - i0) * wg.tiles()
@@ -373,8 +372,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	if err != nil {
 		return nil, err
 	}
-	wg := newWinograd(g, k.fwd.tile)
-	wg.pool, wg.poolCF = k.fwd.pool, k.fwd.poolCF
+	wg := k.fwd.newWinograd(g)
 	co, planes := g.c*g.o, wg.planes()
 	// dy comes from the forward pass's output, so that pass has run on
 	// these weights in this same run of the graph and left Uᵀ in fwd.wo;

@@ -42,10 +42,18 @@ func Conv2DStride(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) 
 // winograd lets a 3×3 convolution that can run in the Winograd form
 // (useWinograd) do so.
 func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL, winograd bool) (*gorgonia.Node, error) {
-	if pad < 0 || stride < 1 {
-		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
+	if err := checkPadStride(pad, stride); err != nil {
+		return nil, err
 	}
 	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}, x, w)
+}
+
+// checkPadStride refuses a padding or stride no convolution has.
+func checkPadStride(pad, stride int) error {
+	if pad < 0 || stride < 1 {
+		return fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
+	}
+	return nil
 }
 
 // convGeometry is the shape bookkeeping of one convolution.
@@ -241,10 +249,7 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 		}
 		return gorgonia.Nodes{dx, dw}, nil
 	}
-	// The last window may stop short of the far edge when the stride does
-	// not divide it; the input gradient needs that remainder to know H and W.
-	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
-	dx, err := apply(&conv2DGradInput{fwd: k, rem: rem}, in[1], dy)
+	dx, err := k.inputGrad(xs, in[1], dy)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +258,16 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 		return nil, err
 	}
 	return gorgonia.Nodes{dx, dw}, nil
+}
+
+// inputGrad is the unfolded form's dL/dx, for an input of shape xs, from
+// the kernel w and dL/dy.
+func (k *conv2D) inputGrad(xs tensor.Shape, w, dy *gorgonia.Node) (*gorgonia.Node, error) {
+	// The last window may stop short of the far edge when the stride does
+	// not divide it; the input gradient needs that remainder to know H and W.
+	ws := w.Shape()
+	rem := [2]int{(xs[2] + 2*k.pad - ws[2]) % k.stride, (xs[3] + 2*k.pad - ws[3]) % k.stride}
+	return apply(&conv2DGradInput{fwd: k, rem: rem}, w, dy)
 }
 
 // conv2DGradInput computes dL/dx = col2im(Wᵀ · dL/dy) image by image.

@@ -34,8 +34,8 @@ import (
 // false, true, _) followed by reluPoolCL. The convolution must be one
 // that unfolds channel-first (convGeometry.useIm2col: K·C < 16).
 func convReLUPoolCL(x, w *gorgonia.Node, pad, stride int, training bool) (*gorgonia.Node, error) {
-	if pad < 0 || stride < 1 {
-		return nil, fmt.Errorf("conv2d: padding %d and stride %d, want pad >= 0 and stride >= 1", pad, stride)
+	if err := checkPadStride(pad, stride); err != nil {
+		return nil, err
 	}
 	return apply(&convPoolCL{conv: &conv2D{pad: pad, stride: stride, outCL: true}, training: training}, x, w)
 }
@@ -121,7 +121,6 @@ func (k *convPoolCL) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia
 	if !k.training {
 		return nil, fmt.Errorf("%s: an inference layer has no gradient", k.name())
 	}
-	xs, ws := in[0].Shape(), in[1].Shape()
 	dw, err := apply(&convPoolGradWeight{fwd: k}, in[0], in[1], dy)
 	if err != nil {
 		return nil, err
@@ -130,9 +129,7 @@ func (k *convPoolCL) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia
 	if err != nil {
 		return nil, err
 	}
-	s := k.conv.stride
-	rem := [2]int{(xs[2] + 2*k.conv.pad - ws[2]) % s, (xs[3] + 2*k.conv.pad - ws[3]) % s}
-	dx, err := apply(&conv2DGradInput{fwd: k.conv, rem: rem}, in[1], dz)
+	dx, err := k.conv.inputGrad(in[0].Shape(), in[1], dz)
 	if err != nil {
 		return nil, err
 	}
@@ -258,10 +255,10 @@ func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.
 func convReLUPoolWinograd(x, w *gorgonia.Node, pad, stride int, cf bool) (y *gorgonia.Node, fused bool, err error) {
 	k := &conv2D{pad: pad, stride: stride, inCL: true, outCL: true, winograd: true, pool: true, poolCF: cf}
 	g, err := k.geometry(x.Shape(), w.Shape())
-	if err != nil || !k.useWinograd(g) {
+	if err != nil {
 		return nil, false, nil
 	}
-	if _, err := k.pooling(g); err != nil {
+	if _, err := k.pooling(g); err != nil { // not a Winograd layer, or no pooling fits
 		return nil, false, nil
 	}
 	y, err = apply(k, x, w)
