@@ -11,7 +11,8 @@ import (
 // alone, for the assembly and the Go forms.
 func TestAdd(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 96, 100, 288, 1151} {
-		for name, f := range map[string]func(dst, src []float32){"Add": Add, "addGo": addGo} {
+		addGo := func(dst, src []float32) { addIntoGo(dst[:len(src)], dst[:len(src)], src) }
+		for name, f := range map[string]func(dst, src []float32){"Add": Add, "go": addGo} {
 			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
 				dst, src := make([]float32, n+3), make([]float32, n)
 				for i := range dst {
@@ -145,7 +146,8 @@ func TestAddRuns(t *testing.T) {
 			AddRuns(got[:n], tc.ldd, src, tc.lds, tc.run, tc.count)
 			for i := range tc.count {
 				if tc.run > 0 {
-					addGo(want[i*tc.ldd:i*tc.ldd+tc.run], src[i*tc.lds:i*tc.lds+tc.run])
+					w := want[i*tc.ldd : i*tc.ldd+tc.run]
+					addIntoGo(w, w, src[i*tc.lds:i*tc.lds+tc.run])
 				}
 			}
 			for i := range got {

@@ -30,22 +30,8 @@ func vectorBulk(n, step int) int {
 // floats, where the compiler's scalar loop leaves most of a vector unit
 // idle.
 func Add(dst, src []float32) {
-	if len(src) == 0 {
-		return
-	}
-	_ = dst[len(src)-1]
-	bulk := vectorBulk(len(src), 8)
-	if bulk > 0 {
-		addRunsAVX2(&dst[0], bulk, &src[0], bulk, bulk, 1) // one run
-	}
-	addGo(dst[bulk:], src[bulk:])
-}
-
-func addGo(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] += v
-	}
+	d := dst[:len(src)]
+	AddInto(d, d, src)
 }
 
 // AddInto writes a + b into out element by element: out[i] = a[i] + b[i]
@@ -114,7 +100,8 @@ func AddRuns(dst []float32, ldd int, src []float32, lds, run, count int) {
 		return
 	}
 	for i := range count {
-		addGo(dst[i*ldd:i*ldd+run], src[i*lds:i*lds+run])
+		d := dst[i*ldd : i*ldd+run]
+		addIntoGo(d, d, src[i*lds:i*lds+run])
 	}
 }
 

@@ -453,7 +453,7 @@ crnext:
 // Adds the count runs of run floats (a positive multiple of 8) from src,
 // lds apart, onto dst, ldd apart, one run after the other: a run's loads
 // come after the previous run's stores, so overlapping runs of dst add up
-// in order, as Add called run by run does; Add itself is one run.
+// in order, as Add called run by run does.
 TEXT ·addRunsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), AX
