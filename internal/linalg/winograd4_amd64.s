@@ -90,17 +90,9 @@
 	STORE6((R12), (R12)(DX*1), (R12)(DX*2), (R12)(R10*1), (R12)(DX*4), (R12)(R11*1)); \
 	ADDQ R13, R12
 
-// func winograd4InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+// func winograd4InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 TEXT ·winograd4InputAVX2(SB), 0, $1152-48
-	MOVQ v+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ d+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R10  // 3 planes
 	LEAQ (DX)(DX*4), R11  // 5 planes
 	LEAQ (R10)(R10*1), R13 // 6 planes
@@ -182,17 +174,9 @@ i4block:
 	VMOVUPS Y11, (R12)(CX*1); \
 	ADDQ AX, R12
 
-// func winograd4OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+// func winograd4OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 TEXT ·winograd4OutputAVX2(SB), 0, $768-48
-	MOVQ y+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ m+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*2), R13
 	ADDQ R13, R13         // 6 planes
 	LEAQ (BX)(BX*2), CX   // 3 pixels
@@ -270,17 +254,9 @@ o4block:
 	VMOVUPS Y3, (R12)(R11*1); \
 	ADDQ R13, R12
 
-// func winograd4OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+// func winograd4OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 TEXT ·winograd4OutputGradAVX2(SB), 0, $768-48
-	MOVQ dm+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ dy+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R10   // 3 planes
 	LEAQ (DX)(DX*4), R11   // 5 planes
 	LEAQ (R10)(R10*1), R13 // 6 planes
@@ -379,17 +355,9 @@ g4block:
 	ADDTO(Y5, (R12)(R8*1)); \
 	ADDQ AX, R12
 
-// func winograd4InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+// func winograd4InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 TEXT ·winograd4InputGradAVX2(SB), 0, $1152-48
-	MOVQ dd+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ dv+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*2), R13
 	ADDQ R13, R13        // 6 planes
 	LEAQ (BX)(BX*2), CX  // 3 pixels

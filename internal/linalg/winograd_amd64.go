@@ -7,41 +7,41 @@ package linalg
 // plane and stride are in floats, as in the Go forms.
 
 //go:noescape
-func winogradInputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+func winogradInputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winogradOutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+func winogradOutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 //go:noescape
-func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+func winogradOutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+func winogradInputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 // The F(4×4, 3×3) kernels of winograd4_amd64.s, on the same terms.
 
 //go:noescape
-func winograd4InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+func winograd4InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winograd4OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+func winograd4OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 //go:noescape
-func winograd4OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+func winograd4OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winograd4InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+func winograd4InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 // The stride-2 kernels of winograd_s2_amd64.s, on the same terms.
 
 //go:noescape
-func winogradS2InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+func winogradS2InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winogradS2OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+func winogradS2OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 //go:noescape
-func winogradS2OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+func winogradS2OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 //go:noescape
-func winogradS2InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+func winogradS2InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)

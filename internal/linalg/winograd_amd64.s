@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "winograd_amd64.h"
 
 // The tile kernels of Winograd's F(2×2, 3×3) (see winograd.go), on
 // tiles > 0 tiles of c channels, c a positive multiple of 8, 8 channels
@@ -59,7 +60,7 @@
 	VPSLLD   $31, Y15, Y15
 
 // ---------------------------------------------------------------------
-// func winogradInputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+// func winogradInputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 //
 // v[4i+j] = (Bᵀ x B)[i][j] for the 4×4 tile x of d. The rows of Bᵀ x are
 // made two at a time, column by column, into Y0-Y3 and Y4-Y7 (rows 0 and
@@ -96,15 +97,7 @@
 	VMOVUPS t3, PL3(p)
 
 TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-48
-	MOVQ v+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ d+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R8
 	LEAQ (BX)(BX*2), CX
 
@@ -146,7 +139,7 @@ wiblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradOutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+// func winogradOutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 //
 // The 2×2 pixels Aᵀ x A of the 4×4 transformed tile x at m. Rows 0 and 1
 // of Aᵀ x are made column by column (plane j of each row of planes) into
@@ -173,15 +166,7 @@ wiblock:
 	VMOVUPS t1, AT1(p)
 
 TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ m+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*2), R8
 
 wotile:
@@ -213,7 +198,7 @@ woblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+// func winogradOutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 //
 // dm[4i+j] = (A x Aᵀ)[i][j] for the 2×2 gradient tile x of dy (g in the
 // Go form). The four rows of A x, two columns each, are Y0-Y1 (x's row 0
@@ -233,15 +218,7 @@ woblock:
 	VMOVUPS t2, PL3(p)
 
 TEXT ·winogradOutputGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ dm+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ dy+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R8
 	SIGNMASK
 
@@ -282,7 +259,7 @@ goblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+// func winogradInputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 //
 // Adds (B x Bᵀ) for the 4×4 transformed tile x at dv onto the tile of dd.
 // The rows of B x are made two at a time, column by column (plane j of
@@ -327,15 +304,7 @@ goblock:
 	VMOVUPS t0, AT3(p)
 
 TEXT ·winogradInputGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ dd+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ dv+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*2), R8
 	LEAQ (BX)(BX*2), CX
 	SIGNMASK

@@ -2,50 +2,50 @@
 
 package linalg
 
-func winogradInputAVX2(v *float32, plane int, d *float32, stride, c, tiles int) {
+func winogradInputAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradOutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int) {
+func winogradOutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradOutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int) {
+func winogradOutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradInputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int) {
+func winogradInputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
 
-func winograd4InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int) {
+func winograd4InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winograd4OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int) {
+func winograd4OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
 
-func winograd4OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int) {
+func winograd4OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winograd4InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int) {
+func winograd4InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradS2InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int) {
+func winogradS2InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradS2OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int) {
+func winogradS2OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradS2OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int) {
+func winogradS2OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
 
-func winogradS2InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int) {
+func winogradS2InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }

@@ -39,7 +39,7 @@
 	VMOVUPS Y3, a4
 
 // ---------------------------------------------------------------------
-// func winogradS2InputAVX2(v *float32, plane int, d *float32, stride, c, tiles int)
+// func winogradS2InputAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 
 // S2INCOL transforms column s of the image tile (column pointer R9) into
 // column s of the stack tile (entries 5i+s), and moves R9 to the next.
@@ -57,15 +57,7 @@
 	ADDQ R13, R12
 
 TEXT ·winogradS2InputAVX2(SB), 0, $800-48
-	MOVQ v+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ d+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R10 // 3 planes
 	LEAQ (DX)(DX*4), R13 // 5 planes
 
@@ -100,7 +92,7 @@ s2iblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradS2OutputAVX2(y *float32, stride int, m *float32, plane, c, tiles int)
+// func winogradS2OutputAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 // S2OUTCOL makes column j of Aᵀ m from plane j of each row of planes
 // (column pointer R9): (m0 + m1) + m3 and (m1 + m2) + m4 into entries j
@@ -132,15 +124,7 @@ s2iblock:
 	ADDQ    AX, R12
 
 TEXT ·winogradS2OutputAVX2(SB), 0, $320-48
-	MOVQ y+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ m+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*4), R13 // 5 planes
 
 s2otile:
@@ -170,7 +154,7 @@ s2oblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradS2OutputGradAVX2(dm *float32, plane int, dy *float32, stride, c, tiles int)
+// func winogradS2OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 //
 // With the 2×2 gradient tile g in Y0 (g00), Y1 (g01), Y2 (g10), Y3 (g11),
 // the rows of A g are (g00, g01), (g00+g10, g01+g11), (g10, g11), (g00,
@@ -188,15 +172,7 @@ s2oblock:
 	ADDQ    R13, R12
 
 TEXT ·winogradS2OutputGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ dm+0(FP), DI
-	MOVQ plane+8(FP), DX
-	MOVQ dy+16(FP), SI
-	MOVQ stride+24(FP), AX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	TOPLANES
 	LEAQ (DX)(DX*2), R10 // 3 planes
 	LEAQ (DX)(DX*4), R13 // 5 planes
 
@@ -234,7 +210,7 @@ s2gblock:
 	RET
 
 // ---------------------------------------------------------------------
-// func winogradS2InputGradAVX2(dd *float32, stride int, dv *float32, plane, c, tiles int)
+// func winogradS2InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
 
 // S2BG stores winogradS2InGrad of Y0-Y4 to five places: Y0, Y3,
 // (Y1-Y0)-Y2, Y4, Y2 (Y1 clobbered).
@@ -276,15 +252,7 @@ s2gblock:
 	ADDQ AX, R12
 
 TEXT ·winogradS2InputGradAVX2(SB), 0, $800-48
-	MOVQ dd+0(FP), DI
-	MOVQ stride+8(FP), AX
-	MOVQ dv+16(FP), SI
-	MOVQ plane+24(FP), DX
-	MOVQ c+32(FP), BX
-	MOVQ tiles+40(FP), R14
-	SHLQ $2, DX
-	SHLQ $2, AX
-	SHLQ $2, BX
+	FROMPLANES
 	LEAQ (DX)(DX*4), R13 // 5 planes
 	LEAQ (BX)(BX*2), CX  // 3 pixels
 
