@@ -9,6 +9,20 @@
 // not wait on one another; the maps do exactly the float32 operations of
 // their Go forms, in the same order, so results are bit for bit the same.
 
+// RUNS loads the arguments of copyRunsAVX2 and addRunsAVX2 (dst, ldd,
+// src, lds, run, count): DI dst, AX its stride in bytes, SI src, BX its
+// stride in bytes, DX a run's bytes, CX the runs.
+#define RUNS \
+	MOVQ dst+0(FP), DI;   \
+	MOVQ ldd+8(FP), AX;   \
+	MOVQ src+16(FP), SI;  \
+	MOVQ lds+24(FP), BX;  \
+	MOVQ run+32(FP), DX;  \
+	MOVQ count+40(FP), CX; \
+	SHLQ $2, AX;          \
+	SHLQ $2, BX;          \
+	SHLQ $2, DX
+
 // SUM4PD adds the four-lane float64 accumulators a, b, c and d, in the
 // order (a+b)+(c+d), and then a's lanes, leaving the sum in the low lane
 // of xa (a's X register); xb (b's) is scratch.
@@ -404,15 +418,7 @@ intodone:
 // The count runs of run floats (a positive multiple of 8) from src, lds
 // apart, to dst, ldd apart: 32 floats a step, then 8.
 TEXT ·copyRunsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ ldd+8(FP), AX
-	MOVQ src+16(FP), SI
-	MOVQ lds+24(FP), BX
-	MOVQ run+32(FP), DX
-	MOVQ count+40(FP), CX
-	SHLQ $2, AX
-	SHLQ $2, BX
-	SHLQ $2, DX
+	RUNS
 
 crrun:
 	XORQ R8, R8
@@ -455,15 +461,7 @@ crnext:
 // come after the previous run's stores, so overlapping runs of dst add up
 // in order, as Add called run by run does.
 TEXT ·addRunsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ ldd+8(FP), AX
-	MOVQ src+16(FP), SI
-	MOVQ lds+24(FP), BX
-	MOVQ run+32(FP), DX
-	MOVQ count+40(FP), CX
-	SHLQ $2, AX
-	SHLQ $2, BX
-	SHLQ $2, DX
+	RUNS
 
 arrun:
 	XORQ R8, R8
