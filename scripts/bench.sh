@@ -32,6 +32,10 @@
 # batches and NT-Xent loss are set to the reference's random pairs and
 # contrastive loss; its weight decay and gradient clipping are in both. siamese decodes into a fresh
 # cache under the output folder (CACHE=DIR to reuse one).
+#
+# On a machine without Go, BIN=FILE times a siamese built elsewhere, and
+# PYTHON=FILE names the Python with PyTorch when it is not /usr/bin/python3
+# (scripts/bench-machine.sh runs the whole table so).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -67,9 +71,22 @@ SEED=${SEED:-1}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 OUT=${OUT:-$(mktemp -d)}
 BIN=${BIN:-bin/siamese} # the binary built and timed
+# A machine without Go (a measuring box) runs a binary built elsewhere: BIN=path.
+PYTHON=${PYTHON:-/usr/bin/python3}
 mkdir -p "$OUT"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
+
+# build: bin/siamese from this tree, or the BIN already there where there is no go.
+build() {
+	if command -v go >/dev/null; then
+		say "building $BIN"
+		CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
+	else
+		[[ -x $BIN ]] || { say "no go to build $BIN with: build it elsewhere (CGO_ENABLED=0 go build -o siamese ./cmd/siamese) and set BIN"; exit 1; }
+		say "no go here: timing $BIN as it is"
+	fi
+}
 
 # machine: the CPU and how busy it was, for the table's caption.
 machine() {
@@ -83,15 +100,27 @@ machine() {
 }
 MACHINE=$(machine)
 
+# peak_rss CMD...: runs CMD with its stdout kept, then prints the peak
+# resident set of the child in MiB on fd 3.
+peak_rss() {
+	"$PYTHON" - "$@" <<'PY'
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:])
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+with open(3, "w") as f:
+    f.write(f"{peak:.1f}\n")
+sys.exit(r.returncode)
+PY
+}
+
 if [[ $MODE == photos ]]; then
 	SIZE=${SIZE:-64}
 	AUGMENT=${AUGMENT:-0}
 	TORCH_PHOTOS=${TORCH_PHOTOS:-scripts/photos_reference.py}
 	CACHE=${CACHE:-$OUT/cache}
 	[[ -d $TRAIN ]] || { say "no data in $TRAIN: run scripts/fetch-openset.sh, or go run ./scripts/make-photos -n 20000 -out data/photos20k and TRAIN=data/photos20k"; exit 1; }
-	/usr/bin/python3 -c 'import torch, numpy, PIL' 2>/dev/null || { say "PyTorch missing: apt-get install python3-torch python3-numpy python3-pil libopenblas0-pthread"; exit 1; }
-	say "building $BIN"
-	CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
+	"$PYTHON" -c 'import torch, numpy, PIL' 2>/dev/null || { say "PyTorch missing: apt-get install python3-torch python3-numpy python3-pil libopenblas0-pthread"; exit 1; }
+	build
 	noaug=()
 	[[ $AUGMENT == 1 ]] || noaug=(--augment-shift 0 --augment-rotate 0 --augment-flip=false --augment-brightness 0)
 	# The reference trains on random balanced pairs under the contrastive
@@ -99,24 +128,23 @@ if [[ $MODE == photos ]]; then
 	# that both do the same work per pair.
 	pairwise=(--batches pairs --loss contrastive --margin 1 --mining random)
 	say "siamese train --config configs/photos.yaml: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN at $SIZE px"
-	/usr/bin/time -v "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
+	peak_rss "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
 		--epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" --batch-size "$BATCH" --test-split 0 --val-split 0.02 \
 		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" "${pairwise[@]}" --cache-dir "$CACHE" \
-		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log"
+		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 	say "PyTorch: $TORCH_PHOTOS"
-	/usr/bin/time -v /usr/bin/python3 "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
-		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log"
-	/usr/bin/python3 - "$OUT" "$MACHINE" "$TRAIN" "$SIZE" "$BATCH" "$AUGMENT" <<'PY'
+	peak_rss "$PYTHON" "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
+		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log" 3>"$OUT/torch.rss"
+	"$PYTHON" - "$OUT" "$MACHINE" "$TRAIN" "$SIZE" "$BATCH" "$AUGMENT" <<'PY'
 import json, os, re, sys
 d, machine, train, size, batch, aug = sys.argv[1:]
-def rss(log):  # /usr/bin/time -v: "Maximum resident set size (kbytes): N"
-    m = re.findall(r"Maximum resident set size \(kbytes\): (\d+)", open(os.path.join(d, log)).read())
-    return int(m[-1]) / 1024
+def rss(name):  # peak_rss's MiB
+    return float(open(os.path.join(d, name)).read())
 tr = json.load(open(os.path.join(d, "train.json")))
 to = json.load(open(os.path.join(d, "torch.json")))
 rows = [
     ("train pairs/s", tr["pairs_per_s"], to["train_pairs_per_s"]),
-    ("peak RSS MiB", rss("train.log"), rss("torch.log")),
+    ("peak RSS MiB", rss("train.rss"), rss("torch.rss")),
     ("train loss", tr["history"][-1]["train_loss"], to["train_loss"]),
 ]
 print(f"photos preset ({size} px colour, batch {batch}, augmentation {'on' if aug == '1' else 'off'}) on {train}")
@@ -147,27 +175,13 @@ if ((PER_CLASS > 0)); then
 	done
 	TRAIN=$OUT/train
 fi
-if ! /usr/bin/python3 -c 'import torch, numpy, PIL' 2>/dev/null; then
+if ! "$PYTHON" -c 'import torch, numpy, PIL' 2>/dev/null; then
 	[[ $(id -u) == 0 ]] || { say "PyTorch missing: apt-get install python3-torch python3-numpy python3-pil libopenblas0-pthread"; exit 1; }
 	say "installing PyTorch from Debian"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy python3-pil libopenblas0-pthread >/dev/null
 fi
 
-say "building $BIN"
-CGO_ENABLED=0 go build -o "$BIN" ./cmd/siamese
-
-# peak_rss CMD...: runs CMD with its stdout kept, then prints the peak
-# resident set of the child in MiB on fd 3.
-peak_rss() {
-	/usr/bin/python3 - "$@" <<'PY'
-import resource, subprocess, sys
-r = subprocess.run(sys.argv[1:])
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-with open(3, "w") as f:
-    f.write(f"{peak:.1f}\n")
-sys.exit(r.returncode)
-PY
-}
+build
 
 say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
@@ -183,11 +197,11 @@ peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 200
 # the accuracy row scores siamese on the reference's pairs instead.
 "$BIN" embed "$TEST" --model "$OUT/bench.safetensors" --out "$OUT/test.npy" >/dev/null
 say "PyTorch reference"
-/usr/bin/python3 "$TORCH_REF" --train "$TRAIN" --test "$TEST" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs "$PAIRS" \
+"$PYTHON" "$TORCH_REF" --train "$TRAIN" --test "$TEST" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs "$PAIRS" \
 	--batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log" ||
 	{ say "the PyTorch reference failed: see $OUT/torch.log"; exit 1; }
 
-/usr/bin/python3 - "$OUT" "$TORCH_REF" "$TEST" "$SEED" <<'PY'
+"$PYTHON" - "$OUT" "$TORCH_REF" "$TEST" "$SEED" <<'PY'
 import importlib.util, json, os, sys
 import numpy as np
 d, ref, test, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
