@@ -69,3 +69,29 @@ func TestGemmStaysInBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestEvensRowsStaysInBounds runs EvensRows on rows whose source ends at
+// the row's 2n-2, the last element it may read, right before a guard page:
+// the row's last vector step reads up to there and not past it.
+func TestEvensRowsStaysInBounds(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for _, rows := range []int{1, 3} {
+			g := &guardedAllocator{t: t}
+			lds, ldd := 2*n+3, n+1
+			src := g.alloc((rows-1)*lds + 2*n - 1)
+			dst := g.alloc((rows-1)*ldd + n)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			EvensRows(dst, ldd, src, lds, n, rows)
+			for r := range rows {
+				for j := range n {
+					if got, want := dst[r*ldd+j], src[r*lds+2*j]; got != want {
+						t.Fatalf("n=%d rows=%d: dst[%d][%d] = %v, want %v", n, rows, r, j, got, want)
+					}
+				}
+			}
+			g.free()
+		}
+	}
+}

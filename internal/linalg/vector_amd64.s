@@ -507,7 +507,10 @@ arnext:
 // dst[r·ldd + t] = src[r·lds + 2t] for r < rows, t < n: per row, 8
 // outputs a step (the even elements of 16 inputs gathered by an in-lane
 // shuffle, quadwords put back in order) while the step's 16 inputs lie
-// within the row's 2n-1, then one at a time.
+// within the row's 2n-1, then the row's last 8 outputs in one step that
+// overlaps the ones before (n >= 9), or one at a time (n < 9). The scalar
+// moves are VEX encoded: legacy SSE after 256-bit ops, with the upper
+// halves dirty, is slow on Intel cores (not on AMD's Zen 4).
 TEXT ·evensRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), AX
@@ -535,12 +538,25 @@ ervec:
 	JMP     ervec
 
 erone:
-	CMPQ  R8, DX
-	JGE   ernext
-	MOVSS (SI)(R8*8), X0
-	MOVSS X0, (DI)(R8*4)
-	INCQ  R8
-	JMP   erone
+	CMPQ R8, DX
+	JGE  ernext
+	CMPQ DX, $9
+	JLT  erscalar
+
+	// The last 8 outputs again, from the 16 inputs that end the row at
+	// 2n-2: they start at the odd 2n-17, so the evens are their odd lanes.
+	VMOVUPS -68(SI)(DX*8), Y0
+	VMOVUPS -36(SI)(DX*8), Y1
+	VSHUFPS $0xDD, Y1, Y0, Y2
+	VPERMQ  $0xD8, Y2, Y2
+	VMOVUPS Y2, -32(DI)(DX*4)
+	JMP     ernext
+
+erscalar:
+	VMOVSS (SI)(R8*8), X0
+	VMOVSS X0, (DI)(R8*4)
+	INCQ   R8
+	JMP    erone
 
 ernext:
 	ADDQ AX, DI
