@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -18,36 +19,120 @@ import (
 // It panics if a dimension is negative, a stride is shorter than its row, or
 // a slice is too short for the matrix it holds.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(defaultKernels, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(kernels(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// defaultKernels is chosen once, from the CPU features and SIAMESE_KERNELS
-// (see bestKernels), and never changed.
-var defaultKernels = bestKernels()
+// chosen is the kernel set Gemm uses, picked on first use (see
+// bestKernels) and never changed.
+var chosen struct {
+	once sync.Once
+	ks   *kernelSet
+}
 
-// bestKernels is the fastest kernel set for this CPU, or, when the
-// environment names one this CPU can run (see capKernels), that one.
+func kernels() *kernelSet {
+	chosen.once.Do(func() { chosen.ks = bestKernels() })
+	return chosen.ks
+}
+
+// Kernels names the kernel set Gemm uses on this machine ("avx512x12",
+// "avx512", "avx2" or "generic"), choosing it if no product has yet.
+func Kernels() string { return kernels().name }
+
+// bestKernels is the set the environment names, if this CPU runs it (see
+// kernelsEnv), or else the fastest on this machine (see fastestKernels).
 func bestKernels() *kernelSet {
-	return capKernels(kernelSets(), os.Getenv(kernelsEnv))
+	sets := kernelSets()
+	if ks := namedKernels(sets, os.Getenv(kernelsEnv)); ks != nil {
+		return ks
+	}
+	return fastestKernels(sets, timeKernels)
 }
 
-// kernelsEnv names the environment variable that picks a slower GEMM
-// kernel set than the CPU's best, "avx2" or "generic", to measure here how
-// the program runs on a CPU without AVX-512 (or without AVX2). A name the
-// CPU cannot run, or any other value, leaves the best set. Speed is all it
-// changes: avx2 gives avx512's bits (TestAVX2MatchesAVX512), while generic,
-// without fused multiply-adds, changes the last bits of results.
+// kernelsEnv names the environment variable that picks a kernel set by
+// name, "avx512x12", "avx512", "avx2" or "generic", to measure one set or
+// to see here how the program runs on a CPU without AVX-512 (or without
+// AVX2). A name the CPU cannot run, or any other value, leaves the choice
+// to timing. Speed is all it changes: the assembly sets give the same bits
+// (TestAssemblySetsAgree), while generic, without fused multiply-adds,
+// changes the last bits of results.
 const kernelsEnv = "SIAMESE_KERNELS"
 
-// capKernels returns the set called name among sets (ordered slowest
-// first), or the last, the fastest, if none is.
-func capKernels(sets []*kernelSet, name string) *kernelSet {
+// namedKernels returns the set called name among sets, or nil.
+func namedKernels(sets []*kernelSet, name string) *kernelSet {
 	for _, s := range sets {
 		if s.name == name {
 			return s
 		}
 	}
-	return sets[len(sets)-1]
+	return nil
+}
+
+// fastestKernels returns the set among sets (generic first) that time
+// scores lowest. The pure-Go set is timed only when it is the only one:
+// it rounds differently, and every model would then depend on a timing.
+// The assembly sets all give the same bits, so which one wins a close
+// race changes only speed.
+func fastestKernels(sets []*kernelSet, time func([]*kernelSet) []float64) *kernelSet {
+	if len(sets) > 1 {
+		sets = sets[1:]
+	}
+	if len(sets) == 1 {
+		return sets[0]
+	}
+	scores := time(sets)
+	best := 0
+	for i, s := range scores {
+		if s < scores[best] {
+			best = i
+		}
+	}
+	return sets[best]
+}
+
+// timeKernels times each set on products shaped like the network's
+// (benchShapes in bench_test.go: a Winograd product and its kernel
+// gradient, the dense layer forward and its weight gradient, a strided
+// convolution of the photos tower) and returns, per set, the sum over the
+// shapes of the fastest of three runs, taken in turns so that a burst of
+// other load slows every set alike. About 10 ms on a 2-core Zen 4.
+// Kernels tuned on one core can lose on another (Zen 4 has one 512-bit
+// multiply-add unit, Intel's Xeons two), so this is measured, not read
+// from the CPU's flags.
+func timeKernels(sets []*kernelSet) []float64 {
+	shapes := []struct {
+		transA  bool
+		m, n, k int
+	}{{false, 98, 64, 32}, {true, 32, 64, 98}, {false, 64, 128, 3136}, {true, 3136, 128, 64}, {false, 256, 32, 288}}
+	scores := make([]float64, len(sets))
+	for _, sh := range shapes {
+		a := make([]float32, sh.m*sh.k)
+		b := make([]float32, sh.k*sh.n)
+		c := make([]float32, sh.m*sh.n)
+		for i := range a {
+			a[i] = float32(i%7) - 3
+		}
+		for i := range b {
+			b[i] = float32(i%5) - 2
+		}
+		lda := sh.k
+		if sh.transA {
+			lda = sh.m
+		}
+		fastest := make([]time.Duration, len(sets))
+		for run := range 4 { // the first warms the caches and is not kept
+			for i, ks := range sets {
+				start := time.Now()
+				gemm(ks, sh.transA, false, sh.m, sh.n, sh.k, 1, a, lda, b, sh.n, 0, c, sh.n)
+				if d := time.Since(start); run == 1 || run > 1 && d < fastest[i] {
+					fastest[i] = d
+				}
+			}
+		}
+		for i, d := range fastest {
+			scores[i] += d.Seconds()
+		}
+	}
+	return scores
 }
 
 // workspaces holds packing buffers for reuse: a training step calls Gemm
@@ -112,7 +197,7 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 				bBlock = floats(&ws.b, kcb*roundUp(ncb, nr))
 				for jr := 0; jr < ncb; jr += nr {
 					cols := min(nr, ncb-jr)
-					ks.packBPanel(bBlock[jr*kcb:], true, b, ldb, pc, kcb, jc+jr, cols, ks.panelWidth(cols))
+					ks.packBPanel(bBlock[jr*kcb:], transB, b, ldb, pc, kcb, jc+jr, cols, ks.panelWidth(cols))
 				}
 			}
 
@@ -122,11 +207,13 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 				if packAllA {
 					aBlock = floats(&ws.a, kcb*roundUp(mcb, mr))
 					for ir := 0; ir < mcb; ir += mr {
-						packAPanel(aBlock[ir*kcb:], false, a, lda, ic+ir, min(mr, mcb-ir), pc, kcb, mr)
+						packAPanel(aBlock[ir*kcb:], transA, a, lda, ic+ir, min(mr, mcb-ir), pc, kcb, mr)
 					}
-				} else if rows := mcb % mr; rows != 0 {
-					aEdge = floats(&ws.aEdge, kcb*mr)
-					packAPanel(aEdge, transA, a, lda, ic+mcb-rows, rows, pc, kcb, mr)
+				} else if rest := mcb % mr; rest != 0 {
+					if es, _ := ks.rowTile(rest); rest < es.mr {
+						aEdge = floats(&ws.aEdge, kcb*es.mr)
+						packAPanel(aEdge, transA, a, lda, ic+mcb-rest, rest, pc, kcb, es.mr)
+					}
 				}
 
 				for jr := 0; jr < ncb; jr += nr {
@@ -147,15 +234,15 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 						bStride = ldb
 					}
 
-					for ir := 0; ir < mcb; ir += mr {
-						rows := min(mr, mcb-ir)
+					for ir := 0; ir < mcb; {
+						ts, rows := ks.rowTile(mcb - ir)
 						var aPanel []float32
-						aStride := mr
+						aStride := ts.mr
 						rowMajor := false
 						switch {
 						case packAllA:
 							aPanel = aBlock[ir*kcb:]
-						case rows < mr:
+						case rows < ts.mr:
 							aPanel = aEdge
 						case transA:
 							aPanel = a[pc*lda+ic+ir:]
@@ -165,20 +252,32 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 							aStride = lda
 							rowMajor = true
 						}
-						tile := ks.tile(rowMajor, narrow)
+						tile := ts.tile(rowMajor, narrow)
 						cTile := c[(ic+ir)*ldc+jc+jr:]
-						if ks.partial || (rows == mr && cols == w) {
+						if ts.partial || (rows == ts.mr && cols == w) {
 							tile(kcb, aPanel, aStride, bPanel, bStride, cTile, ldc, alpha, betaPass, rows, cols)
-							continue
+						} else {
+							scratch := floats(&ws.tile, ts.mr*w)
+							tile(kcb, aPanel, aStride, bPanel, bStride, scratch, w, 1, 0, ts.mr, w)
+							mergeTile(cTile, ldc, scratch, w, rows, cols, alpha, betaPass)
 						}
-						scratch := floats(&ws.tile, mr*w)
-						tile(kcb, aPanel, aStride, bPanel, bStride, scratch, w, 1, 0, mr, w)
-						mergeTile(cTile, ldc, scratch, w, rows, cols, alpha, betaPass)
+						ir += rows
 					}
 				}
 			}
 		}
 	}
+}
+
+// rowTile is the set whose kernels compute the next tile of a block with
+// left rows still to do, and the tile's height: the set's own, or its
+// shorter edge set's for a last few rows that the edge set's tile holds
+// (64 rows in 12-row tiles are five and one of 8, not six).
+func (ks *kernelSet) rowTile(left int) (*kernelSet, int) {
+	if left < ks.mr && ks.edge != nil && left <= ks.edge.mr {
+		return ks.edge, left
+	}
+	return ks, min(ks.mr, left)
 }
 
 // panelWidth is the width of the B panel holding cols columns: a narrow

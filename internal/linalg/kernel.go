@@ -41,6 +41,11 @@ type kernelSet struct {
 	// columns of B per block (an A block mc×kc and a packed B block kc×nc
 	// stay in L2).
 	kc, mc, nc int
+
+	// edge, when set, computes a block's last rows when there are no more
+	// than its mr of them: a set of the same nr and panel widths, whose
+	// kernels give the same bits.
+	edge *kernelSet
 }
 
 // genericKernels is the pure-Go kernel set, used where no assembly kernel

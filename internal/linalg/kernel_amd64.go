@@ -22,6 +22,18 @@ func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *f
 func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
 
 //go:noescape
+func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+
+//go:noescape
+func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+
+//go:noescape
+func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+
+//go:noescape
+func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+
+//go:noescape
 func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
 //go:noescape
@@ -47,6 +59,23 @@ var avx512Kernels = kernelSet{
 	nc:             1024,
 }
 
+// avx512x12Kernels is avx512Kernels with 12-row tiles (24 accumulators).
+var avx512x12Kernels = kernelSet{
+	name:           "avx512x12",
+	mr:             12,
+	nr:             32,
+	kMajor:         tile12x32KMajor,
+	rowMajor:       tile12x32RowMajor,
+	narrowKMajor:   tile12x16KMajor,
+	narrowRowMajor: tile12x16RowMajor,
+	partial:        true,
+	transpose:      transposeBlocksAVX,
+	kc:             256,
+	mc:             132,
+	nc:             1024,
+	edge:           &avx512Kernels,
+}
+
 // avx2Kernels runs 6×16 tiles in twelve 256-bit accumulators. Reading
 // A's rows in place (rowMajor) spares packing A, a scalar pass that cost
 // the thin products (32 to 64 columns) a third of their time.
@@ -62,15 +91,15 @@ var avx2Kernels = kernelSet{
 	nc:        1024,
 }
 
-// kernelSets lists every kernel set this CPU can run, slowest first, for
-// bestKernels and the tests.
+// kernelSets lists every kernel set this CPU can run, the pure-Go one
+// first, for bestKernels and the tests.
 func kernelSets() []*kernelSet {
 	sets := []*kernelSet{&genericKernels}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		sets = append(sets, &avx2Kernels)
 	}
 	if cpu.X86.HasAVX512F {
-		sets = append(sets, &avx512Kernels)
+		sets = append(sets, &avx512Kernels, &avx512x12Kernels)
 	}
 	return sets
 }
@@ -104,6 +133,34 @@ func tile8x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []fl
 	_ = b[(kc-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
 	tile8x16RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+}
+
+func tile12x32KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+	_ = a[(kc-1)*lda+11]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+}
+
+func tile12x32RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+	_ = a[11*lda+kc-1]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+}
+
+func tile12x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+	_ = a[(kc-1)*lda+11]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	tile12x16KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+}
+
+func tile12x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+	_ = a[11*lda+kc-1]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	tile12x16RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
 }
 
 func tile6x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {

@@ -136,7 +136,8 @@
 	VPXORD Z30, Z30, Z30; \
 	VPXORD Z31, Z31, Z31
 
-// SCALE32/SCALE16 multiply the accumulators by alpha (in Z0).
+// SCALE32/SCALE16 multiply the accumulators by alpha (in Z0); SCALEHI
+// those of rows 4-7 of the 32-wide tile, Z24..Z31.
 #define SCALE16 \
 	VMULPS Z0, Z16, Z16; \
 	VMULPS Z0, Z17, Z17; \
@@ -149,6 +150,9 @@
 
 #define SCALE32 \
 	SCALE16; \
+	SCALEHI
+
+#define SCALEHI \
 	VMULPS Z0, Z24, Z24; \
 	VMULPS Z0, Z25, Z25; \
 	VMULPS Z0, Z26, Z26; \
@@ -193,7 +197,11 @@
 	JZ      done;         \
 	ADDQ    R8, DI
 
-// EPILOGUE32 writes alpha*acc + beta*C for the first BX rows.
+// EPILOGUE32 writes alpha*acc + beta*C for the first BX rows. The
+// epilogues zero the accumulators from Z16 up before VZEROUPPER, which
+// clears the upper halves of Z0-Z15 only: dirty upper halves left in
+// Z16-Z31 can keep an Intel core treating the Go code's scalar SSE that
+// follows as 512-bit work. Zeroing idioms cost no execution port.
 #define EPILOGUE32 \
 	VBROADCASTSS alpha+56(FP), Z0;   \
 	SCALE32;                         \
@@ -220,6 +228,7 @@ nobeta:                              \
 	ROW32(Z28, Z29, done);           \
 	ROW32(Z30, Z31, done);           \
 done:                                \
+	ZERO32;                          \
 	VZEROUPPER;                      \
 	RET
 
@@ -249,6 +258,7 @@ nobeta:                            \
 	ROW16(Z22, done);              \
 	ROW16(Z23, done);              \
 done:                              \
+	ZERO16;                        \
 	VZEROUPPER;                    \
 	RET
 
@@ -385,6 +395,260 @@ loop1:
 
 store:
 	EPILOGUE16
+
+// The 12-row kernels keep twelve rows of the tile in Z8..Z31 (row i in
+// Z(8+2i), Z(9+2i); the 16-wide ones in Z(8+i)) and broadcast A through
+// Z2..Z7 in turn. A k step is then 24 multiply-adds to 14 loads, against
+// the 8-row kernels' 16 to 10: a core with two 512-bit FMA units (Intel's)
+// needs the loads to keep up, one with a single unit (Zen 4) does not
+// care. Each C element sums the same products in the same order as in the
+// 8-row kernels, so the two give the same bits. Rows 8-11 of a row-major
+// A are based at R14.
+
+#define STEP32K12(bp, ap) \
+	LOAD32(bp);                 \
+	FMA32(0 ap, Z2, Z8, Z9);    \
+	FMA32(4 ap, Z3, Z10, Z11);  \
+	FMA32(8 ap, Z4, Z12, Z13);  \
+	FMA32(12 ap, Z5, Z14, Z15); \
+	FMA32(16 ap, Z6, Z16, Z17); \
+	FMA32(20 ap, Z7, Z18, Z19); \
+	FMA32(24 ap, Z2, Z20, Z21); \
+	FMA32(28 ap, Z3, Z22, Z23); \
+	FMA32(32 ap, Z4, Z24, Z25); \
+	FMA32(36 ap, Z5, Z26, Z27); \
+	FMA32(40 ap, Z6, Z28, Z29); \
+	FMA32(44 ap, Z7, Z30, Z31)
+
+#define STEP32R12(bp, d) \
+	LOAD32(bp);                         \
+	FMA32(d(SI), Z2, Z8, Z9);           \
+	FMA32(d(SI)(R11*1), Z3, Z10, Z11);  \
+	FMA32(d(SI)(R11*2), Z4, Z12, Z13);  \
+	FMA32(d(SI)(R12*1), Z5, Z14, Z15);  \
+	FMA32(d(R13), Z6, Z16, Z17);        \
+	FMA32(d(R13)(R11*1), Z7, Z18, Z19); \
+	FMA32(d(R13)(R11*2), Z2, Z20, Z21); \
+	FMA32(d(R13)(R12*1), Z3, Z22, Z23); \
+	FMA32(d(R14), Z4, Z24, Z25);        \
+	FMA32(d(R14)(R11*1), Z5, Z26, Z27); \
+	FMA32(d(R14)(R11*2), Z6, Z28, Z29); \
+	FMA32(d(R14)(R12*1), Z7, Z30, Z31)
+
+#define STEP16K12(bp, ap) \
+	LOAD16(bp);            \
+	FMA16(0 ap, Z2, Z8);   \
+	FMA16(4 ap, Z3, Z9);   \
+	FMA16(8 ap, Z4, Z10);  \
+	FMA16(12 ap, Z5, Z11); \
+	FMA16(16 ap, Z6, Z12); \
+	FMA16(20 ap, Z7, Z13); \
+	FMA16(24 ap, Z2, Z14); \
+	FMA16(28 ap, Z3, Z15); \
+	FMA16(32 ap, Z4, Z16); \
+	FMA16(36 ap, Z5, Z17); \
+	FMA16(40 ap, Z6, Z18); \
+	FMA16(44 ap, Z7, Z19)
+
+#define STEP16R12(bp, d) \
+	LOAD16(bp);                    \
+	FMA16(d(SI), Z2, Z8);          \
+	FMA16(d(SI)(R11*1), Z3, Z9);   \
+	FMA16(d(SI)(R11*2), Z4, Z10);  \
+	FMA16(d(SI)(R12*1), Z5, Z11);  \
+	FMA16(d(R13), Z6, Z12);        \
+	FMA16(d(R13)(R11*1), Z7, Z13); \
+	FMA16(d(R13)(R11*2), Z2, Z14); \
+	FMA16(d(R13)(R12*1), Z3, Z15); \
+	FMA16(d(R14), Z4, Z16);        \
+	FMA16(d(R14)(R11*1), Z5, Z17); \
+	FMA16(d(R14)(R11*2), Z6, Z18); \
+	FMA16(d(R14)(R12*1), Z7, Z19)
+
+#define ZERO12X16 \
+	VPXORD Z8, Z8, Z8;    \
+	VPXORD Z9, Z9, Z9;    \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15; \
+	ZERO16
+
+#define SCALE12X16 \
+	VMULPS Z0, Z8, Z8;   \
+	VMULPS Z0, Z9, Z9;   \
+	VMULPS Z0, Z10, Z10; \
+	VMULPS Z0, Z11, Z11; \
+	VMULPS Z0, Z12, Z12; \
+	VMULPS Z0, Z13, Z13; \
+	VMULPS Z0, Z14, Z14; \
+	VMULPS Z0, Z15, Z15; \
+	SCALE16
+
+#define EPILOGUE12X32 \
+	VBROADCASTSS alpha+56(FP), Z0; \
+	SCALE12X16;                    \
+	SCALEHI;                       \
+	MOVL         beta+60(FP), AX;  \
+	TESTL        $0x7fffffff, AX;  \
+	JZ           nobeta;           \
+	VBROADCASTSS beta+60(FP), Z1;  \
+	ROW32BETA(Z8, Z9, done);       \
+	ROW32BETA(Z10, Z11, done);     \
+	ROW32BETA(Z12, Z13, done);     \
+	ROW32BETA(Z14, Z15, done);     \
+	ROW32BETA(Z16, Z17, done);     \
+	ROW32BETA(Z18, Z19, done);     \
+	ROW32BETA(Z20, Z21, done);     \
+	ROW32BETA(Z22, Z23, done);     \
+	ROW32BETA(Z24, Z25, done);     \
+	ROW32BETA(Z26, Z27, done);     \
+	ROW32BETA(Z28, Z29, done);     \
+	ROW32BETA(Z30, Z31, done);     \
+	JMP          done;             \
+nobeta:                            \
+	ROW32(Z8, Z9, done);           \
+	ROW32(Z10, Z11, done);         \
+	ROW32(Z12, Z13, done);         \
+	ROW32(Z14, Z15, done);         \
+	ROW32(Z16, Z17, done);         \
+	ROW32(Z18, Z19, done);         \
+	ROW32(Z20, Z21, done);         \
+	ROW32(Z22, Z23, done);         \
+	ROW32(Z24, Z25, done);         \
+	ROW32(Z26, Z27, done);         \
+	ROW32(Z28, Z29, done);         \
+	ROW32(Z30, Z31, done);         \
+done:                              \
+	ZERO32;                        \
+	VZEROUPPER;                    \
+	RET
+
+#define EPILOGUE12X16 \
+	VBROADCASTSS alpha+56(FP), Z0; \
+	SCALE12X16;                    \
+	MOVL         beta+60(FP), AX;  \
+	TESTL        $0x7fffffff, AX;  \
+	JZ           nobeta;           \
+	VBROADCASTSS beta+60(FP), Z1;  \
+	ROW16BETA(Z8, done);           \
+	ROW16BETA(Z9, done);           \
+	ROW16BETA(Z10, done);          \
+	ROW16BETA(Z11, done);          \
+	ROW16BETA(Z12, done);          \
+	ROW16BETA(Z13, done);          \
+	ROW16BETA(Z14, done);          \
+	ROW16BETA(Z15, done);          \
+	ROW16BETA(Z16, done);          \
+	ROW16BETA(Z17, done);          \
+	ROW16BETA(Z18, done);          \
+	ROW16BETA(Z19, done);          \
+	JMP          done;             \
+nobeta:                            \
+	ROW16(Z8, done);               \
+	ROW16(Z9, done);               \
+	ROW16(Z10, done);              \
+	ROW16(Z11, done);              \
+	ROW16(Z12, done);              \
+	ROW16(Z13, done);              \
+	ROW16(Z14, done);              \
+	ROW16(Z15, done);              \
+	ROW16(Z16, done);              \
+	ROW16(Z17, done);              \
+	ROW16(Z18, done);              \
+	ROW16(Z19, done);              \
+done:                              \
+	ZERO16;                        \
+	VZEROUPPER;                    \
+	RET
+
+// KLOOP12 runs the k steps of a 12-row kernel with A k-major.
+#define KLOOP12(step) \
+	CMPQ CX, $4;                      \
+	JLT  tail;                        \
+loop4:                                \
+	step((DX), (SI));                 \
+	step((DX)(R9*1), (SI)(R11*1));    \
+	step((DX)(R9*2), (SI)(R11*2));    \
+	step((DX)(R10*1), (SI)(R12*1));   \
+	LEAQ (DX)(R9*4), DX;              \
+	LEAQ (SI)(R11*4), SI;             \
+	SUBQ $4, CX;                      \
+	CMPQ CX, $4;                      \
+	JGE  loop4;                       \
+tail:                                 \
+	TESTQ CX, CX;                     \
+	JZ    store;                      \
+loop1:                                \
+	step((DX), (SI));                 \
+	ADDQ R9, DX;                      \
+	ADDQ R11, SI;                     \
+	DECQ CX;                          \
+	JNZ  loop1;                       \
+store:
+
+// RLOOP12 runs the k steps of a 12-row kernel with A row major.
+#define RLOOP12(step) \
+	LEAQ (SI)(R11*4), R13;  \
+	LEAQ (R13)(R11*4), R14; \
+	CMPQ CX, $4;            \
+	JLT  tail;              \
+loop4:                      \
+	step((DX), 0);          \
+	step((DX)(R9*1), 4);    \
+	step((DX)(R9*2), 8);    \
+	step((DX)(R10*1), 12);  \
+	LEAQ (DX)(R9*4), DX;    \
+	ADDQ $16, SI;           \
+	ADDQ $16, R13;          \
+	ADDQ $16, R14;          \
+	SUBQ $4, CX;            \
+	CMPQ CX, $4;            \
+	JGE  loop4;             \
+tail:                       \
+	TESTQ CX, CX;           \
+	JZ    store;            \
+loop1:                      \
+	step((DX), 0);          \
+	ADDQ R9, DX;            \
+	ADDQ $4, SI;            \
+	ADDQ $4, R13;           \
+	ADDQ $4, R14;           \
+	DECQ CX;                \
+	JNZ  loop1;             \
+store:
+
+// func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile12x32KMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO12X16
+	ZERO32
+	KLOOP12(STEP32K12)
+	EPILOGUE12X32
+
+// func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile12x32RowMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO12X16
+	ZERO32
+	RLOOP12(STEP32R12)
+	EPILOGUE12X32
+
+// func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile12x16KMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO12X16
+	KLOOP12(STEP16K12)
+	EPILOGUE12X16
+
+// func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
+	PROLOGUE
+	ZERO12X16
+	RLOOP12(STEP16R12)
+	EPILOGUE12X16
 
 // The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
 // slow VMASKMOV); the driver pads edges. Registers:

@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,19 +24,22 @@ func kernelNames(sets []*kernelSet) []string {
 func TestKernelSetsOnThisMachine(t *testing.T) {
 	sets := kernelSets()
 	names := kernelNames(sets)
-	best := bestKernels()
-	t.Logf("GOARCH=%s: Gemm tests ran the kernel sets %s; Gemm uses %s here", runtime.GOARCH, strings.Join(names, ", "), best.name)
-	if missing := slices.DeleteFunc([]string{"generic", "avx2", "avx512"}, func(n string) bool { return slices.Contains(names, n) }); len(missing) > 0 {
+	scores := timeKernels(sets)
+	for i, ks := range sets {
+		t.Logf("%s: %.2f ms on the timing shapes", ks.name, 1e3*scores[i])
+	}
+	t.Logf("GOARCH=%s: Gemm tests ran the kernel sets %s; Gemm uses %s here", runtime.GOARCH, strings.Join(names, ", "), Kernels())
+	if missing := slices.DeleteFunc([]string{"generic", "avx2", "avx512", "avx512x12"}, func(n string) bool { return slices.Contains(names, n) }); len(missing) > 0 {
 		t.Logf("not tested on this machine (the CPU or build lacks them): %s", strings.Join(missing, ", "))
 	}
 	if len(sets) == 0 || sets[0] != &genericKernels {
 		t.Errorf("kernel sets %v: the pure-Go fallback must come first, on every machine", names)
 	}
-	if !slices.Contains(sets, best) {
-		t.Errorf("Gemm uses %s, which the tests do not run (they run %v)", best.name, names)
+	if !slices.Contains(sets, kernels()) {
+		t.Errorf("Gemm uses %s, which the tests do not run (they run %v)", Kernels(), names)
 	}
-	if defaultKernels != best {
-		t.Errorf("Gemm's kernels are %s, want the fastest this CPU runs, %s", defaultKernels.name, best.name)
+	if len(sets) > 1 && kernels() == &genericKernels && os.Getenv(kernelsEnv) != "generic" {
+		t.Errorf("Gemm uses the pure-Go kernels on a CPU that runs %v", names[1:])
 	}
 }
 
@@ -81,24 +85,17 @@ func TestGenericFallbackExact(t *testing.T) {
 	}
 }
 
-// TestAVX2MatchesAVX512: the two assembly sets add each element's
-// products in the same order (k in passes of the same kc, each pass fused
-// multiply-adds in k order, then added to C), so with alpha 1 and beta 0
-// or 1, as the network calls them, they agree to the bit on any floats:
-// SIAMESE_KERNELS=avx2 on an AVX-512 machine trains the same model. Only
-// run where the CPU has both.
-func TestAVX2MatchesAVX512(t *testing.T) {
-	var avx2, avx512 *kernelSet
-	for _, ks := range kernelSets() {
-		switch ks.name {
-		case "avx2":
-			avx2 = ks
-		case "avx512":
-			avx512 = ks
-		}
-	}
-	if avx2 == nil || avx512 == nil {
-		t.Skip("this CPU lacks AVX2 or AVX-512")
+// TestAssemblySetsAgree: the assembly sets add each element's products in
+// the same order (k in passes of the same kc, each pass fused
+// multiply-adds in k order, then added to C), whatever their tile, so with
+// alpha 1 and beta 0 or 1, as the network calls them, they agree to the
+// bit on any floats: SIAMESE_KERNELS=avx2 on an AVX-512 machine trains the
+// same model, and which set wins the timing at start-up does not change a
+// model. Only run where the CPU has two or more.
+func TestAssemblySetsAgree(t *testing.T) {
+	sets := kernelSets()[1:]
+	if len(sets) < 2 {
+		t.Skip("this CPU runs fewer than two assembly kernel sets")
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	floats := func(n int) []float32 {
@@ -115,13 +112,16 @@ func TestAVX2MatchesAVX512(t *testing.T) {
 				for _, beta := range []float32{0, 1} {
 					lda, ldb := denseStrides(transA, transB, m, n, k)
 					a, b, c0 := floats(m*k), floats(k*n), floats(m*n)
-					c1, c2 := slices.Clone(c0), slices.Clone(c0)
-					gemm(avx2, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c1, n)
-					gemm(avx512, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c2, n)
-					for i := range c1 {
-						if c1[i] != c2[i] {
-							t.Errorf("m=%d n=%d k=%d tA=%t tB=%t beta=%g: C[%d] = %g (avx2) and %g (avx512)", m, n, k, transA, transB, beta, i, c1[i], c2[i])
-							break
+					want := slices.Clone(c0)
+					gemm(sets[0], transA, transB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
+					for _, ks := range sets[1:] {
+						got := slices.Clone(c0)
+						gemm(ks, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
+						for i := range got {
+							if got[i] != want[i] {
+								t.Errorf("m=%d n=%d k=%d tA=%t tB=%t beta=%g: C[%d] = %g (%s) and %g (%s)", m, n, k, transA, transB, beta, i, got[i], ks.name, want[i], sets[0].name)
+								break
+							}
 						}
 					}
 				}
@@ -143,9 +143,9 @@ func denseStrides(transA, transB bool, m, n, k int) (lda, ldb int) {
 	return lda, ldb
 }
 
-// TestCapKernels: the environment can pick a slower kernel set the CPU
-// runs, by name; anything else leaves the fastest.
-func TestCapKernels(t *testing.T) {
+// TestNamedKernels: the environment picks a kernel set the CPU runs by
+// its exact name; anything else picks none (and leaves it to timing).
+func TestNamedKernels(t *testing.T) {
 	generic, avx2, avx512 := &kernelSet{name: "generic"}, &kernelSet{name: "avx2"}, &kernelSet{name: "avx512"}
 	all := []*kernelSet{generic, avx2, avx512}
 	for _, tc := range []struct {
@@ -153,16 +153,46 @@ func TestCapKernels(t *testing.T) {
 		env  string
 		want *kernelSet
 	}{
-		{all, "", avx512},
+		{all, "", nil},
 		{all, "avx2", avx2},
 		{all, "generic", generic},
-		{all, "AVX2", avx512},
-		{all, "sse", avx512},
-		{[]*kernelSet{generic, avx2}, "avx512", avx2},
-		{[]*kernelSet{generic}, "avx2", generic},
+		{all, "avx512", avx512},
+		{all, "AVX2", nil},
+		{all, "sse", nil},
+		{[]*kernelSet{generic, avx2}, "avx512", nil},
 	} {
-		if got := capKernels(tc.sets, tc.env); got != tc.want {
-			t.Errorf("%s=%q over %v: got %s, want %s", kernelsEnv, tc.env, kernelNames(tc.sets), got.name, tc.want.name)
+		if got := namedKernels(tc.sets, tc.env); got != tc.want {
+			t.Errorf("%s=%q over %v: got %v, want %v", kernelsEnv, tc.env, kernelNames(tc.sets), got, tc.want)
+		}
+	}
+}
+
+// TestFastestKernels: the lowest score wins among the assembly sets; the
+// pure-Go set is neither timed nor chosen unless it is the only one.
+func TestFastestKernels(t *testing.T) {
+	generic, avx2, avx512, x12 := &kernelSet{name: "generic"}, &kernelSet{name: "avx2"}, &kernelSet{name: "avx512"}, &kernelSet{name: "avx512x12"}
+	for _, tc := range []struct {
+		sets   []*kernelSet
+		scores []float64 // of sets[1:], or nil when no timing should happen
+		want   *kernelSet
+	}{
+		{[]*kernelSet{generic}, nil, generic},
+		{[]*kernelSet{generic, avx2}, nil, avx2},
+		{[]*kernelSet{generic, avx2, avx512, x12}, []float64{3, 2, 1}, x12},
+		{[]*kernelSet{generic, avx2, avx512, x12}, []float64{3, 1, 2}, avx512},
+		{[]*kernelSet{generic, avx2, avx512, x12}, []float64{1, 2, 2}, avx2},
+		{[]*kernelSet{generic, avx2, avx512}, []float64{2, 2}, avx2},
+	} {
+		timed := false
+		got := fastestKernels(tc.sets, func(sets []*kernelSet) []float64 {
+			timed = true
+			if !slices.Equal(sets, tc.sets[1:]) {
+				t.Errorf("timed %v, want %v", kernelNames(sets), kernelNames(tc.sets[1:]))
+			}
+			return tc.scores
+		})
+		if got != tc.want || timed != (tc.scores != nil) {
+			t.Errorf("%v scored %v: got %s (timed %t), want %s", kernelNames(tc.sets), tc.scores, got.name, timed, tc.want.name)
 		}
 	}
 }

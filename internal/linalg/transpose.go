@@ -14,7 +14,7 @@ func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) {
 	_ = src[(rows-1)*lds+cols-1]
 	_ = dst[(cols-1)*ldd+rows-1]
 	rows8, cols8 := 0, 0
-	if t := defaultKernels.transpose; t != nil {
+	if t := kernels().transpose; t != nil {
 		rows8, cols8 = rows&^7, cols&^7
 		if ldd <= lds {
 			t(dst, ldd, src, lds, rows8, cols8)
