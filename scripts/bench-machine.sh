@@ -85,9 +85,15 @@ queue() {
 	done >"$out/job$q.txt"
 }
 
-# gemm CPUS: scripts/gemm-compare.sh into $out/gemm.txt.
+# gemm CPUS: which kernel set Gemm picks here and why (its timings), each
+# set on the network's shapes, then scripts/gemm-compare.sh; into
+# $out/gemm.txt.
 gemm() {
 	{
+		echo "== kernel sets (cores $1)"
+		(cd internal/linalg && pinned "$1" "$work/bin/linalg.test" -test.run 'TestKernelSetsOnThisMachine$' -test.v 2>&1 | grep -E 'ms on|Gemm uses')
+		(cd internal/linalg && pinned "$1" "$work/bin/linalg.test" -test.run x -test.bench 'Gemm$' -test.benchtime 0.1s 2>&1 |
+			awk '/^BenchmarkGemm\// { sub(/^BenchmarkGemm\//, "", $1); sub(/-[0-9]+$/, "", $1); print $1, $(NF-1), "GFLOP/s" }')
 		echo "== gemm-compare (cores $1)"
 		pinned "$1" env LINALG_TEST="$work/bin/linalg.test" PYTHON="$PYTHON" COUNT=3 BENCHTIME=0.2s scripts/gemm-compare.sh 2>&1
 	} >"$out/gemm.txt"

@@ -152,7 +152,7 @@ print(machine)
 print(f"{'':22}{'siamese':>10}{'pytorch':>10}{'ratio':>8}")
 for name, a, b in rows:
     print(f"{name:22}{a:>10.4g}{b:>10.4g}{a / b:>8.2f}")
-print(f"\n(siamese train pairs {tr['pairs']} of {tr['train_images']} images, torch {to['train_pairs']} of {to['images']}; "
+print(f"\n(siamese train pairs {tr['pairs']} of {tr['train_images']} images, GEMM kernels {tr.get('gemm_kernels', '?')}, torch {to['train_pairs']} of {to['images']}; "
       f"{to['threads']} torch threads, torch {to['torch']}; files in {d})")
 PY
 	exit 0
@@ -252,7 +252,7 @@ for name, a, b in rows:
     print(f"{name:22}{a:>10.4g}{b:>10.4g}{a / b:>8.2f}")
 print(f"{'  on own eval pairs':22}{ev['best_accuracy']:>10.4g}")
 note = "" if acc is not None else "; no accuracy on the same pairs: see on_reference_pairs"
-print(f"\n(siamese train pairs {tr['pairs']} of {tr['train_images']} images, torch {to['train_pairs']}; files in {d}{note})")
+print(f"\n(siamese train pairs {tr['pairs']} of {tr['train_images']} images, GEMM kernels {tr.get('gemm_kernels', '?')}, torch {to['train_pairs']}; files in {d}{note})")
 PY
 echo "$MACHINE"
 echo "network: the default tower at ${SIZE:-28} px, $CHANNELS channel(s); train $TRAIN, test $TEST, $PAIRS pairs, batch $BATCH, seed $SEED"

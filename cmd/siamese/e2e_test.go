@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,6 +128,9 @@ func TestTrainCompareEval(t *testing.T) {
 		if _, ok := sum[k]; !ok {
 			t.Errorf("train --json lacks %q: %s", k, r.stdout)
 		}
+	}
+	if k, _ := sum["gemm_kernels"].(string); !slices.Contains([]string{"generic", "avx2", "avx512", "avx512x12"}, k) {
+		t.Errorf("train --json gemm_kernels = %v, want a kernel set's name", sum["gemm_kernels"])
 	}
 	if sum["epochs"].(float64) != 2 || sum["pairs"].(float64) != 1024 {
 		t.Errorf("train ran %v epochs / %v pairs, want 2 / 1024", sum["epochs"], sum["pairs"])

@@ -93,12 +93,15 @@ func fastestKernels(sets []*kernelSet, time func([]*kernelSet) []float64) *kerne
 // (benchShapes in bench_test.go: a Winograd product and its kernel
 // gradient, the dense layer forward and its weight gradient, a strided
 // convolution of the photos tower) and returns, per set, the sum over the
-// shapes of the fastest of three runs, taken in turns so that a burst of
-// other load slows every set alike. About 10 ms on a 2-core Zen 4.
+// shapes of the fastest of timingRuns runs, taken in turns so that a burst
+// of other load slows every set alike. About 25 ms on a 2-core Zen 4.
 // Kernels tuned on one core can lose on another (Zen 4 has one 512-bit
 // multiply-add unit, Intel's Xeons two), so this is measured, not read
 // from the CPU's flags.
 func timeKernels(sets []*kernelSet) []float64 {
+	// Three runs were too few on an Intel Xeon busy with other programs:
+	// one process of five picked the 8-row set, 12% slower there.
+	const timingRuns = 8
 	shapes := []struct {
 		transA  bool
 		m, n, k int
@@ -119,7 +122,7 @@ func timeKernels(sets []*kernelSet) []float64 {
 			lda = sh.m
 		}
 		fastest := make([]time.Duration, len(sets))
-		for run := range 4 { // the first warms the caches and is not kept
+		for run := range timingRuns + 1 { // the first warms the caches and is not kept
 			for i, ks := range sets {
 				start := time.Now()
 				gemm(ks, sh.transA, false, sh.m, sh.n, sh.k, 1, a, lda, b, sh.n, 0, c, sh.n)
@@ -209,11 +212,9 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 					for ir := 0; ir < mcb; ir += mr {
 						packAPanel(aBlock[ir*kcb:], transA, a, lda, ic+ir, min(mr, mcb-ir), pc, kcb, mr)
 					}
-				} else if rest := mcb % mr; rest != 0 {
-					if es, _ := ks.rowTile(rest); rest < es.mr {
-						aEdge = floats(&ws.aEdge, kcb*es.mr)
-						packAPanel(aEdge, transA, a, lda, ic+mcb-rest, rest, pc, kcb, es.mr)
-					}
+				} else if es, rest := ks.lastTile(mcb); rest < es.mr {
+					aEdge = floats(&ws.aEdge, kcb*es.mr)
+					packAPanel(aEdge, transA, a, lda, ic+mcb-rest, rest, pc, kcb, es.mr)
 				}
 
 				for jr := 0; jr < ncb; jr += nr {
@@ -270,14 +271,28 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 }
 
 // rowTile is the set whose kernels compute the next tile of a block with
-// left rows still to do, and the tile's height: the set's own, or its
-// shorter edge set's for a last few rows that the edge set's tile holds
-// (64 rows in 12-row tiles are five and one of 8, not six).
+// left rows still to do, and the tile's height: the set's own, or, for a
+// block's last rows, its shorter edge set's. 64 rows in 12-row tiles are
+// five and one of 8 (four rows of it padding), not six; 9 rows are 8 read
+// in place and 1, not 9 packed into a tile of 12, since packing the rows
+// of A costs more than the products of a tile.
 func (ks *kernelSet) rowTile(left int) (*kernelSet, int) {
-	if left < ks.mr && ks.edge != nil && left <= ks.edge.mr {
-		return ks.edge, left
+	if left < ks.mr && ks.edge != nil {
+		return ks.edge, min(ks.edge.mr, left)
 	}
 	return ks, min(ks.mr, left)
+}
+
+// lastTile is the set and the height of the last tile of a block of rows
+// (from rowTile): only it can be shorter than its set's tile, and then its
+// rows of A are packed.
+func (ks *kernelSet) lastTile(rows int) (*kernelSet, int) {
+	ts, h := ks.rowTile(rows)
+	for h < rows {
+		rows -= h
+		ts, h = ks.rowTile(rows)
+	}
+	return ts, rows
 }
 
 // panelWidth is the width of the B panel holding cols columns: a narrow

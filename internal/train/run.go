@@ -18,6 +18,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/optimize"
@@ -72,35 +73,38 @@ type Options struct {
 
 // Summary is what a run reports at the end (`--json` prints it).
 type Summary struct {
-	Model        string        `json:"model"`
-	Data         string        `json:"data"`
-	Split        string        `json:"split"`
-	SplitReason  string        `json:"split_reason"`
-	TrainClasses int           `json:"train_classes"`
-	ValClasses   int           `json:"val_classes"`
-	TestClasses  int           `json:"test_classes"`
-	Classes      int           `json:"classes"`
-	TrainImages  int           `json:"train_images"`
-	ValImages    int           `json:"val_images"`
-	TestImages   int           `json:"test_images"`
-	SkippedFiles int           `json:"skipped_files"`
-	Epochs       int           `json:"epochs"`
-	BestEpoch    int           `json:"best_epoch"`
-	Pairs        int           `json:"pairs"`
-	TrainSeconds float64       `json:"train_seconds"`
-	PairsPerSec  float64       `json:"pairs_per_s"`
-	ValLoss      float64       `json:"val_loss"`
-	ValAccuracy  float64       `json:"val_accuracy"`
-	ValOneShot   float64       `json:"val_one_shot,omitempty"`
-	OneShotWay   int           `json:"val_one_shot_way,omitempty"`
-	SelectBy     string        `json:"select_by"`
-	Batches      string        `json:"batches"`
-	Threshold    float64       `json:"threshold"`
-	Loss         string        `json:"loss"`
-	Margin       float64       `json:"margin"`
-	History      []EpochResult `json:"history"`
-	Interrupted  bool          `json:"interrupted,omitempty"`
-	Checkpoint   string        `json:"checkpoint,omitempty"`
+	Model        string  `json:"model"`
+	Data         string  `json:"data"`
+	Split        string  `json:"split"`
+	SplitReason  string  `json:"split_reason"`
+	TrainClasses int     `json:"train_classes"`
+	ValClasses   int     `json:"val_classes"`
+	TestClasses  int     `json:"test_classes"`
+	Classes      int     `json:"classes"`
+	TrainImages  int     `json:"train_images"`
+	ValImages    int     `json:"val_images"`
+	TestImages   int     `json:"test_images"`
+	SkippedFiles int     `json:"skipped_files"`
+	Epochs       int     `json:"epochs"`
+	BestEpoch    int     `json:"best_epoch"`
+	Pairs        int     `json:"pairs"`
+	TrainSeconds float64 `json:"train_seconds"`
+	PairsPerSec  float64 `json:"pairs_per_s"`
+	// GemmKernels is the matrix-product kernel set the run used (chosen by
+	// timing, or SIAMESE_KERNELS), which speed comparisons need to know.
+	GemmKernels string        `json:"gemm_kernels"`
+	ValLoss     float64       `json:"val_loss"`
+	ValAccuracy float64       `json:"val_accuracy"`
+	ValOneShot  float64       `json:"val_one_shot,omitempty"`
+	OneShotWay  int           `json:"val_one_shot_way,omitempty"`
+	SelectBy    string        `json:"select_by"`
+	Batches     string        `json:"batches"`
+	Threshold   float64       `json:"threshold"`
+	Loss        string        `json:"loss"`
+	Margin      float64       `json:"margin"`
+	History     []EpochResult `json:"history"`
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Checkpoint  string        `json:"checkpoint,omitempty"`
 
 	// Augment and Mining are the settings the loop trained with, after
 	// --config and the --augment defaults, so a user can check them.
@@ -474,7 +478,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: nTestImages,
 		SkippedFiles: skipped, Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs,
 		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
-		ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
+		GemmKernels: linalg.Kernels(),
+		ValLoss:     best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
 		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches,
 		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
