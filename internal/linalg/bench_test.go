@@ -80,12 +80,25 @@ func benchGemm(b *testing.B, ks *kernelSet, transA, transB bool, m, n, k int, be
 }
 
 // BenchmarkGemmPublic times benchShapes through the exported Gemm, with
-// the kernels the package picks on this machine; scripts/gemm-compare.sh
+// the kernels ChooseKernels picks on this machine; scripts/gemm-compare.sh
 // sets these figures beside OpenBLAS (through PyTorch) on the same shapes.
 func BenchmarkGemmPublic(b *testing.B) {
+	b.Logf("kernel set %s", ChooseKernels())
 	for _, s := range benchShapes {
 		b.Run(s.name, func(b *testing.B) {
 			benchGemm(b, nil, s.transA, s.transB, s.m, s.n, s.k, s.beta)
 		})
+	}
+}
+
+// BenchmarkKernelChoice is what choosing Gemm's kernel set costs a process
+// at its first product: timing every assembly set this CPU runs.
+func BenchmarkKernelChoice(b *testing.B) {
+	sets := kernelSets()
+	if len(sets) < 3 {
+		b.Skip("fewer than two assembly kernel sets: nothing is timed")
+	}
+	for b.Loop() {
+		timeKernels(sets[1:])
 	}
 }

@@ -17,7 +17,10 @@
 //     registers for the whole length of k. With AVX-512 the tile is 8×32:
 //     sixteen 512-bit accumulators. Each step along k loads one row of the
 //     B panel (two vectors), broadcasts the 8 elements of a column of the
-//     A panel, and issues 16 FMAs: 512 flops for 10 loads. On an AVX2
+//     A panel, and issues 16 FMAs: 512 flops for 10 loads. A second
+//     AVX-512 set has 12×32 tiles in 24 accumulators: 24 FMAs to 14 loads,
+//     which a core with two 512-bit FMA units (Intel's Xeons) needs to keep
+//     them busy, while Zen 4, with one, runs both alike. On an AVX2
 //     machine the tile is 6×16 in twelve 256-bit accumulators, and the
 //     pure-Go fallback uses 4×4 scalars.
 //
@@ -47,11 +50,19 @@
 //     without masks compute edge tiles into a scratch tile from
 //     zero-padded panels and copy the live part out.
 //
+// A block's last rows, when fewer than 12, go to the 8-row kernels: 64
+// rows are five 12-row tiles and one of 8, 9 rows one of 8 read in place
+// and one packed row.
+//
 // Packing buffers come from a sync.Pool, so steady-state calls do not
-// allocate. The kernel set is picked once from the CPU features
-// (golang.org/x/sys/cpu); SIAMESE_KERNELS=avx2 or generic picks a slower
-// set the CPU can run, and the purego build tag, or any GOARCH but amd64,
-// selects the pure-Go kernel.
+// allocate. Gemm starts on the widest kernel set the CPU runs
+// (golang.org/x/sys/cpu). ChooseKernels, which training and the server
+// call once before their work, times the assembly sets on five of the
+// network's shapes (about 30 ms) and switches Gemm to the fastest:
+// kernels tuned on one core lose on another, and the assembly sets give
+// the same bits, so the choice changes speed only. SIAMESE_KERNELS names
+// a set instead (avx512x12, avx512, avx2 or generic), and the purego
+// build tag, or any GOARCH but amd64, selects the pure-Go kernel.
 //
 // # Beside the product
 //

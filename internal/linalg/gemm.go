@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -22,24 +23,52 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemm(kernels(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// chosen is the kernel set Gemm uses, picked on first use (see
-// bestKernels) and never changed.
+// chosen is the kernel set Gemm uses: until ChooseKernels runs, the set
+// the environment names or else the CPU's widest (defaultKernels).
 var chosen struct {
-	once sync.Once
-	ks   *kernelSet
+	ks     atomic.Pointer[kernelSet]
+	timing sync.Once
 }
 
 func kernels() *kernelSet {
-	chosen.once.Do(func() { chosen.ks = bestKernels() })
-	return chosen.ks
+	if ks := chosen.ks.Load(); ks != nil {
+		return ks
+	}
+	chosen.ks.CompareAndSwap(nil, defaultKernels())
+	return chosen.ks.Load()
 }
 
-// Kernels names the kernel set Gemm uses on this machine ("avx512x12",
-// "avx512", "avx2" or "generic"), choosing it if no product has yet.
+// Kernels names the kernel set Gemm uses now ("avx512x12", "avx512",
+// "avx2" or "generic").
 func Kernels() string { return kernels().name }
 
-// bestKernels is the set the environment names, if this CPU runs it (see
-// kernelsEnv), or else the fastest on this machine (see fastestKernels).
+// ChooseKernels times the assembly kernel sets this CPU runs on products
+// shaped like the network's, makes Gemm use the fastest from then on, and
+// returns its name; when SIAMESE_KERNELS names a set, that one, untimed.
+// The timing takes about 30 ms and is done once a process: a training
+// run or a server calls it before its work, while the machine is quiet,
+// and a one-off comparison does not pay for it. Kernels tuned on one core
+// lose on another (Zen 4 has one 512-bit multiply-add unit, Intel's Xeons
+// two), so this is measured rather than read from the CPU's flags. The
+// assembly sets give the same bits (TestAssemblySetsAgree), so a model
+// does not depend on which wins.
+func ChooseKernels() string {
+	chosen.timing.Do(func() { chosen.ks.Store(bestKernels()) })
+	return Kernels()
+}
+
+// defaultKernels is the set the environment names, if this CPU runs it
+// (see kernelsEnv), or else the last of kernelSets, the widest tiles.
+func defaultKernels() *kernelSet {
+	sets := kernelSets()
+	if ks := namedKernels(sets, os.Getenv(kernelsEnv)); ks != nil {
+		return ks
+	}
+	return sets[len(sets)-1]
+}
+
+// bestKernels is the set the environment names, if this CPU runs it, or
+// else the fastest on this machine (see fastestKernels).
 func bestKernels() *kernelSet {
 	sets := kernelSets()
 	if ks := namedKernels(sets, os.Getenv(kernelsEnv)); ks != nil {
@@ -51,8 +80,7 @@ func bestKernels() *kernelSet {
 // kernelsEnv names the environment variable that picks a kernel set by
 // name, "avx512x12", "avx512", "avx2" or "generic", to measure one set or
 // to see here how the program runs on a CPU without AVX-512 (or without
-// AVX2). A name the CPU cannot run, or any other value, leaves the choice
-// to timing. Speed is all it changes: the assembly sets give the same bits
+// AVX2). A name the CPU cannot run, or any other value, is ignored. Speed is all it changes: the assembly sets give the same bits
 // (TestAssemblySetsAgree), while generic, without fused multiply-adds,
 // changes the last bits of results.
 const kernelsEnv = "SIAMESE_KERNELS"
@@ -94,7 +122,8 @@ func fastestKernels(sets []*kernelSet, time func([]*kernelSet) []float64) *kerne
 // gradient, the dense layer forward and its weight gradient, a strided
 // convolution of the photos tower) and returns, per set, the sum over the
 // shapes of the fastest of timingRuns runs, taken in turns so that a burst
-// of other load slows every set alike. About 25 ms on a 2-core Zen 4.
+// of other load slows every set alike. About 30 ms on a 2-core Zen 4
+// (BenchmarkKernelChoice).
 // Kernels tuned on one core can lose on another (Zen 4 has one 512-bit
 // multiply-add unit, Intel's Xeons two), so this is measured, not read
 // from the CPU's flags.

@@ -28,7 +28,8 @@ func TestKernelSetsOnThisMachine(t *testing.T) {
 	for i, ks := range sets {
 		t.Logf("%s: %.2f ms on the timing shapes", ks.name, 1e3*scores[i])
 	}
-	t.Logf("GOARCH=%s: Gemm tests ran the kernel sets %s; Gemm uses %s here", runtime.GOARCH, strings.Join(names, ", "), Kernels())
+	before := Kernels()
+	t.Logf("GOARCH=%s: Gemm tests ran the kernel sets %s; Gemm uses %s here before ChooseKernels, %s after", runtime.GOARCH, strings.Join(names, ", "), before, ChooseKernels())
 	if missing := slices.DeleteFunc([]string{"generic", "avx2", "avx512", "avx512x12"}, func(n string) bool { return slices.Contains(names, n) }); len(missing) > 0 {
 		t.Logf("not tested on this machine (the CPU or build lacks them): %s", strings.Join(missing, ", "))
 	}
@@ -40,6 +41,9 @@ func TestKernelSetsOnThisMachine(t *testing.T) {
 	}
 	if len(sets) > 1 && kernels() == &genericKernels && os.Getenv(kernelsEnv) != "generic" {
 		t.Errorf("Gemm uses the pure-Go kernels on a CPU that runs %v", names[1:])
+	}
+	if env := os.Getenv(kernelsEnv); env == "" && defaultKernels() != sets[len(sets)-1] {
+		t.Errorf("until ChooseKernels Gemm uses %s, want the widest set, %s", defaultKernels().name, sets[len(sets)-1].name)
 	}
 }
 

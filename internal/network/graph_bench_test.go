@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/siamese-dev/siamese/internal/contrastive"
+	"github.com/siamese-dev/siamese/internal/linalg"
 )
 
 func defaultNet(b *testing.B) *Net {
@@ -36,6 +37,7 @@ func BenchmarkTrainStep(b *testing.B) { benchPairSteps(b, defaultNet(b), 64) }
 // benchPairSteps times PairGraph steps of net on batch pairs of random
 // images, half of them similar.
 func benchPairSteps(b *testing.B, net *Net, batch int) {
+	b.Logf("kernel set %s", linalg.ChooseKernels())
 	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/ann"
 	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/embedding"
+	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 )
@@ -124,6 +125,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A server runs for long: time the matrix kernels before it serves.
+	linalg.ChooseKernels()
 	s := &Server{
 		o:         o,
 		threshold: m.Meta.Threshold,

@@ -387,6 +387,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			dataName, len(ix.Classes), len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
 	}
 
+	// The data is loaded and nothing else runs yet: the quiet moment to
+	// time the matrix kernels, which a run of minutes repays many times.
+	linalg.ChooseKernels()
 	net, err := network.New(spec, o.Loop.Seed)
 	if err != nil {
 		return nil, err
