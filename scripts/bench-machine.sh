@@ -17,7 +17,8 @@
 # profiles on cores of their own. That shortens a visit to a many-core box;
 # the jobs share its last-level cache and memory bandwidth, so the caption
 # says how many ran at once. PYTHON names the Python with PyTorch (default:
-# python3 on the PATH).
+# python3 on the PATH); JOBS="mode seed [VAR=value ...];..." replaces the
+# list of bench.sh runs; GEMM=0 leaves out the GEMM part.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -170,15 +171,16 @@ run() {
 	for ((q = 0; q < queues; q++)); do
 		if ((serial)); then queue "$q" "${cpu[2 * q]},${cpu[2 * q + 1]}"; else queue "$q" "${cpu[2 * q]},${cpu[2 * q + 1]}" & fi
 	done
-	if ((serial)); then
+	if [[ ${GEMM:-1} == 0 ]]; then
+		: # GEMM=0 skips the kernel sets and the GEMM comparison
+	elif ((serial)); then
 		gemm "${cpu[c]},${cpu[c + 1]}"
-		profiles "${cpu[c + 2]}"
 	else
 		gemm "${cpu[c]},${cpu[c + 1]}" &
-		profiles "${cpu[c + 2]}" &
 	fi
+	if ((serial)); then profiles "${cpu[c + 2]}"; else profiles "${cpu[c + 2]}" & fi
 	wait
-	cat "$out/gemm.txt" "$out"/job*.txt "$out/profiles.txt" >>"$log"
+	cat "$out"/gemm.txt "$out"/job*.txt "$out/profiles.txt" >>"$log" 2>/dev/null || true
 	rm -f "$out/gemm.txt" "$out"/job*.txt "$out/profiles.txt"
 	say "done: $log"
 }
