@@ -282,8 +282,18 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 							aStride = lda
 							rowMajor = true
 						}
-						tile := ts.tile(rowMajor, narrow)
 						cTile := c[(ic+ir)*ldc+jc+jr:]
+						if run := ts.run(rowMajor, narrow); run != nil && rows == ts.mr && !packAllA {
+							// Every full tile left in the block, in one call.
+							tiles, aStep := (mcb-ir)/ts.mr, ts.mr
+							if rowMajor {
+								aStep = ts.mr * lda
+							}
+							run(kcb, aPanel, aStride, aStep, bPanel, bStride, cTile, ldc, alpha, betaPass, tiles, cols)
+							ir += tiles * ts.mr
+							continue
+						}
+						tile := ts.tile(rowMajor, narrow)
 						if ts.partial || (rows == ts.mr && cols == w) {
 							tile(kcb, aPanel, aStride, bPanel, bStride, cTile, ldc, alpha, betaPass, rows, cols)
 						} else {
@@ -331,6 +341,18 @@ func (ks *kernelSet) panelWidth(cols int) int {
 		return ks.nr / 2
 	}
 	return ks.nr
+}
+
+// run is the kernel computing several full tiles at once for an A panel
+// layout read in place, or nil: a narrow panel, or a set without them.
+func (ks *kernelSet) run(rowMajor, narrow bool) runFunc {
+	switch {
+	case narrow:
+		return nil
+	case rowMajor:
+		return ks.rowMajorRun
+	}
+	return ks.kMajorRun
 }
 
 // tile picks the kernel for an A panel layout and a B panel width.

@@ -10,6 +10,13 @@ package linalg
 // beta == 0 overwrites C without reading it.
 type tileFunc func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int)
 
+// runFunc computes tiles full mr×nr tiles down a block in one call: tile t
+// from the A panel at a[t*aStep:] (read as the set's kMajor or rowMajor
+// kernel reads it) into C rows t*mr to t*mr+mr-1, with the same B panel.
+// It spares a call, with its bounds checks, per tile: products of short
+// k, such as the Winograd ones (k = 32 channels), do little work a tile.
+type runFunc func(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int)
+
 // kernelSet is one family of micro-kernels and the blocking tuned for it.
 type kernelSet struct {
 	name   string
@@ -20,6 +27,9 @@ type kernelSet struct {
 	// rowMajor reads A row major, so op(A) = A needs no packing; nil if
 	// the set has none, and then the driver packs A k-major.
 	rowMajor tileFunc
+	// kMajorRun and rowMajorRun are kMajor and rowMajor over several full
+	// tiles at once; nil if the set has none.
+	kMajorRun, rowMajorRun runFunc
 	// narrowKMajor and narrowRowMajor are nr/2 wide. The driver uses them
 	// for a last panel of at most nr/2 columns, which then costs half a
 	// tile instead of a whole one; nil if the set has none.

@@ -10,10 +10,10 @@ import "golang.org/x/sys/cpu"
 // register blocking.
 
 //go:noescape
-func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
 func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
@@ -22,10 +22,10 @@ func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *f
 func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
 
 //go:noescape
-func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
 func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
@@ -50,6 +50,8 @@ var avx512Kernels = kernelSet{
 	nr:             32,
 	kMajor:         tile8x32KMajor,
 	rowMajor:       tile8x32RowMajor,
+	kMajorRun:      run8x32KMajor,
+	rowMajorRun:    run8x32RowMajor,
 	narrowKMajor:   tile8x16KMajor,
 	narrowRowMajor: tile8x16RowMajor,
 	partial:        true,
@@ -66,6 +68,8 @@ var avx512x12Kernels = kernelSet{
 	nr:             32,
 	kMajor:         tile12x32KMajor,
 	rowMajor:       tile12x32RowMajor,
+	kMajorRun:      run12x32KMajor,
+	rowMajorRun:    run12x32RowMajor,
 	narrowKMajor:   tile12x16KMajor,
 	narrowRowMajor: tile12x16RowMajor,
 	partial:        true,
@@ -111,14 +115,45 @@ func tile8x32KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []floa
 	_ = a[(kc-1)*lda+7]
 	_ = b[(kc-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	tile8x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+	tile8x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
 }
 
 func tile8x32RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
 	_ = a[7*lda+kc-1]
 	_ = b[(kc-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	tile8x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+	tile8x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
+}
+
+// The run forms compute tiles full tiles down a block, A panels aStep
+// floats apart, in one call (see NEXTTILE in kernel_amd64.s).
+
+func run8x32KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+(kc-1)*lda+7]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(tiles*8-1)*ldc+cols-1]
+	tile8x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 8, colMask(cols), tiles, 4*aStep, 4*8*ldc)
+}
+
+func run8x32RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+7*lda+kc-1]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(tiles*8-1)*ldc+cols-1]
+	tile8x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 8, colMask(cols), tiles, 4*aStep, 4*8*ldc)
+}
+
+func run12x32KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+(kc-1)*lda+11]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(tiles*12-1)*ldc+cols-1]
+	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 12, colMask(cols), tiles, 4*aStep, 4*12*ldc)
+}
+
+func run12x32RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+11*lda+kc-1]
+	_ = b[(kc-1)*ldb+cols-1]
+	_ = c[(tiles*12-1)*ldc+cols-1]
+	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 12, colMask(cols), tiles, 4*aStep, 4*12*ldc)
 }
 
 func tile8x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
@@ -139,14 +174,14 @@ func tile12x32KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []flo
 	_ = a[(kc-1)*lda+11]
 	_ = b[(kc-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
 }
 
 func tile12x32RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
 	_ = a[11*lda+kc-1]
 	_ = b[(kc-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
+	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
 }
 
 func tile12x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {

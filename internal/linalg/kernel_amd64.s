@@ -197,11 +197,13 @@
 	JZ      done;         \
 	ADDQ    R8, DI
 
-// EPILOGUE32 writes alpha*acc + beta*C for the first BX rows. The
-// epilogues zero the accumulators from Z16 up before VZEROUPPER, which
-// clears the upper halves of Z0-Z15 only: dirty upper halves left in
-// Z16-Z31 can keep an Intel core treating the Go code's scalar SSE that
-// follows as 512-bit work. Zeroing idioms cost no execution port.
+// EPILOGUE32 writes alpha*acc + beta*C for the first BX rows, then goes
+// on at its label done, where the 32-wide kernels start their next tile
+// (NEXTTILE) or return. The kernels zero the accumulators from Z16 up
+// before VZEROUPPER, which clears the upper halves of Z0-Z15 only: dirty
+// upper halves left in Z16-Z31 can keep an Intel core treating the Go
+// code's scalar SSE that follows as 512-bit work. Zeroing idioms cost no
+// execution port.
 #define EPILOGUE32 \
 	VBROADCASTSS alpha+56(FP), Z0;   \
 	SCALE32;                         \
@@ -227,10 +229,7 @@ nobeta:                              \
 	ROW32(Z26, Z27, done);           \
 	ROW32(Z28, Z29, done);           \
 	ROW32(Z30, Z31, done);           \
-done:                                \
-	ZERO32;                          \
-	VZEROUPPER;                      \
-	RET
+done:
 
 #define EPILOGUE16 \
 	VBROADCASTSS alpha+56(FP), Z0; \
@@ -262,9 +261,38 @@ done:                              \
 	VZEROUPPER;                    \
 	RET
 
-// func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-76
+// NEXTTILE starts the next of the call's tiles at again: the 32-wide
+// kernels compute tiles full tiles, the A panel of each astep bytes past
+// the last's and its C rows cstep bytes past, with the same B panel, so
+// that a block's row of tiles is one call instead of one each. The
+// advanced pointers are kept in the argument slots, which a kernel owns;
+// they only ever point into the matrices. A call of several tiles has
+// rows = mr, so BX, counting down past zero, stores every row of each.
+// Past the last tile it clears the vector state and returns.
+#define NEXTTILE(again) \
+	MOVQ tiles+80(FP), AX; \
+	DECQ AX;               \
+	JZ   last;             \
+	MOVQ AX, tiles+80(FP); \
+	MOVQ a+8(FP), SI;      \
+	ADDQ astep+88(FP), SI; \
+	MOVQ SI, a+8(FP);      \
+	MOVQ c+40(FP), DI;     \
+	ADDQ cstep+96(FP), DI; \
+	MOVQ DI, c+40(FP);     \
+	MOVQ b+24(FP), DX;     \
+	MOVQ kc+0(FP), CX;     \
+	JMP  again;            \
+last:                      \
+	ZERO32;                \
+	VZEROUPPER;            \
+	RET
+
+// func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
+
+tile:
 	ZERO32
 	CMPQ CX, $4
 	JLT  tail
@@ -293,10 +321,13 @@ loop1:
 
 store:
 	EPILOGUE32
+	NEXTTILE(tile)
 
-// func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile8x32RowMajorAVX512(SB), NOSPLIT, $0-76
+// func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile8x32RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
+
+tile:
 	LEAQ (SI)(R11*4), R13
 	ZERO32
 	CMPQ CX, $4
@@ -328,6 +359,7 @@ loop1:
 
 store:
 	EPILOGUE32
+	NEXTTILE(tile)
 
 // func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
 TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-76
@@ -521,10 +553,7 @@ nobeta:                            \
 	ROW32(Z26, Z27, done);         \
 	ROW32(Z28, Z29, done);         \
 	ROW32(Z30, Z31, done);         \
-done:                              \
-	ZERO32;                        \
-	VZEROUPPER;                    \
-	RET
+done:
 
 #define EPILOGUE12X16 \
 	VBROADCASTSS alpha+56(FP), Z0; \
@@ -620,21 +649,27 @@ loop1:                      \
 	JNZ  loop1;             \
 store:
 
-// func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile12x32KMajorAVX512(SB), NOSPLIT, $0-76
+// func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile12x32KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
+
+tile:
 	ZERO12X16
 	ZERO32
 	KLOOP12(STEP32K12)
 	EPILOGUE12X32
+	NEXTTILE(tile)
 
-// func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile12x32RowMajorAVX512(SB), NOSPLIT, $0-76
+// func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile12x32RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
+
+tile:
 	ZERO12X16
 	ZERO32
 	RLOOP12(STEP32R12)
 	EPILOGUE12X32
+	NEXTTILE(tile)
 
 // func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
 TEXT ·tile12x16KMajorAVX512(SB), NOSPLIT, $0-76
