@@ -34,10 +34,10 @@ func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *
 func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
 
 //go:noescape
-func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
 
 //go:noescape
 func transposeAVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
@@ -84,15 +84,17 @@ var avx512x12Kernels = kernelSet{
 // A's rows in place (rowMajor) spares packing A, a scalar pass that cost
 // the thin products (32 to 64 columns) a third of their time.
 var avx2Kernels = kernelSet{
-	name:      "avx2",
-	mr:        6,
-	nr:        16,
-	kMajor:    tile6x16KMajor,
-	rowMajor:  tile6x16RowMajor,
-	transpose: transposeBlocksAVX,
-	kc:        256,
-	mc:        126,
-	nc:        1024,
+	name:        "avx2",
+	mr:          6,
+	nr:          16,
+	kMajor:      tile6x16KMajor,
+	rowMajor:    tile6x16RowMajor,
+	kMajorRun:   run6x16KMajor,
+	rowMajorRun: run6x16RowMajor,
+	transpose:   transposeBlocksAVX,
+	kc:          256,
+	mc:          126,
+	nc:          1024,
 }
 
 // kernelSets lists every kernel set this CPU can run, the pure-Go one
@@ -202,14 +204,28 @@ func tile6x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []floa
 	_ = a[(kc-1)*lda+5]
 	_ = b[(kc-1)*ldb+15]
 	_ = c[5*ldc+15]
-	tile6x16KMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+	tile6x16KMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 1, 0, 0)
 }
 
 func tile6x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
 	_ = a[5*lda+kc-1]
 	_ = b[(kc-1)*ldb+15]
 	_ = c[5*ldc+15]
-	tile6x16RowMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+	tile6x16RowMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 1, 0, 0)
+}
+
+func run6x16KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+(kc-1)*lda+5]
+	_ = b[(kc-1)*ldb+15]
+	_ = c[(tiles*6-1)*ldc+15]
+	tile6x16KMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, tiles, 4*aStep, 4*6*ldc)
+}
+
+func run6x16RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+	_ = a[(tiles-1)*aStep+5*lda+kc-1]
+	_ = b[(kc-1)*ldb+15]
+	_ = c[(tiles*6-1)*ldc+15]
+	tile6x16RowMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, tiles, 4*aStep, 4*6*ldc)
 }
 
 func transposeBlocksAVX(dst []float32, ldd int, src []float32, lds, rows, cols int) {

@@ -288,6 +288,26 @@ last:                      \
 	VZEROUPPER;            \
 	RET
 
+// NEXTTILE6X16 is NEXTTILE for the AVX2 kernels, whose arguments tiles,
+// astep and cstep follow beta.
+#define NEXTTILE6X16(again) \
+	MOVQ tiles+64(FP), AX; \
+	DECQ AX;               \
+	JZ   last;             \
+	MOVQ AX, tiles+64(FP); \
+	MOVQ a+8(FP), SI;      \
+	ADDQ astep+72(FP), SI; \
+	MOVQ SI, a+8(FP);      \
+	MOVQ c+40(FP), DI;     \
+	ADDQ cstep+80(FP), DI; \
+	MOVQ DI, c+40(FP);     \
+	MOVQ b+24(FP), DX;     \
+	MOVQ kc+0(FP), CX;     \
+	JMP  again;            \
+last:                      \
+	VZEROUPPER;            \
+	RET
+
 // func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
@@ -756,7 +776,7 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
 
 // PROLOGUE6X16 loads the arguments of the AVX2 kernels (CX k steps, SI
 // A, R11/R12 1x/3x lda bytes, DX B, R9/R10 1x/3x ldb bytes, DI C, R8 ldc
-// bytes) and zeroes the accumulators Y4..Y15.
+// bytes); ZERO6X16 zeroes the accumulators Y4..Y15.
 #define PROLOGUE6X16 \
 	MOVQ   kc+0(FP), CX;     \
 	MOVQ   a+8(FP), SI;      \
@@ -769,7 +789,9 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
 	LEAQ   (R9)(R9*2), R10;  \
 	MOVQ   c+40(FP), DI;     \
 	MOVQ   ldc+48(FP), R8;   \
-	SHLQ   $2, R8;           \
+	SHLQ   $2, R8
+
+#define ZERO6X16 \
 	VXORPS Y4, Y4, Y4;        \
 	VXORPS Y5, Y5, Y5;        \
 	VXORPS Y6, Y6, Y6;        \
@@ -784,7 +806,7 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
 	VXORPS Y15, Y15, Y15
 
 // EPILOGUE6X16 stores the 6×16 tile: C = alpha·tile, plus beta·C unless
-// beta is ±0, when C is not read.
+// beta is ±0, when C is not read; then goes on at done (NEXTTILE6X16).
 #define EPILOGUE6X16 \
 	VBROADCASTSS alpha+56(FP), Y0; \
 	MOVL         beta+60(FP), AX;  \
@@ -797,8 +819,7 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
 	ROW6X16BETA(Y10, Y11);         \
 	ROW6X16BETA(Y12, Y13);         \
 	ROW6X16BETA(Y14, Y15);         \
-	VZEROUPPER;                    \
-	RET;                           \
+	JMP          done;             \
 nobeta:                            \
 	ROW6X16(Y4, Y5);               \
 	ROW6X16(Y6, Y7);               \
@@ -806,12 +827,15 @@ nobeta:                            \
 	ROW6X16(Y10, Y11);             \
 	ROW6X16(Y12, Y13);             \
 	ROW6X16(Y14, Y15);             \
-	VZEROUPPER;                    \
-	RET
+done:
 
-// func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
-TEXT ·tile6x16KMajorAVX2(SB), NOSPLIT, $0-64
+
+// func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
+TEXT ·tile6x16KMajorAVX2(SB), NOSPLIT, $0-88
 	PROLOGUE6X16
+
+tile:
+	ZERO6X16
 	CMPQ  CX, $4
 	JLT   tail
 
@@ -839,10 +863,14 @@ loop1:
 
 store:
 	EPILOGUE6X16
+	NEXTTILE6X16(tile)
 
-// func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
-TEXT ·tile6x16RowMajorAVX2(SB), NOSPLIT, $0-64
+// func tile6x16RowMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
+TEXT ·tile6x16RowMajorAVX2(SB), NOSPLIT, $0-88
 	PROLOGUE6X16
+
+tile:
+	ZERO6X16
 	LEAQ (SI)(R12*1), R13
 	CMPQ  CX, $4
 	JLT   tail
@@ -873,6 +901,7 @@ loop1:
 
 store:
 	EPILOGUE6X16
+	NEXTTILE6X16(tile)
 
 // func transposeAVX(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 //
