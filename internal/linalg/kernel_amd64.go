@@ -16,10 +16,10 @@ func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *f
 func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
 func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
@@ -28,10 +28,10 @@ func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *
 func tile12x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
-func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
+func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
 func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
@@ -48,12 +48,12 @@ var avx512Kernels = kernelSet{
 	name:           "avx512",
 	mr:             8,
 	nr:             32,
-	kMajor:         tile8x32KMajor,
-	rowMajor:       tile8x32RowMajor,
-	kMajorRun:      run8x32KMajor,
-	rowMajorRun:    run8x32RowMajor,
-	narrowKMajor:   tile8x16KMajor,
-	narrowRowMajor: tile8x16RowMajor,
+	kMajor:         tileOf(tile8x32KMajorAVX512, 8, false),
+	rowMajor:       tileOf(tile8x32RowMajorAVX512, 8, true),
+	kMajorRun:      runOf(tile8x32KMajorAVX512, 8, false),
+	rowMajorRun:    runOf(tile8x32RowMajorAVX512, 8, true),
+	narrowKMajor:   tileOf(tile8x16KMajorAVX512, 8, false),
+	narrowRowMajor: tileOf(tile8x16RowMajorAVX512, 8, true),
 	partial:        true,
 	transpose:      transposeBlocksAVX,
 	kc:             256,
@@ -66,12 +66,12 @@ var avx512x12Kernels = kernelSet{
 	name:           "avx512x12",
 	mr:             12,
 	nr:             32,
-	kMajor:         tile12x32KMajor,
-	rowMajor:       tile12x32RowMajor,
-	kMajorRun:      run12x32KMajor,
-	rowMajorRun:    run12x32RowMajor,
-	narrowKMajor:   tile12x16KMajor,
-	narrowRowMajor: tile12x16RowMajor,
+	kMajor:         tileOf(tile12x32KMajorAVX512, 12, false),
+	rowMajor:       tileOf(tile12x32RowMajorAVX512, 12, true),
+	kMajorRun:      runOf(tile12x32KMajorAVX512, 12, false),
+	rowMajorRun:    runOf(tile12x32RowMajorAVX512, 12, true),
+	narrowKMajor:   tileOf(tile12x16KMajorAVX512, 12, false),
+	narrowRowMajor: tileOf(tile12x16RowMajorAVX512, 12, true),
 	partial:        true,
 	transpose:      transposeBlocksAVX,
 	kc:             256,
@@ -87,10 +87,10 @@ var avx2Kernels = kernelSet{
 	name:        "avx2",
 	mr:          6,
 	nr:          16,
-	kMajor:      tile6x16KMajor,
-	rowMajor:    tile6x16RowMajor,
-	kMajorRun:   run6x16KMajor,
-	rowMajorRun: run6x16RowMajor,
+	kMajor:      avx2TileOf(tile6x16KMajorAVX2, false),
+	rowMajor:    avx2TileOf(tile6x16RowMajorAVX2, true),
+	kMajorRun:   avx2RunOf(tile6x16KMajorAVX2, false),
+	rowMajorRun: avx2RunOf(tile6x16RowMajorAVX2, true),
 	transpose:   transposeBlocksAVX,
 	kc:          256,
 	mc:          126,
@@ -113,119 +113,64 @@ func kernelSets() []*kernelSet {
 // colMask has the low cols bits set: lane j of the tile is live iff bit j is.
 func colMask(cols int) uint32 { return uint32(1)<<uint(cols) - 1 }
 
-func tile8x32KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[(kc-1)*lda+7]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile8x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
+// avx512Tile is the signature of the AVX-512 tile kernels. The 16-wide
+// ones compute one tile a call and ignore tiles, astep and cstep.
+type avx512Tile func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+// tileOf wraps an AVX-512 kernel of mr rows, reading A row major or
+// k-major, as a tileFunc, after indexing the last element of each operand
+// it touches.
+func tileOf(kernel avx512Tile, mr int, rowMajor bool) tileFunc {
+	return func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+		_ = a[lastOfA(rowMajor, mr, kc, lda)]
+		_ = b[(kc-1)*ldb+cols-1]
+		_ = c[(rows-1)*ldc+cols-1]
+		kernel(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
+	}
 }
 
-func tile8x32RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[7*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile8x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
+// runOf wraps a 32-wide AVX-512 kernel as a runFunc: tiles full tiles
+// down a block in one call (see NEXTTILE in kernel_amd64.s).
+func runOf(kernel avx512Tile, mr int, rowMajor bool) runFunc {
+	return func(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+		_ = a[(tiles-1)*aStep+lastOfA(rowMajor, mr, kc, lda)]
+		_ = b[(kc-1)*ldb+cols-1]
+		_ = c[(tiles*mr-1)*ldc+cols-1]
+		kernel(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, mr, colMask(cols), tiles, 4*aStep, 4*mr*ldc)
+	}
 }
 
-// The run forms compute tiles full tiles down a block, A panels aStep
-// floats apart, in one call (see NEXTTILE in kernel_amd64.s).
-
-func run8x32KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+(kc-1)*lda+7]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(tiles*8-1)*ldc+cols-1]
-	tile8x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 8, colMask(cols), tiles, 4*aStep, 4*8*ldc)
+// lastOfA is the index of the last element of an mr×kc panel of A that a
+// kernel reads row major (rows lda apart) or k-major (steps lda apart).
+func lastOfA(rowMajor bool, mr, kc, lda int) int {
+	if rowMajor {
+		return (mr-1)*lda + kc - 1
+	}
+	return (kc-1)*lda + mr - 1
 }
 
-func run8x32RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+7*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(tiles*8-1)*ldc+cols-1]
-	tile8x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 8, colMask(cols), tiles, 4*aStep, 4*8*ldc)
+// avx2Tile is the signature of the AVX2 tile kernels, which compute full
+// 6×16 tiles only.
+type avx2Tile func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
+
+// avx2TileOf and avx2RunOf are tileOf and runOf for the AVX2 kernels;
+// the driver hands them full tiles only (the set is not partial).
+func avx2TileOf(kernel avx2Tile, rowMajor bool) tileFunc {
+	return func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
+		_ = a[lastOfA(rowMajor, 6, kc, lda)]
+		_ = b[(kc-1)*ldb+15]
+		_ = c[5*ldc+15]
+		kernel(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 1, 0, 0)
+	}
 }
 
-func run12x32KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+(kc-1)*lda+11]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(tiles*12-1)*ldc+cols-1]
-	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 12, colMask(cols), tiles, 4*aStep, 4*12*ldc)
-}
-
-func run12x32RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+11*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(tiles*12-1)*ldc+cols-1]
-	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 12, colMask(cols), tiles, 4*aStep, 4*12*ldc)
-}
-
-func tile8x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[(kc-1)*lda+7]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile8x16KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
-}
-
-func tile8x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[7*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile8x16RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
-}
-
-func tile12x32KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[(kc-1)*lda+11]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile12x32KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
-}
-
-func tile12x32RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[11*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile12x32RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols), 1, 0, 0)
-}
-
-func tile12x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[(kc-1)*lda+11]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile12x16KMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
-}
-
-func tile12x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[11*lda+kc-1]
-	_ = b[(kc-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	tile12x16RowMajorAVX512(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, rows, colMask(cols))
-}
-
-func tile6x16KMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[(kc-1)*lda+5]
-	_ = b[(kc-1)*ldb+15]
-	_ = c[5*ldc+15]
-	tile6x16KMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 1, 0, 0)
-}
-
-func tile6x16RowMajor(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, rows, cols int) {
-	_ = a[5*lda+kc-1]
-	_ = b[(kc-1)*ldb+15]
-	_ = c[5*ldc+15]
-	tile6x16RowMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, 1, 0, 0)
-}
-
-func run6x16KMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+(kc-1)*lda+5]
-	_ = b[(kc-1)*ldb+15]
-	_ = c[(tiles*6-1)*ldc+15]
-	tile6x16KMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, tiles, 4*aStep, 4*6*ldc)
-}
-
-func run6x16RowMajor(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
-	_ = a[(tiles-1)*aStep+5*lda+kc-1]
-	_ = b[(kc-1)*ldb+15]
-	_ = c[(tiles*6-1)*ldc+15]
-	tile6x16RowMajorAVX2(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, tiles, 4*aStep, 4*6*ldc)
+func avx2RunOf(kernel avx2Tile, rowMajor bool) runFunc {
+	return func(kc int, a []float32, lda, aStep int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, tiles, cols int) {
+		_ = a[(tiles-1)*aStep+lastOfA(rowMajor, 6, kc, lda)]
+		_ = b[(kc-1)*ldb+15]
+		_ = c[(tiles*6-1)*ldc+15]
+		kernel(kc, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta, tiles, 4*aStep, 4*6*ldc)
+	}
 }
 
 func transposeBlocksAVX(dst []float32, ldd int, src []float32, lds, rows, cols int) {

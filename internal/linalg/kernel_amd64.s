@@ -197,6 +197,36 @@
 	JZ      done;         \
 	ADDQ    R8, DI
 
+// IFBETA goes on at nobeta when beta is ±0 (C is then not read), else
+// broadcasts beta into Z1.
+#define IFBETA \
+	MOVL         beta+60(FP), AX; \
+	TESTL        $0x7fffffff, AX; \
+	JZ           nobeta;          \
+	VBROADCASTSS beta+60(FP), Z1
+
+// STORE32BETA and STORE32 store the 8 rows of 32 in Z16..Z31 (rows 0-7 of
+// the 8-row tile, 4-11 of the 12-row one).
+#define STORE32BETA \
+	ROW32BETA(Z16, Z17, done); \
+	ROW32BETA(Z18, Z19, done); \
+	ROW32BETA(Z20, Z21, done); \
+	ROW32BETA(Z22, Z23, done); \
+	ROW32BETA(Z24, Z25, done); \
+	ROW32BETA(Z26, Z27, done); \
+	ROW32BETA(Z28, Z29, done); \
+	ROW32BETA(Z30, Z31, done)
+
+#define STORE32 \
+	ROW32(Z16, Z17, done); \
+	ROW32(Z18, Z19, done); \
+	ROW32(Z20, Z21, done); \
+	ROW32(Z22, Z23, done); \
+	ROW32(Z24, Z25, done); \
+	ROW32(Z26, Z27, done); \
+	ROW32(Z28, Z29, done); \
+	ROW32(Z30, Z31, done)
+
 // EPILOGUE32 writes alpha*acc + beta*C for the first BX rows, then goes
 // on at its label done, where the 32-wide kernels start their next tile
 // (NEXTTILE) or return. The kernels zero the accumulators from Z16 up
@@ -205,39 +235,19 @@
 // code's scalar SSE that follows as 512-bit work. Zeroing idioms cost no
 // execution port.
 #define EPILOGUE32 \
-	VBROADCASTSS alpha+56(FP), Z0;   \
-	SCALE32;                         \
-	MOVL         beta+60(FP), AX;    \
-	TESTL        $0x7fffffff, AX;    \
-	JZ           nobeta;             \
-	VBROADCASTSS beta+60(FP), Z1;    \
-	ROW32BETA(Z16, Z17, done);       \
-	ROW32BETA(Z18, Z19, done);       \
-	ROW32BETA(Z20, Z21, done);       \
-	ROW32BETA(Z22, Z23, done);       \
-	ROW32BETA(Z24, Z25, done);       \
-	ROW32BETA(Z26, Z27, done);       \
-	ROW32BETA(Z28, Z29, done);       \
-	ROW32BETA(Z30, Z31, done);       \
-	JMP          done;               \
-nobeta:                              \
-	ROW32(Z16, Z17, done);           \
-	ROW32(Z18, Z19, done);           \
-	ROW32(Z20, Z21, done);           \
-	ROW32(Z22, Z23, done);           \
-	ROW32(Z24, Z25, done);           \
-	ROW32(Z26, Z27, done);           \
-	ROW32(Z28, Z29, done);           \
-	ROW32(Z30, Z31, done);           \
+	VBROADCASTSS alpha+56(FP), Z0; \
+	SCALE32;                       \
+	IFBETA;                        \
+	STORE32BETA;                   \
+	JMP          done;             \
+nobeta:                            \
+	STORE32;                       \
 done:
 
 #define EPILOGUE16 \
 	VBROADCASTSS alpha+56(FP), Z0; \
 	SCALE16;                       \
-	MOVL         beta+60(FP), AX;  \
-	TESTL        $0x7fffffff, AX;  \
-	JZ           nobeta;           \
-	VBROADCASTSS beta+60(FP), Z1;  \
+	IFBETA;                        \
 	ROW16BETA(Z16, done);          \
 	ROW16BETA(Z17, done);          \
 	ROW16BETA(Z18, done);          \
@@ -381,8 +391,8 @@ store:
 	EPILOGUE32
 	NEXTTILE(tile)
 
-// func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-76
+// func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO16
 	CMPQ CX, $4
@@ -413,8 +423,8 @@ loop1:
 store:
 	EPILOGUE16
 
-// func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-76
+// func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	LEAQ (SI)(R11*4), R13
 	ZERO16
@@ -528,7 +538,7 @@ store:
 	VPXORD Z15, Z15, Z15; \
 	ZERO16
 
-#define SCALE12X16 \
+#define SCALELO \
 	VMULPS Z0, Z8, Z8;   \
 	VMULPS Z0, Z9, Z9;   \
 	VMULPS Z0, Z10, Z10; \
@@ -536,52 +546,32 @@ store:
 	VMULPS Z0, Z12, Z12; \
 	VMULPS Z0, Z13, Z13; \
 	VMULPS Z0, Z14, Z14; \
-	VMULPS Z0, Z15, Z15; \
-	SCALE16
+	VMULPS Z0, Z15, Z15
 
 #define EPILOGUE12X32 \
 	VBROADCASTSS alpha+56(FP), Z0; \
-	SCALE12X16;                    \
-	SCALEHI;                       \
-	MOVL         beta+60(FP), AX;  \
-	TESTL        $0x7fffffff, AX;  \
-	JZ           nobeta;           \
-	VBROADCASTSS beta+60(FP), Z1;  \
+	SCALELO;                       \
+	SCALE32;                       \
+	IFBETA;                        \
 	ROW32BETA(Z8, Z9, done);       \
 	ROW32BETA(Z10, Z11, done);     \
 	ROW32BETA(Z12, Z13, done);     \
 	ROW32BETA(Z14, Z15, done);     \
-	ROW32BETA(Z16, Z17, done);     \
-	ROW32BETA(Z18, Z19, done);     \
-	ROW32BETA(Z20, Z21, done);     \
-	ROW32BETA(Z22, Z23, done);     \
-	ROW32BETA(Z24, Z25, done);     \
-	ROW32BETA(Z26, Z27, done);     \
-	ROW32BETA(Z28, Z29, done);     \
-	ROW32BETA(Z30, Z31, done);     \
+	STORE32BETA;                   \
 	JMP          done;             \
 nobeta:                            \
 	ROW32(Z8, Z9, done);           \
 	ROW32(Z10, Z11, done);         \
 	ROW32(Z12, Z13, done);         \
 	ROW32(Z14, Z15, done);         \
-	ROW32(Z16, Z17, done);         \
-	ROW32(Z18, Z19, done);         \
-	ROW32(Z20, Z21, done);         \
-	ROW32(Z22, Z23, done);         \
-	ROW32(Z24, Z25, done);         \
-	ROW32(Z26, Z27, done);         \
-	ROW32(Z28, Z29, done);         \
-	ROW32(Z30, Z31, done);         \
+	STORE32;                       \
 done:
 
 #define EPILOGUE12X16 \
 	VBROADCASTSS alpha+56(FP), Z0; \
-	SCALE12X16;                    \
-	MOVL         beta+60(FP), AX;  \
-	TESTL        $0x7fffffff, AX;  \
-	JZ           nobeta;           \
-	VBROADCASTSS beta+60(FP), Z1;  \
+	SCALELO;                       \
+	SCALE16;                       \
+	IFBETA;                        \
 	ROW16BETA(Z8, done);           \
 	ROW16BETA(Z9, done);           \
 	ROW16BETA(Z10, done);          \
@@ -691,15 +681,15 @@ tile:
 	EPILOGUE12X32
 	NEXTTILE(tile)
 
-// func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile12x16KMajorAVX512(SB), NOSPLIT, $0-76
+// func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile12x16KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO12X16
 	KLOOP12(STEP16K12)
 	EPILOGUE12X16
 
-// func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32)
-TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-76
+// func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO12X16
 	RLOOP12(STEP16R12)
