@@ -80,7 +80,8 @@ func bestKernels() *kernelSet {
 // kernelsEnv names the environment variable that picks a kernel set by
 // name, "avx512x12", "avx512", "avx2" or "generic", to measure one set or
 // to see here how the program runs on a CPU without AVX-512 (or without
-// AVX2). A name the CPU cannot run, or any other value, is ignored. Speed is all it changes: the assembly sets give the same bits
+// AVX2). A name the CPU cannot run, or any other value, is ignored. Speed
+// is all it changes: the assembly sets give the same bits
 // (TestAssemblySetsAgree), while generic, without fused multiply-adds,
 // changes the last bits of results.
 const kernelsEnv = "SIAMESE_KERNELS"
@@ -124,12 +125,10 @@ func fastestKernels(sets []*kernelSet, time func([]*kernelSet) []float64) *kerne
 // shapes of the fastest of timingRuns runs, taken in turns so that a burst
 // of other load slows every set alike. About 30 ms on a 2-core Zen 4
 // (BenchmarkKernelChoice).
-// Kernels tuned on one core can lose on another (Zen 4 has one 512-bit
-// multiply-add unit, Intel's Xeons two), so this is measured, not read
-// from the CPU's flags.
 func timeKernels(sets []*kernelSet) []float64 {
-	// Three runs were too few on an Intel Xeon busy with other programs:
-	// one process of five picked the 8-row set, 12% slower there.
+	// Two sets can be within 10% of each other (the 8- and 12-row ones on
+	// an Intel Xeon), where noise can still pick the slower; more runs
+	// make that rarer, and it then costs under 10% of the products.
 	const timingRuns = 8
 	shapes := []struct {
 		transA  bool
