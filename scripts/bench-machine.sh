@@ -117,7 +117,9 @@ profiles() {
 run() {
 	local pack=$1
 	out=$2
-	PYTHON=${PYTHON:-$(command -v python3)}
+	PYTHON=${PYTHON:-$(command -v python3 || true)}
+	[[ -n $PYTHON ]] || die "no python3 on the PATH: set PYTHON to the Python with PyTorch"
+	[[ -f $pack/bin.tar.gz ]] || die "$pack: no bin.tar.gz; make it with scripts/bench-machine.sh pack $pack where Go is"
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
 	work=$(mktemp -d)
