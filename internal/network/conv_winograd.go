@@ -195,23 +195,21 @@ func (wg winograd) eachGroup(buf []float32, fn func(i0, i1 int, padded, in, out,
 	})
 }
 
-// pad copies one channels-last image into padded, with the zero border.
+// pad copies one channels-last image into the interior of padded, its
+// rows in one call; the zero border is the caller's (see transformInputs).
 func (wg winograd) pad(padded, img []float32) {
-	row, run, c := wg.paddedRow(), wg.w*wg.c, wg.c
-	clear(padded[:row])
-	for y := range wg.h {
-		at := (y+1)*row + c
-		clear(padded[at-c : at])
-		copy(padded[at:at+run], img[y*run:(y+1)*run])
-		clear(padded[at+run : (y+2)*row])
-	}
-	clear(padded[(wg.h+1)*row : wg.paddedLen()])
+	row, run := wg.paddedRow(), wg.w*wg.c
+	linalg.CopyRuns(padded[row+wg.c:], row, img, run, run, wg.h)
 }
 
 // transformInputs writes V for images [i0, i1) of x, T tiles in all.
+// padded may hold anything on entry (the input gradient adds into it):
+// it is cleared once, and then each image overwrites only its interior,
+// so the border stays zero.
 func (wg winograd) transformInputs(v, padded, x []float32, i0, i1 int) {
 	c, tiles, plane := wg.c, wg.tiles(), planeStride((i1-i0)*wg.tiles()*wg.c)
 	row := wg.paddedRow()
+	clear(padded[:wg.paddedLen()])
 	for i := i0; i < i1; i++ {
 		wg.pad(padded, x[i*wg.inSize():(i+1)*wg.inSize()])
 		for ty := range wg.th {
