@@ -447,10 +447,7 @@ func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
 			at := ((i-i0)*wg.tiles() + ty*wg.tw) * c
 			wg.alg.InputGrad(padded[wg.step()*ty*row:], row, dv[at:], plane, c, wg.tw)
 		}
-		img := dx[i*wg.inSize():]
-		for y := range wg.h {
-			copy(img[y*run:(y+1)*run], padded[(y+1)*row+c:])
-		}
+		linalg.CopyRuns(dx[i*wg.inSize():], run, padded[row+c:], row, run, wg.h)
 	}
 }
 
