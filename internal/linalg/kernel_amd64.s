@@ -271,6 +271,68 @@ done:                              \
 	VZEROUPPER;                    \
 	RET
 
+// KLOOP runs the kc steps (CX) of a kernel with A k-major: step(bp, ap)
+// is one k step with row p of B at bp and column p of A at ap, four a
+// turn while four are left.
+#define KLOOP(step) \
+	CMPQ CX, $4;                    \
+	JLT  tail;                      \
+loop4:                              \
+	step((DX), (SI));               \
+	step((DX)(R9*1), (SI)(R11*1));  \
+	step((DX)(R9*2), (SI)(R11*2));  \
+	step((DX)(R10*1), (SI)(R12*1)); \
+	LEAQ (DX)(R9*4), DX;            \
+	LEAQ (SI)(R11*4), SI;           \
+	SUBQ $4, CX;                    \
+	CMPQ CX, $4;                    \
+	JGE  loop4;                     \
+tail:                               \
+	TESTQ CX, CX;                   \
+	JZ    store;                    \
+loop1:                              \
+	step((DX), (SI));               \
+	ADDQ R9, DX;                    \
+	ADDQ R11, SI;                   \
+	DECQ CX;                        \
+	JNZ  loop1;                     \
+store:
+
+// RLOOP is KLOOP with A row major: step(bp, d) takes the byte offset d
+// along k, and advance(n) moves the kernel's row bases (SI and R13, and
+// R14 for 12 rows) n bytes on.
+#define RLOOP(step, advance) \
+	CMPQ CX, $4;           \
+	JLT  tail;             \
+loop4:                     \
+	step((DX), 0);         \
+	step((DX)(R9*1), 4);   \
+	step((DX)(R9*2), 8);   \
+	step((DX)(R10*1), 12); \
+	LEAQ (DX)(R9*4), DX;   \
+	advance($16);          \
+	SUBQ $4, CX;           \
+	CMPQ CX, $4;           \
+	JGE  loop4;            \
+tail:                      \
+	TESTQ CX, CX;          \
+	JZ    store;           \
+loop1:                     \
+	step((DX), 0);         \
+	ADDQ R9, DX;           \
+	advance($4);           \
+	DECQ CX;               \
+	JNZ  loop1;            \
+store:
+
+#define ADVANCE2(n) \
+	ADDQ n, SI; \
+	ADDQ n, R13
+
+#define ADVANCE3(n) \
+	ADVANCE2(n); \
+	ADDQ n, R14
+
 // NEXTTILE starts the next of the call's tiles at again: the 32-wide
 // kernels compute tiles full tiles, the A panel of each astep bytes past
 // the last's and its C rows cstep bytes past, with the same B panel, so
@@ -324,32 +386,7 @@ TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-104
 
 tile:
 	ZERO32
-	CMPQ CX, $4
-	JLT  tail
-
-loop4:
-	STEP32K((DX), (SI))
-	STEP32K((DX)(R9*1), (SI)(R11*1))
-	STEP32K((DX)(R9*2), (SI)(R11*2))
-	STEP32K((DX)(R10*1), (SI)(R12*1))
-	LEAQ (DX)(R9*4), DX
-	LEAQ (SI)(R11*4), SI
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP32K((DX), (SI))
-	ADDQ R9, DX
-	ADDQ R11, SI
-	DECQ CX
-	JNZ  loop1
-
-store:
+	KLOOP(STEP32K)
 	EPILOGUE32
 	NEXTTILE(tile)
 
@@ -360,34 +397,7 @@ TEXT ·tile8x32RowMajorAVX512(SB), NOSPLIT, $0-104
 tile:
 	LEAQ (SI)(R11*4), R13
 	ZERO32
-	CMPQ CX, $4
-	JLT  tail
-
-loop4:
-	STEP32R((DX), 0)
-	STEP32R((DX)(R9*1), 4)
-	STEP32R((DX)(R9*2), 8)
-	STEP32R((DX)(R10*1), 12)
-	LEAQ (DX)(R9*4), DX
-	ADDQ $16, SI
-	ADDQ $16, R13
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP32R((DX), 0)
-	ADDQ R9, DX
-	ADDQ $4, SI
-	ADDQ $4, R13
-	DECQ CX
-	JNZ  loop1
-
-store:
+	RLOOP(STEP32R, ADVANCE2)
 	EPILOGUE32
 	NEXTTILE(tile)
 
@@ -395,32 +405,7 @@ store:
 TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO16
-	CMPQ CX, $4
-	JLT  tail
-
-loop4:
-	STEP16K((DX), (SI))
-	STEP16K((DX)(R9*1), (SI)(R11*1))
-	STEP16K((DX)(R9*2), (SI)(R11*2))
-	STEP16K((DX)(R10*1), (SI)(R12*1))
-	LEAQ (DX)(R9*4), DX
-	LEAQ (SI)(R11*4), SI
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP16K((DX), (SI))
-	ADDQ R9, DX
-	ADDQ R11, SI
-	DECQ CX
-	JNZ  loop1
-
-store:
+	KLOOP(STEP16K)
 	EPILOGUE16
 
 // func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
@@ -428,34 +413,7 @@ TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	LEAQ (SI)(R11*4), R13
 	ZERO16
-	CMPQ CX, $4
-	JLT  tail
-
-loop4:
-	STEP16R((DX), 0)
-	STEP16R((DX)(R9*1), 4)
-	STEP16R((DX)(R9*2), 8)
-	STEP16R((DX)(R10*1), 12)
-	LEAQ (DX)(R9*4), DX
-	ADDQ $16, SI
-	ADDQ $16, R13
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP16R((DX), 0)
-	ADDQ R9, DX
-	ADDQ $4, SI
-	ADDQ $4, R13
-	DECQ CX
-	JNZ  loop1
-
-store:
+	RLOOP(STEP16R, ADVANCE2)
 	EPILOGUE16
 
 // The 12-row kernels keep twelve rows of the tile in Z8..Z31 (row i in
@@ -603,62 +561,6 @@ done:                              \
 	VZEROUPPER;                    \
 	RET
 
-// KLOOP12 runs the k steps of a 12-row kernel with A k-major.
-#define KLOOP12(step) \
-	CMPQ CX, $4;                      \
-	JLT  tail;                        \
-loop4:                                \
-	step((DX), (SI));                 \
-	step((DX)(R9*1), (SI)(R11*1));    \
-	step((DX)(R9*2), (SI)(R11*2));    \
-	step((DX)(R10*1), (SI)(R12*1));   \
-	LEAQ (DX)(R9*4), DX;              \
-	LEAQ (SI)(R11*4), SI;             \
-	SUBQ $4, CX;                      \
-	CMPQ CX, $4;                      \
-	JGE  loop4;                       \
-tail:                                 \
-	TESTQ CX, CX;                     \
-	JZ    store;                      \
-loop1:                                \
-	step((DX), (SI));                 \
-	ADDQ R9, DX;                      \
-	ADDQ R11, SI;                     \
-	DECQ CX;                          \
-	JNZ  loop1;                       \
-store:
-
-// RLOOP12 runs the k steps of a 12-row kernel with A row major.
-#define RLOOP12(step) \
-	LEAQ (SI)(R11*4), R13;  \
-	LEAQ (R13)(R11*4), R14; \
-	CMPQ CX, $4;            \
-	JLT  tail;              \
-loop4:                      \
-	step((DX), 0);          \
-	step((DX)(R9*1), 4);    \
-	step((DX)(R9*2), 8);    \
-	step((DX)(R10*1), 12);  \
-	LEAQ (DX)(R9*4), DX;    \
-	ADDQ $16, SI;           \
-	ADDQ $16, R13;          \
-	ADDQ $16, R14;          \
-	SUBQ $4, CX;            \
-	CMPQ CX, $4;            \
-	JGE  loop4;             \
-tail:                       \
-	TESTQ CX, CX;           \
-	JZ    store;            \
-loop1:                      \
-	step((DX), 0);          \
-	ADDQ R9, DX;            \
-	ADDQ $4, SI;            \
-	ADDQ $4, R13;           \
-	ADDQ $4, R14;           \
-	DECQ CX;                \
-	JNZ  loop1;             \
-store:
-
 // func tile12x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile12x32KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
@@ -666,7 +568,7 @@ TEXT ·tile12x32KMajorAVX512(SB), NOSPLIT, $0-104
 tile:
 	ZERO12X16
 	ZERO32
-	KLOOP12(STEP32K12)
+	KLOOP(STEP32K12)
 	EPILOGUE12X32
 	NEXTTILE(tile)
 
@@ -677,7 +579,9 @@ TEXT ·tile12x32RowMajorAVX512(SB), NOSPLIT, $0-104
 tile:
 	ZERO12X16
 	ZERO32
-	RLOOP12(STEP32R12)
+	LEAQ (SI)(R11*4), R13
+	LEAQ (R13)(R11*4), R14
+	RLOOP(STEP32R12, ADVANCE3)
 	EPILOGUE12X32
 	NEXTTILE(tile)
 
@@ -685,14 +589,16 @@ tile:
 TEXT ·tile12x16KMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO12X16
-	KLOOP12(STEP16K12)
+	KLOOP(STEP16K12)
 	EPILOGUE12X16
 
 // func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 	PROLOGUE
 	ZERO12X16
-	RLOOP12(STEP16R12)
+	LEAQ (SI)(R11*4), R13
+	LEAQ (R13)(R11*4), R14
+	RLOOP(STEP16R12, ADVANCE3)
 	EPILOGUE12X16
 
 // The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
@@ -826,32 +732,7 @@ TEXT ·tile6x16KMajorAVX2(SB), NOSPLIT, $0-88
 
 tile:
 	ZERO6X16
-	CMPQ  CX, $4
-	JLT   tail
-
-loop4:
-	STEP6X16((DX), (SI))
-	STEP6X16((DX)(R9*1), (SI)(R11*1))
-	STEP6X16((DX)(R9*2), (SI)(R11*2))
-	STEP6X16((DX)(R10*1), (SI)(R12*1))
-	LEAQ (DX)(R9*4), DX
-	LEAQ (SI)(R11*4), SI
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP6X16((DX), (SI))
-	ADDQ R9, DX
-	ADDQ R11, SI
-	DECQ CX
-	JNZ  loop1
-
-store:
+	KLOOP(STEP6X16)
 	EPILOGUE6X16
 	NEXTTILE6X16(tile)
 
@@ -862,34 +743,7 @@ TEXT ·tile6x16RowMajorAVX2(SB), NOSPLIT, $0-88
 tile:
 	ZERO6X16
 	LEAQ (SI)(R12*1), R13
-	CMPQ  CX, $4
-	JLT   tail
-
-loop4:
-	STEP6X16R((DX), 0)
-	STEP6X16R((DX)(R9*1), 4)
-	STEP6X16R((DX)(R9*2), 8)
-	STEP6X16R((DX)(R10*1), 12)
-	LEAQ (DX)(R9*4), DX
-	ADDQ $16, SI
-	ADDQ $16, R13
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-
-tail:
-	TESTQ CX, CX
-	JZ    store
-
-loop1:
-	STEP6X16R((DX), 0)
-	ADDQ R9, DX
-	ADDQ $4, SI
-	ADDQ $4, R13
-	DECQ CX
-	JNZ  loop1
-
-store:
+	RLOOP(STEP6X16R, ADVANCE2)
 	EPILOGUE6X16
 	NEXTTILE6X16(tile)
 

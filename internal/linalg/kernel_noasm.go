@@ -2,6 +2,6 @@
 
 package linalg
 
-// kernelSets lists every kernel set this CPU can run, the pure-Go one first, for
-// bestKernels and the tests: without assembly kernels, the pure-Go one.
+// kernelSets lists every kernel set this build can run, for bestKernels
+// and the tests: without assembly kernels, the pure-Go one alone.
 func kernelSets() []*kernelSet { return []*kernelSet{&genericKernels} }
