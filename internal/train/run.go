@@ -73,38 +73,35 @@ type Options struct {
 
 // Summary is what a run reports at the end (`--json` prints it).
 type Summary struct {
-	Model        string  `json:"model"`
-	Data         string  `json:"data"`
-	Split        string  `json:"split"`
-	SplitReason  string  `json:"split_reason"`
-	TrainClasses int     `json:"train_classes"`
-	ValClasses   int     `json:"val_classes"`
-	TestClasses  int     `json:"test_classes"`
-	Classes      int     `json:"classes"`
-	TrainImages  int     `json:"train_images"`
-	ValImages    int     `json:"val_images"`
-	TestImages   int     `json:"test_images"`
-	SkippedFiles int     `json:"skipped_files"`
-	Epochs       int     `json:"epochs"`
-	BestEpoch    int     `json:"best_epoch"`
-	Pairs        int     `json:"pairs"`
-	TrainSeconds float64 `json:"train_seconds"`
-	PairsPerSec  float64 `json:"pairs_per_s"`
-	// GemmKernels is the matrix-product kernel set the run used (chosen by
-	// timing, or SIAMESE_KERNELS), which speed comparisons need to know.
-	GemmKernels string        `json:"gemm_kernels"`
-	ValLoss     float64       `json:"val_loss"`
-	ValAccuracy float64       `json:"val_accuracy"`
-	ValOneShot  float64       `json:"val_one_shot,omitempty"`
-	OneShotWay  int           `json:"val_one_shot_way,omitempty"`
-	SelectBy    string        `json:"select_by"`
-	Batches     string        `json:"batches"`
-	Threshold   float64       `json:"threshold"`
-	Loss        string        `json:"loss"`
-	Margin      float64       `json:"margin"`
-	History     []EpochResult `json:"history"`
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Checkpoint  string        `json:"checkpoint,omitempty"`
+	Model        string        `json:"model"`
+	Data         string        `json:"data"`
+	Split        string        `json:"split"`
+	SplitReason  string        `json:"split_reason"`
+	TrainClasses int           `json:"train_classes"`
+	ValClasses   int           `json:"val_classes"`
+	TestClasses  int           `json:"test_classes"`
+	Classes      int           `json:"classes"`
+	TrainImages  int           `json:"train_images"`
+	ValImages    int           `json:"val_images"`
+	TestImages   int           `json:"test_images"`
+	SkippedFiles int           `json:"skipped_files"`
+	Epochs       int           `json:"epochs"`
+	BestEpoch    int           `json:"best_epoch"`
+	Pairs        int           `json:"pairs"`
+	TrainSeconds float64       `json:"train_seconds"`
+	PairsPerSec  float64       `json:"pairs_per_s"`
+	ValLoss      float64       `json:"val_loss"`
+	ValAccuracy  float64       `json:"val_accuracy"`
+	ValOneShot   float64       `json:"val_one_shot,omitempty"`
+	OneShotWay   int           `json:"val_one_shot_way,omitempty"`
+	SelectBy     string        `json:"select_by"`
+	Batches      string        `json:"batches"`
+	Threshold    float64       `json:"threshold"`
+	Loss         string        `json:"loss"`
+	Margin       float64       `json:"margin"`
+	History      []EpochResult `json:"history"`
+	Interrupted  bool          `json:"interrupted,omitempty"`
+	Checkpoint   string        `json:"checkpoint,omitempty"`
 
 	// Augment and Mining are the settings the loop trained with, after
 	// --config and the --augment defaults, so a user can check them.
@@ -116,6 +113,10 @@ type Summary struct {
 	Size     int    `json:"size"`
 	Channels int    `json:"channels"`
 	Resize   string `json:"resize"`
+
+	// GemmKernels is the matrix-product kernel set the run used (chosen by
+	// timing, or SIAMESE_KERNELS), which speed comparisons need to know.
+	GemmKernels string `json:"gemm_kernels"`
 }
 
 // CheckpointPath is where training keeps its per-epoch checkpoint.
