@@ -91,8 +91,8 @@ func BenchmarkGemmPublic(b *testing.B) {
 	}
 }
 
-// BenchmarkKernelChoice is what choosing Gemm's kernel set costs a process
-// at its first product: timing every assembly set this CPU runs.
+// BenchmarkKernelChoice is what ChooseKernels costs a process once: timing
+// every assembly set this CPU runs.
 func BenchmarkKernelChoice(b *testing.B) {
 	sets := kernelSets()
 	if len(sets) < 3 {
