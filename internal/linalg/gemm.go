@@ -282,7 +282,7 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 							rowMajor = true
 						}
 						cTile := c[(ic+ir)*ldc+jc+jr:]
-						if run := ts.run(rowMajor, narrow); run != nil && rows == ts.mr && (ts.partial || cols == w) && !packAllA {
+						if run := ts.run(rowMajor, narrow); run != nil && rows == ts.mr && (ts.partial || cols == w) {
 							// Every full tile left in the block, in one call.
 							tiles, aStep := (mcb-ir)/ts.mr, ts.mr
 							if rowMajor {
