@@ -310,13 +310,14 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 
 // rowTile is the set whose kernels compute the next tile of a block with
 // left rows still to do, and the tile's height: the set's own, or, for a
-// block's last rows, its shorter edge set's. 64 rows in 12-row tiles are
-// five and one of 8 (four rows of it padding), not six; 9 rows are 8 read
-// in place and 1, not 9 packed into a tile of 12, since packing the rows
-// of A costs more than the products of a tile.
+// block's last rows, the first of its edge sets (down the chain) that
+// they fill. 64 rows in 12-row tiles are five and one of 4, not six; 9
+// rows are 8 read in place and 1 packed into a 2-row tile, not 9 packed
+// into a tile of 12, since packing the rows of A costs more than the
+// products of a tile.
 func (ks *kernelSet) rowTile(left int) (*kernelSet, int) {
 	if left < ks.mr && ks.edge != nil {
-		return ks.edge, min(ks.edge.mr, left)
+		return ks.edge.rowTile(left)
 	}
 	return ks, min(ks.mr, left)
 }

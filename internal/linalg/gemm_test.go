@@ -164,7 +164,7 @@ func smallBlocks(ks *kernelSet) *kernelSet {
 
 func TestGemmAllShapes(t *testing.T) {
 	cs := combos()
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		t.Run(ks.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			idx := 0
@@ -186,7 +186,7 @@ func TestGemmAllShapes(t *testing.T) {
 
 func TestGemmAllCombos(t *testing.T) {
 	dims := []int{1, 3, 17, 33, 65}
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		for _, set := range []*kernelSet{ks, smallBlocks(ks)} {
 			t.Run(set.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
@@ -220,7 +220,7 @@ func TestGemmHotShapes(t *testing.T) {
 		{m: 64, n: 196 * 8, k: 288, alpha: 1},
 		{transA: true, transB: true, m: 131, n: 1041, k: 517, alpha: -0.5, beta: 0.3, pad: 5},
 	}
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		t.Run(ks.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 6))
 			for _, tc := range shapes {
@@ -246,7 +246,7 @@ func TestGemmScaleOnly(t *testing.T) {
 	}
 	a := []float32{1, 2, 3, 4}
 	b := []float32{5, 6, 7, 8}
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		for _, tt := range tests {
 			c := append([]float32(nil), tt.c...)
 			gemm(ks, false, false, 2, 2, tt.k, tt.alpha, a, max(tt.k, 1), b, 2, tt.beta, c, 2)
@@ -268,7 +268,7 @@ func TestGemmHandComputed(t *testing.T) {
 	a, aT := []float32{1, 2, 3, 4, 5, 6}, []float32{1, 4, 2, 5, 3, 6}
 	b, bT := []float32{7, 8, 9, 10, 11, 12}, []float32{7, 9, 11, 8, 10, 12}
 	want := []float32{2*58 + 0.5*1, 2*64 + 0.5*2, 2*139 + 0.5*3, 2*154 + 0.5*4}
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				aa, lda := a, 3

@@ -48,7 +48,7 @@ func (g *guardedAllocator) free() {
 // last column, and direct (unpacked) panels must not read past the end.
 func TestGemmStaysInBounds(t *testing.T) {
 	dims := []int{1, 5, 17, 33, 37}
-	for _, ks := range kernelSets() {
+	for _, ks := range testedSets() {
 		t.Run(ks.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
 			for _, tc := range combos() {

@@ -34,6 +34,30 @@ func tile12x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *
 func tile12x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 
 //go:noescape
+func tile4x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile4x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile4x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile4x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile2x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile2x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile2x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
+func tile2x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+
+//go:noescape
 func tile6x16KMajorAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, tiles int, astep int, cstep int)
 
 //go:noescape
@@ -54,6 +78,42 @@ var avx512Kernels = kernelSet{
 	rowMajorRun:    runOf(tile8x32RowMajorAVX512, 8, true),
 	narrowKMajor:   tileOf(tile8x16KMajorAVX512, 8, false),
 	narrowRowMajor: tileOf(tile8x16RowMajorAVX512, 8, true),
+	partial:        true,
+	transpose:      transposeBlocksAVX,
+	kc:             256,
+	mc:             128,
+	nc:             1024,
+	edge:           &avx512x4Kernels,
+}
+
+// avx512x4Kernels and avx512x2Kernels are the 4- and 2-row tiles that
+// finish a block whose rows are not a multiple of 8 (see rowTile): they
+// are edge sets only, never chosen to run a whole product, and have no
+// runs since a block has at most one tile of each.
+var avx512x4Kernels = kernelSet{
+	name:           "avx512x4",
+	mr:             4,
+	nr:             32,
+	kMajor:         tileOf(tile4x32KMajorAVX512, 4, false),
+	rowMajor:       tileOf(tile4x32RowMajorAVX512, 4, true),
+	narrowKMajor:   tileOf(tile4x16KMajorAVX512, 4, false),
+	narrowRowMajor: tileOf(tile4x16RowMajorAVX512, 4, true),
+	partial:        true,
+	transpose:      transposeBlocksAVX,
+	kc:             256,
+	mc:             128,
+	nc:             1024,
+	edge:           &avx512x2Kernels,
+}
+
+var avx512x2Kernels = kernelSet{
+	name:           "avx512x2",
+	mr:             2,
+	nr:             32,
+	kMajor:         tileOf(tile2x32KMajorAVX512, 2, false),
+	rowMajor:       tileOf(tile2x32RowMajorAVX512, 2, true),
+	narrowKMajor:   tileOf(tile2x16KMajorAVX512, 2, false),
+	narrowRowMajor: tileOf(tile2x16RowMajorAVX512, 2, true),
 	partial:        true,
 	transpose:      transposeBlocksAVX,
 	kc:             256,

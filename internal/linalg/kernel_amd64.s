@@ -601,6 +601,136 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 	RLOOP(STEP16R12, ADVANCE3)
 	EPILOGUE12X16
 
+// The 4- and 2-row kernels compute a block's last rows (kernelSet.edge):
+// 9 rows as 8 and 1 cost an 8-row tile and a 2-row one rather than two
+// 8-row tiles, and a 2-row tile's four accumulators take one FMA latency
+// per k step, a quarter of an 8-row tile's sixteen multiply-adds. They keep
+// the 8-row kernels' registers (row i in Z(16+2i), Z(17+2i), or Z16+i
+// when 16 wide) and epilogues, which stop storing after BX rows and, past
+// the live accumulators, scale and clear registers left zero. They compute
+// one tile a call (the driver gives them no runs), so NEXTTILE returns.
+// Each C element sums the same products in the same order as in the other
+// kernels, so all give the same bits.
+
+#define STEP32K4(bp, ap) \
+	LOAD32(bp);                 \
+	FMA32(0 ap, Z2, Z16, Z17);  \
+	FMA32(4 ap, Z3, Z18, Z19);  \
+	FMA32(8 ap, Z4, Z20, Z21);  \
+	FMA32(12 ap, Z5, Z22, Z23)
+
+#define STEP32R4(bp, d) \
+	LOAD32(bp);                        \
+	FMA32(d(SI), Z2, Z16, Z17);        \
+	FMA32(d(SI)(R11*1), Z3, Z18, Z19); \
+	FMA32(d(SI)(R11*2), Z4, Z20, Z21); \
+	FMA32(d(SI)(R12*1), Z5, Z22, Z23)
+
+#define STEP16K4(bp, ap) \
+	LOAD16(bp);            \
+	FMA16(0 ap, Z2, Z16);  \
+	FMA16(4 ap, Z3, Z17);  \
+	FMA16(8 ap, Z4, Z18);  \
+	FMA16(12 ap, Z5, Z19)
+
+#define STEP16R4(bp, d) \
+	LOAD16(bp);                   \
+	FMA16(d(SI), Z2, Z16);        \
+	FMA16(d(SI)(R11*1), Z3, Z17); \
+	FMA16(d(SI)(R11*2), Z4, Z18); \
+	FMA16(d(SI)(R12*1), Z5, Z19)
+
+#define STEP32K2(bp, ap) \
+	LOAD32(bp);                \
+	FMA32(0 ap, Z2, Z16, Z17); \
+	FMA32(4 ap, Z3, Z18, Z19)
+
+#define STEP32R2(bp, d) \
+	LOAD32(bp);                 \
+	FMA32(d(SI), Z2, Z16, Z17); \
+	FMA32(d(SI)(R11*1), Z3, Z18, Z19)
+
+#define STEP16K2(bp, ap) \
+	LOAD16(bp);           \
+	FMA16(0 ap, Z2, Z16); \
+	FMA16(4 ap, Z3, Z17)
+
+#define STEP16R2(bp, d) \
+	LOAD16(bp);            \
+	FMA16(d(SI), Z2, Z16); \
+	FMA16(d(SI)(R11*1), Z3, Z17)
+
+#define ADVANCE1(n) \
+	ADDQ n, SI
+
+// func tile4x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile4x32KMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+
+tile:
+	ZERO32
+	KLOOP(STEP32K4)
+	EPILOGUE32
+	NEXTTILE(tile)
+
+// func tile4x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile4x32RowMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+
+tile:
+	ZERO32
+	RLOOP(STEP32R4, ADVANCE1)
+	EPILOGUE32
+	NEXTTILE(tile)
+
+// func tile4x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile4x16KMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+	ZERO16
+	KLOOP(STEP16K4)
+	EPILOGUE16
+
+// func tile4x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile4x16RowMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+	ZERO16
+	RLOOP(STEP16R4, ADVANCE1)
+	EPILOGUE16
+
+// func tile2x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile2x32KMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+
+tile:
+	ZERO32
+	KLOOP(STEP32K2)
+	EPILOGUE32
+	NEXTTILE(tile)
+
+// func tile2x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile2x32RowMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+
+tile:
+	ZERO32
+	RLOOP(STEP32R2, ADVANCE1)
+	EPILOGUE32
+	NEXTTILE(tile)
+
+// func tile2x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile2x16KMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+	ZERO16
+	KLOOP(STEP16K2)
+	EPILOGUE16
+
+// func tile2x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+TEXT ·tile2x16RowMajorAVX512(SB), NOSPLIT, $0-104
+	PROLOGUE
+	ZERO16
+	RLOOP(STEP16R2, ADVANCE1)
+	EPILOGUE16
+
 // The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
 // slow VMASKMOV); the driver pads edges. Registers:
 //

@@ -63,7 +63,7 @@ func TestGenericFallbackExact(t *testing.T) {
 	}
 	small := genericKernels
 	small.name, small.kc, small.mc, small.nc = "generic/small-blocks", 5, 8, 8
-	sets := append([]*kernelSet{&genericKernels, &small}, kernelSets()[1:]...)
+	sets := append([]*kernelSet{&genericKernels, &small}, testedSets()[1:]...)
 	for _, shape := range [][3]int{{1, 1, 1}, {4, 4, 4}, {7, 9, 13}, {33, 17, 300}, {130, 70, 20}} {
 		m, n, k := shape[0], shape[1], shape[2]
 		for _, transA := range []bool{false, true} {
@@ -97,7 +97,7 @@ func TestGenericFallbackExact(t *testing.T) {
 // same model, and which set wins the timing at start-up does not change a
 // model. Only run where the CPU has two or more.
 func TestAssemblySetsAgree(t *testing.T) {
-	sets := kernelSets()[1:]
+	sets := testedSets()[1:]
 	if len(sets) < 2 {
 		t.Skip("this CPU runs fewer than two assembly kernel sets")
 	}
@@ -109,7 +109,7 @@ func TestAssemblySetsAgree(t *testing.T) {
 		}
 		return s
 	}
-	for _, shape := range [][3]int{{1, 1, 1}, {7, 9, 13}, {98, 64, 32}, {32, 64, 98}, {130, 70, 600}, {784, 32, 9}, {37, 33, 300}} {
+	for _, shape := range [][3]int{{1, 1, 1}, {7, 9, 13}, {98, 64, 32}, {32, 64, 98}, {130, 70, 600}, {784, 32, 9}, {37, 33, 300}, {9, 32, 784}, {27, 16, 40}, {63, 47, 70}} {
 		m, n, k := shape[0], shape[1], shape[2]
 		for _, transA := range []bool{false, true} {
 			for _, transB := range []bool{false, true} {
@@ -199,4 +199,19 @@ func TestFastestKernels(t *testing.T) {
 			t.Errorf("%v scored %v: got %s (timed %t), want %s", kernelNames(tc.sets), tc.scores, got.name, timed, tc.want.name)
 		}
 	}
+}
+
+// testedSets is kernelSets and the edge sets they reach, each once: the
+// tests run an edge set on whole products too, so that its kernels meet
+// every shape and layout, not just a block's last rows.
+func testedSets() []*kernelSet {
+	var sets []*kernelSet
+	seen := map[*kernelSet]bool{}
+	for _, ks := range kernelSets() {
+		for ; ks != nil && !seen[ks]; ks = ks.edge {
+			seen[ks] = true
+			sets = append(sets, ks)
+		}
+	}
+	return sets
 }
