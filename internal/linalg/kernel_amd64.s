@@ -663,73 +663,60 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 #define ADVANCE1(n) \
 	ADDQ n, SI
 
-// func tile4x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
+// EDGE32K, EDGE32R, EDGE16K and EDGE16R are the bodies of the edge
+// kernels, 32 or 16 wide, A k-major or row major, given the k step.
+#define EDGE32K(step) \
+	PROLOGUE;        \
+tile:                \
+	ZERO32;          \
+	KLOOP(step);     \
+	EPILOGUE32;      \
+	NEXTTILE(tile)
+
+#define EDGE32R(step)          \
+	PROLOGUE;                  \
+tile:                          \
+	ZERO32;                    \
+	RLOOP(step, ADVANCE1);     \
+	EPILOGUE32;                \
+	NEXTTILE(tile)
+
+#define EDGE16K(step) \
+	PROLOGUE;        \
+	ZERO16;          \
+	KLOOP(step);     \
+	EPILOGUE16
+
+#define EDGE16R(step)      \
+	PROLOGUE;              \
+	ZERO16;                \
+	RLOOP(step, ADVANCE1); \
+	EPILOGUE16
+
+// The edge kernels, with tile8x32KMajorAVX512's signature.
 TEXT ·tile4x32KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
+	EDGE32K(STEP32K4)
 
-tile:
-	ZERO32
-	KLOOP(STEP32K4)
-	EPILOGUE32
-	NEXTTILE(tile)
-
-// func tile4x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile4x32RowMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
+	EDGE32R(STEP32R4)
 
-tile:
-	ZERO32
-	RLOOP(STEP32R4, ADVANCE1)
-	EPILOGUE32
-	NEXTTILE(tile)
-
-// func tile4x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile4x16KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-	ZERO16
-	KLOOP(STEP16K4)
-	EPILOGUE16
+	EDGE16K(STEP16K4)
 
-// func tile4x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile4x16RowMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-	ZERO16
-	RLOOP(STEP16R4, ADVANCE1)
-	EPILOGUE16
+	EDGE16R(STEP16R4)
 
-// func tile2x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile2x32KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
+	EDGE32K(STEP32K2)
 
-tile:
-	ZERO32
-	KLOOP(STEP32K2)
-	EPILOGUE32
-	NEXTTILE(tile)
-
-// func tile2x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile2x32RowMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
+	EDGE32R(STEP32R2)
 
-tile:
-	ZERO32
-	RLOOP(STEP32R2, ADVANCE1)
-	EPILOGUE32
-	NEXTTILE(tile)
-
-// func tile2x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile2x16KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-	ZERO16
-	KLOOP(STEP16K2)
-	EPILOGUE16
+	EDGE16K(STEP16K2)
 
-// func tile2x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile2x16RowMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-	ZERO16
-	RLOOP(STEP16R2, ADVANCE1)
-	EPILOGUE16
+	EDGE16R(STEP16R2)
 
 // The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
 // slow VMASKMOV); the driver pads edges. Registers:
