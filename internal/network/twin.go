@@ -157,17 +157,18 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 		return nil, nil, nil, fmt.Errorf("differentiate loss: %w", err)
 	}
 	roots := append(G.Nodes{readLoss, readDist}, grads...)
-	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(nodes[0], nodes[1]), G.WithEngine(engine{}))
+	// The gradients are read from their nodes, as a tower's are (see
+	// newTowerGraph).
+	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.WithEngine(engine{}))
 	h.run = func() error {
-		clearGrads(nodes[:])
 		vm.Reset()
 		if err := vm.RunAll(); err != nil {
 			return fmt.Errorf("distance head: %w", err)
 		}
-		for side, n := range nodes {
-			gv, err := n.Grad()
-			if err != nil {
-				return fmt.Errorf("distance head: %w", err)
+		for side, n := range grads {
+			gv := n.Value()
+			if gv == nil {
+				return fmt.Errorf("distance head: gradient of side %d not computed", side)
 			}
 			h.grad[side] = gv.Data().([]float32)
 		}
@@ -384,19 +385,6 @@ func (tg *towerGraph) trainingBN() (fwd []*batchNormOp, grad []*bnGradInputOp) {
 func (tg *towerGraph) run() error {
 	tg.vm.Reset()
 	return tg.vm.RunAll()
-}
-
-// clearGrads zeroes the dual values of nodes. A tape machine adds each
-// run's gradients into them (gorgonia's own solvers zero them after use),
-// so a run starts with this.
-func clearGrads(nodes G.Nodes) {
-	for _, n := range nodes {
-		if gv, err := n.Grad(); err == nil && gv != nil {
-			if d, ok := gv.Data().([]float32); ok {
-				clear(d)
-			}
-		}
-	}
 }
 
 // twins is what PairGraph and BatchGraph share: two towers, their head,
