@@ -46,53 +46,59 @@
 #define LOAD16(bp) \
 	VMOVUPS.Z bp, K1, Z0
 
+// KROWS32/RROWS32 are four rows of a 32-wide tile in one k step: the A
+// elements of a k-major panel at byte offsets o0..o3 from ap, or of a
+// row-major one in the rows at base, R11, 2·R11 and R12 bytes on at byte
+// offset d, broadcast through t0..t3 into the accumulator pairs c0..c7.
+// KROWS16/RROWS16 are the 16-wide forms. The kernels' k steps are made of
+// them, so the 2- to 12-row kernels differ only in their registers.
+#define KROWS32(o0, o1, o2, o3, ap, t0, t1, t2, t3, c0, c1, c2, c3, c4, c5, c6, c7) \
+	FMA32(o0 ap, t0, c0, c1); \
+	FMA32(o1 ap, t1, c2, c3); \
+	FMA32(o2 ap, t2, c4, c5); \
+	FMA32(o3 ap, t3, c6, c7)
+
+#define RROWS32(d, base, t0, t1, t2, t3, c0, c1, c2, c3, c4, c5, c6, c7) \
+	FMA32(d(base), t0, c0, c1);         \
+	FMA32(d(base)(R11*1), t1, c2, c3);  \
+	FMA32(d(base)(R11*2), t2, c4, c5);  \
+	FMA32(d(base)(R12*1), t3, c6, c7)
+
+#define KROWS16(o0, o1, o2, o3, ap, t0, t1, t2, t3, c0, c1, c2, c3) \
+	FMA16(o0 ap, t0, c0); \
+	FMA16(o1 ap, t1, c1); \
+	FMA16(o2 ap, t2, c2); \
+	FMA16(o3 ap, t3, c3)
+
+#define RROWS16(d, base, t0, t1, t2, t3, c0, c1, c2, c3) \
+	FMA16(d(base), t0, c0);        \
+	FMA16(d(base)(R11*1), t1, c1); \
+	FMA16(d(base)(R11*2), t2, c2); \
+	FMA16(d(base)(R12*1), t3, c3)
+
 // STEP32K is one k step of the 8×32 tile with A k-major: the 8 rows of A
 // are adjacent at ap.
 #define STEP32K(bp, ap) \
-	LOAD32(bp);                  \
-	FMA32(0 ap, Z2, Z16, Z17);   \
-	FMA32(4 ap, Z3, Z18, Z19);   \
-	FMA32(8 ap, Z4, Z20, Z21);   \
-	FMA32(12 ap, Z5, Z22, Z23);  \
-	FMA32(16 ap, Z6, Z24, Z25);  \
-	FMA32(20 ap, Z7, Z26, Z27);  \
-	FMA32(24 ap, Z8, Z28, Z29);  \
-	FMA32(28 ap, Z9, Z30, Z31)
+	LOAD32(bp); \
+	KROWS32(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	KROWS32(16, 20, 24, 28, ap, Z6, Z7, Z8, Z9, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 
 // STEP32R is one k step of the 8×32 tile with A row major: rows are R11
 // bytes apart, rows 4-7 based at R13, and d is the byte offset along k.
 #define STEP32R(bp, d) \
-	LOAD32(bp);                           \
-	FMA32(d(SI), Z2, Z16, Z17);           \
-	FMA32(d(SI)(R11*1), Z3, Z18, Z19);    \
-	FMA32(d(SI)(R11*2), Z4, Z20, Z21);    \
-	FMA32(d(SI)(R12*1), Z5, Z22, Z23);    \
-	FMA32(d(R13), Z6, Z24, Z25);          \
-	FMA32(d(R13)(R11*1), Z7, Z26, Z27);   \
-	FMA32(d(R13)(R11*2), Z8, Z28, Z29);   \
-	FMA32(d(R13)(R12*1), Z9, Z30, Z31)
+	LOAD32(bp); \
+	RROWS32(d, SI, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	RROWS32(d, R13, Z6, Z7, Z8, Z9, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 
 #define STEP16K(bp, ap) \
-	LOAD16(bp);           \
-	FMA16(0 ap, Z2, Z16);  \
-	FMA16(4 ap, Z3, Z17);  \
-	FMA16(8 ap, Z4, Z18);  \
-	FMA16(12 ap, Z5, Z19); \
-	FMA16(16 ap, Z6, Z20); \
-	FMA16(20 ap, Z7, Z21); \
-	FMA16(24 ap, Z8, Z22); \
-	FMA16(28 ap, Z9, Z23)
+	LOAD16(bp); \
+	KROWS16(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19); \
+	KROWS16(16, 20, 24, 28, ap, Z6, Z7, Z8, Z9, Z20, Z21, Z22, Z23)
 
 #define STEP16R(bp, d) \
-	LOAD16(bp);                    \
-	FMA16(d(SI), Z2, Z16);         \
-	FMA16(d(SI)(R11*1), Z3, Z17);  \
-	FMA16(d(SI)(R11*2), Z4, Z18);  \
-	FMA16(d(SI)(R12*1), Z5, Z19);  \
-	FMA16(d(R13), Z6, Z20);        \
-	FMA16(d(R13)(R11*1), Z7, Z21); \
-	FMA16(d(R13)(R11*2), Z8, Z22); \
-	FMA16(d(R13)(R12*1), Z9, Z23)
+	LOAD16(bp); \
+	RROWS16(d, SI, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19); \
+	RROWS16(d, R13, Z6, Z7, Z8, Z9, Z20, Z21, Z22, Z23)
 
 // PROLOGUE loads the arguments shared by all AVX-512 kernels and zeroes
 // the accumulators from Z16 up to (and including) last.
@@ -342,43 +348,36 @@ store:
 // rows = mr, so BX, counting down past zero, stores every row of each.
 // Past the last tile it clears the vector state and returns.
 #define NEXTTILE(again) \
-	MOVQ tiles+80(FP), AX; \
-	DECQ AX;               \
-	JZ   last;             \
-	MOVQ AX, tiles+80(FP); \
-	MOVQ a+8(FP), SI;      \
-	ADDQ astep+88(FP), SI; \
-	MOVQ SI, a+8(FP);      \
-	MOVQ c+40(FP), DI;     \
-	ADDQ cstep+96(FP), DI; \
-	MOVQ DI, c+40(FP);     \
-	MOVQ b+24(FP), DX;     \
-	MOVQ kc+0(FP), CX;     \
-	JMP  again;            \
-last:                      \
-	ZERO32;                \
-	VZEROUPPER;            \
+	ADVANCETILE(again, tiles+80(FP), astep+88(FP), cstep+96(FP)); \
+	ZERO32;                                                     \
+	VZEROUPPER;                                                 \
 	RET
 
 // NEXTTILE6X16 is NEXTTILE for the AVX2 kernels, whose arguments tiles,
 // astep and cstep follow beta.
 #define NEXTTILE6X16(again) \
-	MOVQ tiles+64(FP), AX; \
+	ADVANCETILE(again, tiles+64(FP), astep+72(FP), cstep+80(FP)); \
+	VZEROUPPER;                                                 \
+	RET
+
+// ADVANCETILE is NEXTTILE's step to the next tile, given the argument
+// slots of tiles, astep and cstep; it falls through at last past the last
+// tile.
+#define ADVANCETILE(again, tiles, astep, cstep) \
+	MOVQ tiles, AX;        \
 	DECQ AX;               \
 	JZ   last;             \
-	MOVQ AX, tiles+64(FP); \
+	MOVQ AX, tiles;        \
 	MOVQ a+8(FP), SI;      \
-	ADDQ astep+72(FP), SI; \
+	ADDQ astep, SI;        \
 	MOVQ SI, a+8(FP);      \
 	MOVQ c+40(FP), DI;     \
-	ADDQ cstep+80(FP), DI; \
+	ADDQ cstep, DI;        \
 	MOVQ DI, c+40(FP);     \
 	MOVQ b+24(FP), DX;     \
 	MOVQ kc+0(FP), CX;     \
 	JMP  again;            \
-last:                      \
-	VZEROUPPER;            \
-	RET
+last:
 
 // func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-104
@@ -426,64 +425,28 @@ TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-104
 // A are based at R14.
 
 #define STEP32K12(bp, ap) \
-	LOAD32(bp);                 \
-	FMA32(0 ap, Z2, Z8, Z9);    \
-	FMA32(4 ap, Z3, Z10, Z11);  \
-	FMA32(8 ap, Z4, Z12, Z13);  \
-	FMA32(12 ap, Z5, Z14, Z15); \
-	FMA32(16 ap, Z6, Z16, Z17); \
-	FMA32(20 ap, Z7, Z18, Z19); \
-	FMA32(24 ap, Z2, Z20, Z21); \
-	FMA32(28 ap, Z3, Z22, Z23); \
-	FMA32(32 ap, Z4, Z24, Z25); \
-	FMA32(36 ap, Z5, Z26, Z27); \
-	FMA32(40 ap, Z6, Z28, Z29); \
-	FMA32(44 ap, Z7, Z30, Z31)
+	LOAD32(bp); \
+	KROWS32(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	KROWS32(16, 20, 24, 28, ap, Z6, Z7, Z2, Z3, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	KROWS32(32, 36, 40, 44, ap, Z4, Z5, Z6, Z7, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 
 #define STEP32R12(bp, d) \
-	LOAD32(bp);                         \
-	FMA32(d(SI), Z2, Z8, Z9);           \
-	FMA32(d(SI)(R11*1), Z3, Z10, Z11);  \
-	FMA32(d(SI)(R11*2), Z4, Z12, Z13);  \
-	FMA32(d(SI)(R12*1), Z5, Z14, Z15);  \
-	FMA32(d(R13), Z6, Z16, Z17);        \
-	FMA32(d(R13)(R11*1), Z7, Z18, Z19); \
-	FMA32(d(R13)(R11*2), Z2, Z20, Z21); \
-	FMA32(d(R13)(R12*1), Z3, Z22, Z23); \
-	FMA32(d(R14), Z4, Z24, Z25);        \
-	FMA32(d(R14)(R11*1), Z5, Z26, Z27); \
-	FMA32(d(R14)(R11*2), Z6, Z28, Z29); \
-	FMA32(d(R14)(R12*1), Z7, Z30, Z31)
+	LOAD32(bp); \
+	RROWS32(d, SI, Z2, Z3, Z4, Z5, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	RROWS32(d, R13, Z6, Z7, Z2, Z3, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	RROWS32(d, R14, Z4, Z5, Z6, Z7, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 
 #define STEP16K12(bp, ap) \
-	LOAD16(bp);            \
-	FMA16(0 ap, Z2, Z8);   \
-	FMA16(4 ap, Z3, Z9);   \
-	FMA16(8 ap, Z4, Z10);  \
-	FMA16(12 ap, Z5, Z11); \
-	FMA16(16 ap, Z6, Z12); \
-	FMA16(20 ap, Z7, Z13); \
-	FMA16(24 ap, Z2, Z14); \
-	FMA16(28 ap, Z3, Z15); \
-	FMA16(32 ap, Z4, Z16); \
-	FMA16(36 ap, Z5, Z17); \
-	FMA16(40 ap, Z6, Z18); \
-	FMA16(44 ap, Z7, Z19)
+	LOAD16(bp); \
+	KROWS16(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z8, Z9, Z10, Z11); \
+	KROWS16(16, 20, 24, 28, ap, Z6, Z7, Z2, Z3, Z12, Z13, Z14, Z15); \
+	KROWS16(32, 36, 40, 44, ap, Z4, Z5, Z6, Z7, Z16, Z17, Z18, Z19)
 
 #define STEP16R12(bp, d) \
-	LOAD16(bp);                    \
-	FMA16(d(SI), Z2, Z8);          \
-	FMA16(d(SI)(R11*1), Z3, Z9);   \
-	FMA16(d(SI)(R11*2), Z4, Z10);  \
-	FMA16(d(SI)(R12*1), Z5, Z11);  \
-	FMA16(d(R13), Z6, Z12);        \
-	FMA16(d(R13)(R11*1), Z7, Z13); \
-	FMA16(d(R13)(R11*2), Z2, Z14); \
-	FMA16(d(R13)(R12*1), Z3, Z15); \
-	FMA16(d(R14), Z4, Z16);        \
-	FMA16(d(R14)(R11*1), Z5, Z17); \
-	FMA16(d(R14)(R11*2), Z6, Z18); \
-	FMA16(d(R14)(R12*1), Z7, Z19)
+	LOAD16(bp); \
+	RROWS16(d, SI, Z2, Z3, Z4, Z5, Z8, Z9, Z10, Z11); \
+	RROWS16(d, R13, Z6, Z7, Z2, Z3, Z12, Z13, Z14, Z15); \
+	RROWS16(d, R14, Z4, Z5, Z6, Z7, Z16, Z17, Z18, Z19)
 
 #define ZERO12X16 \
 	VPXORD Z8, Z8, Z8;    \
@@ -613,32 +576,20 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 // kernels, so all give the same bits.
 
 #define STEP32K4(bp, ap) \
-	LOAD32(bp);                 \
-	FMA32(0 ap, Z2, Z16, Z17);  \
-	FMA32(4 ap, Z3, Z18, Z19);  \
-	FMA32(8 ap, Z4, Z20, Z21);  \
-	FMA32(12 ap, Z5, Z22, Z23)
+	LOAD32(bp); \
+	KROWS32(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 #define STEP32R4(bp, d) \
-	LOAD32(bp);                        \
-	FMA32(d(SI), Z2, Z16, Z17);        \
-	FMA32(d(SI)(R11*1), Z3, Z18, Z19); \
-	FMA32(d(SI)(R11*2), Z4, Z20, Z21); \
-	FMA32(d(SI)(R12*1), Z5, Z22, Z23)
+	LOAD32(bp); \
+	RROWS32(d, SI, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 #define STEP16K4(bp, ap) \
-	LOAD16(bp);            \
-	FMA16(0 ap, Z2, Z16);  \
-	FMA16(4 ap, Z3, Z17);  \
-	FMA16(8 ap, Z4, Z18);  \
-	FMA16(12 ap, Z5, Z19)
+	LOAD16(bp); \
+	KROWS16(0, 4, 8, 12, ap, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19)
 
 #define STEP16R4(bp, d) \
-	LOAD16(bp);                   \
-	FMA16(d(SI), Z2, Z16);        \
-	FMA16(d(SI)(R11*1), Z3, Z17); \
-	FMA16(d(SI)(R11*2), Z4, Z18); \
-	FMA16(d(SI)(R12*1), Z5, Z19)
+	LOAD16(bp); \
+	RROWS16(d, SI, Z2, Z3, Z4, Z5, Z16, Z17, Z18, Z19)
 
 #define STEP32K2(bp, ap) \
 	LOAD32(bp);                \
