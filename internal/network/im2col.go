@@ -361,11 +361,11 @@ func col2im(img, col []float32, g convGeometry) {
 	for c := 0; c < g.c; c++ {
 		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ki := 0; ki < g.k; ki++ {
+			y0, y1 := g.rowRange(ki)
 			for kj := 0; kj < g.k; kj++ {
 				row := col[r*g.colStride() : r*g.colStride()+g.outPlane()]
 				r++
 				lo, hi := g.colRange(kj)
-				y0, y1 := g.rowRange(ki)
 				if lo >= hi {
 					continue
 				}
