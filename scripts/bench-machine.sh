@@ -9,7 +9,8 @@
 # run writes OUT/bench.txt (the CPU, scripts/gemm-compare.sh, then
 # scripts/bench.sh for each job below) and OUT/{mnist,colour,photos}.pprof,
 # one-core CPU profiles of BenchmarkTrainStep, BenchmarkTrainStepColour and
-# BenchmarkTrainStepPhotos, to read here with `go tool pprof`.
+# BenchmarkTrainStepPhotos, to read here with `go tool pprof`, or split into
+# GEMM and the work outside it with `go run ./scripts/profsplit OUT/*.pprof`.
 #
 # Every job runs on 2 cores of its own, as on the 2-core project machine:
 # QUEUES=N (default 1) runs N queues of jobs side by side on disjoint pairs of
@@ -90,7 +91,7 @@ gemm() {
 	{
 		echo "== kernel sets (cores $1)"
 		(cd internal/linalg && pinned "$1" "$work/bin/linalg.test" -test.run 'TestKernelSetsOnThisMachine$' -test.v 2>&1 | grep -E 'ms on|Gemm uses')
-		(cd internal/linalg && pinned "$1" "$work/bin/linalg.test" -test.run x -test.bench 'Gemm$' -test.benchtime 0.1s 2>&1 |
+		(cd internal/linalg && pinned "$1" "$work/bin/linalg.test" -test.run '^$' -test.bench 'Gemm$' -test.benchtime 0.1s 2>&1 |
 			awk '/^BenchmarkGemm\// { sub(/^BenchmarkGemm\//, "", $1); sub(/-[0-9]+$/, "", $1); print $1, $(NF-1), "GFLOP/s" }')
 		echo "== gemm-compare (cores $1)"
 		pinned "$1" env LINALG_TEST="$work/bin/linalg.test" PYTHON="$PYTHON" COUNT=3 BENCHTIME=0.2s scripts/gemm-compare.sh 2>&1
@@ -105,7 +106,7 @@ profiles() {
 		for b in mnist:TrainStep:300x colour:TrainStepColour:100x photos:TrainStepPhotos:50x; do
 			IFS=: read -r name bench n <<<"$b"
 			echo "== profile $bench (core $1)"
-			pinned "$1" "$work/bin/network.test" -test.run x -test.bench "$bench\$" -test.benchtime "$n" \
+			pinned "$1" "$work/bin/network.test" -test.run '^$' -test.bench "$bench\$" -test.benchtime "$n" \
 				-test.cpu 1 -test.cpuprofile "$out/$name.pprof"
 		done
 	) >"$out/profiles.txt" 2>&1

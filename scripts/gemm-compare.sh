@@ -26,9 +26,9 @@ trap 'rm -f "$tmp" "$tmp.t1" "$tmp.t2"' EXIT
 
 printf 'cpu: %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 if [[ -n $LINALG_TEST ]]; then
-	(cd internal/linalg && "$LINALG_TEST" -test.run x -test.bench 'GemmPublic' -test.benchtime "$BENCHTIME" -test.count "$COUNT") >"$tmp"
+	(cd internal/linalg && "$LINALG_TEST" -test.run '^$' -test.bench 'GemmPublic' -test.benchtime "$BENCHTIME" -test.count "$COUNT") >"$tmp"
 else
-	go test -run x -bench 'GemmPublic' -benchtime "$BENCHTIME" -count "$COUNT" ./internal/linalg >"$tmp"
+	go test -run '^$' -bench 'GemmPublic' -benchtime "$BENCHTIME" -count "$COUNT" ./internal/linalg >"$tmp"
 fi
 
 # torch.set_num_threads does not reach OpenBLAS, which starts as many

@@ -304,31 +304,45 @@ func TestWinogradPanics(t *testing.T) {
 	}
 }
 
-// BenchmarkWinograd times each kernel on a 24×24 channels-last image of
-// 32 channels (the default tower's second convolution at 48 px): 144
-// tiles in 12 rows.
+// BenchmarkWinograd times each tile kernel of F(2×2) and F(4×4) on a
+// 24×24 channels-last plane of 32 channels (the default tower's second
+// convolution at 48 px): 144 tiles in 12 rows, or 36 in 6.
 func BenchmarkWinograd(b *testing.B) {
-	const c, tiles, rows = 32, 12, 12
-	stride := (2*tiles + 2) * c
-	img := make([]float32, (2*rows+2)*stride)
-	plane := rows * tiles * c
-	tr := make([]float32, 16*plane)
-	for _, k := range []struct {
+	const c, side = 32, 24
+	type kernels struct {
+		input, outputGrad func(t []float32, plane int, img []float32, stride, c, tiles int)
+		output, inputGrad func(img []float32, stride int, t []float32, plane, c, tiles int)
+	}
+	for _, f := range []struct {
 		name string
-		fn   func(row int)
+		m    int
+		k    kernels
 	}{
-		{"input", func(r int) { WinogradInput(tr[r*tiles*c:], plane, img[2*r*stride:], stride, c, tiles) }},
-		{"output", func(r int) { WinogradOutput(img[2*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
-		{"outputGrad", func(r int) { WinogradOutputGrad(tr[r*tiles*c:], plane, img[2*r*stride:], stride, c, tiles) }},
-		{"inputGrad", func(r int) { WinogradInputGrad(img[2*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
+		{"F2", 2, kernels{WinogradInput, WinogradOutputGrad, WinogradOutput, WinogradInputGrad}},
+		{"F4", 4, kernels{Winograd4Input, Winograd4OutputGrad, Winograd4Output, Winograd4InputGrad}},
 	} {
-		b.Run(k.name, func(b *testing.B) {
-			for range b.N {
-				for r := range rows {
-					k.fn(r)
+		tiles := side / f.m
+		stride := (f.m*tiles + 2) * c
+		img := make([]float32, (f.m*tiles+2)*stride)
+		plane := tiles * tiles * c
+		tr := make([]float32, (f.m+2)*(f.m+2)*plane)
+		for _, k := range []struct {
+			name string
+			fn   func(row int)
+		}{
+			{"input", func(r int) { f.k.input(tr[r*tiles*c:], plane, img[f.m*r*stride:], stride, c, tiles) }},
+			{"output", func(r int) { f.k.output(img[f.m*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
+			{"outputGrad", func(r int) { f.k.outputGrad(tr[r*tiles*c:], plane, img[f.m*r*stride:], stride, c, tiles) }},
+			{"inputGrad", func(r int) { f.k.inputGrad(img[f.m*r*stride:], stride, tr[r*tiles*c:], plane, c, tiles) }},
+		} {
+			b.Run(f.name+"/"+k.name, func(b *testing.B) {
+				for range b.N {
+					for r := range tiles {
+						k.fn(r)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
