@@ -103,12 +103,43 @@ func TestFewShotFolder(t *testing.T) {
 	}
 }
 
-// --split images on the same folder is refused in words a user can act on:
-// 10% of 2 to 4 images leaves no validation image.
+// --split images on the same folder: 10% of 2 to 4 images rounds to no
+// validation image, so each class of 4 holds out 2 instead (step 2b of the
+// split rule) and the log says so; no class has the 8 that a test part
+// takes two of, so eval refuses in one line. A folder of classes of 2 and
+// 3 images alone is refused in words a user can act on.
 func TestFewShotFolderImageSplit(t *testing.T) {
-	r := siamese(t, t.TempDir(), "train", "--data", abs(t, fewshot), "--split", "images", "--epochs", "1", "--pairs-per-epoch", "64")
-	if r.code == 0 || !strings.Contains(r.stderr, "validation") {
-		t.Errorf("--split images on 2-4 images per class: exit %d, %q", r.code, r.stderr)
+	dir := t.TempDir()
+	r := siamese(t, dir, "train", "--data", abs(t, fewshot), "--split", "images", "--epochs", "1",
+		"--pairs-per-epoch", "64", "--val-pairs", "32", "--out", "m.safetensors")
+	if r.code != 0 {
+		t.Fatalf("--split images on 2-4 images per class: exit %d, %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"each class of 4 images or more holds out 2 for validation", "/ 40 val / 0 test images"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("train log lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = siamese(t, dir, "eval", "--model", "m.safetensors")
+	if r.code == 0 || !strings.Contains(r.stderr, "holds 0 image(s) of 0 class(es), too few for both similar and dissimilar pairs") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("eval without a test part: exit %d, stderr %q; want a one-line refusal", r.code, r.stderr)
+	}
+
+	small := filepath.Join(t.TempDir(), "small")
+	for _, c := range []string{"shape00", "shape01", "shape03", "shape04"} {
+		files, _ := filepath.Glob(filepath.Join(fewshot, c, "*.png"))
+		if n := len(files); n < 2 || n > 3 {
+			t.Fatalf("%s has %d images; the test wants classes of 2 or 3", c, n)
+		}
+		for _, f := range files {
+			writeBytes(t, filepath.Join(small, c, filepath.Base(f)), readBytes(t, f))
+		}
+	}
+	r = siamese(t, dir, "train", "--data", small, "--split", "images", "--epochs", "1", "--pairs-per-epoch", "64")
+	if r.code == 0 || !strings.Contains(r.stderr, "the validation part holds 0 image(s) of 0 class(es)") ||
+		!strings.Contains(r.stderr, "4 images or more") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("classes of 2-3 images: exit %d, stderr %q; want a one-line refusal that says what to add", r.code, r.stderr)
 	}
 }
 

@@ -44,6 +44,15 @@
 //     nVal = round(val·n), rounding halves away from zero. If that leaves no
 //     training item, nVal and then nTest are lowered until one remains, so
 //     every non-empty class keeps at least one training image.
+//     2b. Small folders. If those counts leave the validation part unable
+//     to make both kinds of pair (two classes with an image in it and one
+//     class with two) and val > 0, every class instead holds out nVal if
+//     that is at least 2, else 2 if it has at least 4 items, else none,
+//     and nTest if that is at least 2, else 2 if test > 0 and it has at
+//     least 8 items, else none; then nTest and after it nVal are lowered
+//     until at least two training items remain. A folder of a few classes
+//     of 4 to 14 images so trains with the default fractions, which round
+//     to 0 or 1 image a class. Any other folder is split by step 2 alone.
 //  3. The first nTest shuffled items go to test, the next nVal to validation,
 //     the rest to train. Each part lists its items in Index order.
 //

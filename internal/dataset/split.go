@@ -35,10 +35,16 @@ func (ix *Index) Split(val, test float64, seed uint64) (train, valIx, testIx *In
 		byClass[it.Class] = append(byClass[it.Class], i)
 	}
 
+	sizes := make([]int, len(byClass))
+	for c, members := range byClass {
+		sizes[c] = len(members)
+	}
+	counts, _ := heldOutCounts(sizes, val, test)
+
 	// part[i] is where item i goes: 0 train, 1 validation, 2 test.
 	part := make([]int, len(ix.Items))
 	for c, members := range byClass {
-		_, nVal, nTest := splitCounts(len(members), val, test)
+		nVal, nTest := counts[c][0], counts[c][1]
 		shuffle(members, rand.NewPCG(seed, classKey(ix.Classes[c])))
 		for k, i := range members {
 			switch {
@@ -89,6 +95,92 @@ func splitCounts(n int, val, test float64) (nTrain, nVal, nTest int) {
 		}
 	}
 	return n - nVal - nTest, nVal, nTest
+}
+
+// heldOutCounts is each class's nVal and nTest under steps 2 and 2b of the
+// split rule, for classes of sizes[c] items, and whether step 2b applied.
+func heldOutCounts(sizes []int, val, test float64) (counts [][2]int, small bool) {
+	counts = make([][2]int, len(sizes))
+	for c, n := range sizes {
+		_, counts[c][0], counts[c][1] = splitCounts(n, val, test)
+	}
+	if val == 0 || makesPairs(counts, 0) {
+		return counts, false
+	}
+	for c, n := range sizes {
+		counts[c][0], counts[c][1] = smallFolderCounts(n, val, test)
+	}
+	return counts, true
+}
+
+// SmallFolder reports whether Split(val, test, seed) splits ix by the
+// small-folder step (2b in the package documentation): its classes are too
+// small for the rounded fractions to give the validation part pairs.
+func (ix *Index) SmallFolder(val, test float64) bool {
+	_, small := heldOutCounts(ix.ClassCounts(), val, test)
+	return small
+}
+
+// MakesPairs reports whether ix can make both kinds of pair: it has images
+// of two classes, and two images of one class.
+func (ix *Index) MakesPairs() bool {
+	counts := make([][2]int, 0, len(ix.Classes))
+	for _, n := range ix.ClassCounts() {
+		counts = append(counts, [2]int{n, 0})
+	}
+	return makesPairs(counts, 0)
+}
+
+// makesPairs says whether part k (0 validation, 1 test) of a split with
+// these per-class counts can make both kinds of pair: two classes with an
+// image in it, and a class with two.
+func makesPairs(counts [][2]int, k int) bool {
+	classes, two := 0, false
+	for _, c := range counts {
+		if c[k] > 0 {
+			classes++
+		}
+		two = two || c[k] >= 2
+	}
+	return classes >= 2 && two
+}
+
+// Small folders (step 2b of the rule in the package documentation): a
+// class with fewer than two images in a part gives that part two instead
+// once it has smallValMin images (validation) or smallTestMin (test), so
+// that it keeps at least half of them, and two, for training.
+const (
+	smallValMin  = 4
+	smallTestMin = 8
+)
+
+// smallFolderCounts is how many of a class's n items go to validation and
+// test in a folder whose classes are too small for splitCounts to give
+// the validation part pairs.
+func smallFolderCounts(n int, val, test float64) (nVal, nTest int) {
+	_, nVal, nTest = splitCounts(n, val, test)
+	if nVal < 2 {
+		nVal = 0
+		if n >= smallValMin {
+			nVal = 2
+		}
+	}
+	if nTest < 2 {
+		nTest = 0
+		if test > 0 && n >= smallTestMin {
+			nTest = 2
+		}
+	}
+	// Fractions of a third or more could still take too much: test gives
+	// way first, then validation, until two training items remain.
+	for n >= 2 && nVal+nTest > n-2 {
+		if nTest > 0 {
+			nTest--
+		} else {
+			nVal--
+		}
+	}
+	return nVal, nTest
 }
 
 // classKey is the FNV-1a hash of a class name, the second PCG seed word.

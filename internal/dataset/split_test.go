@@ -243,3 +243,76 @@ func ExampleIndex_Split() {
 	// val per class: [2 2]
 	// test per class: [1 1]
 }
+
+// TestSplitSmallFolders checks step 2b of the split rule: folders whose
+// classes are too small for the rounded fractions to give the validation
+// part pairs hold out two images of each class that keeps half and two
+// for training, and folders whose validation part can make pairs are
+// split as step 2 says.
+func TestSplitSmallFolders(t *testing.T) {
+	type parts struct{ train, val, test []int }
+	for _, tc := range []struct {
+		name      string
+		counts    []int
+		val, test float64
+		small     bool // step 2b applies
+		want      parts
+	}{
+		{"3 classes of 4: 0.4 rounds to 0", []int{4, 4, 4}, 0.1, 0.1, true,
+			parts{[]int{2, 2, 2}, []int{2, 2, 2}, []int{0, 0, 0}}},
+		{"3 classes of 5: 0.5 rounds to 1, no similar pair", []int{5, 5, 5}, 0.1, 0.1, true,
+			parts{[]int{3, 3, 3}, []int{2, 2, 2}, []int{0, 0, 0}}},
+		{"classes of 8 give test two as well", []int{8, 9, 14}, 0.1, 0.1, true,
+			parts{[]int{4, 5, 10}, []int{2, 2, 2}, []int{2, 2, 2}}},
+		{"a large class keeps its own counts", []int{30, 5, 2}, 0.05, 0.1, true,
+			parts{[]int{25, 3, 2}, []int{2, 2, 0}, []int{3, 0, 0}}},
+		{"classes of 3 are too small: nothing held out", []int{3, 3, 3}, 0.1, 0.1, true,
+			parts{[]int{3, 3, 3}, []int{0, 0, 0}, []int{0, 0, 0}}},
+		{"no test split asked for", []int{10, 10}, 0.1, 0, true,
+			parts{[]int{8, 8}, []int{2, 2}, []int{0, 0}}},
+		{"test gives way to keep two for training", []int{5, 5}, 0.1, 0.5, true,
+			parts{[]int{2, 2}, []int{2, 2}, []int{1, 1}}},
+		{"one class in validation cannot pair", []int{20, 4, 4}, 0.1, 0.1, true,
+			parts{[]int{16, 2, 2}, []int{2, 2, 2}, []int{2, 0, 0}}},
+		{"validation can pair: step 2 alone", []int{15, 15}, 0.1, 0.1, false,
+			parts{[]int{11, 11}, []int{2, 2}, []int{2, 2}}},
+		{"validation can pair: one class of two and two of one", []int{20, 6, 6}, 0.1, 0.1, false,
+			parts{[]int{16, 4, 4}, []int{2, 1, 1}, []int{2, 1, 1}}},
+		{"no validation asked for", []int{4, 4}, 0, 0.1, false,
+			parts{[]int{4, 4}, []int{0, 0}, []int{0, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ix := syntheticIndex(tc.counts...)
+			if got := ix.SmallFolder(tc.val, tc.test); got != tc.small {
+				t.Errorf("SmallFolder = %t, want %t", got, tc.small)
+			}
+			train, val, test, err := ix.Split(tc.val, tc.test, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := parts{train.ClassCounts(), val.ClassCounts(), test.ClassCounts()}
+			if !slices.Equal(got.train, tc.want.train) || !slices.Equal(got.val, tc.want.val) || !slices.Equal(got.test, tc.want.test) {
+				t.Errorf("train %v val %v test %v; want %v %v %v", got.train, got.val, got.test, tc.want.train, tc.want.val, tc.want.test)
+			}
+		})
+	}
+}
+
+// TestMakesPairs wants two classes with images and a class with two.
+func TestMakesPairs(t *testing.T) {
+	for _, tc := range []struct {
+		counts []int
+		want   bool
+	}{
+		{nil, false},
+		{[]int{5}, false},
+		{[]int{1, 1, 1}, false},
+		{[]int{2, 0}, false},
+		{[]int{2, 1}, true},
+		{[]int{0, 1, 3}, true},
+	} {
+		if got := syntheticIndex(tc.counts...).MakesPairs(); got != tc.want {
+			t.Errorf("MakesPairs of classes of %v = %t, want %t", tc.counts, got, tc.want)
+		}
+	}
+}

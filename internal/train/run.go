@@ -330,6 +330,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if mode == dataset.SplitImages && ix.SmallFolder(o.ValSplit, o.TestSplit) {
+		fmt.Fprintf(o.Log, "split images: classes too small for --val-split %g to hold out a pair: each class of 4 images or more holds out 2 for validation, of 8 or more 2 for test as well\n", o.ValSplit)
+	}
 	o.Split = mode
 	if err := o.resolveValidation(valIx); err != nil {
 		return nil, err
@@ -373,8 +376,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", trainIm.Classes[c]))
 	}
-	if distinct(valIm.Labels) < 2 {
-		return nil, fmt.Errorf("data %s: the validation split has fewer than 2 classes; add images or raise --val-split", dataName)
+	if !makesPairs(valIm.Labels) {
+		remedy := "give at least 2 classes 4 images or more each (2 are then held out), or hold out whole classes with --split classes (6 classes or more)"
+		if mode == dataset.SplitClasses {
+			remedy = "add images to the classes, or hold out more of them with --val-split"
+		}
+		return nil, fmt.Errorf("data %s: the validation part holds %d image(s) of %d class(es), too few for both similar and dissimilar pairs; %s",
+			dataName, len(valIm.Labels), distinct(valIm.Labels), remedy)
 	}
 	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
 	// Counted now so that nothing after training refers to the indexes: they
@@ -509,6 +517,18 @@ func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) 
 		}
 	}
 	return st, nil
+}
+
+// makesPairs reports whether images of these labels make both kinds of
+// pair: two classes, and two images of one.
+func makesPairs(labels []int) bool {
+	count := map[int]int{}
+	two := false
+	for _, l := range labels {
+		count[l]++
+		two = two || count[l] == 2
+	}
+	return len(count) >= 2 && two
 }
 
 func distinct(labels []int) int {

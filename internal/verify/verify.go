@@ -412,6 +412,9 @@ func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
 	if sp.TestFingerprint != "" && test.Fingerprint() != sp.TestFingerprint {
 		return nil, "", fmt.Errorf("held-out data of the model: %s no longer gives the test images the model was trained without (images were added, removed or renamed since training), so they may include training images; evaluate on a separate folder with --data DIR", sp.Data)
 	}
+	if !test.MakesPairs() {
+		return nil, "", fmt.Errorf("held-out data of the model: the test part of %s holds %d image(s) of %d class(es), too few for both similar and dissimilar pairs; evaluate on a separate folder with --data DIR", sp.Data, len(test.Items), len(test.ClassNames()))
+	}
 	suffix := " (test split)"
 	if sp.Mode == dataset.SplitClasses {
 		suffix = " (held-out classes)"
