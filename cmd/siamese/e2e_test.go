@@ -183,8 +183,13 @@ func TestTrainCompareEval(t *testing.T) {
 			t.Errorf("eval --json lacks %q", k)
 		}
 	}
-	if ev["pairs"].(float64) != 200 || !strings.Contains(ev["data"].(string), "test split") {
-		t.Errorf("eval measured %v pairs of %v, want 200 of the test split", ev["pairs"], ev["data"])
+	// The test split's 12 images (3 of each digit) make 12 similar pairs,
+	// fewer than the 100 that --pairs 200 asks for: each is used once, with
+	// 12 of the 54 dissimilar ones.
+	if ev["pairs"].(float64) != 24 || ev["pairs_asked"].(float64) != 200 || ev["distinct_similar_pairs"].(float64) != 12 ||
+		!strings.Contains(ev["data"].(string), "test split") {
+		t.Errorf("eval measured %v pairs (asked %v, %v distinct similar) of %v, want 24 of the test split, each once",
+			ev["pairs"], ev["pairs_asked"], ev["distinct_similar_pairs"], ev["data"])
 	}
 	// Even two short epochs separate these digits better than chance.
 	if ev["auc"].(float64) < 0.6 {

@@ -29,7 +29,9 @@ precision, recall and F1 (similar is the positive class), the confusion
 matrix, the mean distance of similar and of dissimilar pairs, and per class
 the share of its similar pairs judged similar. Without --data the held-out
 test split of the data the model was trained on is rebuilt from the seed
-stored in the model; with --data, every image of DIR is held out.
+stored in the model; with --data, every image of DIR is held out. Images too
+few to give --pairs without repeating pairs give each of their pairs once
+instead, as many of each kind, and eval says so.
 
 One-shot trials (Koch et al. 2015): a query, one reference of its class and
 one of each of N-1 other classes; a trial is right when the nearest
@@ -78,7 +80,12 @@ Only the images the pairs and trials use are decoded and embedded.`,
 
 func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "data       %s: %d images, %d embedded\n", r.Data, r.Images, r.Embedded)
-	fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
+	if r.PairsAsked > 0 {
+		fmt.Fprintf(out, "pairs      %d, each once (--pairs %d would repeat them: these images make %d similar and %d dissimilar pairs)\n",
+			r.Pairs, r.PairsAsked, r.DistinctSimilar, r.DistinctDissimilar)
+	} else {
+		fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
+	}
 	fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
 	fmt.Fprintf(out, "accuracy   %.4f\n", r.Accuracy)
 	fmt.Fprintf(out, "auc        %.4f\n", r.AUC)

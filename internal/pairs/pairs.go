@@ -112,3 +112,84 @@ func (s *Sampler) SingletonClasses() []int {
 	}
 	return out
 }
+
+// Distinct returns how many distinct pairs of two different images the
+// labels make, unordered: similar (same class) and dissimilar.
+func (s *Sampler) Distinct() (similar, dissimilar int) {
+	total := 0
+	for _, m := range s.members {
+		similar += len(m) * (len(m) - 1) / 2
+		total += len(m)
+	}
+	return similar, total*(total-1)/2 - similar
+}
+
+// DrawDistinct returns k similar and k dissimilar pairs, no unordered pair
+// twice, in random order: what a small image set gives when Draw would
+// repeat pairs. It panics if k is negative or more than Distinct allows.
+// A kind with few pairs (at most 4k) is listed whole and k of them are
+// chosen; otherwise pairs are drawn as Draw does and repeats drawn again.
+func (s *Sampler) DrawDistinct(k int) []Pair {
+	nSim, nDis := s.Distinct()
+	if k < 0 || k > nSim || k > nDis {
+		panic(fmt.Sprintf("pairs: %d distinct pairs of each kind asked for, the images make %d similar and %d dissimilar", k, nSim, nDis))
+	}
+	out := make([]Pair, 0, 2*k)
+	out = append(out, s.distinctPairs(k, nSim, true)...)
+	out = append(out, s.distinctPairs(k, nDis, false)...)
+	s.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// distinctPairs returns k distinct pairs of one kind, of which there are n.
+func (s *Sampler) distinctPairs(k, n int, similar bool) []Pair {
+	if n <= 4*k {
+		all := s.allPairs(similar, n)
+		// A partial Fisher–Yates shuffle: the first k are a uniform choice.
+		for i := range k {
+			j := i + s.rng.IntN(len(all)-i)
+			all[i], all[j] = all[j], all[i]
+		}
+		return all[:k]
+	}
+	seen := make(map[[2]int]bool, k)
+	out := make([]Pair, 0, k)
+	for len(out) < k {
+		var p Pair
+		if similar {
+			p = s.similar()
+		} else {
+			p = s.dissimilar()
+		}
+		key := [2]int{min(p.A, p.B), max(p.A, p.B)}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// allPairs lists every unordered pair of one kind, n of them, in class
+// order.
+func (s *Sampler) allPairs(similar bool, n int) []Pair {
+	out := make([]Pair, 0, n)
+	for ci, a := range s.members {
+		if similar {
+			for i := range a {
+				for _, b := range a[i+1:] {
+					out = append(out, Pair{A: a[i], B: b, Similar: true})
+				}
+			}
+			continue
+		}
+		for _, b := range s.members[ci+1:] {
+			for _, x := range a {
+				for _, y := range b {
+					out = append(out, Pair{A: x, B: y})
+				}
+			}
+		}
+	}
+	return out
+}

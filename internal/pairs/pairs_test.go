@@ -245,3 +245,89 @@ func BenchmarkDraw(b *testing.B) {
 		s.Draw(1024)
 	}
 }
+
+// TestDistinct counts the unordered pairs by hand: classes of 3, 2 and 1
+// images make 3+1 similar pairs and (6·5/2) - 4 = 11 dissimilar ones.
+func TestDistinct(t *testing.T) {
+	for _, tc := range []struct {
+		labels         []int
+		similar, other int
+	}{
+		{[]int{0, 0, 0, 1, 1, 2}, 4, 11},
+		{[]int{5, 5, 9}, 1, 2},
+		{[]int{1, 1, 2, 2}, 2, 4},
+	} {
+		s, err := NewSampler(tc.labels, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sim, dis := s.Distinct(); sim != tc.similar || dis != tc.other {
+			t.Errorf("Distinct of %v = %d, %d; want %d, %d", tc.labels, sim, dis, tc.similar, tc.other)
+		}
+	}
+}
+
+// TestDrawDistinct wants k pairs of each kind, each correct and none
+// repeated, the same for the same seed: on a set small enough to list
+// whole (every similar pair of the 6 images), and on one drawn with
+// rejection (40 images of 4 classes: 180 similar, 600 dissimilar pairs).
+func TestDrawDistinct(t *testing.T) {
+	big := make([]int, 40)
+	for i := range big {
+		big[i] = i % 4
+	}
+	for _, tc := range []struct {
+		name   string
+		labels []int
+		k      int
+	}{
+		{"listed whole", []int{0, 0, 0, 1, 1, 2}, 4},
+		{"listed, a choice", []int{0, 0, 0, 1, 1, 2}, 2},
+		{"drawn", big, 30},
+		{"none", big, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			draw := func() []Pair {
+				s, err := NewSampler(tc.labels, 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s.DrawDistinct(tc.k)
+			}
+			ps := draw()
+			if len(ps) != 2*tc.k {
+				t.Fatalf("%d pairs, want %d", len(ps), 2*tc.k)
+			}
+			seen := map[[2]int]bool{}
+			nSim := 0
+			for _, p := range ps {
+				key := [2]int{min(p.A, p.B), max(p.A, p.B)}
+				if p.A == p.B || seen[key] {
+					t.Fatalf("pair %v repeated or of one image", p)
+				}
+				seen[key] = true
+				if p.Similar != (tc.labels[p.A] == tc.labels[p.B]) {
+					t.Fatalf("pair %v marked similar=%t for labels %d, %d", p, p.Similar, tc.labels[p.A], tc.labels[p.B])
+				}
+				if p.Similar {
+					nSim++
+				}
+			}
+			if nSim != tc.k {
+				t.Errorf("%d similar pairs, want %d", nSim, tc.k)
+			}
+			if again := draw(); !slices.Equal(again, ps) {
+				t.Error("the same seed drew different pairs")
+			}
+		})
+	}
+	s, _ := NewSampler([]int{0, 0, 1}, 1)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("DrawDistinct(2) on images that make 1 similar pair did not panic")
+			}
+		}()
+		s.DrawDistinct(2)
+	}()
+}

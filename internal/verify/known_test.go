@@ -109,24 +109,39 @@ func grayFolder(t *testing.T, dir string, levels map[string][]uint8) string {
 // 0, so each 3-way trial is a three-way tie worth 1/3, every pair is
 // judged similar, and the ranking carries no information (AUC 1/2).
 func TestEvaluateKnown(t *testing.T) {
+	separated := map[string][]uint8{"a": {20, 25, 30}, "b": {120, 125, 130}, "c": {220, 225, 230}}
+	flat := map[string][]uint8{"a": {128, 128, 128}, "b": {128, 128, 128}, "c": {128, 128, 128}}
+	// The 9 images make 9 similar pairs and 27 dissimilar ones: 16 pairs
+	// are drawn (8 of each), 40 would repeat similar pairs, so each of the
+	// 9 is used once, with 9 of the 27.
 	tests := []struct {
 		name                 string
 		levels               map[string][]uint8
+		pairs, each, asked   int
 		accuracy, auc, oneSh float64
 	}{
-		{"separated", map[string][]uint8{"a": {20, 25, 30}, "b": {120, 125, 130}, "c": {220, 225, 230}}, 1, 1, 1},
-		{"flat", map[string][]uint8{"a": {128, 128, 128}, "b": {128, 128, 128}, "c": {128, 128, 128}}, 0.5, 0.5, 1.0 / 3},
+		{"separated", separated, 16, 8, 0, 1, 1, 1},
+		{"flat", flat, 16, 8, 0, 0.5, 0.5, 1.0 / 3},
+		{"separated, more pairs than the images make", separated, 40, 9, 40, 1, 1, 1},
+		{"flat, more pairs than the images make", flat, 40, 9, 40, 0.5, 0.5, 1.0 / 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			r, err := Evaluate(EvalOptions{Model: meanModel(t, dir, 0.2), Data: grayFolder(t, dir, tt.levels),
-				Pairs: 40, Seed: 1, OneShot: []int{3}, Trials: 60})
+				Pairs: tt.pairs, Seed: 1, OneShot: []int{3}, Trials: 60})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.TP+r.FN != 20 || r.TN+r.FP != 20 {
-				t.Fatalf("confusion %d/%d/%d/%d: want 20 similar and 20 dissimilar pairs", r.TP, r.FN, r.TN, r.FP)
+			if r.TP+r.FN != tt.each || r.TN+r.FP != tt.each || r.Pairs != 2*tt.each {
+				t.Fatalf("%d pairs, confusion %d/%d/%d/%d: want %d similar and %d dissimilar pairs", r.Pairs, r.TP, r.FN, r.TN, r.FP, tt.each, tt.each)
+			}
+			wantDistinct := [2]int{}
+			if tt.asked > 0 {
+				wantDistinct = [2]int{9, 27}
+			}
+			if r.PairsAsked != tt.asked || [2]int{r.DistinctSimilar, r.DistinctDissimilar} != wantDistinct {
+				t.Errorf("pairs asked %d, distinct %d and %d; want %d, %v", r.PairsAsked, r.DistinctSimilar, r.DistinctDissimilar, tt.asked, wantDistinct)
 			}
 			if math.Abs(r.Accuracy-tt.accuracy) > 1e-12 || math.Abs(r.AUC-tt.auc) > 1e-12 {
 				t.Errorf("accuracy %g AUC %g, want %g and %g", r.Accuracy, r.AUC, tt.accuracy, tt.auc)

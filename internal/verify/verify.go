@@ -117,29 +117,35 @@ type ClassAccuracy struct {
 
 // Report is the result of Evaluate.
 type Report struct {
-	Model          string          `json:"model"`
-	Data           string          `json:"data"`
-	Images         int             `json:"images"`
-	Embedded       int             `json:"embedded_images"`
-	Pairs          int             `json:"pairs"`
-	Threshold      float64         `json:"threshold"`
-	Accuracy       float64         `json:"accuracy"`
-	AUC            float64         `json:"auc"`
-	Precision      float64         `json:"precision"`
-	Recall         float64         `json:"recall"`
-	F1             float64         `json:"f1"`
-	TP             int             `json:"tp"`
-	FP             int             `json:"fp"`
-	TN             int             `json:"tn"`
-	FN             int             `json:"fn"`
-	BestThreshold  float64         `json:"best_threshold"`
-	BestAccuracy   float64         `json:"best_accuracy"`
-	EER            float64         `json:"eer"`
-	EERThreshold   float64         `json:"eer_threshold"`
-	AP             float64         `json:"average_precision"`
-	MeanSimilar    float64         `json:"mean_distance_similar"`
-	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
-	ByClass        []ClassAccuracy `json:"similar_by_class"`
+	Model    string `json:"model"`
+	Data     string `json:"data"`
+	Images   int    `json:"images"`
+	Embedded int    `json:"embedded_images"`
+	Pairs    int    `json:"pairs"`
+	// Set when the images make fewer distinct pairs of a kind than --pairs
+	// asks for by half: each pair is then used once, DistinctSimilar or
+	// DistinctDissimilar (the fewer) of each kind.
+	PairsAsked         int             `json:"pairs_asked,omitempty"`
+	DistinctSimilar    int             `json:"distinct_similar_pairs,omitempty"`
+	DistinctDissimilar int             `json:"distinct_dissimilar_pairs,omitempty"`
+	Threshold          float64         `json:"threshold"`
+	Accuracy           float64         `json:"accuracy"`
+	AUC                float64         `json:"auc"`
+	Precision          float64         `json:"precision"`
+	Recall             float64         `json:"recall"`
+	F1                 float64         `json:"f1"`
+	TP                 int             `json:"tp"`
+	FP                 int             `json:"fp"`
+	TN                 int             `json:"tn"`
+	FN                 int             `json:"fn"`
+	BestThreshold      float64         `json:"best_threshold"`
+	BestAccuracy       float64         `json:"best_accuracy"`
+	EER                float64         `json:"eer"`
+	EERThreshold       float64         `json:"eer_threshold"`
+	AP                 float64         `json:"average_precision"`
+	MeanSimilar        float64         `json:"mean_distance_similar"`
+	MeanDissimilar     float64         `json:"mean_distance_dissimilar"`
+	ByClass            []ClassAccuracy `json:"similar_by_class"`
 	// One-shot results: each way asked for (--one-shot) or, on a model
 	// trained with whole classes held out, 5-, 10- and 20-way where the
 	// data has enough classes. The first also fills the three fields below,
@@ -216,10 +222,13 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	start := time.Now()
 	items := slices.Clone(ix.Items)
 	var (
-		ps     []pairs.Pair
-		trials [][]trial
-		used   []int // indices into items, increasing
-		im     *dataset.Images
+		ps []pairs.Pair
+		// pairsAsked is o.Pairs when the images make fewer distinct pairs
+		// of a kind than it asks for, distinctSim and distinctDis how many.
+		pairsAsked, distinctSim, distinctDis int
+		trials                               [][]trial
+		used                                 []int // indices into items, increasing
+		im                                   *dataset.Images
 	)
 	// Draw from the index, load what the draw uses; if an image turns out
 	// unreadable, draw again without it, as if it had never been there.
@@ -232,7 +241,15 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
-		ps = sampler.Draw(o.Pairs)
+		// A small set would give the pairs asked for only by repeating
+		// them, and "2000 pairs" of a dozen images says more than the
+		// images do: then every pair is used once, as many of each kind.
+		pairsAsked = 0
+		if nSim, nDis := sampler.Distinct(); nSim < (o.Pairs+1)/2 || nDis < o.Pairs/2 {
+			ps, pairsAsked, distinctSim, distinctDis = sampler.DrawDistinct(min(nSim, nDis)), o.Pairs, nSim, nDis
+		} else {
+			ps = sampler.Draw(o.Pairs)
+		}
 		trials = trials[:0]
 		for _, w := range ways {
 			t, err := drawTrials(labels, w, o.Trials, o.Seed+uint64(w))
@@ -281,6 +298,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
 		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
 		PairsPerSec: float64(len(ps)) / inferSeconds,
+		PairsAsked:  pairsAsked, DistinctSimilar: distinctSim, DistinctDissimilar: distinctDis,
 	}
 	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
 	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
