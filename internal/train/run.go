@@ -331,7 +331,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	if mode == dataset.SplitImages && ix.SmallFolder(o.ValSplit, o.TestSplit) {
-		fmt.Fprintf(o.Log, "split images: classes too small for --val-split %g to hold out a pair: each class of 4 images or more holds out 2 for validation, of 8 or more 2 for test as well\n", o.ValSplit)
+		test := ""
+		if o.TestSplit > 0 {
+			test = ", of 8 or more 2 for test as well"
+		}
+		fmt.Fprintf(o.Log, "split images: classes too small for --val-split %g to hold out a pair: each class of 4 images or more holds out 2 for validation%s\n", o.ValSplit, test)
 	}
 	o.Split = mode
 	if err := o.resolveValidation(valIx); err != nil {
