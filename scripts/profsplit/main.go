@@ -182,7 +182,7 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the splits as JSON, in seconds")
 	leaves := flag.Int("leaves", 0, "list this many of the leaf functions outside GEMM that took the most samples")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/profsplit [-json] PROFILE...")
+		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/profsplit [-json] [-leaves N] PROFILE...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -197,6 +197,7 @@ func main() {
 			msg := err.Error()
 			if ee, ok := err.(*exec.ExitError); ok && len(ee.Stderr) > 0 {
 				msg = strings.TrimSpace(strings.SplitN(string(ee.Stderr), "\n", 2)[0])
+				msg = strings.TrimPrefix(msg, p+": ") // pprof names the file too
 			}
 			fmt.Fprintf(os.Stderr, "profsplit: %s: %s\n", p, msg)
 			os.Exit(1)
