@@ -111,14 +111,21 @@ func TestFewShotFolder(t *testing.T) {
 func TestFewShotFolderImageSplit(t *testing.T) {
 	dir := t.TempDir()
 	r := siamese(t, dir, "train", "--data", abs(t, fewshot), "--split", "images", "--epochs", "1",
-		"--pairs-per-epoch", "64", "--val-pairs", "32", "--out", "m.safetensors")
+		"--pairs-per-epoch", "64", "--val-pairs", "32", "--out", "m.safetensors", "--json")
 	if r.code != 0 {
 		t.Fatalf("--split images on 2-4 images per class: exit %d, %s", r.code, r.stderr)
 	}
 	for _, want := range []string{"each class of 4 images or more holds out 2 for validation", "/ 40 val / 0 test images"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("train log lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("train log lacks %q:\n%s", want, r.stderr)
 		}
+	}
+	var sum train.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !sum.SmallFolder || sum.ValImages != 40 || sum.TestImages != 0 {
+		t.Errorf("summary: small folder %t, %d val and %d test images; want true, 40, 0", sum.SmallFolder, sum.ValImages, sum.TestImages)
 	}
 	r = siamese(t, dir, "eval", "--model", "m.safetensors")
 	if r.code == 0 || !strings.Contains(r.stderr, "holds 0 image(s) of 0 class(es), too few for both similar and dissimilar pairs") ||

@@ -73,10 +73,14 @@ type Options struct {
 
 // Summary is what a run reports at the end (`--json` prints it).
 type Summary struct {
-	Model        string        `json:"model"`
-	Data         string        `json:"data"`
-	Split        string        `json:"split"`
-	SplitReason  string        `json:"split_reason"`
+	Model       string `json:"model"`
+	Data        string `json:"data"`
+	Split       string `json:"split"`
+	SplitReason string `json:"split_reason"`
+	// SmallFolder: the image split held out 2 images of each class large
+	// enough, as the fractions rounded to no validation pair (dataset's
+	// split rule, step 2b).
+	SmallFolder  bool          `json:"small_folder,omitempty"`
 	TrainClasses int           `json:"train_classes"`
 	ValClasses   int           `json:"val_classes"`
 	TestClasses  int           `json:"test_classes"`
@@ -330,7 +334,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if mode == dataset.SplitImages && ix.SmallFolder(o.ValSplit, o.TestSplit) {
+	small := mode == dataset.SplitImages && ix.SmallFolder(o.ValSplit, o.TestSplit)
+	if small {
 		test := ""
 		if o.TestSplit > 0 {
 			test = ", of 8 or more 2 for test as well"
@@ -488,7 +493,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)
 	return &Summary{
-		Model: o.Out, Data: dataName, Classes: nClasses, Split: mode, SplitReason: why,
+		Model: o.Out, Data: dataName, Classes: nClasses, Split: mode, SplitReason: why, SmallFolder: small,
 		Size: o.Size, Channels: o.Channels, Resize: o.Resize,
 		TrainClasses: nTrainC, ValClasses: nValC, TestClasses: nTestC,
 		TrainImages: len(trainIm.Labels), ValImages: len(valIm.Labels), TestImages: nTestImages,
