@@ -105,17 +105,19 @@ func TestFewShotFolder(t *testing.T) {
 
 // --split images on the same folder: 10% of 2 to 4 images rounds to no
 // validation image, so each class of 4 holds out 2 instead (step 2b of the
-// split rule) and the log says so; no class has the 8 that a test part
-// takes two of, so eval refuses in one line. A folder of classes of 2 and
+// split rule) and the log says so, and says that their 20 similar pairs
+// are each measured once rather than repeated up to --val-pairs; no class
+// has the 8 that a test part takes two of, so eval refuses in one line. A folder of classes of 2 and
 // 3 images alone is refused in words a user can act on.
 func TestFewShotFolderImageSplit(t *testing.T) {
 	dir := t.TempDir()
 	r := siamese(t, dir, "train", "--data", abs(t, fewshot), "--split", "images", "--epochs", "1",
-		"--pairs-per-epoch", "64", "--val-pairs", "32", "--out", "m.safetensors", "--json")
+		"--pairs-per-epoch", "64", "--out", "m.safetensors", "--json")
 	if r.code != 0 {
 		t.Fatalf("--split images on 2-4 images per class: exit %d, %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"each class of 4 images or more holds out 2 for validation", "/ 40 val / 0 test images"} {
+	for _, want := range []string{"each class of 4 images or more holds out 2 for validation", "/ 40 val / 0 test images",
+		"validation: 40 images make 20 similar and 760 dissimilar pairs, too few for --val-pairs 2000 without repeats: 20 of each are measured once"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("train log lacks %q:\n%s", want, r.stderr)
 		}

@@ -459,10 +459,16 @@ type pairSet struct {
 	batches   [][]int // image indices
 }
 
+// newPairSet draws n validation pairs of im, or, where its images make
+// fewer distinct pairs of a kind than n asks for, uses each pair once, as
+// many of each kind (as eval does), rather than measure repeats.
 func newPairSet(im *dataset.Images, n int, seed uint64) (*pairSet, error) {
 	s, err := pairs.NewSampler(im.Labels, seed)
 	if err != nil {
 		return nil, err
+	}
+	if nSim, nDis := s.Distinct(); nSim < (n+1)/2 || nDis < n/2 {
+		return &pairSet{images: im, pairs: s.DrawDistinct(min(nSim, nDis))}, nil
 	}
 	return &pairSet{images: im, pairs: s.Draw(n)}, nil
 }

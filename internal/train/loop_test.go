@@ -224,3 +224,35 @@ func TestAssembleBatches(t *testing.T) {
 	<-batches
 	stop()
 }
+
+// TestNewPairSet draws validation pairs: as many as asked where the images
+// make enough distinct pairs of each kind, else each distinct pair of the
+// scarcer kind once with as many of the other. 6 images of 2 classes make
+// 6 similar and 9 dissimilar pairs.
+func TestNewPairSet(t *testing.T) {
+	for _, tc := range []struct{ images, asked, want int }{
+		{6, 8, 8},   // 4 of each: enough
+		{6, 12, 12}, // 6 similar: just enough
+		{6, 14, 12}, // 7 similar asked, 6 made: 6 of each
+		{6, 2000, 12},
+		{40, 200, 200}, // 380 similar, 400 dissimilar
+	} {
+		ps, err := newPairSet(tinyData(tc.images, 1), tc.asked, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, seen := 0, map[[2]int]bool{}
+		for _, p := range ps.pairs {
+			if p.Similar {
+				sim++
+			}
+			seen[[2]int{min(p.A, p.B), max(p.A, p.B)}] = true
+		}
+		if len(ps.pairs) != tc.want || sim != (tc.want+1)/2 {
+			t.Errorf("%d images, %d pairs asked: %d pairs, %d similar; want %d, %d", tc.images, tc.asked, len(ps.pairs), sim, tc.want, (tc.want+1)/2)
+		}
+		if tc.want < tc.asked && len(seen) != len(ps.pairs) {
+			t.Errorf("%d images, %d pairs asked: %d pairs repeat", tc.images, tc.asked, len(ps.pairs)-len(seen))
+		}
+	}
+}

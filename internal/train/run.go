@@ -393,6 +393,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("data %s: the validation part holds %d image(s) of %d class(es), too few for both similar and dissimilar pairs; %s",
 			dataName, len(valIm.Labels), distinct(valIm.Labels), remedy)
 	}
+	if vs, err := pairs.NewSampler(valIm.Labels, 0); err == nil {
+		if nSim, nDis := vs.Distinct(); nSim < (o.Loop.ValPairs+1)/2 || nDis < o.Loop.ValPairs/2 {
+			fmt.Fprintf(o.Log, "validation: %d images make %d similar and %d dissimilar pairs, too few for --val-pairs %d without repeats: %d of each are measured once\n",
+				len(valIm.Labels), nSim, nDis, o.Loop.ValPairs, min(nSim, nDis))
+		}
+	}
 	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
 	// Counted now so that nothing after training refers to the indexes: they
 	// hold a record per image, which the GC can then free for the epochs.
