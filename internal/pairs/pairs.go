@@ -124,6 +124,26 @@ func (s *Sampler) Distinct() (similar, dissimilar int) {
 	return similar, total*(total-1)/2 - similar
 }
 
+// Enough reports whether the images make the ⌈n/2⌉ similar and ⌊n/2⌋
+// dissimilar distinct pairs that Draw(n) would otherwise give by repeating
+// some.
+func (s *Sampler) Enough(n int) bool {
+	nSim, nDis := s.Distinct()
+	return nSim >= (n+1)/2 && nDis >= n/2
+}
+
+// DrawAtMost returns Draw(n) when the images make Enough pairs for it, and
+// otherwise every distinct pair of the scarcer kind once with as many of
+// the other (DrawDistinct): a small image set then counts each pair once
+// rather than report repeats as more evidence.
+func (s *Sampler) DrawAtMost(n int) []Pair {
+	if s.Enough(n) {
+		return s.Draw(n)
+	}
+	nSim, nDis := s.Distinct()
+	return s.DrawDistinct(min(nSim, nDis))
+}
+
 // DrawDistinct returns k similar and k dissimilar pairs, no unordered pair
 // twice, in random order: what a small image set gives when Draw would
 // repeat pairs. It panics if k is negative or more than Distinct allows.

@@ -331,3 +331,30 @@ func TestDrawDistinct(t *testing.T) {
 		s.DrawDistinct(2)
 	}()
 }
+
+// TestDrawAtMost: images making 4 similar and 11 dissimilar pairs are
+// Enough for 8 pairs, which DrawAtMost then draws as Draw does; 9 would
+// need 5 similar, so it gives each of the 4 once with 4 dissimilar.
+func TestDrawAtMost(t *testing.T) {
+	labels := []int{0, 0, 0, 1, 1, 2}
+	for _, tc := range []struct {
+		n, want int
+		enough  bool
+	}{{8, 8, true}, {9, 8, false}, {2000, 8, false}, {2, 2, true}} {
+		s, _ := NewSampler(labels, 5)
+		if got := s.Enough(tc.n); got != tc.enough {
+			t.Errorf("Enough(%d) = %t, want %t", tc.n, got, tc.enough)
+		}
+		got := s.DrawAtMost(tc.n)
+		ref, _ := NewSampler(labels, 5)
+		var want []Pair
+		if tc.enough {
+			want = ref.Draw(tc.n)
+		} else {
+			want = ref.DrawDistinct(4)
+		}
+		if len(got) != tc.want || !slices.Equal(got, want) {
+			t.Errorf("DrawAtMost(%d): %d pairs %v, want %d: %v", tc.n, len(got), got, tc.want, want)
+		}
+	}
+}

@@ -467,10 +467,7 @@ func newPairSet(im *dataset.Images, n int, seed uint64) (*pairSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if nSim, nDis := s.Distinct(); nSim < (n+1)/2 || nDis < n/2 {
-		return &pairSet{images: im, pairs: s.DrawDistinct(min(nSim, nDis))}, nil
-	}
-	return &pairSet{images: im, pairs: s.Draw(n)}, nil
+	return &pairSet{images: im, pairs: s.DrawAtMost(n)}, nil
 }
 
 type measurement struct {

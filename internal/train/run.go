@@ -385,7 +385,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		rep.Warn(fmt.Sprintf("class %q has one training image: it gives no similar pair, only dissimilar ones", trainIm.Classes[c]))
 	}
-	if !makesPairs(valIm.Labels) {
+	// The validation pairs are drawn in the loop (newPairSet); a sampler
+	// here says first, in words about the split, whether they can be.
+	vs, err := pairs.NewSampler(valIm.Labels, 0)
+	if err != nil {
 		remedy := "give at least 2 classes 4 images or more each (2 are then held out), or hold out whole classes with --split classes (6 classes or more)"
 		if mode == dataset.SplitClasses {
 			remedy = "add images to the classes, or hold out more of them with --val-split"
@@ -393,11 +396,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("data %s: the validation part holds %d image(s) of %d class(es), too few for both similar and dissimilar pairs; %s",
 			dataName, len(valIm.Labels), distinct(valIm.Labels), remedy)
 	}
-	if vs, err := pairs.NewSampler(valIm.Labels, 0); err == nil {
-		if nSim, nDis := vs.Distinct(); nSim < (o.Loop.ValPairs+1)/2 || nDis < o.Loop.ValPairs/2 {
-			fmt.Fprintf(o.Log, "validation: %d images make %d similar and %d dissimilar pairs, too few for --val-pairs %d without repeats: %d of each are measured once\n",
-				len(valIm.Labels), nSim, nDis, o.Loop.ValPairs, min(nSim, nDis))
-		}
+	if !vs.Enough(o.Loop.ValPairs) {
+		nSim, nDis := vs.Distinct()
+		fmt.Fprintf(o.Log, "validation: %d images make %d similar and %d dissimilar pairs, too few for --val-pairs %d without repeats: %d of each are measured once\n",
+			len(valIm.Labels), nSim, nDis, o.Loop.ValPairs, min(nSim, nDis))
 	}
 	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
 	// Counted now so that nothing after training refers to the indexes: they
@@ -532,18 +534,6 @@ func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) 
 		}
 	}
 	return st, nil
-}
-
-// makesPairs reports whether images of these labels make both kinds of
-// pair: two classes, and two images of one.
-func makesPairs(labels []int) bool {
-	count := map[int]int{}
-	two := false
-	for _, l := range labels {
-		count[l]++
-		two = two || count[l] == 2
-	}
-	return len(count) >= 2 && two
 }
 
 func distinct(labels []int) int {

@@ -222,13 +222,11 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	start := time.Now()
 	items := slices.Clone(ix.Items)
 	var (
-		ps []pairs.Pair
-		// pairsAsked is o.Pairs when the images make fewer distinct pairs
-		// of a kind than it asks for, distinctSim and distinctDis how many.
-		pairsAsked, distinctSim, distinctDis int
-		trials                               [][]trial
-		used                                 []int // indices into items, increasing
-		im                                   *dataset.Images
+		sampler *pairs.Sampler
+		ps      []pairs.Pair
+		trials  [][]trial
+		used    []int // indices into items, increasing
+		im      *dataset.Images
 	)
 	// Draw from the index, load what the draw uses; if an image turns out
 	// unreadable, draw again without it, as if it had never been there.
@@ -237,19 +235,13 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		for i, it := range items {
 			labels[i] = it.Class
 		}
-		sampler, err := pairs.NewSampler(labels, o.Seed)
-		if err != nil {
+		if sampler, err = pairs.NewSampler(labels, o.Seed); err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
 		// A small set would give the pairs asked for only by repeating
 		// them, and "2000 pairs" of a dozen images says more than the
 		// images do: then every pair is used once, as many of each kind.
-		pairsAsked = 0
-		if nSim, nDis := sampler.Distinct(); nSim < (o.Pairs+1)/2 || nDis < o.Pairs/2 {
-			ps, pairsAsked, distinctSim, distinctDis = sampler.DrawDistinct(min(nSim, nDis)), o.Pairs, nSim, nDis
-		} else {
-			ps = sampler.Draw(o.Pairs)
-		}
+		ps = sampler.DrawAtMost(o.Pairs)
 		trials = trials[:0]
 		for _, w := range ways {
 			t, err := drawTrials(labels, w, o.Trials, o.Seed+uint64(w))
@@ -298,7 +290,10 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
 		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
 		PairsPerSec: float64(len(ps)) / inferSeconds,
-		PairsAsked:  pairsAsked, DistinctSimilar: distinctSim, DistinctDissimilar: distinctDis,
+	}
+	if !sampler.Enough(o.Pairs) {
+		rep.PairsAsked = o.Pairs
+		rep.DistinctSimilar, rep.DistinctDissimilar = sampler.Distinct()
 	}
 	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
 	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
