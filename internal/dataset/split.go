@@ -39,12 +39,12 @@ func (ix *Index) Split(val, test float64, seed uint64) (train, valIx, testIx *In
 	for c, members := range byClass {
 		sizes[c] = len(members)
 	}
-	counts, _ := heldOutCounts(sizes, val, test)
+	nVals, nTests, _ := heldOutCounts(sizes, val, test)
 
 	// part[i] is where item i goes: 0 train, 1 validation, 2 test.
 	part := make([]int, len(ix.Items))
 	for c, members := range byClass {
-		nVal, nTest := counts[c][0], counts[c][1]
+		nVal, nTest := nVals[c], nTests[c]
 		shuffle(members, rand.NewPCG(seed, classKey(ix.Classes[c])))
 		for k, i := range members {
 			switch {
@@ -99,48 +99,41 @@ func splitCounts(n int, val, test float64) (nTrain, nVal, nTest int) {
 
 // heldOutCounts is each class's nVal and nTest under steps 2 and 2b of the
 // split rule, for classes of sizes[c] items, and whether step 2b applied.
-func heldOutCounts(sizes []int, val, test float64) (counts [][2]int, small bool) {
-	counts = make([][2]int, len(sizes))
+func heldOutCounts(sizes []int, val, test float64) (nVal, nTest []int, small bool) {
+	nVal, nTest = make([]int, len(sizes)), make([]int, len(sizes))
 	for c, n := range sizes {
-		_, counts[c][0], counts[c][1] = splitCounts(n, val, test)
+		_, nVal[c], nTest[c] = splitCounts(n, val, test)
 	}
-	if val == 0 || makesPairs(counts, 0) {
-		return counts, false
+	if val == 0 || makesPairs(nVal) {
+		return nVal, nTest, false
 	}
 	for c, n := range sizes {
-		counts[c][0], counts[c][1] = smallFolderCounts(n, val, test)
+		nVal[c], nTest[c] = smallFolderCounts(n, val, test)
 	}
-	return counts, true
+	return nVal, nTest, true
 }
 
 // SmallFolder reports whether Split(val, test, seed) splits ix by the
 // small-folder step (2b in the package documentation): its classes are too
 // small for the rounded fractions to give the validation part pairs.
 func (ix *Index) SmallFolder(val, test float64) bool {
-	_, small := heldOutCounts(ix.ClassCounts(), val, test)
+	_, _, small := heldOutCounts(ix.ClassCounts(), val, test)
 	return small
 }
 
 // MakesPairs reports whether ix can make both kinds of pair: it has images
 // of two classes, and two images of one class.
-func (ix *Index) MakesPairs() bool {
-	counts := make([][2]int, 0, len(ix.Classes))
-	for _, n := range ix.ClassCounts() {
-		counts = append(counts, [2]int{n, 0})
-	}
-	return makesPairs(counts, 0)
-}
+func (ix *Index) MakesPairs() bool { return makesPairs(ix.ClassCounts()) }
 
-// makesPairs says whether part k (0 validation, 1 test) of a split with
-// these per-class counts can make both kinds of pair: two classes with an
-// image in it, and a class with two.
-func makesPairs(counts [][2]int, k int) bool {
+// makesPairs says whether images of classes of these sizes make both kinds
+// of pair: two classes with an image, and a class with two.
+func makesPairs(sizes []int) bool {
 	classes, two := 0, false
-	for _, c := range counts {
-		if c[k] > 0 {
+	for _, n := range sizes {
+		if n > 0 {
 			classes++
 		}
-		two = two || c[k] >= 2
+		two = two || n >= 2
 	}
 	return classes >= 2 && two
 }
