@@ -379,15 +379,41 @@ store:
 	JMP  again;            \
 last:
 
+// KMAJOR32 and KMAJOR16 are the bodies of the kernels with at most 8 rows
+// that read A k-major, 32 or 16 wide, given the k step; ROWMAJOR32 and
+// ROWMAJOR16 those of the 4- and 2-row kernels that read A row major,
+// from SI alone (the 8- and 12-row ones need more row pointers).
+#define KMAJOR32(step) \
+	PROLOGUE;          \
+tile:                  \
+	ZERO32;            \
+	KLOOP(step);       \
+	EPILOGUE32;        \
+	NEXTTILE(tile)
+
+#define ROWMAJOR32(step)       \
+	PROLOGUE;              \
+tile:                          \
+	ZERO32;                \
+	RLOOP(step, ADVANCE1); \
+	EPILOGUE32;            \
+	NEXTTILE(tile)
+
+#define KMAJOR16(step) \
+	PROLOGUE;      \
+	ZERO16;        \
+	KLOOP(step);   \
+	EPILOGUE16
+
+#define ROWMAJOR16(step)       \
+	PROLOGUE;              \
+	ZERO16;                \
+	RLOOP(step, ADVANCE1); \
+	EPILOGUE16
+
 // func tile8x32KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x32KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-
-tile:
-	ZERO32
-	KLOOP(STEP32K)
-	EPILOGUE32
-	NEXTTILE(tile)
+	KMAJOR32(STEP32K)
 
 // func tile8x32RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x32RowMajorAVX512(SB), NOSPLIT, $0-104
@@ -402,10 +428,7 @@ tile:
 
 // func tile8x16KMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x16KMajorAVX512(SB), NOSPLIT, $0-104
-	PROLOGUE
-	ZERO16
-	KLOOP(STEP16K)
-	EPILOGUE16
+	KMAJOR16(STEP16K)
 
 // func tile8x16RowMajorAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint32, tiles int, astep int, cstep int)
 TEXT ·tile8x16RowMajorAVX512(SB), NOSPLIT, $0-104
@@ -614,60 +637,30 @@ TEXT ·tile12x16RowMajorAVX512(SB), NOSPLIT, $0-104
 #define ADVANCE1(n) \
 	ADDQ n, SI
 
-// EDGE32K, EDGE32R, EDGE16K and EDGE16R are the bodies of the edge
-// kernels, 32 or 16 wide, A k-major or row major, given the k step.
-#define EDGE32K(step) \
-	PROLOGUE;        \
-tile:                \
-	ZERO32;          \
-	KLOOP(step);     \
-	EPILOGUE32;      \
-	NEXTTILE(tile)
-
-#define EDGE32R(step)          \
-	PROLOGUE;                  \
-tile:                          \
-	ZERO32;                    \
-	RLOOP(step, ADVANCE1);     \
-	EPILOGUE32;                \
-	NEXTTILE(tile)
-
-#define EDGE16K(step) \
-	PROLOGUE;        \
-	ZERO16;          \
-	KLOOP(step);     \
-	EPILOGUE16
-
-#define EDGE16R(step)      \
-	PROLOGUE;              \
-	ZERO16;                \
-	RLOOP(step, ADVANCE1); \
-	EPILOGUE16
-
 // The edge kernels, with tile8x32KMajorAVX512's signature.
 TEXT ·tile4x32KMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE32K(STEP32K4)
+	KMAJOR32(STEP32K4)
 
 TEXT ·tile4x32RowMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE32R(STEP32R4)
+	ROWMAJOR32(STEP32R4)
 
 TEXT ·tile4x16KMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE16K(STEP16K4)
+	KMAJOR16(STEP16K4)
 
 TEXT ·tile4x16RowMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE16R(STEP16R4)
+	ROWMAJOR16(STEP16R4)
 
 TEXT ·tile2x32KMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE32K(STEP32K2)
+	KMAJOR32(STEP32K2)
 
 TEXT ·tile2x32RowMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE32R(STEP32R2)
+	ROWMAJOR32(STEP32R2)
 
 TEXT ·tile2x16KMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE16K(STEP16K2)
+	KMAJOR16(STEP16K2)
 
 TEXT ·tile2x16RowMajorAVX512(SB), NOSPLIT, $0-104
-	EDGE16R(STEP16R2)
+	ROWMAJOR16(STEP16R2)
 
 // The AVX2 kernel computes full 6×16 tiles only (no masks in AVX2 without
 // slow VMASKMOV); the driver pads edges. Registers:
