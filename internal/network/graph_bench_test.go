@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -33,6 +34,19 @@ func randomImages(n int, seed uint64) []float32 {
 // trainer runs it: 64 pairs forward and backward through both twins, the
 // contrastive loss and the gradients of every weight.
 func BenchmarkTrainStep(b *testing.B) { benchPairSteps(b, defaultNet(b), 64) }
+
+// BenchmarkTrainStepBatch is BenchmarkTrainStep at 8, 16 and 64 pairs a
+// step. At 16 pairs a twin's activations (16 images of 14×14×32 and
+// 7×7×64) stay in L2 from one layer to the next, as they would if a tower
+// carried a few images at a time through its layers; a one-core profile of
+// each size tells whether the passes between the matrix products cost
+// less per pair when their data is in cache (docs/RESULTS.md, eleventh
+// speed pass).
+func BenchmarkTrainStepBatch(b *testing.B) {
+	for _, pairs := range []int{8, 16, 64} {
+		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) { benchPairSteps(b, defaultNet(b), pairs) })
+	}
+}
 
 // benchPairSteps times PairGraph steps of net on batch pairs of random
 // images, half of them similar.
