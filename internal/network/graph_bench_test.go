@@ -48,6 +48,23 @@ func BenchmarkTrainStepBatch(b *testing.B) {
 	}
 }
 
+// BenchmarkTrainStepPhotosBatch is BenchmarkTrainStepPhotos at 16 and 64
+// pairs a step, the same test for the photos preset's tower, whose
+// activations at 64 pairs (a block's input is 64 images of 32×32×32, 8 MiB)
+// are far beyond L2.
+func BenchmarkTrainStepPhotosBatch(b *testing.B) {
+	spec, _ := photosPreset(b)
+	for _, pairs := range []int{16, 64} {
+		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
+			net, err := New(spec, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchPairSteps(b, net, pairs)
+		})
+	}
+}
+
 // benchPairSteps times PairGraph steps of net on batch pairs of random
 // images, half of them similar.
 func benchPairSteps(b *testing.B, net *Net, batch int) {
