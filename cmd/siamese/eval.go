@@ -37,8 +37,8 @@ One-shot trials (Koch et al. 2015): a query, one reference of its class and
 one of each of N-1 other classes; a trial is right when the nearest
 reference is of the query's class (chance is 1/N). On a model trained with
 whole classes held out (--split classes), eval runs 5-, 10- and 20-way trials
-by default, where enough classes exist, each with a 95% confidence interval;
---one-shot N[,M...] runs those instead. On a --data folder of classes the
+by default, where enough classes exist, each with its 95% interval (Wilson
+score); --one-shot N[,M...] runs those instead. On a --data folder of classes the
 model never saw, this measures how well the embedding carries over to new
 classes; eval counts the evaluated classes the model saw in training and
 warns when --data is the training folder.
@@ -97,7 +97,7 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
 	for _, o := range r.OneShot {
-		fmt.Fprintf(out, "one-shot   %.4f ± %.4f (%d-way, %d trials, 95%% interval, chance %.4f)\n", o.Accuracy, o.CI95, o.Way, o.Trials, 1/float64(o.Way))
+		fmt.Fprintf(out, "one-shot   %.4f (95%% interval %.4f to %.4f; %d-way, %d trials, chance %.4f)\n", o.Accuracy, o.Low, o.High, o.Way, o.Trials, 1/float64(o.Way))
 	}
 	fmt.Fprintf(out, "classes    %d seen in training, %d unseen\n", r.SeenClasses, r.UnseenClasses)
 	if r.Note != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,8 +66,8 @@ func TestFewShotFolder(t *testing.T) {
 	if len(rep.OneShot) != 1 || rep.OneShot[0].Way != 5 || rep.OneShot[0].Trials != 200 {
 		t.Fatalf("one-shot %+v, want one 5-way result of 200 trials", rep.OneShot)
 	}
-	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) {
-		t.Errorf("5-way interval ±%g, want a half-width in (0, 0.1) for 200 trials", o.CI95)
+	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) || !(0 <= o.Low && o.Low <= o.Accuracy && o.Accuracy <= o.High && o.High <= 1 && o.Low < o.High) || math.Abs(o.CI95-(o.High-o.Low)/2) > 1e-12 {
+		t.Errorf("5-way accuracy %g in [%g, %g] ±%g; want an interval around it inside [0, 1], ± half its width, in (0, 0.1) for 200 trials", o.Accuracy, o.Low, o.High, o.CI95)
 	}
 	if rep.SeenClasses != 0 || rep.UnseenClasses != 6 || rep.OverlapsTraining {
 		t.Errorf("held-out classes: %d seen, %d unseen, overlaps %v; want 0, 6, false", rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining)

@@ -22,6 +22,31 @@
 // serves as a dissimilar partner; SingletonClasses lists such classes so
 // callers can warn about them.
 //
+// # One-shot trials
+//
+// An N-way one-shot trial asks whether the model finds, among N reference
+// images of N distinct classes, the one of the query's class nearest to
+// the query. DrawTrials picks the query's class uniformly among the classes
+// with two images or more, the query and its reference as two distinct
+// images of it, then N-1 other classes uniformly without repetition and one
+// image of each. A trial scores 1 when the right reference is strictly
+// nearest, 0 when another is nearer, and 1/k when k references tie at the
+// nearest distance (the expected score of a random tie-break).
+//
+// The accuracy is the mean score p over n trials, given with its 95%
+// Wilson score interval,
+//
+//	(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n),  z = 1.96,
+//
+// the proportions whose score test at the 5% level accepts the count seen.
+// The normal approximation p ± z·sqrt(p(1-p)/n) shrinks to a point at p = 0
+// or 1 (1,000 right of 1,000 would read 1 ± 0) and is too narrow near
+// them; the Wilson interval stays inside [0, 1] and keeps a width there
+// (1,000 of 1,000 gives 0.9962 to 1). Tied trials score between 0 and 1,
+// whose variance is at most p(1-p), so for them the interval errs wide.
+// It covers the drawing of trials from the images at hand, not which
+// classes and images happened to be held out.
+//
 // # Reproducibility
 //
 // The Sampler owns a PCG generator (math/rand/v2) seeded from the seed given

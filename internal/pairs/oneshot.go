@@ -90,26 +90,32 @@ func OneShotScores(trials []Trial, dist func(a, b int) float64) []float64 {
 	return out
 }
 
-// MeanCI95 returns the mean of scores and the half-width of its 95%
-// confidence interval by the normal approximation, 1.96·s/√n with s the
-// sample standard deviation (0 for fewer than two scores).
-func MeanCI95(scores []float64) (mean, half float64) {
-	n := float64(len(scores))
-	if n == 0 {
-		return math.NaN(), math.NaN()
+// OneShotAccuracy returns the mean of trial scores and the bounds of its
+// 95% Wilson score interval (see the package documentation); NaN for no
+// scores.
+func OneShotAccuracy(scores []float64) (mean, lo, hi float64) {
+	if len(scores) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
 	}
 	for _, v := range scores {
 		mean += v
 	}
-	mean /= n
-	if n < 2 {
-		return mean, 0
-	}
-	var ss float64
-	for _, v := range scores {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, 1.96 * math.Sqrt(ss/(n-1)/n)
+	mean /= float64(len(scores))
+	lo, hi = wilson95(mean, len(scores))
+	return mean, lo, hi
+}
+
+// wilson95 is the 95% Wilson score interval of a proportion p measured
+// on n > 0 trials.
+func wilson95(p float64, n int) (lo, hi float64) {
+	const z = 1.96
+	nf := float64(n)
+	centre := p + z*z/(2*nf)
+	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	d := 1 + z*z/nf
+	// Clamped: at p = 0 or 1 the exact bound is 0 or 1, which rounding can
+	// miss by an ulp.
+	return max(0, (centre-half)/d), min(1, (centre+half)/d)
 }
 
 // OneShotScore is 1 when the right reference is strictly nearest, 0 when

@@ -11,6 +11,7 @@ import (
 
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/pairs"
 )
 
 // Hand-built 1-D embeddings whose one-shot outcome depends only on the
@@ -27,7 +28,7 @@ func TestOneShotAccuracyKnownMix(t *testing.T) {
 	const loser = 4
 	dist := func(a, b int) float64 { return math.Abs(emb[a] - emb[b]) }
 	for _, way := range []int{2, 3} {
-		trials, err := drawTrials(labels, way, 300, 5)
+		trials, err := pairs.DrawTrials(labels, way, 300, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +42,7 @@ func TestOneShotAccuracyKnownMix(t *testing.T) {
 		if want == 1 || want < 0.5 {
 			t.Fatalf("%d-way: the draw gave the losing query in %d of %d trials; pick another seed", way, len(trials)-wins, len(trials))
 		}
-		if got := oneShotAccuracy(trials, dist); math.Abs(got-want) > 1e-12 {
+		if got, _, _ := pairs.OneShotAccuracy(pairs.OneShotScores(trials, dist)); math.Abs(got-want) > 1e-12 {
 			t.Errorf("%d-way: accuracy %.6f, want %.6f (every trial but the %d with query %d)", way, got, want, len(trials)-wins, loser)
 		}
 	}

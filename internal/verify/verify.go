@@ -170,13 +170,16 @@ type Report struct {
 	PairsPerSec float64 `json:"pairs_per_s"`
 }
 
-// OneShotResult is the accuracy of one N-way one-shot test with the
-// half-width of its 95% confidence interval (normal approximation over the
-// trials).
+// OneShotResult is the accuracy of one N-way one-shot test with its 95%
+// Wilson score interval over the trials, [Low, High] (see package pairs),
+// and half that interval's width, CI95, for readers of the ± form: the
+// interval is not symmetric about the accuracy near 0 and 1.
 type OneShotResult struct {
 	Way      int     `json:"way"`
 	Trials   int     `json:"trials"`
 	Accuracy float64 `json:"accuracy"`
+	Low      float64 `json:"ci95_low"`
+	High     float64 `json:"ci95_high"`
 	CI95     float64 `json:"ci95"`
 }
 
@@ -224,7 +227,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	var (
 		sampler *pairs.Sampler
 		ps      []pairs.Pair
-		trials  [][]trial
+		trials  [][]pairs.Trial
 		used    []int // indices into items, increasing
 		im      *dataset.Images
 	)
@@ -244,7 +247,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		ps = sampler.DrawAtMost(o.Pairs)
 		trials = trials[:0]
 		for _, w := range ways {
-			t, err := drawTrials(labels, w, o.Trials, o.Seed+uint64(w))
+			t, err := pairs.DrawTrials(labels, w, o.Trials, o.Seed+uint64(w))
 			if err != nil {
 				return nil, fmt.Errorf("data %s: %w", name, err)
 			}
@@ -304,8 +307,8 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	rep.ByClass = similarByClass(dist, similar, classOf, ix.Classes, thr)
 	for k, t := range trials {
-		acc, ci := pairs.MeanCI95(pairs.OneShotScores(t, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) }))
-		rep.OneShot = append(rep.OneShot, OneShotResult{Way: ways[k], Trials: len(t), Accuracy: acc, CI95: ci})
+		acc, lo, hi := pairs.OneShotAccuracy(pairs.OneShotScores(t, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) }))
+		rep.OneShot = append(rep.OneShot, OneShotResult{Way: ways[k], Trials: len(t), Accuracy: acc, Low: lo, High: hi, CI95: (hi - lo) / 2})
 		if k == 0 {
 			rep.OneShotWay, rep.Trials, rep.OneShotAccuracy = ways[k], len(t), &acc
 		}
@@ -340,7 +343,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 
 // usedImages returns, in increasing order, the images that the pairs and
 // trials refer to, out of n.
-func usedImages(n int, ps []pairs.Pair, trials [][]trial) []int {
+func usedImages(n int, ps []pairs.Pair, trials [][]pairs.Trial) []int {
 	mark := make([]bool, n)
 	for _, p := range ps {
 		mark[p.A], mark[p.B] = true, true

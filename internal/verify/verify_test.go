@@ -35,8 +35,8 @@ func TestSimilarByClass(t *testing.T) {
 
 func TestUsedImages(t *testing.T) {
 	ps := []pairs.Pair{{A: 5, B: 1}, {A: 1, B: 7, Similar: true}}
-	trials := []trial{{Query: 0, Refs: []int{2, 7}}}
-	if got, want := usedImages(9, ps, [][]trial{trials}), []int{0, 1, 2, 5, 7}; !slices.Equal(got, want) {
+	trials := []pairs.Trial{{Query: 0, Refs: []int{2, 7}}}
+	if got, want := usedImages(9, ps, [][]pairs.Trial{trials}), []int{0, 1, 2, 5, 7}; !slices.Equal(got, want) {
 		t.Errorf("usedImages = %v, want %v", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package verify
+package pairs
 
 import (
 	"math"
@@ -10,7 +10,7 @@ func TestDrawTrials(t *testing.T) {
 	// Class 7 has one image: it can be a wrong reference, never a query.
 	labels := []int{0, 0, 0, 7, 2, 2, 3, 3, 3, 3}
 	const way, n = 3, 400
-	trials, err := drawTrials(labels, way, n, 1)
+	trials, err := DrawTrials(labels, way, n, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func TestDrawTrials(t *testing.T) {
 	if len(seenRef) != 4 {
 		t.Errorf("references came from classes %v, want all 4", seenRef)
 	}
-	again, _ := drawTrials(labels, way, n, 1)
+	again, _ := DrawTrials(labels, way, n, 1)
 	if !reflect.DeepEqual(trials, again) {
 		t.Error("the same seed drew different trials")
 	}
-	other, _ := drawTrials(labels, way, n, 2)
+	other, _ := DrawTrials(labels, way, n, 2)
 	if reflect.DeepEqual(trials, other) {
 		t.Error("seeds 1 and 2 drew the same trials")
 	}
@@ -62,7 +62,7 @@ func TestDrawTrialsErrors(t *testing.T) {
 		{"no trials", []int{0, 0, 1}, 2, 0},
 	}
 	for _, tc := range cases {
-		if _, err := drawTrials(tc.labels, tc.way, tc.count, 1); err == nil {
+		if _, err := DrawTrials(tc.labels, tc.way, tc.count, 1); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
@@ -87,7 +87,7 @@ func TestOneShotScore(t *testing.T) {
 		{"no other (1-way)", 0.3, nil, 1},
 	}
 	for _, tc := range cases {
-		if got := oneShotScore(tc.right, tc.others); math.Abs(got-tc.want) > 1e-15 {
+		if got := OneShotScore(tc.right, tc.others); math.Abs(got-tc.want) > 1e-15 {
 			t.Errorf("%s: score %g, want %g", tc.name, got, tc.want)
 		}
 	}
@@ -95,22 +95,65 @@ func TestOneShotScore(t *testing.T) {
 
 func TestOneShotAccuracy(t *testing.T) {
 	labels := []int{0, 0, 1, 1, 2, 2, 3, 3, 4, 4}
-	trials, err := drawTrials(labels, 5, 100, 3)
+	trials, err := DrawTrials(labels, 5, 100, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	byClass := func(a, b int) float64 { return math.Abs(float64(labels[a] - labels[b])) }
-	if got := oneShotAccuracy(trials, byClass); got != 1 {
+	if got := meanScore(trials, byClass); got != 1 {
 		t.Errorf("distances that separate classes: accuracy %g, want 1", got)
 	}
 	// All references tie: each trial scores 1/5.
 	flat := func(a, b int) float64 { return 1 }
-	if got := oneShotAccuracy(trials, flat); math.Abs(got-0.2) > 1e-12 {
+	if got := meanScore(trials, flat); math.Abs(got-0.2) > 1e-12 {
 		t.Errorf("constant distances: accuracy %g, want 1/5", got)
 	}
 	// Reversed: the right class is always farthest.
 	reversed := func(a, b int) float64 { return -byClass(a, b) }
-	if got := oneShotAccuracy(trials, reversed); got != 0 {
+	if got := meanScore(trials, reversed); got != 0 {
 		t.Errorf("reversed distances: accuracy %g, want 0", got)
+	}
+}
+
+// meanScore is the one-shot accuracy of trials under dist.
+func meanScore(trials []Trial, dist func(a, b int) float64) float64 {
+	m, _, _ := OneShotAccuracy(OneShotScores(trials, dist))
+	return m
+}
+
+// TestOneShotAccuracyInterval checks the mean and the 95% Wilson bounds
+// against the formula of the package documentation worked by hand (to 10
+// digits): lo = 1/(1 + z²/n) at p = 1, hi = (z²/n)/(1 + z²/n) at p = 0.
+func TestOneShotAccuracyInterval(t *testing.T) {
+	ones := func(right, n int) []float64 {
+		s := make([]float64, n)
+		for i := range right {
+			s[i] = 1
+		}
+		return s
+	}
+	cases := []struct {
+		name         string
+		scores       []float64
+		mean, lo, hi float64
+	}{
+		{"all 1,000 right", ones(1000, 1000), 1, 0.9961731014, 1},
+		{"none of 10 right", ones(0, 10), 0, 0, 0.2775401688},
+		{"half of 100", ones(50, 100), 0.5, 0.4038298286, 0.5961701714},
+		{"974 of 1,000", ones(974, 1000), 0.974, 0.9621759155, 0.9821961846},
+		{"one trial, right", ones(1, 1), 1, 0.2065432915, 1},
+		{"ties score between", []float64{1, 0.5, 0, 1}, 0.625, 0.2194220424, 0.9081029525},
+	}
+	for _, tc := range cases {
+		mean, lo, hi := OneShotAccuracy(tc.scores)
+		if math.Abs(mean-tc.mean) > 1e-12 || math.Abs(lo-tc.lo) > 1e-9 || math.Abs(hi-tc.hi) > 1e-9 {
+			t.Errorf("%s: %.10f in [%.10f, %.10f], want %.10f in [%.10f, %.10f]", tc.name, mean, lo, hi, tc.mean, tc.lo, tc.hi)
+		}
+		if lo < 0 || hi > 1 || lo > mean || hi < mean {
+			t.Errorf("%s: interval [%g, %g] is not inside [0, 1] around %g", tc.name, lo, hi, mean)
+		}
+	}
+	if m, lo, hi := OneShotAccuracy(nil); !math.IsNaN(m) || !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("no scores: %g in [%g, %g], want NaN", m, lo, hi)
 	}
 }
