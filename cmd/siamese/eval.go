@@ -38,10 +38,10 @@ one of each of N-1 other classes; a trial is right when the nearest
 reference is of the query's class (chance is 1/N). On a model trained with
 whole classes held out (--split classes), eval runs 5-, 10- and 20-way trials
 by default, where enough classes exist, each with its 95% interval (Wilson
-score); --one-shot N[,M...] runs those instead. On a --data folder of classes the
-model never saw, this measures how well the embedding carries over to new
-classes; eval counts the evaluated classes the model saw in training and
-warns when --data is the training folder.
+score); --one-shot N[,M...] runs those instead. On a --data folder of
+classes the model never saw, this measures how well the embedding carries
+over to new classes; eval counts the evaluated classes the model saw in
+training and warns when --data is the training folder.
 
 --plot DIR writes DIR/roc.png (ROC curve, stored threshold and EER marked),
 DIR/distances.png (similar and dissimilar distance histograms with the
