@@ -62,6 +62,7 @@ for name in ["reference-pairs", "conv4-pairs", "conv4-batch-contrastive", "conv4
     t = json.load(open(f"{out}/{name}.train.json")); e = json.load(open(f"{out}/{name}.eval.json"))
     w = {o["way"]: o for o in e["one_shot"]}
     passes = t["pairs"] * (2 if t["batches"] == "pairs" else 1)
-    print(f"| {name} | {w[10]['accuracy']:.3f} ± {w[10]['ci95']:.3f} | {w[20]['accuracy']:.3f} ± {w[20]['ci95']:.3f} "
+    print(f"| {name} | {w[10]['accuracy']:.3f} [{w[10]['ci95_low']:.3f}, {w[10]['ci95_high']:.3f}] "
+          f"| {w[20]['accuracy']:.3f} [{w[20]['ci95_low']:.3f}, {w[20]['ci95_high']:.3f}] "
           f"| {e['accuracy']:.3f} ({e['auc']:.3f}) | {t['train_seconds']:.0f} | {passes:,} |")
 PY

@@ -66,6 +66,13 @@ done
 /usr/bin/env python3 - "$OUT" $SETS <<'PY'
 import json, math, os, sys
 out, sets = sys.argv[1], sys.argv[2:]
+
+def wilson(p, n, z=1.96):
+    """The 95% Wilson score interval, as siamese eval reports it (internal/pairs)."""
+    d, c = 1 + z * z / n, p + z * z / (2 * n)
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0, (c - h) / d), min(1, (c + h) / d)
+
 print("| benchmark | unseen classes | way | siamese (oneshot.yaml) | training | PyTorch reference | training |")
 print("|---|---|---|---|---|---|---|")
 for s in sets:
@@ -75,9 +82,9 @@ for s in sets:
         p = f"{out}/{s}.torch{o['way']}.json"
         if os.path.exists(p):
             r = json.load(open(p)); a = r["one_shot_accuracy"]
-            ci = 1.96 * math.sqrt(a * (1 - a) / 1000)
-            ref = f"{a:.3f} ± {ci:.3f}"
+            lo, hi = wilson(a, 1000)
+            ref = f"{a:.3f} [{lo:.3f}, {hi:.3f}]"
             rt = f"{r['train_seconds'] / 60:.1f} min, {r['train_pairs']:,} pairs"
-        print(f"| {s} | {e['unseen_classes']} | {o['way']} | {o['accuracy']:.3f} ± {o['ci95']:.3f} "
+        print(f"| {s} | {e['unseen_classes']} | {o['way']} | {o['accuracy']:.3f} [{o['ci95_low']:.3f}, {o['ci95_high']:.3f}] "
               f"| {t['train_seconds'] / 60:.1f} min, {t['pairs']:,} images | {ref} | {rt} |")
 PY

@@ -61,7 +61,7 @@ print("|---|---|---|---|---|---|---|")
 for a in arms:
     t = json.load(open(f"{out}/{a}.train.json")); e = json.load(open(f"{out}/{a}.eval.json"))
     u, s, _ = (float(x) for x in open(f"{out}/{a}.time").read().split())
-    acc = {o["way"]: f"{o['accuracy']:.3f} ± {o['ci95']:.3f}" for o in e["one_shot"]}
+    acc = {o["way"]: f"{o['accuracy']:.3f} [{o['ci95_low']:.3f}, {o['ci95_high']:.3f}]" for o in e["one_shot"]}
     print(f"| {a} | {acc.get(5, '')} | {acc.get(10, '')} | {acc.get(20, '')} "
           f"| {t['train_seconds'] / 60:.1f} min | {u + s:.0f} | {t['pairs']:,} |")
 PY
