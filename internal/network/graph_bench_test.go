@@ -42,26 +42,21 @@ func BenchmarkTrainStep(b *testing.B) { benchPairSteps(b, defaultNet(b), 64) }
 // each size tells whether the passes between the matrix products cost
 // less per pair when their data is in cache (docs/RESULTS.md, eleventh
 // speed pass).
-func BenchmarkTrainStepBatch(b *testing.B) {
-	for _, pairs := range []int{8, 16, 64} {
-		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) { benchPairSteps(b, defaultNet(b), pairs) })
-	}
-}
+func BenchmarkTrainStepBatch(b *testing.B) { benchPairStepSizes(b, defaultNet, 8, 16, 64) }
 
 // BenchmarkTrainStepPhotosBatch is BenchmarkTrainStepPhotos at 16 and 64
 // pairs a step, the same test for the photos preset's tower, whose
 // activations at 64 pairs (a block's input is 64 images of 32×32×32, 8 MiB)
 // are far beyond L2.
 func BenchmarkTrainStepPhotosBatch(b *testing.B) {
-	spec, _ := photosPreset(b)
-	for _, pairs := range []int{16, 64} {
-		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
-			net, err := New(spec, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchPairSteps(b, net, pairs)
-		})
+	benchPairStepSizes(b, func(b *testing.B) *Net { net, _ := photosNet(b); return net }, 16, 64)
+}
+
+// benchPairStepSizes runs benchPairSteps on a fresh net at each of sizes
+// pairs a step, as sub-benchmarks pairs=N.
+func benchPairStepSizes(b *testing.B, net func(*testing.B) *Net, sizes ...int) {
+	for _, pairs := range sizes {
+		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) { benchPairSteps(b, net(b), pairs) })
 	}
 }
 
@@ -129,12 +124,18 @@ func photosPreset(b *testing.B) (Spec, int) {
 // (64×64 RGB, its batch size), as BenchmarkTrainStep for the default
 // tower.
 func BenchmarkTrainStepPhotos(b *testing.B) {
+	net, batch := photosNet(b)
+	benchPairSteps(b, net, batch)
+}
+
+// photosNet is the photos preset's tower (seed 1) and its batch size.
+func photosNet(b *testing.B) (*Net, int) {
 	spec, batch := photosPreset(b)
 	net, err := New(spec, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchPairSteps(b, net, batch)
+	return net, batch
 }
 
 // BenchmarkTrainStepColour is BenchmarkTrainStep for the default tower on
@@ -150,16 +151,12 @@ func BenchmarkTrainStepColour(b *testing.B) {
 // BenchmarkTrainStepPhotosClasses is one step of the photos preset as it
 // ships: a class batch (16 classes × 4 images) under NT-Xent.
 func BenchmarkTrainStepPhotosClasses(b *testing.B) {
-	spec, batch := photosPreset(b)
-	net, err := New(spec, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
+	net, batch := photosNet(b)
 	bg, err := net.NewBatchGraph(batch, contrastive.NTXent(0.1).(contrastive.BatchLoss).Batch)
 	if err != nil {
 		b.Fatal(err)
 	}
-	per := spec.Channels * spec.Size * spec.Size
+	per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
 	x := uniform(newRand(1), batch*per, 0, 1)
 	labels := make([]int, batch)
 	for i := range labels {

@@ -21,6 +21,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"flag"
@@ -202,7 +203,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "profsplit: %s: %s\n", p, msg)
 			os.Exit(1)
 		}
-		s, err := parseTraces(p, strings.NewReader(string(out)))
+		s, err := parseTraces(p, bytes.NewReader(out))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "profsplit: %v\n", err)
 			os.Exit(1)
