@@ -327,6 +327,10 @@ func im2col(col, img []float32, g convGeometry) {
 					clear(row)
 					continue
 				}
+				if s == 1 && ow == g.w {
+					shiftedPlane(row, plane, ow, (ki-g.pad)*ow+kj-g.pad, y0, y1, lo, hi)
+					continue
+				}
 				// Zeros where the window reads padding; the rest a block of
 				// y1-y0 rows of hi-lo pixels, taken in one call.
 				clear(row[:y0*ow+lo])
@@ -350,6 +354,28 @@ func im2col(col, img []float32, g convGeometry) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// shiftedPlane writes one row of a stride-1 unfolding whose output plane
+// is as wide as the input (ow = w, "same" padding): there output pixel p
+// (oy·ow+ox) reads input pixel p+d, so everything from the first pixel
+// inside the image, row y0 column lo, to the last, row y1-1 column hi-1,
+// is one copy of the plane shifted by d. That copy also carries, into each
+// gap between an output row's columns [lo, hi), a pixel from the
+// neighbouring image row, which is then zeroed. On a 28×28 gray input the
+// gaps are one pixel, and one copy of 27 rows with 27 single zeros takes
+// the place of 27 short copies and 27 one-float clears.
+func shiftedPlane(row, plane []float32, ow, d, y0, y1, lo, hi int) {
+	first, last := y0*ow+lo, (y1-1)*ow+hi
+	clear(row[:first])
+	copy(row[first:last], plane[first+d:last+d])
+	clear(row[last:])
+	gap := ow - hi + lo
+	for at := y0*ow + hi; at < last; at += ow {
+		for i := at; i < at+gap; i++ {
+			row[i] = 0
 		}
 	}
 }

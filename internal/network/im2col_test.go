@@ -110,6 +110,54 @@ func TestIm2rowMatchesDefinition(t *testing.T) {
 	}
 }
 
+// TestIm2colMatchesDefinition checks the channel-first unfolding of input
+// layers against the definition (row (c,ki,kj), column oy·OW+ox holds
+// x[c, oy·s+ki-p, ox·s+kj-p]) on a scratch of stale values: "same"
+// padding at stride 1, which shiftedPlane copies as one shifted plane per
+// row, and the shapes that take short runs instead.
+func TestIm2colMatchesDefinition(t *testing.T) {
+	cases := []struct{ c, h, w, k, pad, stride int }{
+		{1, 28, 28, 3, 1, 1}, // the default tower's first layer
+		{3, 7, 5, 3, 1, 1},
+		{1, 6, 6, 5, 2, 1},
+		{1, 1, 1, 3, 1, 1},
+		{1, 2, 9, 3, 1, 1},
+		{1, 8, 8, 3, 0, 1}, // valid padding: narrower output
+		{1, 5, 6, 3, 2, 1}, // wider output
+		{1, 9, 9, 3, 1, 2},
+		{2, 4, 4, 1, 0, 1},
+	}
+	for _, tc := range cases {
+		g := geom(tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride)
+		t.Run(fmt.Sprintf("c%d_%dx%d_k%d_p%d_s%d", tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride), func(t *testing.T) {
+			r := newRand(uint64(tc.c*1000 + tc.h*10 + tc.k))
+			img := uniform(r, g.inSize(), -1, 1)
+			col := uniform(r, g.colLen(), 5, 6) // stale values must all be overwritten
+			im2col(col, img, g)
+			want := make([]float32, g.colLen())
+			for c := range g.c {
+				for ki := range g.k {
+					for kj := range g.k {
+						row := want[((c*g.k+ki)*g.k+kj)*g.colStride():]
+						for oy := range g.oh {
+							for ox := range g.ow {
+								iy, ix := oy*g.stride+ki-g.pad, ox*g.stride+kj-g.pad
+								if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+									row[oy*g.ow+ox] = img[(c*g.h+iy)*g.w+ix]
+								}
+							}
+						}
+					}
+				}
+			}
+			for j := range g.colRows() {
+				at := j * g.colStride()
+				checkClose(t, fmt.Sprintf("im2col row %d", j), col[at:at+g.outPlane()], to64(want[at:at+g.outPlane()]), 0)
+			}
+		})
+	}
+}
+
 // TestKernelRowsRoundTrip reorders a kernel both ways and back.
 func TestKernelRowsRoundTrip(t *testing.T) {
 	g := convGeometry{c: 3, k: 3, o: 5}
