@@ -217,3 +217,24 @@ func BenchmarkIm2row(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIm2col unfolds one image channel-first, as the input layers
+// do: the default tower's at 28 px gray and 48 px colour ("same" padding,
+// stride 1, one shifted plane a kernel tap) and the photos stem (stride 2).
+func BenchmarkIm2col(b *testing.B) {
+	for _, s := range []struct {
+		name              string
+		c, h, k, pad, str int
+	}{
+		{"mnist-c1", 1, 28, 3, 1, 1}, {"colour-c1", 3, 48, 3, 1, 1}, {"stem", 3, 64, 3, 1, 2},
+	} {
+		g := geom(s.c, s.h, s.h, s.k, s.pad, s.str)
+		img, col := uniform(newRand(1), g.inSize(), -1, 1), make([]float32, g.colLen())
+		b.Run(s.name, func(b *testing.B) {
+			for b.Loop() {
+				im2col(col, img, g)
+			}
+			b.ReportMetric(float64(g.colRows()*g.outPlane()*b.N)/b.Elapsed().Seconds()/1e9, "Gfloat/s")
+		})
+	}
+}
