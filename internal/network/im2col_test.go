@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
@@ -60,7 +61,7 @@ func geom(c, h, w, k, pad, stride int) convGeometry {
 // counts below, at and past the 8×8 transpose blocks, and scratch and
 // outputs that hold stale values beforehand.
 func TestIm2rowMatchesDefinition(t *testing.T) {
-	cases := []struct{ c, h, w, k, pad, stride int }{
+	cases := []unfoldCase{
 		{1, 5, 5, 3, 1, 1},
 		{2, 7, 6, 3, 1, 2},
 		{3, 8, 8, 3, 1, 2},
@@ -76,36 +77,47 @@ func TestIm2rowMatchesDefinition(t *testing.T) {
 		{16, 8, 8, 1, 0, 2},  // a 1×1 projection's
 		{32, 7, 7, 3, 1, 2},  // odd sides, 96-float runs
 	}
+	runUnfoldCases(t, cases, func(t *testing.T, g convGeometry, img []float32, r *rand.Rand) {
+		rows := uniform(r, g.colSize(), 5, 6) // stale values must all be overwritten
+		hwc := uniform(r, g.paddedLen(), 7, 8)
+		toPaddedHWC(hwc, img, g)
+		im2row(rows, hwc, g)
+		checkClose(t, "im2row", rows, to64(naiveIm2row(img, g)), 0)
+
+		drows := uniform(r, g.colSize(), -1, 1)
+		out := uniform(r, g.inSize(), 5, 6)
+		clear(hwc)
+		row2im(hwc, drows, g)
+		fromPaddedHWC(out, hwc, g)
+		checkClose(t, "row2im", out, to64(naiveRow2im(drows, g)), 1e-6)
+
+		// The channels-last forms, from and to an unpadded H×W×C image.
+		imgCL := make([]float32, g.inSize())
+		linalg.Transpose(g.c, g.h*g.w, img, g.h*g.w, imgCL, g.c)
+		rows = uniform(r, g.colSize(), 5, 6)
+		im2rowCL(rows, imgCL, g)
+		checkClose(t, "im2rowCL", rows, to64(naiveIm2row(img, g)), 0)
+		outCL := uniform(r, g.inSize(), 5, 6)
+		clear(outCL)
+		row2imCL(outCL, drows, g)
+		back := make([]float32, g.inSize())
+		linalg.Transpose(g.h*g.w, g.c, outCL, g.c, back, g.h*g.w)
+		checkClose(t, "row2imCL", back, to64(naiveRow2im(drows, g)), 1e-6)
+	})
+}
+
+// unfoldCase is a C×H×W input under a K×K kernel at a padding and stride.
+type unfoldCase struct{ c, h, w, k, pad, stride int }
+
+// runUnfoldCases runs check on each case's geometry (one output channel,
+// one image) with a random image and the generator that drew it, seeded by
+// the case.
+func runUnfoldCases(t *testing.T, cases []unfoldCase, check func(t *testing.T, g convGeometry, img []float32, r *rand.Rand)) {
 	for _, tc := range cases {
 		g := geom(tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride)
 		t.Run(fmt.Sprintf("c%d_%dx%d_k%d_p%d_s%d", tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride), func(t *testing.T) {
 			r := newRand(uint64(tc.c*1000 + tc.h*10 + tc.k))
-			img := uniform(r, g.inSize(), -1, 1)
-			rows := uniform(r, g.colSize(), 5, 6) // stale values must all be overwritten
-			hwc := uniform(r, g.paddedLen(), 7, 8)
-			toPaddedHWC(hwc, img, g)
-			im2row(rows, hwc, g)
-			checkClose(t, "im2row", rows, to64(naiveIm2row(img, g)), 0)
-
-			drows := uniform(r, g.colSize(), -1, 1)
-			out := uniform(r, g.inSize(), 5, 6)
-			clear(hwc)
-			row2im(hwc, drows, g)
-			fromPaddedHWC(out, hwc, g)
-			checkClose(t, "row2im", out, to64(naiveRow2im(drows, g)), 1e-6)
-
-			// The channels-last forms, from and to an unpadded H×W×C image.
-			imgCL := make([]float32, g.inSize())
-			linalg.Transpose(g.c, g.h*g.w, img, g.h*g.w, imgCL, g.c)
-			rows = uniform(r, g.colSize(), 5, 6)
-			im2rowCL(rows, imgCL, g)
-			checkClose(t, "im2rowCL", rows, to64(naiveIm2row(img, g)), 0)
-			outCL := uniform(r, g.inSize(), 5, 6)
-			clear(outCL)
-			row2imCL(outCL, drows, g)
-			back := make([]float32, g.inSize())
-			linalg.Transpose(g.h*g.w, g.c, outCL, g.c, back, g.h*g.w)
-			checkClose(t, "row2imCL", back, to64(naiveRow2im(drows, g)), 1e-6)
+			check(t, g, uniform(r, g.inSize(), -1, 1), r)
 		})
 	}
 }
@@ -116,7 +128,7 @@ func TestIm2rowMatchesDefinition(t *testing.T) {
 // padding at stride 1, which shiftedPlane copies as one shifted plane per
 // row, and the shapes that take short runs instead.
 func TestIm2colMatchesDefinition(t *testing.T) {
-	cases := []struct{ c, h, w, k, pad, stride int }{
+	cases := []unfoldCase{
 		{1, 28, 28, 3, 1, 1}, // the default tower's first layer
 		{3, 7, 5, 3, 1, 1},
 		{1, 6, 6, 5, 2, 1},
@@ -127,35 +139,30 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 		{1, 9, 9, 3, 1, 2},
 		{2, 4, 4, 1, 0, 1},
 	}
-	for _, tc := range cases {
-		g := geom(tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride)
-		t.Run(fmt.Sprintf("c%d_%dx%d_k%d_p%d_s%d", tc.c, tc.h, tc.w, tc.k, tc.pad, tc.stride), func(t *testing.T) {
-			r := newRand(uint64(tc.c*1000 + tc.h*10 + tc.k))
-			img := uniform(r, g.inSize(), -1, 1)
-			col := uniform(r, g.colLen(), 5, 6) // stale values must all be overwritten
-			im2col(col, img, g)
-			want := make([]float32, g.colLen())
-			for c := range g.c {
-				for ki := range g.k {
-					for kj := range g.k {
-						row := want[((c*g.k+ki)*g.k+kj)*g.colStride():]
-						for oy := range g.oh {
-							for ox := range g.ow {
-								iy, ix := oy*g.stride+ki-g.pad, ox*g.stride+kj-g.pad
-								if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-									row[oy*g.ow+ox] = img[(c*g.h+iy)*g.w+ix]
-								}
+	runUnfoldCases(t, cases, func(t *testing.T, g convGeometry, img []float32, r *rand.Rand) {
+		col := uniform(r, g.colLen(), 5, 6) // stale values must all be overwritten
+		im2col(col, img, g)
+		want := make([]float32, g.colLen())
+		for c := range g.c {
+			for ki := range g.k {
+				for kj := range g.k {
+					row := want[((c*g.k+ki)*g.k+kj)*g.colStride():]
+					for oy := range g.oh {
+						for ox := range g.ow {
+							iy, ix := oy*g.stride+ki-g.pad, ox*g.stride+kj-g.pad
+							if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+								row[oy*g.ow+ox] = img[(c*g.h+iy)*g.w+ix]
 							}
 						}
 					}
 				}
 			}
-			for j := range g.colRows() {
-				at := j * g.colStride()
-				checkClose(t, fmt.Sprintf("im2col row %d", j), col[at:at+g.outPlane()], to64(want[at:at+g.outPlane()]), 0)
-			}
-		})
-	}
+		}
+		for j := range g.colRows() {
+			at := j * g.colStride()
+			checkClose(t, fmt.Sprintf("im2col row %d", j), col[at:at+g.outPlane()], to64(want[at:at+g.outPlane()]), 0)
+		}
+	})
 }
 
 // TestKernelRowsRoundTrip reorders a kernel both ways and back.
