@@ -631,10 +631,20 @@ func TestInterruptAndResume(t *testing.T) {
 			if _, err := os.Stat(out); err == nil {
 				t.Error("an interrupted run wrote the model")
 			}
-			// The checkpoint is complete: it loads as a model.
+			// The checkpoint is complete: it loads as the model of its best
+			// epoch so far, with that epoch's threshold, so an image is
+			// still the same kind as itself.
 			img := filepath.Join(data, "0", "00000.png")
-			if r := siamese(t, dir, "compare", img, img, "--model", ckpt); r.code != 0 {
+			if r := siamese(t, dir, "compare", img, img, "--model", ckpt, "--json"); r.code != 0 {
 				t.Errorf("the checkpoint left behind does not load: %s", r.stderr)
+			} else {
+				var got struct {
+					Threshold float64 `json:"threshold"`
+					Similar   bool    `json:"similar"`
+				}
+				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Threshold <= 0 || !got.Similar {
+					t.Errorf("compare an image with itself on the checkpoint: %s (%v), want a positive threshold and similar", r.stdout, err)
+				}
 			}
 			r := siamese(t, dir, trainArgs(out, "--resume")...)
 			if r.code != 0 {

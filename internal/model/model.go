@@ -244,11 +244,26 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Load reads a model file written by Save (or a checkpoint, ignoring its
-// training state).
+// Load reads a model file written by Save. A checkpoint loads as the
+// model training would keep if it stopped there: the best epoch's weights
+// so far (its "best." tensors), with the threshold and figures training
+// wrote for that epoch; its training state is ignored.
 func Load(path string) (*Model, error) {
-	m, _, err := load(path, "model")
-	return m, err
+	m, f, err := load(path, "model")
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := f.meta["checkpoint"]; !ok {
+		return m, nil
+	}
+	c, err := checkpointOf(m, f)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", path, err)
+	}
+	if c.Best != nil {
+		m.Net = c.Best
+	}
+	return m, nil
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint.

@@ -85,6 +85,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if !slices.Equal(got.Optimizer["m.0"], []float32{1, 2}) || got.Best == nil || got.Best.Params[0].Data[0] != 42 {
 		t.Errorf("optimizer state or best weights lost")
 	}
+	// Loaded as a model, a checkpoint is its best weights so far.
+	if m, err := Load(path); err != nil || m.Net.Params[0].Data[0] != 42 {
+		t.Errorf("a checkpoint loaded as a model: %v, want its best weights", err)
+	}
 	if _, err := LoadCheckpoint(filepath.Join(t.TempDir(), "none")); err == nil {
 		t.Error("missing checkpoint loaded")
 	}

@@ -459,7 +459,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			if c.State.History, err = json.Marshal(st.History); err != nil {
 				return err
 			}
-			c.Meta.Training.Epochs = st.Epoch
+			// Loaded as a model (model.Load takes the best weights), the
+			// checkpoint is what training would keep if it stopped here.
+			if c.Meta, _, err = o.bestMeta(meta, st); err != nil {
+				return err
+			}
 			return model.SaveCheckpoint(ckptPath, c)
 		}}
 	st, err = loop.Run(ctx, st)
@@ -476,15 +480,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 
 	// The net now holds the best epoch's weights, which that epoch measured
 	// on the validation pairs; History survives a resume in the checkpoint.
-	i := slices.IndexFunc(st.History, func(e EpochResult) bool { return e.Epoch == st.BestEpoch })
-	if i < 0 {
-		return nil, fmt.Errorf("training history has no record of the best epoch %d", st.BestEpoch)
+	meta, best, err := o.bestMeta(meta, st)
+	if err != nil {
+		return nil, err
 	}
-	best := st.History[i]
-	meta.Threshold = best.Threshold
-	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
-		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy,
-		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
 	}
@@ -512,6 +511,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches,
 		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
+}
+
+// bestMeta is meta with the threshold and training figures of the best
+// epoch so far, and that epoch's record.
+func (o *Options) bestMeta(meta model.Meta, st *State) (model.Meta, EpochResult, error) {
+	i := slices.IndexFunc(st.History, func(e EpochResult) bool { return e.Epoch == st.BestEpoch })
+	if i < 0 {
+		return meta, EpochResult{}, fmt.Errorf("training history has no record of the best epoch %d", st.BestEpoch)
+	}
+	best := st.History[i]
+	meta.Threshold = best.Threshold
+	meta.Training = model.Training{Epochs: st.Epoch, BestEpoch: st.BestEpoch, Pairs: st.Pairs, ValLoss: best.ValLoss, ValAccuracy: best.ValAccuracy,
+		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy,
+		Optimizer: o.Loop.Optimizer, LearningRate: o.Loop.LearningRate, BatchSize: o.Loop.BatchSize}
+	return meta, best, nil
 }
 
 func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) (*State, error) {
