@@ -9,27 +9,51 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := &interrupts{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// The first Ctrl-C asks training to stop after saving; from then on
+		<-sigs
+		if !in.graceful.Load() {
+			fmt.Fprintln(os.Stderr, "siamese: interrupted")
+			os.Exit(130)
+		}
+		// The first signal asks the command to stop cleanly; from then on
 		// signals act as usual, so a second one ends the process at once.
 		// That is safe: files are only ever replaced whole.
-		<-ctx.Done()
-		stop()
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
 	}()
-	code := run(ctx, os.Args[1:])
-	stop()
+	code := run(ctx, os.Args[1:], in)
 	os.Exit(code)
 }
 
+// interrupts is how the first Ctrl-C or SIGTERM ends a command. Commands
+// that stop cleanly on it (train keeps its checkpoint, serve lets the
+// requests in flight finish) carry the stopsCleanly annotation and see it
+// as the cancellation of their context. Any other command ends at once
+// with status 130, as the signal would end it if siamese did not catch
+// it: files are only ever replaced whole, so nothing is left half-written.
+type interrupts struct {
+	graceful atomic.Bool
+}
+
+// stopsCleanly is the annotation of commands that stop cleanly on an
+// interrupt (see interrupts).
+const stopsCleanly = "stops-cleanly"
+
 // run executes the command line and returns the exit status. Errors are
 // printed as one line, without usage noise.
-func run(ctx context.Context, args []string) (code int) {
+func run(ctx context.Context, args []string, in *interrupts) (code int) {
 	defer func() {
 		// A bug must still end in one line, not a stack trace; set
 		// SIAMESE_TRACEBACK=1 to see where it happened.
@@ -42,6 +66,11 @@ func run(ctx context.Context, args []string) (code int) {
 		}
 	}()
 	root := newRootCmd()
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if cmd.Annotations[stopsCleanly] != "" {
+			in.graceful.Store(true)
+		}
+	}
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		if ec, ok := err.(exitCode); ok {
