@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/onnx/onnxpb"
@@ -130,7 +131,7 @@ func metadata(m *model.Model, dim int) (map[string]string, error) {
 		MetaChannels:  strconv.Itoa(spec.Channels),
 		MetaLayout:    layout,
 		MetaScale:     "value/255 of 8-bit channels, giving [0, 1]; no mean or std subtracted",
-		MetaResize:    "EXIF orientation applied, then resize to size x size (aspect ratio not kept) with a bilinear triangle filter whose support widens when shrinking, like PIL's resize(BILINEAR)",
+		MetaResize:    resizeNote(spec.Resize),
 		MetaGray:      gray,
 		MetaThreshold: strconv.FormatFloat(m.Meta.Threshold, 'g', -1, 64),
 		MetaDistance:  "sqrt(sum((a-b)^2) + 1e-6) between embeddings; similar when distance < threshold",
@@ -138,6 +139,21 @@ func metadata(m *model.Model, dim int) (map[string]string, error) {
 		MetaSpec:      string(specJSON),
 		MetaLoss:      string(lossJSON),
 	}, nil
+}
+
+// resizeNote says how a picture became the model's input under the
+// resize mode it was trained with (dataset.Resize*; "" in models from
+// before the mode, which squashed), for a runtime to do the same.
+func resizeNote(mode string) string {
+	const filter = "with a bilinear triangle filter whose support widens when shrinking, like PIL's resize(BILINEAR)"
+	switch mode {
+	case dataset.ResizeCrop:
+		return "EXIF orientation applied, then the shorter side scaled to size and the centre size x size kept (aspect ratio kept, the ends of the longer side cut off), " + filter
+	case dataset.ResizePad:
+		return "EXIF orientation applied, then the longer side scaled to size and the shorter to round(shorter*size/longer), at least 1 (aspect ratio kept), " + filter +
+			", and pasted at ((size-w)/2, (size-h)/2), rounded down, on a size x size canvas of the mean colour (each channel rounded) of the scaled picture's outermost pixels"
+	}
+	return "EXIF orientation applied, then resize to size x size (aspect ratio not kept) " + filter
 }
 
 // builder accumulates the nodes and initializers of one graph.

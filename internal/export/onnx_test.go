@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/onnx/onnxpb"
 )
@@ -212,6 +213,32 @@ func TestMetadata(t *testing.T) {
 		}
 		if mp.GetOpsetImport()[0].GetVersion() != Opset || mp.GetIrVersion() != irVersion {
 			t.Errorf("opset %v, IR %d", mp.GetOpsetImport(), mp.GetIrVersion())
+		}
+	}
+}
+
+// TestMetadataResize checks that the resize note follows the mode the
+// model was trained with: a runtime that squashed pictures a model saw
+// cropped would feed it shapes it never learnt.
+func TestMetadataResize(t *testing.T) {
+	for _, tc := range []struct{ mode, says, not string }{
+		{"", "aspect ratio not kept", "centre"},
+		{dataset.ResizeSquash, "aspect ratio not kept", "centre"},
+		{dataset.ResizeCrop, "centre size x size kept", "not kept"},
+		{dataset.ResizePad, "mean colour", "not kept"},
+	} {
+		m := newModel(t, network.Spec{Size: 10, Channels: 3, Resize: tc.mode, Layers: []network.Layer{{Kind: network.KindDense, Units: 3}}})
+		mp, err := Build(m, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range mp.GetMetadataProps() {
+			if kv.GetKey() != MetaResize {
+				continue
+			}
+			if v := kv.GetValue(); !strings.Contains(v, tc.says) || strings.Contains(v, tc.not) {
+				t.Errorf("resize %q: %s = %q, want it to say %q and not %q", tc.mode, MetaResize, v, tc.says, tc.not)
+			}
 		}
 	}
 }
