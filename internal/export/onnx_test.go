@@ -10,8 +10,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/onnx/onnxpb"
 )
