@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -27,8 +26,9 @@ one compact object per pair and line, {"a","b","distance","threshold",
 "similar"}, in the order of the images.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("threshold") {
-				o.Threshold = math.NaN()
+			var err error
+			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
+				return err
 			}
 			o.Reference, o.Others = args[0], args[1:]
 			vs, err := verify.Compare(o)

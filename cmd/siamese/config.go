@@ -267,17 +267,20 @@ func planLayers(cmd *cobra.Command, path string, top *yaml.Node, layers []networ
 	if err == nil {
 		return nil
 	}
-	m := layerIndex.FindStringSubmatch(err.Error())
-	if m == nil {
-		return nil
-	}
-	n, _ := strconv.Atoi(m[1])
 	var list *yaml.Node
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		if top.Content[i].Value == "layers" {
 			list = top.Content[i+1]
 		}
 	}
+	if errors.Is(err, network.ErrNoWeights) && list != nil {
+		return fmt.Errorf("config %s line %d: layers: %w", path, list.Line, err)
+	}
+	m := layerIndex.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil
+	}
+	n, _ := strconv.Atoi(m[1])
 	if list == nil || n < 1 || n > len(list.Content) {
 		return fmt.Errorf("config %s: layers: %w", path, err)
 	}

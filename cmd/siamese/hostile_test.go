@@ -469,6 +469,8 @@ func TestHostileFlags(t *testing.T) {
 			`c12.yaml line 3: layer 1: filters: invalid value "many" (want an integer)`},
 		{"config unknown layer kind", []string{"--config", config("c13.yaml", "layers:\n  - {kind: conv, filters: 4}\n  - {kind: attention}\n")},
 			`c13.yaml line 3: layer 2 (attention): unknown layer kind "attention"`},
+		{"config no layer with weights", []string{"--config", config("c15.yaml", "epochs: 1\nlayers:\n  - {kind: relu}\n  - {kind: l2norm}\n")},
+			"c15.yaml line 3: layers: the tower has no layer with weights to train (conv, residual, dense or batchnorm)"},
 		{"config impossible layer", []string{"--config", config("c14.yaml", "size: 8\nlayers:\n  - {kind: conv, filters: 4, kernel: 9, pad: 0}\n")},
 			"c14.yaml line 3: layer 1 (conv): 8x8 input is too small for a 9x9 kernel"},
 	}
@@ -486,6 +488,17 @@ func TestHostileFlags(t *testing.T) {
 	t.Run("eval pairs", func(t *testing.T) {
 		wantError(t, siamese(t, dir, "eval", "--pairs", "1"), "--pairs must be >= 2, got 1")
 	})
+	// A threshold is a distance; +Inf called every pair similar and then
+	// failed to print as JSON (the server answered 200 with no body), and
+	// NaN quietly meant the model's own.
+	for _, cmd := range [][]string{{"compare", "a.png", "b.png"}, {"search", "q.png", "--gallery", dir}, {"serve"}} {
+		for _, v := range []struct{ flag, shown string }{{"inf", "+Inf"}, {"nan", "NaN"}, {"-0.5", "-0.5"}} {
+			t.Run(cmd[0]+" threshold "+v.flag, func(t *testing.T) {
+				r := siamese(t, dir, append(cmd, "--threshold", v.flag)...)
+				wantError(t, r, "--threshold must be a finite number >= 0, got "+v.shown)
+			})
+		}
+	}
 }
 
 // rewriteHeader edits the JSON header of a safetensors file, leaving the

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -44,4 +46,18 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// thresholdFlag is --threshold as the internal packages take it: NaN when
+// the flag is not given (the model's own threshold), else its value, which
+// must be a distance: finite and not negative. (+Inf called every pair
+// similar and then could not be written as JSON.)
+func thresholdFlag(cmd *cobra.Command, v float64) (float64, error) {
+	if !cmd.Flags().Changed("threshold") {
+		return math.NaN(), nil
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0, fmt.Errorf("--threshold must be a finite number >= 0, got %v", v)
+	}
+	return v, nil
 }

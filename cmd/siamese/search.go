@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -33,8 +32,9 @@ finds about 98% of the true 10 nearest (--ef-search trades speed for
 recall); --exact compares the query with every image instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("threshold") {
-				o.Threshold = math.NaN()
+			var err error
+			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
+				return err
 			}
 			o.Query = args[0]
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }

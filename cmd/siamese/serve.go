@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 
 	"github.com/spf13/cobra"
 
@@ -28,8 +27,9 @@ being handled, the next gets 503. SIGTERM or Ctrl-C stops accepting and
 lets requests in flight finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("threshold") {
-				o.Threshold = math.NaN()
+			var err error
+			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
+				return err
 			}
 			o.Log = cmd.ErrOrStderr()
 			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -160,6 +161,10 @@ func (s Spec) InferenceBatch(budget int64, most int) int {
 	return int(max(1, min(int64(most), budget/max(per, 1))))
 }
 
+// ErrNoWeights is Plan's error for a tower with nothing to train, which
+// would otherwise fail deep in the graph, with nothing to differentiate.
+var ErrNoWeights = errors.New("the tower has no layer with weights to train (conv, residual, dense or batchnorm)")
+
 // Plan checks the spec and returns the activation shape after every layer
 // and the weight tensors the layers need, in order.
 func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
@@ -255,6 +260,9 @@ func (s Spec) Plan() (shapes []Shape, params []ParamSpec, err error) {
 			return nil, nil, fmt.Errorf("%s: unknown layer kind %q (valid: %s)", where, l.Kind, strings.Join(layerKinds, ", "))
 		}
 		shapes = append(shapes, cur)
+	}
+	if len(params) == 0 {
+		return nil, nil, ErrNoWeights
 	}
 	return shapes, params, nil
 }
