@@ -73,6 +73,7 @@ func TestPlanRejectsBadPhotoLayers(t *testing.T) {
 		{"gap twice", []Layer{{Kind: KindGAP}, {Kind: KindGAP}}, "image-shaped input"},
 		{"kernel larger than padded input", []Layer{{Kind: KindConv, Filters: 2, Kernel: 9, Pad: &zero, Stride: 2}}, "too small"},
 		{"unknown kind", []Layer{{Kind: "resnet"}}, "gap, residual"},
+		{"nothing to train", []Layer{{Kind: KindReLU}, {Kind: KindMaxPool}, {Kind: KindGAP}, {Kind: KindL2Norm}}, "no layer with weights"},
 	} {
 		_, _, err := Spec{Size: 8, Channels: 1, Layers: tc.layers}.Plan()
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
