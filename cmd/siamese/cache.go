@@ -43,6 +43,9 @@ same folder skips decoding; a changed or added file is decoded again.
 'info' lists the packs, 'clear' deletes them. The folder is --cache-dir, by
 default the user's cache folder (~/.cache/siamese on Linux).`,
 		Args: cobra.NoArgs,
+		// Runnable, so that a mistyped subcommand is an error (cobra shows
+		// a parent's help and exits 0 otherwise); alone, it shows the help.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&dir, "cache-dir", "", "cache folder (default: the user's cache folder/siamese)")
 	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
@@ -60,6 +63,9 @@ default the user's cache folder (~/.cache/siamese on Linux).`,
 				return err
 			}
 			if jsonOut {
+				if packs == nil {
+					packs = []dataset.CachePack{} // [], not null, for an empty cache
+				}
 				return writeJSON(cmd.OutOrStdout(), struct {
 					Dir   string              `json:"dir"`
 					Packs []dataset.CachePack `json:"packs"`

@@ -488,6 +488,19 @@ func TestHostileFlags(t *testing.T) {
 	t.Run("eval pairs", func(t *testing.T) {
 		wantError(t, siamese(t, dir, "eval", "--pairs", "1"), "--pairs must be >= 2, got 1")
 	})
+	// A mistyped subcommand is an error, as a mistyped command is (cobra
+	// showed the parent's help and exited 0).
+	for _, args := range [][]string{{"cache", "clera"}, {"import", "bogus"}, {"bogus"}} {
+		t.Run("unknown "+strings.Join(args, " "), func(t *testing.T) {
+			wantError(t, siamese(t, dir, args...), `unknown command "`+args[len(args)-1]+`"`)
+		})
+	}
+	t.Run("empty cache as JSON", func(t *testing.T) {
+		r := siamese(t, dir, "cache", "info", "--json", "--cache-dir", filepath.Join(dir, "no-cache"))
+		if r.code != 0 || !strings.Contains(r.stdout, `"packs": []`) {
+			t.Errorf("cache info --json on an empty cache: exit %d, %s; want \"packs\": []", r.code, r.stdout)
+		}
+	})
 	// A threshold is a distance; +Inf called every pair similar and then
 	// failed to print as JSON (the server answered 200 with no body), and
 	// NaN quietly meant the model's own.

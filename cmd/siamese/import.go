@@ -14,6 +14,9 @@ func newImportCmd() *cobra.Command {
 	imp := &cobra.Command{
 		Use:   "import",
 		Short: "Convert other data set formats into a folder of class sub-folders",
+		Args:  cobra.NoArgs,
+		// Runnable, so that a mistyped format is an error (see cache).
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	o := dataset.ImportOptions{}
 	var names string
