@@ -1,9 +1,11 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,8 +44,10 @@ type ImportReport struct {
 // at least five digits so names sort in that order. The output is the same
 // on every run. Each PNG is written to a hidden temporary file and renamed,
 // so an interrupted import leaves no half-written image that a later scan
-// would take for real; existing files of the same name are replaced and
-// other files are left alone.
+// would take for real. Existing files of the same name are replaced, so the
+// same import can run again; but an import refuses a folder holding images
+// it would not write (an earlier import of more images, or of other
+// classes), which a scan would mix into this data set.
 func ImportIDX(o ImportOptions) (ImportReport, error) {
 	if o.LimitPerClass < 0 {
 		return ImportReport{}, fmt.Errorf("import idx: limit per class %d must not be negative", o.LimitPerClass)
@@ -79,6 +83,9 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 		digits = max(digits, len(strconv.Itoa(c-1)))
 	}
 
+	if err := checkNoLeftovers(o.Out, names, counts, digits); err != nil {
+		return ImportReport{}, err
+	}
 	rep := ImportReport{PerClass: map[string]int{}, Transposed: o.Transpose}
 	for c, name := range names {
 		if counts[c] == 0 {
@@ -179,6 +186,46 @@ func writePNG(dir, name string, img image.Image) error {
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("import idx: write %s: %w", final, err)
+	}
+	return nil
+}
+
+// checkNoLeftovers returns an error if out holds an image file, at any
+// depth, that an import of counts[c] images of each class names[c] (file
+// names digits wide) would not replace. Other files are left alone: a
+// scan skips them.
+func checkNoLeftovers(out string, names []string, counts []int, digits int) error {
+	writes := map[string]bool{}
+	for c, name := range names {
+		for k := range counts[c] {
+			writes[filepath.Join(name, fmt.Sprintf("%0*d.png", digits, k))] = true
+		}
+	}
+	var first string
+	n := 0
+	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == out {
+				return fs.SkipAll // a new folder
+			}
+			return err
+		}
+		if d.IsDir() || !IsImageName(d.Name()) || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		if rel, _ := filepath.Rel(out, path); !writes[rel] {
+			if n == 0 {
+				first = path
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import idx: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("import idx: %s already holds %d image(s) this import would not replace, such as %s, and training would read them as part of the data set; import into a new or empty folder", out, n, first)
 	}
 	return nil
 }

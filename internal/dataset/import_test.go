@@ -139,6 +139,50 @@ func readAll(t *testing.T, dir string, names []string) map[string][]byte {
 	return out
 }
 
+// TestImportIDXRefusesLeftovers imports the three images into folders
+// that hold other images: an earlier import of more of them, another
+// class, an image in a nested folder. Each is refused before anything is
+// written, naming a leftover; a file that is not an image, or a hidden
+// one, does not count.
+func TestImportIDXRefusesLeftovers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string // written into the folder first
+		want  string   // "" for no error
+	}{
+		{"a file that is not an image", []string{"README.txt", "0/notes.md"}, ""},
+		{"a hidden image", []string{"2/.import-123.png"}, ""},
+		{"an image it writes", []string{"2/00001.png"}, ""},
+		{"an image past its count", []string{"2/00002.png"}, "2/00002.png"},
+		{"another class", []string{"7/00000.png"}, "7/00000.png"},
+		{"a nested image", []string{"0/old/00000.jpg"}, "0/old/00000.jpg"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			for _, f := range tc.files {
+				p := filepath.Join(out, filepath.FromSlash(f))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := ImportIDX(ImportOptions{Images: threeImages, Labels: threeLabels, Out: out})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), filepath.FromSlash(tc.want))):
+				t.Fatalf("error %v, want one naming %s", err, tc.want)
+			case tc.want != "":
+				if _, err := os.Stat(filepath.Join(out, "0", "00000.png")); err == nil {
+					t.Error("a refused import wrote images")
+				}
+			}
+		})
+	}
+}
+
 func TestImportIDXScans(t *testing.T) {
 	// What ImportIDX writes is a data set Scan and LoadAll read back.
 	out := t.TempDir()
