@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,9 +64,16 @@ CSV, or, when writing a file, a JSON summary.`,
 			sum := embedSummary{Images: len(e.Files), Dim: e.Dim, Out: out, Format: format, Skipped: e.Skipped}
 			if format == "npy" {
 				sum.Paths = out + ".paths.txt"
+				// The paths first, in memory: one the paths file cannot hold
+				// must fail before the .npy is replaced, or the two files
+				// would no longer describe the same rows.
+				var paths bytes.Buffer
+				if err := embedding.WritePaths(&paths, e.Files); err != nil {
+					return fmt.Errorf("write %s: %w", sum.Paths, err)
+				}
 				err = writeFile(out, func(w io.Writer) error { return embedding.WriteNPY(w, e.Vectors, len(e.Files), e.Dim) })
 				if err == nil {
-					err = writeFile(sum.Paths, func(w io.Writer) error { return embedding.WritePaths(w, e.Files) })
+					err = writeFile(sum.Paths, func(w io.Writer) error { _, err := w.Write(paths.Bytes()); return err })
 				}
 			} else {
 				err = writeFile(out, func(w io.Writer) error { return embedding.WriteCSV(w, e.Files, e.Vectors, e.Dim) })

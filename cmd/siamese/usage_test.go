@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"image/png"
 	"math"
@@ -263,6 +264,19 @@ func TestUsage(t *testing.T) {
 		}
 		if r := siamese(t, dir, "embed", data, "--model", m, "--out", "e.txt"); r.code == 0 || !strings.Contains(r.stderr, ".csv or .npy") {
 			t.Errorf("--out e.txt: exit %d %q", r.code, r.stderr)
+		}
+
+		// A path the paths file cannot hold fails before either file is
+		// replaced: the .npy and its paths still describe the same rows.
+		odd := filepath.Join(dir, "odd", "tab\tclass")
+		if err := os.MkdirAll(odd, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeBytes(t, filepath.Join(odd, "a.png"), readBytes(t, loose))
+		npyBefore, pathsBefore := readBytes(t, filepath.Join(dir, "e.npy")), readBytes(t, filepath.Join(dir, "e.npy.paths.txt"))
+		wantError(t, siamese(t, dir, "embed", filepath.Join(dir, "odd"), "--model", m, "--out", "e.npy"), "e.npy.paths.txt", "has a tab or line break")
+		if !bytes.Equal(readBytes(t, filepath.Join(dir, "e.npy")), npyBefore) || !bytes.Equal(readBytes(t, filepath.Join(dir, "e.npy.paths.txt")), pathsBefore) {
+			t.Error("a refused embed replaced e.npy or its paths file")
 		}
 	})
 
