@@ -23,7 +23,8 @@ whatever the verdict, unless --fail-dissimilar is given.
 
 With --json, one pair prints one JSON object; several pairs print JSON Lines:
 one compact object per pair and line, {"a","b","distance","threshold",
-"similar"}, in the order of the images.`,
+"similar"}, in the order of the images. An unreadable image in a folder is
+skipped with a warning (--strict stops at it instead).`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -31,10 +32,12 @@ one compact object per pair and line, {"a","b","distance","threshold",
 				return err
 			}
 			o.Reference, o.Others = args[0], args[1:]
-			vs, err := verify.Compare(o)
+			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			vs, skipped, err := verify.Compare(o)
 			if err != nil {
 				return err
 			}
+			warnSkipped(cmd.ErrOrStderr(), skipped)
 			out := cmd.OutOrStdout()
 			switch {
 			case jsonOut && len(vs) == 1:
@@ -78,6 +81,7 @@ one compact object per pair and line, {"a","b","distance","threshold",
 	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one pair, JSON Lines (one object per line) for several")
 	f.BoolVar(&failDissimilar, "fail-dissimilar", false, "exit with status 1 when any pair is dissimilar")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
+	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
 	return cmd
 }
 

@@ -206,6 +206,18 @@ func TestUsage(t *testing.T) {
 		if help := siamese(t, dir, "compare", "--help").stdout; !strings.Contains(help, "JSON Lines") {
 			t.Error("compare --help does not document JSON Lines")
 		}
+		// An unreadable image in a folder is skipped with a warning, as
+		// embed and search skip it; --strict stops at it, and so does a
+		// lone image compared with, which is the comparison asked for.
+		mixed := filepath.Join(dir, "mixed")
+		writeBytes(t, filepath.Join(mixed, "a.png"), readBytes(t, filepath.Join(data, "1", "00000.png")))
+		bad := writeBytes(t, filepath.Join(mixed, "b.png"), []byte("not an image"))
+		r = siamese(t, dir, "compare", a, mixed, "--model", m)
+		if r.code != 0 || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stderr, "skipping "+bad) {
+			t.Errorf("compare with an unreadable image in a folder: exit %d, stdout %q, stderr %q; want one pair and a warning", r.code, r.stdout, r.stderr)
+		}
+		wantError(t, siamese(t, dir, "compare", a, mixed, "--model", m, "--strict"), bad, "not a valid image")
+		wantError(t, siamese(t, dir, "compare", a, bad, "--model", m), bad, "not a valid image")
 	})
 
 	t.Run("embed", func(t *testing.T) {

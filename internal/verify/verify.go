@@ -31,6 +31,10 @@ type CompareOptions struct {
 	Others    []string // images or folders to compare with Reference
 	Threshold float64  // NaN: the model's
 	MaxPixels int
+	// Strict stops at an unreadable image among Others instead of skipping
+	// it (the reference must always be readable); Warn hears each skip.
+	Strict bool
+	Warn   func(msg string)
 }
 
 // Verdict is one compared pair.
@@ -42,14 +46,15 @@ type Verdict struct {
 	Similar   bool    `json:"similar"`
 }
 
-// Compare measures the distance from Reference to every other image.
-func Compare(o CompareOptions) ([]Verdict, error) {
+// Compare measures the distance from Reference to every other image, and
+// returns how many of those it skipped as unreadable.
+func Compare(o CompareOptions) ([]Verdict, int, error) {
 	if st, err := os.Stat(o.Reference); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("reference %s is a folder; the first argument must be one image", o.Reference)
+		return nil, 0, fmt.Errorf("reference %s is a folder; the first argument must be one image", o.Reference)
 	}
 	m, err := model.Load(o.Model)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	thr := m.Meta.Threshold
 	if !math.IsNaN(o.Threshold) {
@@ -57,22 +62,37 @@ func Compare(o CompareOptions) ([]Verdict, error) {
 	}
 	others, err := embedding.Files(o.Others)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	paths := []string{o.Reference}
-	for _, f := range others {
-		paths = append(paths, f.Path)
-	}
-	emb, err := embedFiles(m, paths, o.MaxPixels, nil)
+	// The reference alone first: it must be readable, as search's query
+	// must. An unreadable image among several others is skipped unless
+	// Strict; a lone other is the comparison asked for, so its failure is
+	// the error.
+	ref, err := embedFiles(m, []string{o.Reference}, o.MaxPixels, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	paths := make([]string, len(others))
+	for i, f := range others {
+		paths[i] = f.Path
+	}
+	skipped := 0
+	emb, err := embedFiles(m, paths, o.MaxPixels, skipper(o.Strict || len(paths) == 1, o.Warn, &skipped))
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]Verdict, 0, len(others))
-	for i := 1; i < len(paths); i++ {
-		d := network.PairDistance(emb[0], emb[i])
+	for i, e := range emb {
+		if e == nil {
+			continue
+		}
+		d := network.PairDistance(ref[0], e)
 		out = append(out, Verdict{A: o.Reference, B: paths[i], Distance: d, Threshold: thr, Similar: d < thr})
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, skipped, fmt.Errorf("no readable image to compare %s with in %v", o.Reference, o.Others)
+	}
+	return out, skipped, nil
 }
 
 func unwrapPathErr(err error) error {

@@ -232,11 +232,11 @@ func TestEmbedAndSearch(t *testing.T) {
 
 func TestCompareReferenceFolder(t *testing.T) {
 	m := tinyModel(t, t.TempDir())
-	_, err := Compare(CompareOptions{Model: m, Reference: digits, Others: []string{digits}, Threshold: math.NaN()})
+	_, _, err := Compare(CompareOptions{Model: m, Reference: digits, Others: []string{digits}, Threshold: math.NaN()})
 	if err == nil || !strings.Contains(err.Error(), "folder") {
 		t.Errorf("a folder as reference: %v", err)
 	}
-	vs, err := Compare(CompareOptions{Model: m, Reference: filepath.Join(digits, "1", "00000.png"), Others: []string{filepath.Join(digits, "3")}, Threshold: 0.25})
+	vs, _, err := Compare(CompareOptions{Model: m, Reference: filepath.Join(digits, "1", "00000.png"), Others: []string{filepath.Join(digits, "3")}, Threshold: 0.25})
 	if err != nil {
 		t.Fatal(err)
 	}
