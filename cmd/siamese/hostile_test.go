@@ -448,6 +448,7 @@ func TestHostileFlags(t *testing.T) {
 		{"unknown optimizer", []string{"--optimizer", "adamw"}, `unknown --optimizer "adamw" (valid: adam, rmsprop, sgd)`},
 		{"unknown schedule", []string{"--lr-schedule", "warmup"}, `unknown --lr-schedule "warmup" (valid: none, step, cosine)`},
 		{"two channels", []string{"--channels", "2"}, "--channels must be 1 or 3, got 2"},
+		{"zero temperature", []string{"--loss", "ntxent", "--batches", "classes", "--temperature", "0"}, "ntxent loss: temperature must be > 0, got 0"},
 		{"not a number", []string{"--margin", "wide"}, `invalid argument "wide" for "--margin" flag`},
 		{"out in a missing folder", []string{"--out", filepath.Join(dir, "no", "m.safetensors")}, "--out " + filepath.Join(dir, "no", "m.safetensors") + ": folder " + filepath.Join(dir, "no") + " does not exist"},
 		{"out is a folder", []string{"--out", dir}, "--out " + dir + " is a folder"},

@@ -80,6 +80,11 @@ after saving it and --resume continues from it.`,
 				// a config file sets.
 				o.Loop.Augment = augment.Options{}
 			}
+			if cmd.Flags().Changed("temperature") && o.Temperature == 0 {
+				// 0 is the Go API's "the default"; asked for, it is an error,
+				// as a negative one is.
+				return fmt.Errorf("%s loss: temperature must be > 0, got 0", contrastive.NameNTXent)
+			}
 			if o.Loop.TimeBudget > 0 && !cmd.Flags().Changed("epochs") {
 				o.Loop.Epochs = maxBudgetEpochs // the budget decides
 			}

@@ -90,16 +90,19 @@ func AveragePrecision(dist []float64, similar []bool) float64 {
 	if pos == 0 {
 		return math.NaN()
 	}
-	var ap float64
+	// Σ pos_g·precision_g, divided by the positives once at the end: summing
+	// the recall steps pos_g/pos instead gave 1.0000000000000002 for a
+	// perfect ranking of 2 classes of 50 images.
+	var sum float64
 	var tp, fp int
 	for _, g := range groups {
 		tp += g.pos
 		fp += g.neg
 		if g.pos > 0 {
-			ap += float64(g.pos) / float64(pos) * float64(tp) / float64(tp+fp)
+			sum += float64(g.pos) * float64(tp) / float64(tp+fp)
 		}
 	}
-	return ap
+	return min(1, sum/float64(pos))
 }
 
 // MeanDistances returns the mean distance of the similar and of the

@@ -129,6 +129,22 @@ func TestAveragePrecision(t *testing.T) {
 	}
 }
 
+// TestAveragePrecisionPerfectIsOne: a perfect ranking scores exactly 1,
+// never a rounding step above it, however many distinct distances there
+// are (summing 100 recall steps of 1/100 gave 1.0000000000000007).
+func TestAveragePrecisionPerfectIsOne(t *testing.T) {
+	for _, n := range []int{3, 49, 50, 100, 1000} {
+		dist, similar := make([]float64, 2*n), make([]bool, 2*n)
+		for i := range n {
+			dist[i], similar[i] = float64(i+1)/float64(n), true
+			dist[n+i] = 2 + float64(i)
+		}
+		if got := AveragePrecision(dist, similar); got != 1 {
+			t.Errorf("%d similar pairs ranked first: AP = %.17g, want exactly 1", n, got)
+		}
+	}
+}
+
 // bruteAP averages, over similar pairs, the precision among all pairs at
 // most as far as that pair: the definition with ties entering together.
 func bruteAP(dist []float64, similar []bool) float64 {

@@ -283,6 +283,12 @@ func (s *Server) routes() http.Handler {
 	}))
 	mux.Handle("GET /metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
 	mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+			// The GET patterns did not match, so the method is wrong.
+			w.Header().Set("Allow", "GET, HEAD")
+			s.fail(w, "other", &httpError{http.StatusMethodNotAllowed, "bad_request", fmt.Sprintf("%s %s: use GET", r.Method, r.URL.Path)})
+			return
+		}
 		s.fail(w, "other", &httpError{http.StatusNotFound, "not_found",
 			fmt.Sprintf("no route %s %s (POST /v1/compare, /v1/embed, /v1/search; GET /healthz, /metrics)", r.Method, r.URL.Path)})
 	}))

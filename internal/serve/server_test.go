@@ -288,6 +288,8 @@ func TestBadRequests(t *testing.T) {
 		{"malformed multipart", "/v1/embed", raw("multipart/form-data; boundary=zz", "--zz\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc"), 400, "malformed multipart"},
 		{"search without gallery", "/v1/search", fields(mp, map[string][]byte{"image": img}), 404, "--gallery"},
 		{"unknown route", "/v2/compare", raw("application/json", "{}"), 404, "no route"},
+		{"POST to healthz", "/healthz", raw("application/json", "{}"), 405, "POST /healthz: use GET"},
+		{"POST to metrics", "/metrics", raw("application/json", "{}"), 405, "POST /metrics: use GET"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
