@@ -303,6 +303,8 @@ func TestUsage(t *testing.T) {
 		counts := func(v map[string]any) [3]float64 {
 			return [3]float64{v["gallery_images"].(float64), v["embedded"].(float64), v["cached"].(float64)}
 		}
+		one := filepath.Join("gal", "2", "00003.png")
+		wantError(t, siamese(t, dir, "search", one, "--gallery", one, "--model", m), "gallery "+one+" is a file")
 		first := search("-k", "3")
 		total := first["gallery_images"].(float64)
 		nb := first["neighbours"].([]any)

@@ -156,6 +156,11 @@ type Gallery struct {
 // with embed; it rewrites the cache when anything changed. Problems with
 // the cache itself are passed to warn (they cost time, not results).
 func SyncGallery(dir, cachePath string, dim int, embed EmbedFunc, warn func(string)) (*Gallery, error) {
+	// The cache lives in the folder; a single image would have it written
+	// "inside" a file and warned about that on every search.
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("gallery %s is a file; give the folder of images to search", dir)
+	}
 	files, err := Files([]string{dir})
 	if err != nil {
 		return nil, err
