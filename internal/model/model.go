@@ -96,16 +96,19 @@ type Checkpoint struct {
 
 // CheckpointState is what the trainer needs besides weights to resume.
 type CheckpointState struct {
-	Epoch        int     `json:"epoch"` // last finished epoch, 1-based
-	BestEpoch    int     `json:"best_epoch"`
-	BestValLoss  float64 `json:"best_val_loss"` // the best selection score (lower is better)
-	BadEpochs    int     `json:"bad_epochs"`
-	Pairs        int     `json:"pairs"`
-	Seconds      float64 `json:"seconds"`
-	Elapsed      float64 `json:"elapsed,omitempty"` // steps and validation, for a time budget
-	Optimizer    string  `json:"optimizer"`
-	OptionsHash  string  `json:"options"` // the run's settings, so a resume with other settings is refused
-	LearningRate float64 `json:"lr"`
+	Epoch       int     `json:"epoch"` // last finished epoch, 1-based
+	BestEpoch   int     `json:"best_epoch"`
+	BestValLoss float64 `json:"best_val_loss"` // the best selection score (lower is better)
+	BadEpochs   int     `json:"bad_epochs"`
+	Pairs       int     `json:"pairs"`
+	Seconds     float64 `json:"seconds"`
+	Elapsed     float64 `json:"elapsed,omitempty"` // steps and validation, for a time budget
+	Optimizer   string  `json:"optimizer"`
+	OptionsHash string  `json:"options"` // the run's settings, so a resume with other settings is refused
+	// Settings are those settings as JSON, opaque to this package, so a
+	// refused resume can say which changed (absent in older checkpoints).
+	Settings     json.RawMessage `json:"settings,omitempty"`
+	LearningRate float64         `json:"lr"`
 	// History is the trainer's per-epoch record, opaque to this package.
 	History json.RawMessage `json:"history,omitempty"`
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,8 +211,10 @@ func (o *Options) loss() (contrastive.Loss, error) {
 	return reg.New(o.LossName, contrastive.Params{Margin: o.Margin, Delta: o.HuberDelta, Temperature: o.Temperature})
 }
 
-// fingerprint identifies the settings that must not change across a resume.
-func (o *Options) fingerprint(data string) string {
+// fingerprint identifies the settings that must not change across a
+// resume: a short hash, and the settings themselves as JSON, which a
+// refused resume compares to say what changed.
+func (o *Options) fingerprint(data string) (string, []byte) {
 	lo := o.Loop
 	// A resume may run longer or stop sooner.
 	lo.Epochs, lo.Patience, lo.TimeBudget = 0, 0, 0
@@ -227,7 +231,45 @@ func (o *Options) fingerprint(data string) string {
 		Loop           LoopOptions
 	}{data, o.Split, o.Size, o.Channels, strings.TrimPrefix(o.Resize, dataset.ResizeSquash), o.ValSplit, o.TestSplit, o.Layers, o.LossName, o.Margin, o.HuberDelta, o.Temperature, lo})
 	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
+	return hex.EncodeToString(h[:8]), b
+}
+
+// settingsDiff lists the settings that differ between two fingerprints'
+// JSON, as "name was A, now B", the names those of the fingerprint's
+// fields (Loop.LearningRate, Margin, ...); nil if either does not parse.
+func settingsDiff(was, now []byte) []string {
+	var a, b map[string]any
+	if json.Unmarshal(was, &a) != nil || json.Unmarshal(now, &b) != nil {
+		return nil
+	}
+	flatA, flatB := map[string]string{}, map[string]string{}
+	flattenJSON("", a, flatA)
+	flattenJSON("", b, flatB)
+	keys := slices.Sorted(maps.Keys(flatB))
+	for k := range flatA {
+		if _, ok := flatB[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		if flatA[k] != flatB[k] {
+			out = append(out, fmt.Sprintf("%s was %s, now %s", k, cmp.Or(flatA[k], "unset"), cmp.Or(flatB[k], "unset")))
+		}
+	}
+	return out
+}
+
+// flattenJSON writes v's leaves into out by dotted path; lists stay whole.
+func flattenJSON(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok {
+		for k, x := range m {
+			flattenJSON(strings.TrimPrefix(prefix+"."+k, "."), x, out)
+		}
+		return
+	}
+	b, _ := json.Marshal(v)
+	out[prefix] = string(b)
 }
 
 // resolveValidation fills the validation settings left to the data: on a
@@ -439,10 +481,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		meta.Split.TrainClasses = trainIx.ClassNames()
 	}
 	ckptPath := CheckpointPath(o.Out)
-	fp := o.fingerprint(dataName)
+	fp, settings := o.fingerprint(dataName)
 	var st *State
 	if o.Resume {
-		if st, err = resume(ckptPath, fp, net, opt); err != nil {
+		if st, err = resume(ckptPath, fp, settings, net, opt); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(o.Log, "resuming from %s after epoch %d\n", ckptPath, st.Epoch)
@@ -454,7 +496,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				Optimizer: opt.State(),
 				Best:      st.Best,
 				State: model.CheckpointState{Epoch: st.Epoch, BestEpoch: st.BestEpoch, BestValLoss: st.BestScore,
-					BadEpochs: st.BadEpochs, Pairs: st.Pairs, Seconds: st.Seconds, Elapsed: st.Elapsed, Optimizer: o.Loop.Optimizer, OptionsHash: fp},
+					BadEpochs: st.BadEpochs, Pairs: st.Pairs, Seconds: st.Seconds, Elapsed: st.Elapsed, Optimizer: o.Loop.Optimizer, OptionsHash: fp, Settings: settings},
 			}
 			if c.State.History, err = json.Marshal(st.History); err != nil {
 				return err
@@ -528,12 +570,18 @@ func (o *Options) bestMeta(meta model.Meta, st *State) (model.Meta, EpochResult,
 	return meta, best, nil
 }
 
-func resume(path, fingerprint string, net *network.Net, opt optimize.Optimizer) (*State, error) {
+func resume(path, fingerprint string, settings []byte, net *network.Net, opt optimize.Optimizer) (*State, error) {
 	c, err := model.LoadCheckpoint(path)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
 	if c.State.OptionsHash != fingerprint {
+		if diff := settingsDiff(c.State.Settings, settings); len(diff) > 0 {
+			if len(diff) > 3 {
+				diff = append(diff[:3], fmt.Sprintf("and %d more", len(diff)-3))
+			}
+			return nil, fmt.Errorf("resume: checkpoint %s was made with other settings: %s; run with the checkpoint's, or train afresh without --resume", path, strings.Join(diff, "; "))
+		}
 		return nil, fmt.Errorf("resume: checkpoint %s was made with other settings (data, size, layers, loss or training options differ)", path)
 	}
 	net.CopyFrom(c.Net)
