@@ -266,7 +266,9 @@ func TestCheckWritable(t *testing.T) {
 }
 
 func TestCheckSpec(t *testing.T) {
-	relu := []network.Layer{{Kind: network.KindReLU}}
+	// A tower whose activations are the input's size: the input is the
+	// largest tensor. (It needs a layer with weights to be a tower.)
+	relu := []network.Layer{{Kind: network.KindReLU}, {Kind: network.KindBatchNorm}}
 	conv := func(filters, kernel int) []network.Layer {
 		return []network.Layer{{Kind: network.KindConv, Filters: filters, Kernel: kernel}}
 	}
