@@ -44,7 +44,8 @@ var derivedDefaults = []derivedDefault{
 // notDerived lists the flags train checks with Changed for another reason
 // than deriving a default, each with that reason and the test that covers it.
 var notDerived = map[string]string{
-	"augment": "an explicit --augment=false clears every variation, also those a config sets (TestAugmentOffOverridesConfig)",
+	"augment":     "an explicit --augment=false clears every variation, also those a config sets (TestAugmentOffOverridesConfig)",
+	"temperature": "an explicit --temperature 0 is refused (TestHostileFlags), where the Go API's 0 means the default",
 }
 
 // trainInProcess runs `siamese train` on testdata/digits for tiny epochs
