@@ -242,6 +242,9 @@ func (ix *Index) ChooseSplit() (mode, why string) {
 	case median < autoSmallClassSize && len(counts) >= minClassSplitTotal:
 		return SplitClasses, fmt.Sprintf("the median class has %d images (< %d), too few to hold out images of every class", median, autoSmallClassSize)
 	}
+	if median < autoSmallClassSize {
+		return SplitImages, fmt.Sprintf("%d classes, too few to hold whole classes out (a class split needs %d), though the median class has only %d images: a share of every class's images is held out, so validation and eval measure the classes trained on", len(counts), minClassSplitTotal, median)
+	}
 	return SplitImages, fmt.Sprintf("%d classes (< %d) with a median of %d images: a share of every class's images is held out, so validation and eval measure the classes trained on", len(counts), autoMinClasses, median)
 }
 

@@ -94,18 +94,19 @@ func TestChooseSplit(t *testing.T) {
 		name   string
 		counts []int
 		want   string
+		says   string // the reason names the rule that decided
 	}{
-		{"10 large classes (MNIST)", counts(10, 6000), SplitImages},
-		{"10 classes of 200 (built-in sample)", counts(10, 200), SplitImages},
-		{"30 classes", counts(30, 100), SplitClasses},
-		{"1352 classes of 4", counts(1352, 4), SplitClasses},
-		{"8 classes of 3", counts(8, 3), SplitClasses},
-		{"5 classes of 3: too few to hold classes out", counts(5, 3), SplitImages},
+		{"10 large classes (MNIST)", counts(10, 6000), SplitImages, "10 classes (< 30) with a median of 6000 images"},
+		{"10 classes of 200 (built-in sample)", counts(10, 200), SplitImages, "median of 200"},
+		{"30 classes", counts(30, 100), SplitClasses, "30 classes (>= 30)"},
+		{"1352 classes of 4", counts(1352, 4), SplitClasses, "1352 classes"},
+		{"8 classes of 3", counts(8, 3), SplitClasses, "the median class has 3 images (< 10)"},
+		{"5 classes of 3: too few to hold classes out", counts(5, 3), SplitImages, "5 classes, too few to hold whole classes out (a class split needs 6)"},
 	}
 	for _, tc := range tests {
 		mode, why := syntheticIndex(tc.counts...).ChooseSplit()
-		if mode != tc.want || why == "" {
-			t.Errorf("%s: %s (%q), want %s", tc.name, mode, why, tc.want)
+		if mode != tc.want || !strings.Contains(why, tc.says) {
+			t.Errorf("%s: %s (%q), want %s, saying %q", tc.name, mode, why, tc.want, tc.says)
 		}
 	}
 }
