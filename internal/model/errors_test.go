@@ -110,6 +110,7 @@ func TestLoadErrors(t *testing.T) {
 		{"future format", rawSafetensors(t, map[string]string{"format": "siamese/9", "siamese": "{}"}, tinyTensors()...), "format siamese/9; this siamese reads siamese/1"},
 		{"bad json", rawSafetensors(t, ours(t, "{not json"), tinyTensors()...), "bad siamese metadata: invalid character"},
 		{"negative threshold", withMeta(func(m *Meta) { m.Threshold = -1 }), "bad siamese metadata: threshold -1; a distance threshold is >= 0"},
+		{"unknown resize", withMeta(func(m *Meta) { m.Spec.Resize = "zoom" }), `bad siamese metadata: tower: unknown resize mode "zoom" (valid: squash, crop, pad)`},
 		{"huge image size", withMeta(func(m *Meta) { m.Spec = huge }), "bad siamese metadata: tower: image size 1099511627776 is outside 1 to 65536"},
 		{"huge activations", withMeta(func(m *Meta) { m.Spec = wide }), "bad siamese metadata: tower: the input holds 9e+06 values per image; a batch of 256 would need 2.304e+09"},
 		{"unknown layer", withMeta(func(m *Meta) { m.Spec.Layers[0].Kind = "attention" }), `bad siamese metadata: tower: layer 1 (attention): unknown layer kind "attention"`},

@@ -10,12 +10,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 
 	"github.com/siamese-dev/siamese/internal/atomicfile"
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/network"
 )
 
@@ -493,6 +495,9 @@ func (m *Meta) check() error {
 	}
 	if math.IsNaN(m.Threshold) || m.Threshold < 0 {
 		return fmt.Errorf("threshold %g; a distance threshold is >= 0", m.Threshold)
+	}
+	if r := m.Spec.Resize; r != "" && !slices.Contains(dataset.ResizeModes(), r) {
+		return fmt.Errorf("tower: unknown resize mode %q (valid: %s)", r, strings.Join(dataset.ResizeModes(), ", "))
 	}
 	return nil
 }
