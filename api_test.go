@@ -191,6 +191,20 @@ func TestSaveLoadCompare(t *testing.T) {
 	}
 }
 
+// namedLoss is a loss under another name.
+type namedLoss struct {
+	userContrastive
+	name string
+}
+
+func (l namedLoss) Name() string { return l.name }
+
+// shortGrad is a loss whose gradient has one value whatever the batch.
+type shortGrad struct{ userContrastive }
+
+func (shortGrad) Name() string                  { return "short" }
+func (shortGrad) Grad(d, y []float32) []float32 { return []float32{0} }
+
 func TestTrainErrors(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -201,6 +215,13 @@ func TestTrainErrors(t *testing.T) {
 		{"empty class", func(o *Options) { o.Classes = []Class{{Name: "a"}} }, `class "a" has no images`},
 		{"layer", func(o *Options) { o.Layers = []Layer{{Kind: "attention"}} }, "attention"},
 		{"data", func(o *Options) { o.Data = filepath.Join(t.TempDir(), "none") }, "does not exist"},
+		// Contrastive panics on a bad margin; Train must not.
+		{"negative margin", func(o *Options) { o.Margin = -1 }, "Margin must be a finite number > 0, got -1"},
+		{"NaN margin", func(o *Options) { o.Margin = math.NaN() }, "Margin must be a finite number > 0, got NaN"},
+		{"nameless loss", func(o *Options) { o.Loss = namedLoss{userContrastive{1}, ""} }, "empty Name()"},
+		// A loss whose gradient is the wrong length fails the step with its
+		// own message, not the tape machine's wrapping.
+		{"short gradient", func(o *Options) { o.Loss = shortGrad{userContrastive{1}} }, "train: training step: distance head: short loss: gradient has 1 values for 32 pairs"},
 	}
 	for _, tc := range cases {
 		o := tiny()
@@ -242,5 +263,58 @@ func TestTrainInMemory(t *testing.T) {
 	}
 	if d, _, err := m.Compare(classes[0].Images[0], classes[2].Images[0]); err != nil || math.IsNaN(d) {
 		t.Errorf("compare: %g, %v", d, err)
+	}
+}
+
+// Size and Channels left 0 are chosen from the data, as the flags' "auto"
+// is: colour pictures train in colour (they trained gray at 28 px).
+func TestTrainChoosesSizeAndChannels(t *testing.T) {
+	var classes []Class
+	for c := range 3 {
+		cl := Class{Name: string(rune('a' + c))}
+		for k := range 8 {
+			img := image.NewRGBA(image.Rect(0, 0, 36, 36))
+			for i := 0; i < len(img.Pix); i += 4 {
+				img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(80*c), uint8(30*k), 200, 255
+			}
+			cl.Images = append(cl.Images, img)
+		}
+		classes = append(classes, cl)
+	}
+	o := tiny()
+	o.Classes, o.Split, o.ValSplit, o.TestSplit, o.BatchSize, o.PairsPerEpoch, o.ValPairs = classes, "images", 0.25, 0.125, 8, 16, 8
+	var log strings.Builder
+	o.Log = &log
+	m, _, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.m.Meta.Spec; s.Channels != 3 || s.Size != 36 {
+		t.Errorf("trained at %d px, %d channel(s); want 36 px (the pictures' side) and 3", s.Size, s.Channels)
+	}
+	if !strings.Contains(log.String(), "channels 3: ") {
+		t.Errorf("the log does not say why 3 channels:\n%s", log.String())
+	}
+}
+
+// On a class split the epochs report the one-shot accuracy that picks the
+// best of them (Options.SelectBy's auto).
+func TestTrainReportsOneShot(t *testing.T) {
+	var classes []Class
+	for c := range 8 {
+		cl := Class{Name: string(rune('a' + c))}
+		for k := range 4 {
+			cl.Images = append(cl.Images, gray(uint8(30*c+k)))
+		}
+		classes = append(classes, cl)
+	}
+	o := tiny()
+	o.Classes, o.Split, o.BatchSize, o.PairsPerEpoch, o.ValPairs, o.Size = classes, "classes", 8, 16, 8, 12
+	_, s, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.History[0]; e.ValOneShotWay < 2 || e.ValOneShot <= 0 || e.ValOneShot > 1 {
+		t.Errorf("epoch 1 on a class split: one-shot %g, %d-way; want trials of 2 ways or more", e.ValOneShot, e.ValOneShotWay)
 	}
 }

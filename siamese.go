@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,7 +19,9 @@ import (
 )
 
 // Options configures Train. The zero value of a field means the default of
-// the same `siamese train` flag, given in brackets.
+// the same `siamese train` flag, given in brackets; "auto" defaults are
+// chosen from the data, as the flag's are, and Train's Log says how.
+// Errors name a field by its flag: --val-one-shot for ValOneShot, and so on.
 type Options struct {
 	// Data is a folder with one sub-folder of images per class; "" trains
 	// on the built-in Fashion-MNIST sample. Ignored when Classes is set.
@@ -32,8 +35,12 @@ type Options struct {
 	// (CSV) and chart next to it, as `siamese train --out` writes them.
 	Out string
 
-	Size     int // images are resized to Size×Size pixels [28]
-	Channels int // 1 (gray) or 3 (RGB) [1]
+	// Size: images are resized to Size×Size pixels [auto: the median
+	// shorter side of 50 sampled images, within 28..128, a multiple of 4].
+	Size int
+	// Channels is 1 (gray) or 3 (RGB) [auto: 3 when any of 50 sampled
+	// images is colour].
+	Channels int
 	// Layers is the tower, from input to embedding [DefaultLayers].
 	Layers []Layer
 
@@ -58,15 +65,21 @@ type Options struct {
 	WeightDecay   float64 // decoupled weight decay per step; 0 is off
 	ClipNorm      float64 // clip the gradients' joint L2 norm to this; 0 is off
 	// SelectBy is what picks the best epoch and drives early stopping:
-	// "loss", "accuracy" or "one-shot" ["loss"].
+	// "loss", "accuracy" or "one-shot" [auto: "one-shot" on a class split,
+	// whose validation classes the model never saw, else "loss"].
 	SelectBy string
+	// ValOneShot is N for N-way one-shot trials on the validation images
+	// after every epoch, which SelectBy "one-shot" needs [auto: 10-way, or
+	// fewer, on a class split; off otherwise].
+	ValOneShot int
 	// Batches is "pairs" (a step is BatchSize pairs) or "classes" (a step
 	// is BatchSize images, ImagesPerClass from each of several classes,
 	// and the loss compares every pair among them) ["pairs"].
 	Batches        string
 	ImagesPerClass int
-	// Patience stops training after this many epochs without a lower
-	// validation loss; 0 never stops early. The best epoch is kept either way.
+	// Patience stops training after this many epochs without a better
+	// validation score (by SelectBy); 0 never stops early. The best epoch
+	// is kept either way.
 	Patience int
 	// Seed fixes the split, the initial weights, the pairs and the
 	// augmentation: the same options and data give the same model. Unlike
@@ -150,7 +163,11 @@ type Epoch struct {
 	LR          float64 // learning rate
 	Seconds     float64
 	PairsPerSec float64
-	Best        bool // the lowest validation loss so far
+	// ValOneShot is the validation one-shot accuracy, ValOneShotWay-way,
+	// when trials ran (see Options.ValOneShot); 0 otherwise.
+	ValOneShot    float64
+	ValOneShotWay int
+	Best          bool // the best epoch so far, by Options.SelectBy
 }
 
 // Summary is what a training run did and measured.
@@ -180,7 +197,8 @@ type Summary struct {
 const memoryName = "memory"
 
 // Train trains a model as the options say and returns it with a summary.
-// The model holds the weights of the epoch with the lowest validation loss
+// The model holds the weights of the best epoch by Options.SelectBy (the
+// lowest validation loss, or on a class split the best one-shot accuracy)
 // and the threshold that epoch measured.
 //
 // When ctx ends, training stops after the current step; the error then
@@ -235,8 +253,6 @@ func (o Options) internal() (train.Options, error) {
 			*v = d
 		}
 	}
-	def(&o.Size, 28)
-	def(&o.Channels, 1)
 	def(&o.Epochs, 10)
 	def(&o.BatchSize, 64)
 	def(&o.PairsPerEpoch, 20000)
@@ -260,7 +276,7 @@ func (o Options) internal() (train.Options, error) {
 				Scale: o.Augment.Scale, Shear: o.Augment.Shear, Hue: o.Augment.Hue, Gray: o.Augment.Gray},
 			// The CLI's pool and share for mined pairs.
 			Mining: o.Mining, MiningPool: 2000, MiningFraction: 0.5,
-			TimeBudget: o.TimeBudget, SelectBy: o.SelectBy, Batches: o.Batches, ImagesPerClass: o.ImagesPerClass,
+			TimeBudget: o.TimeBudget, SelectBy: o.SelectBy, OneShotWay: o.ValOneShot, Batches: o.Batches, ImagesPerClass: o.ImagesPerClass,
 		},
 	}
 	if t.Log == nil {
@@ -269,8 +285,15 @@ func (o Options) internal() (train.Options, error) {
 	for _, l := range o.Layers {
 		t.Layers = append(t.Layers, l.internal())
 	}
+	if !(o.Margin > 0 && !math.IsInf(o.Margin, 0)) {
+		// Contrastive would panic on it; every other bad option is an error.
+		return train.Options{}, fmt.Errorf("Margin must be a finite number > 0, got %v", o.Margin)
+	}
 	if o.Loss == nil {
 		o.Loss = Contrastive(o.Margin)
+	}
+	if o.Loss.Name() == "" {
+		return train.Options{}, errors.New("the loss has an empty Name(); the model records it, and messages name it")
 	}
 	t.Loss = internalLoss(o.Loss, o.Margin)
 	// The model records the loss's own parameters.
@@ -311,7 +334,8 @@ func (r *reporter) Warn(msg string) {
 
 func epochOf(e train.EpochResult) Epoch {
 	return Epoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: e.ValLoss, ValAccuracy: e.ValAccuracy,
-		Threshold: e.Threshold, LR: e.LR, Seconds: e.Seconds, PairsPerSec: e.PairsPerSec, Best: e.Best}
+		Threshold: e.Threshold, LR: e.LR, Seconds: e.Seconds, PairsPerSec: e.PairsPerSec,
+		ValOneShot: e.OneShot, ValOneShotWay: e.OneShotWay, Best: e.Best}
 }
 
 func summaryOf(s *train.Summary, warnings []string) Summary {

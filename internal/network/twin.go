@@ -21,6 +21,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -438,12 +439,12 @@ func (tw *twins) step() error {
 	for _, err := range errs {
 		// The tower that failed first, not the one it left waiting.
 		if err != nil && !errors.Is(err, errTwinAborted) {
-			return fmt.Errorf("training step: %w", err)
+			return fmt.Errorf("training step: %w", vmCause(err))
 		}
 	}
 	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("training step: %w", err)
+			return fmt.Errorf("training step: %w", vmCause(err))
 		}
 	}
 	if tw.towers[1] != nil {
@@ -501,3 +502,28 @@ func sideBySide(a, b func() error, onErr func()) [2]error {
 	<-done
 	return errs
 }
+
+// vmNoise is the tape machine's wrapping of an op's error, once per graph
+// the error crossed: "PC 8. Failed to execute instruction head [CPU7] CPU8
+// false false false: Failed to carry op.Do(): ". It tells a user nothing
+// and buried the op's own message at the end of a long line.
+var vmNoise = regexp.MustCompile(`PC \d+\. Failed to execute instruction .*?: Failed to carry op\.Do\(\): `)
+
+// vmCause is err with its message cleared of vmNoise; errors.Is and As
+// still see err. (gorgonia's wrapper does not unwrap, so the op's error
+// can only be reached through its text.)
+func vmCause(err error) error {
+	msg := err.Error()
+	if clean := vmNoise.ReplaceAllString(msg, ""); clean != msg {
+		return &vmError{msg: clean, err: err}
+	}
+	return err
+}
+
+type vmError struct {
+	msg string
+	err error
+}
+
+func (e *vmError) Error() string { return e.msg }
+func (e *vmError) Unwrap() error { return e.err }
