@@ -21,6 +21,10 @@ type Mistake struct {
 	ClassA, ClassB string
 	Distance       float64
 	Similar        bool // the truth: true means a false reject (similar pair judged dissimilar), false a false accept
+	// Drawn is how many times the evaluation drew this pair (pairs are
+	// drawn with replacement); 0 counts as once. The title counts draws,
+	// as eval's FP and FN do; the grid shows each pair once.
+	Drawn int
 }
 
 // Layout of the mistakes chart, in pixels. The chart is drawn pixel by
@@ -91,26 +95,31 @@ func mistakeImageOrigin(top, i, side int) image.Point {
 // rejects: same class judged dissimilar"), each a grid of pairs side by side
 // with a caption under each pair giving the distance and the class names,
 // and a title line with the threshold. Pass the mistakes already ordered
-// worst first; the function draws at most maxPerKind of each kind. An empty
-// kind says "none" in its section.
+// worst first; the function draws at most maxPerKind of each kind (only
+// those need images) and counts the rest. An empty kind says "none" in its
+// section.
 func Mistakes(w io.Writer, mistakes []Mistake, threshold float64, maxPerKind int) error {
 	if maxPerKind < 1 {
 		return fmt.Errorf("mistakes chart: at most %d pairs of each kind, want at least 1", maxPerKind)
 	}
+	// Only the pairs drawn need their images: the others are counted.
 	var accepts, rejects []Mistake
 	for i, m := range mistakes {
-		if err := checkMistakeImage(m.A); err != nil {
-			return fmt.Errorf("mistakes chart: pair %d: image A: %w", i, err)
-		}
-		if err := checkMistakeImage(m.B); err != nil {
-			return fmt.Errorf("mistakes chart: pair %d: image B: %w", i, err)
-		}
+		kind := &accepts
 		if m.Similar {
-			rejects = append(rejects, m)
-		} else {
-			accepts = append(accepts, m)
+			kind = &rejects
 		}
+		if len(*kind) < maxPerKind {
+			if err := checkMistakeImage(m.A); err != nil {
+				return fmt.Errorf("mistakes chart: pair %d: image A: %w", i, err)
+			}
+			if err := checkMistakeImage(m.B); err != nil {
+				return fmt.Errorf("mistakes chart: pair %d: image B: %w", i, err)
+			}
+		}
+		*kind = append(*kind, m)
 	}
+	title := mistakesTitle(threshold, accepts, rejects)
 	nAccept, nReject := len(accepts), len(rejects)
 	accepts = accepts[:min(nAccept, maxPerKind)]
 	rejects = rejects[:min(nReject, maxPerKind)]
@@ -119,9 +128,7 @@ func Mistakes(w io.Writer, mistakes []Mistake, threshold float64, maxPerKind int
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 
 	y := mistakeMargin
-	drawText(img, mistakeMargin, y, mistakeInk,
-		"worst mistakes at threshold "+short(threshold)+
-			" ("+plural(nAccept, "false accept")+", "+plural(nReject, "false reject")+")")
+	drawText(img, mistakeMargin, y, mistakeInk, title)
 	y += mistakeLineH
 	y = drawMistakeSection(img, y, "false accepts: different classes judged similar", mistakeAcceptColor, accepts, nAccept)
 	drawMistakeSection(img, y, "false rejects: same class judged dissimilar", mistakeRejectColor, rejects, nReject)
@@ -130,6 +137,21 @@ func Mistakes(w io.Writer, mistakes []Mistake, threshold float64, maxPerKind int
 		return fmt.Errorf("mistakes chart: %w", err)
 	}
 	return nil
+}
+
+// mistakesTitle is the chart's title line: the threshold and how many
+// false accepts and rejects the evaluation drew (a pair drawn twice counts
+// twice, as in eval's FP and FN).
+func mistakesTitle(threshold float64, accepts, rejects []Mistake) string {
+	draws := func(ms []Mistake) int {
+		n := 0
+		for _, m := range ms {
+			n += max(m.Drawn, 1)
+		}
+		return n
+	}
+	return "worst mistakes at threshold " + short(threshold) +
+		" (" + plural(draws(accepts), "false accept") + ", " + plural(draws(rejects), "false reject") + ")"
 }
 
 // plural says n things, in the singular for one.
@@ -159,7 +181,7 @@ func drawMistakeSection(dst *image.RGBA, y int, heading string, c color.Color, p
 	if len(pairs) < total {
 		// Say that the grid is a selection, so that a reader does not take
 		// it for every mistake.
-		heading += " (worst " + strconv.Itoa(len(pairs)) + " of " + strconv.Itoa(total) + ")"
+		heading += " (worst " + strconv.Itoa(len(pairs)) + " of " + strconv.Itoa(total) + " pairs)"
 	}
 	drawText(dst, mistakeMargin, y, c, heading)
 	y += mistakeLineH + mistakeGap/2

@@ -257,3 +257,28 @@ func TestMistakesErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMistakesTitleCountsDraws: the title counts every draw of every
+// mistake, as eval's FP and FN do, though the grid shows each pair once
+// and only the worst of them (those beyond need no images).
+func TestMistakesTitleCountsDraws(t *testing.T) {
+	accepts := []Mistake{{Drawn: 2}, {}}
+	rejects := make([]Mistake, 13)
+	if got, want := mistakesTitle(0.5, accepts, rejects), "worst mistakes at threshold 0.5 (3 false accepts, 13 false rejects)"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	var ms []Mistake
+	for i := range 13 {
+		m := Mistake{ClassA: "7", ClassB: "7", Distance: 2 - float64(i)/10, Similar: true}
+		if i < 4 {
+			m.A, m.B = solid(28, 28, color.Gray{Y: 90}), solid(28, 28, color.Gray{Y: 90})
+		}
+		ms = append(ms, m)
+	}
+	if err := Mistakes(io.Discard, ms, 0.5, 4); err != nil {
+		t.Errorf("13 false rejects, images for the 4 drawn: %v", err)
+	}
+	if err := Mistakes(io.Discard, ms, 0.5, 5); err == nil {
+		t.Error("a drawn pair without images was accepted")
+	}
+}

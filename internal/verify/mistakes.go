@@ -31,27 +31,32 @@ func mistakes(ps []pairs.Pair, dist []float64, thr float64, items []dataset.Item
 	slices.SortStableFunc(fr, func(a, b int) int { return cmp.Compare(dist[b], dist[a]) })
 	var out []plot.Mistake
 	// Pairs are drawn with replacement, so one pair of images can be
-	// drawn many times: show each once.
-	shown := map[[2]int]bool{}
-	unique := func(idx []int) []int {
-		var keep []int
+	// drawn many times: each is one entry, with the times it was drawn,
+	// and every distinct pair is handed on (the chart shows the worst and
+	// counts them all; it said 12 false rejects where eval counted 13).
+	// Only the shown ones need their pictures.
+	at := map[[2]int]int{} // pair → its entry in out
+	add := func(idx []int) {
+		kept := 0
 		for _, i := range idx {
-			a, b := min(ps[i].A, ps[i].B), max(ps[i].A, ps[i].B)
-			if len(keep) < maxMistakes && !shown[[2]int{a, b}] {
-				shown[[2]int{a, b}] = true
-				keep = append(keep, i)
+			p := ps[i]
+			key := [2]int{min(p.A, p.B), max(p.A, p.B)}
+			if k, ok := at[key]; ok {
+				out[k].Drawn++
+				continue
 			}
+			at[key] = len(out)
+			m := plot.Mistake{ClassA: classes[items[p.A].Class], ClassB: classes[items[p.B].Class],
+				Distance: dist[i], Similar: p.Similar, Drawn: 1}
+			if kept < maxMistakes {
+				m.A, m.B = asImage(im, row[p.A]), asImage(im, row[p.B])
+				kept++
+			}
+			out = append(out, m)
 		}
-		return keep
 	}
-	for _, i := range append(unique(fa), unique(fr)...) {
-		p := ps[i]
-		out = append(out, plot.Mistake{
-			A: asImage(im, row[p.A]), B: asImage(im, row[p.B]),
-			ClassA: classes[items[p.A].Class], ClassB: classes[items[p.B].Class],
-			Distance: dist[i], Similar: p.Similar,
-		})
-	}
+	add(fa)
+	add(fr)
 	return out
 }
 
