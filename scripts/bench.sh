@@ -69,6 +69,13 @@ THREADS=${THREADS:-2}
 VAL_SPLIT=${VAL_SPLIT:-0.02}
 SEED=${SEED:-1}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
+# Numbers are checked before any work: a bad one would otherwise fail
+# inside a run whose log is in a temporary folder.
+for v in PAIRS EPOCHS BATCH THREADS SEED ${SIZE:+SIZE} ${PER_CLASS:+PER_CLASS}; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || { printf 'bench: %s=%q, want a whole number\n' "$v" "${!v}" >&2; exit 2; }
+	[[ $v == SEED || $v == PER_CLASS ]] || ((10#${!v} > 0)) || { printf 'bench: %s=%s, want at least 1\n' "$v" "${!v}" >&2; exit 2; }
+done
+[[ $CHANNELS == 1 || $CHANNELS == 3 ]] || { printf 'bench: CHANNELS=%q, want 1 or 3\n' "$CHANNELS" >&2; exit 2; }
 OUT=${OUT:-$(mktemp -d)}
 BIN=${BIN:-bin/siamese} # the binary built and timed
 # A machine without Go (a measuring box) runs a binary built elsewhere: BIN=path.
@@ -76,6 +83,16 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 mkdir -p "$OUT"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
+
+# logged NAME CMD...: runs CMD (a peak_rss line, its output redirected by
+# the caller), and if it fails says so, on the script's own stderr (fd 4),
+# with the last line of OUT/NAME.log.
+exec 4>&2
+logged() {
+	local name=$1
+	shift
+	"$@" || { say "$name failed: $(tail -n 1 "$OUT/$name.log" 2>/dev/null) (log: $OUT/$name.log)" 2>&4; exit 1; }
+}
 
 # build: bin/siamese from this tree, or the BIN already there where there is no go.
 build() {
@@ -128,12 +145,12 @@ if [[ $MODE == photos ]]; then
 	# that both do the same work per pair.
 	pairwise=(--batches pairs --loss contrastive --margin 1 --mining random)
 	say "siamese train --config configs/photos.yaml: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN at $SIZE px"
-	peak_rss "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
+	logged train peak_rss "$BIN" train --config configs/photos.yaml --data "$TRAIN" --size "$SIZE" --channels 3 \
 		--epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" --batch-size "$BATCH" --test-split 0 --val-split 0.02 \
 		--val-pairs 1000 --seed "$SEED" "${noaug[@]}" "${pairwise[@]}" --cache-dir "$CACHE" \
 		--out "$OUT/photos.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 	say "PyTorch: $TORCH_PHOTOS"
-	peak_rss "$PYTHON" "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
+	logged torch peak_rss "$PYTHON" "$TORCH_PHOTOS" --train "$TRAIN" --size "$SIZE" --channels 3 --epochs "$EPOCHS" \
 		--pairs "$PAIRS" --batch "$BATCH" --threads "$THREADS" --seed "$SEED" >"$OUT/torch.json" 2>"$OUT/torch.log" 3>"$OUT/torch.rss"
 	"$PYTHON" - "$OUT" "$MACHINE" "$TRAIN" "$SIZE" "$BATCH" "$AUGMENT" <<'PY'
 import json, os, re, sys
@@ -158,7 +175,9 @@ PY
 	exit 0
 fi
 
-[[ -d $TRAIN && -d $TEST ]] || { say "no data in $TRAIN / $TEST: run scripts/fetch-data.sh first"; exit 1; }
+fetch="scripts/fetch-data.sh"
+[[ $MODE == colour ]] && fetch="scripts/fetch-openset.sh icons"
+[[ -d $TRAIN && -d $TEST ]] || { say "no data in $TRAIN / $TEST: run $fetch first"; exit 1; }
 # The reference sits beside the project (../shared), not in it: a clone
 # elsewhere names it with TORCH_REF.
 [[ -f $TORCH_REF ]] || { say "no PyTorch reference at $TORCH_REF: run from the project beside ../shared, or set TORCH_REF=path/to/torch_reference.py"; exit 1; }
@@ -186,12 +205,12 @@ build
 say "siamese train: $EPOCHS epoch(s) of $PAIRS pairs from $TRAIN"
 # All of TRAIN is used for training (no test split: TEST is the test set);
 # a small validation split picks the threshold, as PyTorch's script does not.
-peak_rss "$BIN" train --data "$TRAIN" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
+logged train peak_rss "$BIN" train --data "$TRAIN" --size "${SIZE:-28}" --channels "$CHANNELS" --epochs "$EPOCHS" --pairs-per-epoch "$PAIRS" \
 	--batch-size "$BATCH" --test-split 0 --val-split "$VAL_SPLIT" --val-pairs 1000 --seed "$SEED" \
 	--out "$OUT/bench.safetensors" --json >"$OUT/train.json" 2>"$OUT/train.log" 3>"$OUT/train.rss"
 say "siamese eval: 2000 pairs of $TEST"
-peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
-	>"$OUT/eval.json" 3>"$OUT/eval.rss"
+logged eval peak_rss "$BIN" eval --model "$OUT/bench.safetensors" --data "$TEST" --pairs 2000 --seed "$SEED" --json \
+	>"$OUT/eval.json" 2>"$OUT/eval.log" 3>"$OUT/eval.rss"
 # Two draws of 2,000 pairs differ by about 0.005 in accuracy on their own
 # (sd over draws about 0.004 for one model), as much as the two programs differ:
 # the accuracy row scores siamese on the reference's pairs instead.

@@ -8,6 +8,11 @@
 #   CLIENTS=1,8,32 REQUESTS=5000 DURATION=10s PORT=18080 scripts/loadtest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+model=${1:-}
+if [ -n "$model" ] && [ ! -f "$model" ]; then
+	echo "loadtest: no model file $model" >&2
+	exit 2
+fi
 work=$(mktemp -d)
 server=
 cleanup() {
@@ -19,7 +24,6 @@ trap cleanup EXIT
 go build -o "$work/siamese" ./cmd/siamese
 go build -o "$work/loadtest" ./scripts/loadtest
 
-model=${1:-}
 if [ -z "$model" ]; then
 	model=$work/model.safetensors
 	echo "training a small model on the built-in sample (default tower, 1 epoch of 2000 pairs)"
@@ -29,10 +33,17 @@ fi
 port=${PORT:-18080}
 "$work/siamese" serve --model "$model" --addr "127.0.0.1:$port" 2>"$work/serve.log" &
 server=$!
+up=
 for _ in $(seq 100); do
-	curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+	curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { up=1; break; }
+	# A server that exited will not come up: say why at once.
+	kill -0 "$server" 2>/dev/null || break
 	sleep 0.1
 done
+if [ -z "$up" ]; then
+	echo "loadtest: the server did not start: $(tail -n 1 "$work/serve.log")" >&2
+	exit 1
+fi
 
 echo "$(nproc) cores, $(go env GOOS)/$(go env GOARCH), model $model"
 "$work/loadtest" -url "http://127.0.0.1:$port" \

@@ -12,6 +12,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SET=${SET:-glyphs}
 OUT=${OUT:-results/ablation-$SET}
 PASSES=${PASSES:-60000}
+case $SET in
+glyphs | icons | mnist-open | fashion-open) ;;
+*) printf 'ablation: unknown SET=%q (want glyphs, icons, mnist-open or fashion-open)\n' "$SET" >&2; exit 2 ;;
+esac
+# At least one pair an epoch: PASSES / 6 pairs of 3 epochs.
+[[ $PASSES =~ ^[0-9]+$ ]] && ((10#$PASSES >= 6)) || { printf 'ablation: PASSES=%q, want a whole number of at least 6\n' "$PASSES" >&2; exit 2; }
+PASSES=$((10#$PASSES))
 mkdir -p "$OUT"
 [[ -d data/$SET/test ]] || scripts/fetch-openset.sh "$SET"
 CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
@@ -41,9 +48,11 @@ run() { # name, flags...
 	local name=$1
 	shift
 	echo "ablation: $name" >&2
-	bin/siamese train "${common[@]}" "$@" --out "$OUT/$name.safetensors" --json >"$OUT/$name.train.json" 2>"$OUT/$name.train.log"
+	bin/siamese train "${common[@]}" "$@" --out "$OUT/$name.safetensors" --json >"$OUT/$name.train.json" 2>"$OUT/$name.train.log" ||
+		{ printf 'ablation: %s: training failed: %s (log: %s)\n' "$name" "$(tail -n 1 "$OUT/$name.train.log")" "$OUT/$name.train.log" >&2; exit 1; }
 	bin/siamese eval --model "$OUT/$name.safetensors" --data "data/$SET/test" --one-shot 10,20 --trials 1000 \
-		--json >"$OUT/$name.eval.json" 2>/dev/null
+		--json >"$OUT/$name.eval.json" 2>"$OUT/$name.eval.log" ||
+		{ printf 'ablation: %s: eval failed: %s\n' "$name" "$(tail -n 1 "$OUT/$name.eval.log")" >&2; exit 1; }
 }
 run reference-pairs --config "$OUT/reference.yaml" "${plain[@]}"
 run conv4-pairs --config "$OUT/conv4.yaml" "${plain[@]}"

@@ -17,6 +17,17 @@ SETS=${SETS:-glyphs icons mnist-open fashion-open}
 OUT=${OUT:-results/openset}
 TORCH_REF=${TORCH_REF:-../shared/bench/torch_reference.py}
 REF_EPOCHS=${REF_EPOCHS:-5}   # × 20,000 pairs
+# Checked before any work, which takes minutes a set.
+for set in $SETS; do
+	case $set in
+	glyphs | icons | mnist-open | fashion-open) ;;
+	*) printf 'openset: unknown set %q in SETS (want some of: glyphs icons mnist-open fashion-open)\n' "$set" >&2; exit 2 ;;
+	esac
+done
+for v in BUDGET BUDGET_SMALL; do
+	[[ -z ${!v:-} || ${!v} =~ ^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$ ]] || { printf 'openset: %s=%q, want a duration such as 90s, 10m or 1h\n' "$v" "${!v}" >&2; exit 2; }
+done
+[[ $REF_EPOCHS =~ ^[1-9][0-9]*$ ]] || { printf 'openset: REF_EPOCHS=%q, want a whole number of at least 1\n' "$REF_EPOCHS" >&2; exit 2; }
 if [[ $TORCH_REF != none && ! -f $TORCH_REF ]]; then
 	echo "openset: no PyTorch reference at $TORCH_REF; set TORCH_REF=path/to/torch_reference.py, or TORCH_REF=none" >&2
 	exit 1
@@ -49,9 +60,11 @@ for set in $SETS; do
 	w=$(ways "$set")
 	echo "openset: $set: siamese for $(budget "$set")" >&2
 	bin/siamese train --config configs/oneshot.yaml --data "data/$set/train" --test-split 0 \
-		--time-budget "$(budget "$set")" --out "$OUT/$set.safetensors" --json >"$OUT/$set.train.json" 2>"$OUT/$set.train.log"
+		--time-budget "$(budget "$set")" --out "$OUT/$set.safetensors" --json >"$OUT/$set.train.json" 2>"$OUT/$set.train.log" ||
+		{ printf 'openset: %s: training failed: %s (log: %s)\n' "$set" "$(tail -n 1 "$OUT/$set.train.log")" "$OUT/$set.train.log" >&2; exit 1; }
 	bin/siamese eval --model "$OUT/$set.safetensors" --data "data/$set/test" --one-shot "${w// /,}" \
-		--trials 1000 --pairs 4000 --plot "$OUT/$set-plots" --json >"$OUT/$set.eval.json" 2>/dev/null
+		--trials 1000 --pairs 4000 --plot "$OUT/$set-plots" --json >"$OUT/$set.eval.json" 2>"$OUT/$set.eval.log" ||
+		{ printf 'openset: %s: eval failed: %s\n' "$set" "$(tail -n 1 "$OUT/$set.eval.log")" >&2; exit 1; }
 	if [[ $TORCH_REF != none ]]; then
 		read -r size channels <<<"$(shape "$set")"
 		for way in $w; do

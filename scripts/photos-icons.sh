@@ -23,6 +23,16 @@ BUDGET=${BUDGET:-10m}
 ARMS=${ARMS:-preset pairs reference}
 OUT=${OUT:-results/photos-icons}
 DATA=${DATA:-data/icons}
+# Checked before any work: each arm trains for the whole budget.
+[[ $BUDGET =~ ^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$ ]] || { printf 'photos-icons: BUDGET=%q, want a duration such as 90s, 10m or 1h\n' "$BUDGET" >&2; exit 2; }
+[[ -n ${ARMS// /} ]] || { echo "photos-icons: ARMS is empty (want some of: preset pairs reference)" >&2; exit 2; }
+for arm in $ARMS; do
+	case $arm in
+	preset | pairs | reference) ;;
+	*) printf 'photos-icons: unknown arm %q in ARMS (want some of: preset pairs reference)\n' "$arm" >&2; exit 2 ;;
+	esac
+done
+[[ ${SEED:-1} =~ ^[0-9]+$ ]] || { printf 'photos-icons: SEED=%q, want a whole number\n' "$SEED" >&2; exit 2; }
 if [[ ! -d $DATA/train || ! -d $DATA/test ]]; then
 	# Only the default folder is fetched: fetch-openset.sh reads DATA as
 	# its own output root, so a user's DATA would get an icons/ inside it.
@@ -37,20 +47,28 @@ flags() {
 	preset) echo "--config configs/photos.yaml" ;;
 	pairs) echo "--config configs/photos.yaml --batches pairs --loss contrastive --margin 1 --mining semi-hard" ;;
 	reference) echo "--channels 3" ;;
-	*) echo "photos-icons: unknown arm $1" >&2; exit 2 ;;
 	esac
 }
 
+pids=()
 for arm in $ARMS; do
 	# shellcheck disable=SC2046 # the flags are words
 	/usr/bin/time -f '%U %S %e' -o "$OUT/$arm.time" bin/siamese train $(flags "$arm") --data "$DATA/train" \
 		--size 48 --test-split 0 --time-budget "$BUDGET" --seed "${SEED:-1}" \
 		--out "$OUT/$arm.safetensors" --json >"$OUT/$arm.train.json" 2>"$OUT/$arm.train.log" &
+	pids+=($!)
 done
-wait
+# Each arm's own status: a bare wait returns 0 whatever they did.
+failed=0
+for i in "${!pids[@]}"; do
+	arm=$(echo $ARMS | cut -d' ' -f$((i + 1)))
+	wait "${pids[$i]}" || { printf 'photos-icons: arm %s failed: %s (log: %s)\n' "$arm" "$(tail -n 1 "$OUT/$arm.train.log")" "$OUT/$arm.train.log" >&2; failed=1; }
+done
+((failed == 0)) || exit 1
 for arm in $ARMS; do
 	bin/siamese eval --model "$OUT/$arm.safetensors" --data "$DATA/test" --one-shot 5,10,20 \
-		--trials 1000 --pairs 4000 --json >"$OUT/$arm.eval.json" 2>/dev/null
+		--trials 1000 --pairs 4000 --json >"$OUT/$arm.eval.json" 2>"$OUT/$arm.eval.log" ||
+		{ printf 'photos-icons: eval of arm %s failed: %s\n' "$arm" "$(tail -n 1 "$OUT/$arm.eval.log")" >&2; exit 1; }
 done
 
 /usr/bin/env python3 - "$OUT" $ARMS <<'PY'

@@ -11,6 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SETS=${SETS:-mnist fashion}
 OUT=${OUT:-results}
+for set in $SETS; do
+	case $set in
+	mnist | fashion) ;;
+	*) printf 'results: unknown set %q in SETS (want mnist, fashion or both)\n' "$set" >&2; exit 2 ;;
+	esac
+done
 mkdir -p "$OUT"
 [[ -d data/mnist/test && -d data/fashion/test ]] || scripts/fetch-data.sh
 CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
@@ -18,7 +24,8 @@ CGO_ENABLED=0 go build -o bin/siamese ./cmd/siamese
 for set in $SETS; do
 	echo "results: training on data/$set/train with configs/$set.yaml" >&2
 	bin/siamese train --config "configs/$set.yaml" --data "data/$set/train" --out "$OUT/$set.safetensors" \
-		--json >"$OUT/$set.train.json" 2>"$OUT/$set.train.log"
+		--json >"$OUT/$set.train.json" 2>"$OUT/$set.train.log" ||
+		{ printf 'results: %s: training failed: %s (log: %s)\n' "$set" "$(tail -n 1 "$OUT/$set.train.log")" "$OUT/$set.train.log" >&2; exit 1; }
 	echo "results: evaluating on data/$set/test" >&2
 	bin/siamese eval --model "$OUT/$set.safetensors" --data "data/$set/test" --pairs 4000 --one-shot 10 \
 		--plot "$OUT/$set-plots" --json >"$OUT/$set.eval.json"

@@ -238,6 +238,9 @@ func TestImportIDX(t *testing.T) {
 	if n := int(rep["images"].(float64)); n == 0 || n != len(pngs) {
 		t.Errorf("import reported %d images, wrote %d PNGs", n, len(pngs))
 	}
+	if rep["out"] != "out" {
+		t.Errorf("import --json names the folder %v, want out", rep["out"])
+	}
 }
 
 // Every preset in configs/ is a valid run configuration: it trains (two

@@ -33,6 +33,7 @@ func StoredTransposed(images string) bool {
 
 // ImportReport says what ImportIDX wrote.
 type ImportReport struct {
+	Out        string         `json:"out"`        // the folder written to
 	Images     int            `json:"images"`     // images written
 	PerClass   map[string]int `json:"per_class"`  // images written per class folder
 	Transposed bool           `json:"transposed"` // every image was written transposed
@@ -86,7 +87,7 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 	if err := checkNoLeftovers(o.Out, names, counts, digits); err != nil {
 		return ImportReport{}, err
 	}
-	rep := ImportReport{PerClass: map[string]int{}, Transposed: o.Transpose}
+	rep := ImportReport{Out: o.Out, PerClass: map[string]int{}, Transposed: o.Transpose}
 	for c, name := range names {
 		if counts[c] == 0 {
 			continue
