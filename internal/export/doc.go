@@ -48,7 +48,7 @@
 // as the model was trained; bilinear with a triangle filter that widens
 // when shrinking, like PIL's resize with BILINEAR, EXIF orientation
 // applied first), the gray conversion (L = 0.299R + 0.587G +
-// 0.114B, not rounded), the scaling (value/255, so [0, 1], no mean or std),
+// 0.114B, rounded to an integer), the scaling (value/255, so [0, 1], no mean or std),
 // the layout (NCHW, channels R, G, B), the stored threshold (similar when
 // distance < threshold) and the distance formula.
 package export

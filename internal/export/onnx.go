@@ -124,7 +124,7 @@ func metadata(m *model.Model, dim int) (map[string]string, error) {
 	gray := "not used: RGB kept, alpha ignored"
 	if spec.Channels == 1 {
 		layout = "NCHW, one gray channel"
-		gray = "L = 0.299*R + 0.587*G + 0.114*B (ITU-R BT.601) on 8-bit values, not rounded; alpha ignored"
+		gray = "L = 0.299*R + 0.587*G + 0.114*B (ITU-R BT.601) on 8-bit values, rounded to the nearest integer (+0.5, then truncated); alpha ignored"
 	}
 	return map[string]string{
 		MetaSize:      strconv.Itoa(spec.Size),

@@ -208,7 +208,9 @@ func TestMetadata(t *testing.T) {
 				t.Errorf("channels %d: metadata %s is empty", channels, k)
 			}
 		}
-		if gray := strings.Contains(meta[MetaGray], "0.299"); gray != (channels == 1) {
+		// The loader rounds L to a byte (dataset's toPlanes): a runtime
+		// that did not would miss the 1e-4 parity (7e-4 measured).
+		if gray := strings.Contains(meta[MetaGray], "0.299") && strings.Contains(meta[MetaGray], "rounded to the nearest integer"); gray != (channels == 1) {
 			t.Errorf("channels %d: gray conversion %q", channels, meta[MetaGray])
 		}
 		if mp.GetOpsetImport()[0].GetVersion() != Opset || mp.GetIrVersion() != irVersion {
