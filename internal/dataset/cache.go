@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,9 +28,26 @@ import (
 // the index is then replaced whole (temp file + rename), so a crash leaves
 // the old index, which names only blocks that were complete. Blocks of
 // changed files become garbage until `siamese cache clear`.
+//
+// The index keeps a CRC-32C of every block, checked when a run finds the
+// block: a block that no longer matches (a damaged disk, an edited file)
+// is decoded again like a changed image, and Warn says so, as it says
+// when an index or blocks file is unreadable and the pack starts over.
 type Cache struct {
-	Dir string
+	Dir  string
+	Warn func(msg string) // nil: silent
 }
+
+func (c *Cache) warn(format string, args ...any) {
+	if c.Warn != nil {
+		c.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+// blockSum is a block's checksum in the index.
+func blockSum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // OpenCache returns the cache in dir, creating the folder.
 func OpenCache(dir string) (*Cache, error) {
@@ -57,6 +76,7 @@ type cacheKey struct {
 type cacheEntry struct {
 	size, mtime int64
 	block       int
+	sum         uint32 // blockSum of the block
 }
 
 // cacheKeys stats every item of ix; ok is false for data sets that are not
@@ -98,7 +118,11 @@ func packName(root string, l Loader) (name, desc string) {
 	return hex.EncodeToString(h[:8]), abs + " " + desc
 }
 
-const idxMagic = "SIAMIDX1"
+// idxMagic starts an index; SIAMIDX1, before blocks had checksums, is
+// read as errOldIndex, and its pack is started over.
+const idxMagic = "SIAMIDX2"
+
+var errOldIndex = errors.New("an index without block checksums, from an older siamese")
 
 type packIndex struct {
 	desc    string
@@ -115,6 +139,9 @@ func readPackIndex(path string, per int) (*packIndex, error) {
 	r := bufio.NewReader(f)
 	magic := make([]byte, len(idxMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != idxMagic {
+		if string(magic) == "SIAMIDX1" {
+			return nil, fmt.Errorf("%s: %w", path, errOldIndex)
+		}
 		return nil, fmt.Errorf("%s: not a cache index", path)
 	}
 	readStr := func() (string, error) {
@@ -147,10 +174,14 @@ func readPackIndex(path string, per int) (*packIndex, error) {
 		size, err1 := binary.ReadVarint(r)
 		mtime, err2 := binary.ReadVarint(r)
 		block, err3 := binary.ReadUvarint(r)
-		if err := errors.Join(err1, err2, err3); err != nil {
+		sum, err4 := binary.ReadUvarint(r)
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			return nil, fmt.Errorf("%s: corrupt: %w", path, err)
 		}
-		p.entries[name] = cacheEntry{size, mtime, int(block)}
+		if sum > math.MaxUint32 || block > math.MaxInt32 {
+			return nil, fmt.Errorf("%s: corrupt: block %d, checksum %d", path, block, sum)
+		}
+		p.entries[name] = cacheEntry{size, mtime, int(block), uint32(sum)}
 	}
 	return p, nil
 }
@@ -181,6 +212,7 @@ func (p *packIndex) write(path string) error {
 		sv(e.size)
 		sv(e.mtime)
 		uv(uint64(e.block))
+		uv(uint64(e.sum))
 	}
 	if err := errors.Join(w.Flush(), tmp.Sync(), tmp.Close()); err != nil {
 		return err
@@ -202,14 +234,20 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	per := l.Len()
 	var pixSize int64
 	pack, err := readPackIndex(idxPath, per)
-	if err == nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		c.warn("cache %s: %v; decoding the images again", c.Dir, err)
+	default:
 		st, serr := os.Stat(pixPath)
 		if serr != nil {
+			c.warn("cache %s: %v; decoding the images again", c.Dir, serr)
 			pack = nil
 		} else {
 			pixSize = st.Size()
 			for _, e := range pack.entries {
 				if int64(e.block+1)*int64(per) > pixSize {
+					c.warn("cache %s: %s is shorter than its index; decoding the images again", c.Dir, pixPath)
 					pack = nil // the blocks file lost data: start over
 					break
 				}
@@ -223,14 +261,26 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	pack.desc, pack.per = desc, per
 
 	at := make([]int, len(ix.Items))
-	var miss []int
+	var miss, hit []int
 	for i, k := range keys {
 		e, ok := pack.entries[k.path]
 		if ok && k.size >= 0 && e.size == k.size && e.mtime == k.mtime {
 			at[i] = e.block
+			hit = append(hit, i)
 			continue
 		}
 		miss = append(miss, i)
+	}
+	if len(hit) > 0 {
+		damaged, err := checkBlocks(pixPath, per, hit, at, func(i int) uint32 { return pack.entries[keys[i].path].sum })
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		}
+		if len(damaged) > 0 {
+			c.warn("cache %s: %d image(s) no longer match their checksum in %s, such as %s; decoding them again", c.Dir, len(damaged), pixPath, keys[damaged[0]].path)
+			miss = append(miss, damaged...)
+			slices.Sort(miss)
+		}
 	}
 	hits := len(ix.Items) - len(miss)
 	if progress != nil && hits > 0 {
@@ -264,7 +314,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			if _, werr = f.WriteAt(b, int64(next)*int64(per)); werr == nil {
 				i := miss[j]
 				at[i] = next
-				pack.entries[keys[i].path] = cacheEntry{keys[i].size, keys[i].mtime, next}
+				pack.entries[keys[i].path] = cacheEntry{keys[i].size, keys[i].mtime, next, blockSum(b)}
 				next++
 			}
 		})
@@ -302,6 +352,40 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	im := compact(ix, l, nil, at, bad)
 	im.pack = packFile
 	return im, nil
+}
+
+// checkBlocks reads the blocks of the images hit (at[i], per bytes each)
+// from the blocks file, in file order, and returns those whose checksum is
+// not want(i), in hit's order.
+func checkBlocks(pixPath string, per int, hit, at []int, want func(i int) uint32) ([]int, error) {
+	f, err := os.Open(pixPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	byBlock := slices.Clone(hit)
+	slices.SortFunc(byBlock, func(a, b int) int { return at[a] - at[b] })
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, math.MaxInt64), 1<<20)
+	buf := make([]byte, per)
+	var pos int64
+	var bad []int
+	for _, i := range byBlock {
+		off := int64(at[i]) * int64(per)
+		if off < pos { // two images in one block: read it again
+			r.Reset(io.NewSectionReader(f, off, math.MaxInt64-off))
+		} else if _, err := r.Discard(int(off - pos)); err != nil {
+			return nil, fmt.Errorf("%s: %w", pixPath, err)
+		}
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, fmt.Errorf("%s: %w", pixPath, err)
+		}
+		pos = off + int64(per)
+		if blockSum(buf) != want(i) {
+			bad = append(bad, i)
+		}
+	}
+	slices.Sort(bad)
+	return bad, nil
 }
 
 // CachePack describes one pack of the cache for `siamese cache info`.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,12 +107,47 @@ func TestCache(t *testing.T) {
 		t.Fatalf("info: %v packs, %v; want 4 (one per preprocessing)", packs, err)
 	}
 
-	// A blocks file that lost data is rebuilt, not trusted.
-	for _, p := range packs {
-		os.Truncate(filepath.Join(cdir, p.Name+".pix"), 10)
+	// Damage is repaired, not trusted, and said: a block overwritten in
+	// place (the file's size unchanged, which only the block checksums can
+	// see), a blocks file that lost data, an unreadable index, an index of
+	// the format before checksums.
+	var warnings []string
+	c.Warn = func(msg string) { warnings = append(warnings, msg) }
+	ix, _ = Scan(dir)
+	name, _ := packName(ix.Root, l)
+	pix, idx := filepath.Join(cdir, name+".pix"), filepath.Join(cdir, name+".idx")
+	for _, d := range []struct {
+		name, says string
+		damage     func()
+	}{
+		{"overwritten block", "1 image(s) no longer match their checksum", func() {
+			f, _ := os.OpenFile(pix, os.O_RDWR, 0)
+			f.WriteAt([]byte{0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a}, int64(l.Len())+5)
+			f.Close()
+		}},
+		{"truncated blocks", "is shorter than its index", func() { os.Truncate(pix, 10) }},
+		{"garbage index", "not a cache index", func() { os.WriteFile(idx, []byte("garbage!"), 0o644) }},
+		{"old index", "without block checksums", func() {
+			b, _ := os.ReadFile(idx)
+			os.WriteFile(idx, append([]byte("SIAMIDX1"), b[len(idxMagic):]...), 0o644)
+		}},
+	} {
+		warnings = nil
+		d.damage()
+		cached, direct = loadBoth(t, dir, l, c)
+		sameImages(t, d.name, cached, direct)
+		if len(warnings) != 1 || !strings.Contains(warnings[0], d.says) {
+			t.Errorf("%s: warnings %q, want one saying %q", d.name, warnings, d.says)
+		}
+		// Repaired: the next load finds everything and says nothing.
+		warnings = nil
+		cached, direct = loadBoth(t, dir, l, c)
+		sameImages(t, d.name+", then again", cached, direct)
+		if len(warnings) != 0 {
+			t.Errorf("%s: the repaired pack warned again: %q", d.name, warnings)
+		}
 	}
-	cached, direct = loadBoth(t, dir, l, c)
-	sameImages(t, "truncated cache", cached, direct)
+	c.Warn = nil
 
 	freed, err := c.Clear()
 	if err != nil || freed == 0 {

@@ -398,6 +398,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		fmt.Fprintf(o.Warnings, "warning: skipping %v\n", err)
 		return nil
 	}
+	if o.Cache != nil && o.Cache.Warn == nil {
+		o.Cache.Warn = func(msg string) { fmt.Fprintf(o.Warnings, "warning: %s\n", msg) }
+	}
 	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, Resize: o.Resize, MaxPixels: o.MaxPixels, Cache: o.Cache}
 	trainIm, err := o.loadImages(trainIx, loader, onBad, "train")
 	if err != nil {
