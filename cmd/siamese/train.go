@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
@@ -57,11 +58,21 @@ after saving it and --resume continues from it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config != "" {
+				// What the command line did not set and the file did,
+				// for the log's "set in FILE".
+				before := map[string]bool{}
+				cmd.Flags().Visit(func(f *pflag.Flag) { before[f.Name] = true })
 				layers, err := applyConfig(cmd, config)
 				if err != nil {
 					return err
 				}
 				o.Layers = layers
+				o.Configured = map[string]string{}
+				cmd.Flags().Visit(func(f *pflag.Flag) {
+					if !before[f.Name] {
+						o.Configured[f.Name] = config
+					}
+				})
 			}
 			if augmentOn {
 				fl := cmd.Flags()

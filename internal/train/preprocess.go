@@ -24,7 +24,11 @@ func (o *Options) choosePreprocessing(ix *dataset.Index) error {
 		}
 	}
 	line := func(what string, v any, auto bool, why string) {
-		if !auto {
+		switch file, ok := o.Configured[what]; {
+		case auto:
+		case ok:
+			why = "set in " + file
+		default:
 			why = "set with --" + what
 		}
 		fmt.Fprintf(o.Log, "%s %v: %s\n", what, v, why)

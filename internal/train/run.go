@@ -40,6 +40,9 @@ type Options struct {
 	Size     int
 	Channels int
 	Resize   string
+	// Configured names the settings a config file set, by flag name, and
+	// the file: the log says where a value it did not choose came from.
+	Configured map[string]string
 	// Cache, when set, keeps decoded images between runs.
 	Cache     *dataset.Cache
 	ValSplit  float64
