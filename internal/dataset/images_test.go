@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -198,5 +199,41 @@ func BenchmarkLoadAll(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEachChunk loads files a bounded chunk at a time: every chunk within
+// the byte budget (one image at least), in order, covering every path
+// once, with the failures reported in path order across chunks and marked
+// in their chunk.
+func TestEachChunk(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range 7 {
+		paths = append(paths, writeFixture(t, dir, "c", fmt.Sprint(i), 6, 6, func(x, y int) color.Color { return color.Gray{uint8(30 * i)} }))
+	}
+	paths[2], paths[5] = filepath.Join(dir, "missing2.png"), filepath.Join(dir, "missing5.png")
+	l := Loader{Size: 4, Channels: 1}
+	whole, wholeBad, err := LoadFiles(paths, l, 1, func(string, error) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ maxBytes, chunk int }{{1, 1}, {4 * 16 * 3, 3}, {1 << 20, 7}} {
+		var reported []string
+		var next int
+		err := EachChunk(paths, l, tc.maxBytes, func(p string, _ error) error { reported = append(reported, filepath.Base(p)); return nil },
+			func(lo int, data []float32, bad []bool) error {
+				if lo != next || len(bad) > tc.chunk || len(bad) == 0 || len(data) != len(bad)*l.Len() {
+					t.Errorf("budget %d: chunk at %d of %d images, want it at %d with at most %d", tc.maxBytes, lo, len(bad), next, tc.chunk)
+				}
+				if !slices.Equal(data, whole[lo*l.Len():(lo+len(bad))*l.Len()]) || !slices.Equal(bad, wholeBad[lo:lo+len(bad)]) {
+					t.Errorf("budget %d: chunk at %d differs from loading in one piece", tc.maxBytes, lo)
+				}
+				next = lo + len(bad)
+				return nil
+			})
+		if err != nil || next != len(paths) || !slices.Equal(reported, []string{"missing2.png", "missing5.png"}) {
+			t.Errorf("budget %d: %v, covered %d of %d, failures %q", tc.maxBytes, err, next, len(paths), reported)
+		}
 	}
 }

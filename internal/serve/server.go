@@ -168,23 +168,27 @@ func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) 
 			o.Warn(fmt.Sprintf("skipping %v", err))
 			return nil
 		}
-		data, bad, err := dataset.LoadFiles(paths, l, 0, onBad)
-		if err != nil {
-			return nil, err
-		}
 		e, err := m.Net.NewEmbedder(128)
 		if err != nil {
 			return nil, err
 		}
-		emb, err := e.Embed(data, len(paths))
+		// A bounded chunk at a time: a large gallery decoded whole took
+		// gigabytes (dataset.EachChunk).
+		out := make([][]float32, len(paths))
+		err = dataset.EachChunk(paths, l, dataset.ChunkBytes, onBad, func(lo int, data []float32, bad []bool) error {
+			emb, err := e.Embed(data, len(bad))
+			if err != nil {
+				return err
+			}
+			for i, b := range bad {
+				if !b {
+					out[lo+i] = emb[i*e.Dim() : (i+1)*e.Dim() : (i+1)*e.Dim()]
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		out := make([][]float32, len(paths))
-		for i := range paths {
-			if !bad[i] {
-				out[i] = emb[i*e.Dim() : (i+1)*e.Dim() : (i+1)*e.Dim()]
-			}
 		}
 		return out, nil
 	}

@@ -7,38 +7,49 @@ import (
 
 // embedFiles returns the embeddings of the image files at paths, one
 // vector per path, nil for an image skipped by onBad (see
-// dataset.LoadFiles); a nil onBad makes a bad image an error.
+// dataset.LoadFiles); a nil onBad makes a bad image an error. Images are
+// decoded and embedded a bounded chunk at a time (dataset.EachChunk).
 func embedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error) ([][]float32, error) {
 	var badFile func(path string, err error) error
 	if onBad != nil {
 		badFile = func(_ string, err error) error { return onBad(err) }
 	}
-	data, bad, err := dataset.LoadFiles(paths, loaderFor(m, maxPixels), 0, badFile)
+	l := loaderFor(m, maxPixels)
+	per := l.Len()
+	e, err := embedderFor(m.Net, len(paths))
 	if err != nil {
 		return nil, err
 	}
-	// Only the readable images go through the network.
-	per := loaderFor(m, maxPixels).Len()
-	good := data[:0]
-	n := 0
-	for i := range paths {
-		if !bad[i] {
-			good = append(good, data[i*per:(i+1)*per]...)
-			n++
-		}
-	}
-	emb, err := embed(m.Net, good, n)
-	if err != nil {
-		return nil, err
-	}
-	dim := len(emb) / max(n, 1)
 	out := make([][]float32, len(paths))
-	j := 0
-	for i := range paths {
-		if !bad[i] {
-			out[i] = emb[j*dim : (j+1)*dim : (j+1)*dim]
-			j++
+	err = dataset.EachChunk(paths, l, dataset.ChunkBytes, badFile, func(lo int, data []float32, bad []bool) error {
+		// Only the readable images go through the network.
+		good := data[:0]
+		n := 0
+		for i, b := range bad {
+			if !b {
+				good = append(good, data[i*per:(i+1)*per]...)
+				n++
+			}
 		}
+		if n == 0 {
+			return nil
+		}
+		emb, err := e.Embed(good, n)
+		if err != nil {
+			return err
+		}
+		dim := len(emb) / n
+		j := 0
+		for i, b := range bad {
+			if !b {
+				out[lo+i] = emb[j*dim : (j+1)*dim : (j+1)*dim]
+				j++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
