@@ -162,3 +162,29 @@ func TestConfigMarksEveryFlagChanged(t *testing.T) {
 		}
 	}
 }
+
+// A config file's epochs (every preset has them) do not cut a
+// command-line --time-budget short; --epochs on the command line, or in
+// the same file as the budget, still caps it.
+func TestTimeBudgetOverConfigEpochs(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		flags        []string
+		capped       bool
+	}{
+		{"budget on the command line, epochs in the file", "epochs: 1\n", []string{"--time-budget", "1500ms"}, false},
+		{"both on the command line", "", []string{"--time-budget", "1500ms", "--epochs", "1"}, true},
+		{"both in the file", "epochs: 1\ntime-budget: 1500ms\n", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.flags
+			if tc.config != "" {
+				args = append(args, "--config", writeConfig(t, tc.config))
+			}
+			s := trainInProcess(t, args...)
+			if capped := s.Epochs == 1; capped != tc.capped {
+				t.Errorf("%d epochs; want the budget %s", s.Epochs, map[bool]string{true: "capped at 1 epoch", false: "to decide (more than 1)"}[tc.capped])
+			}
+		})
+	}
+}

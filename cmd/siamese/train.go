@@ -96,7 +96,15 @@ after saving it and --resume continues from it.`,
 				// as a negative one is.
 				return fmt.Errorf("%s loss: temperature must be > 0, got 0", contrastive.NameNTXent)
 			}
-			if o.Loop.TimeBudget > 0 && !cmd.Flags().Changed("epochs") {
+			// The budget decides the epochs unless --epochs caps it: given
+			// on the command line, or in the config file that sets the
+			// budget too. A preset's epochs (every preset has them) are its
+			// schedule without a budget: they cut a command-line budget
+			// short, with its learning-rate schedule unfinished.
+			_, epochsInFile := o.Configured["epochs"]
+			_, budgetInFile := o.Configured["time-budget"]
+			capped := cmd.Flags().Changed("epochs") && (!epochsInFile || budgetInFile)
+			if o.Loop.TimeBudget > 0 && !capped {
 				o.Loop.Epochs = maxBudgetEpochs // the budget decides
 			}
 			o.Log, o.Warnings = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -160,7 +168,7 @@ after saving it and --resume continues from it.`,
 	f.Float64Var(&o.TestSplit, "test-split", 0.1, "fraction held out for 'siamese eval': of each class's images, or of the classes with --split classes")
 	f.StringVar(&o.Loop.SelectBy, "select-by", "auto", "what keeps the best epoch and drives --patience: loss, accuracy, one-shot (auto: one-shot on a class split, else loss)")
 	f.IntVar(&o.Loop.OneShotWay, "val-one-shot", 0, "N-way one-shot trials on the validation images every epoch (0: 10-way, or fewer, on a class split; off otherwise)")
-	f.DurationVar(&o.Loop.TimeBudget, "time-budget", 0, "stop training after this long (e.g. 10m), with the learning-rate schedule spread over it; --epochs then only caps")
+	f.DurationVar(&o.Loop.TimeBudget, "time-budget", 0, "stop training after this long (e.g. 10m), with the learning-rate schedule spread over it; --epochs given with it (not a preset's) then only caps")
 	f.StringVar(&o.Loop.Batches, "batches", "pairs", "pairs: each step trains on --batch-size pairs; classes: each step embeds --batch-size images, --images-per-class of each class, and the loss compares every pair among them")
 	f.IntVar(&o.Loop.ImagesPerClass, "images-per-class", 4, "images of each class in a --batches classes batch")
 	f.Float64Var(&o.Temperature, "temperature", 0.1, "temperature of the ntxent loss")
