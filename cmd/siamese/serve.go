@@ -23,7 +23,11 @@ Images come as multipart/form-data fields or as base64 strings in a JSON
 object. Concurrent requests share forward passes of the network. Bad input
 gets a 4xx answer with {"error": "..."}; when --max-in-flight requests are
 being handled, the next gets 503. SIGTERM or Ctrl-C stops accepting and
-lets requests in flight finish.`,
+lets requests in flight finish.
+
+The gallery is read, and its cache and index brought up to date, when the
+server starts; images added, removed or changed later are not seen until it
+restarts (a search answer's "gallery_loaded" says when it was read).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error

@@ -279,10 +279,13 @@ type Neighbour struct {
 
 // SearchResult is the answer of /v1/search.
 type SearchResult struct {
-	Threshold  float64     `json:"threshold"`
-	Images     int         `json:"gallery_images"`
-	Exact      bool        `json:"exact"`
-	Neighbours []Neighbour `json:"neighbours"`
+	Threshold float64 `json:"threshold"`
+	Images    int     `json:"gallery_images"`
+	// GalleryLoaded is when the server read the gallery folder (RFC 3339,
+	// UTC): the answer knows only the images there then.
+	GalleryLoaded string      `json:"gallery_loaded"`
+	Exact         bool        `json:"exact"`
+	Neighbours    []Neighbour `json:"neighbours"`
 }
 
 func (s *Server) search(r *http.Request) (any, *httpError) {
@@ -312,7 +315,7 @@ func (s *Server) search(r *http.Request) (any, *httpError) {
 	if err != nil {
 		return nil, &httpError{http.StatusInternalServerError, "internal", err.Error()}
 	}
-	res := SearchResult{Threshold: s.threshold, Images: s.gallery.searcher.Len(),
+	res := SearchResult{Threshold: s.threshold, Images: s.gallery.searcher.Len(), GalleryLoaded: s.gallery.loaded.Format(time.RFC3339),
 		Exact: exact || !s.gallery.searcher.UsesIndex(), Neighbours: make([]Neighbour, len(hits))}
 	for i, h := range hits {
 		res.Neighbours[i] = Neighbour{Path: s.gallery.rel[h.Pos], Class: s.gallery.files[h.Pos].Class,

@@ -112,6 +112,9 @@ type gallery struct {
 	files    []embedding.File
 	rel      []string // paths relative to the gallery folder, slash-separated
 	searcher *ann.Searcher
+	// loaded is when the folder was read: images added, removed or
+	// changed after it are not seen until the server restarts.
+	loaded time.Time
 }
 
 // New loads the model (and embeds the gallery, through its cache) and
@@ -203,7 +206,7 @@ func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) 
 	if len(g.Files) == 0 {
 		return nil, fmt.Errorf("gallery %s: no readable image", o.Gallery)
 	}
-	gal := &gallery{files: g.Files, rel: g.Keys}
+	gal := &gallery{files: g.Files, rel: g.Keys, loaded: time.Now().UTC()}
 	// The index file is the one `siamese search` keeps for this model and
 	// gallery, so either command reuses what the other built.
 	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{

@@ -187,6 +187,10 @@ func TestRoutes(t *testing.T) {
 			if len(ns) != 2 || first["path"] != "right/1.png" || first["class"] != "right" || out["gallery_images"] != 6.0 {
 				t.Errorf("search answered %v", out)
 			}
+			// When the gallery was read, which is all the answer knows.
+			if at, err := time.Parse(time.RFC3339, fmt.Sprint(out["gallery_loaded"])); err != nil || time.Since(at) > time.Hour || time.Since(at) < -time.Minute {
+				t.Errorf("gallery_loaded %v (%v), want the server's start", out["gallery_loaded"], err)
+			}
 		}},
 	}
 	for _, tc := range tests {
