@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
 	"github.com/spf13/cobra"
 
 	"github.com/siamese-dev/siamese/internal/serve"
@@ -26,8 +31,9 @@ being handled, the next gets 503. SIGTERM or Ctrl-C stops accepting and
 lets requests in flight finish.
 
 The gallery is read, and its cache and index brought up to date, when the
-server starts; images added, removed or changed later are not seen until it
-restarts (a search answer's "gallery_loaded" says when it was read).`,
+server starts, and again on SIGHUP (kill -HUP PID), while searches go on;
+images added, removed or changed in between are not seen (a search
+answer's "gallery_loaded" says when it was read).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -39,6 +45,20 @@ restarts (a search answer's "gallery_loaded" says when it was read).`,
 			s, err := serve.New(o)
 			if err != nil {
 				return err
+			}
+			if o.Gallery != "" {
+				hup := make(chan os.Signal, 1)
+				signal.Notify(hup, syscall.SIGHUP)
+				defer signal.Stop(hup)
+				go func() {
+					for range hup {
+						if n, err := s.ReloadGallery(); err != nil {
+							o.Warn(fmt.Sprintf("%v; still searching the gallery as read before", err))
+						} else {
+							fmt.Fprintf(o.Log, "gallery %s reloaded: %d images\n", o.Gallery, n)
+						}
+					}
+				}()
 			}
 			return s.Run(cmd.Context())
 		},

@@ -289,7 +289,8 @@ type SearchResult struct {
 }
 
 func (s *Server) search(r *http.Request) (any, *httpError) {
-	if s.gallery == nil {
+	gal := s.gallery.Load() // one gallery for the whole answer, whatever a reload does
+	if gal == nil {
 		return nil, &httpError{http.StatusNotFound, "no_gallery", "no gallery: start serve with --gallery DIR"}
 	}
 	q := r.URL.Query()
@@ -311,14 +312,14 @@ func (s *Server) search(r *http.Request) (any, *httpError) {
 	if e != nil {
 		return nil, e
 	}
-	hits, err := s.gallery.searcher.Nearest(emb[0], k, exact)
+	hits, err := gal.searcher.Nearest(emb[0], k, exact)
 	if err != nil {
 		return nil, &httpError{http.StatusInternalServerError, "internal", err.Error()}
 	}
-	res := SearchResult{Threshold: s.threshold, Images: s.gallery.searcher.Len(), GalleryLoaded: s.gallery.loaded.Format(time.RFC3339),
-		Exact: exact || !s.gallery.searcher.UsesIndex(), Neighbours: make([]Neighbour, len(hits))}
+	res := SearchResult{Threshold: s.threshold, Images: gal.searcher.Len(), GalleryLoaded: gal.loaded.Format(time.RFC3339),
+		Exact: exact || !gal.searcher.UsesIndex(), Neighbours: make([]Neighbour, len(hits))}
 	for i, h := range hits {
-		res.Neighbours[i] = Neighbour{Path: s.gallery.rel[h.Pos], Class: s.gallery.files[h.Pos].Class,
+		res.Neighbours[i] = Neighbour{Path: gal.rel[h.Pos], Class: gal.files[h.Pos].Class,
 			Distance: h.Distance, Similar: h.Distance < s.threshold}
 	}
 	return res, nil

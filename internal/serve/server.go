@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -103,8 +105,12 @@ type Server struct {
 	batcher   *batcher
 	metrics   *metrics
 	slots     chan struct{} // one per request allowed in flight
-	gallery   *gallery      // nil without --gallery
 	handler   http.Handler
+	// gallery is what /v1/search searches, nil without --gallery;
+	// ReloadGallery swaps in a fresh one while searches go on.
+	gallery atomic.Pointer[gallery]
+	model   *model.Model
+	reload  sync.Mutex // one reload at a time
 }
 
 // gallery is what /v1/search searches.
@@ -113,7 +119,7 @@ type gallery struct {
 	rel      []string // paths relative to the gallery folder, slash-separated
 	searcher *ann.Searcher
 	// loaded is when the folder was read: images added, removed or
-	// changed after it are not seen until the server restarts.
+	// changed after it are not seen until ReloadGallery.
 	loaded time.Time
 }
 
@@ -136,14 +142,17 @@ func New(o Options) (*Server, error) {
 		loader:    dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, Resize: m.Meta.Spec.Resize, MaxPixels: o.MaxPixels},
 		metrics:   newMetrics(o.MaxBatch),
 		slots:     make(chan struct{}, o.MaxInFlight),
+		model:     m,
 	}
 	if !math.IsNaN(o.Threshold) {
 		s.threshold = o.Threshold
 	}
 	if o.Gallery != "" {
-		if s.gallery, err = loadGallery(o, m, s.loader); err != nil {
+		g, err := loadGallery(o, m, s.loader)
+		if err != nil {
 			return nil, err
 		}
+		s.gallery.Store(g)
 	}
 	s.batcher = newBatcher(m.Net, s.loader.Len(), o.MaxBatch, o.BatchWait, func(n int, sec float64) {
 		s.metrics.batch.Observe(float64(n))
@@ -152,6 +161,25 @@ func New(o Options) (*Server, error) {
 	go s.batcher.run()
 	s.handler = s.routes()
 	return s, nil
+}
+
+// ReloadGallery reads the gallery folder again, as at start-up: new and
+// changed images are embedded (through the cache), removed ones dropped,
+// the index brought up to date; then searches use it, those in flight
+// finishing on the old one. On an error the old gallery stays. It returns
+// the images the gallery now holds.
+func (s *Server) ReloadGallery() (int, error) {
+	if s.o.Gallery == "" {
+		return 0, fmt.Errorf("no gallery to reload: start serve with --gallery DIR")
+	}
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	g, err := loadGallery(s.o, s.model, s.loader)
+	if err != nil {
+		return 0, fmt.Errorf("reload gallery %s: %w", s.o.Gallery, err)
+	}
+	s.gallery.Store(g)
+	return g.searcher.Len(), nil
 }
 
 // loadGallery embeds the gallery images that its cache lacks and prepares

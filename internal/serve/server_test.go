@@ -14,8 +14,10 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -430,5 +432,46 @@ func TestBatcherWaitsForAdmittedRequests(t *testing.T) {
 				t.Errorf("took %v: the batcher waited for requests that were not coming", d)
 			}
 		})
+	}
+}
+
+// TestReloadGallery: the server searches the gallery as it was read until
+// ReloadGallery (SIGHUP in `siamese serve`) reads it again; then removed
+// images are gone and added ones found.
+func TestReloadGallery(t *testing.T) {
+	dir := galleryDir(t)
+	s, err := New(Options{Model: tinyModel(t), Gallery: dir, Threshold: math.NaN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewServer(s.handler)
+	defer ts.Close()
+	paths := func() (n float64, ps []string) {
+		ctype, body := multipartBody(t, map[string][]byte{"image": pngOf(t, 28, 28, 0)})
+		code, out := post(t, ts.URL+"/v1/search?k=10", ctype, body)
+		if code != http.StatusOK {
+			t.Fatalf("search: %d %v", code, out)
+		}
+		for _, nb := range out["neighbours"].([]any) {
+			ps = append(ps, nb.(map[string]any)["path"].(string))
+		}
+		return out["gallery_images"].(float64), ps
+	}
+	os.Remove(filepath.Join(dir, "left", "0.png"))
+	if err := os.MkdirAll(filepath.Join(dir, "new"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new", "9.png"), pngOf(t, 28, 28, 7), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, ps := paths(); n != 6 || !slices.Contains(ps, "left/0.png") {
+		t.Fatalf("before the reload: %v images, %q; want the gallery as read at start-up", n, ps)
+	}
+	if n, err := s.ReloadGallery(); err != nil || n != 6 {
+		t.Fatalf("reload: %d images, %v; want 6", n, err)
+	}
+	if n, ps := paths(); n != 6 || slices.Contains(ps, "left/0.png") || !slices.Contains(ps, "new/9.png") {
+		t.Errorf("after the reload: %v images, %q; want left/0.png gone and new/9.png found", n, ps)
 	}
 }
