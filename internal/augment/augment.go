@@ -30,19 +30,19 @@ func (o Options) Enabled() bool {
 // Validate checks the ranges.
 func (o Options) Validate() error {
 	switch {
-	case o.Shift < 0:
-		return fmt.Errorf("augment shift must be >= 0 pixels, got %g", o.Shift)
-	case o.Rotate < 0 || o.Rotate > 180:
+	case !(o.Shift >= 0) || math.IsInf(o.Shift, 0):
+		return fmt.Errorf("augment shift must be a finite number >= 0 pixels, got %g", o.Shift)
+	case !(o.Rotate >= 0 && o.Rotate <= 180):
 		return fmt.Errorf("augment rotation must be in [0, 180] degrees, got %g", o.Rotate)
-	case o.Brightness < 0 || o.Brightness >= 1:
+	case !(o.Brightness >= 0 && o.Brightness < 1):
 		return fmt.Errorf("augment brightness must be in [0, 1), got %g", o.Brightness)
-	case o.Scale < 0 || o.Scale >= 1:
+	case !(o.Scale >= 0 && o.Scale < 1):
 		return fmt.Errorf("augment scale must be in [0, 1), got %g", o.Scale)
-	case o.Shear < 0 || o.Shear >= 60:
+	case !(o.Shear >= 0 && o.Shear < 60):
 		return fmt.Errorf("augment shear must be in [0, 60) degrees, got %g", o.Shear)
-	case o.Hue < 0 || o.Hue > 180:
+	case !(o.Hue >= 0 && o.Hue <= 180):
 		return fmt.Errorf("augment hue must be in [0, 180] degrees, got %g", o.Hue)
-	case o.Gray < 0 || o.Gray > 1:
+	case !(o.Gray >= 0 && o.Gray <= 1):
 		return fmt.Errorf("augment gray must be a probability in [0, 1], got %g", o.Gray)
 	}
 	return nil

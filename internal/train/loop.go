@@ -344,7 +344,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				stop()
-				return nil, fmt.Errorf("epoch %d step %d: loss is %v; lower the learning rate (--lr)", epoch, s+1, loss)
+				return nil, fmt.Errorf("epoch %d step %d: loss is %v; lower the learning rate (--lr)%s", epoch, s+1, loss, divergeHint(o))
 			}
 			grads, err := tr.grads()
 			if err != nil {
@@ -378,7 +378,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 			res.OneShot, res.OneShotWay = vr.oneShot, valSet.way
 		}
 		if math.IsNaN(res.ValLoss) || math.IsInf(res.ValLoss, 0) {
-			return nil, fmt.Errorf("epoch %d: validation loss is %v, the weights have diverged; lower the learning rate (--lr)", epoch, res.ValLoss)
+			return nil, fmt.Errorf("epoch %d: validation loss is %v, the weights have diverged; lower the learning rate (--lr)%s", epoch, res.ValLoss, divergeHint(o))
 		}
 		if !vr.collapsed && epoch > 1 && !math.IsNaN(stuck) && math.Abs(res.TrainLoss-stuck) < 0.01*stuck {
 			vr.collapsed = true
@@ -596,4 +596,13 @@ func collapsedBatchLoss(bl contrastive.BatchLoss, n, k int) float64 {
 		labels[i] = i / k
 	}
 	return bl.Batch(make([]float64, n*n), labels, make([]float64, n*n))
+}
+
+// divergeHint names the other setting that can make weights diverge, when
+// it is on: a weight decay of 1e6 blew up at the default learning rate.
+func divergeHint(o LoopOptions) string {
+	if o.WeightDecay > 0 {
+		return fmt.Sprintf(" or the weight decay (--weight-decay %g)", o.WeightDecay)
+	}
+	return ""
 }

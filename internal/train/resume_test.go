@@ -48,3 +48,17 @@ func TestSettingsDiff(t *testing.T) {
 		t.Errorf("a checkpoint without settings: %q, want nil", d)
 	}
 }
+
+// TestDivergeHint: a diverged run's message names the weight decay when
+// it is on (1e6 blew up at the default learning rate, and the message
+// blamed --lr alone).
+func TestDivergeHint(t *testing.T) {
+	for _, tc := range []struct {
+		decay float64
+		want  string
+	}{{0, ""}, {1e6, " or the weight decay (--weight-decay 1e+06)"}} {
+		if got := divergeHint(LoopOptions{WeightDecay: tc.decay}); got != tc.want {
+			t.Errorf("weight decay %g: %q, want %q", tc.decay, got, tc.want)
+		}
+	}
+}

@@ -168,6 +168,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("unknown --select-by %q (valid: auto, %s)", lo.SelectBy, strings.Join(SelectModes(), ", "))
 	case lo.Batches != "" && !slices.Contains(BatchModes(), lo.Batches):
 		return fmt.Errorf("unknown --batches %q (valid: %s)", lo.Batches, strings.Join(BatchModes(), ", "))
+	case lo.Batches == BatchesClasses && lo.ImagesPerClass == 1:
+		// One image of each class: no similar pair in any batch, so
+		// triplet and ntxent have nothing to learn from.
+		return fmt.Errorf("--images-per-class must be at least 2 with --batches classes (a batch needs two images of a class for a similar pair), got 1")
 	case lo.Batches == BatchesClasses && (lo.ImagesPerClass < 1 || lo.BatchSize%lo.ImagesPerClass != 0 || lo.BatchSize/lo.ImagesPerClass < 2):
 		return fmt.Errorf("--batches classes needs --batch-size (%d) to be a multiple of --images-per-class (%d) with at least 2 classes per batch", lo.BatchSize, lo.ImagesPerClass)
 	case lo.Batches == BatchesClasses && lo.Mining != "" && lo.Mining != pairs.MiningRandom:
@@ -361,6 +365,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	fmt.Fprintf(o.Log, "split %s: %s\n", mode, why)
 	if err := o.choosePreprocessing(ix); err != nil {
 		return nil, err
+	}
+	if a := o.Loop.Augment; a.Shift >= float64(o.Size) {
+		// Every image would be moved out of its own frame.
+		return nil, fmt.Errorf("--augment-shift %g must be below the image size, %d px", a.Shift, o.Size)
 	}
 	spec := network.Spec{Size: o.Size, Channels: o.Channels, Resize: o.Resize, Layers: o.Layers}
 	if _, _, err := spec.Plan(); err != nil {
