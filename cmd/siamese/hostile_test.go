@@ -690,3 +690,36 @@ func TestInterruptAndResume(t *testing.T) {
 		})
 	}
 }
+
+// TestUnusedFlagsWarn: a flag the chosen loss, batches or mining do not
+// use is named in a warning (each was silently ignored), and a run whose
+// flags all apply warns of none.
+func TestUnusedFlagsWarn(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"train", "--data", abs(t, digits), "--epochs", "1", "--pairs-per-epoch", "64", "--val-split", "0.25", "--val-pairs", "16", "--cache-dir", "off"}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  []string
+	}{
+		{"contrastive pairs", []string{"--temperature", "5", "--huber-delta", "7", "--images-per-class", "8", "--mining-fraction", "0.9"},
+			[]string{"--temperature has no effect", "--huber-delta has no effect", "--images-per-class has no effect", "--mining-fraction has no effect"}},
+		{"ntxent class batches", []string{"--batches", "classes", "--loss", "ntxent", "--batch-size", "16", "--margin", "3"}, []string{"--margin has no effect"}},
+		{"every flag used", []string{"--loss", "huber", "--huber-delta", "0.5", "--mining", "semi-hard", "--mining-fraction", "0.3"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := siamese(t, dir, append(append(base, "--out", filepath.Join(t.TempDir(), "m.safetensors")), tc.flags...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, "warning: "+w) {
+					t.Errorf("stderr does not warn %q:\n%s", w, r.stderr)
+				}
+			}
+			if n := strings.Count(r.stderr, "has no effect"); n != len(tc.want) {
+				t.Errorf("%d no-effect warnings, want %d:\n%s", n, len(tc.want), r.stderr)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/optimize"
+	"github.com/siamese-dev/siamese/internal/pairs"
 	"github.com/siamese-dev/siamese/internal/train"
 )
 
@@ -91,6 +92,7 @@ after saving it and --resume continues from it.`,
 				// a config file sets.
 				o.Loop.Augment = augment.Options{}
 			}
+			warnUnused(cmd, o)
 			if cmd.Flags().Changed("temperature") && o.Temperature == 0 {
 				// 0 is the Go API's "the default"; asked for, it is an error,
 				// as a negative one is.
@@ -188,4 +190,38 @@ after saving it and --resume continues from it.`,
 	f.IntVar(&o.Loop.MiningPool, "mining-pool", 2000, "training images embedded per epoch to mine from")
 	f.Float64Var(&o.Loop.MiningFraction, "mining-fraction", 0.5, "share of the dissimilar pairs replaced by mined ones")
 	return cmd
+}
+
+// warnUnused warns about flags given (on the command line or in the config)
+// that the chosen loss, batches or mining do not use: they were silently
+// ignored, so a user tuning one saw no change and no reason.
+func warnUnused(cmd *cobra.Command, o train.Options) {
+	loss := o.LossName
+	if loss == "" {
+		loss = contrastive.NameContrastive
+	}
+	batches := o.Loop.Batches
+	if batches == "" {
+		batches = train.BatchesPairs
+	}
+	mining := o.Loop.Mining
+	if mining == "" {
+		mining = pairs.MiningRandom
+	}
+	for _, u := range []struct {
+		flag   string
+		unused bool
+		why    string
+	}{
+		{"temperature", loss != contrastive.NameNTXent, "it is the ntxent loss's, and --loss is " + loss},
+		{"huber-delta", loss != contrastive.NameHuber, "it is the huber loss's, and --loss is " + loss},
+		{"margin", loss == contrastive.NameNTXent, "the ntxent loss has no margin"},
+		{"images-per-class", batches != train.BatchesClasses, "it sizes --batches classes, and --batches is " + batches},
+		{"mining-pool", mining == pairs.MiningRandom, "it is for --mining semi-hard or hard"},
+		{"mining-fraction", mining == pairs.MiningRandom, "it is for --mining semi-hard or hard"},
+	} {
+		if u.unused && cmd.Flags().Changed(u.flag) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: --%s has no effect here: %s\n", u.flag, u.why)
+		}
+	}
 }
