@@ -723,3 +723,14 @@ func TestUnusedFlagsWarn(t *testing.T) {
 		})
 	}
 }
+
+// TestClassBatchRepeatsWarn: class batches that must repeat a class's
+// images (8 training images a class on testdata/digits, 16 places) say so,
+// and that the copies are identical without --augment.
+func TestClassBatchRepeatsWarn(t *testing.T) {
+	r := siamese(t, t.TempDir(), "train", "--data", abs(t, digits), "--epochs", "1", "--pairs-per-epoch", "64", "--val-split", "0.25",
+		"--val-pairs", "16", "--cache-dir", "off", "--batches", "classes", "--loss", "contrastive", "--out", filepath.Join(t.TempDir(), "m.safetensors"))
+	if r.code != 0 || !strings.Contains(r.stderr, "class batches repeat their images, which without --augment are identical copies") {
+		t.Errorf("exit %d, stderr:\n%s\nwant a warning that images repeat", r.code, r.stderr)
+	}
+}

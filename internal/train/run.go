@@ -434,6 +434,29 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	// A few-shot folder may have hundreds of such classes: name a few and
 	// count the rest rather than flood the terminal.
 	singles := sampler.SingletonClasses()
+	if o.Loop.Batches == BatchesClasses {
+		// Class batches fill a class's places by repeating its images, so
+		// a class of one image gives similar pairs after all: copies of
+		// itself, identical without augmentation.
+		singles = nil
+		perClass := map[int]int{}
+		for _, c := range trainIm.Labels {
+			perClass[c]++
+		}
+		small := 0
+		for _, n := range perClass {
+			if n < o.Loop.ImagesPerClass {
+				small++
+			}
+		}
+		if small > 0 {
+			same := ", which without --augment are identical copies"
+			if o.Loop.Augment.Enabled() {
+				same = ", each copy augmented on its own"
+			}
+			rep.Warn(fmt.Sprintf("%d of %d classes have fewer than %d training images: class batches repeat their images%s", small, len(perClass), o.Loop.ImagesPerClass, same))
+		}
+	}
 	for k, c := range singles {
 		if k == 3 && len(singles) > 4 {
 			rep.Warn(fmt.Sprintf("%d more classes have one training image each", len(singles)-3))
