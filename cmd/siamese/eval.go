@@ -5,9 +5,9 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/width"
 
 	"github.com/siamese-dev/siamese/internal/verify"
 )
@@ -127,12 +127,36 @@ func printEval(out io.Writer, r *verify.Report) {
 		rows = rows[:maxClassRows-2]
 		heading = fmt.Sprintf("class (%d lowest of %d, all in --json)\taccuracy\tsimilar pairs\n", len(rows), len(r.ByClass))
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, heading)
+	// Columns two spaces apart, as tabwriter sets them, but measured in
+	// terminal cells: tabwriter counts a CJK character or an emoji as one
+	// cell where a terminal draws two, and shifted those rows.
+	h := strings.SplitN(strings.TrimSuffix(heading, "\n"), "\t", 3)
+	cells := [][3]string{{h[0], h[1], h[2]}}
 	for _, c := range rows {
-		fmt.Fprintf(tw, "%s\t%.4f\t%d\n", strings.ReplaceAll(c.Class, "\t", " "), c.Accuracy, c.Pairs)
+		cells = append(cells, [3]string{strings.ReplaceAll(c.Class, "\t", " "), fmt.Sprintf("%.4f", c.Accuracy), fmt.Sprint(c.Pairs)})
 	}
-	tw.Flush()
+	var w [2]int
+	for _, r := range cells {
+		w[0], w[1] = max(w[0], displayWidth(r[0])), max(w[1], displayWidth(r[1]))
+	}
+	for _, r := range cells {
+		fmt.Fprintf(out, "%s%s%s%s%s\n", r[0], strings.Repeat(" ", w[0]-displayWidth(r[0])+2), r[1], strings.Repeat(" ", w[1]-displayWidth(r[1])+2), r[2])
+	}
+}
+
+// displayWidth is how many terminal cells s takes: two for an East Asian
+// wide or fullwidth character (CJK, most emoji), one for any other.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // warnSkipped ends the warnings with their count, as train does, so that a

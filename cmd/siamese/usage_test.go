@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -396,5 +397,34 @@ func TestPrintEvalManyClasses(t *testing.T) {
 		if want := "c" + strconv.Itoa(19-i) + " "; !strings.HasPrefix(l, want) {
 			t.Errorf("row %d is %q, want class %s (worst first)", i+1, l, want)
 		}
+	}
+}
+
+// TestPrintEvalWideClassNames: the per-class table's columns line up in a
+// terminal whatever the class names' characters: a CJK character or an
+// emoji takes two cells, which tabwriter counted as one.
+func TestPrintEvalWideClassNames(t *testing.T) {
+	r := &verify.Report{ByClass: []verify.ClassAccuracy{
+		{Class: "abc", Pairs: 10, Accuracy: 0.5}, {Class: "日本", Pairs: 20, Accuracy: 0.75}, {Class: "café ☕", Pairs: 3, Accuracy: 1},
+	}}
+	var b strings.Builder
+	printEval(&b, r)
+	lines := strings.Split(b.String(), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "class ") })
+	if i < 0 || i+4 > len(lines) {
+		t.Fatalf("no class table in:\n%s", b.String())
+	}
+	// The accuracy column starts at the same terminal cell on every row.
+	col := func(l string) int {
+		return displayWidth(l[:strings.Index(l, "  ")]) + len(l[strings.Index(l, "  "):]) - len(strings.TrimLeft(l[strings.Index(l, "  "):], " "))
+	}
+	want := col(lines[i])
+	for _, l := range lines[i+1 : i+4] {
+		if got := col(l); got != want {
+			t.Errorf("row %q: accuracy at cell %d, heading's at %d\n%s", l, got, want, b.String())
+		}
+	}
+	if displayWidth("日本") != 4 || displayWidth("café ☕") != 7 || displayWidth("abc") != 3 {
+		t.Errorf("display widths %d %d %d, want 4 7 3", displayWidth("日本"), displayWidth("café ☕"), displayWidth("abc"))
 	}
 }
