@@ -13,6 +13,7 @@ import (
 
 	"github.com/siamese-dev/siamese/internal/atomicfile"
 	"github.com/siamese-dev/siamese/internal/embedding"
+	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 
@@ -40,6 +41,14 @@ CSV, or, when writing a file, a JSON summary.`,
 			format, err := embedFormat(out)
 			if err != nil {
 				return err
+			}
+			if format != "stdout" {
+				// Before the work, which on a large folder takes minutes.
+				for _, p := range []string{out, out + ".paths.txt"}[:map[bool]int{true: 2, false: 1}[format == "npy"]] {
+					if err := model.CheckWritable(p); err != nil {
+						return fmt.Errorf("--out %w", err)
+					}
+				}
 			}
 			o.Paths = args
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }

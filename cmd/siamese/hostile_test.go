@@ -500,6 +500,23 @@ func TestHostileFlags(t *testing.T) {
 			wantError(t, siamese(t, dir, args...), `unknown command "`+args[len(args)-1]+`"`)
 		})
 	}
+	// Output paths are checked before any work, and a device or pipe is
+	// never replaced (as root, --out /dev/null replaced /dev/null).
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"export to a device", []string{"export", "--out", "/dev/null"}, "--out /dev/null is not a regular file"},
+		{"export to a folder", []string{"export", "--out", dir}, "--out " + dir + " is a folder"},
+		{"embed into a missing folder", []string{"embed", abs(t, digits), "--out", filepath.Join(dir, "none", "e.npy")}, "folder " + filepath.Join(dir, "none") + " does not exist"},
+		{"train to a device", []string{"train", "--out", "/dev/null"}, "/dev/null is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantError(t, siamese(t, dir, tc.args...), tc.want) })
+	}
+	if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("/dev/null is no longer a device: %v %v", st.Mode(), err)
+	}
 	t.Run("empty cache as JSON", func(t *testing.T) {
 		r := siamese(t, dir, "cache", "info", "--json", "--cache-dir", filepath.Join(dir, "no-cache"))
 		if r.code != 0 || !strings.Contains(r.stdout, `"packs": []`) {

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,7 +13,16 @@ import (
 // Write creates or replaces the file at path with what write writes
 // (buffered), with permissions 0644. Its errors leave out the temporary
 // file's name, which means nothing to a user; callers add the path.
+//
+// A path that is a symbolic link is written through, its target replaced
+// and the link kept; a path that is something other than a regular file
+// (a folder, a device, a named pipe) is refused, since renaming over it
+// would replace it: run as root, --out /dev/null replaced /dev/null.
 func Write(path string, write func(io.Writer) error) (err error) {
+	path, err = destination(path)
+	if err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -52,6 +62,49 @@ func Write(path string, write func(io.Writer) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// destination is the regular file that writing path replaces: path, or
+// the end of its chain of symbolic links; missing is fine.
+func destination(path string) (string, error) {
+	p := path
+	for range 40 {
+		st, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return p, nil
+		case err != nil:
+			return "", unwrap(err)
+		case st.Mode().IsRegular():
+			return p, nil
+		case st.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return "", unwrap(err)
+			}
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(p), t)
+			}
+			p = t
+		case st.IsDir():
+			return "", errors.New("is a folder")
+		default:
+			return "", fmt.Errorf("is not a regular file but a %s, which writing would replace", kind(st.Mode()))
+		}
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // unwrap drops the *PathError or *LinkError around err, whose path would be

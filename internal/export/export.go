@@ -44,6 +44,9 @@ func Run(o Options) (*Result, error) {
 	if o.Out == "" {
 		return nil, fmt.Errorf("--out is required: the .onnx file to write")
 	}
+	if err := model.CheckWritable(o.Out); err != nil {
+		return nil, fmt.Errorf("--out %w", err)
+	}
 	m, err := model.Load(o.Model)
 	if err != nil {
 		return nil, err

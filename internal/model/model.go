@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -191,7 +192,10 @@ func CheckWritable(path string) error {
 		return fmt.Errorf("%q: empty file name", path)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s is a folder; name a file such as %s", path, filepath.Join(path, "siamese.safetensors"))
+		return fmt.Errorf("%s is a folder; name a file such as %s", path, filepath.Join(path, "siamese"+cmp.Or(filepath.Ext(path), ".safetensors")))
+	} else if err == nil && !st.Mode().IsRegular() {
+		// A device or a named pipe, which saving would replace.
+		return fmt.Errorf("%s is not a regular file; name a file", path)
 	}
 	dir := filepath.Dir(path)
 	if err := checkDir(dir); err != nil {
