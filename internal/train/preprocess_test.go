@@ -20,3 +20,22 @@ func TestPreprocessingSaysWhereSet(t *testing.T) {
 		t.Errorf("log:\n%s\nwant:\n%s", log.String(), want)
 	}
 }
+
+// TestProgressNamesEpochs: the bar's description names the epoch as the
+// log lines do: "epoch 4" when a time budget decides how many there are
+// (it read "epoch 4/0"), "epoch 4/10" otherwise.
+func TestProgressNamesEpochs(t *testing.T) {
+	for _, tc := range []struct {
+		epochs int
+		want   string
+	}{{0, "epoch 4 loss"}, {10, "epoch 4/10 loss"}} {
+		var bar strings.Builder
+		r := newTextReporter(&strings.Builder{}, &strings.Builder{}, &bar)
+		r.EpochStart(4, tc.epochs, 10)
+		r.Step(1, 0.5, 100)
+		r.bar.Finish()
+		if !strings.Contains(bar.String(), tc.want) || strings.Contains(bar.String(), "/0 ") {
+			t.Errorf("%d epochs: bar %q, want %q", tc.epochs, bar.String(), tc.want)
+		}
+	}
+}

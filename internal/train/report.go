@@ -43,7 +43,7 @@ func (r *textReporter) Step(step int, loss, pairsPerSec float64) {
 	if r.bar == nil {
 		return
 	}
-	r.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f %4.0f %s/s", r.epoch, r.epochs, loss, pairsPerSec, r.unit))
+	r.bar.Describe(fmt.Sprintf("%s loss %.4f %4.0f %s/s", r.epochName(r.epoch), loss, pairsPerSec, r.unit))
 	r.bar.Set(step)
 }
 
