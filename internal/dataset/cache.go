@@ -227,7 +227,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	pixPath, idxPath := base+".pix", base+".idx"
 	unlock, err := lockFile(base + ".lock")
 	if err != nil {
-		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 	}
 	defer unlock()
 
@@ -274,7 +274,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	if len(hit) > 0 {
 		damaged, err := checkBlocks(pixPath, per, hit, at, func(i int) uint32 { return pack.entries[keys[i].path].sum })
 		if err != nil {
-			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 		}
 		if len(damaged) > 0 {
 			c.warn("cache %s: %d image(s) no longer match their checksum in %s, such as %s; decoding them again", c.Dir, len(damaged), pixPath, keys[damaged[0]].path)
@@ -295,7 +295,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			f, err = os.OpenFile(pixPath, os.O_RDWR, 0)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 		}
 		defer f.Close()
 		// New blocks go after everything in the file, whole blocks or not.
@@ -328,31 +328,38 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			if fresh {
 				os.Remove(f.Name())
 			}
-			return nil, fmt.Errorf("cache %s: write: %w", c.Dir, werr)
+			return nil, ioError{fmt.Errorf("cache %s: write: %w", c.Dir, werr)}
 		}
 		for j, b := range mbad {
 			bad[miss[j]] = b
 		}
 		if err := f.Sync(); err != nil {
-			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 		}
 		if fresh {
 			if err := os.Rename(f.Name(), pixPath); err != nil {
-				return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+				return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 			}
 		}
 		if err := pack.write(idxPath); err != nil {
-			return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 		}
 	}
 	packFile, err := os.Open(pixPath)
 	if err != nil {
-		return nil, fmt.Errorf("cache %s: %w", c.Dir, err)
+		return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
 	}
 	im := compact(ix, l, nil, at, bad)
 	im.pack = packFile
 	return im, nil
 }
+
+// ioError is a failure of the cache itself (its folder, lock or files,
+// say cleared by another process mid-run), after which LoadAll decodes
+// without it rather than fail a run the cache was only to speed up.
+type ioError struct{ error }
+
+func (e ioError) Unwrap() error { return e.error }
 
 // checkBlocks reads the blocks of the images hit (at[i], per bytes each)
 // from the blocks file, in file order, and returns those whose checksum is

@@ -121,8 +121,18 @@ func TestCache(t *testing.T) {
 		damage     func()
 	}{
 		{"overwritten block", "1 image(s) no longer match their checksum", func() {
+			// A block the index names: blocks are appended as images finish
+			// decoding, and some hold changed files' old images, unread.
+			pk, err := readPackIndex(idx, l.Len())
+			if err != nil || len(pk.entries) == 0 {
+				t.Fatalf("pack index: %v", err)
+			}
+			block := -1
+			for _, e := range pk.entries {
+				block = max(block, e.block)
+			}
 			f, _ := os.OpenFile(pix, os.O_RDWR, 0)
-			f.WriteAt([]byte{0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a}, int64(l.Len())+5)
+			f.WriteAt([]byte{0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a, 0xa5, 0x5a}, int64(block*l.Len())+5)
 			f.Close()
 		}},
 		{"truncated blocks", "is shorter than its index", func() { os.Truncate(pix, 10) }},
@@ -174,5 +184,25 @@ func TestCacheSkipsMemory(t *testing.T) {
 	}
 	if packs, _ := c.Info(); len(packs) != 0 {
 		t.Errorf("%d packs for an in-memory set", len(packs))
+	}
+}
+
+// TestCacheFailureFallsBack: when the cache itself fails (here its folder
+// is a file; in use, another process clearing it mid-run), LoadAll warns
+// and decodes without it instead of failing a run the cache only speeds up.
+func TestCacheFailureFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, "c0", "0", 8, 8, func(x, y int) color.Color { return color.Gray{uint8(10 * x)} })
+	writeFixture(t, dir, "c1", "0", 8, 8, func(x, y int) color.Color { return color.Gray{uint8(10 * y)} })
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	c := &Cache{Dir: notDir, Warn: func(m string) { warnings = append(warnings, m) }}
+	cached, direct := loadBoth(t, dir, Loader{Size: 4, Channels: 1}, c)
+	sameImages(t, "fallback", cached, direct)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "decoding without the cache") {
+		t.Errorf("warnings %q, want one saying the images were decoded without the cache", warnings)
 	}
 }

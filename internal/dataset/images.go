@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -160,7 +161,12 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 	}
 	if l.Cache != nil {
 		if keys, ok := cacheKeys(ix); ok {
-			return l.Cache.load(ix, keys, l, workers, onBad, progress)
+			im, err := l.Cache.load(ix, keys, l, workers, onBad, progress)
+			var ioe ioError
+			if !errors.As(err, &ioe) {
+				return im, err
+			}
+			l.Cache.warn("%v; decoding without the cache", err)
 		}
 	}
 	open := func(i int) (io.ReadCloser, error) { return ix.FS.Open(ix.Items[i].Path) }
