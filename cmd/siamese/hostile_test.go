@@ -694,6 +694,8 @@ func TestInterruptAndResume(t *testing.T) {
 					t.Errorf("compare an image with itself on the checkpoint: %s (%v), want a positive threshold and similar", r.stdout, err)
 				}
 			}
+			// The model's own name points at the checkpoint.
+			wantError(t, siamese(t, dir, "compare", img, img, "--model", out), "pass --model "+ckpt)
 			r := siamese(t, dir, trainArgs(out, "--resume")...)
 			if r.code != 0 {
 				t.Fatalf("resume: exit %d: %s", r.code, r.stderr)

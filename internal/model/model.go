@@ -345,6 +345,14 @@ func load(path, what string) (*Model, *rawFile, error) {
 	case errors.Is(err, fs.ErrNotExist) && what == "checkpoint":
 		return nil, nil, wrap(missingFile("no such file, so there is nothing to resume"))
 	case errors.Is(err, fs.ErrNotExist):
+		// A training still running, or interrupted, has only its
+		// checkpoint (the path train.CheckpointPath gives), which serves
+		// as a model meanwhile.
+		if ckpt := strings.TrimSuffix(path, ".safetensors") + ".ckpt.safetensors"; ckpt != path {
+			if st, err := os.Stat(ckpt); err == nil && st.Mode().IsRegular() {
+				return nil, nil, wrap(missingFile("no such file, but the checkpoint of a training that has not finished is there: pass --model " + ckpt + " (its best epoch so far), or finish the training with --resume"))
+			}
+		}
 		return nil, nil, wrap(missingFile("no such file (train one with `siamese train`, or pass --model)"))
 	case err != nil:
 		return nil, nil, wrap(unwrapPath(err))
