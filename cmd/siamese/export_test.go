@@ -237,7 +237,7 @@ func TestExportErrors(t *testing.T) {
 		{"bad format", []string{"export", "--format", "tflite", "--out", "t.onnx"}, `--format "tflite"`},
 		{"missing model", []string{"export", "--model", "nope.safetensors", "--out", "t.onnx"}, "nope.safetensors"},
 		{"bad model", []string{"export", "--model", "junk.safetensors", "--out", "t.onnx"}, "junk.safetensors"},
-		{"no such folder", []string{"export", "--model", model, "--out", "nowhere/t.onnx"}, "write nowhere/t.onnx: no such file or directory"},
+		{"no such folder", []string{"export", "--model", model, "--out", "nowhere/t.onnx"}, "--out nowhere/t.onnx: folder nowhere does not exist"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

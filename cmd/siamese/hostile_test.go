@@ -511,6 +511,7 @@ func TestHostileFlags(t *testing.T) {
 		{"export to a folder", []string{"export", "--out", dir}, "--out " + dir + " is a folder"},
 		{"embed into a missing folder", []string{"embed", abs(t, digits), "--out", filepath.Join(dir, "none", "e.npy")}, "folder " + filepath.Join(dir, "none") + " does not exist"},
 		{"train to a device", []string{"train", "--out", "/dev/null"}, "/dev/null is not a regular file"},
+		{"eval plots under a file", []string{"eval", "--plot", filepath.Join(writeBytes(t, filepath.Join(dir, "a-file"), nil), "plots")}, "--plot " + filepath.Join(dir, "a-file", "plots") + ": not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantError(t, siamese(t, dir, tc.args...), tc.want) })
 	}

@@ -244,6 +244,15 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	if o.Pairs < 2 {
 		return nil, fmt.Errorf("--pairs must be >= 2, got %d", o.Pairs)
 	}
+	if o.PlotDir != "" {
+		// Before the evaluation, which it would otherwise throw away.
+		if err := os.MkdirAll(o.PlotDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--plot %s: %w", o.PlotDir, unwrapPathErr(err))
+		}
+		if err := model.CheckWritable(filepath.Join(o.PlotDir, "roc.png")); err != nil {
+			return nil, fmt.Errorf("--plot %w", err)
+		}
+	}
 	m, err := model.Load(o.Model)
 	if err != nil {
 		return nil, err
