@@ -66,6 +66,15 @@ func (o *Options) loadImages(ix *dataset.Index, l dataset.Loader, onBad func(str
 		)
 		defer bar.Finish()
 		progress = func(done int) { bar.Set(done) }
+		// A warning starts on a line of its own: the bar's line is cleared
+		// first (it is drawn again with the next image), where the warning
+		// was glued to the end of the bar.
+		if warn := onBad; warn != nil {
+			onBad = func(path string, err error) error {
+				bar.Clear()
+				return warn(path, err)
+			}
+		}
 	}
 	return dataset.LoadAll(ix, l, o.Workers, onBad, progress)
 }
