@@ -725,6 +725,7 @@ func TestUnusedFlagsWarn(t *testing.T) {
 		{"contrastive pairs", []string{"--temperature", "5", "--huber-delta", "7", "--images-per-class", "8", "--mining-fraction", "0.9"},
 			[]string{"--temperature has no effect", "--huber-delta has no effect", "--images-per-class has no effect", "--mining-fraction has no effect"}},
 		{"ntxent class batches", []string{"--batches", "classes", "--loss", "ntxent", "--batch-size", "16", "--margin", "3"}, []string{"--margin has no effect"}},
+		{"colour augmentation of gray digits", []string{"--augment-hue", "30", "--augment-gray", "0.5"}, []string{"--augment-hue, --augment-gray: colour augmentation has no effect"}},
 		{"every flag used", []string{"--loss", "huber", "--huber-delta", "0.5", "--mining", "semi-hard", "--mining-fraction", "0.3"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

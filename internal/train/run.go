@@ -366,6 +366,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := o.choosePreprocessing(ix); err != nil {
 		return nil, err
 	}
+	if a := o.Loop.Augment; o.Channels == 1 && (a.Hue > 0 || a.Gray > 0) {
+		// Known only now that the data has chosen the channels.
+		fmt.Fprintf(o.Warnings, "warning: --augment-hue, --augment-gray: colour augmentation has no effect on gray images (channels 1)\n")
+	}
 	if a := o.Loop.Augment; a.Shift >= float64(o.Size) {
 		// Every image would be moved out of its own frame.
 		return nil, fmt.Errorf("--augment-shift %g must be below the image size, %d px", a.Shift, o.Size)
