@@ -22,6 +22,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/verify"
 )
 
 // Options configures a Server. Zero values take the defaults below.
@@ -148,7 +149,7 @@ func New(o Options) (*Server, error) {
 		s.threshold = o.Threshold
 	}
 	if o.Gallery != "" {
-		g, err := loadGallery(o, m, s.loader)
+		g, err := loadGallery(o, m)
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +175,7 @@ func (s *Server) ReloadGallery() (int, error) {
 	}
 	s.reload.Lock()
 	defer s.reload.Unlock()
-	g, err := loadGallery(s.o, s.model, s.loader)
+	g, err := loadGallery(s.o, s.model)
 	if err != nil {
 		return 0, fmt.Errorf("reload gallery %s: %w", s.o.Gallery, err)
 	}
@@ -184,44 +185,13 @@ func (s *Server) ReloadGallery() (int, error) {
 
 // loadGallery embeds the gallery images that its cache lacks and prepares
 // the search (a graph for large galleries, see package ann).
-func loadGallery(o Options, m *model.Model, l dataset.Loader) (*gallery, error) {
+func loadGallery(o Options, m *model.Model) (*gallery, error) {
 	hash, err := embedding.ModelHash(o.Model)
 	if err != nil {
 		return nil, err
 	}
-	var skipped int
 	embed := func(paths []string) ([][]float32, error) {
-		onBad := func(path string, err error) error {
-			if o.Strict {
-				return err
-			}
-			skipped++
-			o.Warn(fmt.Sprintf("skipping %v", err))
-			return nil
-		}
-		e, err := m.Net.NewEmbedder(128)
-		if err != nil {
-			return nil, err
-		}
-		// A bounded chunk at a time: a large gallery decoded whole took
-		// gigabytes (dataset.EachChunk).
-		out := make([][]float32, len(paths))
-		err = dataset.EachChunk(paths, l, dataset.ChunkBytes, onBad, func(lo int, data []float32, bad []bool) error {
-			emb, err := e.Embed(data, len(bad))
-			if err != nil {
-				return err
-			}
-			for i, b := range bad {
-				if !b {
-					out[lo+i] = emb[i*e.Dim() : (i+1)*e.Dim() : (i+1)*e.Dim()]
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
+		return verify.EmbedFiles(m, paths, o.MaxPixels, verify.Skipper(o.Strict, o.Warn, nil))
 	}
 	dim, err := embedWidth(m.Net)
 	if err != nil {

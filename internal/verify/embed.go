@@ -39,7 +39,7 @@ func Embed(o EmbedOptions) (*Embeddings, error) {
 		paths[i] = f.Path
 	}
 	out := &Embeddings{}
-	vecs, err := embedFiles(m, paths, o.MaxPixels, skipper(o.Strict, o.Warn, &out.Skipped))
+	vecs, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, o.Warn, &out.Skipped))
 	if err != nil {
 		return nil, err
 	}
@@ -57,14 +57,16 @@ func Embed(o EmbedOptions) (*Embeddings, error) {
 	return out, nil
 }
 
-// skipper returns the onBad of loadFiles: an error when strict, otherwise a
-// warning and a count.
-func skipper(strict bool, warn func(string), count *int) func(error) error {
+// Skipper returns an onBad for EmbedFiles: an error when strict, otherwise
+// a warning and a count (when count is not nil).
+func Skipper(strict bool, warn func(string), count *int) func(error) error {
 	return func(err error) error {
 		if strict {
 			return err
 		}
-		*count++
+		if count != nil {
+			*count++
+		}
 		if warn != nil {
 			warn(fmt.Sprintf("skipping %v", err))
 		}

@@ -5,11 +5,11 @@ import (
 	"github.com/siamese-dev/siamese/internal/model"
 )
 
-// embedFiles returns the embeddings of the image files at paths, one
+// EmbedFiles returns m's embeddings of the image files at paths, one
 // vector per path, nil for an image skipped by onBad (see
 // dataset.LoadFiles); a nil onBad makes a bad image an error. Images are
 // decoded and embedded a bounded chunk at a time (dataset.EachChunk).
-func embedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error) ([][]float32, error) {
+func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error) ([][]float32, error) {
 	var badFile func(path string, err error) error
 	if onBad != nil {
 		badFile = func(_ string, err error) error { return onBad(err) }

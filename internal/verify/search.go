@@ -85,7 +85,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if !math.IsNaN(o.Threshold) {
 		thr = o.Threshold
 	}
-	q, err := embedFiles(m, []string{o.Query}, o.MaxPixels, nil)
+	q, err := EmbedFiles(m, []string{o.Query}, o.MaxPixels, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	}
 	res := &SearchResult{Query: o.Query, Gallery: o.Gallery, Threshold: thr, Cache: filepath.Join(o.Gallery, embedding.CacheName(hash))}
 	embed := func(paths []string) ([][]float32, error) {
-		return embedFiles(m, paths, o.MaxPixels, skipper(o.Strict, warn, &res.Skipped))
+		return EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, warn, &res.Skipped))
 	}
 	g, err := embedding.SyncGallery(o.Gallery, res.Cache, len(q[0]), embed, warn)
 	if err != nil {

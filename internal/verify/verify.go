@@ -68,7 +68,7 @@ func Compare(o CompareOptions) ([]Verdict, int, error) {
 	// must. An unreadable image among several others is skipped unless
 	// Strict; a lone other is the comparison asked for, so its failure is
 	// the error.
-	ref, err := embedFiles(m, []string{o.Reference}, o.MaxPixels, nil)
+	ref, err := EmbedFiles(m, []string{o.Reference}, o.MaxPixels, nil)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -77,7 +77,7 @@ func Compare(o CompareOptions) ([]Verdict, int, error) {
 		paths[i] = f.Path
 	}
 	skipped := 0
-	emb, err := embedFiles(m, paths, o.MaxPixels, skipper(o.Strict || len(paths) == 1, o.Warn, &skipped))
+	emb, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict || len(paths) == 1, o.Warn, &skipped))
 	if err != nil {
 		return nil, 0, err
 	}
