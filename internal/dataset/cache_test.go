@@ -206,3 +206,36 @@ func TestCacheFailureFallsBack(t *testing.T) {
 		t.Errorf("warnings %q, want one saying the images were decoded without the cache", warnings)
 	}
 }
+
+// TestCacheFailureAfterDecoding: a cache that fails once the images are
+// decoded (its blocks file cannot be put in place) falls back to decoding
+// without it, and a bad image is reported to onBad once, not again by the
+// second decoding.
+func TestCacheFailureAfterDecoding(t *testing.T) {
+	dir, cdir := t.TempDir(), t.TempDir()
+	writeFixture(t, dir, "c0", "0", 8, 8, func(x, y int) color.Color { return color.Gray{uint8(10 * x)} })
+	writeFixture(t, dir, "c1", "0", 8, 8, func(x, y int) color.Color { return color.Gray{uint8(10 * y)} })
+	if err := os.WriteFile(filepath.Join(dir, "c1", "bad.png"), []byte("not an image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := Loader{Size: 4, Channels: 1}
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, _ := packName(ix.Root, l)
+	// A folder, not empty, where the blocks file goes: the rename fails.
+	if err := os.MkdirAll(filepath.Join(cdir, name+".pix", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var warnings, reported []string
+	l.Cache = &Cache{Dir: cdir, Warn: func(m string) { warnings = append(warnings, m) }}
+	im, err := LoadAll(ix, l, 2, func(p string, _ error) error { reported = append(reported, filepath.Base(p)); return nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	if im.Len() != 2 || !slices.Equal(reported, []string{"bad.png"}) || len(warnings) != 1 || !strings.Contains(warnings[0], "decoding without the cache") {
+		t.Errorf("%d images, bad images reported %q, warnings %q; want 2, bad.png once, and one warning", im.Len(), reported, warnings)
+	}
+}

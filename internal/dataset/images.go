@@ -161,12 +161,30 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 	}
 	if l.Cache != nil {
 		if keys, ok := cacheKeys(ix); ok {
-			im, err := l.Cache.load(ix, keys, l, workers, onBad, progress)
+			// onBad's answers, so that decoding again without the cache
+			// does not report the same bad images twice.
+			told := map[string]error{}
+			tell := onBad
+			if onBad != nil {
+				tell = func(path string, err error) error {
+					told[path] = onBad(path, err)
+					return told[path]
+				}
+			}
+			im, err := l.Cache.load(ix, keys, l, workers, tell, progress)
 			var ioe ioError
 			if !errors.As(err, &ioe) {
 				return im, err
 			}
 			l.Cache.warn("%v; decoding without the cache", err)
+			if onBad != nil {
+				onBad = func(path string, err error) error {
+					if answer, ok := told[path]; ok {
+						return answer
+					}
+					return tell(path, err)
+				}
+			}
 		}
 	}
 	open := func(i int) (io.ReadCloser, error) { return ix.FS.Open(ix.Items[i].Path) }
