@@ -227,7 +227,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	pixPath, idxPath := base+".pix", base+".idx"
 	unlock, err := lockFile(base + ".lock")
 	if err != nil {
-		return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+		return nil, c.failed(err)
 	}
 	defer unlock()
 
@@ -274,7 +274,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	if len(hit) > 0 {
 		damaged, err := checkBlocks(pixPath, per, hit, at, func(i int) uint32 { return pack.entries[keys[i].path].sum })
 		if err != nil {
-			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+			return nil, c.failed(err)
 		}
 		if len(damaged) > 0 {
 			c.warn("cache %s: %d image(s) no longer match their checksum in %s, such as %s; decoding them again", c.Dir, len(damaged), pixPath, keys[damaged[0]].path)
@@ -295,7 +295,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			f, err = os.OpenFile(pixPath, os.O_RDWR, 0)
 		}
 		if err != nil {
-			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+			return nil, c.failed(err)
 		}
 		defer f.Close()
 		// New blocks go after everything in the file, whole blocks or not.
@@ -328,26 +328,26 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 			if fresh {
 				os.Remove(f.Name())
 			}
-			return nil, ioError{fmt.Errorf("cache %s: write: %w", c.Dir, werr)}
+			return nil, c.failed(fmt.Errorf("write: %w", werr))
 		}
 		for j, b := range mbad {
 			bad[miss[j]] = b
 		}
 		if err := f.Sync(); err != nil {
-			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+			return nil, c.failed(err)
 		}
 		if fresh {
 			if err := os.Rename(f.Name(), pixPath); err != nil {
-				return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+				return nil, c.failed(err)
 			}
 		}
 		if err := pack.write(idxPath); err != nil {
-			return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+			return nil, c.failed(err)
 		}
 	}
 	packFile, err := os.Open(pixPath)
 	if err != nil {
-		return nil, ioError{fmt.Errorf("cache %s: %w", c.Dir, err)}
+		return nil, c.failed(err)
 	}
 	im := compact(ix, l, nil, at, bad)
 	im.pack = packFile
@@ -360,6 +360,9 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 type ioError struct{ error }
 
 func (e ioError) Unwrap() error { return e.error }
+
+// failed is err as the cache's own failure.
+func (c *Cache) failed(err error) error { return ioError{fmt.Errorf("cache %s: %w", c.Dir, err)} }
 
 // checkBlocks reads the blocks of the images hit (at[i], per bytes each)
 // from the blocks file, in file order, and returns those whose checksum is
