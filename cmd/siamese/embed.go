@@ -42,12 +42,18 @@ CSV, or, when writing a file, a JSON summary.`,
 			if err != nil {
 				return err
 			}
-			if format != "stdout" {
-				// Before the work, which on a large folder takes minutes.
-				for _, p := range []string{out, out + ".paths.txt"}[:map[bool]int{true: 2, false: 1}[format == "npy"]] {
-					if err := model.CheckWritable(p); err != nil {
-						return fmt.Errorf("--out %w", err)
-					}
+			// The files to write are checked before the work, which on a
+			// large folder takes minutes.
+			var files []string
+			switch format {
+			case "npy":
+				files = []string{out, out + ".paths.txt"}
+			case "csv":
+				files = []string{out}
+			}
+			for _, p := range files {
+				if err := model.CheckWritable(p); err != nil {
+					return fmt.Errorf("--out %w", err)
 				}
 			}
 			o.Paths = args

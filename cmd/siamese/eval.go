@@ -119,19 +119,18 @@ func printEval(out io.Writer, r *verify.Report) {
 	}
 	fmt.Fprintln(out)
 	rows := r.ByClass
-	heading := "class\taccuracy\tsimilar pairs\n"
+	heading := [3]string{"class", "accuracy", "similar pairs"}
 	if len(rows) > maxClassRows {
 		// The classes the model handles worst are the ones worth reading.
 		rows = append([]verify.ClassAccuracy(nil), rows...)
 		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Accuracy < rows[j].Accuracy })
 		rows = rows[:maxClassRows-2]
-		heading = fmt.Sprintf("class (%d lowest of %d, all in --json)\taccuracy\tsimilar pairs\n", len(rows), len(r.ByClass))
+		heading[0] = fmt.Sprintf("class (%d lowest of %d, all in --json)", len(rows), len(r.ByClass))
 	}
 	// Columns two spaces apart, as tabwriter sets them, but measured in
 	// terminal cells: tabwriter counts a CJK character or an emoji as one
 	// cell where a terminal draws two, and shifted those rows.
-	h := strings.SplitN(strings.TrimSuffix(heading, "\n"), "\t", 3)
-	cells := [][3]string{{h[0], h[1], h[2]}}
+	cells := [][3]string{heading}
 	for _, c := range rows {
 		cells = append(cells, [3]string{strings.ReplaceAll(c.Class, "\t", " "), fmt.Sprintf("%.4f", c.Accuracy), fmt.Sprint(c.Pairs)})
 	}

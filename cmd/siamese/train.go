@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -196,18 +197,9 @@ after saving it and --resume continues from it.`,
 // that the chosen loss, batches or mining do not use: they were silently
 // ignored, so a user tuning one saw no change and no reason.
 func warnUnused(cmd *cobra.Command, o train.Options) {
-	loss := o.LossName
-	if loss == "" {
-		loss = contrastive.NameContrastive
-	}
-	batches := o.Loop.Batches
-	if batches == "" {
-		batches = train.BatchesPairs
-	}
-	mining := o.Loop.Mining
-	if mining == "" {
-		mining = pairs.MiningRandom
-	}
+	loss := cmp.Or(o.LossName, contrastive.NameContrastive)
+	batches := cmp.Or(o.Loop.Batches, train.BatchesPairs)
+	mining := cmp.Or(o.Loop.Mining, pairs.MiningRandom)
 	for _, u := range []struct {
 		flag   string
 		unused bool
