@@ -150,6 +150,12 @@ func Save(path string, m *Model) error {
 	return writeAtomic(path, func(w io.Writer) error { return safetensors.SerializeToWriter(tensors, info, w) })
 }
 
+// CheckpointPath is where the training of the model at path keeps its
+// per-epoch checkpoint.
+func CheckpointPath(path string) string {
+	return strings.TrimSuffix(path, ".safetensors") + ".ckpt.safetensors"
+}
+
 // SaveCheckpoint writes a checkpoint to path atomically.
 func SaveCheckpoint(path string, c *Checkpoint) error {
 	tensors, info, err := encode(&c.Model)
@@ -346,9 +352,8 @@ func load(path, what string) (*Model, *rawFile, error) {
 		return nil, nil, wrap(missingFile("no such file, so there is nothing to resume"))
 	case errors.Is(err, fs.ErrNotExist):
 		// A training still running, or interrupted, has only its
-		// checkpoint (the path train.CheckpointPath gives), which serves
-		// as a model meanwhile.
-		if ckpt := strings.TrimSuffix(path, ".safetensors") + ".ckpt.safetensors"; ckpt != path {
+		// checkpoint, which serves as a model meanwhile.
+		if ckpt := CheckpointPath(path); ckpt != path {
 			if st, err := os.Stat(ckpt); err == nil && st.Mode().IsRegular() {
 				return nil, nil, wrap(missingFile("no such file, but the checkpoint of a training that has not finished is there: pass --model " + ckpt + " (its best epoch so far), or finish the training with --resume"))
 			}

@@ -128,11 +128,6 @@ type Summary struct {
 	GemmKernels string `json:"gemm_kernels"`
 }
 
-// CheckpointPath is where training keeps its per-epoch checkpoint.
-func CheckpointPath(out string) string {
-	return strings.TrimSuffix(out, ".safetensors") + ".ckpt.safetensors"
-}
-
 func (o *Options) validate() error {
 	lo := o.Loop
 	switch {
@@ -521,7 +516,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if mode == dataset.SplitClasses {
 		meta.Split.TrainClasses = trainIx.ClassNames()
 	}
-	ckptPath := CheckpointPath(o.Out)
+	ckptPath := model.CheckpointPath(o.Out)
 	fp, settings := o.fingerprint(dataName)
 	var st *State
 	if o.Resume {
