@@ -19,7 +19,7 @@ import (
 // (a folder, a device, a named pipe) is refused, since renaming over it
 // would replace it: run as root, --out /dev/null replaced /dev/null.
 func Write(path string, write func(io.Writer) error) (err error) {
-	path, err = destination(path)
+	path, err = Target(path)
 	if err != nil {
 		return err
 	}
@@ -64,9 +64,11 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	return nil
 }
 
-// destination is the regular file that writing path replaces: path, or
-// the end of its chain of symbolic links; missing is fine.
-func destination(path string) (string, error) {
+// Target is the regular file that Write(path) replaces: path, or the end
+// of its chain of symbolic links, missing or not; an error for a path Write
+// refuses (a folder, a device, a named pipe). Callers check with it before
+// long work whose result Write would then refuse.
+func Target(path string) (string, error) {
 	p := path
 	for range 40 {
 		st, err := os.Lstat(p)

@@ -199,11 +199,17 @@ func CheckWritable(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s is a folder; name a file such as %s", path, filepath.Join(path, "siamese"+cmp.Or(filepath.Ext(path), ".safetensors")))
-	} else if err == nil && !st.Mode().IsRegular() {
-		// A device or a named pipe, which saving would replace.
-		return fmt.Errorf("%s is not a regular file; name a file", path)
 	}
 	dir := filepath.Dir(path)
+	if _, err := os.Lstat(path); err == nil {
+		// What is there must be what Write replaces: a regular file, or a
+		// link to one, written in its own folder.
+		target, err := atomicfile.Target(path)
+		if err != nil {
+			return fmt.Errorf("%s %w; name a file", path, err)
+		}
+		dir = filepath.Dir(target)
+	}
 	if err := checkDir(dir); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
