@@ -103,10 +103,14 @@ func (s *Sampler) distinct(n int) (int, int) {
 
 // SingletonClasses returns, in increasing order, the labels of the classes
 // with exactly one image. Such images only ever appear in dissimilar pairs.
-func (s *Sampler) SingletonClasses() []int {
+func (s *Sampler) SingletonClasses() []int { return s.ClassesSmallerThan(2) }
+
+// ClassesSmallerThan returns, in increasing order, the labels of the
+// classes with fewer than n images.
+func (s *Sampler) ClassesSmallerThan(n int) []int {
 	var out []int
 	for k, m := range s.members {
-		if len(m) == 1 {
+		if len(m) < n {
 			out = append(out, s.labels[k])
 		}
 	}

@@ -123,6 +123,15 @@ func TestSingletonClasses(t *testing.T) {
 	if got, want := s.SingletonClasses(), []int{-1, 5}; !slices.Equal(got, want) {
 		t.Errorf("SingletonClasses() = %v, want %v", got, want)
 	}
+	// Classes 0 (3 images) and 3 (2) against the bounds.
+	for _, tc := range []struct {
+		n    int
+		want []int
+	}{{1, nil}, {3, []int{-1, 3, 5}}, {4, []int{-1, 0, 3, 5}}} {
+		if got := s.ClassesSmallerThan(tc.n); !slices.Equal(got, tc.want) {
+			t.Errorf("ClassesSmallerThan(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
 	seen := map[int]int{}
 	for _, p := range s.Draw(2000) {
 		for _, i := range []int{p.A, p.B} {

@@ -438,22 +438,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		// a class of one image gives similar pairs after all: copies of
 		// itself, identical without augmentation.
 		singles = nil
-		perClass := map[int]int{}
-		for _, c := range trainIm.Labels {
-			perClass[c]++
-		}
-		small := 0
-		for _, n := range perClass {
-			if n < o.Loop.ImagesPerClass {
-				small++
-			}
-		}
-		if small > 0 {
+		if small := len(sampler.ClassesSmallerThan(o.Loop.ImagesPerClass)); small > 0 {
 			same := ", which without --augment are identical copies"
 			if o.Loop.Augment.Enabled() {
 				same = ", each copy augmented on its own"
 			}
-			rep.Warn(fmt.Sprintf("%d of %d classes have fewer than %d training images: class batches repeat their images%s", small, len(perClass), o.Loop.ImagesPerClass, same))
+			rep.Warn(fmt.Sprintf("%d of %d classes have fewer than %d training images: class batches repeat their images%s", small, distinct(trainIm.Labels), o.Loop.ImagesPerClass, same))
 		}
 	}
 	for k, c := range singles {
