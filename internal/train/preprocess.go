@@ -2,11 +2,9 @@ package train
 
 import (
 	"fmt"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/progress"
 )
 
 // choosePreprocessing fills the size, channels and resize mode left to the
@@ -52,29 +50,11 @@ func (o *Options) choosePreprocessing(ix *dataset.Index) error {
 // loadImages decodes one part of the split (through the cache when there
 // is one), with a bar showing images/s on a terminal.
 func (o *Options) loadImages(ix *dataset.Index, l dataset.Loader, onBad func(string, error) error, part string) (*dataset.Images, error) {
-	var progress func(int)
-	if o.Progress != nil && o.Report == nil && len(ix.Items) > 0 {
-		bar := progressbar.NewOptions(len(ix.Items),
-			progressbar.OptionSetWriter(o.Progress),
-			progressbar.OptionSetDescription("loading "+part),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("images"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		defer bar.Finish()
-		progress = func(done int) { bar.Set(done) }
-		// A warning starts on a line of its own: the bar's line is cleared
-		// first (it is drawn again with the next image), where the warning
-		// was glued to the end of the bar.
-		if warn := onBad; warn != nil {
-			onBad = func(path string, err error) error {
-				bar.Clear()
-				return warn(path, err)
-			}
-		}
+	to := o.Progress
+	if o.Report != nil {
+		to = nil // a caller's reporter draws its own
 	}
-	return dataset.LoadAll(ix, l, o.Workers, onBad, progress)
+	bar := progress.New(to, len(ix.Items), "loading "+part, "images")
+	defer bar.Finish()
+	return dataset.LoadAll(ix, l, o.Workers, progress.ClearBefore(bar, onBad), bar.Func())
 }

@@ -3,9 +3,8 @@ package train
 import (
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
+	"github.com/siamese-dev/siamese/internal/progress"
 )
 
 // textReporter writes one line per epoch to log and, when progress is a
@@ -14,7 +13,7 @@ type textReporter struct {
 	log      io.Writer
 	warn     io.Writer
 	progress io.Writer
-	bar      *progressbar.ProgressBar
+	bar      *progress.Bar
 	epoch    int
 	epochs   int
 	unit     string // what a step's batch counts: "pairs" or "images"
@@ -26,32 +25,18 @@ func newTextReporter(log, warn, progress io.Writer) *textReporter {
 
 func (r *textReporter) EpochStart(epoch, epochs, steps int) {
 	r.epoch, r.epochs = epoch, epochs
-	if r.progress == nil {
-		return
-	}
-	r.bar = progressbar.NewOptions(steps,
-		progressbar.OptionSetWriter(r.progress),
-		progressbar.OptionSetDescription(r.epochName(epoch)),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
+	// The rate is in the label, with the loss: the bar's own counts steps.
+	r.bar = progress.New(r.progress, steps, r.epochName(epoch), "")
 }
 
 func (r *textReporter) Step(step int, loss, pairsPerSec float64) {
-	if r.bar == nil {
-		return
-	}
 	r.bar.Describe(fmt.Sprintf("%s loss %.4f %4.0f %s/s", r.epochName(r.epoch), loss, pairsPerSec, r.unit))
 	r.bar.Set(step)
 }
 
 func (r *textReporter) EpochEnd(e EpochResult) {
-	if r.bar != nil {
-		r.bar.Finish()
-		r.bar = nil
-	}
+	r.bar.Finish()
+	r.bar = nil
 	mark := ""
 	if e.Best {
 		mark = " *"
