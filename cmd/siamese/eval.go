@@ -52,6 +52,7 @@ Only the images the pairs and trials use are decoded and embedded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Progress = progressTo(cmd)
 			r, err := verify.Evaluate(o)
 			if err != nil {
 				return err

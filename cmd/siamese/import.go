@@ -41,6 +41,7 @@ given, and a note on stderr says so.`,
 				o.Transpose = true
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is named as EMNIST, which stores images transposed: transposing them so they come out upright (--transpose=false keeps them as stored)\n", o.Images)
 			}
+			o.Progress = progressTo(cmd)
 			r, err := dataset.ImportIDX(o)
 			if err != nil {
 				return err

@@ -42,6 +42,18 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// progressTo is where a command draws the bar of its long work (decoding,
+// embedding, writing images): standard error when that is a terminal,
+// else nowhere, so piped or captured output has no bar in it. Results go
+// to standard output, so a terminal there is not needed: the bar of
+// "siamese embed DIR > e.csv" is still seen.
+func progressTo(cmd *cobra.Command) io.Writer {
+	if w := cmd.ErrOrStderr(); isTerminal(w) {
+		return w
+	}
+	return nil
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -38,6 +38,7 @@ recall); --exact compares the query with every image instead.`,
 			}
 			o.Query = args[0]
 			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Progress = progressTo(cmd)
 			r, err := verify.Search(o)
 			if err != nil {
 				return err

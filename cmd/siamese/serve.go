@@ -42,6 +42,7 @@ answer's "gallery_loaded" says when it was read).`,
 			}
 			o.Log = cmd.ErrOrStderr()
 			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }
+			o.Progress = progressTo(cmd)
 			s, err := serve.New(o)
 			if err != nil {
 				return err

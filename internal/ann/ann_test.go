@@ -1,6 +1,7 @@
 package ann
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -293,6 +294,35 @@ func TestSearcherConcurrentQueries(t *testing.T) {
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestSearcherBuildsInChunks: NewSearcher adds a large gallery a few
+// batches at a time, so that its bar moves; the graph is still the one a
+// single Add builds, and the bar counts the vectors when asked for.
+func TestSearcherBuildsInChunks(t *testing.T) {
+	vecs := clustered(2*16*batchSize+300, 16, 40, 0.5, 3) // two whole chunks and a part
+	ref := encoded(t, buildIndex(t, vecs, DefaultParams(), 2), names(len(vecs)))
+	for _, withBar := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "index")
+		var bar bytes.Buffer
+		o := SearcherOptions{IndexPath: path, MinANN: 10, Workers: 2}
+		if withBar {
+			o.Progress = &bar
+		}
+		if _, err := NewSearcher(names(len(vecs)), vecs, o); err != nil {
+			t.Fatal(err)
+		}
+		ix, stored, err := ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encoded(t, ix, stored); !bytes.Equal(got, ref) {
+			t.Errorf("bar %t: the graph differs from one Add's", withBar)
+		}
+		if withBar != strings.Contains(bar.String(), "indexing") {
+			t.Errorf("bar %t: drew %q", withBar, bar.String())
 		}
 	}
 }

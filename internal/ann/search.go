@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 
 	"github.com/siamese-dev/siamese/internal/network"
+	"github.com/siamese-dev/siamese/internal/progress"
 )
 
 // MinANN is the gallery size above which Searcher answers through the
@@ -51,6 +53,9 @@ type SearcherOptions struct {
 	// Warn is told about an index file that had to be rebuilt or could not
 	// be saved; neither changes results.
 	Warn func(string)
+	// Progress is where a bar counts the vectors added to the graph (a
+	// terminal, or nil for none): 200,000 take two minutes.
+	Progress io.Writer
 }
 
 // NewSearcher prepares queries over the vectors vecs of the gallery images
@@ -111,9 +116,19 @@ func NewSearcher(names []string, vecs [][]float32, o SearcherOptions) (*Searcher
 		}
 	}
 	if len(newVecs) > 0 {
-		if err := ix.Add(newVecs, o.Workers); err != nil {
-			return nil, err
+		bar := progress.New(o.Progress, len(newVecs), "indexing", "images")
+		// Added a whole number of batches at a time, so that the bar
+		// moves: the graph is the one a single Add builds (see Add).
+		const chunk = 16 * batchSize
+		for lo := 0; lo < len(newVecs); lo += chunk {
+			hi := min(len(newVecs), lo+chunk)
+			if err := ix.Add(newVecs[lo:hi], o.Workers); err != nil {
+				bar.Finish()
+				return nil, err
+			}
+			bar.Set(hi)
 		}
+		bar.Finish()
 		if o.IndexPath != "" {
 			if err := WriteFile(o.IndexPath, ix, newNames); err != nil {
 				warn(fmt.Sprintf("%v; the next search will build it again", err))

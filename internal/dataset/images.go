@@ -248,15 +248,21 @@ const ChunkBytes = 64 << 20
 // to fn with the index of its first path, in order: so that a folder of
 // any size is embedded in bounded memory (decoding 200,000 images at 64 px
 // in one piece took 20 GB). onBad is LoadFiles', called in path order
-// across chunks; fn's error stops the loop.
-func EachChunk(paths []string, l Loader, maxBytes int, onBad func(path string, err error) error, fn func(lo int, data []float32, bad []bool) error) error {
+// across chunks; fn's error stops the loop. progress, if not nil, hears
+// the images decoded so far across chunks, each chunk's counted as it
+// decodes (not after fn).
+func EachChunk(paths []string, l Loader, maxBytes int, onBad func(path string, err error) error, progress func(done int), fn func(lo int, data []float32, bad []bool) error) error {
 	if err := l.check(); err != nil {
 		return err
 	}
 	n := max(1, maxBytes/(4*l.Len()))
 	for lo := 0; lo < len(paths); lo += n {
 		hi := min(len(paths), lo+n)
-		data, bad, err := LoadFiles(paths[lo:hi], l, 0, onBad)
+		var chunkProgress func(int)
+		if progress != nil {
+			chunkProgress = func(done int) { progress(lo + done) }
+		}
+		data, bad, err := LoadFiles(paths[lo:hi], l, 0, onBad, chunkProgress)
 		if err != nil {
 			return err
 		}
@@ -269,9 +275,9 @@ func EachChunk(paths []string, l Loader, maxBytes int, onBad func(path string, e
 
 // LoadFiles decodes the image files at operating-system paths on workers
 // goroutines (GOMAXPROCS when workers <= 0), image i at data[i·Len():].
-// Failures go to onBad as in LoadAll; a skipped image is marked in bad and
-// its values left zero.
-func LoadFiles(paths []string, l Loader, workers int, onBad func(path string, err error) error) (data []float32, bad []bool, err error) {
+// Failures go to onBad and the count of images finished to progress as in
+// LoadAll; a skipped image is marked in bad and its values left zero.
+func LoadFiles(paths []string, l Loader, workers int, onBad func(path string, err error) error, progress func(done int)) (data []float32, bad []bool, err error) {
 	if err := l.check(); err != nil {
 		return nil, nil, err
 	}
@@ -279,7 +285,7 @@ func LoadFiles(paths []string, l Loader, workers int, onBad func(path string, er
 	name := func(i int) string { return paths[i] }
 	per := l.Len()
 	data = make([]float32, len(paths)*per)
-	bad, err = l.loadEach(len(paths), open, name, workers, onBad, nil, func(i int, b []byte) {
+	bad, err = l.loadEach(len(paths), open, name, workers, onBad, progress, func(i int, b []byte) {
 		bytesToFloats(data[i*per:(i+1)*per], b)
 	})
 	if err != nil {

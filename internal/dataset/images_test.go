@@ -214,15 +214,20 @@ func TestEachChunk(t *testing.T) {
 	}
 	paths[2], paths[5] = filepath.Join(dir, "missing2.png"), filepath.Join(dir, "missing5.png")
 	l := Loader{Size: 4, Channels: 1}
-	whole, wholeBad, err := LoadFiles(paths, l, 1, func(string, error) error { return nil })
+	whole, wholeBad, err := LoadFiles(paths, l, 1, func(string, error) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ maxBytes, chunk int }{{1, 1}, {4 * 16 * 3, 3}, {1 << 20, 7}} {
 		var reported []string
 		var next int
-		err := EachChunk(paths, l, tc.maxBytes, func(p string, _ error) error { reported = append(reported, filepath.Base(p)); return nil },
+		var counts []int
+		progress := func(done int) { counts = append(counts, done) }
+		err := EachChunk(paths, l, tc.maxBytes, func(p string, _ error) error { reported = append(reported, filepath.Base(p)); return nil }, progress,
 			func(lo int, data []float32, bad []bool) error {
+				if len(counts) == 0 || counts[len(counts)-1] != lo+len(bad) {
+					t.Errorf("budget %d: progress %v when the chunk at %d of %d images was handed on", tc.maxBytes, counts, lo, len(bad))
+				}
 				if lo != next || len(bad) > tc.chunk || len(bad) == 0 || len(data) != len(bad)*l.Len() {
 					t.Errorf("budget %d: chunk at %d of %d images, want it at %d with at most %d", tc.maxBytes, lo, len(bad), next, tc.chunk)
 				}
@@ -234,6 +239,10 @@ func TestEachChunk(t *testing.T) {
 			})
 		if err != nil || next != len(paths) || !slices.Equal(reported, []string{"missing2.png", "missing5.png"}) {
 			t.Errorf("budget %d: %v, covered %d of %d, failures %q", tc.maxBytes, err, next, len(paths), reported)
+		}
+		// One count an image, failed ones too, rising across chunks.
+		if want := []int{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(counts, want) {
+			t.Errorf("budget %d: progress %v, want %v", tc.maxBytes, counts, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"io/fs"
@@ -322,6 +323,71 @@ func TestStoredTransposed(t *testing.T) {
 	for _, tt := range tests {
 		if got := StoredTransposed(tt.path); got != tt.want {
 			t.Errorf("StoredTransposed(%q) = %t, want %t", tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestImportIDXWorkers imports 60 images of 3 classes, with a limit, on
+// one worker and on several: the same files with the same bytes, each
+// image under the name its place in the file gives it, whatever order the
+// workers finish in; and a bar counts them when asked.
+func TestImportIDXWorkers(t *testing.T) {
+	const n, side = 60, 4
+	pix := make([]byte, n*side*side)
+	labels := make([]byte, n)
+	for i := range n {
+		labels[i] = byte(i % 3)
+		for p := range side * side {
+			pix[i*side*side+p] = byte(i*7 + p)
+		}
+	}
+	dir := t.TempDir()
+	images, lab := filepath.Join(dir, "images.idx"), filepath.Join(dir, "labels.idx")
+	if err := os.WriteFile(images, idxBytes(0x803, []uint32{n, side, side}, pix), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lab, idxBytes(0x801, []uint32{n}, labels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string][]byte
+	for _, tc := range []struct {
+		workers   int
+		transpose bool
+		bar       bool
+	}{{1, false, false}, {4, false, true}, {0, false, false}, {3, true, false}} {
+		out := filepath.Join(dir, fmt.Sprintf("out-%d-%t", tc.workers, tc.transpose))
+		var bar bytes.Buffer
+		o := ImportOptions{Images: images, Labels: lab, Out: out, LimitPerClass: 15, Workers: tc.workers, Transpose: tc.transpose}
+		if tc.bar {
+			o.Progress = &bar
+		}
+		rep, err := ImportIDX(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := listFiles(t, out)
+		if rep.Images != 45 || len(names) != 45 || !maps.Equal(rep.PerClass, map[string]int{"0": 15, "1": 15, "2": 15}) {
+			t.Errorf("workers %d: report %+v, %d files", tc.workers, rep, len(names))
+		}
+		// Image 3k+c is class c's k-th: 1/00004.png is image 13.
+		g := readGray(t, filepath.Join(out, "1", "00004.png"))
+		if first := g.Pix[0]; first != byte(13*7) {
+			t.Errorf("workers %d: 1/00004.png starts with %d, want image 13's %d", tc.workers, first, 13*7)
+		}
+		got := readAll(t, out, names)
+		switch {
+		case tc.transpose:
+			// Transposed images differ, except for their names.
+			if !slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))) {
+				t.Errorf("workers %d, transposed: files %v", tc.workers, names)
+			}
+		case want == nil:
+			want = got
+		case !maps.EqualFunc(got, want, bytes.Equal):
+			t.Errorf("workers %d: files differ from one worker's", tc.workers)
+		}
+		if s := bar.String(); tc.bar != strings.Contains(s, "writing") {
+			t.Errorf("workers %d, bar asked %t: %q", tc.workers, tc.bar, s)
 		}
 	}
 }

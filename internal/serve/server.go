@@ -47,6 +47,10 @@ type Options struct {
 	Strict bool         // stop at an unreadable gallery image instead of skipping it
 	Warn   func(string) // gallery and index problems that cost time, not answers
 	Log    io.Writer    // where the server says it listens and logs connection errors
+	// Progress is where bars count the gallery images embedded and
+	// indexed at start-up (a terminal, or nil for none); a reload draws
+	// none, its lines would cut into the server's log.
+	Progress io.Writer
 }
 
 func (o Options) withDefaults() Options {
@@ -149,7 +153,7 @@ func New(o Options) (*Server, error) {
 		s.threshold = o.Threshold
 	}
 	if o.Gallery != "" {
-		g, err := loadGallery(o, m)
+		g, err := loadGallery(o, m, o.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +179,7 @@ func (s *Server) ReloadGallery() (int, error) {
 	}
 	s.reload.Lock()
 	defer s.reload.Unlock()
-	g, err := loadGallery(s.o, s.model)
+	g, err := loadGallery(s.o, s.model, nil)
 	if err != nil {
 		return 0, fmt.Errorf("reload gallery %s: %w", s.o.Gallery, err)
 	}
@@ -185,13 +189,13 @@ func (s *Server) ReloadGallery() (int, error) {
 
 // loadGallery embeds the gallery images that its cache lacks and prepares
 // the search (a graph for large galleries, see package ann).
-func loadGallery(o Options, m *model.Model) (*gallery, error) {
+func loadGallery(o Options, m *model.Model, progressTo io.Writer) (*gallery, error) {
 	hash, err := embedding.ModelHash(o.Model)
 	if err != nil {
 		return nil, err
 	}
 	embed := func(paths []string) ([][]float32, error) {
-		return verify.EmbedFiles(m, paths, o.MaxPixels, verify.Skipper(o.Strict, o.Warn, nil))
+		return verify.EmbedFiles(m, paths, o.MaxPixels, verify.Skipper(o.Strict, o.Warn, nil), progressTo)
 	}
 	dim, err := embedWidth(m.Net)
 	if err != nil {
@@ -208,7 +212,7 @@ func loadGallery(o Options, m *model.Model) (*gallery, error) {
 	// The index file is the one `siamese search` keeps for this model and
 	// gallery, so either command reuses what the other built.
 	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{
-		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), Warn: o.Warn})
+		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), Warn: o.Warn, Progress: progressTo})
 	if err != nil {
 		return nil, err
 	}

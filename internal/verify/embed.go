@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/siamese-dev/siamese/internal/embedding"
 	"github.com/siamese-dev/siamese/internal/model"
@@ -14,6 +15,9 @@ type EmbedOptions struct {
 	MaxPixels int
 	Strict    bool // stop at an unreadable image instead of skipping it
 	Warn      func(msg string)
+	// Progress is where a bar counts the images embedded: a terminal, or
+	// nil for none.
+	Progress io.Writer
 }
 
 // Embeddings are the tower's outputs for a list of images.
@@ -39,7 +43,7 @@ func Embed(o EmbedOptions) (*Embeddings, error) {
 		paths[i] = f.Path
 	}
 	out := &Embeddings{}
-	vecs, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, o.Warn, &out.Skipped))
+	vecs, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, o.Warn, &out.Skipped), o.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func TestEmbedImagesMatchesFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := EmbedFiles(m, paths, 0, nil)
+	want, err := EmbedFiles(m, paths, 0, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

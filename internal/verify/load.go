@@ -1,18 +1,24 @@
 package verify
 
 import (
+	"io"
+
 	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/progress"
 )
 
 // EmbedFiles returns m's embeddings of the image files at paths, one
 // vector per path, nil for an image skipped by onBad (see
 // dataset.LoadFiles); a nil onBad makes a bad image an error. Images are
-// decoded and embedded a bounded chunk at a time (dataset.EachChunk).
-func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error) ([][]float32, error) {
+// decoded and embedded a bounded chunk at a time (dataset.EachChunk). A
+// bar counts the images decoded on progressTo, if not nil (a terminal).
+func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error, progressTo io.Writer) ([][]float32, error) {
+	bar := progress.New(progressTo, len(paths), "embedding", "images")
+	defer bar.Finish()
 	var badFile func(path string, err error) error
 	if onBad != nil {
-		badFile = func(_ string, err error) error { return onBad(err) }
+		badFile = progress.ClearBefore(bar, func(_ string, err error) error { return onBad(err) })
 	}
 	l := loaderFor(m, maxPixels)
 	per := l.Len()
@@ -21,7 +27,7 @@ func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err er
 		return nil, err
 	}
 	out := make([][]float32, len(paths))
-	err = dataset.EachChunk(paths, l, dataset.ChunkBytes, badFile, func(lo int, data []float32, bad []bool) error {
+	err = dataset.EachChunk(paths, l, dataset.ChunkBytes, badFile, bar.Func(), func(lo int, data []float32, bad []bool) error {
 		// Only the readable images go through the network.
 		good := data[:0]
 		n := 0

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ type SearchOptions struct {
 	// EfSearch is the index's query-time candidate list; 0: the default.
 	EfSearch int
 	Warn     func(msg string)
+	// Progress is where bars count the gallery images embedded (those
+	// the cache lacks) and indexed: a terminal, or nil for none.
+	Progress io.Writer
 }
 
 // Neighbour is a gallery image near the query.
@@ -85,7 +89,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if !math.IsNaN(o.Threshold) {
 		thr = o.Threshold
 	}
-	q, err := EmbedFiles(m, []string{o.Query}, o.MaxPixels, nil)
+	q, err := EmbedFiles(m, []string{o.Query}, o.MaxPixels, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +99,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	}
 	res := &SearchResult{Query: o.Query, Gallery: o.Gallery, Threshold: thr, Cache: filepath.Join(o.Gallery, embedding.CacheName(hash))}
 	embed := func(paths []string) ([][]float32, error) {
-		return EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, warn, &res.Skipped))
+		return EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, warn, &res.Skipped), o.Progress)
 	}
 	g, err := embedding.SyncGallery(o.Gallery, res.Cache, len(q[0]), embed, warn)
 	if err != nil {
@@ -106,7 +110,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	// model never uses another model's graph.
 	indexPath := filepath.Join(o.Gallery, ann.IndexName(hash))
 	s, err := ann.NewSearcher(g.Keys, g.Vectors, ann.SearcherOptions{
-		IndexPath: indexPath, MinANN: o.IndexAbove, ScanOnly: o.Exact, EfSearch: o.EfSearch, Warn: warn})
+		IndexPath: indexPath, MinANN: o.IndexAbove, ScanOnly: o.Exact, EfSearch: o.EfSearch, Warn: warn, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}

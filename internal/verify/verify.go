@@ -18,6 +18,7 @@ import (
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/pairs"
 	"github.com/siamese-dev/siamese/internal/plot"
+	"github.com/siamese-dev/siamese/internal/progress"
 )
 
 // inferenceBatch is the embedder's batch: large enough to keep every core
@@ -35,6 +36,9 @@ type CompareOptions struct {
 	// it (the reference must always be readable); Warn hears each skip.
 	Strict bool
 	Warn   func(msg string)
+	// Progress is where a bar counts the images embedded: a terminal, or
+	// nil for none.
+	Progress io.Writer
 }
 
 // Verdict is one compared pair.
@@ -68,7 +72,7 @@ func Compare(o CompareOptions) ([]Verdict, int, error) {
 	// must. An unreadable image among several others is skipped unless
 	// Strict; a lone other is the comparison asked for, so its failure is
 	// the error.
-	ref, err := EmbedFiles(m, []string{o.Reference}, o.MaxPixels, nil)
+	ref, err := EmbedFiles(m, []string{o.Reference}, o.MaxPixels, nil, nil)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -77,7 +81,7 @@ func Compare(o CompareOptions) ([]Verdict, int, error) {
 		paths[i] = f.Path
 	}
 	skipped := 0
-	emb, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict || len(paths) == 1, o.Warn, &skipped))
+	emb, err := EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict || len(paths) == 1, o.Warn, &skipped), o.Progress)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -116,14 +120,19 @@ func embed(net *network.Net, data []float32, n int) ([]float32, error) {
 
 // embedImages embeds every image of im, a bounded chunk of float values
 // at a time (dataset.ChunkBytes), rather than all of them at once: 38,000
-// photos at 64 px are 1.9 GB as floats, 470 MB as the bytes im holds.
-func embedImages(net *network.Net, im *dataset.Images) ([]float32, error) {
+// photos at 64 px are 1.9 GB as floats, 470 MB as the bytes im holds. A
+// bar on progressTo, if not nil, counts the chunks' images.
+func embedImages(net *network.Net, im *dataset.Images, progressTo io.Writer) ([]float32, error) {
+	bar := progress.New(progressTo, im.Len(), "embedding", "images")
+	defer bar.Finish()
 	e, err := embedderFor(net, im.Len())
 	if err != nil {
 		return nil, err
 	}
 	per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
-	chunk := max(1, dataset.ChunkBytes/(4*per))
+	// Chunks of at most 512 images, whatever the budget allows (21,000
+	// at 28 px), so that the bar moves; the embedder batches 128 anyway.
+	chunk := max(1, min(512, dataset.ChunkBytes/(4*per)))
 	buf := make([]float32, min(chunk, im.Len())*per)
 	out := make([]float32, 0, im.Len()*e.Dim())
 	for lo := 0; lo < im.Len(); lo += chunk {
@@ -136,6 +145,7 @@ func embedImages(net *network.Net, im *dataset.Images) ([]float32, error) {
 			return nil, err
 		}
 		out = append(out, emb...)
+		bar.Set(hi)
 	}
 	return out, nil
 }
@@ -160,6 +170,9 @@ type EvalOptions struct {
 	MaxPixels int
 	Strict    bool
 	Warn      func(msg string)
+	// Progress is where bars count the images decoded and embedded: a
+	// terminal, or nil for none.
+	Progress io.Writer
 }
 
 // ClassAccuracy is the share of a class's similar pairs judged similar.
@@ -322,7 +335,10 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		for k, i := range used {
 			sub.Items[k] = items[i]
 		}
-		if im, err = dataset.LoadAll(&sub, loaderFor(m, o.MaxPixels), runtime.GOMAXPROCS(0), onBad, nil); err != nil {
+		bar := progress.New(o.Progress, len(sub.Items), "loading images", "images")
+		im, err = dataset.LoadAll(&sub, loaderFor(m, o.MaxPixels), runtime.GOMAXPROCS(0), progress.ClearBefore(bar, onBad), bar.Func())
+		bar.Finish()
+		if err != nil {
 			return nil, err
 		}
 		if im.Len() == len(used) {
@@ -331,7 +347,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		items = withoutFailed(items, sub.Items, im.Paths)
 	}
 	inferStart := time.Now()
-	emb, err := embedImages(m.Net, im)
+	emb, err := embedImages(m.Net, im, o.Progress)
 	if err != nil {
 		return nil, err
 	}
