@@ -24,6 +24,11 @@ func main() {
 	go func() {
 		<-sigs
 		if !in.graceful.Load() {
+			// A progress bar may be on the line: the message gets one of
+			// its own.
+			if isTerminal(os.Stderr) {
+				fmt.Fprint(os.Stderr, "\r\x1b[K")
+			}
 			fmt.Fprintln(os.Stderr, "siamese: interrupted")
 			os.Exit(130)
 		}
@@ -39,10 +44,14 @@ func main() {
 
 // interrupts is how the first Ctrl-C or SIGTERM ends a command. Commands
 // that stop cleanly on it (train keeps its checkpoint, serve lets the
-// requests in flight finish) carry the stopsCleanly annotation and see it
-// as the cancellation of their context. Any other command ends at once
-// with status 130, as the signal would end it if siamese did not catch
-// it: files are only ever replaced whole, so nothing is left half-written.
+// requests in flight finish) carry the stopsCleanly annotation, and once
+// there is something to stop cleanly (train's first epoch has begun,
+// serve listens) they arm it (cleanStop): then they see the signal as the
+// cancellation of their context. Before that, and in any other command,
+// it ends the process at once with status 130, as the signal would if
+// siamese did not catch it: files are only ever replaced whole, so nothing
+// is left half-written. (Minutes of loading a large folder went on after
+// a Ctrl-C, and serve then even opened its port.)
 type interrupts struct {
 	graceful atomic.Bool
 }
@@ -50,6 +59,18 @@ type interrupts struct {
 // stopsCleanly is the annotation of commands that stop cleanly on an
 // interrupt (see interrupts).
 const stopsCleanly = "stops-cleanly"
+
+type cleanStopKey struct{}
+
+// cleanStop returns the function that arms the clean stop of cmd (see
+// interrupts), or one that does nothing for a command without the
+// annotation.
+func cleanStop(cmd *cobra.Command) func() {
+	if arm, ok := cmd.Context().Value(cleanStopKey{}).(func()); ok {
+		return arm
+	}
+	return func() {}
+}
 
 // run executes the command line and returns the exit status. Errors are
 // printed as one line, without usage noise.
@@ -68,7 +89,7 @@ func run(ctx context.Context, args []string, in *interrupts) (code int) {
 	root := newRootCmd()
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		if cmd.Annotations[stopsCleanly] != "" {
-			in.graceful.Store(true)
+			cmd.SetContext(context.WithValue(cmd.Context(), cleanStopKey{}, func() { in.graceful.Store(true) }))
 		}
 	}
 	root.SetArgs(args)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,13 +44,18 @@ func openPTY(t *testing.T) (pt, tty *os.File) {
 	return pt, tty
 }
 
-// onTerminal runs the binary with standard error on a terminal and
-// standard output piped, as in "siamese embed DIR > e.csv" typed at a
-// shell, and returns the two.
-func onTerminal(t *testing.T, dir string, args ...string) (stdout, terminal string) {
+// onTerminal runs the binary with standard error on a terminal (cols
+// wide, 0 for the default) and standard output piped, as in "siamese
+// embed DIR > e.csv" typed at a shell, and returns the two.
+func onTerminal(t *testing.T, dir string, cols int, args ...string) (stdout, terminal string) {
 	t.Helper()
 	pt, tty := openPTY(t)
 	defer pt.Close()
+	if cols > 0 {
+		if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: uint16(cols)}); err != nil {
+			t.Skipf("set the terminal's width: %v", err)
+		}
+	}
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	var out bytes.Buffer
@@ -123,7 +129,7 @@ func TestProgressBars(t *testing.T) {
 				}
 			}
 			gallery()
-			stdout, terminal := onTerminal(t, sub, args...)
+			stdout, terminal := onTerminal(t, sub, 0, args...)
 			if !strings.Contains(terminal, "\r"+tc.bar) || !strings.Contains(terminal, "%") {
 				t.Errorf("%v on a terminal: no %q bar in %q", args, tc.bar, terminal)
 			}
@@ -137,5 +143,32 @@ func TestProgressBars(t *testing.T) {
 				t.Errorf("%v captured: exit %d, a bar in %q", args, r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// TestProgressBarFitsNarrowTerminal: on a terminal 40 columns wide every
+// frame of the bar fits one line; a wider one wraps, and each redraw then
+// left a line of it behind.
+func TestProgressBarFitsNarrowTerminal(t *testing.T) {
+	dir := t.TempDir()
+	data := abs(t, digits)
+	if r := siamese(t, dir, smallTrain(data, "m.safetensors")...); r.code != 0 {
+		t.Fatalf("train: exit %d %s", r.code, r.stderr)
+	}
+	for _, cols := range []int{40, 60} {
+		_, terminal := onTerminal(t, dir, cols, "embed", data, "--model", "m.safetensors")
+		frames := 0
+		for _, frame := range strings.Split(terminal, "\r") {
+			if strings.TrimSpace(frame) == "" {
+				continue
+			}
+			frames++
+			if n := utf8.RuneCountInString(strings.TrimRight(frame, "\n")); n > cols {
+				t.Errorf("%d columns: a frame of %d: %q", cols, n, frame)
+			}
+		}
+		if frames == 0 {
+			t.Errorf("%d columns: no bar drawn: %q", cols, terminal)
+		}
 	}
 }

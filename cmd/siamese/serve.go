@@ -61,6 +61,7 @@ answer's "gallery_loaded" says when it was read).`,
 					}
 				}()
 			}
+			cleanStop(cmd)()
 			return s.Run(cmd.Context())
 		},
 	}

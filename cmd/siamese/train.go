@@ -122,6 +122,7 @@ after saving it and --resume continues from it.`,
 				return err
 			}
 			o.Cache = cache
+			o.Started = cleanStop(cmd)
 			sum, err := train.Run(cmd.Context(), o)
 			if errors.Is(err, train.ErrInterrupted) {
 				if sum.Checkpoint != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNilBarDrawsNothing(t *testing.T) {
@@ -113,5 +114,58 @@ func TestClearBefore(t *testing.T) {
 	ClearBefore(nil, func(string, error) error { called = true; return nil })("x", nil)
 	if !called {
 		t.Error("without a bar, onBad is not called")
+	}
+}
+
+// TestFit lays a bar's line out for terminals of several widths: the
+// fullest line that fits, figures dropped rate first, then the time, then
+// the count, and at last the label cut; none when even that cannot fit.
+func TestFit(t *testing.T) {
+	full, countTime, count, bare := layouts[0], layouts[1], layouts[2], layouts[3]
+	for _, tc := range []struct {
+		width   int
+		want    layout
+		maxDesc int
+		ok      bool
+	}{
+		{0, full, 0, true}, // not a terminal we can measure
+		{120, full, 119 - full.cells(0, 20000, "images", 4), true},
+		{76, full, 75 - full.cells(0, 20000, "images", 4), true},
+		{75, countTime, 74 - countTime.cells(0, 20000, "images", 4), true},
+		{59, countTime, 58 - countTime.cells(0, 20000, "images", 4), true},
+		{58, count, 57 - count.cells(0, 20000, "images", 4), true},
+		{43, count, 42 - count.cells(0, 20000, "images", 4), true},
+		{42, bare, 41 - 13, true},
+		{20, bare, 6, true}, // the label is cut to 6 cells
+		{17, bare, 0, false},
+	} {
+		l, maxDesc, ok := fit(tc.width, "embedding", 20000, "images")
+		if l != tc.want || maxDesc != tc.maxDesc || ok != tc.ok {
+			t.Errorf("width %d: %+v, label %d cells, ok %t; want %+v, %d, %t", tc.width, l, maxDesc, ok, tc.want, tc.maxDesc, tc.ok)
+		}
+		// What fit chooses fits: the label, clipped, on its layout.
+		if ok && tc.width > 0 {
+			d := utf8.RuneCountInString(clip("embedding", maxDesc))
+			if n := l.cells(d, 20000, "images", 4); n > tc.width-1 {
+				t.Errorf("width %d: the line takes %d cells", tc.width, n)
+			}
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		max  int
+		want string
+	}{
+		{"embedding", 0, "embedding"},
+		{"embedding", 9, "embedding"},
+		{"embedding", 5, "embe…"},
+		{"époque 1/3", 4, "épo…"}, // cut by letters, not bytes
+	} {
+		if got := clip(tc.desc, tc.max); got != tc.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", tc.desc, tc.max, got, tc.want)
+		}
 	}
 }

@@ -26,11 +26,18 @@ func newTextReporter(log, warn, progress io.Writer) *textReporter {
 func (r *textReporter) EpochStart(epoch, epochs, steps int) {
 	r.epoch, r.epochs = epoch, epochs
 	// The rate is in the label, with the loss: the bar's own counts steps.
-	r.bar = progress.New(r.progress, steps, r.epochName(epoch), "")
+	// The bar is laid out for that label (it is not drawn before the
+	// first step, which gives it).
+	r.bar = progress.New(r.progress, steps, r.stepLabel(0, 0), "")
+}
+
+// stepLabel is the bar's label during an epoch: its running loss and rate.
+func (r *textReporter) stepLabel(loss, pairsPerSec float64) string {
+	return fmt.Sprintf("%s loss %.4f %4.0f %s/s", r.epochName(r.epoch), loss, pairsPerSec, r.unit)
 }
 
 func (r *textReporter) Step(step int, loss, pairsPerSec float64) {
-	r.bar.Describe(fmt.Sprintf("%s loss %.4f %4.0f %s/s", r.epochName(r.epoch), loss, pairsPerSec, r.unit))
+	r.bar.Describe(r.stepLabel(loss, pairsPerSec))
 	r.bar.Set(step)
 }
 
@@ -56,6 +63,12 @@ func (r *textReporter) epochName(epoch int) string {
 		return fmt.Sprintf("epoch %d", epoch)
 	}
 	return fmt.Sprintf("epoch %d/%d", epoch, r.epochs)
+}
+
+// finish clears the bar of an epoch that did not end.
+func (r *textReporter) finish() {
+	r.bar.Finish()
+	r.bar = nil
 }
 
 func (r *textReporter) Warn(msg string) {

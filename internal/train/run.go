@@ -74,6 +74,11 @@ type Options struct {
 	// Report, when set, is told about progress and warnings instead of
 	// the text lines on Log and Warnings and the bars on Progress.
 	Report Reporter
+	// Started, if not nil, is called once the data are loaded, as the
+	// first epoch begins: from then on cancelling Run's context stops it
+	// cleanly with a checkpoint, where before there is nothing to keep
+	// (the CLI ends at once on an interrupt until then).
+	Started func()
 }
 
 // Summary is what a run reports at the end (`--json` prints it).
@@ -426,6 +431,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
 	}
 	rep := o.reporter()
+	// An interrupt ends the loop inside an epoch, with its bar drawn: the
+	// line is cleared before the caller says what was kept.
+	if tr, ok := rep.(*textReporter); ok {
+		defer tr.finish()
+	}
 	sampler, err := pairs.NewSampler(trainIm.Labels, o.Loop.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("training pairs: %w", err)
@@ -534,6 +544,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			return model.SaveCheckpoint(ckptPath, c)
 		}}
+	if o.Started != nil {
+		o.Started()
+	}
 	st, err = loop.Run(ctx, st)
 	if errors.Is(err, ErrInterrupted) {
 		s := &Summary{Model: o.Out, Data: dataName, Interrupted: true, Epochs: st.Epoch, Pairs: st.Pairs}

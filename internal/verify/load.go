@@ -14,17 +14,19 @@ import (
 // decoded and embedded a bounded chunk at a time (dataset.EachChunk). A
 // bar counts the images decoded on progressTo, if not nil (a terminal).
 func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error, progressTo io.Writer) ([][]float32, error) {
-	bar := progress.New(progressTo, len(paths), "embedding", "images")
-	defer bar.Finish()
-	var badFile func(path string, err error) error
-	if onBad != nil {
-		badFile = progress.ClearBefore(bar, func(_ string, err error) error { return onBad(err) })
-	}
 	l := loaderFor(m, maxPixels)
 	per := l.Len()
 	e, err := embedderFor(m.Net, len(paths))
 	if err != nil {
 		return nil, err
+	}
+	// Made once the network is built (0.1 s or more), so that its rate
+	// counts the images alone.
+	bar := progress.New(progressTo, len(paths), "embedding", "images")
+	defer bar.Finish()
+	var badFile func(path string, err error) error
+	if onBad != nil {
+		badFile = progress.ClearBefore(bar, func(_ string, err error) error { return onBad(err) })
 	}
 	out := make([][]float32, len(paths))
 	err = dataset.EachChunk(paths, l, dataset.ChunkBytes, badFile, bar.Func(), func(lo int, data []float32, bad []bool) error {
