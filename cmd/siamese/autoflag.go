@@ -47,7 +47,7 @@ func checkSize(v int) error {
 
 func checkChannels(v int) error {
 	if v != 1 && v != 3 {
-		return fmt.Errorf("--channels must be 1 or 3, got %d", v)
+		return fmt.Errorf("--channels must be 1, 3 or auto, got %d", v)
 	}
 	return nil
 }

@@ -76,7 +76,11 @@ default the user's cache folder (~/.cache/siamese on Linux).`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s  %7d images  %10d bytes  %s\n", p.Name, p.Images, p.Bytes, p.What)
 				total += p.Bytes
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "cache %s: %d packs, %d bytes\n", d, len(packs), total)
+			noun := "packs"
+			if len(packs) == 1 {
+				noun = "pack"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cache %s: %d %s, %d bytes\n", d, len(packs), noun, total)
 			return nil
 		},
 	}, &cobra.Command{

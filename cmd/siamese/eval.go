@@ -100,6 +100,9 @@ func printEval(out io.Writer, r *verify.Report) {
 	for _, o := range r.OneShot {
 		fmt.Fprintf(out, "one-shot   %.4f (95%% interval %.4f to %.4f; %d-way, %d trials, chance %.4f)\n", o.Accuracy, o.Low, o.High, o.Way, o.Trials, 1/float64(o.Way))
 	}
+	for _, w := range r.OneShotSkipped {
+		fmt.Fprintf(out, "one-shot   %d-way not run: the data has %d classes\n", w, r.OneShotClasses)
+	}
 	fmt.Fprintf(out, "classes    %d seen in training, %d unseen\n", r.SeenClasses, r.UnseenClasses)
 	if r.Note != "" {
 		fmt.Fprintf(out, "note       %s\n", r.Note)

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -447,7 +448,7 @@ func TestHostileFlags(t *testing.T) {
 		{"unknown loss", []string{"--loss", "hinge"}, `unknown loss "hinge" (valid: contrastive, `},
 		{"unknown optimizer", []string{"--optimizer", "adamw"}, `unknown --optimizer "adamw" (valid: adam, rmsprop, sgd)`},
 		{"unknown schedule", []string{"--lr-schedule", "warmup"}, `unknown --lr-schedule "warmup" (valid: none, step, cosine)`},
-		{"two channels", []string{"--channels", "2"}, "--channels must be 1 or 3, got 2"},
+		{"two channels", []string{"--channels", "2"}, "--channels must be 1, 3 or auto, got 2"},
 		{"zero temperature", []string{"--loss", "ntxent", "--batches", "classes", "--temperature", "0"}, "ntxent loss: temperature must be > 0, got 0"},
 		{"NaN shift", []string{"--augment-shift", "NaN"}, "augment shift must be a finite number >= 0 pixels, got NaN"},
 		{"shift out of the frame", []string{"--augment-shift", "28"}, "--augment-shift 28 must be below the image size, 28 px"},
@@ -680,6 +681,11 @@ func TestInterruptAndResume(t *testing.T) {
 			if _, err := os.Stat(out); err == nil {
 				t.Error("an interrupted run wrote the model")
 			}
+			// The log of the epochs finished is there, for deciding
+			// whether to resume.
+			if b, err := os.ReadFile(strings.TrimSuffix(out, ".safetensors") + ".log.csv"); err != nil || strings.Count(string(b), "\n") < 2 {
+				t.Errorf("an interrupted run left no log of its finished epochs: %q, %v", b, err)
+			}
 			// The checkpoint is complete: it loads as the model of its best
 			// epoch so far, with that epoch's threshold, so an image is
 			// still the same kind as itself.
@@ -753,5 +759,37 @@ func TestClassBatchRepeatsWarn(t *testing.T) {
 		"--val-pairs", "16", "--cache-dir", "off", "--batches", "classes", "--loss", "contrastive", "--out", filepath.Join(t.TempDir(), "m.safetensors"))
 	if r.code != 0 || !strings.Contains(r.stderr, "class batches repeat their images, which without --augment are identical copies") {
 		t.Errorf("exit %d, stderr:\n%s\nwant a warning that images repeat", r.code, r.stderr)
+	}
+}
+
+// TestServePortInUse: serve with an address already taken says so at
+// once, in one line, before it reads the gallery (which on a large one
+// takes minutes): no embedding cache is written there.
+func TestServePortInUse(t *testing.T) {
+	dir := t.TempDir()
+	if r := siamese(t, dir, smallTrain(abs(t, digits), "m.safetensors")...); r.code != 0 {
+		t.Fatalf("train: exit %d %s", r.code, r.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("no loopback: %v", err)
+	}
+	defer ln.Close()
+	gallery := filepath.Join(dir, "gallery")
+	if err := os.CopyFS(gallery, os.DirFS(abs(t, digits))); err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	wantError(t, siamese(t, dir, "serve", "--model", "m.safetensors", "--gallery", gallery, "--addr", addr), "--addr "+addr, "in use")
+	if cached, _ := filepath.Glob(filepath.Join(gallery, ".siamese-*")); len(cached) != 0 {
+		t.Errorf("the gallery was read before the port was refused: %v", cached)
+	}
+}
+
+// TestServeZeroLimits: a limit of 0 typed on the command line is refused,
+// not served by the default it stands for in the Go API.
+func TestServeZeroLimits(t *testing.T) {
+	for _, flag := range []string{"--max-body", "--max-in-flight", "--max-batch"} {
+		wantError(t, siamese(t, t.TempDir(), "serve", flag, "0"), flag+" must be positive, got 0")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,14 @@ func TestFewShotFolder(t *testing.T) {
 	// round(0.1·62) = 6 test classes: 5-way runs, 10 and 20 do not.
 	if len(rep.OneShot) != 1 || rep.OneShot[0].Way != 5 || rep.OneShot[0].Trials != 200 {
 		t.Fatalf("one-shot %+v, want one 5-way result of 200 trials", rep.OneShot)
+	}
+	// and eval says so, rather than leave the README's "5-, 10- and
+	// 20-way" unexplained.
+	if !slices.Equal(rep.OneShotSkipped, []int{10, 20}) || rep.OneShotClasses != 6 {
+		t.Errorf("ways skipped %v of %d classes, want [10 20] of 6", rep.OneShotSkipped, rep.OneShotClasses)
+	}
+	if r := siamese(t, dir, "eval", "--model", "m.safetensors", "--pairs", "20", "--trials", "20"); !strings.Contains(r.stdout, "one-shot   20-way not run: the data has 6 classes") {
+		t.Errorf("eval does not say why 20-way did not run: %s", r.stdout)
 	}
 	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) || !(0 <= o.Low && o.Low <= o.Accuracy && o.Accuracy <= o.High && o.High <= 1 && o.Low < o.High) || math.Abs(o.CI95-(o.High-o.Low)/2) > 1e-12 {
 		t.Errorf("5-way accuracy %g in [%g, %g] ±%g; want an interval around it inside [0, 1], ± half its width, in (0, 0.1) for 200 trials", o.Accuracy, o.Low, o.High, o.CI95)

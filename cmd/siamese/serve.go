@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -40,9 +42,31 @@ answer's "gallery_loaded" says when it was read).`,
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
 				return err
 			}
+			// 0 means the default to the Go API, but typed on the command
+			// line it is a mistake, which would be served by the default.
+			for _, z := range []struct {
+				flag string
+				zero bool
+			}{{"max-body", o.MaxBodyBytes == 0}, {"max-in-flight", o.MaxInFlight == 0}, {"max-batch", o.MaxBatch == 0}} {
+				if z.zero && cmd.Flags().Changed(z.flag) {
+					return fmt.Errorf("--%s must be positive, got 0", z.flag)
+				}
+			}
 			o.Log = cmd.ErrOrStderr()
 			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }
 			o.Progress = progressTo(cmd)
+			// The port first: one in use is said at once, not after
+			// minutes of embedding a gallery. Connections made meanwhile
+			// wait to be answered.
+			ln, err := net.Listen("tcp", o.Addr)
+			if err != nil {
+				var op *net.OpError
+				if errors.As(err, &op) {
+					err = op.Err // its text repeats the address
+				}
+				return fmt.Errorf("--addr %s: %w", o.Addr, err)
+			}
+			defer ln.Close()
 			s, err := serve.New(o)
 			if err != nil {
 				return err
@@ -62,7 +86,7 @@ answer's "gallery_loaded" says when it was read).`,
 				}()
 			}
 			cleanStop(cmd)()
-			return s.Run(cmd.Context())
+			return s.Serve(cmd.Context(), ln)
 		},
 	}
 	f := cmd.Flags()

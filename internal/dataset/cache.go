@@ -114,6 +114,13 @@ func packName(root string, l Loader) (name, desc string) {
 		mode = ResizeSquash
 	}
 	desc = fmt.Sprintf("%d×%d×%d %s", l.Channels, l.Size, l.Size, mode)
+	// A pixel limit other than the default gets a pack of its own: the
+	// images in a pack passed the limit they were decoded under, and one
+	// cached under the default would skip a lower limit's check (the
+	// pack keeps no image's size).
+	if l.MaxPixels > 0 && l.MaxPixels != DefaultMaxPixels {
+		desc += fmt.Sprintf(" max %d px", l.MaxPixels)
+	}
 	h := sha256.Sum256([]byte("siamese-cache-v1\x00" + abs + "\x00" + desc))
 	return hex.EncodeToString(h[:8]), abs + " " + desc
 }

@@ -239,3 +239,34 @@ func TestCacheFailureAfterDecoding(t *testing.T) {
 		t.Errorf("%d images, bad images reported %q, warnings %q; want 2, bad.png once, and one warning", im.Len(), reported, warnings)
 	}
 }
+
+// TestCacheKeepsPixelLimit: a lower --max-pixels refuses images that an
+// earlier run cached under the default limit; they are not served from
+// its pack.
+func TestCacheKeepsPixelLimit(t *testing.T) {
+	dir, cdir := t.TempDir(), t.TempDir()
+	for i := range 4 {
+		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 12, 10, func(x, y int) color.Color { return color.Gray{uint8(10 * x)} })
+	}
+	c, err := OpenCache(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		maxPixels, loaded int
+	}{{0, 4}, {100, 0}, {0, 4}, {DefaultMaxPixels, 4}, {120, 4}} { // the images are 12×10 = 120 pixels
+		refused := 0
+		im, err := LoadAll(ix, Loader{Size: 8, Channels: 1, MaxPixels: tc.maxPixels, Cache: c}, 1, func(string, error) error { refused++; return nil }, nil)
+		if err != nil {
+			t.Fatalf("limit %d: %v", tc.maxPixels, err)
+		}
+		if im.Len() != tc.loaded || refused != 4-tc.loaded {
+			t.Errorf("limit %d: %d images loaded, %d refused; want %d loaded", tc.maxPixels, im.Len(), refused, tc.loaded)
+		}
+		im.Close()
+	}
+}

@@ -552,6 +552,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		s := &Summary{Model: o.Out, Data: dataName, Interrupted: true, Epochs: st.Epoch, Pairs: st.Pairs}
 		if st.Epoch > 0 {
 			s.Checkpoint = ckptPath
+			o.saveLog(st) // the curves so far help decide whether to resume
 		}
 		return s, err
 	}
@@ -568,16 +569,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
 	}
-	// The per-epoch log (CSV) and its chart go next to the model; failing
-	// to write them does not undo a finished training, so it only warns.
-	epochLog := make([]traininglog.Epoch, len(st.History))
-	for i, h := range st.History {
-		epochLog[i] = traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
-			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec}
-	}
-	if err := traininglog.Save(o.Out, epochLog); err != nil {
-		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
-	}
+	o.saveLog(st)
 	// The finished model supersedes the checkpoint.
 	os.Remove(ckptPath)
 	return &Summary{
@@ -592,6 +584,19 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches,
 		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
+}
+
+// saveLog writes the per-epoch log (CSV) and its chart next to the model;
+// failing to write them does not undo the training, so it only warns.
+func (o *Options) saveLog(st *State) {
+	epochLog := make([]traininglog.Epoch, len(st.History))
+	for i, h := range st.History {
+		epochLog[i] = traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
+			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec}
+	}
+	if err := traininglog.Save(o.Out, epochLog); err != nil {
+		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
+	}
 }
 
 // bestMeta is meta with the threshold and training figures of the best

@@ -217,10 +217,14 @@ type Report struct {
 	// trained with whole classes held out, 5-, 10- and 20-way where the
 	// data has enough classes. The first also fills the three fields below,
 	// kept for scripts written against them.
-	OneShot         []OneShotResult `json:"one_shot,omitempty"`
-	OneShotWay      int             `json:"one_shot_way,omitempty"`
-	Trials          int             `json:"trials,omitempty"`
-	OneShotAccuracy *float64        `json:"one_shot_accuracy,omitempty"`
+	OneShot []OneShotResult `json:"one_shot,omitempty"`
+	// OneShotSkipped are the default ways left out because the data has
+	// fewer classes (OneShotClasses) than they need.
+	OneShotSkipped  []int    `json:"one_shot_skipped,omitempty"`
+	OneShotClasses  int      `json:"one_shot_classes,omitempty"`
+	OneShotWay      int      `json:"one_shot_way,omitempty"`
+	Trials          int      `json:"trials,omitempty"`
+	OneShotAccuracy *float64 `json:"one_shot_accuracy,omitempty"`
 	// What the evaluated classes are to the model: the number it trained
 	// on and the number it never saw, and whether the data overlaps the
 	// folder it was trained on (then the figures are not held out).
@@ -277,12 +281,15 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	seen, unseen := classesSeen(m, ix)
 	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
 	ways := o.OneShot
+	var skippedWays []int
 	if len(ways) == 0 {
 		if m.Meta.Split.Mode == dataset.SplitClasses {
 			// The tests of the literature: 5-, 10- and 20-way.
 			for _, w := range [...]int{5, 10, 20} {
 				if w <= len(ix.ClassNames()) {
 					ways = append(ways, w)
+				} else {
+					skippedWays = append(skippedWays, w)
 				}
 			}
 		}
@@ -372,6 +379,9 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
 		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
 		PairsPerSec: float64(len(ps)) / inferSeconds,
+	}
+	if len(skippedWays) > 0 {
+		rep.OneShotSkipped, rep.OneShotClasses = skippedWays, len(ix.ClassNames())
 	}
 	if !sampler.Enough(o.Pairs) {
 		rep.PairsAsked = o.Pairs
