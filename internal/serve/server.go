@@ -43,6 +43,11 @@ type Options struct {
 	IdleTimeout     time.Duration // keep-alive connections; default 60 s
 	ShutdownTimeout time.Duration // longest wait for in-flight requests on shutdown; default 20 s
 	MaxK            int           // largest k of /v1/search; default 1000
+	// IndexAbove is the gallery size above which /v1/search goes through
+	// the HNSW index (0: ann.MinANN, 20,000), and EfSearch the index's
+	// candidate list per query (0: its default), as `siamese search`'s.
+	IndexAbove int
+	EfSearch   int
 
 	Strict bool         // stop at an unreadable gallery image instead of skipping it
 	Warn   func(string) // gallery and index problems that cost time, not answers
@@ -96,6 +101,8 @@ func (o Options) check() error {
 		return fmt.Errorf("--max-batch %d must be at least 2", o.MaxBatch)
 	case o.BatchWait < 0:
 		return fmt.Errorf("--batch-wait %v must not be negative", o.BatchWait)
+	case o.IndexAbove < 0 || o.EfSearch < 0:
+		return fmt.Errorf("--index-above and --ef-search must not be negative, got %d and %d", o.IndexAbove, o.EfSearch)
 	case o.MaxK < 1:
 		return fmt.Errorf("max k %d must be at least 1", o.MaxK)
 	}
@@ -212,7 +219,8 @@ func loadGallery(o Options, m *model.Model, progressTo io.Writer) (*gallery, err
 	// The index file is the one `siamese search` keeps for this model and
 	// gallery, so either command reuses what the other built.
 	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{
-		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), Warn: o.Warn, Progress: progressTo})
+		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), MinANN: o.IndexAbove, EfSearch: o.EfSearch,
+		Warn: o.Warn, Progress: progressTo})
 	if err != nil {
 		return nil, err
 	}

@@ -475,3 +475,27 @@ func TestReloadGallery(t *testing.T) {
 		t.Errorf("after the reload: %v images, %q; want left/0.png gone and new/9.png found", n, ps)
 	}
 }
+
+// TestIndexAbove: --index-above sends a small gallery through the HNSW
+// index, as `siamese search`'s does; by default six images are scanned.
+func TestIndexAbove(t *testing.T) {
+	for _, tc := range []struct {
+		above int
+		exact bool
+	}{{0, true}, {2, false}, {6, true}} {
+		gal := galleryDir(t)
+		base, _ := start(t, Options{Gallery: gal, IndexAbove: tc.above, EfSearch: 16})
+		ctype, body := multipartBody(t, map[string][]byte{"image": pngOf(t, 28, 28, 3)})
+		code, out := post(t, base+"/v1/search?k=3", ctype, body)
+		if code != 200 || out["exact"] != tc.exact {
+			t.Errorf("index above %d: status %d, exact %v, want %t", tc.above, code, out["exact"], tc.exact)
+		}
+		index, _ := filepath.Glob(filepath.Join(gal, ".siamese-index-*"))
+		if (len(index) > 0) == tc.exact {
+			t.Errorf("index above %d: index files %v", tc.above, index)
+		}
+	}
+	if _, err := New(Options{Model: "x", IndexAbove: -1}); err == nil || !strings.Contains(err.Error(), "--index-above") {
+		t.Errorf("a negative --index-above: %v", err)
+	}
+}
