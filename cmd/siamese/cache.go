@@ -19,16 +19,22 @@ func cacheDir(flag string) (string, error) {
 	return dataset.DefaultCacheDir()
 }
 
-// openCache opens the cache --cache-dir names, nil when it is off.
-func openCache(flag string) (*dataset.Cache, error) {
+// openCache opens the cache --cache-dir names: nil when it is off, or
+// when it cannot be opened, which warn hears: the cache only saves time,
+// and a service account without a home folder must still train.
+func openCache(flag string, warn func(string)) *dataset.Cache {
 	if flag == cacheOff {
-		return nil, nil
+		return nil
 	}
 	dir, err := cacheDir(flag)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var c *dataset.Cache
+		if c, err = dataset.OpenCache(dir); err == nil {
+			return c
+		}
 	}
-	return dataset.OpenCache(dir)
+	warn(fmt.Sprintf("%v; decoding without the cache (--cache-dir DIR puts it elsewhere)", err))
+	return nil
 }
 
 func newCacheCmd() *cobra.Command {

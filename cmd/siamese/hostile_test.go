@@ -793,3 +793,47 @@ func TestServeZeroLimits(t *testing.T) {
 		wantError(t, siamese(t, t.TempDir(), "serve", flag, "0"), flag+" must be positive, got 0")
 	}
 }
+
+// TestDanglingLinkInFolder: an image that is a link to nothing is reported
+// as unreadable by every command that reads a folder (skipped with a
+// warning, or the error of --strict), not left out without a word.
+func TestDanglingLinkInFolder(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d")
+	if err := os.CopyFS(data, os.DirFS(abs(t, digits))); err != nil {
+		t.Fatal(err)
+	}
+	if r := siamese(t, dir, smallTrain(data, "m.safetensors")...); r.code != 0 {
+		t.Fatalf("train: exit %d %s", r.code, r.stderr)
+	}
+	link := filepath.Join(data, "3", "gone.png")
+	if err := os.Symlink(filepath.Join(dir, "nowhere.png"), link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	ref := filepath.Join(data, "0", "00000.png")
+	for _, args := range [][]string{
+		smallTrain(data, "m2.safetensors"),
+		{"embed", data, "--model", "m.safetensors"},
+		{"compare", ref, data, "--model", "m.safetensors"},
+		{"search", ref, "--gallery", data, "--model", "m.safetensors"},
+	} {
+		r := siamese(t, dir, args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "skipping "+link+": no such file or directory") {
+			t.Errorf("%s: exit %d, stderr %q; want a warning naming %s", args[0], r.code, r.stderr, link)
+		}
+		wantError(t, siamese(t, dir, append(args, "--strict")...), link+": no such file or directory")
+	}
+}
+
+// TestCacheFolderCannotBeMade: a cache folder that cannot be created (here
+// under a file; for a service account, under a home folder that is not
+// there) costs a warning, not the training: the cache only saves time.
+func TestCacheFolderCannotBeMade(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	writeBytes(t, file, []byte("x"))
+	r := siamese(t, dir, smallTrain(abs(t, digits), "m.safetensors", "--cache-dir", filepath.Join(file, "cache"))...)
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: cache "+filepath.Join(file, "cache")) || !strings.Contains(r.stderr, "decoding without the cache") {
+		t.Errorf("exit %d, stderr %q; want a warning and a model", r.code, r.stderr)
+	}
+}

@@ -117,11 +117,7 @@ after saving it and --resume continues from it.`,
 			if isTerminal(os.Stdout) && isTerminal(os.Stderr) {
 				o.Progress = os.Stderr
 			}
-			cache, err := openCache(cacheFlag)
-			if err != nil {
-				return err
-			}
-			o.Cache = cache
+			o.Cache = openCache(cacheFlag, func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) })
 			o.Started = cleanStop(cmd)
 			sum, err := train.Run(cmd.Context(), o)
 			if errors.Is(err, train.ErrInterrupted) {

@@ -145,7 +145,10 @@ func isDir(fsys fs.FS, dir string, e fs.DirEntry) bool {
 }
 
 // isFile reports whether the entry at p is a regular file, following a
-// symbolic link; devices, pipes and dangling links are not images.
+// symbolic link; devices and pipes are not images. A link that cannot be
+// followed (its target gone, a loop) counts: named as an image, it is one
+// the user meant, and loading reports it as unreadable (a warning, or
+// the error of --strict) rather than leave it out without a word.
 func isFile(fsys fs.FS, p string, d fs.DirEntry) bool {
 	if d.Type().IsRegular() {
 		return true
@@ -154,7 +157,7 @@ func isFile(fsys fs.FS, p string, d fs.DirEntry) bool {
 		return false
 	}
 	st, err := fs.Stat(fsys, p)
-	return err == nil && st.Mode().IsRegular()
+	return err != nil || st.Mode().IsRegular()
 }
 
 // FullPath returns item path p as a user would name the file: below Root

@@ -184,7 +184,10 @@ func SyncGallery(dir, cachePath string, dim int, embed EmbedFunc, warn func(stri
 		}
 		keys[i] = filepath.ToSlash(rel)
 		if stamps[i], err = StampOf(f.Path); err != nil {
-			return nil, fmt.Errorf("gallery %s: %w", dir, unwrapPathErr(err))
+			// A link whose target is gone: embedding it reports it, as
+			// any unreadable image (skipped, or the error of --strict).
+			todo = append(todo, i)
+			continue
 		}
 		if e, ok := cache.Entries[keys[i]]; ok && e.Stamp == stamps[i] {
 			vecs[i] = e.Vector

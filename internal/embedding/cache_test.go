@@ -25,7 +25,7 @@ func (f *fakeEmbedder) embed(paths []string) ([][]float32, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			continue // unreadable: skipped, as verify.Skipper does
 		}
 		out[i] = []float32{float32(len(b)), float32(b[0])}
 	}
@@ -106,6 +106,9 @@ func TestSyncGalleryInvalidation(t *testing.T) {
 		{"unreadable image", func() { g.write("b/bad.png", "x") }, []string{"bad.png"}, false, 4},
 		{"unreadable image again", func() {}, []string{"bad.png"}, false, 4},
 		{"other files ignored", func() { g.write("a/notes.txt", "x"); g.write(".hidden/5.png", "x") }, []string{"bad.png"}, false, 4},
+		// A link whose target is gone goes to the embedder, which reports
+		// it as unreadable, instead of failing the whole gallery.
+		{"dangling link", func() { must(t, os.Symlink(filepath.Join(g.dir, "gone.png"), filepath.Join(g.dir, "c", "link.png"))) }, []string{"bad.png", "link.png"}, false, 4},
 	}
 	for _, s := range steps {
 		s.change()

@@ -60,7 +60,12 @@ func folder(root string) ([]File, error) {
 		full := filepath.Join(root, e.Name())
 		st, err := os.Stat(full) // follows a link to a class folder
 		if err != nil {
-			continue // a dangling link is not an image
+			// A link that cannot be followed, named as an image, is
+			// listed for loading to report (see dataset.Scan).
+			if e.Type()&fs.ModeSymlink != 0 && dataset.IsImageName(e.Name()) {
+				out = append(out, File{Path: full})
+			}
+			continue
 		}
 		if !st.IsDir() {
 			if st.Mode().IsRegular() && dataset.IsImageName(e.Name()) {
@@ -86,8 +91,9 @@ func folder(root string) ([]File, error) {
 				return nil
 			}
 			if !d.Type().IsRegular() {
-				if st, err := fs.Stat(fsys, p); err != nil || !st.Mode().IsRegular() {
-					return nil
+				st, err := fs.Stat(fsys, p)
+				if err == nil && !st.Mode().IsRegular() || err != nil && d.Type()&fs.ModeSymlink == 0 {
+					return nil // a device or a pipe
 				}
 			}
 			out = append(out, File{Path: filepath.Join(full, filepath.FromSlash(p)), Class: e.Name()})

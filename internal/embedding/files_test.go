@@ -27,7 +27,7 @@ func TestFiles(t *testing.T) {
 		"g/.hidden/4.png", "g/cat/.5.png", "g/dog/notes.txt", "g/.siamese-cache-x.bin",
 		"elsewhere/bird/6.png", "single.gif")
 	// A linked class folder and a linked image are followed; a dangling
-	// link is not an image.
+	// link named as an image is listed, for loading to report.
 	must(t, os.Symlink(filepath.Join(dir, "elsewhere", "bird"), filepath.Join(dir, "g", "bird")))
 	must(t, os.Symlink(filepath.Join(dir, "single.gif"), filepath.Join(dir, "g", "dog", "7.gif")))
 	must(t, os.Symlink(filepath.Join(dir, "gone.png"), filepath.Join(dir, "g", "dog", "8.png")))
@@ -44,6 +44,7 @@ func TestFiles(t *testing.T) {
 		{filepath.Join(g, "cat", "indoor", "2.JPG"), "cat"},
 		{filepath.Join(g, "dog", "3.bmp"), "dog"},
 		{filepath.Join(g, "dog", "7.gif"), "dog"},
+		{filepath.Join(g, "dog", "8.png"), "dog"},
 		{filepath.Join(g, "loose.png"), ""},
 	}
 	if !slices.Equal(got, want) {
