@@ -74,9 +74,13 @@ func TestUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
-		if lines[0] != "epoch,train_loss,val_loss,val_accuracy,lr,seconds,pairs_per_s" || len(lines) != 3 ||
+		if lines[0] != "epoch,train_loss,val_loss,val_accuracy,lr,seconds,pairs_per_s,threshold,val_one_shot,val_one_shot_way,kept" || len(lines) != 3 ||
 			!strings.HasPrefix(lines[1], "1,") || !strings.HasPrefix(lines[2], "2,") {
 			t.Errorf("m.log.csv should have the header and epochs 1 and 2:\n%s", raw)
+		}
+		// One epoch is marked kept: the one train said it saved.
+		if kept := strings.Count(string(raw), ",1\n") + strings.Count(string(raw), ",0\n"); kept != 2 || strings.Count(string(raw), ",1\n") != 1 {
+			t.Errorf("m.log.csv should mark one of its two epochs kept:\n%s", raw)
 		}
 		isPNG(t, filepath.Join(dir, "m.training.png"))
 	})

@@ -242,24 +242,37 @@ type Epoch struct {
 	TrainLoss   float64
 	ValLoss     float64
 	ValAccuracy float64
+	// OneShot is the validation N-way one-shot accuracy (N = OneShotWay),
+	// 0 when not measured.
+	OneShot    float64
+	OneShotWay int
 }
 
-// Training draws the losses per epoch above the validation accuracy as a
-// PNG, marking the epoch with the lowest validation loss.
-func Training(w io.Writer, epochs []Epoch) error {
+// Training draws the losses per epoch above the validation accuracies as
+// a PNG, marking the epoch kept, which training chose by rule ("lowest
+// validation loss"): the chart does not choose it again, since training
+// may select by an accuracy.
+func Training(w io.Writer, epochs []Epoch, keptEpoch int, rule string) error {
 	if len(epochs) == 0 {
 		return errors.New("no epoch to plot")
 	}
-	var train, val, acc plotter.XYs
-	kept := 0
+	var train, val, acc, oneShot plotter.XYs
+	kept, way := -1, 0
 	for i, e := range epochs {
 		x := float64(e.Epoch)
 		train = append(train, plotter.XY{X: x, Y: e.TrainLoss})
 		val = append(val, plotter.XY{X: x, Y: e.ValLoss})
 		acc = append(acc, plotter.XY{X: x, Y: e.ValAccuracy})
-		if e.ValLoss < epochs[kept].ValLoss {
+		if e.OneShotWay > 0 {
+			oneShot = append(oneShot, plotter.XY{X: x, Y: e.OneShot})
+			way = e.OneShotWay
+		}
+		if e.Epoch == keptEpoch {
 			kept = i
 		}
+	}
+	if kept < 0 {
+		return fmt.Errorf("kept epoch %d is not among the epochs plotted", keptEpoch)
 	}
 	loss := newPlot(fmt.Sprintf("Training: loss per epoch (kept epoch %d)", epochs[kept].Epoch), "", "loss")
 	loss.Legend.Top = true
@@ -273,7 +286,7 @@ func Training(w io.Writer, epochs []Epoch) error {
 	}
 	lossLo, lossHi := rangeOf(train, val)
 	leaveRoom(loss, lossLo, lossHi, 0.4)
-	if err := addKept(loss, val[kept].X, lossLo, lossHi, "kept epoch (lowest validation loss)"); err != nil {
+	if err := addKept(loss, val[kept].X, lossLo, lossHi, "kept epoch ("+rule+")"); err != nil {
 		return err
 	}
 
@@ -285,6 +298,12 @@ func Training(w io.Writer, epochs []Epoch) error {
 		return err
 	}
 	accLo, accHi := rangeOf(acc)
+	if len(oneShot) > 0 {
+		if err := addSeries(accuracy, fmt.Sprintf("validation %d-way one-shot accuracy", way), oneShot, similarColor); err != nil {
+			return err
+		}
+		accLo, accHi = rangeOf(acc, oneShot)
+	}
 	leaveRoom(accuracy, accLo, accHi, 0.25)
 	if err := addKept(accuracy, val[kept].X, accLo, accHi, ""); err != nil {
 		return err

@@ -90,8 +90,11 @@ func TestCharts(t *testing.T) {
 	}
 	zoomed := render(t, "roc_zoom.png", func(w io.Writer) error { return ROC(w, good, similar, 1.2) }, 1540, 550)
 	hist := render(t, "distances.png", func(w io.Writer) error { return Distances(w, dist, similar, 0.85) }, 770, 550)
-	epochs := []Epoch{{1, 0.30, 0.25, 0.80}, {2, 0.20, 0.18, 0.88}, {3, 0.15, 0.19, 0.87}}
-	train := render(t, "training.png", func(w io.Writer) error { return Training(w, epochs) }, 770, 770)
+	// Kept by one-shot accuracy: epoch 3, not the lowest loss's 2.
+	epochs := []Epoch{{1, 0.30, 0.25, 0.80, 0.70, 5}, {2, 0.20, 0.18, 0.88, 0.75, 5}, {3, 0.15, 0.19, 0.87, 0.80, 5}}
+	train := render(t, "training.png", func(w io.Writer) error {
+		return Training(w, epochs, 3, "highest validation one-shot accuracy")
+	}, 770, 770)
 	// Each chart draws the marks it promises, in their colours.
 	for _, c := range []struct {
 		name  string
@@ -121,7 +124,8 @@ func TestChartErrors(t *testing.T) {
 		"ROC of one kind":        func(w io.Writer) error { return ROC(w, []float64{1, 2}, []bool{true, true}, 1) },
 		"distances all NaN":      func(w io.Writer) error { return Distances(w, []float64{math.NaN()}, []bool{true}, 1) },
 		"distances bad lengths":  func(w io.Writer) error { return Distances(w, []float64{1}, nil, 1) },
-		"training without epoch": func(w io.Writer) error { return Training(w, nil) },
+		"training without epoch": func(w io.Writer) error { return Training(w, nil, 1, "") },
+		"kept epoch not plotted": func(w io.Writer) error { return Training(w, []Epoch{{Epoch: 1}}, 2, "") },
 	}
 	for name, chart := range cases {
 		if err := chart(io.Discard); err == nil {

@@ -183,6 +183,20 @@ func score(selectBy string, r EpochResult) float64 {
 	return r.ValLoss
 }
 
+// lowerLoss says whether epoch result r has a lower validation loss than
+// the best epoch of st: what breaks a tie of accuracies. A one-shot
+// accuracy saturates (1.0 on four validation classes from the first
+// epoch), and keeping the first epoch of a tie stopped training early on
+// the first epoch while the pairs went on improving.
+func lowerLoss(st *State, r EpochResult) bool {
+	for _, h := range st.History {
+		if h.Epoch == st.BestEpoch {
+			return r.ValLoss < h.ValLoss
+		}
+	}
+	return false
+}
+
 // trainer is one kind of training step: pairs through the twin towers, or
 // a batch of classes through one tower.
 type trainer struct {
@@ -386,7 +400,7 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 		if vr.collapsed {
 			l.Report.Warn(fmt.Sprintf("epoch %d: embeddings have collapsed (validation distances all near %.3g); try a lower --lr or another --margin", epoch, vr.meanDist))
 		}
-		if sc := score(o.SelectBy, res); sc < st.BestScore {
+		if sc := score(o.SelectBy, res); sc < st.BestScore || sc == st.BestScore && lowerLoss(st, res) {
 			st.BestScore, st.BestEpoch, st.BadEpochs = sc, epoch, 0
 			st.Best = l.Net.Clone()
 			res.Best = true
@@ -414,6 +428,15 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 }
 
 // selectName is the measurement SelectBy names, for messages.
+// KeptRule says how the epoch kept under selectBy is chosen, as the
+// training chart's legend puts it.
+func KeptRule(selectBy string) string {
+	if selectBy == SelectLoss || selectBy == "" {
+		return "lowest validation loss"
+	}
+	return "highest validation " + selectName(selectBy) + ", ties to the lower loss"
+}
+
 func selectName(selectBy string) string {
 	switch selectBy {
 	case SelectAccuracy:

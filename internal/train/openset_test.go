@@ -112,16 +112,34 @@ func TestSelectBy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bestScore := math.Inf(1)
+		// The best score, a tie going to the lower validation loss.
+		bestScore, bestLoss := math.Inf(1), math.Inf(1)
 		want := 0
 		for _, h := range st.History {
-			if sc := score(sel, h); sc < bestScore {
-				bestScore, want = sc, h.Epoch
+			if sc := score(sel, h); sc < bestScore || sc == bestScore && h.ValLoss < bestLoss {
+				bestScore, bestLoss, want = sc, h.ValLoss, h.Epoch
 			}
 		}
 		if st.BestEpoch != want {
 			t.Errorf("select by %s: best epoch %d, want %d (history %+v)", sel, st.BestEpoch, want, st.History)
 		}
+	}
+}
+
+// TestLowerLossBreaksTies: of epochs with the same score, the one with the
+// lower validation loss is better (a saturated one-shot accuracy ties).
+func TestLowerLossBreaksTies(t *testing.T) {
+	st := &State{BestEpoch: 2, History: []EpochResult{{Epoch: 1, ValLoss: 0.3}, {Epoch: 2, ValLoss: 0.2}}}
+	for _, tc := range []struct {
+		loss float64
+		want bool
+	}{{0.1, true}, {0.2, false}, {0.25, false}} {
+		if got := lowerLoss(st, EpochResult{Epoch: 3, ValLoss: tc.loss}); got != tc.want {
+			t.Errorf("loss %g against the best's 0.2: %t, want %t", tc.loss, got, tc.want)
+		}
+	}
+	if lowerLoss(&State{}, EpochResult{ValLoss: 0}) {
+		t.Error("no best epoch yet, yet a tie was broken")
 	}
 }
 

@@ -592,9 +592,10 @@ func (o *Options) saveLog(st *State) {
 	epochLog := make([]traininglog.Epoch, len(st.History))
 	for i, h := range st.History {
 		epochLog[i] = traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
-			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec}
+			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec,
+			Threshold: h.Threshold, OneShot: h.OneShot, OneShotWay: h.OneShotWay, Kept: h.Epoch == st.BestEpoch}
 	}
-	if err := traininglog.Save(o.Out, epochLog); err != nil {
+	if err := traininglog.Save(o.Out, epochLog, KeptRule(o.Loop.SelectBy)); err != nil {
 		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
 	}
 }

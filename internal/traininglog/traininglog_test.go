@@ -26,15 +26,15 @@ func TestPaths(t *testing.T) {
 func TestWriteCSV(t *testing.T) {
 	var buf bytes.Buffer
 	err := WriteCSV(&buf, []Epoch{
-		{Epoch: 1, TrainLoss: 0.25, ValLoss: 0.5, ValAccuracy: 0.75, LR: 0.001, Seconds: 2.5, PairsPerSec: 8000},
-		{Epoch: 2, TrainLoss: 0.1, ValLoss: 1.0 / 3, ValAccuracy: 1, LR: 1e-05, Seconds: 3, PairsPerSec: 6666.5},
+		{Epoch: 1, TrainLoss: 0.25, ValLoss: 0.5, ValAccuracy: 0.75, LR: 0.001, Seconds: 2.5, PairsPerSec: 8000, Threshold: 0.5},
+		{Epoch: 2, TrainLoss: 0.1, ValLoss: 1.0 / 3, ValAccuracy: 1, LR: 1e-05, Seconds: 3, PairsPerSec: 6666.5, Threshold: 0.625, OneShot: 0.875, OneShotWay: 10, Kept: true},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "epoch,train_loss,val_loss,val_accuracy,lr,seconds,pairs_per_s\n" +
-		"1,0.25,0.5,0.75,0.001,2.5,8000\n" +
-		"2,0.1,0.3333333333333333,1,1e-05,3,6666.5\n"
+	want := "epoch,train_loss,val_loss,val_accuracy,lr,seconds,pairs_per_s,threshold,val_one_shot,val_one_shot_way,kept\n" +
+		"1,0.25,0.5,0.75,0.001,2.5,8000,0.5,,,0\n" +
+		"2,0.1,0.3333333333333333,1,1e-05,3,6666.5,0.625,0.875,10,1\n"
 	if got := buf.String(); got != want {
 		t.Errorf("CSV:\n%s\nwant:\n%s", got, want)
 	}
@@ -43,8 +43,8 @@ func TestWriteCSV(t *testing.T) {
 func TestSave(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.safetensors")
-	epochs := []Epoch{{Epoch: 1, TrainLoss: 0.3, ValLoss: 0.2, ValAccuracy: 0.8}, {Epoch: 2, TrainLoss: 0.2, ValLoss: 0.1, ValAccuracy: 0.9}}
-	if err := Save(model, epochs); err != nil {
+	epochs := []Epoch{{Epoch: 1, TrainLoss: 0.3, ValLoss: 0.2, ValAccuracy: 0.8, Kept: true}, {Epoch: 2, TrainLoss: 0.2, ValLoss: 0.1, ValAccuracy: 0.9}}
+	if err := Save(model, epochs, "highest validation pair accuracy"); err != nil {
 		t.Fatal(err)
 	}
 	csv, err := os.ReadFile(filepath.Join(dir, "m.log.csv"))
@@ -60,7 +60,7 @@ func TestSave(t *testing.T) {
 		t.Errorf("m.training.png: %v", err)
 	}
 	// An unwritable place is an error naming the file.
-	if err := Save(filepath.Join(dir, "missing", "m.safetensors"), epochs); err == nil {
+	if err := Save(filepath.Join(dir, "missing", "m.safetensors"), epochs, "lowest validation loss"); err == nil {
 		t.Error("Save into a missing folder: no error")
 	}
 }
