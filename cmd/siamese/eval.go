@@ -37,8 +37,9 @@ One-shot trials (Koch et al. 2015): a query, one reference of its class and
 one of each of N-1 other classes; a trial is right when the nearest
 reference is of the query's class (chance is 1/N). On a model trained with
 whole classes held out (--split classes), eval runs 5-, 10- and 20-way trials
-by default, where enough classes exist, each with its 95% interval (Wilson
-score); --one-shot N[,M...] runs those instead. On a --data folder of
+by default, where enough classes exist (with 2 to 4 classes, one N-way test
+with N the number of classes), each with its 95% interval (Wilson score);
+--one-shot N[,M...] runs those instead. On a --data folder of
 classes the model never saw, this measures how well the embedding carries
 over to new classes; eval counts the evaluated classes the model saw in
 training and warns when --data is the training folder.
@@ -70,7 +71,7 @@ Only the images the pairs and trials use are decoded and embedded.`,
 	f.StringVar(&o.Data, "data", "", "folder of class sub-folders to evaluate on, all held out (default: the model's test split)")
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
-	f.IntSliceVar(&o.OneShot, "one-shot", nil, "run N-way one-shot trials for each N given (N >= 2, e.g. 10,20); default: 5, 10 and 20-way on class-split models")
+	f.IntSliceVar(&o.OneShot, "one-shot", nil, "run N-way one-shot trials for each N given (N >= 2, e.g. 10,20); default: 5, 10 and 20-way on class-split models, as the classes allow")
 	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials")
 	f.StringVar(&o.PlotDir, "plot", "", "write roc.png, distances.png and mistakes.png into this folder")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
@@ -88,7 +89,7 @@ func printEval(out io.Writer, r *verify.Report) {
 		fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
 	}
 	fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
-	fmt.Fprintf(out, "accuracy   %.4f\n", r.Accuracy)
+	fmt.Fprintf(out, "accuracy   %.4f (95%% interval %.4f to %.4f)\n", r.Accuracy, r.AccuracyLow, r.AccuracyHigh)
 	fmt.Fprintf(out, "auc        %.4f\n", r.AUC)
 	fmt.Fprintf(out, "precision  %.4f\n", r.Precision)
 	fmt.Fprintf(out, "recall     %.4f\n", r.Recall)
@@ -123,7 +124,9 @@ func printEval(out io.Writer, r *verify.Report) {
 	}
 	fmt.Fprintln(out)
 	rows := r.ByClass
-	heading := [3]string{"class", "accuracy", "similar pairs"}
+	// Of a class's similar pairs, the share judged similar: its recall (a
+	// dissimilar pair has two classes, so it has no row).
+	heading := [3]string{"class", "recall", "similar pairs"}
 	if len(rows) > maxClassRows {
 		// The classes the model handles worst are the ones worth reading.
 		rows = append([]verify.ClassAccuracy(nil), rows...)

@@ -75,6 +75,13 @@ func TestFewShotFolder(t *testing.T) {
 	if r := siamese(t, dir, "eval", "--model", "m.safetensors", "--pairs", "20", "--trials", "20"); !strings.Contains(r.stdout, "one-shot   20-way not run: the data has 6 classes") {
 		t.Errorf("eval does not say why 20-way did not run: %s", r.stdout)
 	}
+	// Under 5 classes (the digits have 4), as many ways as there are, as
+	// training's validation one-shot runs.
+	r4 := siamese(t, dir, "eval", "--model", "m.safetensors", "--data", abs(t, digits), "--json", "--pairs", "20", "--trials", "20")
+	var rep4 verify.Report
+	if err := json.Unmarshal([]byte(r4.stdout), &rep4); err != nil || len(rep4.OneShot) != 1 || rep4.OneShot[0].Way != 4 || !slices.Equal(rep4.OneShotSkipped, []int{5, 10, 20}) {
+		t.Errorf("eval on 4 classes: %v, one-shot %+v, skipped %v; want one 4-way test", err, rep4.OneShot, rep4.OneShotSkipped)
+	}
 	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) || !(0 <= o.Low && o.Low <= o.Accuracy && o.Accuracy <= o.High && o.High <= 1 && o.Low < o.High) || math.Abs(o.CI95-(o.High-o.Low)/2) > 1e-12 {
 		t.Errorf("5-way accuracy %g in [%g, %g] ±%g; want an interval around it inside [0, 1], ± half its width, in (0, 0.1) for 200 trials", o.Accuracy, o.Low, o.High, o.CI95)
 	}

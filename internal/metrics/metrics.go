@@ -187,3 +187,18 @@ func checkLengths(dist []float64, similar []bool) {
 		panic(fmt.Sprintf("metrics: %d distances but %d labels", len(dist), len(similar)))
 	}
 }
+
+// Wilson95 is the 95% Wilson score interval of a proportion p measured on
+// n > 0 trials (see the pairs package's documentation for why not the
+// normal approximation): one-shot accuracy over trials, pair accuracy
+// over pairs.
+func Wilson95(p float64, n int) (lo, hi float64) {
+	const z = 1.96
+	nf := float64(n)
+	centre := p + z*z/(2*nf)
+	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	d := 1 + z*z/nf
+	// Clamped: at p = 0 or 1 the exact bound is 0 or 1, which rounding can
+	// miss by an ulp.
+	return max(0, (centre-half)/d), min(1, (centre+half)/d)
+}

@@ -277,3 +277,23 @@ func BenchmarkBestThreshold(b *testing.B) {
 		BestThreshold(dist, similar)
 	}
 }
+
+// TestWilson95 checks the interval against hand-computed bounds: 50 of
+// 100 (centre 0.5 + 1.96²/200, half-width 1.96·sqrt(0.0025 + 1.96²/40000),
+// over 1 + 1.96²/100) and the clamped ends.
+func TestWilson95(t *testing.T) {
+	for _, tc := range []struct {
+		p      float64
+		n      int
+		lo, hi float64
+	}{
+		{0.5, 100, 0.4038298, 0.5961702},
+		{1, 1000, 0.9961731, 1},
+		{0, 10, 0, 0.2775402},
+	} {
+		lo, hi := Wilson95(tc.p, tc.n)
+		if math.Abs(lo-tc.lo) > 1e-6 || math.Abs(hi-tc.hi) > 1e-6 {
+			t.Errorf("Wilson95(%g, %d) = %.6f, %.6f; want %.6f, %.6f", tc.p, tc.n, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}

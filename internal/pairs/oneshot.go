@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/siamese-dev/siamese/internal/metrics"
 )
 
 // Trial is one N-way one-shot task: the query image and one reference per
@@ -101,21 +103,8 @@ func OneShotAccuracy(scores []float64) (mean, lo, hi float64) {
 		mean += v
 	}
 	mean /= float64(len(scores))
-	lo, hi = wilson95(mean, len(scores))
+	lo, hi = metrics.Wilson95(mean, len(scores))
 	return mean, lo, hi
-}
-
-// wilson95 is the 95% Wilson score interval of a proportion p measured
-// on n > 0 trials.
-func wilson95(p float64, n int) (lo, hi float64) {
-	const z = 1.96
-	nf := float64(n)
-	centre := p + z*z/(2*nf)
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
-	d := 1 + z*z/nf
-	// Clamped: at p = 0 or 1 the exact bound is 0 or 1, which rounding can
-	// miss by an ulp.
-	return max(0, (centre-half)/d), min(1, (centre+half)/d)
 }
 
 // OneShotScore is 1 when the right reference is strictly nearest, 0 when

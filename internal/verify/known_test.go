@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/pairs"
@@ -149,6 +151,15 @@ func TestEvaluateKnown(t *testing.T) {
 			}
 			if r.OneShotAccuracy == nil || math.Abs(*r.OneShotAccuracy-tt.oneSh) > 1e-12 {
 				t.Errorf("3-way one-shot accuracy %v, want %g", r.OneShotAccuracy, tt.oneSh)
+			}
+			// The accuracy's interval is Wilson's over the pairs.
+			if lo, hi := metrics.Wilson95(r.Accuracy, r.Pairs); r.AccuracyLow != lo || r.AccuracyHigh != hi || !(lo < r.Accuracy || r.Accuracy == 0) {
+				t.Errorf("accuracy interval %g to %g, want %g to %g", r.AccuracyLow, r.AccuracyHigh, lo, hi)
+			}
+			// Every pair judged similar (flat) is said, with what the
+			// model was trained on; right verdicts are not.
+			if flat := tt.auc == 0.5; flat != strings.Contains(r.Note, "every pair is judged similar at threshold 0.2000") {
+				t.Errorf("note %q on %s images", r.Note, tt.name)
 			}
 		})
 	}

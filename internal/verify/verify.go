@@ -164,7 +164,7 @@ type EvalOptions struct {
 	Data      string // "": the held-out test split recorded in the model
 	Pairs     int
 	Seed      uint64
-	OneShot   []int  // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model, none otherwise
+	OneShot   []int  // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model (as the classes allow; with 2 to 4 classes, as many ways), none otherwise
 	Trials    int    // one-shot trials
 	PlotDir   string // "": no charts
 	MaxPixels int
@@ -197,6 +197,10 @@ type Report struct {
 	DistinctDissimilar int             `json:"distinct_dissimilar_pairs,omitempty"`
 	Threshold          float64         `json:"threshold"`
 	Accuracy           float64         `json:"accuracy"`
+	// AccuracyLow and AccuracyHigh bound the accuracy's 95% Wilson score
+	// interval over the pairs: how much a small test set says.
+	AccuracyLow  float64 `json:"accuracy_low"`
+	AccuracyHigh float64 `json:"accuracy_high"`
 	AUC                float64         `json:"auc"`
 	Precision          float64         `json:"precision"`
 	Recall             float64         `json:"recall"`
@@ -292,6 +296,11 @@ func Evaluate(o EvalOptions) (*Report, error) {
 					skippedWays = append(skippedWays, w)
 				}
 			}
+			// Fewer than 5 classes: as many ways as there are, as
+			// training's validation one-shot does.
+			if n := len(ix.ClassNames()); len(ways) == 0 && n >= 2 {
+				ways = append(ways, n)
+			}
 		}
 	}
 	skipped := 0
@@ -383,6 +392,9 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	if len(skippedWays) > 0 {
 		rep.OneShotSkipped, rep.OneShotClasses = skippedWays, len(ix.ClassNames())
 	}
+	if r.Pairs > 0 {
+		rep.AccuracyLow, rep.AccuracyHigh = metrics.Wilson95(r.Accuracy, r.Pairs)
+	}
 	if !sampler.Enough(o.Pairs) {
 		rep.PairsAsked = o.Pairs
 		rep.DistinctSimilar, rep.DistinctDissimilar = sampler.Distinct()
@@ -403,11 +415,32 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		}
 	}
 	rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining = seen, unseen, overlaps
-	if overlaps {
-		rep.Note = fmt.Sprintf("%s is (or overlaps) the folder the model was trained on, %s: these images are not held out", o.Data, m.Meta.Split.Data)
-		if o.Warn != nil {
-			o.Warn(rep.Note)
+	note := func(msg string) {
+		if rep.Note != "" {
+			rep.Note += "; "
 		}
+		rep.Note += msg
+		if o.Warn != nil {
+			o.Warn(msg)
+		}
+	}
+	if overlaps {
+		note(fmt.Sprintf("%s is (or overlaps) the folder the model was trained on, %s: these images are not held out", o.Data, m.Meta.Split.Data))
+	}
+	// One verdict for every pair of both kinds is what a model gives
+	// images unlike its training ones (a gray 32 px glyph model on colour
+	// photos called them all similar): say so, with what it was trained on.
+	if r.TP+r.FN > 0 && r.TN+r.FP > 0 && (r.TN+r.FN == 0 || r.TP+r.FP == 0) {
+		verdict := "similar"
+		if r.TP+r.FP == 0 {
+			verdict = "dissimilar"
+		}
+		sp := m.Meta.Spec
+		kind := "gray"
+		if sp.Channels == 3 {
+			kind = "colour"
+		}
+		note(fmt.Sprintf("every pair is judged %s at threshold %.4f: are these images like the model's training ones (%s, %d px, from %s)?", verdict, thr, kind, sp.Size, m.Meta.Split.Data))
 	}
 	if o.PlotDir != "" {
 		roc, hist := filepath.Join(o.PlotDir, "roc.png"), filepath.Join(o.PlotDir, "distances.png")
