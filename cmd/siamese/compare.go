@@ -25,7 +25,7 @@ With --json, one pair prints one JSON object; several pairs print JSON Lines:
 one compact object per pair and line, {"a","b","distance","threshold",
 "similar"}, in the order of the images. An unreadable image in a folder is
 skipped with a warning (--strict stops at it instead).`,
-		Args: cobra.MinimumNArgs(2),
+		Args: wantArgs(2, -1, "an image A and one or more images or folders B to compare it with"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {

@@ -36,7 +36,7 @@ and FILE.npy.paths.txt with "path<TAB>class" for each row, e.g.
 
 With --json, stdout gets JSON Lines {"path","class","embedding"} instead of
 CSV, or, when writing a file, a JSON summary.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: wantArgs(1, -1, "one or more images or folders to embed"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := embedFormat(out)
 			if err != nil {
@@ -100,7 +100,11 @@ CSV, or, when writing a file, a JSON summary.`,
 			if jsonOut {
 				return writeJSON(stdout, sum)
 			}
-			fmt.Fprintf(stdout, "wrote %d embeddings of %d values to %s", sum.Images, sum.Dim, out)
+			noun := "embeddings"
+			if sum.Images == 1 {
+				noun = "embedding"
+			}
+			fmt.Fprintf(stdout, "wrote %d %s of %d values to %s", sum.Images, noun, sum.Dim, out)
 			if sum.Paths != "" {
 				fmt.Fprintf(stdout, ", paths and classes to %s", sum.Paths)
 			}

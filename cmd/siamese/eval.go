@@ -169,6 +169,6 @@ func displayWidth(s string) int {
 // long list of them is summed up where the eye lands.
 func warnSkipped(w io.Writer, n int) {
 	if n > 0 {
-		fmt.Fprintf(w, "warning: skipped %d unreadable image(s)\n", n)
+		fmt.Fprintf(w, "warning: skipped %d image(s), each named above\n", n)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,8 +42,14 @@ distance < threshold) are in the model's metadata_props; see README.md.`,
 			for _, t := range r.Outputs {
 				outs = append(outs, fmt.Sprintf("%s %v", t.Name, t.Shape))
 			}
+			// Four decimals, as the other commands print it; the metadata
+			// (and --json) keep every digit.
+			thr := r.Metadata[export.MetaThreshold]
+			if v, err := strconv.ParseFloat(thr, 64); err == nil {
+				thr = fmt.Sprintf("%.4f", v)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (ONNX opset %d, %d bytes): inputs %s; outputs %s; threshold %s\n",
-				r.Path, r.Opset, r.Bytes, strings.Join(ins, ", "), strings.Join(outs, ", "), r.Metadata[export.MetaThreshold])
+				r.Path, r.Opset, r.Bytes, strings.Join(ins, ", "), strings.Join(outs, ", "), thr)
 			return nil
 		},
 	}

@@ -368,7 +368,7 @@ func TestHostileFolders(t *testing.T) {
 				t.Errorf("no single warning for %s in\n%s", b, out)
 			}
 		}
-		if !strings.Contains(out, "warning: skipped 3 unreadable image(s)") {
+		if !strings.Contains(out, "warning: skipped 3 image(s), each named above") {
 			t.Errorf("no count of skipped images in\n%s", out)
 		}
 	})
@@ -413,7 +413,7 @@ func TestHostileFolders(t *testing.T) {
 		if len(warned) == 0 {
 			t.Errorf("no warning about the bad images:\n%s", r.stderr)
 		}
-		if want := fmt.Sprintf("warning: skipped %d unreadable image(s)", len(warned)); lines[len(lines)-1] != want {
+		if want := fmt.Sprintf("warning: skipped %d image(s), each named above", len(warned)); lines[len(lines)-1] != want {
 			t.Errorf("stderr ends %q, want %q", lines[len(lines)-1], want)
 		}
 		wantFirstBad(t, siamese(t, root, "eval", "--model", model, "--data", bad, "--pairs", "500", "--strict"))
@@ -620,7 +620,11 @@ func TestHostileModels(t *testing.T) {
 	})
 	t.Run("resume without a checkpoint", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "m.safetensors")
-		wantError(t, siamese(t, dir, quickTrain(data, out, "--resume")...), "m.ckpt.safetensors: no such file, so there is nothing to resume")
+		r := siamese(t, dir, quickTrain(data, out, "--resume")...)
+		wantError(t, r, "m.ckpt.safetensors: no such file, so there is nothing to resume")
+		if r.stdout != "" { // refused before the data is read and split
+			t.Errorf("--resume without a checkpoint printed %q first", r.stdout)
+		}
 	})
 	t.Run("resume from a damaged checkpoint", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "m.safetensors")
@@ -835,5 +839,20 @@ func TestCacheFolderCannotBeMade(t *testing.T) {
 	r := siamese(t, dir, smallTrain(abs(t, digits), "m.safetensors", "--cache-dir", filepath.Join(file, "cache"))...)
 	if r.code != 0 || !strings.Contains(r.stderr, "warning: cache "+filepath.Join(file, "cache")) || !strings.Contains(r.stderr, "decoding without the cache") {
 		t.Errorf("exit %d, stderr %q; want a warning and a model", r.code, r.stderr)
+	}
+}
+
+// TestWrongArgumentCount: too few or too many arguments get one line that
+// says what the command takes, not cobra's bare count.
+func TestWrongArgumentCount(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "a.png"}, "compare takes an image A and one or more images or folders B to compare it with, got 1 argument(s)"},
+		{[]string{"embed"}, "embed takes one or more images or folders to embed, got 0 argument(s)"},
+		{[]string{"search", "a.png", "b.png"}, "search takes one query image (the images to search are --gallery DIR), got 2 argument(s)"},
+	} {
+		wantError(t, siamese(t, t.TempDir(), tc.args...), tc.want, "usage: siamese "+tc.args[0])
 	}
 }

@@ -42,6 +42,18 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// wantArgs checks a command's arguments: at least lo, at most hi (-1: no
+// limit). Cobra's own message ("requires at least 2 arg(s), only received
+// 1") does not say what the arguments are; this one says what.
+func wantArgs(lo, hi int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || hi >= 0 && len(args) > hi {
+			return fmt.Errorf("%s takes %s, got %d argument(s) (usage: %s)", cmd.Name(), what, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
 // progressTo is where a command draws the bar of its long work (decoding,
 // embedding, writing images): standard error when that is a terminal,
 // else nowhere, so piped or captured output has no bar in it. Results go

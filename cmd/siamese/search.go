@@ -30,7 +30,7 @@ DIR/.siamese-index-<model hash>.bin: built by the first search, extended
 when images are added, built again when images are removed or changed. It
 finds about 98% of the true 10 nearest (--ef-search trades speed for
 recall); --exact compares the query with every image instead.`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "one query image (the images to search are --gallery DIR)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {

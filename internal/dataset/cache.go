@@ -429,10 +429,15 @@ func (c *Cache) Info() ([]CachePack, error) {
 			continue
 		}
 		p := CachePack{Name: name}
-		if pk, err := readPackIndex(filepath.Join(c.Dir, e.Name()), 0); err == nil {
+		switch pk, err := readPackIndex(filepath.Join(c.Dir, e.Name()), 0); {
+		case err == nil:
 			p.What, p.Images = pk.desc, len(pk.entries)
-		} else {
-			p.What = "unreadable index"
+		case errors.Is(err, errOldIndex):
+			// A train of its folder starts it over; until then it is
+			// space that `cache clear` frees.
+			p.What = "an older siamese's pack, not used (siamese cache clear removes it)"
+		default:
+			p.What = "unreadable index (siamese cache clear removes it)"
 		}
 		for _, ext := range []string{".idx", ".pix"} {
 			if st, err := os.Stat(filepath.Join(c.Dir, name+ext)); err == nil {

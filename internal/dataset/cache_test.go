@@ -270,3 +270,33 @@ func TestCacheKeepsPixelLimit(t *testing.T) {
 		im.Close()
 	}
 }
+
+// TestCacheInfoNamesOldPacks: cache info tells a pack of an older siamese
+// (which no run reads) and an unreadable one from a pack in use, and how
+// to free them.
+func TestCacheInfoNamesOldPacks(t *testing.T) {
+	dir := t.TempDir()
+	writeBytes := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeBytes("0123456789abcdef.idx", []byte("SIAMIDX1 and the rest of an old index"))
+	writeBytes("fedcba9876543210.idx", []byte("garbage"))
+	packs, err := (&Cache{Dir: dir}).Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"0123456789abcdef": "an older siamese's pack, not used (siamese cache clear removes it)",
+		"fedcba9876543210": "unreadable index (siamese cache clear removes it)",
+	}
+	if len(packs) != 2 {
+		t.Fatalf("packs %+v", packs)
+	}
+	for _, p := range packs {
+		if p.What != want[p.Name] {
+			t.Errorf("pack %s: %q, want %q", p.Name, p.What, want[p.Name])
+		}
+	}
+}

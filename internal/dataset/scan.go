@@ -81,9 +81,13 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 		return nil, fmt.Errorf("data set %s: %w", display, err)
 	}
 	ix := &Index{Root: display, FS: fsys, dir: dir}
+	loose := 0 // images directly in dir, which belong to no class
 	// ReadDir sorts by name, so classes come out sorted.
 	for _, e := range entries {
 		if isHidden(e.Name()) || !isDir(fsys, dir, e) {
+			if !isHidden(e.Name()) && IsImageName(e.Name()) {
+				loose++
+			}
 			continue
 		}
 		classDir := path.Join(dir, e.Name())
@@ -122,6 +126,9 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 	}
 	switch len(ix.Classes) {
 	case 0:
+		if loose > 0 {
+			return nil, fmt.Errorf("data set %s: %d images directly in it and no class folders: put each class's images in a folder of its own (%s/<class>/<image>)", display, loose, display)
+		}
 		return nil, fmt.Errorf("data set %s: no class folders with images (expected %s/<class>/<image>)", display, display)
 	case 1:
 		return nil, fmt.Errorf("data set %s: found 1 class (%s); need at least 2 to make dissimilar pairs", display, ix.Classes[0])

@@ -124,9 +124,18 @@ func TestScanErrors(t *testing.T) {
 		},
 		want: "f.png: not a directory",
 	}, {
-		name: "no classes",
+		name: "loose images, no classes",
 		setup: func(dir string) string {
 			writeFile(t, dir, "loose.png", img)
+			writeFile(t, dir, "loose2.jpg", img)
+			writeFile(t, dir, "empty/readme.txt", nil)
+			return dir
+		},
+		want: "2 images directly in it and no class folders: put each class's images in a folder of its own",
+	}, {
+		name: "no classes",
+		setup: func(dir string) string {
+			writeFile(t, dir, "notes.txt", nil)
 			writeFile(t, dir, "empty/readme.txt", nil)
 			return dir
 		},

@@ -278,7 +278,7 @@ func TestBadRequests(t *testing.T) {
 		code int
 		want string
 	}{
-		{"not an image", "/v1/embed", fields(mp, map[string][]byte{"image": []byte("hello, world")}), 422, "not a valid image"},
+		{"not an image", "/v1/embed", fields(mp, map[string][]byte{"image": []byte("hello, world")}), 422, `field "image": not a valid image`},
 		{"truncated PNG", "/v1/embed", fields(js, map[string][]byte{"image": img[:len(img)/2]}), 422, "not a valid image"},
 		{"WebP", "/v1/embed", fields(js, map[string][]byte{"image": []byte("RIFF\x00\x00\x00\x00WEBPVP8 ")}), 422, "WebP"},
 		{"empty image", "/v1/embed", fields(mp, map[string][]byte{"image": {}}), 422, "empty"},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -353,6 +354,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := checkBatches(loss, o.Loop.Batches); err != nil {
 		return nil, err
 	}
+	if o.Resume {
+		// Here, not only when the checkpoint is read after the data: a
+		// missing one said so after the scan and the split.
+		if _, err := os.Stat(model.CheckpointPath(o.Out)); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("resume: load checkpoint %s: no such file, so there is nothing to resume (--resume continues an interrupted run with the same --out)", model.CheckpointPath(o.Out))
+		}
+	}
 	ix, dataName, err := o.source()
 	if err != nil {
 		return nil, err
@@ -428,7 +436,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	defer valIm.Close()
 	if skipped > 0 {
-		fmt.Fprintf(o.Warnings, "warning: skipped %d unreadable image(s)\n", skipped)
+		fmt.Fprintf(o.Warnings, "warning: skipped %d image(s), each named above\n", skipped)
 	}
 	rep := o.reporter()
 	// An interrupt ends the loop inside an epoch, with its bar drawn: the

@@ -192,31 +192,31 @@ type Report struct {
 	// Set when the images make fewer distinct pairs of a kind than --pairs
 	// asks for by half: each pair is then used once, DistinctSimilar or
 	// DistinctDissimilar (the fewer) of each kind.
-	PairsAsked         int             `json:"pairs_asked,omitempty"`
-	DistinctSimilar    int             `json:"distinct_similar_pairs,omitempty"`
-	DistinctDissimilar int             `json:"distinct_dissimilar_pairs,omitempty"`
-	Threshold          float64         `json:"threshold"`
-	Accuracy           float64         `json:"accuracy"`
+	PairsAsked         int     `json:"pairs_asked,omitempty"`
+	DistinctSimilar    int     `json:"distinct_similar_pairs,omitempty"`
+	DistinctDissimilar int     `json:"distinct_dissimilar_pairs,omitempty"`
+	Threshold          float64 `json:"threshold"`
+	Accuracy           float64 `json:"accuracy"`
 	// AccuracyLow and AccuracyHigh bound the accuracy's 95% Wilson score
 	// interval over the pairs: how much a small test set says.
-	AccuracyLow  float64 `json:"accuracy_low"`
-	AccuracyHigh float64 `json:"accuracy_high"`
-	AUC                float64         `json:"auc"`
-	Precision          float64         `json:"precision"`
-	Recall             float64         `json:"recall"`
-	F1                 float64         `json:"f1"`
-	TP                 int             `json:"tp"`
-	FP                 int             `json:"fp"`
-	TN                 int             `json:"tn"`
-	FN                 int             `json:"fn"`
-	BestThreshold      float64         `json:"best_threshold"`
-	BestAccuracy       float64         `json:"best_accuracy"`
-	EER                float64         `json:"eer"`
-	EERThreshold       float64         `json:"eer_threshold"`
-	AP                 float64         `json:"average_precision"`
-	MeanSimilar        float64         `json:"mean_distance_similar"`
-	MeanDissimilar     float64         `json:"mean_distance_dissimilar"`
-	ByClass            []ClassAccuracy `json:"similar_by_class"`
+	AccuracyLow    float64         `json:"accuracy_low"`
+	AccuracyHigh   float64         `json:"accuracy_high"`
+	AUC            float64         `json:"auc"`
+	Precision      float64         `json:"precision"`
+	Recall         float64         `json:"recall"`
+	F1             float64         `json:"f1"`
+	TP             int             `json:"tp"`
+	FP             int             `json:"fp"`
+	TN             int             `json:"tn"`
+	FN             int             `json:"fn"`
+	BestThreshold  float64         `json:"best_threshold"`
+	BestAccuracy   float64         `json:"best_accuracy"`
+	EER            float64         `json:"eer"`
+	EERThreshold   float64         `json:"eer_threshold"`
+	AP             float64         `json:"average_precision"`
+	MeanSimilar    float64         `json:"mean_distance_similar"`
+	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
+	ByClass        []ClassAccuracy `json:"similar_by_class"`
 	// One-shot results: each way asked for (--one-shot) or, on a model
 	// trained with whole classes held out, 5-, 10- and 20-way where the
 	// data has enough classes. The first also fills the three fields below,
