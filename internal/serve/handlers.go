@@ -220,11 +220,11 @@ func (s *Server) embedImages(r *http.Request, fields ...string) ([][]float32, *h
 	per := s.loader.Len()
 	x := make([]float32, len(raw)*per)
 	for i, data := range raw {
-		// Named as the field it came in ("field \"image\": image is ...",
-		// where the bare field name read "image: image is ...").
-		name := fmt.Sprintf("field %q", fields[i])
-		img, err := s.loader.Load(oneFile{name: fields[i], data: data}, name)
+		img, err := s.loader.Load(oneFile{name: fields[i], data: data}, fields[i])
 		if err != nil {
+			// Named as the field it came in: "field \"image\": image is
+			// ...", where the bare field name read "image: image is ...".
+			err = errors.New(fmt.Sprintf("field %q: ", fields[i]) + strings.TrimPrefix(err.Error(), fields[i]+": "))
 			if strings.Contains(err.Error(), "-pixel limit") {
 				return nil, &httpError{http.StatusRequestEntityTooLarge, "too_large", err.Error()}
 			}
