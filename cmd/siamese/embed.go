@@ -87,10 +87,11 @@ CSV, or, when writing a file, a JSON summary.`,
 				if err := embedding.WritePaths(&paths, e.Files); err != nil {
 					return fmt.Errorf("write %s: %w", sum.Paths, err)
 				}
-				err = writeFile(out, func(w io.Writer) error { return embedding.WriteNPY(w, e.Vectors, len(e.Files), e.Dim) })
-				if err == nil {
-					err = writeFile(sum.Paths, func(w io.Writer) error { _, err := w.Write(paths.Bytes()); return err })
-				}
+				// Both written before either replaces its old file: a full
+				// disk must not leave a new array beside the old names.
+				err = atomicfile.WriteAll(
+					atomicfile.File{Path: out, Write: func(w io.Writer) error { return embedding.WriteNPY(w, e.Vectors, len(e.Files), e.Dim) }},
+					atomicfile.File{Path: sum.Paths, Write: func(w io.Writer) error { _, err := w.Write(paths.Bytes()); return err }})
 			} else {
 				err = writeFile(out, func(w io.Writer) error { return embedding.WriteCSV(w, e.Files, e.Vectors, e.Dim) })
 			}

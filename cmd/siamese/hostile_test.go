@@ -856,3 +856,25 @@ func TestWrongArgumentCount(t *testing.T) {
 		wantError(t, siamese(t, t.TempDir(), tc.args...), tc.want, "usage: siamese "+tc.args[0])
 	}
 }
+
+// TestCheckpointCannotBeSaved: a checkpoint that cannot be written (here
+// its name is taken by a folder; in the field, a disk with room for the
+// model but not for the checkpoint's optimiser state) is warned about and
+// training goes on to save the model; the folder is left alone.
+func TestCheckpointCannotBeSaved(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "m.ckpt.safetensors")
+	if err := os.Mkdir(ckpt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := siamese(t, dir, smallTrain(abs(t, digits), "m.safetensors")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: save "+"m.ckpt.safetensors: is a folder; training goes on") {
+		t.Errorf("exit %d, stderr %q; want a warning and a model", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.safetensors")); err != nil {
+		t.Errorf("no model: %v", err)
+	}
+	if st, err := os.Stat(ckpt); err != nil || !st.IsDir() {
+		t.Errorf("the folder named like the checkpoint is gone: %v", err)
+	}
+}

@@ -51,3 +51,39 @@ func TestWriteErrorsDoNotNameTheTemporary(t *testing.T) {
 		t.Fatalf("Write into a missing folder: %v, want an error without the temporary name", err)
 	}
 }
+
+// TestWriteAllIsAllOrNothing: when one file of several cannot be written,
+// none is replaced and no temporary file is left; when all can, all are.
+func TestWriteAllIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.npy"), filepath.Join(dir, "a.npy.paths.txt")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	full := errors.New("no space left on device")
+	err := WriteAll(File{a, text("new")}, File{b, func(io.Writer) error { return full }})
+	if !errors.Is(err, full) || !strings.Contains(err.Error(), "write "+b+": ") {
+		t.Errorf("error %v, want the second file's, naming it", err)
+	}
+	for _, p := range []string{a, b} {
+		if got, _ := os.ReadFile(p); string(got) != "old" {
+			t.Errorf("%s = %q after a failed WriteAll, want it untouched", p, got)
+		}
+	}
+	if err := WriteAll(File{a, text("new a")}, File{b, text("new b")}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{a: "new a", b: "new b"} {
+		if got, _ := os.ReadFile(p); string(got) != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Cache keeps decoded images on disk between runs, one byte a value, so a
@@ -36,6 +37,11 @@ import (
 type Cache struct {
 	Dir  string
 	Warn func(msg string) // nil: silent
+	// off is set when the cache failed for a reason of its own (a folder
+	// that cannot be written, a lock that cannot be taken): later loads
+	// then go without it, rather than fail and warn again for each part
+	// of the split.
+	off atomic.Bool
 }
 
 func (c *Cache) warn(format string, args ...any) {
@@ -198,6 +204,13 @@ func (p *packIndex) write(path string) error {
 	if err != nil {
 		return err
 	}
+	// Readable by all, as any file the user makes (CreateTemp's are
+	// private): a cache folder shared between accounts is then read by
+	// each, where another's packs were "permission denied".
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
 	w := bufio.NewWriter(tmp)
 	var buf [binary.MaxVarintLen64]byte
@@ -297,7 +310,12 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	if len(miss) > 0 {
 		var f *os.File
 		if fresh {
-			f, err = os.CreateTemp(c.Dir, ".pix-*")
+			if f, err = os.CreateTemp(c.Dir, ".pix-*"); err == nil {
+				if err = f.Chmod(0o644); err != nil { // readable by all, as the index
+					f.Close()
+					os.Remove(f.Name())
+				}
+			}
 		} else {
 			f, err = os.OpenFile(pixPath, os.O_RDWR, 0)
 		}

@@ -202,6 +202,10 @@ func TestCacheFailureFallsBack(t *testing.T) {
 	c := &Cache{Dir: notDir, Warn: func(m string) { warnings = append(warnings, m) }}
 	cached, direct := loadBoth(t, dir, Loader{Size: 4, Channels: 1}, c)
 	sameImages(t, "fallback", cached, direct)
+	// A second load (train's validation part after its training part)
+	// goes without the cache at once, not failing and warning again.
+	again, _ := loadBoth(t, dir, Loader{Size: 4, Channels: 1}, c)
+	sameImages(t, "fallback again", again, direct)
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "decoding without the cache") {
 		t.Errorf("warnings %q, want one saying the images were decoded without the cache", warnings)
 	}
@@ -298,5 +302,41 @@ func TestCacheInfoNamesOldPacks(t *testing.T) {
 		if p.What != want[p.Name] {
 			t.Errorf("pack %s: %q, want %q", p.Name, p.What, want[p.Name])
 		}
+	}
+}
+
+// TestCachePacksAreReadableByAll: a pack's files are 0644 like any file
+// the user makes, so another account sharing the cache folder reads them.
+func TestCachePacksAreReadableByAll(t *testing.T) {
+	dir, cdir := t.TempDir(), t.TempDir()
+	for i := range 4 {
+		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 6, 6, func(x, y int) color.Color { return color.Gray{uint8(30 * x)} })
+	}
+	c, err := OpenCache(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := LoadAll(ix, Loader{Size: 4, Channels: 1, Cache: c}, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Close()
+	files, _ := filepath.Glob(filepath.Join(cdir, "*.*"))
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".lock") {
+			continue
+		}
+		n++
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644", f, st.Mode().Perm(), err)
+		}
+	}
+	if n != 2 {
+		t.Errorf("pack files %v, want an index and its blocks", files)
 	}
 }

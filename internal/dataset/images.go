@@ -159,7 +159,7 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 	if ix.FS == nil {
 		return nil, fmt.Errorf("load data set %s: index has no file system", ix.Root)
 	}
-	if l.Cache != nil {
+	if l.Cache != nil && !l.Cache.off.Load() {
 		if keys, ok := cacheKeys(ix); ok {
 			// onBad's answers, so that decoding again without the cache
 			// does not report the same bad images twice.
@@ -177,6 +177,7 @@ func LoadAll(ix *Index, l Loader, workers int, onBad func(path string, err error
 				return im, err
 			}
 			l.Cache.warn("%v; decoding without the cache", err)
+			l.Cache.off.Store(true)
 			if onBad != nil {
 				onBad = func(path string, err error) error {
 					if answer, ok := told[path]; ok {

@@ -550,7 +550,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			if c.Meta, _, err = o.bestMeta(meta, st); err != nil {
 				return err
 			}
-			return model.SaveCheckpoint(ckptPath, c)
+			// A checkpoint that cannot be written (a full disk: it holds
+			// the optimiser's state too, four times the model) costs the
+			// protection against Ctrl-C, not the training, whose model may
+			// still fit.
+			if err := model.SaveCheckpoint(ckptPath, c); err != nil {
+				fmt.Fprintf(o.Warnings, "warning: %v; training goes on, but a Ctrl-C now keeps only the checkpoint saved before, if any\n", err)
+			}
+			return nil
 		}}
 	if o.Started != nil {
 		o.Started()
@@ -579,7 +586,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	o.saveLog(st)
 	// The finished model supersedes the checkpoint.
-	os.Remove(ckptPath)
+	// (Only a file: an empty folder of that name is the user's.)
+	if st, err := os.Lstat(ckptPath); err == nil && !st.IsDir() {
+		os.Remove(ckptPath)
+	}
 	return &Summary{
 		Model: o.Out, Data: dataName, Classes: nClasses, Split: mode, SplitReason: why, SmallFolder: small,
 		Size: o.Size, Channels: o.Channels, Resize: o.Resize,
