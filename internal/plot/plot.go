@@ -311,6 +311,7 @@ func Training(w io.Writer, epochs []Epoch, keptEpoch int, rule string) error {
 	lo, hi := epochs[0].Epoch, epochs[len(epochs)-1].Epoch
 	for _, p := range []*gonum.Plot{loss, accuracy} {
 		p.X.Tick.Marker = epochTicks{}
+		p.Y.Tick.Marker = distinctTicks{}
 		// A little room either side keeps the first and last points off
 		// the axes.
 		p.X.Min, p.X.Max = float64(lo)-0.25, float64(hi)+0.25
@@ -369,6 +370,40 @@ func rangeOf(series ...plotter.XYs) (lo, hi float64) {
 		}
 	}
 	return lo, hi
+}
+
+// distinctTicks are gonum's default ticks, labelled with as many decimals
+// as it takes for no two labels to read the same: on an accuracy axis
+// from 0.9990 to 1.0005 the default labels all read "1".
+type distinctTicks struct{}
+
+func (distinctTicks) Ticks(lo, hi float64) []gonum.Tick {
+	ticks := gonum.DefaultTicks{}.Ticks(lo, hi)
+	for prec := 0; prec <= 8; prec++ {
+		seen := map[string]bool{}
+		labels := make([]string, len(ticks))
+		distinct := true
+		for i, t := range ticks {
+			if t.Label == "" {
+				continue // a minor tick
+			}
+			labels[i] = strconv.FormatFloat(t.Value, 'f', prec, 64)
+			if seen[labels[i]] {
+				distinct = false
+				break
+			}
+			seen[labels[i]] = true
+		}
+		if distinct {
+			for i := range ticks {
+				if ticks[i].Label != "" {
+					ticks[i].Label = labels[i]
+				}
+			}
+			return ticks
+		}
+	}
+	return ticks
 }
 
 // epochTicks labels whole epochs only, about ten of them at most.

@@ -211,3 +211,26 @@ func TestEpochTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestDistinctTicks: labels get the decimals that tell them apart, and no
+// more than that.
+func TestDistinctTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0.9990, 1.0005, []string{"0.9990", "0.9995", "1.0000", "1.0005"}}, // gonum's: 0.999 0.9995 1 1
+		{0, 1, []string{"0.0", "0.5", "1.0"}},
+		{0, 100, []string{"0", "50", "100"}},
+	} {
+		var got []string
+		for _, tk := range (distinctTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ticks of [%g, %g]: %q, want %q", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}

@@ -1,8 +1,14 @@
 package train
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/siamese-dev/siamese/internal/dataset"
 )
 
 // TestPreprocessingSaysWhereSet: a size, channels or resize mode the run
@@ -36,6 +42,38 @@ func TestProgressNamesEpochs(t *testing.T) {
 		r.bar.Finish()
 		if !strings.Contains(bar.String(), tc.want) || strings.Contains(bar.String(), "/0 ") {
 			t.Errorf("%d epochs: bar %q, want %q", tc.epochs, bar.String(), tc.want)
+		}
+	}
+}
+
+// TestLargeAutoSizeSaysSmallerIsFaster: a size chosen above 64 px from
+// the pictures says what --size 64 would save; one of 64 or less says
+// nothing more.
+func TestLargeAutoSizeSaysSmallerIsFaster(t *testing.T) {
+	for _, tc := range []struct {
+		side int
+		hint bool
+	}{{128, true}, {64, false}} {
+		fsys := fstest.MapFS{}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, tc.side, tc.side))); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"a/1.png", "a/2.png", "b/1.png", "b/2.png"} {
+			fsys["d/"+p] = &fstest.MapFile{Data: buf.Bytes()}
+		}
+		ix, err := dataset.ScanFS(fsys, "d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		o := Options{Log: &log}
+		if err := o.choosePreprocessing(ix); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(log.String(), "--size 64 trains on 4 times fewer pixels")
+		if o.Size != tc.side || got != tc.hint {
+			t.Errorf("%d px images: size %d, hint %t; log:\n%s", tc.side, o.Size, got, log.String())
 		}
 	}
 }
