@@ -55,7 +55,11 @@ recall); --exact compares the query with every image instead.`,
 				if class == "" {
 					class = "-"
 				}
-				fmt.Fprintf(tw, "%d\t%.4f\t%s\t%s\t%s\n", i+1, n.Distance, verdict(n.Similar), class, n.Path)
+				path := n.Path
+				if n.IsQuery {
+					path += " (the query)"
+				}
+				fmt.Fprintf(tw, "%d\t%.4f\t%s\t%s\t%s\n", i+1, n.Distance, verdict(n.Similar), class, path)
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "query %s, threshold %.4f; gallery %s: %d images, %d embedded now, %d from cache",

@@ -41,6 +41,9 @@ type Neighbour struct {
 	Class    string  `json:"class"`
 	Distance float64 `json:"distance"`
 	Similar  bool    `json:"similar"`
+	// IsQuery marks the query's own file, when the gallery holds it: its
+	// distance is the smallest there is, and says nothing.
+	IsQuery bool `json:"is_query,omitempty"`
 }
 
 // SearchResult lists the nearest gallery images, nearest first.
@@ -123,9 +126,13 @@ func Search(o SearchOptions) (*SearchResult, error) {
 		return nil, err
 	}
 	res.Neighbours = make([]Neighbour, len(hits))
+	query, _ := os.Stat(o.Query)
 	for i, h := range hits {
 		f := g.Files[h.Pos]
 		res.Neighbours[i] = Neighbour{Path: f.Path, Class: f.Class, Distance: h.Distance, Similar: h.Distance < thr}
+		if st, err := os.Stat(f.Path); err == nil && query != nil && os.SameFile(st, query) {
+			res.Neighbours[i].IsQuery = true
+		}
 	}
 	return res, nil
 }

@@ -77,6 +77,13 @@ func TestSearchThroughIndex(t *testing.T) {
 			if r.Neighbours[0].Path != query && r.Neighbours[0].Path != extra {
 				t.Errorf("nearest is %s, want the query itself", r.Neighbours[0].Path)
 			}
+			// The query's own file is marked, and only it (extra is a
+			// copy, another file).
+			for _, n := range r.Neighbours {
+				if n.IsQuery != (n.Path == query) {
+					t.Errorf("%s marked as the query: %t", n.Path, n.IsQuery)
+				}
+			}
 		})
 	}
 	if _, err := Search(SearchOptions{Model: m, Query: query, Gallery: data, K: 1, IndexAbove: -1}); err == nil {
