@@ -687,8 +687,13 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 			// The log of the epochs finished is there, for deciding
 			// whether to resume.
-			if b, err := os.ReadFile(strings.TrimSuffix(out, ".safetensors") + ".log.csv"); err != nil || strings.Count(string(b), "\n") < 2 {
+			// (named after the checkpoint: a finished model of the same
+			// --out keeps its own log).
+			if b, err := os.ReadFile(strings.TrimSuffix(ckpt, ".safetensors") + ".log.csv"); err != nil || strings.Count(string(b), "\n") < 2 {
 				t.Errorf("an interrupted run left no log of its finished epochs: %q, %v", b, err)
+			}
+			if _, err := os.Stat(strings.TrimSuffix(out, ".safetensors") + ".log.csv"); err == nil {
+				t.Error("an interrupted run wrote the model's log")
 			}
 			// The checkpoint is complete: it loads as the model of its best
 			// epoch so far, with that epoch's threshold, so an image is
@@ -716,6 +721,12 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 			if _, err := os.Stat(ckpt); err == nil {
 				t.Error("the checkpoint outlived the finished model")
+			}
+			if _, err := os.Stat(strings.TrimSuffix(ckpt, ".safetensors") + ".log.csv"); err == nil {
+				t.Error("the checkpoint's log outlived the finished model")
+			}
+			if _, err := os.Stat(strings.TrimSuffix(out, ".safetensors") + ".log.csv"); err != nil {
+				t.Errorf("the finished model has no log: %v", err)
 			}
 		})
 	}
@@ -793,9 +804,16 @@ func TestServePortInUse(t *testing.T) {
 // TestServeZeroLimits: a limit of 0 typed on the command line is refused,
 // not served by the default it stands for in the Go API.
 func TestServeZeroLimits(t *testing.T) {
-	for _, flag := range []string{"--max-body", "--max-in-flight", "--max-batch"} {
-		wantError(t, siamese(t, t.TempDir(), "serve", flag, "0"), flag+" must be positive, got 0")
+	for flag, want := range map[string]string{"--max-body": "be positive", "--max-in-flight": "be positive", "--max-batch": "be at least 2"} {
+		wantError(t, siamese(t, t.TempDir(), "serve", flag, "0"), flag+" must "+want+", got 0")
 	}
+	// Checked before the port is taken: a port in use does not hide them.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("no loopback: %v", err)
+	}
+	defer ln.Close()
+	wantError(t, siamese(t, t.TempDir(), "serve", "--addr", ln.Addr().String(), "--index-above", "-1"), "--index-above and --ef-search must not be negative")
 }
 
 // TestDanglingLinkInFolder: an image that is a link to nothing is reported

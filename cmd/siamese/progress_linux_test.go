@@ -163,7 +163,9 @@ func TestProgressBarFitsNarrowTerminal(t *testing.T) {
 				continue
 			}
 			frames++
-			if n := utf8.RuneCountInString(strings.TrimRight(frame, "\n")); n > cols {
+			// The last column stays free: a line that fills it makes some
+			// terminals wrap at once.
+			if n := utf8.RuneCountInString(strings.TrimRight(frame, "\n")); n > cols-1 {
 				t.Errorf("%d columns: a frame of %d: %q", cols, n, frame)
 			}
 		}

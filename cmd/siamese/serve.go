@@ -45,12 +45,17 @@ answer's "gallery_loaded" says when it was read).`,
 			// 0 means the default to the Go API, but typed on the command
 			// line it is a mistake, which would be served by the default.
 			for _, z := range []struct {
-				flag string
-				zero bool
-			}{{"max-body", o.MaxBodyBytes == 0}, {"max-in-flight", o.MaxInFlight == 0}, {"max-batch", o.MaxBatch == 0}} {
+				flag, want string
+				zero       bool
+			}{{"max-body", "be positive", o.MaxBodyBytes == 0}, {"max-in-flight", "be positive", o.MaxInFlight == 0}, {"max-batch", "be at least 2", o.MaxBatch == 0}} {
 				if z.zero && cmd.Flags().Changed(z.flag) {
-					return fmt.Errorf("--%s must be positive, got 0", z.flag)
+					return fmt.Errorf("--%s must %s, got 0", z.flag, z.want)
 				}
+			}
+			// All the limits before the port: a port in use must not hide
+			// a bad flag.
+			if err := o.Check(); err != nil {
+				return err
 			}
 			o.Log = cmd.ErrOrStderr()
 			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }

@@ -122,7 +122,9 @@ after saving it and --resume continues from it.`,
 			sum, err := train.Run(cmd.Context(), o)
 			if errors.Is(err, train.ErrInterrupted) {
 				if sum.Checkpoint != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: checkpoint of epoch %d kept in %s; continue with the same command and --resume\n", sum.Epochs, sum.Checkpoint)
+					fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: checkpoint of epoch %d kept in %s; continue with the same command and --resume\n", sum.CheckpointEpoch, sum.Checkpoint)
+				} else if sum.Epochs > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "interrupted after epoch %d, whose checkpoints could not be saved (see the warnings); nothing kept\n", sum.Epochs)
 				} else {
 					fmt.Fprintln(cmd.ErrOrStderr(), "interrupted before the first epoch finished; nothing saved")
 				}

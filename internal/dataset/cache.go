@@ -200,7 +200,7 @@ func readPackIndex(path string, per int) (*packIndex, error) {
 }
 
 func (p *packIndex) write(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".idx-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -250,6 +250,14 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 		return nil, c.failed(err)
 	}
 	defer unlock()
+	// Temporary files of this pack are made only under its lock, so any
+	// found now are a stopped run's (Ctrl-C ends a run at once while it
+	// decodes): they go, rather than lie hidden from cache info.
+	if stale, err := filepath.Glob(filepath.Join(c.Dir, "."+name+".*-*")); err == nil {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 
 	per := l.Len()
 	var pixSize int64
@@ -310,7 +318,7 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	if len(miss) > 0 {
 		var f *os.File
 		if fresh {
-			if f, err = os.CreateTemp(c.Dir, ".pix-*"); err == nil {
+			if f, err = os.CreateTemp(c.Dir, "."+name+".pix-*"); err == nil {
 				if err = f.Chmod(0o644); err != nil { // readable by all, as the index
 					f.Close()
 					os.Remove(f.Name())
@@ -480,8 +488,8 @@ func (c *Cache) Clear() (int64, error) {
 	var freed int64
 	for _, e := range ents {
 		n := e.Name()
-		ours := strings.HasSuffix(n, ".pix") || strings.HasSuffix(n, ".idx") || strings.HasSuffix(n, ".lock") ||
-			strings.HasPrefix(n, ".pix-") || strings.HasPrefix(n, ".idx-")
+		temp := strings.HasPrefix(n, ".") && (strings.Contains(n, ".pix-") || strings.Contains(n, ".idx-"))
+		ours := strings.HasSuffix(n, ".pix") || strings.HasSuffix(n, ".idx") || strings.HasSuffix(n, ".lock") || temp
 		if !ours || e.IsDir() {
 			continue
 		}

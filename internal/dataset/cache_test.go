@@ -340,3 +340,51 @@ func TestCachePacksAreReadableByAll(t *testing.T) {
 		t.Errorf("pack files %v, want an index and its blocks", files)
 	}
 }
+
+// TestCacheRemovesStaleTemporaries: the temporary files a stopped run
+// left for a pack (Ctrl-C ends a run at once while it decodes) go when
+// the pack is next used; another pack's stay.
+func TestCacheRemovesStaleTemporaries(t *testing.T) {
+	dir, cdir := t.TempDir(), t.TempDir()
+	for i := range 4 {
+		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 6, 6, func(x, y int) color.Color { return color.Gray{uint8(20 * y)} })
+	}
+	l := Loader{Size: 4, Channels: 1}
+	name, _ := packName(dir, l)
+	stale := []string{"." + name + ".pix-123", "." + name + ".idx-456"}
+	other := ".0000000000000000.pix-789"
+	for _, n := range append(stale, other) {
+		if err := os.WriteFile(filepath.Join(cdir, n), []byte("half a pack"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenCache(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Cache = c
+	im, err := LoadAll(ix, l, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Close()
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(cdir, n)); err == nil {
+			t.Errorf("%s is still there", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cdir, other)); err != nil {
+		t.Errorf("another pack's temporary file went: %v", err)
+	}
+	// cache clear takes what is left.
+	if _, err := c.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(cdir); len(left) != 0 {
+		t.Errorf("after clear: %v", left)
+	}
+}

@@ -126,10 +126,12 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 	}
 	switch len(ix.Classes) {
 	case 0:
+		// "imgs/" given with its slash must not read "imgs//<class>".
+		layout := strings.TrimSuffix(display, "/") + "/<class>/<image>"
 		if loose > 0 {
-			return nil, fmt.Errorf("data set %s: %d images directly in it and no class folders: put each class's images in a folder of its own (%s/<class>/<image>)", display, loose, display)
+			return nil, fmt.Errorf("data set %s: %d images directly in it and no class folders: put each class's images in a folder of its own (%s)", display, loose, layout)
 		}
-		return nil, fmt.Errorf("data set %s: no class folders with images (expected %s/<class>/<image>)", display, display)
+		return nil, fmt.Errorf("data set %s: no class folders with images (expected %s)", display, layout)
 	case 1:
 		return nil, fmt.Errorf("data set %s: found 1 class (%s); need at least 2 to make dissimilar pairs", display, ix.Classes[0])
 	}

@@ -133,6 +133,13 @@ func TestScanErrors(t *testing.T) {
 		},
 		want: "2 images directly in it and no class folders: put each class's images in a folder of its own",
 	}, {
+		name: "loose images, the folder given with its slash",
+		setup: func(dir string) string {
+			writeFile(t, dir, "loose.png", img)
+			return dir + "/"
+		},
+		want: "/<class>/<image>)", // and not "//<class>"
+	}, {
 		name: "no classes",
 		setup: func(dir string) string {
 			writeFile(t, dir, "notes.txt", nil)
@@ -155,6 +162,9 @@ func TestScanErrors(t *testing.T) {
 			_, err := Scan(p)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), p) {
 				t.Fatalf("Scan(%s) error = %v, want one naming the path and containing %q", p, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "//") {
+				t.Errorf("Scan(%s) error %q doubles a slash", p, err)
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error spans lines: %q", err)

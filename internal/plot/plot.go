@@ -311,7 +311,7 @@ func Training(w io.Writer, epochs []Epoch, keptEpoch int, rule string) error {
 	lo, hi := epochs[0].Epoch, epochs[len(epochs)-1].Epoch
 	for _, p := range []*gonum.Plot{loss, accuracy} {
 		p.X.Tick.Marker = epochTicks{}
-		p.Y.Tick.Marker = distinctTicks{}
+		p.Y.Tick.Marker = exactTicks{}
 		// A little room either side keeps the first and last points off
 		// the axes.
 		p.X.Min, p.X.Max = float64(lo)-0.25, float64(hi)+0.25
@@ -372,38 +372,37 @@ func rangeOf(series ...plotter.XYs) (lo, hi float64) {
 	return lo, hi
 }
 
-// distinctTicks are gonum's default ticks, labelled with as many decimals
-// as it takes for no two labels to read the same: on an accuracy axis
-// from 0.9990 to 1.0005 the default labels all read "1".
-type distinctTicks struct{}
+// exactTicks are gonum's default ticks, each labelled with as many
+// decimals as the ticks need to be written exactly, the same for all: on
+// an accuracy axis from 0.999 to 1.0005 gonum's labels read 0.999, 0.9995,
+// 1, 1, and rounding to fewer decimals would put a label on a tick of
+// another value.
+type exactTicks struct{}
 
-func (distinctTicks) Ticks(lo, hi float64) []gonum.Tick {
+func (exactTicks) Ticks(lo, hi float64) []gonum.Tick {
 	ticks := gonum.DefaultTicks{}.Ticks(lo, hi)
-	for prec := 0; prec <= 8; prec++ {
-		seen := map[string]bool{}
-		labels := make([]string, len(ticks))
-		distinct := true
-		for i, t := range ticks {
-			if t.Label == "" {
-				continue // a minor tick
-			}
-			labels[i] = strconv.FormatFloat(t.Value, 'f', prec, 64)
-			if seen[labels[i]] {
-				distinct = false
-				break
-			}
-			seen[labels[i]] = true
+	prec := 0
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue // a minor tick
 		}
-		if distinct {
-			for i := range ticks {
-				if ticks[i].Label != "" {
-					ticks[i].Label = labels[i]
-				}
-			}
-			return ticks
+		for prec < 10 && !writesExactly(t.Value, prec) {
+			prec++
+		}
+	}
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', prec, 64)
 		}
 	}
 	return ticks
+}
+
+// writesExactly says whether v written with prec decimals reads back as v
+// (to within a ten-billionth of its size: tick values are sums of steps).
+func writesExactly(v float64, prec int) bool {
+	back, err := strconv.ParseFloat(strconv.FormatFloat(v, 'f', prec, 64), 64)
+	return err == nil && math.Abs(back-v) <= 1e-10*math.Max(1, math.Abs(v))
 }
 
 // epochTicks labels whole epochs only, about ten of them at most.

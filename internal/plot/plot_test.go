@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -212,25 +213,36 @@ func TestEpochTicks(t *testing.T) {
 	}
 }
 
-// TestDistinctTicks: labels get the decimals that tell them apart, and no
-// more than that.
-func TestDistinctTicks(t *testing.T) {
+// TestExactTicks: every label reads as its tick's value, with the same
+// decimals for all; no two read the same.
+func TestExactTicks(t *testing.T) {
 	for _, tc := range []struct {
 		lo, hi float64
-		want   []string
+		want   []string // the labelled ticks
 	}{
 		{0.9990, 1.0005, []string{"0.9990", "0.9995", "1.0000", "1.0005"}}, // gonum's: 0.999 0.9995 1 1
+		{0.995, 1.025, nil},
+		{0.5, 1.0, nil},
 		{0, 1, []string{"0.0", "0.5", "1.0"}},
 		{0, 100, []string{"0", "50", "100"}},
 	} {
 		var got []string
-		for _, tk := range (distinctTicks{}).Ticks(tc.lo, tc.hi) {
-			if tk.Label != "" {
-				got = append(got, tk.Label)
+		seen := map[string]bool{}
+		for _, tk := range (exactTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label == "" {
+				continue
 			}
+			got = append(got, tk.Label)
+			if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || math.Abs(v-tk.Value) > 1e-9 {
+				t.Errorf("[%g, %g]: tick %g labelled %q", tc.lo, tc.hi, tk.Value, tk.Label)
+			}
+			if seen[tk.Label] {
+				t.Errorf("[%g, %g]: label %q twice", tc.lo, tc.hi, tk.Label)
+			}
+			seen[tk.Label] = true
 		}
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("ticks of [%g, %g]: %q, want %q", tc.lo, tc.hi, got, tc.want)
+		if tc.want != nil && !slices.Equal(got, tc.want) {
+			t.Errorf("[%g, %g]: %q, want %q", tc.lo, tc.hi, got, tc.want)
 		}
 	}
 }

@@ -30,14 +30,26 @@ func New(w io.Writer, total int, desc, unit string) *Bar {
 	if w == nil || total <= 0 {
 		return nil
 	}
-	l, maxDesc, ok := fit(columns(w), desc, total, unit)
+	width := columns(w)
+	l, maxDesc, ok := fit(width, desc, total, unit)
 	if !ok {
 		return nil
+	}
+	bar := barWidth
+	if width > 0 {
+		// The bar takes what the line leaves, up to its widest; the
+		// library would widen the line to the last column, which some
+		// terminals wrap at once, so it is not shown the terminal.
+		room := width - 1
+		d := utf8.RuneCountInString(clip(desc, maxDesc))
+		bar = min(barWidth, room-l.cells(d, total, unit, 0))
+		maxDesc = room - l.cells(0, total, unit, bar)
+		w = struct{ io.Writer }{w}
 	}
 	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(clip(desc, maxDesc)),
-		progressbar.OptionSetWidth(barWidth),
+		progressbar.OptionSetWidth(bar),
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(l.time),
@@ -69,13 +81,14 @@ type layout struct{ count, rate, time bool }
 var layouts = [...]layout{{true, true, true}, {true, false, true}, {true, false, false}, {}}
 
 // cells is the widest the line of l can be with a label of desc cells,
-// total items and unit, and a bar of minBar cells:
-// "desc 100% |bar| (n/total, 12345 unit/s) [1h2m3s:1h2m3s] ".
+// total items and unit, and a bar of minBar cells, as the library draws
+// it: "desc 100% |bar| (n/total, 12345 unit/s) [1h2m3s:1h2m3s]", or with
+// a space after the figures when there is no time.
 func (l layout) cells(desc, total int, unit string, minBar int) int {
-	n := desc + len(" 100% ||") + minBar + 1
+	n := desc + len(" 100% || ") + 1 + minBar
 	digits := len(strconv.Itoa(total))
 	if l.count {
-		n += len(" (/)") + 2*digits
+		n += len("(/)") + 2*digits
 	}
 	if l.rate && unit != "" {
 		n += len(", 123456 /s") + utf8.RuneCountInString(unit)

@@ -135,9 +135,9 @@ func TestFit(t *testing.T) {
 		{59, countTime, 58 - countTime.cells(0, 20000, "images", 4), true},
 		{58, count, 57 - count.cells(0, 20000, "images", 4), true},
 		{43, count, 42 - count.cells(0, 20000, "images", 4), true},
-		{42, bare, 41 - 13, true},
-		{20, bare, 6, true}, // the label is cut to 6 cells
-		{17, bare, 0, false},
+		{42, bare, 41 - 14, true},
+		{20, bare, 5, true}, // the label is cut to 5 cells
+		{18, bare, 0, false},
 	} {
 		l, maxDesc, ok := fit(tc.width, "embedding", 20000, "images")
 		if l != tc.want || maxDesc != tc.maxDesc || ok != tc.ok {

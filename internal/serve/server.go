@@ -90,6 +90,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Check says whether the options are valid, as New would, without
+// loading anything.
+func (o Options) Check() error { return o.withDefaults().check() }
+
 func (o Options) check() error {
 	switch {
 	case o.MaxBodyBytes < 0:

@@ -28,7 +28,7 @@ func (r *textReporter) EpochStart(epoch, epochs, steps int) {
 	// The rate is in the label, with the loss: the bar's own counts steps.
 	// The bar is laid out for that label (it is not drawn before the
 	// first step, which gives it).
-	r.bar = progress.New(r.progress, steps, r.stepLabel(0, 0), "")
+	r.bar = progress.New(r.progress, steps, r.stepLabel(0, 99999), "")
 }
 
 // stepLabel is the bar's label during an epoch: its running loss and rate.

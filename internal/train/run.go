@@ -116,7 +116,11 @@ type Summary struct {
 	Margin       float64       `json:"margin"`
 	History      []EpochResult `json:"history"`
 	Interrupted  bool          `json:"interrupted,omitempty"`
-	Checkpoint   string        `json:"checkpoint,omitempty"`
+	// Checkpoint is the file an interrupted run left, of epoch
+	// CheckpointEpoch: the last one saved, which may be earlier than
+	// Epochs when a save failed.
+	Checkpoint      string `json:"checkpoint,omitempty"`
+	CheckpointEpoch int    `json:"checkpoint_epoch,omitempty"`
 
 	// Augment and Mining are the settings the loop trained with, after
 	// --config and the --augment defaults, so a user can check them.
@@ -527,10 +531,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	ckptPath := model.CheckpointPath(o.Out)
 	fp, settings := o.fingerprint(dataName)
 	var st *State
+	saved := 0 // the epoch of the checkpoint on disk
 	if o.Resume {
 		if st, err = resume(ckptPath, fp, settings, net, opt); err != nil {
 			return nil, err
 		}
+		saved = st.Epoch
 		fmt.Fprintf(o.Log, "resuming from %s after epoch %d\n", ckptPath, st.Epoch)
 	}
 	loop := &Loop{Net: net, Loss: loss, Train: trainIm, Val: valIm, Opts: o.Loop, Optim: opt, Report: rep,
@@ -556,7 +562,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			// still fit.
 			if err := model.SaveCheckpoint(ckptPath, c); err != nil {
 				fmt.Fprintf(o.Warnings, "warning: %v; training goes on, but a Ctrl-C now keeps only the checkpoint saved before, if any\n", err)
+				return nil
 			}
+			saved = st.Epoch
 			return nil
 		}}
 	if o.Started != nil {
@@ -565,9 +573,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	st, err = loop.Run(ctx, st)
 	if errors.Is(err, ErrInterrupted) {
 		s := &Summary{Model: o.Out, Data: dataName, Interrupted: true, Epochs: st.Epoch, Pairs: st.Pairs}
-		if st.Epoch > 0 {
-			s.Checkpoint = ckptPath
-			o.saveLog(st) // the curves so far help decide whether to resume
+		if saved > 0 {
+			s.Checkpoint, s.CheckpointEpoch = ckptPath, saved
+			// The curves so far help decide whether to resume. Named
+			// after the checkpoint: a finished model of the same --out,
+			// still beside it, keeps its own log.
+			o.saveLog(ckptPath, st, saved)
 		}
 		return s, err
 	}
@@ -584,11 +595,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
 	}
-	o.saveLog(st)
+	o.saveLog(o.Out, st, st.Epoch)
 	// The finished model supersedes the checkpoint.
 	// (Only a file: an empty folder of that name is the user's.)
 	if st, err := os.Lstat(ckptPath); err == nil && !st.IsDir() {
 		os.Remove(ckptPath)
+		csv, png := traininglog.Paths(ckptPath)
+		os.Remove(csv)
+		os.Remove(png)
 	}
 	return &Summary{
 		Model: o.Out, Data: dataName, Classes: nClasses, Split: mode, SplitReason: why, SmallFolder: small,
@@ -604,16 +618,28 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}, nil
 }
 
-// saveLog writes the per-epoch log (CSV) and its chart next to the model;
+// saveLog writes the per-epoch log (CSV) and its chart of epochs up to
+// upTo next to model (the model, or an interrupted run's checkpoint);
 // failing to write them does not undo the training, so it only warns.
-func (o *Options) saveLog(st *State) {
-	epochLog := make([]traininglog.Epoch, len(st.History))
-	for i, h := range st.History {
-		epochLog[i] = traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
-			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec,
-			Threshold: h.Threshold, OneShot: h.OneShot, OneShotWay: h.OneShotWay, Kept: h.Epoch == st.BestEpoch}
+func (o *Options) saveLog(model string, st *State, upTo int) {
+	// The kept epoch as of upTo: the last that was best when it ended
+	// (a later one may be best now, in epochs whose checkpoint failed).
+	kept := 0
+	for _, h := range st.History {
+		if h.Epoch <= upTo && h.Best {
+			kept = h.Epoch
+		}
 	}
-	if err := traininglog.Save(o.Out, epochLog, KeptRule(o.Loop.SelectBy)); err != nil {
+	epochLog := make([]traininglog.Epoch, 0, len(st.History))
+	for _, h := range st.History {
+		if h.Epoch > upTo {
+			break
+		}
+		epochLog = append(epochLog, traininglog.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, ValAccuracy: h.ValAccuracy,
+			LR: h.LR, Seconds: h.Seconds, PairsPerSec: h.PairsPerSec,
+			Threshold: h.Threshold, OneShot: h.OneShot, OneShotWay: h.OneShotWay, Kept: h.Epoch == kept})
+	}
+	if err := traininglog.Save(model, epochLog, KeptRule(o.Loop.SelectBy)); err != nil {
 		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
 	}
 }

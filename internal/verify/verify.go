@@ -123,12 +123,12 @@ func embed(net *network.Net, data []float32, n int) ([]float32, error) {
 // photos at 64 px are 1.9 GB as floats, 470 MB as the bytes im holds. A
 // bar on progressTo, if not nil, counts the chunks' images.
 func embedImages(net *network.Net, im *dataset.Images, progressTo io.Writer) ([]float32, error) {
-	bar := progress.New(progressTo, im.Len(), "embedding", "images")
-	defer bar.Finish()
 	e, err := embedderFor(net, im.Len())
 	if err != nil {
 		return nil, err
 	}
+	bar := progress.New(progressTo, im.Len(), "embedding", "images") // once the network is built
+	defer bar.Finish()
 	per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
 	// Chunks of at most 512 images, whatever the budget allows (21,000
 	// at 28 px), so that the bar moves; the embedder batches 128 anyway.
