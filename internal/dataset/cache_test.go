@@ -248,18 +248,7 @@ func TestCacheFailureAfterDecoding(t *testing.T) {
 // earlier run cached under the default limit; they are not served from
 // its pack.
 func TestCacheKeepsPixelLimit(t *testing.T) {
-	dir, cdir := t.TempDir(), t.TempDir()
-	for i := range 4 {
-		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 12, 10, func(x, y int) color.Color { return color.Gray{uint8(10 * x)} })
-	}
-	c, err := OpenCache(cdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := Scan(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, c, _ := fourImages(t, 12)
 	for _, tc := range []struct {
 		maxPixels, loaded int
 	}{{0, 4}, {100, 0}, {0, 4}, {DefaultMaxPixels, 4}, {120, 4}} { // the images are 12×10 = 120 pixels
@@ -308,18 +297,7 @@ func TestCacheInfoNamesOldPacks(t *testing.T) {
 // TestCachePacksAreReadableByAll: a pack's files are 0644 like any file
 // the user makes, so another account sharing the cache folder reads them.
 func TestCachePacksAreReadableByAll(t *testing.T) {
-	dir, cdir := t.TempDir(), t.TempDir()
-	for i := range 4 {
-		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 6, 6, func(x, y int) color.Color { return color.Gray{uint8(30 * x)} })
-	}
-	c, err := OpenCache(cdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := Scan(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, c, cdir := fourImages(t, 6)
 	im, err := LoadAll(ix, Loader{Size: 4, Channels: 1, Cache: c}, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -345,26 +323,15 @@ func TestCachePacksAreReadableByAll(t *testing.T) {
 // left for a pack (Ctrl-C ends a run at once while it decodes) go when
 // the pack is next used; another pack's stay.
 func TestCacheRemovesStaleTemporaries(t *testing.T) {
-	dir, cdir := t.TempDir(), t.TempDir()
-	for i := range 4 {
-		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), 6, 6, func(x, y int) color.Color { return color.Gray{uint8(20 * y)} })
-	}
+	ix, c, cdir := fourImages(t, 6)
 	l := Loader{Size: 4, Channels: 1}
-	name, _ := packName(dir, l)
+	name, _ := packName(ix.Root, l)
 	stale := []string{"." + name + ".pix-123", "." + name + ".idx-456"}
 	other := ".0000000000000000.pix-789"
 	for _, n := range append(stale, other) {
 		if err := os.WriteFile(filepath.Join(cdir, n), []byte("half a pack"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}
-	c, err := OpenCache(cdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := Scan(dir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	l.Cache = c
 	im, err := LoadAll(ix, l, 1, nil, nil)
@@ -387,4 +354,23 @@ func TestCacheRemovesStaleTemporaries(t *testing.T) {
 	if left, _ := os.ReadDir(cdir); len(left) != 0 {
 		t.Errorf("after clear: %v", left)
 	}
+}
+
+// fourImages writes four side×(side-2) gray images in two classes and
+// returns the folder's index and a cache in a folder of its own.
+func fourImages(t *testing.T, side int) (*Index, *Cache, string) {
+	t.Helper()
+	dir, cdir := t.TempDir(), t.TempDir()
+	for i := range 4 {
+		writeFixture(t, dir, fmt.Sprintf("c%d", i%2), fmt.Sprint(i), side, side-2, func(x, y int) color.Color { return color.Gray{uint8(10*x + 20*y)} })
+	}
+	c, err := OpenCache(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, c, cdir
 }
