@@ -814,6 +814,8 @@ func TestServeZeroLimits(t *testing.T) {
 	}
 	defer ln.Close()
 	wantError(t, siamese(t, t.TempDir(), "serve", "--addr", ln.Addr().String(), "--index-above", "-1"), "--index-above and --ef-search must not be negative")
+	wantError(t, siamese(t, t.TempDir(), "serve", "--addr", ln.Addr().String(), "--max-pixels", "-1"), "--max-pixels -1 must not be negative")
+	wantError(t, siamese(t, t.TempDir(), "serve", "--addr", ln.Addr().String(), "--read-timeout", "-1s"), "must not be negative, got -1s")
 }
 
 // TestDanglingLinkInFolder: an image that is a link to nothing is reported

@@ -55,8 +55,10 @@ each, the loss comparing every pair in the batch (contrastive, triplet or
 ntxent); configs/oneshot.yaml uses it for classes the model will never see.
 --time-budget stops on time, with the learning-rate schedule laid over it.
 
-A checkpoint is written after every epoch next to the model; Ctrl-C stops
-after saving it and --resume continues from it.`,
+A checkpoint is written after every epoch next to the model (one that
+cannot be written is warned about, and training goes on); Ctrl-C stops,
+keeping the last checkpoint saved and its log, and --resume continues from
+it. A Ctrl-C while the images load ends the run at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config != "" {

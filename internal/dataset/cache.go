@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -252,10 +253,14 @@ func (c *Cache) load(ix *Index, keys []cacheKey, l Loader, workers int, onBad fu
 	defer unlock()
 	// Temporary files of this pack are made only under its lock, so any
 	// found now are a stopped run's (Ctrl-C ends a run at once while it
-	// decodes): they go, rather than lie hidden from cache info.
-	if stale, err := filepath.Glob(filepath.Join(c.Dir, "."+name+".*-*")); err == nil {
-		for _, f := range stale {
-			os.Remove(f)
+	// decodes): they go, where a lock keeps other runs out.
+	if locksExclude {
+		if stale, err := filepath.Glob(filepath.Join(c.Dir, "."+name+".*-*")); err == nil {
+			for _, f := range stale {
+				if isTemporary(filepath.Base(f)) {
+					os.Remove(f)
+				}
+			}
 		}
 	}
 
@@ -450,6 +455,14 @@ func (c *Cache) Info() ([]CachePack, error) {
 	}
 	var out []CachePack
 	for _, e := range ents {
+		if isTemporary(e.Name()) {
+			// A stopped run's: space the next run of its pack, or clear,
+			// takes back.
+			if st, err := e.Info(); err == nil {
+				out = append(out, CachePack{Name: e.Name(), What: "a stopped run's unfinished file (the pack's next run or siamese cache clear removes it)", Bytes: st.Size()})
+			}
+			continue
+		}
 		name, ok := strings.CutSuffix(e.Name(), ".idx")
 		if !ok || strings.HasPrefix(name, ".") {
 			continue
@@ -475,6 +488,14 @@ func (c *Cache) Info() ([]CachePack, error) {
 	return out, nil
 }
 
+// temporary matches the name of a pack's temporary file: ".NAME.pix-N" or
+// ".NAME.idx-N" for a pack NAME (16 hex digits), or the ".pix-N" and
+// ".idx-N" of older versions; a user's own dot-file in a shared folder
+// ("".notes.pix-keep") is not one.
+var temporary = regexp.MustCompile(`^\.(?:[0-9a-f]{16}\.)?(?:pix|idx)-[0-9]+$`)
+
+func isTemporary(name string) bool { return temporary.MatchString(name) }
+
 // Clear removes the cache's files (and only those: the folder may be one
 // the user also keeps other things in). It returns the bytes freed.
 func (c *Cache) Clear() (int64, error) {
@@ -488,8 +509,7 @@ func (c *Cache) Clear() (int64, error) {
 	var freed int64
 	for _, e := range ents {
 		n := e.Name()
-		temp := strings.HasPrefix(n, ".") && (strings.Contains(n, ".pix-") || strings.Contains(n, ".idx-"))
-		ours := strings.HasSuffix(n, ".pix") || strings.HasSuffix(n, ".idx") || strings.HasSuffix(n, ".lock") || temp
+		ours := strings.HasSuffix(n, ".pix") || strings.HasSuffix(n, ".idx") || strings.HasSuffix(n, ".lock") || isTemporary(n)
 		if !ours || e.IsDir() {
 			continue
 		}

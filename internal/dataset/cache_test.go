@@ -347,12 +347,24 @@ func TestCacheRemovesStaleTemporaries(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cdir, other)); err != nil {
 		t.Errorf("another pack's temporary file went: %v", err)
 	}
-	// cache clear takes what is left.
+	// cache info shows what is left, and cache clear takes it, but not a
+	// user's own dot-file that looks alike.
+	packs, err := c.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(packs, func(p CachePack) bool { return p.Name == other }); i < 0 || packs[i].Bytes != int64(len("half a pack")) {
+		t.Errorf("cache info %+v does not show %s", packs, other)
+	}
+	mine := filepath.Join(cdir, ".notes.pix-keep")
+	if err := os.WriteFile(mine, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Clear(); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := os.ReadDir(cdir); len(left) != 0 {
-		t.Errorf("after clear: %v", left)
+	if left, _ := os.ReadDir(cdir); len(left) != 1 || left[0].Name() != ".notes.pix-keep" {
+		t.Errorf("after clear: %v, want only the user's file", left)
 	}
 }
 

@@ -22,3 +22,7 @@ func lockFile(path string) (func(), error) {
 	}
 	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
 }
+
+// locksExclude says whether lockFile keeps other runs out: here it does,
+// so a pack's temporary files found under its lock are a stopped run's.
+const locksExclude = true

@@ -390,9 +390,27 @@ func (exactTicks) Ticks(lo, hi float64) []gonum.Tick {
 			prec++
 		}
 	}
+	seen := map[string]bool{}
 	for i := range ticks {
 		if ticks[i].Label != "" {
 			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', prec, 64)
+			if seen[ticks[i].Label] {
+				// A span below the ten decimals (not one a chart of
+				// losses and accuracies draws): each value as it is.
+				return shortestTicks(ticks)
+			}
+			seen[ticks[i].Label] = true
+		}
+	}
+	return ticks
+}
+
+// shortestTicks labels each labelled tick with the shortest decimal that
+// reads back as its value.
+func shortestTicks(ticks []gonum.Tick) []gonum.Tick {
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', -1, 64)
 		}
 	}
 	return ticks

@@ -225,6 +225,8 @@ func TestExactTicks(t *testing.T) {
 		{0.5, 1.0, nil},
 		{0, 1, []string{"0.0", "0.5", "1.0"}},
 		{0, 100, []string{"0", "50", "100"}},
+		{0, 1e-11, nil},        // below ten decimals: each value as it is
+		{1e5, 1e5 + 1e-6, nil}, // the same, relative to the values
 	} {
 		var got []string
 		seen := map[string]bool{}

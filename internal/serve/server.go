@@ -98,6 +98,10 @@ func (o Options) check() error {
 	switch {
 	case o.MaxBodyBytes < 0:
 		return fmt.Errorf("--max-body %d must be positive", o.MaxBodyBytes)
+	case o.MaxPixels < 0:
+		return fmt.Errorf("--max-pixels %d must not be negative (0 means %d)", o.MaxPixels, dataset.DefaultMaxPixels)
+	case o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.IdleTimeout < 0 || o.ShutdownTimeout < 0:
+		return fmt.Errorf("--read-timeout, --write-timeout, --idle-timeout and --shutdown-timeout must not be negative, got %v, %v, %v and %v", o.ReadTimeout, o.WriteTimeout, o.IdleTimeout, o.ShutdownTimeout)
 	case o.MaxInFlight < 0:
 		return fmt.Errorf("--max-in-flight %d must be positive", o.MaxInFlight)
 	case o.MaxBatch < 2:

@@ -8,16 +8,16 @@ import (
 	"github.com/siamese-dev/siamese/internal/progress"
 )
 
-// EmbedFiles returns m's embeddings of the image files at paths, one
-// vector per path, nil for an image skipped by onBad (see
-// dataset.LoadFiles); a nil onBad makes a bad image an error. Images are
-// decoded and embedded a bounded chunk at a time (dataset.EachChunk). A
-// bar counts the images decoded on progressTo, if not nil (a terminal).
 // progressChunk is the most images EmbedFiles decodes before it embeds
 // them: the bar counts decoded images, and a whole 64 MiB chunk of 28 px
 // images (21,000) sat at 100% while the network ran on it.
 const progressChunk = 1024
 
+// EmbedFiles returns m's embeddings of the image files at paths, one
+// vector per path, nil for an image skipped by onBad (see
+// dataset.LoadFiles); a nil onBad makes a bad image an error. Images are
+// decoded and embedded a bounded chunk at a time (dataset.EachChunk). A
+// bar counts the images decoded on progressTo, if not nil (a terminal).
 func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err error) error, progressTo io.Writer) ([][]float32, error) {
 	l := loaderFor(m, maxPixels)
 	per := l.Len()
