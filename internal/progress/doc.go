@@ -11,7 +11,11 @@
 //
 // A bar redraws at most ten times a second, whatever the rate of Set, and
 // leaves no line behind when it finishes: what a command prints after the
-// work starts on a clean line. A warning printed while a bar is drawn must
+// work starts on a clean line. On a terminal of known width the line is
+// laid out to fit, leaving the last column free: the rate, then the time
+// left, then the count are dropped as the terminal narrows, then the
+// label is cut; under 19 columns there is no bar. A line wider than the
+// terminal would wrap, and every redraw would leave a line behind. A warning printed while a bar is drawn must
 // follow Clear, or it is glued to the end of the bar's line; the bar comes
 // back with the next Set.
 package progress
