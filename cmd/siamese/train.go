@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -116,9 +115,9 @@ it. A Ctrl-C while the images load ends the run at once.`,
 			if jsonOut {
 				o.Log = cmd.ErrOrStderr()
 			}
-			if isTerminal(os.Stdout) && isTerminal(os.Stderr) {
-				o.Progress = os.Stderr
-			}
+			// As every command: "siamese train --json > summary.json" typed
+			// at a terminal shows its bars too.
+			o.Progress = progressTo(cmd)
 			o.Cache = openCache(cacheFlag, func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) })
 			o.Started = cleanStop(cmd)
 			sum, err := train.Run(cmd.Context(), o)
