@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"github.com/siamese-dev/siamese/internal/atomicfile"
 )
 
 // Cache keeps decoded images on disk between runs, one byte a value, so a
@@ -201,44 +203,33 @@ func readPackIndex(path string, per int) (*packIndex, error) {
 }
 
 func (p *packIndex) write(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	// Readable by all, as any file the user makes (CreateTemp's are
-	// private): a cache folder shared between accounts is then read by
-	// each, where another's packs were "permission denied".
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	w := bufio.NewWriter(tmp)
-	var buf [binary.MaxVarintLen64]byte
-	uv := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
-	sv := func(v int64) { w.Write(buf[:binary.PutVarint(buf[:], v)]) }
-	str := func(s string) { uv(uint64(len(s))); w.WriteString(s) }
-	w.WriteString(idxMagic)
-	str(p.desc)
-	uv(uint64(p.per))
-	uv(uint64(len(p.entries)))
-	names := make([]string, 0, len(p.entries))
-	for k := range p.entries {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		e := p.entries[k]
-		str(k)
-		sv(e.size)
-		sv(e.mtime)
-		uv(uint64(e.block))
-		uv(uint64(e.sum))
-	}
-	if err := errors.Join(w.Flush(), tmp.Sync(), tmp.Close()); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	// Whole or not at all, and readable by all as any file the user makes
+	// (a cache folder shared between accounts is read by each).
+	return atomicfile.Write(path, func(out io.Writer) error {
+		w := bufio.NewWriter(out)
+		var buf [binary.MaxVarintLen64]byte
+		uv := func(v uint64) { w.Write(buf[:binary.PutUvarint(buf[:], v)]) }
+		sv := func(v int64) { w.Write(buf[:binary.PutVarint(buf[:], v)]) }
+		str := func(s string) { uv(uint64(len(s))); w.WriteString(s) }
+		w.WriteString(idxMagic)
+		str(p.desc)
+		uv(uint64(p.per))
+		uv(uint64(len(p.entries)))
+		names := make([]string, 0, len(p.entries))
+		for k := range p.entries {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			e := p.entries[k]
+			str(k)
+			sv(e.size)
+			sv(e.mtime)
+			uv(uint64(e.block))
+			uv(uint64(e.sum))
+		}
+		return w.Flush()
+	})
 }
 
 // load is LoadAll through the cache.
@@ -488,11 +479,11 @@ func (c *Cache) Info() ([]CachePack, error) {
 	return out, nil
 }
 
-// temporary matches the name of a pack's temporary file: ".NAME.pix-N" or
-// ".NAME.idx-N" for a pack NAME (16 hex digits), or the ".pix-N" and
-// ".idx-N" of older versions; a user's own dot-file in a shared folder
-// ("".notes.pix-keep") is not one.
-var temporary = regexp.MustCompile(`^\.(?:[0-9a-f]{16}\.)?(?:pix|idx)-[0-9]+$`)
+// temporary matches the name of a pack's temporary file: ".NAME.pix-N"
+// for a pack NAME (16 hex digits), atomicfile's ".NAME.idx.tmp-N", or the
+// ".pix-N" and ".idx-N" of older versions; a user's own dot-file in a
+// shared folder (".notes.pix-keep") is not one.
+var temporary = regexp.MustCompile(`^\.(?:[0-9a-f]{16}\.)?(?:pix|idx)(?:\.tmp)?-[0-9]+$`)
 
 func isTemporary(name string) bool { return temporary.MatchString(name) }
 

@@ -326,7 +326,7 @@ func TestCacheRemovesStaleTemporaries(t *testing.T) {
 	ix, c, cdir := fourImages(t, 6)
 	l := Loader{Size: 4, Channels: 1}
 	name, _ := packName(ix.Root, l)
-	stale := []string{"." + name + ".pix-123", "." + name + ".idx-456"}
+	stale := []string{"." + name + ".pix-123", "." + name + ".idx.tmp-456"}
 	other := ".0000000000000000.pix-789"
 	for _, n := range append(stale, other) {
 		if err := os.WriteFile(filepath.Join(cdir, n), []byte("half a pack"), 0o600); err != nil {
