@@ -8,10 +8,12 @@ import (
 	"github.com/siamese-dev/siamese/internal/progress"
 )
 
-// progressChunk is the most images EmbedFiles decodes before it embeds
-// them: the bar counts decoded images, and a whole 64 MiB chunk of 28 px
-// images (21,000) sat at 100% while the network ran on it.
-const progressChunk = 1024
+// embedChunk is the most images embedded at a time (EmbedFiles decodes
+// that many, embedImages unpacks that many), whatever dataset.ChunkBytes
+// allows (21,000 at 28 px), so that a bar moves: a whole chunk of 28 px
+// images sat at 100% while the network ran on it. The embedder batches
+// 128 anyway.
+const embedChunk = 1024
 
 // EmbedFiles returns m's embeddings of the image files at paths, one
 // vector per path, nil for an image skipped by onBad (see
@@ -34,7 +36,7 @@ func EmbedFiles(m *model.Model, paths []string, maxPixels int, onBad func(err er
 		badFile = progress.ClearBefore(bar, func(_ string, err error) error { return onBad(err) })
 	}
 	out := make([][]float32, len(paths))
-	err = dataset.EachChunk(paths, l, min(dataset.ChunkBytes, progressChunk*4*per), badFile, bar.Func(), func(lo int, data []float32, bad []bool) error {
+	err = dataset.EachChunk(paths, l, min(dataset.ChunkBytes, embedChunk*4*per), badFile, bar.Func(), func(lo int, data []float32, bad []bool) error {
 		// Only the readable images go through the network.
 		good := data[:0]
 		n := 0

@@ -130,9 +130,7 @@ func embedImages(net *network.Net, im *dataset.Images, progressTo io.Writer) ([]
 	bar := progress.New(progressTo, im.Len(), "embedding", "images") // once the network is built
 	defer bar.Finish()
 	per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
-	// Chunks of at most 512 images, whatever the budget allows (21,000
-	// at 28 px), so that the bar moves; the embedder batches 128 anyway.
-	chunk := max(1, min(512, dataset.ChunkBytes/(4*per)))
+	chunk := max(1, min(embedChunk, dataset.ChunkBytes/(4*per)))
 	buf := make([]float32, min(chunk, im.Len())*per)
 	out := make([]float32, 0, im.Len()*e.Dim())
 	for lo := 0; lo < im.Len(); lo += chunk {
