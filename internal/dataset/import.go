@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/siamese-dev/siamese/internal/progress"
 )
@@ -138,7 +139,10 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(files)))
-	next := make(chan int)
+	// Workers take files in file order, and stop taking after a failure:
+	// every file before a failed one has been taken, so has been written.
+	var next atomic.Int64
+	var stop atomic.Bool
 	errs := make([]error, len(files))
 	done := make(chan int)
 	var wg sync.WaitGroup
@@ -150,31 +154,24 @@ func ImportIDX(o ImportOptions) (ImportReport, error) {
 			if o.Transpose {
 				flipped = make([]byte, size)
 			}
-			for k := range next {
+			for !stop.Load() {
+				k := int(next.Add(1) - 1)
+				if k >= len(files) {
+					return
+				}
 				errs[k] = write(files[k], flipped)
 				done <- k
 			}
 		}()
 	}
-	go func() {
-		defer close(next)
-		for k := range files {
-			next <- k
-		}
-	}()
 	go func() { wg.Wait(); close(done) }()
 	bar := progress.New(o.Progress, len(files), "writing", "images")
 	defer bar.Finish()
-	failed := false
 	count := 0
-	for k := range done {
+	for k := range done { // here, so the bar is drawn from one goroutine
 		count++
-		if errs[k] != nil && !failed {
-			failed = true
-			go func() { // stop handing out images; the workers drain
-				for range next {
-				}
-			}()
+		if errs[k] != nil {
+			stop.Store(true)
 		}
 		bar.Set(count)
 	}

@@ -391,3 +391,40 @@ func TestImportIDXWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestImportIDXFirstFailure: when writing one image fails (here its name
+// is taken by a folder), the error is that image's on any number of
+// workers, and every image before it in the file is written.
+func TestImportIDXFirstFailure(t *testing.T) {
+	const n, side = 40, 4
+	pix := make([]byte, n*side*side)
+	labels := make([]byte, n)
+	for i := range n {
+		labels[i] = byte(i % 2)
+	}
+	dir := t.TempDir()
+	images, lab := filepath.Join(dir, "images.idx"), filepath.Join(dir, "labels.idx")
+	if err := os.WriteFile(images, idxBytes(0x803, []uint32{n, side, side}, pix), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lab, idxBytes(0x801, []uint32{n}, labels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 3} {
+		out := filepath.Join(dir, fmt.Sprint("out", workers))
+		// Image 13 of the file is class 1's seventh: 1/00006.png.
+		if err := os.MkdirAll(filepath.Join(out, "1", "00006.png"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ImportIDX(ImportOptions{Images: images, Labels: lab, Out: out, Workers: workers})
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(out, "1", "00006.png")) {
+			t.Errorf("workers %d: %v, want the error of 1/00006.png", workers, err)
+		}
+		for i := range 13 {
+			p := filepath.Join(out, fmt.Sprint(i%2), fmt.Sprintf("%05d.png", i/2))
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("workers %d: image %d of the file, before the failure, not written: %v", workers, i, err)
+			}
+		}
+	}
+}
