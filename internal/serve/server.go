@@ -9,7 +9,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/siamese-dev/siamese/internal/embedding"
 	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/model"
-	"github.com/siamese-dev/siamese/internal/network"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 
@@ -205,43 +203,17 @@ func (s *Server) ReloadGallery() (int, error) {
 // loadGallery embeds the gallery images that its cache lacks and prepares
 // the search (a graph for large galleries, see package ann).
 func loadGallery(o Options, m *model.Model, progressTo io.Writer) (*gallery, error) {
-	hash, err := embedding.ModelHash(o.Model)
-	if err != nil {
-		return nil, err
-	}
-	embed := func(paths []string) ([][]float32, error) {
-		return verify.EmbedFiles(m, paths, o.MaxPixels, verify.Skipper(o.Strict, o.Warn, nil), progressTo)
-	}
-	dim, err := embedWidth(m.Net)
-	if err != nil {
-		return nil, err
-	}
-	g, err := embedding.SyncGallery(o.Gallery, filepath.Join(o.Gallery, embedding.CacheName(hash)), dim, embed, o.Warn)
+	g, err := verify.OpenGallery(m, verify.GalleryOptions{Model: o.Model, Dir: o.Gallery, MaxPixels: o.MaxPixels, Strict: o.Strict,
+		IndexAbove: o.IndexAbove, EfSearch: o.EfSearch, Warn: o.Warn, Progress: progressTo})
 	if err != nil {
 		return nil, err
 	}
 	if len(g.Files) == 0 {
 		return nil, fmt.Errorf("gallery %s: no readable image", o.Gallery)
 	}
-	gal := &gallery{files: g.Files, rel: g.Keys, loaded: time.Now().UTC()}
-	// The index file is the one `siamese search` keeps for this model and
-	// gallery, so either command reuses what the other built.
-	gal.searcher, err = ann.NewSearcher(gal.rel, g.Vectors, ann.SearcherOptions{
-		IndexPath: filepath.Join(o.Gallery, ann.IndexName(hash)), MinANN: o.IndexAbove, EfSearch: o.EfSearch,
-		Warn: o.Warn, Progress: progressTo})
-	if err != nil {
-		return nil, err
-	}
+	gal := &gallery{files: g.Files, rel: g.Keys, searcher: g.Searcher, loaded: time.Now().UTC()}
 	fmt.Fprintf(o.Log, "gallery %s: %d images, %s\n", o.Gallery, len(g.Files), gal.searcher.Summary())
 	return gal, nil
-}
-
-func embedWidth(net *network.Net) (int, error) {
-	e, err := net.NewEmbedder(1)
-	if err != nil {
-		return 0, err
-	}
-	return e.Dim(), nil
 }
 
 // Handler is the server's routes, for tests and for embedding in another

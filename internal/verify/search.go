@@ -5,10 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
-	"github.com/siamese-dev/siamese/internal/ann"
-	"github.com/siamese-dev/siamese/internal/embedding"
 	"github.com/siamese-dev/siamese/internal/model"
 )
 
@@ -84,10 +81,6 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash, err := embedding.ModelHash(o.Model)
-	if err != nil {
-		return nil, err
-	}
 	thr := m.Meta.Threshold
 	if !math.IsNaN(o.Threshold) {
 		thr = o.Threshold
@@ -96,31 +89,14 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	warn := o.Warn
-	if warn == nil {
-		warn = func(string) {}
-	}
-	res := &SearchResult{Query: o.Query, Gallery: o.Gallery, Threshold: thr, Cache: filepath.Join(o.Gallery, embedding.CacheName(hash))}
-	embed := func(paths []string) ([][]float32, error) {
-		return EmbedFiles(m, paths, o.MaxPixels, Skipper(o.Strict, warn, &res.Skipped), o.Progress)
-	}
-	g, err := embedding.SyncGallery(o.Gallery, res.Cache, len(q[0]), embed, warn)
+	g, err := OpenGallery(m, GalleryOptions{Model: o.Model, Dir: o.Gallery, MaxPixels: o.MaxPixels, Strict: o.Strict,
+		IndexAbove: o.IndexAbove, EfSearch: o.EfSearch, ScanOnly: o.Exact, Warn: o.Warn, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}
-	res.Images, res.Embedded, res.Cached = len(g.Files), g.Embedded, g.Cached
-	// The index is named after the model like the cache, so a retrained
-	// model never uses another model's graph.
-	indexPath := filepath.Join(o.Gallery, ann.IndexName(hash))
-	s, err := ann.NewSearcher(g.Keys, g.Vectors, ann.SearcherOptions{
-		IndexPath: indexPath, MinANN: o.IndexAbove, ScanOnly: o.Exact, EfSearch: o.EfSearch, Warn: warn, Progress: o.Progress})
-	if err != nil {
-		return nil, err
-	}
-	res.Exact, res.Method = !s.UsesIndex(), s.Summary()
-	if s.UsesIndex() {
-		res.Index = indexPath
-	}
+	s := g.Searcher
+	res := &SearchResult{Query: o.Query, Gallery: o.Gallery, Threshold: thr, Cache: g.Cache, Index: g.Index, Skipped: g.Skipped,
+		Images: len(g.Files), Embedded: g.Embedded, Cached: g.Cached, Exact: !s.UsesIndex(), Method: s.Summary()}
 	hits, err := s.Nearest(q[0], o.K, o.Exact)
 	if err != nil {
 		return nil, err
