@@ -32,7 +32,7 @@ skipped with a warning (--strict stops at it instead).`,
 				return err
 			}
 			o.Reference, o.Others = args[0], args[1:]
-			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			vs, skipped, err := verify.Compare(o)
 			if err != nil {

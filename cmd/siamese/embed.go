@@ -57,7 +57,7 @@ CSV, or, when writing a file, a JSON summary.`,
 				}
 			}
 			o.Paths = args
-			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			e, err := verify.Embed(o)
 			if err != nil {

@@ -52,7 +52,7 @@ rejects side by side, with their distances and classes).
 Only the images the pairs and trials use are decoded and embedded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			r, err := verify.Evaluate(o)
 			if err != nil {

@@ -54,6 +54,11 @@ func wantArgs(lo, hi int, what string) cobra.PositionalArgs {
 	}
 }
 
+// warner is how a command's work warns: a line on standard error.
+func warner(cmd *cobra.Command) func(msg string) {
+	return func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+}
+
 // progressTo is where a command draws the bar of its long work (decoding,
 // embedding, writing images): standard error when that is a terminal,
 // else nowhere, so piped or captured output has no bar in it. Results go

@@ -37,7 +37,7 @@ recall); --exact compares the query with every image instead.`,
 				return err
 			}
 			o.Query = args[0]
-			o.Warn = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) }
+			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			r, err := verify.Search(o)
 			if err != nil {

@@ -58,7 +58,7 @@ answer's "gallery_loaded" says when it was read).`,
 				return err
 			}
 			o.Log = cmd.ErrOrStderr()
-			o.Warn = func(msg string) { cmd.PrintErrf("warning: %s\n", msg) }
+			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			// The port first: one in use is said at once, not after
 			// minutes of embedding a gallery. Connections made meanwhile

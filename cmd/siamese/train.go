@@ -118,7 +118,7 @@ it. A Ctrl-C while the images load ends the run at once.`,
 			// As every command: "siamese train --json > summary.json" typed
 			// at a terminal shows its bars too.
 			o.Progress = progressTo(cmd)
-			o.Cache = openCache(cacheFlag, func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg) })
+			o.Cache = openCache(cacheFlag, warner(cmd))
 			o.Started = cleanStop(cmd)
 			sum, err := train.Run(cmd.Context(), o)
 			if errors.Is(err, train.ErrInterrupted) {
