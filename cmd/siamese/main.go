@@ -44,10 +44,9 @@ func main() {
 
 // interrupts is how the first Ctrl-C or SIGTERM ends a command. Commands
 // that stop cleanly on it (train keeps its checkpoint, serve lets the
-// requests in flight finish) carry the stopsCleanly annotation, and once
-// there is something to stop cleanly (train's first epoch has begun,
-// serve listens) they arm it (cleanStop): then they see the signal as the
-// cancellation of their context. Before that, and in any other command,
+// requests in flight finish) arm that (cleanStop) once there is something
+// to stop cleanly (train's first epoch has begun, serve listens): then
+// they see the signal as the cancellation of their context. Before that, and in any other command,
 // it ends the process at once with status 130, as the signal would if
 // siamese did not catch it: files are only ever replaced whole, so nothing
 // is left half-written. (Minutes of loading a large folder went on after
@@ -56,15 +55,11 @@ type interrupts struct {
 	graceful atomic.Bool
 }
 
-// stopsCleanly is the annotation of commands that stop cleanly on an
-// interrupt (see interrupts).
-const stopsCleanly = "stops-cleanly"
-
 type cleanStopKey struct{}
 
 // cleanStop returns the function that arms the clean stop of cmd (see
-// interrupts), or one that does nothing for a command without the
-// annotation.
+// interrupts), or one that does nothing for a command run without run's
+// context (a test's).
 func cleanStop(cmd *cobra.Command) func() {
 	if arm, ok := cmd.Context().Value(cleanStopKey{}).(func()); ok {
 		return arm
@@ -88,9 +83,7 @@ func run(ctx context.Context, args []string, in *interrupts) (code int) {
 	}()
 	root := newRootCmd()
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-		if cmd.Annotations[stopsCleanly] != "" {
-			cmd.SetContext(context.WithValue(cmd.Context(), cleanStopKey{}, func() { in.graceful.Store(true) }))
-		}
+		cmd.SetContext(context.WithValue(cmd.Context(), cleanStopKey{}, func() { in.graceful.Store(true) }))
 	}
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {

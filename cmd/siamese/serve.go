@@ -16,9 +16,8 @@ import (
 func newServeCmd() *cobra.Command {
 	o := serve.Options{}
 	cmd := &cobra.Command{
-		Use:         "serve --model M [--gallery DIR] [--addr 127.0.0.1:8080]",
-		Short:       "Answer compare, embed and search requests over HTTP",
-		Annotations: map[string]string{stopsCleanly: "yes"},
+		Use:   "serve --model M [--gallery DIR] [--addr 127.0.0.1:8080]",
+		Short: "Answer compare, embed and search requests over HTTP",
 		Long: `Serve the model over HTTP with JSON answers:
 
   POST /v1/compare        images a and b -> {"distance", "threshold", "similar"}

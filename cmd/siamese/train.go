@@ -26,9 +26,8 @@ func newTrainCmd() *cobra.Command {
 	var cacheFlag string
 	losses := strings.Join(contrastive.NewRegistry().Names(), ", ")
 	cmd := &cobra.Command{
-		Use:         "train [--data DIR] [flags]",
-		Short:       "Train a Siamese network on a folder of class sub-folders",
-		Annotations: map[string]string{stopsCleanly: "yes"},
+		Use:   "train [--data DIR] [flags]",
+		Short: "Train a Siamese network on a folder of class sub-folders",
 		Long: `Train twin CNN towers sharing one set of weights on balanced similar /
 dissimilar pairs drawn from DIR/<class>/<image> (PNG, JPEG, GIF, BMP, TIFF).
 Without --data, trains on a built-in sample of Fashion-MNIST. Images in nested
