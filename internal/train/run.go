@@ -362,7 +362,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		// Here, not only when the checkpoint is read after the data: a
 		// missing one said so after the scan and the split.
 		if _, err := os.Stat(model.CheckpointPath(o.Out)); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("resume: load checkpoint %s: no such file, so there is nothing to resume (--resume continues an interrupted run with the same --out)", model.CheckpointPath(o.Out))
+			// Said as LoadCheckpoint says it, which fails at once here.
+			_, err := model.LoadCheckpoint(model.CheckpointPath(o.Out))
+			return nil, fmt.Errorf("resume: %w (--resume continues an interrupted run with the same --out)", err)
 		}
 	}
 	ix, dataName, err := o.source()
