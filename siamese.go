@@ -167,7 +167,7 @@ type Epoch struct {
 	// when trials ran (see Options.ValOneShot); 0 otherwise.
 	ValOneShot    float64
 	ValOneShotWay int
-	Best          bool // the best epoch so far, by Options.SelectBy
+	Best          bool // the best epoch so far, by Options.SelectBy (a tie to the lower validation loss)
 }
 
 // Summary is what a training run did and measured.
