@@ -105,7 +105,7 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 				}
 				return nil
 			}
-			if d.IsDir() || !IsImageName(d.Name()) || !isFile(fsys, p, d) {
+			if d.IsDir() || !IsImageName(d.Name()) || !IsFile(fsys, p, d) {
 				return nil
 			}
 			paths = append(paths, p)
@@ -153,12 +153,13 @@ func isDir(fsys fs.FS, dir string, e fs.DirEntry) bool {
 	return err == nil && st.IsDir()
 }
 
-// isFile reports whether the entry at p is a regular file, following a
-// symbolic link; devices and pipes are not images. A link that cannot be
-// followed (its target gone, a loop) counts: named as an image, it is one
-// the user meant, and loading reports it as unreadable (a warning, or
-// the error of --strict) rather than leave it out without a word.
-func isFile(fsys fs.FS, p string, d fs.DirEntry) bool {
+// IsFile reports whether the entry d at p of fsys is a regular file,
+// following a symbolic link; devices and pipes are not images. A link that
+// cannot be followed (its target gone, a loop) counts: named as an image,
+// it is one the user meant, and loading reports it as unreadable (a
+// warning, or the error of --strict) rather than leave it out without a
+// word.
+func IsFile(fsys fs.FS, p string, d fs.DirEntry) bool {
 	if d.Type().IsRegular() {
 		return true
 	}

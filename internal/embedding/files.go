@@ -90,11 +90,8 @@ func folder(root string) ([]File, error) {
 			if d.IsDir() || !dataset.IsImageName(d.Name()) {
 				return nil
 			}
-			if !d.Type().IsRegular() {
-				st, err := fs.Stat(fsys, p)
-				if err == nil && !st.Mode().IsRegular() || err != nil && d.Type()&fs.ModeSymlink == 0 {
-					return nil // a device or a pipe
-				}
+			if !dataset.IsFile(fsys, p, d) {
+				return nil // a device or a pipe
 			}
 			out = append(out, File{Path: filepath.Join(full, filepath.FromSlash(p)), Class: e.Name()})
 			return nil
