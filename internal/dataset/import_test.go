@@ -342,13 +342,7 @@ func TestImportIDXWorkers(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	images, lab := filepath.Join(dir, "images.idx"), filepath.Join(dir, "labels.idx")
-	if err := os.WriteFile(images, idxBytes(0x803, []uint32{n, side, side}, pix), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lab, idxBytes(0x801, []uint32{n}, labels), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	images, lab := writeIDX(t, dir, side, pix, labels)
 	var want map[string][]byte
 	for _, tc := range []struct {
 		workers   int
@@ -403,13 +397,7 @@ func TestImportIDXFirstFailure(t *testing.T) {
 		labels[i] = byte(i % 2)
 	}
 	dir := t.TempDir()
-	images, lab := filepath.Join(dir, "images.idx"), filepath.Join(dir, "labels.idx")
-	if err := os.WriteFile(images, idxBytes(0x803, []uint32{n, side, side}, pix), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lab, idxBytes(0x801, []uint32{n}, labels), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	images, lab := writeIDX(t, dir, side, pix, labels)
 	for _, workers := range []int{1, 3} {
 		out := filepath.Join(dir, fmt.Sprint("out", workers))
 		// Image 13 of the file is class 1's seventh: 1/00006.png.
@@ -427,4 +415,19 @@ func TestImportIDXFirstFailure(t *testing.T) {
 			}
 		}
 	}
+}
+
+// writeIDX writes images.idx (len(labels) images of side×side pixels) and
+// labels.idx into dir and returns their paths.
+func writeIDX(t *testing.T, dir string, side int, pix, labels []byte) (images, lab string) {
+	t.Helper()
+	n := uint32(len(labels))
+	images, lab = filepath.Join(dir, "images.idx"), filepath.Join(dir, "labels.idx")
+	if err := os.WriteFile(images, idxBytes(0x803, []uint32{n, uint32(side), uint32(side)}, pix), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lab, idxBytes(0x801, []uint32{n}, labels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return images, lab
 }
