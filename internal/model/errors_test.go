@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,15 @@ func tinyTensors() []tensor {
 	}
 }
 
+// withFloat returns a copy of the safetensors file b with the i-th float
+// of its data (the tensors laid end to end) set to v.
+func withFloat(b []byte, i int, v float32) []byte {
+	b = append([]byte(nil), b...)
+	data := 8 + int(binary.LittleEndian.Uint64(b))
+	binary.LittleEndian.PutUint32(b[data+4*i:], math.Float32bits(v))
+	return b
+}
+
 func ours(t testing.TB, meta string) map[string]string {
 	return map[string]string{"format": FormatVersion, "siamese": meta}
 }
@@ -121,6 +131,8 @@ func TestLoadErrors(t *testing.T) {
 		{"tensor missing", rawSafetensors(t, ours(t, tinyMeta(t)), tinyTensors()[0]), "tensors disagree with the metadata: have 1 weight tensors, the layers need 2"},
 		{"tensor renamed", rawSafetensors(t, ours(t, tinyMeta(t)), tinyTensors()[0], tensor{"layer0.dense.b", "F32", []uint64{2}, 8}),
 			"tensors disagree with the metadata: weight tensor layer0.dense.bias is missing"},
+		{"NaN weight", withFloat(good, 3, float32(math.NaN())), "tensor layer0.dense.weight holds NaN at index 3: the file is damaged, or the training that wrote it diverged"},
+		{"infinite bias", withFloat(good, 32+1, float32(math.Inf(-1))), "tensor layer0.dense.bias holds -Inf at index 1"},
 		{"shape overflows", rawSafetensors(t, ours(t, tinyMeta(t)), tensor{"layer0.dense.weight", "F32", []uint64{1 << 62, 8}, 128}, tinyTensors()[1]),
 			"damaged safetensors file (metadata validation error: failed to compute num elements from shape: multiplication overflow"},
 	}

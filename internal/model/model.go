@@ -437,6 +437,11 @@ func decode(buf []byte) (*Model, *rawFile, error) {
 		data := make([]float32, len(raw)/4)
 		for i := range data {
 			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			// A NaN or an infinity in a weight makes every distance NaN,
+			// which a verdict would then read as "dissimilar".
+			if v := float64(data[i]); math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, fmt.Errorf("tensor %s holds %v at index %d: the file is damaged, or the training that wrote it diverged", name, v, i)
+			}
 		}
 		f.tensors[name], f.shapes[name] = data, shape
 		if !strings.HasPrefix(name, optimPrefix) && !strings.HasPrefix(name, bestPrefix) {

@@ -30,10 +30,21 @@ func badRequest(format string, args ...any) *httpError {
 	return &httpError{http.StatusBadRequest, "bad_request", fmt.Sprintf(format, args...)}
 }
 
+// writeJSON answers v as JSON with status code. The answer is encoded
+// before the status is sent, so one that cannot be (a NaN distance) is a
+// 500 with a message, not a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		code = http.StatusInternalServerError
+		b.Reset()
+		enc.Encode(map[string]string{"error": "the answer cannot be written as JSON: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	w.Write(b.Bytes())
 }
 
 func (s *Server) fail(w http.ResponseWriter, route string, e *httpError) {

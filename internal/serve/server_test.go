@@ -499,3 +499,26 @@ func TestIndexAbove(t *testing.T) {
 		t.Errorf("a negative --index-above: %v", err)
 	}
 }
+
+func TestWriteJSONNonFinite(t *testing.T) {
+	tests := []struct {
+		name     string
+		v        any
+		wantCode int
+		wantBody string
+	}{
+		{"finite", map[string]float64{"distance": 0.5}, http.StatusOK, `{"distance":0.5}`},
+		{"NaN", map[string]float64{"distance": math.NaN()}, http.StatusInternalServerError,
+			`{"error":"the answer cannot be written as JSON: json: unsupported value: NaN"}`},
+		{"no HTML escapes", map[string]string{"path": "a<b>&c"}, http.StatusOK, `{"path":"a<b>&c"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			writeJSON(rec, http.StatusOK, tt.v)
+			if rec.Code != tt.wantCode || strings.TrimSpace(rec.Body.String()) != tt.wantBody || rec.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("got %d %q (%s), want %d %q", rec.Code, rec.Body.String(), rec.Header().Get("Content-Type"), tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+}
