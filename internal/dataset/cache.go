@@ -130,8 +130,16 @@ func packName(root string, l Loader) (name, desc string) {
 	if l.MaxPixels > 0 && l.MaxPixels != DefaultMaxPixels {
 		desc += fmt.Sprintf(" max %d px", l.MaxPixels)
 	}
-	h := sha256.Sum256([]byte("siamese-cache-v1\x00" + abs + "\x00" + desc))
-	return hex.EncodeToString(h[:8]), abs + " " + desc
+	desc = abs + " " + desc
+	return packNameOf(desc), desc
+}
+
+// packNameOf is the name of the pack that desc describes. The version in
+// it changes whenever decoding does, so packs of older versions are never
+// read: they hold other pixels. v2: alpha dropped before resizing.
+func packNameOf(desc string) string {
+	h := sha256.Sum256([]byte("siamese-cache-v2\x00" + desc))
+	return hex.EncodeToString(h[:8])
 }
 
 // idxMagic starts an index; SIAMIDX1, before blocks had checksums, is
@@ -460,6 +468,8 @@ func (c *Cache) Info() ([]CachePack, error) {
 		}
 		p := CachePack{Name: name}
 		switch pk, err := readPackIndex(filepath.Join(c.Dir, e.Name()), 0); {
+		case err == nil && packNameOf(pk.desc) != name:
+			p.What = "an older siamese's pack, not used (siamese cache clear removes it)"
 		case err == nil:
 			p.What, p.Images = pk.desc, len(pk.entries)
 		case errors.Is(err, errOldIndex):

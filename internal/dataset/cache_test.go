@@ -386,3 +386,37 @@ func fourImages(t *testing.T, side int) (*Index, *Cache, string) {
 	}
 	return ix, c, cdir
 }
+
+// TestCacheInfoNamesOtherVersionsPacks: a pack that a version decoding
+// images otherwise wrote (its name is not its description's under this
+// version) is named as not used, while the pack this version wrote is
+// described.
+func TestCacheInfoNamesOtherVersionsPacks(t *testing.T) {
+	ix, c, cdir := fourImages(t, 6)
+	im, err := LoadAll(ix, Loader{Size: 4, Channels: 1, Cache: c}, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Close()
+	idx, _ := filepath.Glob(filepath.Join(cdir, "*.idx"))
+	if len(idx) != 1 {
+		t.Fatalf("index files %v, want one", idx)
+	}
+	b, err := os.ReadFile(idx[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cdir, "1111111111111111.idx"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	packs, err := c.Info()
+	if err != nil || len(packs) != 2 {
+		t.Fatalf("packs %+v, %v", packs, err)
+	}
+	for _, p := range packs {
+		old := p.Name == "1111111111111111"
+		if got := p.What == "an older siamese's pack, not used (siamese cache clear removes it)"; got != old {
+			t.Errorf("pack %s: %q", p.Name, p.What)
+		}
+	}
+}

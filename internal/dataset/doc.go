@@ -90,8 +90,12 @@
 //
 // # Decoding
 //
-// Loader turns one image file into the network's input: decode (with the
-// EXIF orientation applied, so phone photos stand upright), resize to
+// Loader turns one image file into the network's input: decode (the first
+// frame of an animated GIF or APNG, the first page of a TIFF; a JPEG's
+// EXIF orientation applied, so phone photos stand upright), drop alpha
+// (each pixel keeps the colour stored in the file, as PIL's convert("RGB")
+// keeps it; a filter that weighted colours by alpha would turn transparent
+// backgrounds black, but only in pictures that needed resizing), resize to
 // Size×Size by the Resize mode (squash: stretch; crop: shorter side to Size,
 // centre crop; pad: longer side to Size, border-mean padding) with a
 // bilinear (triangle) filter whose support widens when shrinking, like
@@ -99,12 +103,16 @@
 // L = 0.299·R + 0.587·G + 0.114·B (ITU-R BT.601, PIL's "L" mode), rounded
 // to a byte as PIL rounds it, or keep R, G, B. The result is stored a byte
 // a value (Images), a quarter of float32, and scaled 0..255 to [0, 1] only
-// when a batch is assembled (Images.ImageInto). Alpha is ignored, as PIL's
-// convert("L") and convert("RGB") ignore it. Any format the decoders know
+// when a batch is assembled (Images.ImageInto). Any format the decoders know
 // (8 or 16 bit, gray, gray+alpha, paletted, RGB(A), CMYK and YCbCr JPEG)
 // goes through the same conversion to 8-bit non-premultiplied RGBA first.
 // The result is laid out channel-major: value (c, y, x) is at index
-// c·Size·Size + y·Size + x.
+// c·Size·Size + y·Size + x. The filter runs its two passes, width then
+// height, rounding to 8 bits in between, except where that middle picture
+// would be far larger than the source (a tall picture narrower than Size)
+// or crop's scaled cover would be (a picture some hundred times longer than
+// wide): then height goes first, or the centre square is cut out first, so
+// a few hundred bytes of PNG cannot ask for gigabytes.
 //
 // The image header is read before the pixels, and an image with more than
 // MaxPixels pixels (50 megapixels unless set) is refused before any pixel

@@ -11,13 +11,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/disintegration/imaging"
 
 	// imaging registers these too; importing them here keeps .bmp and .tif
 	// readable even if imaging stops doing so.
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 // DefaultMaxPixels is the largest image, in pixels, a Loader decodes when its
@@ -108,6 +109,22 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 			f.Close()
 		}
 	}()
+	if of, ok := f.(*os.File); ok {
+		// A pipe (a shell's <(command), /dev/stdin) is read once, so it
+		// is kept in memory to be read twice: header, then pixels.
+		if st, err := of.Stat(); err == nil && !st.Mode().IsRegular() {
+			b, err := io.ReadAll(io.LimitReader(of, maxStreamBytes+1))
+			of.Close()
+			f = nil
+			switch {
+			case err != nil:
+				return readError(display, err)
+			case len(b) > maxStreamBytes:
+				return fmt.Errorf("%s: not a regular file and over %d bytes: too large to read from a pipe", display, maxStreamBytes)
+			}
+			f = inMemory{bytes.NewReader(b)}
+		}
+	}
 
 	br := bufio.NewReaderSize(f, sniffLen)
 	// Peek first: image.DecodeConfig reports a read error as "unknown
@@ -157,6 +174,16 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 	return nil
 }
 
+// maxStreamBytes bounds what is read from a file that is not a regular
+// one (a pipe) to be decoded from memory: far above an image of the
+// default pixel limit in any format siamese reads.
+const maxStreamBytes = 1 << 30
+
+// inMemory is the contents of a pipe, read whole.
+type inMemory struct{ *bytes.Reader }
+
+func (inMemory) Close() error { return nil }
+
 // openError names the file by its display path rather than the path inside
 // the file system, which may lack the data set root.
 func openError(display string, err error) error {
@@ -200,6 +227,21 @@ func decodeError(display string, head []byte, err error) error {
 		return fmt.Errorf("%s: not a valid image: unknown format (siamese reads %s)", display, readableFormats)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("%s: not a valid image: file is truncated", display)
+	case errors.Is(err, bmp.ErrUnsupported):
+		// The decoder does not say which feature; these are the ones met.
+		return fmt.Errorf("%s: a BMP that siamese cannot read: compressed (RLE) and 16-bit BMPs are not read (convert it to PNG)", display)
+	}
+	if u, ok := errors.AsType[tiff.UnsupportedError](err); ok {
+		what := string(u)
+		switch {
+		case strings.HasPrefix(what, "compression value 7"):
+			what = "JPEG-compressed TIFF"
+		case what == "color model":
+			what = "its colour model (CMYK and YCbCr TIFFs are not read)"
+		case what == "sample format":
+			what = "floating-point samples"
+		}
+		return fmt.Errorf("%s: a TIFF that siamese cannot read: %s (convert it to PNG)", display, what)
 	}
 	return fmt.Errorf("%s: not a valid image: %w", display, err)
 }

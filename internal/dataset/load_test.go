@@ -283,6 +283,9 @@ func TestLoadErrors(t *testing.T) {
 		"scan.pdf":      {Data: []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")},
 		"huge.png":      {Data: pngHeaderOnly(100000, 100000)},
 		"good.png":      {Data: good},
+		"rle.bmp":       {Data: bmpHeader(8, 1)},
+		"16bit.bmp":     {Data: bmpHeader(16, 0)},
+		"jpeg.tif":      {Data: grayTIFF(7)},
 	}
 	tests := []struct {
 		file      string
@@ -304,6 +307,9 @@ func TestLoadErrors(t *testing.T) {
 		{"huge.png", 0, "huge.png: image is 100000x100000, over the 50000000-pixel limit (--max-pixels)"},
 		{"good.png", 15, "good.png: image is 4x4, over the 15-pixel limit (--max-pixels)"},
 		{"missing.png", 0, "missing.png: file does not exist"},
+		{"rle.bmp", 0, "rle.bmp: a BMP that siamese cannot read: compressed (RLE) and 16-bit BMPs are not read (convert it to PNG)"},
+		{"16bit.bmp", 0, "16bit.bmp: a BMP that siamese cannot read"},
+		{"jpeg.tif", 0, "jpeg.tif: a TIFF that siamese cannot read: JPEG-compressed TIFF (convert it to PNG)"},
 	}
 	for _, tt := range tests {
 		_, err := Loader{Size: 2, Channels: 1, MaxPixels: tt.maxPixels}.Load(fsys, tt.file)
@@ -406,4 +412,46 @@ func TestLoadFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "nope.png")) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("LoadFile(missing) error = %v", err)
 	}
+}
+
+// bmpHeader is the start of a 4×4 BMP of bpp bits a pixel stored with
+// compression (0 none, 1 RLE8): enough for a decoder to refuse it.
+func bmpHeader(bpp, compression int) []byte {
+	b := []byte("BM")
+	b = binary.LittleEndian.AppendUint32(b, 54+1024+16)
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	b = binary.LittleEndian.AppendUint32(b, 54+1024)
+	for _, v := range []uint32{40, 4, 4} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint16(b, uint16(bpp))
+	for _, v := range []uint32{uint32(compression), 16, 2835, 2835, 0, 0} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	return append(b, make([]byte, 1024+16)...)
+}
+
+// grayTIFF is a 4×4 8-bit gray TIFF whose one strip says it is stored
+// with compression (7: JPEG).
+func grayTIFF(compression uint16) []byte {
+	type entry struct {
+		tag, typ uint16 // typ 3: SHORT, 4: LONG
+		val      uint32
+	}
+	const n = 9
+	data := uint32(8 + 2 + n*12 + 4) // the strip, after the one IFD
+	entries := [n]entry{{256, 3, 4}, {257, 3, 4}, {258, 3, 8}, {259, 3, uint32(compression)}, {262, 3, 1},
+		{273, 4, data}, {277, 3, 1}, {278, 3, 4}, {279, 4, 16}}
+	b := []byte("II*\x00")
+	b = binary.LittleEndian.AppendUint32(b, 8)
+	b = binary.LittleEndian.AppendUint16(b, n)
+	for _, e := range entries {
+		b = binary.LittleEndian.AppendUint16(b, e.tag)
+		b = binary.LittleEndian.AppendUint16(b, e.typ)
+		b = binary.LittleEndian.AppendUint32(b, 1)
+		b = binary.LittleEndian.AppendUint32(b, e.val)
+	}
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	return append(b, make([]byte, 16)...)
 }

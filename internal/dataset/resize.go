@@ -32,13 +32,37 @@ func validResize(m string) bool {
 // resize turns img into the Size×Size picture the network sees, by the
 // Loader's Resize mode ("" is squash, what models without a mode were
 // trained with). The filter is bilinear in every mode.
+//
+// Alpha is dropped first, so every pixel keeps the colour stored in the
+// file, as PIL's convert("RGB") keeps it. Left in, the filter would weight
+// colours by alpha and turn a transparent background black, but only when
+// the picture had to be resized: an icon and its own double-size copy came
+// out different.
+//
+// No step holds much more than the decoded picture or Size×Size×4: a
+// picture far thinner than Size (1×100,000 pixels, a few hundred bytes of
+// PNG) would otherwise be stretched to Size pixels wide at its full height
+// before being shrunk, gigabytes for one image.
 func (l Loader) resize(img image.Image) *image.NRGBA {
+	img = withoutAlpha(img)
 	s := l.Size
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	// bound is the most pixels a step may hold: the decoded picture's, or
+	// four times the output's.
+	bound := max(int64(w)*int64(h), 4*int64(s)*int64(s))
 	switch l.Resize {
 	case ResizeCrop:
+		short, long := min(w, h), max(w, h)
+		// imaging.Fill scales a picture under 100 pixels a side to cover
+		// Size×Size before it crops; that cover is Size × Size·long/short.
+		if int64(s)*int64(s)*int64(long)/int64(short) > bound {
+			return imaging.Resize(imaging.CropCenter(img, short, short), s, s, imaging.Linear)
+		}
 		return imaging.Fill(img, s, s, imaging.Center, imaging.Linear)
 	case ResizePad:
-		b := img.Bounds()
+		// Both sides shrink to at most Size, so no step is larger than
+		// the picture or Size×Size.
 		w, h := s, s
 		if b.Dx() >= b.Dy() {
 			h = max(1, (b.Dy()*s+b.Dx()/2)/b.Dx())
@@ -49,7 +73,26 @@ func (l Loader) resize(img image.Image) *image.NRGBA {
 		out := imaging.New(s, s, borderMean(small))
 		return imaging.Paste(out, small, image.Pt((s-w)/2, (s-h)/2))
 	}
+	// imaging.Resize scales the width first, to a Size×H picture; when
+	// that is too large (a tall picture narrower than Size), the height
+	// goes first.
+	if w != s && h != s && int64(s)*int64(h) > bound {
+		return imaging.Resize(imaging.Resize(img, w, s, imaging.Linear), s, s, imaging.Linear)
+	}
 	return imaging.Resize(img, s, s, imaging.Linear)
+}
+
+// withoutAlpha returns img with every pixel fully opaque and its stored
+// colour kept; an opaque img is returned as it is.
+func withoutAlpha(img image.Image) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	out := imaging.Clone(img)
+	for i := 3; i < len(out.Pix); i += 4 {
+		out.Pix[i] = 255
+	}
+	return out
 }
 
 // borderMean is the mean colour of the outermost pixels of img: the

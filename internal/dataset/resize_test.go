@@ -3,6 +3,7 @@ package dataset
 import (
 	"image"
 	"image/color"
+	"runtime"
 	"testing"
 )
 
@@ -90,5 +91,77 @@ func TestResizeLoadedBytes(t *testing.T) {
 	}
 	if _, err := (Loader{Size: 2, Channels: 3, Resize: "stretch"}).Image(src); err == nil {
 		t.Error("no error for an unknown resize mode")
+	}
+}
+
+// TestResizeDropsAlpha checks that a transparent pixel keeps its stored
+// colour whether or not the picture is resized: an 8×8 picture of white
+// transparent background around an opaque red 4×4 square, and its copy
+// at twice the size, both made 8×8.
+func TestResizeDropsAlpha(t *testing.T) {
+	picture := func(scale int) *image.NRGBA {
+		img := image.NewNRGBA(image.Rect(0, 0, 8*scale, 8*scale))
+		for y := range 8 * scale {
+			for x := range 8 * scale {
+				c := color.NRGBA{255, 255, 255, 0}
+				if x/scale >= 2 && x/scale < 6 && y/scale >= 2 && y/scale < 6 {
+					c = color.NRGBA{255, 0, 0, 255}
+				}
+				img.SetNRGBA(x, y, c)
+			}
+		}
+		return img
+	}
+	for _, mode := range ResizeModes() {
+		l := Loader{Size: 8, Channels: 3, Resize: mode}
+		same, err := l.Image(picture(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		double, err := l.Image(picture(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The corners are background in both: white in every plane, as
+		// stored, not black as an alpha-weighted filter makes them; the
+		// middle is red. (The square's edge blends, so is not checked.)
+		for _, p := range []struct {
+			x, y int
+			rgb  [3]float32
+		}{{0, 0, [3]float32{1, 1, 1}}, {7, 7, [3]float32{1, 1, 1}}, {3, 4, [3]float32{1, 0, 0}}} {
+			for c := range 3 {
+				i := c*64 + p.y*8 + p.x
+				if same[i] != p.rgb[c] || double[i] != p.rgb[c] {
+					t.Errorf("%s: (%d,%d) plane %d = %v as is, %v from the double-size copy; want %v", mode, p.x, p.y, c, same[i], double[i], p.rgb[c])
+				}
+			}
+		}
+	}
+}
+
+// TestResizeThinPictureMemory checks that a picture far thinner than the
+// output is not stretched to the output's width at its full height first:
+// a 1×200,000 gray picture (200 KB decoded) made 64×64 must not allocate
+// anywhere near 64×200,000×4 bytes (51 MB; crop's cover would be 3 GB).
+func TestResizeThinPictureMemory(t *testing.T) {
+	tall := image.NewGray(image.Rect(0, 0, 1, 200_000))
+	for i := range tall.Pix {
+		tall.Pix[i] = uint8(i)
+	}
+	wide := image.NewGray(image.Rect(0, 0, 200_000, 1))
+	copy(wide.Pix, tall.Pix)
+	for _, mode := range ResizeModes() {
+		for name, img := range map[string]image.Image{"tall": tall, "wide": wide} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			out := Loader{Size: 64, Channels: 1, Resize: mode}.resize(img)
+			runtime.ReadMemStats(&after)
+			if out.Rect.Dx() != 64 || out.Rect.Dy() != 64 {
+				t.Errorf("%s %s: size %v", mode, name, out.Rect)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+				t.Errorf("%s %s: allocated %d bytes, want under 8 MiB", mode, name, got)
+			}
+		}
 	}
 }
