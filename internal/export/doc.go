@@ -46,8 +46,8 @@
 // the distance after, is in the model's metadata_props (keys below, values
 // strings): the side and channels, the resize (squash, centre crop or pad,
 // as the model was trained; bilinear with a triangle filter that widens
-// when shrinking, like PIL's resize with BILINEAR, EXIF orientation
-// applied first), the gray conversion (L = 0.299R + 0.587G +
+// when shrinking, like PIL's resize with BILINEAR, a JPEG's EXIF
+// orientation applied and alpha dropped first), the gray conversion (L = 0.299R + 0.587G +
 // 0.114B, rounded to an integer), the scaling (value/255, so [0, 1], no mean or std),
 // the layout (NCHW, channels R, G, B), the stored threshold (similar when
 // distance < threshold) and the distance formula.

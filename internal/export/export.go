@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"google.golang.org/protobuf/proto"
 
@@ -17,6 +18,8 @@ type Options struct {
 	Out    string // the .onnx file to write
 	Format string // "onnx", the only one so far
 	Pair   bool   // two inputs and the distance, rather than the embedding model
+	// Stdout receives the model when Out is "-".
+	Stdout io.Writer
 }
 
 // Tensor describes one graph input or output: "N" for the free batch size.
@@ -44,8 +47,21 @@ func Run(o Options) (*Result, error) {
 	if o.Out == "" {
 		return nil, fmt.Errorf("--out is required: the .onnx file to write")
 	}
-	if err := model.CheckWritable(o.Out); err != nil {
-		return nil, fmt.Errorf("--out %w", err)
+	toStdout := o.Out == "-"
+	if toStdout && o.Stdout == nil {
+		return nil, fmt.Errorf("--out -: no standard output to write to")
+	}
+	if !toStdout {
+		if err := model.CheckWritable(o.Out); err != nil {
+			return nil, fmt.Errorf("--out %w", err)
+		}
+		// Written atomically over the model, the export would leave no
+		// model to export again.
+		if a, err := os.Stat(o.Out); err == nil {
+			if b, err := os.Stat(o.Model); err == nil && os.SameFile(a, b) {
+				return nil, fmt.Errorf("--out %s is the model file itself; name a file such as tower.onnx", o.Out)
+			}
+		}
 	}
 	m, err := model.Load(o.Model)
 	if err != nil {
@@ -60,7 +76,11 @@ func Run(o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode ONNX model: %w", err)
 	}
-	if err := writeAtomic(o.Out, buf); err != nil {
+	if toStdout {
+		if _, err := o.Stdout.Write(buf); err != nil {
+			return nil, fmt.Errorf("write the model to standard output: %w", err)
+		}
+	} else if err := writeAtomic(o.Out, buf); err != nil {
 		return nil, err
 	}
 	return describe(o.Out, mp, len(buf)), nil

@@ -121,10 +121,10 @@ func metadata(m *model.Model, dim int) (map[string]string, error) {
 		return nil, fmt.Errorf("encode loss: %w", err)
 	}
 	layout := "NCHW, channel R, G, B"
-	gray := "not used: RGB kept, alpha ignored"
+	gray := "not used: RGB kept; alpha dropped before resizing, each pixel keeping its stored colour"
 	if spec.Channels == 1 {
 		layout = "NCHW, one gray channel"
-		gray = "L = 0.299*R + 0.587*G + 0.114*B (ITU-R BT.601) on 8-bit values, rounded to the nearest integer (+0.5, then truncated); alpha ignored"
+		gray = "L = 0.299*R + 0.587*G + 0.114*B (ITU-R BT.601) on 8-bit values, rounded to the nearest integer (+0.5, then truncated); alpha dropped before resizing, each pixel keeping its stored colour"
 	}
 	return map[string]string{
 		MetaSize:      strconv.Itoa(spec.Size),
@@ -148,12 +148,12 @@ func resizeNote(mode string) string {
 	const filter = "with a bilinear triangle filter whose support widens when shrinking, like PIL's resize(BILINEAR)"
 	switch mode {
 	case dataset.ResizeCrop:
-		return "EXIF orientation applied, then the shorter side scaled to size and the centre size x size kept (aspect ratio kept, the ends of the longer side cut off), " + filter
+		return "EXIF orientation of a JPEG applied, then the shorter side scaled to size and the centre size x size kept (aspect ratio kept, the ends of the longer side cut off), " + filter
 	case dataset.ResizePad:
-		return "EXIF orientation applied, then the longer side scaled to size and the shorter to round(shorter*size/longer), at least 1 (aspect ratio kept), " + filter +
+		return "EXIF orientation of a JPEG applied, then the longer side scaled to size and the shorter to round(shorter*size/longer), at least 1 (aspect ratio kept), " + filter +
 			", and pasted at ((size-w)/2, (size-h)/2), rounded down, on a size x size canvas of the mean colour (each channel rounded) of the scaled picture's outermost pixels"
 	}
-	return "EXIF orientation applied, then resize to size x size (aspect ratio not kept) " + filter
+	return "EXIF orientation of a JPEG applied, then resize to size x size (aspect ratio not kept) " + filter
 }
 
 // builder accumulates the nodes and initializers of one graph.

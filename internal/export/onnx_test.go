@@ -296,4 +296,24 @@ func TestRunWritesDeterministicFile(t *testing.T) {
 	if _, err := Run(Options{Model: path, Out: filepath.Join(dir, "c.onnx"), Format: "tflite"}); err == nil {
 		t.Errorf("format tflite accepted")
 	}
+	// "-" writes the same bytes to Stdout, and no file.
+	var stdout bytes.Buffer
+	if r, err := Run(Options{Model: path, Out: "-", Format: "onnx", Pair: true, Stdout: &stdout}); err != nil || r.Path != "-" || !bytes.Equal(stdout.Bytes(), files[0]) {
+		t.Errorf("--out -: %v, %d bytes on stdout, want the file's %d", err, stdout.Len(), len(files[0]))
+	}
+	// Exporting over the model itself, by its name or a link to it, would
+	// destroy it.
+	link := filepath.Join(dir, "link.safetensors")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{path, link} {
+		_, err := Run(Options{Model: path, Out: out, Format: "onnx"})
+		if err == nil || !strings.Contains(err.Error(), "is the model file itself") {
+			t.Errorf("--out %s (the model): %v", out, err)
+		}
+	}
+	if _, err := model.Load(path); err != nil {
+		t.Errorf("the model after the refused exports: %v", err)
+	}
 }
