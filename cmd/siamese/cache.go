@@ -13,6 +13,9 @@ const cacheOff = "off"
 
 // cacheDir resolves --cache-dir: "" is the user's cache folder.
 func cacheDir(flag string) (string, error) {
+	if flag == cacheOff {
+		return "", usageError{fmt.Errorf("--cache-dir %s turns train's cache off; name the cache folder to show or clear (without --cache-dir: the user's cache folder)", cacheOff)}
+	}
 	if flag != "" {
 		return flag, nil
 	}
@@ -48,17 +51,17 @@ folder, one pack per data folder and preprocessing, so a second run over the
 same folder skips decoding; a changed or added file is decoded again.
 'info' lists the packs, 'clear' deletes them. The folder is --cache-dir, by
 default the user's cache folder (~/.cache/siamese on Linux).`,
-		Args: cobra.NoArgs,
+		Args: groupArgs,
 		// Runnable, so that a mistyped subcommand is an error (cobra shows
-		// a parent's help and exits 0 otherwise); alone, it shows the help.
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// a parent's help and exits 0 otherwise); alone, it is one too.
+		RunE: needSubcommand,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "cache-dir", "", "cache folder (default: the user's cache folder/siamese)")
 	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "info",
 		Short: "List the cached packs: folder, preprocessing, images, bytes",
-		Args:  cobra.NoArgs,
+		Args:  wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := cacheDir(dir)
 			if err != nil {
@@ -92,7 +95,7 @@ default the user's cache folder (~/.cache/siamese on Linux).`,
 	}, &cobra.Command{
 		Use:   "clear",
 		Short: "Delete the cached packs",
-		Args:  cobra.NoArgs,
+		Args:  wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := cacheDir(dir)
 			if err != nil {

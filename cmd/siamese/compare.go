@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,12 +20,14 @@ func newCompareCmd() *cobra.Command {
 		Long: `Compare image A with one or more images B (a folder stands for the images in
 it, at any depth). A pair is similar when its distance is below the threshold
 stored in the model at training time (or --threshold). The exit status is 0
-whatever the verdict, unless --fail-dissimilar is given.
+whatever the verdict, unless --fail-dissimilar is given: then 3 when any
+pair is dissimilar (1 stays an error, 2 a usage error).
 
-With --json, one pair prints one JSON object; several pairs print JSON Lines:
-one compact object per pair and line, {"a","b","distance","threshold",
-"similar"}, in the order of the images. An unreadable image in a folder is
-skipped with a warning (--strict stops at it instead).`,
+With --json, one image B prints one JSON object; several images B, or a
+folder, print JSON Lines: one compact object per pair and line, {"a","b",
+"distance","threshold","similar"}, in the order of the images, even when
+only one of them could be read. Where there are several images B, an
+unreadable one is skipped with a warning (--strict stops at it instead).`,
 		Args: wantArgs(2, -1, "an image A and one or more images or folders B to compare it with"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -40,8 +43,12 @@ skipped with a warning (--strict stops at it instead).`,
 			}
 			warnSkipped(cmd.ErrOrStderr(), skipped)
 			out := cmd.OutOrStdout()
+			// The command line, not how many images could be read, says
+			// which form the output takes, so a script reading one form
+			// never meets the other.
+			several := len(o.Others) > 1 || isFolder(o.Others[0])
 			switch {
-			case jsonOut && len(vs) == 1:
+			case jsonOut && !several:
 				if err := writeJSON(out, vs[0]); err != nil {
 					return err
 				}
@@ -54,7 +61,7 @@ skipped with a warning (--strict stops at it instead).`,
 						return err
 					}
 				}
-			case len(vs) == 1:
+			case !several:
 				v := vs[0]
 				fmt.Fprintf(out, "distance  %.4f\nthreshold %.4f\nverdict   %s\n", v.Distance, v.Threshold, verdict(v.Similar))
 			default:
@@ -69,7 +76,7 @@ skipped with a warning (--strict stops at it instead).`,
 			if failDissimilar {
 				for _, v := range vs {
 					if !v.Similar {
-						return exitCode(1)
+						return exitCode(exitDissimilar)
 					}
 				}
 			}
@@ -79,11 +86,16 @@ skipped with a warning (--strict stops at it instead).`,
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
 	f.Float64Var(&o.Threshold, "threshold", 0, "distance below which a pair is similar (default: the model's)")
-	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one pair, JSON Lines (one object per line) for several")
-	f.BoolVar(&failDissimilar, "fail-dissimilar", false, "exit with status 1 when any pair is dissimilar")
+	f.BoolVar(&jsonOut, "json", false, "print JSON: one object for one image B, JSON Lines (one object per line) for several or a folder")
+	f.BoolVar(&failDissimilar, "fail-dissimilar", false, "exit with status 3 when any pair is dissimilar (1 is an error, 2 a usage error)")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable image instead of skipping it")
 	return cmd
+}
+
+func isFolder(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func verdict(similar bool) string {

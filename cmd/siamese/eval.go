@@ -50,7 +50,7 @@ stored threshold) and DIR/mistakes.png (the worst false accepts and false
 rejects side by side, with their distances and classes).
 
 Only the images the pairs and trials use are decoded and embedded.`,
-		Args: cobra.NoArgs,
+		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
@@ -81,7 +81,14 @@ Only the images the pairs and trials use are decoded and embedded.`,
 }
 
 func printEval(out io.Writer, r *verify.Report) {
-	fmt.Fprintf(out, "data       %s: %d images, %d embedded\n", r.Data, r.Images, r.Embedded)
+	data := r.Data
+	switch r.Part {
+	case verify.PartTest:
+		data += " (test split)"
+	case verify.PartHeldOutClasses:
+		data += " (held-out classes)"
+	}
+	fmt.Fprintf(out, "data       %s: %d images, %d embedded\n", data, r.Images, r.Embedded)
 	if r.PairsAsked > 0 {
 		fmt.Fprintf(out, "pairs      %d, each once (--pairs %d would repeat them: these images make %d similar and %d dissimilar pairs)\n",
 			r.Pairs, r.PairsAsked, r.DistinctSimilar, r.DistinctDissimilar)

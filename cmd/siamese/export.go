@@ -26,14 +26,23 @@ With --pair the model takes "image_a" and "image_b" and also outputs
 The preprocessing a runtime must apply (size, channels, resize, gray
 conversion, scaling to [0, 1]) and the stored threshold (similar when
 distance < threshold) are in the model's metadata_props; see README.md.`,
-		Args: cobra.NoArgs,
+		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// With --out - the model is standard output, so the summary
+			// goes to standard error.
+			report := cmd.OutOrStdout()
+			if o.Out == "-" {
+				o.Stdout, report = cmd.OutOrStdout(), cmd.ErrOrStderr()
+				if isTerminal(o.Stdout) {
+					return usageError{fmt.Errorf("--out - writes the binary model to standard output, which is a terminal; redirect it or name a file")}
+				}
+			}
 			r, err := export.Run(o)
 			if err != nil {
 				return err
 			}
 			if jsonOut {
-				return writeJSON(cmd.OutOrStdout(), r)
+				return writeJSON(report, r)
 			}
 			var ins, outs []string
 			for _, t := range r.Inputs {
@@ -48,16 +57,21 @@ distance < threshold) are in the model's metadata_props; see README.md.`,
 			if v, err := strconv.ParseFloat(thr, 64); err == nil {
 				thr = fmt.Sprintf("%.4f", v)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (ONNX opset %d, %d bytes): inputs %s; outputs %s; threshold %s\n",
-				r.Path, r.Opset, r.Bytes, strings.Join(ins, ", "), strings.Join(outs, ", "), thr)
+			where := r.Path
+			if where == "-" {
+				where = "standard output"
+			}
+			fmt.Fprintf(report, "wrote %s (ONNX opset %d, %d bytes): inputs %s; outputs %s; threshold %s\n",
+				where, r.Opset, r.Bytes, strings.Join(ins, ", "), strings.Join(outs, ", "), thr)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
 	f.StringVar(&o.Format, "format", "onnx", "export format (onnx)")
-	f.StringVar(&o.Out, "out", "", "file to write, e.g. tower.onnx (required)")
+	f.StringVar(&o.Out, "out", "", "file to write, e.g. tower.onnx, or - for standard output (required)")
+	completeValues(cmd, "format", "onnx")
 	f.BoolVar(&o.Pair, "pair", false, "two-input model that also outputs the distance")
-	f.BoolVar(&jsonOut, "json", false, "print {path, inputs, outputs, opset, metadata} as JSON")
+	f.BoolVar(&jsonOut, "json", false, "print {path, inputs, outputs, opset, metadata} as JSON (on stderr with --out -)")
 	return cmd
 }

@@ -655,9 +655,16 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			out, ckpt := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.ckpt.safetensors")
-			cmd := exec.Command(binary, trainArgs(out)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			// With --json (SIGTERM's run) the epoch lines go to stderr
+			// and the summary, interrupted, to stdout.
+			jsonOut := sig == syscall.SIGTERM
+			args := trainArgs(out)
+			if jsonOut {
+				args = append(args, "--json")
+			}
+			cmd := exec.Command(binary, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -675,10 +682,21 @@ func TestInterruptAndResume(t *testing.T) {
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != 130 {
-				t.Fatalf("after %v: %v, want exit status 130; stderr %q", sig, err, stderr.String())
+			if want := 128 + int(sig); !ok || ee.ExitCode() != want {
+				t.Fatalf("after %v: %v, want exit status %d; stderr %q", sig, err, want, stderr.String())
 			}
 			msg := strings.TrimSuffix(stderr.String(), "\n")
+			if jsonOut {
+				msg = msg[strings.LastIndex(msg, "\n")+1:]
+				var sum struct {
+					Interrupted     bool   `json:"interrupted"`
+					Checkpoint      string `json:"checkpoint"`
+					CheckpointEpoch int    `json:"checkpoint_epoch"`
+				}
+				if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil || !sum.Interrupted || sum.Checkpoint != ckpt || sum.CheckpointEpoch < 1 {
+					t.Errorf("--json summary of the interrupted run %q (%v), want interrupted, the checkpoint and its epoch", stdout.String(), err)
+				}
+			}
 			if !strings.HasPrefix(msg, "interrupted: checkpoint of epoch ") || strings.Contains(msg, "\n") || !strings.Contains(msg, ckpt) {
 				t.Errorf("stderr %q, want one line naming the checkpoint", stderr.String())
 			}

@@ -14,9 +14,9 @@ func newImportCmd() *cobra.Command {
 	imp := &cobra.Command{
 		Use:   "import",
 		Short: "Convert other data set formats into a folder of class sub-folders",
-		Args:  cobra.NoArgs,
+		Args:  groupArgs,
 		// Runnable, so that a mistyped format is an error (see cache).
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		RunE: needSubcommand,
 	}
 	o := dataset.ImportOptions{}
 	var names string
@@ -32,7 +32,7 @@ EMNIST stores its images transposed (column by column), so its letters would
 come out mirrored and turned; --transpose writes them upright. When the image
 file's name contains "emnist", --transpose is on unless --transpose=false is
 given, and a note on stderr says so.`,
-		Args: cobra.NoArgs,
+		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if names != "" {
 				o.Names = strings.Split(names, ",")
@@ -63,9 +63,9 @@ given, and a note on stderr says so.`,
 		},
 	}
 	f := idx.Flags()
-	f.StringVar(&o.Images, "images", "", "IDX image file (e.g. train-images-idx3-ubyte.gz)")
-	f.StringVar(&o.Labels, "labels", "", "IDX label file (e.g. train-labels-idx1-ubyte.gz)")
-	f.StringVar(&o.Out, "out", "", "folder to write")
+	f.StringVar(&o.Images, "images", "", "IDX image file, e.g. train-images-idx3-ubyte.gz (required)")
+	f.StringVar(&o.Labels, "labels", "", "IDX label file, e.g. train-labels-idx1-ubyte.gz (required)")
+	f.StringVar(&o.Out, "out", "", "folder to write (required)")
 	f.StringVar(&names, "names", "", "class names in label order, comma-separated (default: the label numbers)")
 	f.IntVar(&o.LimitPerClass, "limit-per-class", 0, "write at most this many images per class (0: all)")
 	f.BoolVar(&o.Transpose, "transpose", false, "write each image transposed, as EMNIST needs (default: on when the images file name contains \"emnist\")")

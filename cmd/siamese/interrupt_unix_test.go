@@ -15,7 +15,7 @@ import (
 // TestInterruptEndsOtherCommands sends the first Ctrl-C or SIGTERM to a
 // command other than train and serve while it waits (import, opening a
 // named pipe that nothing writes to): it must end at once with status 130
-// and one line, not catch the signal and carry on. train and serve, which
+// (143 for SIGTERM) and one line, not catch the signal and carry on. train and serve, which
 // stop cleanly on it, are TestInterruptAndResume's and the server's.
 func TestInterruptEndsOtherCommands(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
@@ -39,8 +39,8 @@ func TestInterruptEndsOtherCommands(t *testing.T) {
 			select {
 			case err := <-done:
 				ee, ok := err.(*exec.ExitError)
-				if !ok || ee.ExitCode() != 130 {
-					t.Fatalf("after %v: %v, want exit status 130; stderr %q", sig, err, stderr.String())
+				if want := 128 + int(sig); !ok || ee.ExitCode() != want {
+					t.Fatalf("after %v: %v, want exit status %d; stderr %q", sig, err, want, stderr.String())
 				}
 				if msg := stderr.String(); msg != "siamese: interrupted\n" {
 					t.Errorf("stderr %q, want one line saying it was interrupted", msg)

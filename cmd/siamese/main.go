@@ -4,7 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"slices"
@@ -17,12 +20,12 @@ import (
 
 func main() {
 	in := &interrupts{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sigs
+		sig := <-sigs
 		if !in.graceful.Load() {
 			// A progress bar may be on the line: the message gets one of
 			// its own.
@@ -30,13 +33,13 @@ func main() {
 				fmt.Fprint(os.Stderr, "\r\x1b[K")
 			}
 			fmt.Fprintln(os.Stderr, "siamese: interrupted")
-			os.Exit(130)
+			os.Exit(stoppedBy{sig}.status())
 		}
 		// The first signal asks the command to stop cleanly; from then on
 		// signals act as usual, so a second one ends the process at once.
 		// That is safe: files are only ever replaced whole.
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		cancel()
+		cancel(stoppedBy{sig})
 	}()
 	code := run(ctx, os.Args[1:], in)
 	os.Exit(code)
@@ -53,6 +56,30 @@ func main() {
 // a Ctrl-C, and serve then even opened its port.)
 type interrupts struct {
 	graceful atomic.Bool
+}
+
+// stoppedBy is the cause of a command's context's cancellation by a
+// signal.
+type stoppedBy struct{ sig os.Signal }
+
+func (s stoppedBy) Error() string { return "stopped by " + s.sig.String() }
+
+// status is the exit status of a command the signal stopped: 128 + the
+// signal's number, as a shell reports a process the signal killed.
+func (s stoppedBy) status() int {
+	if s.sig == syscall.SIGTERM {
+		return exitTerminated
+	}
+	return exitInterrupt
+}
+
+// interruptStatus is the exit status of a command that stopped cleanly
+// because ctx was cancelled: by its signal's, Ctrl-C's if not known.
+func interruptStatus(ctx context.Context) int {
+	if s, ok := errors.AsType[stoppedBy](context.Cause(ctx)); ok {
+		return s.status()
+	}
+	return exitInterrupt
 }
 
 type cleanStopKey struct{}
@@ -78,7 +105,7 @@ func run(ctx context.Context, args []string, in *interrupts) (code int) {
 				panic(p)
 			}
 			fmt.Fprintf(os.Stderr, "siamese: internal error: %v (please report it, with the command line; SIAMESE_TRACEBACK=1 shows where)\n", p)
-			code = 2
+			code = exitInternal
 		}
 	}()
 	root := newRootCmd()
@@ -86,14 +113,66 @@ func run(ctx context.Context, args []string, in *interrupts) (code int) {
 		cmd.SetContext(context.WithValue(cmd.Context(), cleanStopKey{}, func() { in.graceful.Store(true) }))
 	}
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
+	stdout := &checkedWriter{w: os.Stdout}
+	root.SetOut(stdout)
+	err := root.ExecuteContext(ctx)
+	if err == nil && stdout.err != nil {
+		// Text output is written line by line, unchecked; a full disk or a
+		// closed file must still fail the command, as it does for --json.
+		err = fmt.Errorf("write standard output: %w", unwrapPath(stdout.err))
+	}
+	if err != nil {
 		if ec, ok := err.(exitCode); ok {
 			return int(ec)
 		}
-		fmt.Fprintf(os.Stderr, "siamese: %s\n", oneLine(err.Error()))
+		msg, usage := cobraUsage(err.Error())
+		fmt.Fprintf(os.Stderr, "siamese: %s\n", oneLine(msg))
+		if _, ok := errors.AsType[usageError](err); ok || usage {
+			return exitUsage
+		}
 		return 1
 	}
 	return 0
+}
+
+// The exit statuses other than 0 (success) and 1 (an error while running).
+const (
+	exitUsage      = 2   // the command line cannot be run as written
+	exitDissimilar = 3   // compare --fail-dissimilar: a pair is dissimilar
+	exitInternal   = 70  // a bug (EX_SOFTWARE)
+	exitInterrupt  = 130 // Ctrl-C (128 + SIGINT)
+	exitTerminated = 143 // SIGTERM (128 + SIGTERM)
+)
+
+// cobraUsage tells the usage errors that cobra makes itself, as plain
+// errors, by their wording: an unknown command (with cobra's suggestions
+// put on the same line) and a required flag not given.
+func cobraUsage(msg string) (string, bool) {
+	if cmd, hint, ok := strings.Cut(msg, "\n\nDid you mean this?\n"); ok && strings.HasPrefix(msg, "unknown command ") {
+		return fmt.Sprintf("%s (did you mean %s?)", cmd, strings.Join(strings.Fields(hint), " or ")), true
+	}
+	return msg, strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "required flag(s) ")
+}
+
+// checkedWriter keeps the first error of the writes to w.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // oneLine joins the lines of a message that a library spread over several

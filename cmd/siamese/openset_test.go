@@ -88,8 +88,8 @@ func TestFewShotFolder(t *testing.T) {
 	if rep.SeenClasses != 0 || rep.UnseenClasses != 6 || rep.OverlapsTraining {
 		t.Errorf("held-out classes: %d seen, %d unseen, overlaps %v; want 0, 6, false", rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining)
 	}
-	if !strings.HasSuffix(rep.Data, "(held-out classes)") {
-		t.Errorf("data %q, want the held-out classes named", rep.Data)
+	if rep.Part != verify.PartHeldOutClasses || strings.Contains(rep.Data, "(") {
+		t.Errorf("data %q, part %q; want the folder's path, and the held-out classes named as the part", rep.Data, rep.Part)
 	}
 
 	// The training folder as --data: every class is one it trained on or

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -27,17 +29,27 @@ are of the same kind by the Euclidean distance between their embeddings.
   siamese serve --model M                    compare, embed, search over HTTP
   siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders
   siamese export --format onnx --out tower.onnx  the tower as an ONNX graph
-  siamese cache info|clear                   the decoded-image cache of train`,
+  siamese cache info|clear                   the decoded-image cache of train
+  siamese version                            which build this is`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd())
+	// A mistyped flag is a usage error (exit status 2), like a wrong
+	// number of arguments (wantArgs).
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetHelpCommand(newHelpCmd())
+	root.Version = currentVersion().String()
+	root.SetVersionTemplate("siamese {{.Version}}\n")
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd(), newVersionCmd())
 	return root
 }
 
 // isTerminal reports whether w is a terminal: progress bars are drawn only
 // then, so piped output stays clean.
 func isTerminal(w io.Writer) bool {
+	if c, ok := w.(*checkedWriter); ok {
+		w = c.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
@@ -48,9 +60,70 @@ func isTerminal(w io.Writer) bool {
 func wantArgs(lo, hi int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < lo || hi >= 0 && len(args) > hi {
-			return fmt.Errorf("%s takes %s, got %d argument(s) (usage: %s)", cmd.Name(), what, len(args), cmd.UseLine())
+			return usageError{fmt.Errorf("%s takes %s, got %d argument(s) (usage: %s)", cmd.Name(), what, len(args), cmd.UseLine())}
 		}
 		return nil
+	}
+}
+
+// usageError is a command line that cannot be run as written: exit status
+// 2, where an error met while running exits 1.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// groupArgs refuses the arguments of a command that only groups others:
+// what is left once cobra found no subcommand is a mistyped one.
+func groupArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default for the root
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return usageError{errors.New(msg)}
+}
+
+// needSubcommand is the work of a command that only groups others (cache,
+// import) run alone. (Cobra would print the help on standard output and
+// exit 0, which a script would take for success.)
+func needSubcommand(cmd *cobra.Command, _ []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return usageError{fmt.Errorf("%s needs a subcommand: %s (see siamese %s --help)", cmd.CommandPath(), strings.Join(names, " or "), cmd.Name())}
+}
+
+// newHelpCmd is cobra's help command, except that help on a topic that
+// does not exist is a usage error, not "Unknown help topic" and exit 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return usageError{fmt.Errorf("no help topic %q: the commands are listed by siamese --help", strings.Join(args, " "))}
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
+	}
+}
+
+// completeValues makes the shells' completion offer values for a flag
+// that takes one of a few words.
+func completeValues(cmd *cobra.Command, flag string, values ...string) {
+	if err := cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)); err != nil {
+		panic(err) // a flag renamed without its completion: a bug, found by any test
 	}
 }
 
@@ -74,6 +147,7 @@ func progressTo(cmd *cobra.Command) io.Writer {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

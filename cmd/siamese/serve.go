@@ -35,7 +35,7 @@ The gallery is read, and its cache and index brought up to date, when the
 server starts, and again on SIGHUP (kill -HUP PID), while searches go on;
 images added, removed or changed in between are not seen (a search
 answer's "gallery_loaded" says when it was read).`,
-		Args: cobra.NoArgs,
+		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {

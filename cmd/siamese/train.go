@@ -11,6 +11,7 @@ import (
 
 	"github.com/siamese-dev/siamese/internal/augment"
 	"github.com/siamese-dev/siamese/internal/contrastive"
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/optimize"
 	"github.com/siamese-dev/siamese/internal/pairs"
 	"github.com/siamese-dev/siamese/internal/train"
@@ -57,7 +58,7 @@ A checkpoint is written after every epoch next to the model (one that
 cannot be written is warned about, and training goes on); Ctrl-C stops,
 keeping the last checkpoint saved and its log, and --resume continues from
 it. A Ctrl-C while the images load ends the run at once.`,
-		Args: cobra.NoArgs,
+		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config != "" {
 				// What the command line did not set and the file did,
@@ -128,7 +129,14 @@ it. A Ctrl-C while the images load ends the run at once.`,
 				} else {
 					fmt.Fprintln(cmd.ErrOrStderr(), "interrupted before the first epoch finished; nothing saved")
 				}
-				return exitCode(130)
+				if jsonOut {
+					// "interrupted" and the checkpoint, for the script
+					// that waits on this run.
+					if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
+						return err
+					}
+				}
+				return exitCode(interruptStatus(cmd.Context()))
 			}
 			if err != nil {
 				return err
@@ -189,6 +197,16 @@ it. A Ctrl-C while the images load ends the run at once.`,
 	f.StringVar(&o.Loop.Mining, "mining", "random", "dissimilar pairs: random, semi-hard or hard (mined from current embeddings from epoch 2)")
 	f.IntVar(&o.Loop.MiningPool, "mining-pool", 2000, "training images embedded per epoch to mine from")
 	f.Float64Var(&o.Loop.MiningFraction, "mining-fraction", 0.5, "share of the dissimilar pairs replaced by mined ones")
+	completeValues(cmd, "loss", contrastive.NewRegistry().Names()...)
+	completeValues(cmd, "optimizer", optimize.Names()...)
+	completeValues(cmd, "lr-schedule", train.Schedules()...)
+	completeValues(cmd, "resize", append([]string{"auto"}, dataset.ResizeModes()...)...)
+	completeValues(cmd, "split", dataset.SplitModes()...)
+	completeValues(cmd, "select-by", "auto", "loss", "accuracy", "one-shot")
+	completeValues(cmd, "batches", train.BatchesPairs, train.BatchesClasses)
+	completeValues(cmd, "mining", pairs.MiningModes()...)
+	completeValues(cmd, "channels", "auto", "1", "3")
+	completeValues(cmd, "cache-dir", cacheOff)
 	return cmd
 }
 

@@ -202,8 +202,8 @@ func TestUsage(t *testing.T) {
 		}
 		golden(t, "compare_several.txt", maskNumbers(r.stdout))
 		// ...unless asked.
-		if r := siamese(t, dir, "compare", a, b, folder, "--model", m, "--threshold", "0.0001", "--fail-dissimilar"); r.code != 1 {
-			t.Errorf("--fail-dissimilar: exit %d, want 1", r.code)
+		if r := siamese(t, dir, "compare", a, b, folder, "--model", m, "--threshold", "0.0001", "--fail-dissimilar"); r.code != 3 {
+			t.Errorf("--fail-dissimilar: exit %d, want 3", r.code)
 		}
 		if r := siamese(t, dir, "compare", data, a, "--model", m); r.code == 0 || !strings.Contains(r.stderr, "is a folder") {
 			t.Errorf("a folder as reference: exit %d, %q", r.code, r.stderr)

@@ -182,8 +182,11 @@ type ClassAccuracy struct {
 
 // Report is the result of Evaluate.
 type Report struct {
-	Model    string `json:"model"`
-	Data     string `json:"data"`
+	Model string `json:"model"`
+	Data  string `json:"data"`
+	// Part says which images of Data were measured: PartAll, PartTest or
+	// PartHeldOutClasses.
+	Part     string `json:"part"`
 	Images   int    `json:"images"`
 	Embedded int    `json:"embedded_images"`
 	Pairs    int    `json:"pairs"`
@@ -276,7 +279,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix, name, err := heldOut(m, o.Data)
+	ix, name, part, err := heldOut(m, o.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +384,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	thr := m.Meta.Threshold
 	r := metrics.Evaluate(dist, similar, thr)
 	rep := &Report{
-		Model: o.Model, Data: name, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr,
+		Model: o.Model, Data: name, Part: part, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr,
 		Accuracy: r.Accuracy, AUC: r.AUC, Precision: r.Precision, Recall: r.Recall, F1: r.F1,
 		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
 		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
@@ -528,11 +531,28 @@ func similarByClass(dist []float64, similar []bool, classOf []int, classes []str
 // test part of the data the model was trained on, rebuilt from the split
 // recorded in the model and refused if the folder no longer gives the same
 // held-out images.
-func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
+func heldOut(m *model.Model, data string) (ix *dataset.Index, name, part string, err error) {
 	if data != "" {
 		ix, name, err := dataset.Open(data)
-		return ix, name, err
+		return ix, name, PartAll, err
 	}
+	ix, name, err = storedTestPart(m)
+	part = PartTest
+	if m.Meta.Split.Mode == dataset.SplitClasses {
+		part = PartHeldOutClasses
+	}
+	return ix, name, part, err
+}
+
+// The parts of a folder that eval measures (Report.Part).
+const (
+	PartAll            = "all"              // every image of --data
+	PartTest           = "test"             // the test images of the training folder's classes
+	PartHeldOutClasses = "held-out classes" // the training folder's classes kept out of training
+)
+
+// storedTestPart rebuilds the test part of the split recorded in m.
+func storedTestPart(m *model.Model) (*dataset.Index, string, error) {
 	sp := m.Meta.Split
 	if sp.Test <= 0 {
 		return nil, "", fmt.Errorf("the model was trained with --test-split 0, so it has no held-out images; pass --data DIR")
@@ -551,11 +571,7 @@ func heldOut(m *model.Model, data string) (*dataset.Index, string, error) {
 	if !test.MakesPairs() {
 		return nil, "", fmt.Errorf("held-out data of the model: the test part of %s holds %d image(s) of %d class(es), too few for both similar and dissimilar pairs; evaluate on a separate folder with --data DIR", sp.Data, len(test.Items), len(test.ClassNames()))
 	}
-	suffix := " (test split)"
-	if sp.Mode == dataset.SplitClasses {
-		suffix = " (held-out classes)"
-	}
-	return test, name + suffix, nil
+	return test, name, nil
 }
 
 // classesSeen counts the classes of ix (those with images) that the model
