@@ -13,9 +13,10 @@
 // that sorted list. Images in nested folders below a class folder belong to
 // that class, so ROOT/cat/indoor/1.png is a "cat". Files directly in ROOT are
 // ignored, as are hidden entries (a leading '.') at any depth and files
-// without an image extension (.png .jpg .jpeg .gif .bmp .tif .tiff, any case),
-// so Thumbs.db, README.txt or .DS_Store do no harm. A class folder that holds
-// no image is not a class. Symbolic links to files and top-level symbolic
+// without an image extension (.png .jpg .jpeg .jpe .jfif .gif .bmp .tif .tiff,
+// any case), so Thumbs.db, README.txt or .DS_Store do no harm. A class folder
+// that holds no image is not a class; one that holds files but none named as
+// an image is listed in Index.Ignored, for a warning. Symbolic links to files and top-level symbolic
 // links to class folders are followed; links to folders deeper down are not,
 // so a link loop cannot make a scan run forever. Items are sorted by class,
 // then by slash-separated path.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,6 +27,10 @@ type Index struct {
 	FS      fs.FS    // the file system the items are in
 	Classes []string // class names, sorted
 	Items   []Item   // sorted by class, then path
+	// Ignored lists the class folders left out because none of their
+	// files has an image's name, for a warning: a folder of WebP or HEIC
+	// photos would otherwise vanish without a word.
+	Ignored []IgnoredFolder
 
 	// dir is the scanned directory inside the file system, which Item paths
 	// start with, so that FullPath can swap it for Root.
@@ -33,14 +38,31 @@ type Index struct {
 }
 
 // IsImageName reports whether name has the extension of a format the
-// registered decoders read (.png .jpg .jpeg .gif .bmp .tif .tiff), in any
-// case.
+// registered decoders read (.png .jpg .jpeg .jpe .jfif .gif .bmp .tif
+// .tiff), in any case. (.jfif and .jpe are what some browsers name
+// JPEGs they save.)
 func IsImageName(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
-	case ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff":
+	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".tif", ".tiff":
 		return true
 	}
 	return false
+}
+
+// IgnoredFolder is a class folder with files but none named as an image.
+type IgnoredFolder struct {
+	Class string
+	Files int      // files in it, at any depth, hidden ones aside
+	Exts  []string // their extensions, sorted, at most five
+}
+
+// String says what was left out, and why.
+func (f IgnoredFolder) String() string {
+	exts := strings.Join(f.Exts, " ")
+	if exts == "" {
+		exts = "none"
+	}
+	return fmt.Sprintf("class folder %s left out: its %d file(s) have no image extension (theirs: %s; siamese reads .png .jpg .jpeg .gif .bmp .tif .tiff)", f.Class, f.Files, exts)
 }
 
 // Scan indexes the data set in directory dir (see the package documentation
@@ -92,6 +114,8 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 		}
 		classDir := path.Join(dir, e.Name())
 		var paths []string
+		others := 0               // files not named as images
+		exts := map[string]bool{} // their extensions
 		walk := func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("data set %s: %w", display, err)
@@ -105,7 +129,17 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 				}
 				return nil
 			}
-			if d.IsDir() || !IsImageName(d.Name()) || !IsFile(fsys, p, d) {
+			if d.IsDir() {
+				return nil
+			}
+			if !IsImageName(d.Name()) {
+				others++
+				if ext := strings.ToLower(path.Ext(d.Name())); ext != "" {
+					exts[ext] = true
+				}
+				return nil
+			}
+			if !IsFile(fsys, p, d) {
 				return nil
 			}
 			paths = append(paths, p)
@@ -115,6 +149,10 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 			return nil, err
 		}
 		if len(paths) == 0 {
+			if others > 0 {
+				names := slices.Sorted(maps.Keys(exts))
+				ix.Ignored = append(ix.Ignored, IgnoredFolder{Class: e.Name(), Files: others, Exts: names[:min(5, len(names))]})
+			}
 			continue
 		}
 		slices.Sort(paths)

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -50,6 +51,7 @@ func TestScan(t *testing.T) {
 		files   []string
 		classes []string
 		items   []Item
+		ignored []IgnoredFolder
 	}{{
 		name:    "flat",
 		files:   []string{"b/2.png", "a/1.png", "b/1.jpg"},
@@ -68,15 +70,23 @@ func TestScan(t *testing.T) {
 		items:   []Item{{"cat/3.png", 0}, {"cat/indoor/1.png", 0}, {"cat/outdoor/deep/2.png", 0}, {"dog/1.png", 1}},
 	}, {
 		name:    "extensions in any case",
-		files:   []string{"a/1.PNG", "a/2.JpEg", "a/3.TIFF", "a/4.bmp", "a/5.gif", "a/6.tif", "a/7.jpg", "b/x.webp", "c/1.png"},
+		files:   []string{"a/1.PNG", "a/2.JpEg", "a/3.TIFF", "a/4.bmp", "a/5.gif", "a/6.tif", "a/7.jpg", "a/8.jfif", "a/9.JPE", "b/x.webp", "c/1.png"},
 		classes: []string{"a", "c"},
 		items: []Item{{"a/1.PNG", 0}, {"a/2.JpEg", 0}, {"a/3.TIFF", 0}, {"a/4.bmp", 0},
-			{"a/5.gif", 0}, {"a/6.tif", 0}, {"a/7.jpg", 0}, {"c/1.png", 1}},
+			{"a/5.gif", 0}, {"a/6.tif", 0}, {"a/7.jpg", 0}, {"a/8.jfif", 0}, {"a/9.JPE", 0}, {"c/1.png", 1}},
+		ignored: []IgnoredFolder{{"b", 1, []string{".webp"}}},
+	}, {
+		name:    "a folder of photos in formats not read is named",
+		files:   []string{"a/1.png", "b/1.png", "heic/1.HEIC", "heic/2.heic", "heic/x/3.webp", "heic/notes", "heic/.DS_Store"},
+		classes: []string{"a", "b"},
+		items:   []Item{{"a/1.png", 0}, {"b/1.png", 1}},
+		ignored: []IgnoredFolder{{"heic", 4, []string{".heic", ".webp"}}},
 	}, {
 		name:    "empty class folder is not a class",
 		files:   []string{"a/1.png", "empty/notes.txt", "z/1.png"},
 		classes: []string{"a", "z"},
 		items:   []Item{{"a/1.png", 0}, {"z/1.png", 1}},
+		ignored: []IgnoredFolder{{"empty", 1, []string{".txt"}}},
 	}, {
 		name:    "spaces and non-ASCII names sort byte-wise",
 		files:   []string{"Ärmel/1.png", "t shirt/1.png", "Zebra/1.png", "ärmel/1.png"},
@@ -101,6 +111,9 @@ func TestScan(t *testing.T) {
 			}
 			if !slices.Equal(ix.Items, tt.items) {
 				t.Errorf("Items = %v, want %v", ix.Items, tt.items)
+			}
+			if got, want := fmt.Sprint(ix.Ignored), fmt.Sprint(tt.ignored); got != want {
+				t.Errorf("Ignored = %s, want %s", got, want)
 			}
 		})
 	}

@@ -1,9 +1,11 @@
 package embedding
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +40,9 @@ func Files(paths []string) ([]File, error) {
 			return nil, err
 		}
 		if len(found) == 0 {
+			if n, exts := otherFiles(p); n > 0 {
+				return nil, fmt.Errorf("folder %s: no images in it: its %d file(s) have no image extension (theirs: %s; siamese reads .png .jpg .jpeg .gif .bmp .tif .tiff)", p, n, cmp.Or(strings.Join(exts, " "), "none"))
+			}
 			return nil, fmt.Errorf("folder %s: no images in it", p)
 		}
 		out = append(out, found...)
@@ -102,6 +107,29 @@ func folder(root string) ([]File, error) {
 	}
 	slices.SortFunc(out, func(a, b File) int { return strings.Compare(filepath.ToSlash(a.Path), filepath.ToSlash(b.Path)) })
 	return out, nil
+}
+
+// otherFiles counts the files below root, hidden ones aside, and lists up
+// to five of their extensions: what a folder without images holds instead.
+func otherFiles(root string) (n int, exts []string) {
+	seen := map[string]bool{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case p != root && isHidden(d.Name()) && d.IsDir():
+			return fs.SkipDir
+		case d.IsDir() || isHidden(d.Name()):
+			return nil
+		}
+		n++
+		if ext := strings.ToLower(filepath.Ext(p)); ext != "" {
+			seen[ext] = true
+		}
+		return nil
+	})
+	exts = slices.Sorted(maps.Keys(seen))
+	return n, exts[:min(5, len(exts))]
 }
 
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }

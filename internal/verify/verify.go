@@ -283,6 +283,11 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Warn != nil {
+		for _, f := range ix.Ignored {
+			o.Warn(f.String())
+		}
+	}
 	seen, unseen := classesSeen(m, ix)
 	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
 	ways := o.OneShot
