@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -438,9 +439,36 @@ func checkBlocks(pixPath string, per int, hit, at []int, want func(i int) uint32
 // CachePack describes one pack of the cache for `siamese cache info`.
 type CachePack struct {
 	Name   string `json:"name"`
-	What   string `json:"what"` // folder and preprocessing
+	What   string `json:"what"` // folder and preprocessing, or why the pack is not used
 	Images int    `json:"images"`
 	Bytes  int64  `json:"bytes"`
+	// Used is false for what no run reads: an older siamese's pack, an
+	// unreadable index, a stopped run's temporary file; cache clear
+	// frees them.
+	Used bool `json:"used"`
+	// The folder and preprocessing of a pack in use, for scripts.
+	Folder    string `json:"folder,omitempty"`
+	Channels  int    `json:"channels,omitempty"`
+	Size      int    `json:"size,omitempty"`
+	Resize    string `json:"resize,omitempty"`
+	MaxPixels int    `json:"max_pixels,omitempty"` // a limit other than the default, which has a pack of its own
+}
+
+// packDesc parses a pack's description as packName writes it.
+var packDesc = regexp.MustCompile(`^(.*) ([0-9]+)×([0-9]+)×[0-9]+ ([a-z]+)(?: max ([0-9]+) px)?$`)
+
+// describe fills the fields of p that a pack in use has, from its
+// description.
+func (p *CachePack) describe(desc string) {
+	p.What, p.Used = desc, true
+	m := packDesc.FindStringSubmatch(desc)
+	if m == nil {
+		return
+	}
+	p.Folder, p.Resize = m[1], m[4]
+	p.Channels, _ = strconv.Atoi(m[2])
+	p.Size, _ = strconv.Atoi(m[3])
+	p.MaxPixels, _ = strconv.Atoi(m[5])
 }
 
 // Info lists the cache's packs.
@@ -471,7 +499,8 @@ func (c *Cache) Info() ([]CachePack, error) {
 		case err == nil && packNameOf(pk.desc) != name:
 			p.What = "an older siamese's pack, not used (siamese cache clear removes it)"
 		case err == nil:
-			p.What, p.Images = pk.desc, len(pk.entries)
+			p.describe(pk.desc)
+			p.Images = len(pk.entries)
 		case errors.Is(err, errOldIndex):
 			// A train of its folder starts it over; until then it is
 			// space that `cache clear` frees.

@@ -106,6 +106,19 @@ func TestCache(t *testing.T) {
 	if err != nil || len(packs) != 4 {
 		t.Fatalf("info: %v packs, %v; want 4 (one per preprocessing)", packs, err)
 	}
+	// Each pack says its folder and preprocessing as fields, for scripts.
+	abs, _ := filepath.Abs(dir)
+	var got []string
+	for _, p := range packs {
+		if !p.Used || p.Folder != abs || p.MaxPixels != 0 {
+			t.Errorf("pack %+v: want used, of folder %s", p, abs)
+		}
+		got = append(got, fmt.Sprintf("%d×%d %s", p.Channels, p.Size, p.Resize))
+	}
+	slices.Sort(got)
+	if want := []string{"1×8 crop", "3×6 crop", "3×8 crop", "3×8 pad"}; !slices.Equal(got, want) {
+		t.Errorf("packs' preprocessing %v, want %v", got, want)
+	}
 
 	// Damage is repaired, not trusted, and said: a block overwritten in
 	// place (the file's size unchanged, which only the block checksums can
@@ -415,8 +428,8 @@ func TestCacheInfoNamesOtherVersionsPacks(t *testing.T) {
 	}
 	for _, p := range packs {
 		old := p.Name == "1111111111111111"
-		if got := p.What == "an older siamese's pack, not used (siamese cache clear removes it)"; got != old {
-			t.Errorf("pack %s: %q", p.Name, p.What)
+		if got := p.What == "an older siamese's pack, not used (siamese cache clear removes it)"; got != old || p.Used == old {
+			t.Errorf("pack %s: %q, used %v", p.Name, p.What, p.Used)
 		}
 	}
 }
