@@ -5,10 +5,15 @@ import (
 	"errors"
 	"image"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/siamese-dev/siamese/internal/train"
+	"github.com/siamese-dev/siamese/internal/verify"
 )
 
 // userContrastive is the contrastive loss written as a user would write
@@ -87,6 +92,8 @@ func TestLossByNameErrors(t *testing.T) {
 		{"cosine", LossParams{Margin: 1}, `unknown loss "cosine"`},
 		{"contrastive", LossParams{Margin: -1}, "margin must be > 0"},
 		{"huber", LossParams{Margin: 1}, "delta must be > 0"},
+		{"ntxent", LossParams{Temperature: -0.1}, "temperature must be > 0"},
+		{"ntxent", LossParams{Temperature: math.Inf(1)}, "temperature must be finite"},
 	}
 	for _, tc := range cases {
 		if _, err := LossByName(tc.name, tc.p); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -95,6 +102,11 @@ func TestLossByNameErrors(t *testing.T) {
 	}
 	if l, err := LossByName("mse", LossParams{Margin: 2}); err != nil || l.Name() != "mse" {
 		t.Errorf("mse: %v, %v", l, err)
+	}
+	// As the doc says: ntxent uses no margin, and a temperature of 0 is
+	// its default.
+	if l, err := LossByName("ntxent", LossParams{}); err != nil || l.(builtinLoss).l.Params().Temperature != 0.1 {
+		t.Errorf("ntxent with no parameters: %v, %v", l, err)
 	}
 }
 
@@ -186,6 +198,15 @@ func TestSaveLoadCompare(t *testing.T) {
 	if _, _, err := m.Compare(a, nil); err == nil || !strings.Contains(err.Error(), "compare: image 1: image is nil") {
 		t.Errorf("nil image: %v", err)
 	}
+	// A nil pointer of an image type is an image.Image that is not nil:
+	// an error too, not a panic.
+	var typedNil *image.Gray
+	if _, _, err := m.Compare(a, typedNil); err == nil || !strings.Contains(err.Error(), "compare: image 1: image is nil") {
+		t.Errorf("typed nil image: %v", err)
+	}
+	if _, err := m.Embed(typedNil); err == nil || !strings.Contains(err.Error(), "embed: image 0: image is nil") {
+		t.Errorf("typed nil image: %v", err)
+	}
 	if _, err := Load(filepath.Join(t.TempDir(), "none.safetensors")); err == nil {
 		t.Error("Load of a missing file succeeded")
 	}
@@ -205,6 +226,32 @@ type shortGrad struct{ userContrastive }
 func (shortGrad) Name() string                  { return "short" }
 func (shortGrad) Grad(d, y []float32) []float32 { return []float32{0} }
 
+// panicValue is a loss whose Value panics.
+type panicValue struct{ userContrastive }
+
+func (panicValue) Name() string                 { return "panicky" }
+func (panicValue) Value(d, y []float32) float64 { panic("oops") }
+
+// scribbler is the contrastive loss written by a caller who reuses the
+// slices it is given as scratch space, which Train's copies allow.
+type scribbler struct{ userContrastive }
+
+func (scribbler) Name() string { return "scribbler" }
+func (s scribbler) Value(d, y []float32) float64 {
+	v := s.userContrastive.Value(d, y)
+	for i := range d {
+		d[i], y[i] = float32(math.NaN()), -1
+	}
+	return v
+}
+func (s scribbler) Grad(d, y []float32) []float32 {
+	g := s.userContrastive.Grad(d, y)
+	for i := range d {
+		d[i], y[i] = float32(math.NaN()), -1
+	}
+	return g
+}
+
 func TestTrainErrors(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -222,6 +269,18 @@ func TestTrainErrors(t *testing.T) {
 		// A loss whose gradient is the wrong length fails the step with its
 		// own message, not the tape machine's wrapping.
 		{"short gradient", func(o *Options) { o.Loss = shortGrad{userContrastive{1}} }, "train: training step: distance head: short loss: gradient has 1 values for 32 pairs"},
+		// A panic in the caller's Value, outside the graph too, is an
+		// error, not a crash of the caller's program.
+		{"panicking value", func(o *Options) { o.Loss = panicValue{userContrastive{1}} }, "panicky loss: value panicked: oops"},
+		// Custom losses are pair losses; the error says what to do in the
+		// API's words.
+		{"own loss on class batches", func(o *Options) { o.Loss, o.Batches = userContrastive{1}, "classes" },
+			`loss user-contrastive is a pair loss of your own (Value and Grad over the distances of given pairs) and cannot train on class batches: leave Batches "pairs"`},
+		// The model file would record it as the built-in loss.
+		{"own loss with a built-in name", func(o *Options) { o.Loss = namedLoss{userContrastive{1}, "triplet"} }, `named "triplet", a built-in loss's name`},
+		{"infinite clip norm", func(o *Options) { o.ClipNorm = math.Inf(1) }, "--clip-norm must be a finite number >= 0, got +Inf"},
+		{"typed nil image", func(o *Options) { o.Classes = []Class{{Name: "a", Images: []image.Image{gray(1), (*image.Gray)(nil)}}} },
+			`class "a" image 1: image is nil (a nil *image.Gray)`},
 	}
 	for _, tc := range cases {
 		o := tiny()
@@ -260,6 +319,19 @@ func TestTrainInMemory(t *testing.T) {
 	}
 	if s.Data != "memory" || s.Classes != 3 || s.TrainImages != 15 || s.ValImages != 6 || s.TestImages != 3 {
 		t.Errorf("summary %+v", s)
+	}
+	// The model records the data under a name eval knows, so that eval
+	// without --data asks for it; with "memory" it looked for a folder of
+	// that name.
+	if got := m.m.Meta.Split.Data; got != memoryRecord {
+		t.Errorf("model records the data as %q, want %q", got, memoryRecord)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify.Evaluate(verify.EvalOptions{Model: path, Pairs: 10}); err == nil || !strings.Contains(err.Error(), "trained on images held in memory") {
+		t.Errorf("eval of an in-memory model without --data: %v", err)
 	}
 	if d, _, err := m.Compare(classes[0].Images[0], classes[2].Images[0]); err != nil || math.IsNaN(d) {
 		t.Errorf("compare: %g, %v", d, err)
@@ -316,5 +388,151 @@ func TestTrainReportsOneShot(t *testing.T) {
 	}
 	if e := s.History[0]; e.ValOneShotWay < 2 || e.ValOneShot <= 0 || e.ValOneShot > 1 {
 		t.Errorf("epoch 1 on a class split: one-shot %g, %d-way; want trials of 2 ways or more", e.ValOneShot, e.ValOneShotWay)
+	}
+}
+
+// The ntxent loss trains through the API as through the CLI: it has no
+// margin, and Train once handed the trainer its 0 ("--margin must be > 0").
+// ImagesPerClass left 0 is the flag's 4, and LossParams{} is ntxent at its
+// default temperature.
+func TestTrainNTXent(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		p              LossParams
+		imagesPerClass int
+		temperature    float64
+	}{
+		{"as QA called it", LossParams{Margin: 1}, 4, 0.1},
+		{"defaults", LossParams{}, 0, 0.1},
+		{"temperature", LossParams{Temperature: 0.5}, 2, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := LossByName("ntxent", tc.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := tiny()
+			o.Data, o.Loss, o.Batches, o.BatchSize, o.ImagesPerClass = filepath.Join("testdata", "digits"), l, "classes", 8, tc.imagesPerClass
+			m, s, err := Train(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Loss != "ntxent" || s.Epochs != 1 || m.m.Meta.Loss.Temperature != tc.temperature {
+				t.Errorf("loss %q, %d epochs, temperature %g; want ntxent, 1, %g", s.Loss, s.Epochs, m.m.Meta.Loss.Temperature, tc.temperature)
+			}
+		})
+	}
+}
+
+// The zero values that are not the flag's default, and the fields whose
+// default depends on another, map onto the trainer's options as the
+// Options doc says.
+func TestOptionsDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		o     Options
+		check func(to train.Options) bool
+	}{
+		// The budget decides, as --time-budget without --epochs: it was cut
+		// off after 10 epochs.
+		{"time budget alone", Options{TimeBudget: time.Minute}, func(to train.Options) bool { return to.Loop.Epochs == maxBudgetEpochs }},
+		{"time budget capped", Options{TimeBudget: time.Minute, Epochs: 3}, func(to train.Options) bool { return to.Loop.Epochs == 3 }},
+		{"epochs", Options{}, func(to train.Options) bool { return to.Loop.Epochs == 10 }},
+		// --images-per-class 4; 0 left 0 failed class batches.
+		{"images per class", Options{}, func(to train.Options) bool { return to.Loop.ImagesPerClass == 4 }},
+		{"images per class given", Options{ImagesPerClass: 2}, func(to train.Options) bool { return to.Loop.ImagesPerClass == 2 }},
+		{"patience 0 never stops", Options{}, func(to train.Options) bool { return to.Loop.Patience == 0 }},
+		{"test split default", Options{}, func(to train.Options) bool { return to.TestSplit == 0.1 }},
+		// A negative share is --test-split 0: none held out.
+		{"no test split", Options{TestSplit: -1}, func(to train.Options) bool { return to.TestSplit == 0 }},
+		{"ntxent margin", Options{Loss: must(LossByName("ntxent", LossParams{}))}, func(to train.Options) bool { return to.Margin == 1 }},
+		{"triplet margin", Options{Loss: must(LossByName("triplet", LossParams{Margin: 0.3}))}, func(to train.Options) bool { return to.Margin == 0.3 }},
+	} {
+		to, err := tc.o.internal()
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !tc.check(to) {
+			t.Errorf("%s: epochs %d, images per class %d, patience %d, test split %g, margin %g", tc.name,
+				to.Loop.Epochs, to.Loop.ImagesPerClass, to.Loop.Patience, to.TestSplit, to.Margin)
+		}
+	}
+}
+
+func must(l Loss, err error) Loss {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Every warning of a run is in Summary.Warnings as on Log: a broken image
+// in the data folder and the augmentation warning once reached Log alone.
+func TestTrainWarningsInSummary(t *testing.T) {
+	data := t.TempDir()
+	for _, c := range []string{"0", "1", "2"} {
+		src := filepath.Join("testdata", "digits", c)
+		files, err := os.ReadDir(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(data, c), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(src, f.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(data, c, f.Name()), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bad := filepath.Join(data, "1", "empty.png")
+	if err := os.WriteFile(bad, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := tiny()
+	o.Data, o.Augment.Hue, o.Channels, o.Split = data, 10, 1, "images"
+	var log strings.Builder
+	o.Log = &log
+	_, s, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"skipping " + bad + ": not a valid image: empty file", "skipped 1 image(s), each named above",
+		"--augment-hue, --augment-gray: colour augmentation has no effect on gray images (channels 1)"} {
+		if !slices.Contains(s.Warnings, want) {
+			t.Errorf("Summary.Warnings %q lacks %q", s.Warnings, want)
+		}
+	}
+	for _, w := range s.Warnings {
+		if !strings.Contains(log.String(), "warning: "+w+"\n") {
+			t.Errorf("warning %q is not on Log:\n%s", w, log.String())
+		}
+	}
+	if n := strings.Count(log.String(), "warning: "); n != len(s.Warnings) {
+		t.Errorf("%d warnings on Log, %d in the summary:\n%s", n, len(s.Warnings), log.String())
+	}
+}
+
+// Value and Grad get copies of the distances and labels: a loss that uses
+// them as scratch trains as the built-in one, where it used to overwrite
+// the graph's own values (and the gradient then read NaN distances).
+func TestUserLossGetsCopies(t *testing.T) {
+	var got [2]Summary
+	for i, l := range []Loss{Contrastive(1), scribbler{userContrastive{1}}} {
+		o := tiny()
+		o.Loss = l
+		_, s, err := Train(context.Background(), o)
+		if err != nil {
+			t.Fatalf("%s: %v", l.Name(), err)
+		}
+		got[i] = s
+	}
+	if b, u := got[0], got[1]; math.Abs(b.ValLoss-u.ValLoss) > 1e-4*b.ValLoss {
+		t.Errorf("val loss: built-in %g, scribbler %g", b.ValLoss, u.ValLoss)
 	}
 }

@@ -16,8 +16,11 @@
 //
 // The loss is chosen by value: Contrastive, Huber and MSE, or LossByName
 // with LossParams as on the command line, or a type of the caller's own
-// with the two methods of Loss, the mean loss and its gradient with respect
-// to the distances. Such a loss trains exactly like a built-in one.
+// with the methods of Loss, the mean loss over pairs and its gradient with
+// respect to the distances. Such a loss trains on pair batches (the
+// default Options.Batches) like a built-in one; class batches, which
+// compare every pair of a batch, need a built-in loss (Contrastive, or
+// LossByName "triplet" or "ntxent").
 //
 // The exported names of this package follow semantic versioning; the
 // packages under internal/ and the command's human-readable output do not

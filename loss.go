@@ -3,6 +3,7 @@ package siamese
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/siamese-dev/siamese/internal/contrastive"
 )
@@ -11,10 +12,15 @@ import (
 // distance d[i] between the two embeddings of pair i and its label y[i]
 // (1 for a similar pair, 0 for a dissimilar one).
 //
-// Any type with these methods trains like a built-in loss: Train calls Value
-// for the loss it reports and Grad to backpropagate through the towers.
+// Any type with these methods trains on pair batches (Options.Batches
+// "pairs", the default) as a built-in loss does: Train calls Value for the
+// loss it reports and Grad to backpropagate through the towers. Class
+// batches need a built-in loss that compares every pair of a batch. Train
+// hands Value and Grad copies of d and y, so they may be changed; a panic
+// in either ends Train with an error.
 type Loss interface {
-	// Name names the loss in the model file and the Summary.
+	// Name names the loss in the model file and the Summary; a loss of
+	// the caller's own needs a name that is not a built-in's (LossNames).
 	Name() string
 	// Value is the mean loss over the batch; len(d) == len(y).
 	Value(d, y []float32) float64
@@ -24,8 +30,8 @@ type Loss interface {
 
 // LossParams are the constants of a built-in loss. Margin is the distance
 // dissimilar pairs are pushed to; Delta is where the Huber loss turns from
-// quadratic to linear; Temperature scales the "ntxent" loss. A loss ignores
-// the ones it does not use.
+// quadratic to linear; Temperature scales the "ntxent" loss (0 means its
+// default, 0.1, as the flag's). A loss ignores the ones it does not use.
 type LossParams struct {
 	Margin      float64
 	Delta       float64
@@ -37,7 +43,10 @@ func LossNames() []string { return contrastive.NewRegistry().Names() }
 
 // LossByName returns the built-in loss called name (see LossNames) with
 // parameters p, as `siamese train --loss` does. It fails on an unknown name
-// or a parameter that is not a finite positive number.
+// or on a parameter the loss uses that is not a finite positive number,
+// except a Temperature of 0, which means ntxent's default, 0.1. Margin is
+// the one ntxent does not use: LossByName("ntxent", LossParams{}) is
+// ntxent at temperature 0.1.
 //
 // "triplet" and "ntxent" compare every pair of a batch of P classes × K
 // images rather than single pairs: they train with Options.Batches
@@ -106,9 +115,17 @@ func (b builtinLoss) Grad(d, y []float32) []float32 {
 // internalLoss is the trainer's form of l: a built-in loss as its graph, a
 // caller's loss through its Value and Grad. margin is recorded for a
 // caller's loss (mining and the model file need one).
+//
+// A caller's functions get copies of d and y: the trainer's are the
+// graph's own values, which the backward pass reads after the forward one,
+// and a loss that sorted or scaled its d in place would corrupt them
+// silently. A batch is a few hundred floats, so the copies cost nothing
+// beside a step.
 func internalLoss(l Loss, margin float64) contrastive.Loss {
 	if b, ok := l.(builtinLoss); ok {
 		return b.l
 	}
-	return contrastive.Plain{LossName: l.Name(), Parameters: contrastive.Params{Margin: margin}, Eval: l.Value, Grad: l.Grad}
+	return contrastive.Plain{LossName: l.Name(), Parameters: contrastive.Params{Margin: margin},
+		Eval: func(d, y []float32) float64 { return l.Value(slices.Clone(d), slices.Clone(y)) },
+		Grad: func(d, y []float32) []float32 { return l.Grad(slices.Clone(d), slices.Clone(y)) }}
 }

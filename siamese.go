@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/siamese-dev/siamese/internal/augment"
@@ -21,6 +22,10 @@ import (
 // Options configures Train. The zero value of a field means the default of
 // the same `siamese train` flag, given in brackets; "auto" defaults are
 // chosen from the data, as the flag's are, and Train's Log says how.
+// Where 0 means something of its own, the field says so: Patience (0 never
+// stops early; the flag's default is 3), Seed (0 is a seed), WeightDecay
+// and ClipNorm (0 is off), and TestSplit (0 is the default 0.1; a negative
+// value holds out no test images, as --test-split 0 does).
 // Errors name a field by its flag: --val-one-shot for ValOneShot, and so on.
 type Options struct {
 	// Data is a folder with one sub-folder of images per class; "" trains
@@ -45,16 +50,20 @@ type Options struct {
 	Layers []Layer
 
 	// Loss is what training minimises [Contrastive(Margin)]: a built-in loss
-	// or any type that implements Loss.
+	// or any type that implements Loss (a pair loss, for Batches "pairs").
 	Loss Loss
 	// Margin is the contrastive margin when Loss is nil, and the margin
 	// recorded for a Loss of the caller's own, which hard and semi-hard
-	// mining use; a built-in Loss carries its own [1].
+	// mining use; a built-in Loss carries its own (ntxent, which has none,
+	// records this one, as the flag's default does) [1].
 	Margin float64
 
-	Epochs int // passes over freshly drawn pairs [10]
+	// Epochs is the number of passes over freshly drawn pairs [10; with a
+	// TimeBudget, no limit: the budget decides].
+	Epochs int
 	// TimeBudget, when positive, stops training once this much time has
-	// passed and spreads the learning-rate schedule over it, not Epochs.
+	// passed and spreads the learning-rate schedule over it, not Epochs;
+	// Epochs, if set too, caps the run.
 	TimeBudget    time.Duration
 	BatchSize     int     // pairs per step [64]
 	PairsPerEpoch int     // training pairs drawn per epoch [20000]
@@ -74,20 +83,23 @@ type Options struct {
 	ValOneShot int
 	// Batches is "pairs" (a step is BatchSize pairs) or "classes" (a step
 	// is BatchSize images, ImagesPerClass from each of several classes,
-	// and the loss compares every pair among them) ["pairs"].
+	// and the loss compares every pair among them: a built-in loss,
+	// Contrastive or LossByName "triplet" or "ntxent") ["pairs"].
 	Batches        string
-	ImagesPerClass int
+	ImagesPerClass int // images of each class in a "classes" batch [4]
 	// Patience stops training after this many epochs without a better
-	// validation score (by SelectBy); 0 never stops early. The best epoch
-	// is kept either way.
+	// validation score (by SelectBy); 0 never stops early, unlike the
+	// flag, whose default is 3. The best epoch is kept either way.
 	Patience int
 	// Seed fixes the split, the initial weights, the pairs and the
 	// augmentation: the same options and data give the same model. Unlike
 	// the flag (default 1), 0 is used as given.
 	Seed uint64
 
-	ValSplit  float64 // share held out for validation [0.1]
-	TestSplit float64 // share held out for `siamese eval` [0.1]
+	ValSplit float64 // share held out for validation [0.1]
+	// TestSplit is the share held out for `siamese eval` [0.1]; a negative
+	// value holds out none (0 being the default, as for every field).
+	TestSplit float64
 	// Split is how the data is divided: "classes" holds out whole classes,
 	// "images" a share of every class, "auto" chooses by the data ["auto"].
 	Split string
@@ -101,7 +113,8 @@ type Options struct {
 	// Progress, if set, is called after every epoch with what it measured.
 	Progress func(Epoch)
 	// Log, if set, receives the run's messages (the data and split it
-	// uses) and its warnings, one per line.
+	// uses) and its warnings, one per line; the warnings are in
+	// Summary.Warnings too.
 	Log io.Writer
 }
 
@@ -172,8 +185,10 @@ type Epoch struct {
 
 // Summary is what a training run did and measured.
 type Summary struct {
-	Data        string // the folder, "builtin:fashion", or "memory" for Classes
-	Split       string // "images" or "classes"
+	Data  string // the folder, "builtin:fashion", or "memory" for Classes
+	Split string // "images" or "classes"
+	// Classes and the image counts leave out the files that could not be
+	// read (each is named in Warnings).
 	Classes     int
 	TrainImages int
 	ValImages   int
@@ -188,13 +203,24 @@ type Summary struct {
 	ValAccuracy  float64 // of the best epoch, at Threshold
 	Threshold    float64 // the model's distance threshold
 	Loss         string
-	Margin       float64
+	Margin       float64 // the loss's, or for ntxent Options.Margin (see there)
 	History      []Epoch
-	Warnings     []string
+	// Warnings are every warning the run gave, as Log has them (without
+	// the "warning: " prefix).
+	Warnings []string
 }
 
-// memoryName names an in-memory data set in the model and the Summary.
+// memoryName names an in-memory data set in the Summary and in errors.
 const memoryName = "memory"
+
+// memoryRecord names an in-memory data set in the run's log and in the
+// model file, as the data it was split from: eval knows it and asks for
+// --data rather than look for a folder.
+const memoryRecord = dataset.InMemory
+
+// maxBudgetEpochs caps a TimeBudget run whose Epochs was not given, as the
+// CLI's --time-budget without --epochs does: the budget decides.
+const maxBudgetEpochs = 1_000_000
 
 // Train trains a model as the options say and returns it with a summary.
 // The model holds the weights of the best epoch by Options.SelectBy (the
@@ -223,7 +249,7 @@ func Train(ctx context.Context, o Options) (*Model, Summary, error) {
 	}
 	s, err := train.Run(ctx, to)
 	if errors.Is(err, train.ErrInterrupted) {
-		sum := Summary{Data: s.Data, Epochs: s.Epochs, Pairs: s.Pairs, Warnings: rep.warnings}
+		sum := Summary{Data: dataName(s.Data), Epochs: s.Epochs, Pairs: s.Pairs, Warnings: rep.warnings}
 		return nil, sum, fmt.Errorf("train: %w after %d epochs: %w", err, s.Epochs, context.Cause(ctx))
 	}
 	if err != nil {
@@ -253,14 +279,21 @@ func (o Options) internal() (train.Options, error) {
 			*v = d
 		}
 	}
+	if o.TimeBudget > 0 && o.Epochs == 0 {
+		o.Epochs = maxBudgetEpochs // the budget decides, as the doc says
+	}
 	def(&o.Epochs, 10)
 	def(&o.BatchSize, 64)
+	def(&o.ImagesPerClass, 4)
 	def(&o.PairsPerEpoch, 20000)
 	def(&o.ValPairs, 2000)
 	deff(&o.Margin, 1)
 	deff(&o.LearningRate, 0.001)
 	deff(&o.ValSplit, 0.1)
 	deff(&o.TestSplit, 0.1)
+	if o.TestSplit < 0 {
+		o.TestSplit = 0 // none held out: 0 itself is the default
+	}
 	defs(&o.Optimizer, "adam")
 	defs(&o.Schedule, "none")
 	defs(&o.Mining, "random")
@@ -292,13 +325,18 @@ func (o Options) internal() (train.Options, error) {
 	if o.Loss == nil {
 		o.Loss = Contrastive(o.Margin)
 	}
-	if o.Loss.Name() == "" {
-		return train.Options{}, errors.New("the loss has an empty Name(); the model records it, and messages name it")
+	if err := checkLoss(o.Loss, o.Batches); err != nil {
+		return train.Options{}, err
 	}
 	t.Loss = internalLoss(o.Loss, o.Margin)
-	// The model records the loss's own parameters.
+	// The model records the loss's own parameters; a loss without a margin
+	// (ntxent) records Options.Margin, as the CLI records its --margin,
+	// since the trainer wants one > 0 whatever the loss.
 	p := t.Loss.Params()
-	t.LossName, t.Margin, t.HuberDelta = t.Loss.Name(), p.Margin, p.Delta
+	t.LossName, t.HuberDelta, t.Temperature = t.Loss.Name(), p.Delta, p.Temperature
+	if p.Margin > 0 {
+		t.Margin = p.Margin
+	}
 	if o.Classes != nil {
 		cs := make([]dataset.MemoryClass, len(o.Classes))
 		for i, c := range o.Classes {
@@ -308,9 +346,34 @@ func (o Options) internal() (train.Options, error) {
 		if err != nil {
 			return t, err
 		}
+		ix.Root = memoryRecord
 		t.Index = ix
 	}
 	return t, nil
+}
+
+// checkLoss refuses, before any data loads, a loss the trainer would
+// refuse later in the CLI's words, or record in the model file as
+// something it is not.
+func checkLoss(l Loss, batches string) error {
+	name := l.Name()
+	if name == "" {
+		return errors.New("the loss has an empty Name(); the model records it, and messages name it")
+	}
+	if _, builtin := l.(builtinLoss); builtin {
+		return nil
+	}
+	if slices.Contains(LossNames(), name) {
+		// The model file would record it as the built-in loss, which
+		// `siamese` would then rebuild in its place.
+		return fmt.Errorf("the loss of your own is named %q, a built-in loss's name: give it a name of its own (the model file records it)", name)
+	}
+	if batches == train.BatchesClasses {
+		return fmt.Errorf("loss %s is a pair loss of your own (Value and Grad over the distances of given pairs) and cannot train on class batches: "+
+			"leave Batches \"pairs\" (the default), or use a built-in loss that compares every pair of a class batch "+
+			"(Contrastive, or LossByName \"triplet\" or \"ntxent\")", name)
+	}
+	return nil
 }
 
 // reporter passes epochs to the caller's callback and collects warnings.
@@ -338,9 +401,17 @@ func epochOf(e train.EpochResult) Epoch {
 		ValOneShot: e.OneShot, ValOneShotWay: e.OneShotWay, Best: e.Best}
 }
 
+// dataName is the Summary's name for the data the trainer names name.
+func dataName(name string) string {
+	if name == memoryRecord {
+		return memoryName
+	}
+	return name
+}
+
 func summaryOf(s *train.Summary, warnings []string) Summary {
 	out := Summary{
-		Data: s.Data, Split: s.Split, Classes: s.Classes,
+		Data: dataName(s.Data), Split: s.Split, Classes: s.Classes,
 		TrainImages: s.TrainImages, ValImages: s.ValImages, TestImages: s.TestImages,
 		Epochs: s.Epochs, BestEpoch: s.BestEpoch, Pairs: s.Pairs,
 		TrainSeconds: s.TrainSeconds, PairsPerSec: s.PairsPerSec,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ func (l Loader) Image(img image.Image) ([]float32, error) {
 func (l Loader) checkImage(img image.Image) error {
 	if img == nil {
 		return fmt.Errorf("image is nil")
+	}
+	// A nil pointer in the interface (var g *image.Gray) is not == nil,
+	// and its Bounds dereferences it: the same mistake, said the same way.
+	if v := reflect.ValueOf(img); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("image is nil (a nil %T)", img)
 	}
 	b := img.Bounds()
 	if b.Dx() <= 0 || b.Dy() <= 0 {

@@ -143,6 +143,9 @@ func TestFromImagesErrors(t *testing.T) {
 		{"twice", []MemoryClass{{Name: "a", Images: []image.Image{ok}}, {Name: "a", Images: []image.Image{ok}}}, `class "a" appears twice`},
 		{"no images", []MemoryClass{{Name: "a"}}, `class "a" has no images`},
 		{"nil image", []MemoryClass{{Name: "a", Images: []image.Image{ok, nil}}}, `class "a" image 1: image is nil`},
+		// A nil pointer of an image type is a non-nil interface: it must
+		// not reach Bounds.
+		{"typed nil image", []MemoryClass{{Name: "a", Images: []image.Image{(*image.Gray)(nil)}}}, `class "a" image 0: image is nil (a nil *image.Gray)`},
 		{"empty image", []MemoryClass{{Name: "a", Images: []image.Image{image.NewGray(image.Rect(0, 0, 0, 3))}}}, "image is empty (0x3)"},
 	}
 	for _, c := range cases {
@@ -155,5 +158,9 @@ func TestFromImagesErrors(t *testing.T) {
 	}
 	if _, err := (Loader{Size: 2, Channels: 1, MaxPixels: 3}).Image(ok); err == nil || !strings.Contains(err.Error(), "over the 3-pixel limit") {
 		t.Fatalf("pixel limit: error %v", err)
+	}
+	var typedNil *image.RGBA
+	if _, err := (Loader{Size: 2, Channels: 1}).Image(typedNil); err == nil || err.Error() != "image is nil (a nil *image.RGBA)" {
+		t.Fatalf("typed nil: error %v", err)
 	}
 }

@@ -17,4 +17,11 @@
 //
 // Early stopping (patience p > 0) stops after p epochs without a lower
 // validation loss; the weights of the best epoch are kept either way.
+//
+// All three parts of the split are decoded before training, the test part
+// only to be checked: a file that cannot be read is skipped with a warning
+// (an error with Strict), a class left with no readable image is named,
+// and the counts a run reports are of the images that could be read.
+// Every warning goes through the Reporter: the CLI's text lines, or a Go
+// caller's own.
 package train

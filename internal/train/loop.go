@@ -310,7 +310,10 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	// loss with every embedding equal). A training loss sitting there means
 	// the embeddings collapsed even if the distances are not exactly zero.
 	// It depends on the options only, so it is worked out once.
-	stuck := l.Loss.Value([]float32{0, 0}, []float32{1, 0})
+	stuck, err := lossValue(l.Loss, []float32{0, 0}, []float32{1, 0})
+	if err != nil {
+		return nil, err
+	}
 	if bl, ok := l.Loss.(contrastive.BatchLoss); ok && o.Batches == BatchesClasses {
 		stuck = collapsedBatchLoss(bl, o.BatchSize, o.ImagesPerClass)
 	}
@@ -525,9 +528,10 @@ func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measur
 		maxD = max(maxD, d)
 	}
 	m.meanDist /= float64(max(len(ps.pairs), 1))
-	m.loss = loss.Value(d32, y32)
 	if ps.batchLoss != nil {
 		m.loss = ps.batchValue(e, dim)
+	} else if m.loss, err = lossValue(loss, d32, y32); err != nil {
+		return m, fmt.Errorf("validation: %w", err)
 	}
 	if ps.way > 0 {
 		m.oneShot, _, _ = pairs.OneShotAccuracy(pairs.OneShotScores(ps.trials, func(a, b int) float64 {
@@ -539,6 +543,19 @@ func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measur
 	// one point and the loss can only sit at the margin term.
 	m.collapsed = maxD < 1e-3
 	return m, nil
+}
+
+// lossValue is loss.Value with a panic turned into an error: a caller's
+// own loss (contrastive.Plain, the Go API's) runs the caller's code, and a
+// bug there must end training with a message, as it does inside the
+// training graph (Plain's op), not crash the caller's program.
+func lossValue(loss contrastive.Loss, d, y []float32) (v float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s loss: value panicked: %v", loss.Name(), r)
+		}
+	}()
+	return loss.Value(d, y), nil
 }
 
 // addBatches draws 8 fixed class batches of the validation images (as many

@@ -17,7 +17,7 @@ func (o *Options) choosePreprocessing(ix *dataset.Index) error {
 	var c dataset.Choice
 	if o.Size == 0 || o.Channels == 0 || o.Resize == "" {
 		var err error
-		if c, err = dataset.Defaults(ix, dataset.DefaultSample); err != nil {
+		if c, err = dataset.Defaults(ix, dataset.DefaultSample, o.MaxPixels); err != nil {
 			return err
 		}
 	}

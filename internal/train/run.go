@@ -167,8 +167,9 @@ func (o *Options) validate() error {
 		return fmt.Errorf("validation needs at least 2 pairs, got %d", lo.ValPairs)
 	case lo.Patience < 0:
 		return fmt.Errorf("--patience must be >= 0, got %d", lo.Patience)
-	case !(lo.ClipNorm >= 0):
-		return fmt.Errorf("--clip-norm must be >= 0, got %g", lo.ClipNorm)
+	case !(lo.ClipNorm >= 0) || math.IsInf(lo.ClipNorm, 0):
+		// +Inf would clip nothing while looking like a setting.
+		return fmt.Errorf("--clip-norm must be a finite number >= 0, got %g", lo.ClipNorm)
 	case lo.SelectBy != "" && lo.SelectBy != "auto" && !slices.Contains(SelectModes(), lo.SelectBy):
 		return fmt.Errorf("unknown --select-by %q (valid: auto, %s)", lo.SelectBy, strings.Join(SelectModes(), ", "))
 	case lo.Batches != "" && !slices.Contains(BatchModes(), lo.Batches):
@@ -377,12 +378,23 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		mode, why = ix.ChooseSplit()
 	}
 	fmt.Fprintf(o.Log, "split %s: %s\n", mode, why)
+	// Every warning from here on goes through rep, so that a caller's
+	// Reporter (the Go API's Summary.Warnings) hears what the CLI prints.
+	rep := o.reporter()
+	// An interrupt ends the loop inside an epoch, with its bar drawn: the
+	// line is cleared before the caller says what was kept.
+	if tr, ok := rep.(*textReporter); ok {
+		defer tr.finish()
+	}
+	for _, f := range ix.Ignored {
+		rep.Warn(f.String())
+	}
 	if err := o.choosePreprocessing(ix); err != nil {
 		return nil, err
 	}
 	if a := o.Loop.Augment; o.Channels == 1 && (a.Hue > 0 || a.Gray > 0) {
 		// Known only now that the data has chosen the channels.
-		fmt.Fprintf(o.Warnings, "warning: --augment-hue, --augment-gray: colour augmentation has no effect on gray images (channels 1)\n")
+		rep.Warn("--augment-hue, --augment-gray: colour augmentation has no effect on gray images (channels 1)")
 	}
 	if a := o.Loop.Augment; a.Shift >= float64(o.Size) {
 		// Every image would be moved out of its own frame.
@@ -424,11 +436,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			return err
 		}
 		skipped++
-		fmt.Fprintf(o.Warnings, "warning: skipping %v\n", err)
+		rep.Warn(fmt.Sprintf("skipping %v", err))
 		return nil
 	}
 	if o.Cache != nil && o.Cache.Warn == nil {
-		o.Cache.Warn = func(msg string) { fmt.Fprintf(o.Warnings, "warning: %s\n", msg) }
+		o.Cache.Warn = rep.Warn
 	}
 	loader := dataset.Loader{Size: o.Size, Channels: o.Channels, Resize: o.Resize, MaxPixels: o.MaxPixels, Cache: o.Cache}
 	trainIm, err := o.loadImages(trainIx, loader, onBad, "train")
@@ -441,15 +453,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer valIm.Close()
+	// The test part is decoded too, only to be checked and counted: its
+	// unreadable files are named now, not first by eval, and the counts
+	// below are of images that can be read (it is a tenth of the data by
+	// default, and with a cache decoded once).
+	testIm, err := o.loadImages(testIx, loader, onBad, "test")
+	if err != nil {
+		return nil, err
+	}
+	nTestImages, nTestC := testIm.Len(), distinct(testIm.Labels)
+	readable := readableClasses(trainIm, valIm, testIm)
+	testIm.Close()
 	if skipped > 0 {
-		fmt.Fprintf(o.Warnings, "warning: skipped %d image(s), each named above\n", skipped)
+		rep.Warn(fmt.Sprintf("skipped %d image(s), each named above", skipped))
 	}
-	rep := o.reporter()
-	// An interrupt ends the loop inside an epoch, with its bar drawn: the
-	// line is cleared before the caller says what was kept.
-	if tr, ok := rep.(*textReporter); ok {
-		defer tr.finish()
-	}
+	warnUnreadableClasses(rep, ix.ClassNames(), readable, readableClasses(trainIm), mode)
 	sampler, err := pairs.NewSampler(trainIm.Labels, o.Loop.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("training pairs: %w", err)
@@ -493,16 +511,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		fmt.Fprintf(o.Log, "validation: %d images make %d similar and %d dissimilar pairs, too few for --val-pairs %d without repeats: %d of each are measured once\n",
 			len(valIm.Labels), nSim, nDis, o.Loop.ValPairs, min(nSim, nDis))
 	}
-	nTrainC, nValC, nTestC := len(trainIx.ClassNames()), len(valIx.ClassNames()), len(testIx.ClassNames())
-	// Counted now so that nothing after training refers to the indexes: they
-	// hold a record per image, which the GC can then free for the epochs.
-	nClasses, nTestImages := len(ix.Classes), len(testIx.Items)
+	// Classes and images that could be read: a class whose files all failed
+	// is not one the model saw, nor one eval can test.
+	nTrainC, nValC := distinct(trainIm.Labels), distinct(valIm.Labels)
+	nClasses := len(readable)
 	if mode == dataset.SplitClasses {
 		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test classes, %d / %d / %d images\n",
-			dataName, len(ix.Classes), nTrainC, nValC, nTestC, len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+			dataName, nClasses, nTrainC, nValC, nTestC, len(trainIm.Labels), len(valIm.Labels), nTestImages)
 	} else {
 		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test images\n",
-			dataName, len(ix.Classes), len(trainIm.Labels), len(valIm.Labels), len(testIx.Items))
+			dataName, nClasses, len(trainIm.Labels), len(valIm.Labels), nTestImages)
 	}
 
 	// The data is loaded and nothing else runs yet: the quiet moment to
@@ -563,7 +581,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			// protection against Ctrl-C, not the training, whose model may
 			// still fit.
 			if err := model.SaveCheckpoint(ckptPath, c); err != nil {
-				fmt.Fprintf(o.Warnings, "warning: %v; training goes on, but a Ctrl-C now keeps only the checkpoint saved before, if any\n", err)
+				rep.Warn(fmt.Sprintf("%v; training goes on, but a Ctrl-C now keeps only the checkpoint saved before, if any", err))
 				return nil
 			}
 			saved = st.Epoch
@@ -580,7 +598,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			// The curves so far help decide whether to resume. Named
 			// after the checkpoint: a finished model of the same --out,
 			// still beside it, keeps its own log.
-			o.saveLog(ckptPath, st, saved)
+			o.saveLog(rep, ckptPath, st, saved)
 		}
 		return s, err
 	}
@@ -597,7 +615,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := model.Save(o.Out, &model.Model{Meta: meta, Net: net}); err != nil {
 		return nil, err
 	}
-	o.saveLog(o.Out, st, st.Epoch)
+	o.saveLog(rep, o.Out, st, st.Epoch)
 	// The finished model supersedes the checkpoint.
 	// (Only a file: an empty folder of that name is the user's.)
 	if st, err := os.Lstat(ckptPath); err == nil && !st.IsDir() {
@@ -623,7 +641,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 // saveLog writes the per-epoch log (CSV) and its chart of epochs up to
 // upTo next to model (the model, or an interrupted run's checkpoint);
 // failing to write them does not undo the training, so it only warns.
-func (o *Options) saveLog(model string, st *State, upTo int) {
+func (o *Options) saveLog(rep Reporter, model string, st *State, upTo int) {
 	// The kept epoch as of upTo: the last that was best when it ended
 	// (a later one may be best now, in epochs whose checkpoint failed).
 	kept := 0
@@ -642,7 +660,7 @@ func (o *Options) saveLog(model string, st *State, upTo int) {
 			Threshold: h.Threshold, OneShot: h.OneShot, OneShotWay: h.OneShotWay, Kept: h.Epoch == kept})
 	}
 	if err := traininglog.Save(model, epochLog, KeptRule(o.Loop.SelectBy)); err != nil {
-		fmt.Fprintf(o.Warnings, "warning: %v\n", err)
+		rep.Warn(err.Error())
 	}
 }
 
@@ -687,6 +705,48 @@ func resume(path, fingerprint string, settings []byte, net *network.Net, opt opt
 		}
 	}
 	return st, nil
+}
+
+// readableClasses is the set of class names with at least one image that
+// could be read, in any part.
+func readableClasses(parts ...*dataset.Images) map[string]bool {
+	out := map[string]bool{}
+	for _, im := range parts {
+		for _, l := range im.Labels {
+			out[im.Classes[l]] = true
+		}
+	}
+	return out
+}
+
+// warnUnreadableClasses names the classes left with no image that could be
+// read (nothing else says a class was dropped: the skip warnings name
+// files), and, on an image split, those left with none to train on: the
+// model never sees them, yet eval would count them as seen. classes are
+// the data's classes with files; readable and trained those with an image
+// that could be read, in any part and in the training part.
+func warnUnreadableClasses(rep Reporter, classes []string, readable, trained map[string]bool, mode string) {
+	var none, untrained []string
+	for _, c := range classes {
+		switch {
+		case !readable[c]:
+			none = append(none, c)
+		case mode == dataset.SplitImages && !trained[c]:
+			untrained = append(untrained, c)
+		}
+	}
+	// Few named, the rest counted, as for classes of one image.
+	say := func(names []string, one, more string) {
+		for k, c := range names {
+			if k == 3 && len(names) > 4 {
+				rep.Warn(fmt.Sprintf(more, len(names)-3))
+				return
+			}
+			rep.Warn(fmt.Sprintf(one, c))
+		}
+	}
+	say(none, "class %q has no image that could be read: it is left out", "%d more classes have no image that could be read")
+	say(untrained, "class %q has no training image that could be read: the model does not train on it", "%d more classes have no training image that could be read")
 }
 
 func distinct(labels []int) int {
