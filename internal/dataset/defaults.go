@@ -43,9 +43,13 @@ type Choice struct {
 //     off square (long side / short side > 1.05), else squash, which for a
 //     square image is a plain scaling.
 //
-// Files that fail to decode are left out of the sample (loading reports them
-// later); with none readable Defaults returns an error naming the folder.
-func Defaults(ix *Index, sample int) (Choice, error) {
+// Files that fail to decode, or have more than maxPixels pixels (0: the
+// default limit), are left out of the sample (loading reports them later);
+// with none readable Defaults returns an error naming the folder.
+func Defaults(ix *Index, sample, maxPixels int) (Choice, error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
 	if sample <= 0 {
 		sample = DefaultSample
 	}
@@ -69,7 +73,7 @@ func Defaults(ix *Index, sample int) (Choice, error) {
 	var shorter []int
 	colour, nonSquare := 0, 0
 	for _, i := range pick {
-		img, err := decodeSample(ix, ix.Items[i].Path)
+		img, err := decodeSample(ix, maxPixels, ix.Items[i].Path)
 		if err != nil {
 			continue
 		}
@@ -110,7 +114,7 @@ func Defaults(ix *Index, sample int) (Choice, error) {
 	return c, nil
 }
 
-func decodeSample(ix *Index, p string) (img image.Image, err error) {
+func decodeSample(ix *Index, maxPixels int, p string) (img image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: decoder panicked: %v", p, r)
@@ -123,7 +127,7 @@ func decodeSample(ix *Index, p string) (img image.Image, err error) {
 	defer f.Close()
 	// Check the header first: a sample must not decode a huge file whole.
 	br := bufio.NewReader(f)
-	if cfg, _, err := image.DecodeConfig(br); err != nil || int64(cfg.Width)*int64(cfg.Height) > DefaultMaxPixels {
+	if cfg, _, err := image.DecodeConfig(br); err != nil || int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
 		return nil, fmt.Errorf("%s: not decodable or too large", p)
 	}
 	f2, err := ix.FS.Open(p)

@@ -66,7 +66,7 @@ func TestDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := Defaults(ix, 0)
+			c, err := Defaults(ix, 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,12 +92,20 @@ func TestDefaultsSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Defaults(ix, 3)
+	c, err := Defaults(ix, 3, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Sampled != 3 || c.Channels != 3 || c.ChannelsWhy != "1 of 3 sampled images are colour" {
 		t.Errorf("sampled %d, channels %d (%s); want 3 sampled, 3 channels, 1 of 3 colour", c.Sampled, c.Channels, c.ChannelsWhy)
+	}
+	// The pixel limit the images will be loaded under bounds the sample
+	// too: under 28×28 none of these is sampled.
+	if _, err := Defaults(ix, 3, 28*28-1); err == nil {
+		t.Error("images over the pixel limit were sampled")
+	}
+	if c, err := Defaults(ix, 3, 28*28); err != nil || c.Sampled != 3 {
+		t.Errorf("at the limit: %d sampled, %v", c.Sampled, err)
 	}
 	// Nothing decodable: an error naming the folder.
 	bad := t.TempDir()
@@ -109,7 +117,7 @@ func TestDefaultsSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Defaults(ix, 0); err == nil {
+	if _, err := Defaults(ix, 0, 0); err == nil {
 		t.Error("no error for a folder of unreadable images")
 	}
 }

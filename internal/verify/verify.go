@@ -562,6 +562,9 @@ func storedTestPart(m *model.Model) (*dataset.Index, string, error) {
 	if sp.Test <= 0 {
 		return nil, "", fmt.Errorf("the model was trained with --test-split 0, so it has no held-out images; pass --data DIR")
 	}
+	if sp.Data == dataset.InMemory {
+		return nil, "", fmt.Errorf("the model was trained on images held in memory (siamese.Train with Classes), which eval cannot open again; pass --data DIR")
+	}
 	ix, name, err := dataset.Open(sp.Data)
 	if err != nil {
 		return nil, "", fmt.Errorf("held-out data of the model: %w (pass --data DIR if it moved)", err)
