@@ -133,7 +133,7 @@ func TestFewShotFolderImageSplit(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--split images on 2-4 images per class: exit %d, %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"each class of 4 images or more holds out 2 for validation", "/ 40 val / 0 test images",
+	for _, want := range []string{"a class whose share is under 2 images holds out 2 for validation if it has 4 or more", "/ 40 val / 0 test images",
 		"validation: 40 images make 20 similar and 760 dissimilar pairs, too few for --val-pairs 2000 without repeats: 20 of each are measured once"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("train log lacks %q:\n%s", want, r.stderr)

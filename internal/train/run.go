@@ -421,9 +421,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if small {
 		test := ""
 		if o.TestSplit > 0 {
-			test = ", of 8 or more 2 for test as well"
+			test = " (and of 8 or more, 2 for test as well)"
 		}
-		fmt.Fprintf(o.Log, "split images: classes too small for --val-split %g to hold out a pair: each class of 4 images or more holds out 2 for validation%s\n", o.ValSplit, test)
+		fmt.Fprintf(o.Log, "split images: classes too small for --val-split %g to hold out a pair: a class whose share is under 2 images holds out 2 for validation if it has 4 or more%s\n", o.ValSplit, test)
 	}
 	o.Split = mode
 	if err := o.resolveValidation(valIx); err != nil {
