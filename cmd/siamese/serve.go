@@ -34,9 +34,23 @@ lets requests in flight finish.
 The gallery is read, and its cache and index brought up to date, when the
 server starts, and again on SIGHUP (kill -HUP PID), while searches go on;
 images added, removed or changed in between are not seen (a search
-answer's "gallery_loaded" says when it was read).`,
+answer's "gallery_loaded" says when it was read). A SIGHUP that comes
+while the server starts reloads once it serves; without --gallery it is
+only logged.
+
+Durations must be positive: 0 is refused, not taken for the default.`,
 		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// SIGHUP is caught from the start: its default action ends
+			// the process, and neither a server without a gallery nor one
+			// still loading the model or the gallery must die of it. One
+			// that comes while they load is queued (the channel holds
+			// one, and more meanwhile are one) and reloads the gallery
+			// once it is served: it says the folder changed, and the
+			// load under way may have read it before the change.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			var err error
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
 				return err
@@ -46,7 +60,11 @@ answer's "gallery_loaded" says when it was read).`,
 			for _, z := range []struct {
 				flag, want string
 				zero       bool
-			}{{"max-body", "be positive", o.MaxBodyBytes == 0}, {"max-in-flight", "be positive", o.MaxInFlight == 0}, {"max-batch", "be at least 2", o.MaxBatch == 0}} {
+			}{{"max-body", "be positive", o.MaxBodyBytes == 0}, {"max-in-flight", "be positive", o.MaxInFlight == 0}, {"max-batch", "be at least 2", o.MaxBatch == 0},
+				// No duration has a meaning of its own for 0 either.
+				{"read-timeout", "be positive", o.ReadTimeout == 0}, {"write-timeout", "be positive", o.WriteTimeout == 0},
+				{"idle-timeout", "be positive", o.IdleTimeout == 0}, {"shutdown-timeout", "be positive", o.ShutdownTimeout == 0},
+				{"batch-wait", "be positive", o.BatchWait == 0}} {
 				if z.zero && cmd.Flags().Changed(z.flag) {
 					return fmt.Errorf("--%s must %s, got 0", z.flag, z.want)
 				}
@@ -75,20 +93,24 @@ answer's "gallery_loaded" says when it was read).`,
 			if err != nil {
 				return err
 			}
-			if o.Gallery != "" {
-				hup := make(chan os.Signal, 1)
-				signal.Notify(hup, syscall.SIGHUP)
-				defer signal.Stop(hup)
-				go func() {
-					for range hup {
-						if n, err := s.ReloadGallery(); err != nil {
-							o.Warn(fmt.Sprintf("%v; still searching the gallery as read before", err))
-						} else {
-							fmt.Fprintf(o.Log, "gallery %s reloaded: %d images\n", o.Gallery, n)
-						}
+			done := make(chan struct{})
+			defer close(done)
+			go func() {
+				for {
+					select {
+					case <-hup:
+					case <-done:
+						return
 					}
-				}()
-			}
+					if o.Gallery == "" {
+						fmt.Fprintln(o.Log, "SIGHUP: no --gallery to reload")
+					} else if n, err := s.ReloadGallery(); err != nil {
+						o.Warn(fmt.Sprintf("%v; still searching the gallery as read before", err))
+					} else {
+						fmt.Fprintf(o.Log, "gallery %s reloaded: %d images\n", o.Gallery, n)
+					}
+				}
+			}()
 			cleanStop(cmd)()
 			return s.Serve(cmd.Context(), ln)
 		},

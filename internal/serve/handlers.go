@@ -2,13 +2,17 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -142,34 +146,22 @@ func (s *Server) images(r *http.Request, fields ...string) ([][]byte, *httpError
 				break
 			}
 			if err != nil {
-				return nil, bodyError(err, "malformed multipart body")
+				return nil, s.bodyError(err, "malformed multipart body")
 			}
 			name := p.FormName()
-			if err := s.checkField(name, fields, got, want); err != nil {
+			if err := checkField(name, fields, got, want); err != nil {
 				return nil, err
 			}
 			// The body limit bounds this read.
 			data, err := io.ReadAll(p)
 			if err != nil {
-				return nil, bodyError(err, "malformed multipart body")
+				return nil, s.bodyError(err, "malformed multipart body")
 			}
 			got[name] = data
 		}
 	case "application/json":
-		var obj map[string]json.RawMessage
-		dec := json.NewDecoder(r.Body)
-		if err := dec.Decode(&obj); err != nil {
-			return nil, bodyError(err, "malformed JSON body")
-		}
-		for name, raw := range obj {
-			if err := s.checkField(name, fields, got, want); err != nil {
-				return nil, err
-			}
-			var data []byte // base64 in JSON
-			if err := json.Unmarshal(raw, &data); err != nil {
-				return nil, badRequest("field %q must be a base64 string: %v", name, err)
-			}
-			got[name] = data
+		if e := s.readJSON(r.Body, fields, got, want); e != nil {
+			return nil, e
 		}
 	default:
 		return nil, &httpError{http.StatusUnsupportedMediaType, "bad_request",
@@ -201,13 +193,121 @@ func (s *Server) checkField(name string, fields []string, got map[string][]byte,
 	return nil
 }
 
-// bodyError tells a body cut off at the size limit (413) from a
-// malformed one (400).
-func bodyError(err error, what string) *httpError {
+// readJSON reads a JSON object of base64 strings into got, token by
+// token: its keys come in document order, each checked once, so a key
+// given twice is refused as multipart's is (a map kept the last), and of
+// several bad fields the first is reported (a map's was any). Nothing but
+// white space may follow the object.
+func (s *Server) readJSON(body io.Reader, fields []string, got map[string][]byte, want string) *httpError {
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return s.bodyError(err, "malformed JSON body")
+	}
+	if tok != json.Delim('{') {
+		return badRequest("body must be a JSON object whose fields are base64 strings (%s), got %s", want, tokenKind(tok))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return s.bodyError(err, "malformed JSON body")
+		}
+		name, _ := tok.(string) // the decoder takes nothing else as a key
+		if e := checkField(name, fields, got, want); e != nil {
+			return e
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return s.bodyError(err, "malformed JSON body")
+		}
+		if raw[0] != '"' {
+			return badRequest("field %q must be a base64 string, got %s", name, valueKind(raw[0]))
+		}
+		var data []byte // base64 in JSON
+		if err := json.Unmarshal(raw, &data); err != nil {
+			return badRequest("field %q must be a base64 string: %v", name, err)
+		}
+		got[name] = data
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return s.bodyError(err, "malformed JSON body")
+	}
+	switch _, err := dec.Token(); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		if e := s.bodyError(err, ""); e.code != http.StatusBadRequest {
+			return e // over the size limit, or too slow
+		}
+	}
+	return badRequest("data after the JSON object: the body must be one object")
+}
+
+// tokenKind names the JSON value that a json.Decoder token starts.
+func tokenKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "an array"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "a number"
+}
+
+// valueKind names the JSON value that starts with byte c.
+func valueKind(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func checkField(name string, fields []string, got map[string][]byte, want string) *httpError {
+	known := false
+	for _, f := range fields {
+		known = known || f == name
+	}
+	switch {
+	case !known:
+		return badRequest("unknown field %q (want %s)", name, want)
+	}
+	if _, dup := got[name]; dup {
+		return badRequest("field %q given twice", name)
+	}
+	return nil
+}
+
+// bodyError tells a body cut off at the size limit (413) or not all
+// received within the read timeout (408) from a malformed one (400).
+func (s *Server) bodyError(err error, what string) *httpError {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &httpError{http.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("request body over the %d-byte limit", tooBig.Limit)}
+	}
+	// The connection's read deadline (ReadTimeout, the whole request)
+	// passed mid-body. Its error names both ends' addresses, which are
+	// no business of the client's.
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &httpError{http.StatusRequestTimeout, "timeout",
+			fmt.Sprintf("request body not received within --read-timeout %v", s.o.ReadTimeout)}
 	}
 	return badRequest("%s: %v", what, err)
 }
@@ -228,10 +328,35 @@ func (s *Server) embedImages(r *http.Request, fields ...string) ([][]float32, *h
 	if e != nil {
 		return nil, e
 	}
+	x, e := s.decode(r.Context(), raw, fields)
+	if e != nil {
+		return nil, e
+	}
+	submitted = true
+	emb, err := s.batcher.submit(x, len(raw), r.Context().Done())
+	if err != nil {
+		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", err.Error()}
+	}
+	return emb, nil
+}
+
+// decode preprocesses a request's images, the i-th named fields[i], with a
+// decode token held (see Server.decodes): at most MaxDecodes requests
+// decode at once, and one that waits gives up when its client does.
+func (s *Server) decode(ctx context.Context, raw [][]byte, fields []string) ([]float32, *httpError) {
+	select {
+	case s.decodes <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", "request cancelled while waiting to decode its images"}
+	}
+	defer func() { <-s.decodes }()
+	if s.decodeHook != nil {
+		s.decodeHook()
+	}
 	per := s.loader.Len()
 	x := make([]float32, len(raw)*per)
 	for i, data := range raw {
-		img, err := s.loader.Load(oneFile{name: fields[i], data: data}, fields[i])
+		img, err := s.load(data, fields[i])
 		if err != nil {
 			// Named as the field it came in: "field \"image\": image is
 			// ...", where the bare field name read "image: image is ...".
@@ -246,12 +371,24 @@ func (s *Server) embedImages(r *http.Request, fields ...string) ([][]float32, *h
 		}
 		copy(x[i*per:], img)
 	}
-	submitted = true
-	emb, err := s.batcher.submit(x, len(raw), r.Context().Done())
-	if err != nil {
-		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", err.Error()}
+	return x, nil
+}
+
+// bigDecode is the size of image, in pixels, whose decoding is followed by
+// a garbage collection; 4 million pixels may take 32 MB decoded.
+const bigDecode = 4 << 20
+
+// load preprocesses one image of a request. The decoded image of a large
+// one is collected before the decode token is handed on: left to the
+// collector's pacing, the garbage of finished decodes piles up to the
+// size of the live heap, which made the memory of MaxDecodes decodes
+// twice what they hold at once. A collection costs far less than decoding
+// millions of pixels.
+func (s *Server) load(data []byte, field string) ([]float32, error) {
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && int64(cfg.Width)*int64(cfg.Height) >= bigDecode {
+		defer runtime.GC()
 	}
-	return emb, nil
+	return s.loader.Load(oneFile{name: field, data: data}, field)
 }
 
 // CompareResult is the answer of /v1/compare.

@@ -9,6 +9,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +44,13 @@ type Options struct {
 	IdleTimeout     time.Duration // keep-alive connections; default 60 s
 	ShutdownTimeout time.Duration // longest wait for in-flight requests on shutdown; default 20 s
 	MaxK            int           // largest k of /v1/search; default 1000
+	// MaxDecodes is how many requests decode their images at once, the
+	// others waiting their turn; default runtime.GOMAXPROCS(0). MaxPixels
+	// bounds one decoded image, not its file (a 50-million-pixel 16-bit
+	// RGBA PNG takes 400 MB decoded, from a file of 400 KB or even its
+	// first 2 KB), so this bounds the memory of decoding, at about
+	// MaxDecodes × MaxPixels × 8 bytes.
+	MaxDecodes int
 	// IndexAbove is the gallery size above which /v1/search goes through
 	// the HNSW index (0: ann.MinANN, 20,000), and EfSearch the index's
 	// candidate list per query (0: its default), as `siamese search`'s.
@@ -72,6 +82,7 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.MaxPixels, dataset.DefaultMaxPixels)
 	def(&o.MaxInFlight, 256)
+	def(&o.MaxDecodes, runtime.GOMAXPROCS(0))
 	def(&o.MaxBatch, 64)
 	def(&o.MaxK, 1000)
 	defDur(&o.BatchWait, 2*time.Millisecond)
@@ -98,21 +109,40 @@ func (o Options) check() error {
 		return fmt.Errorf("--max-body %d must be positive", o.MaxBodyBytes)
 	case o.MaxPixels < 0:
 		return fmt.Errorf("--max-pixels %d must not be negative (0 means %d)", o.MaxPixels, dataset.DefaultMaxPixels)
-	case o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.IdleTimeout < 0 || o.ShutdownTimeout < 0:
-		return fmt.Errorf("--read-timeout, --write-timeout, --idle-timeout and --shutdown-timeout must not be negative, got %v, %v, %v and %v", o.ReadTimeout, o.WriteTimeout, o.IdleTimeout, o.ShutdownTimeout)
 	case o.MaxInFlight < 0:
 		return fmt.Errorf("--max-in-flight %d must be positive", o.MaxInFlight)
+	case o.MaxDecodes < 0:
+		return fmt.Errorf("max decodes %d must be positive", o.MaxDecodes)
 	case o.MaxBatch < 2:
 		// A compare request brings two images, and they go through together.
 		return fmt.Errorf("--max-batch %d must be at least 2", o.MaxBatch)
-	case o.BatchWait < 0:
-		return fmt.Errorf("--batch-wait %v must not be negative", o.BatchWait)
 	case o.IndexAbove < 0 || o.EfSearch < 0:
 		return fmt.Errorf("--index-above and --ef-search must not be negative, got %d and %d", o.IndexAbove, o.EfSearch)
 	case o.MaxK < 1:
 		return fmt.Errorf("max k %d must be at least 1", o.MaxK)
 	}
+	// One message a flag, naming it: 0 is the default here (the command
+	// line refuses a typed 0 itself, see cmd/siamese/serve.go).
+	for _, d := range o.durations() {
+		if d.v < 0 {
+			return fmt.Errorf("--%s must not be negative, got %v", d.flag, d.v)
+		}
+	}
 	return nil
+}
+
+// durations are the options that are durations, by their flag's name.
+func (o Options) durations() []struct {
+	flag string
+	v    time.Duration
+} {
+	return []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"batch-wait", o.BatchWait}, {"read-timeout", o.ReadTimeout}, {"write-timeout", o.WriteTimeout},
+		{"idle-timeout", o.IdleTimeout}, {"shutdown-timeout", o.ShutdownTimeout},
+	}
 }
 
 // Server answers similarity questions over HTTP with one model.
@@ -123,7 +153,14 @@ type Server struct {
 	batcher   *batcher
 	metrics   *metrics
 	slots     chan struct{} // one per request allowed in flight
-	handler   http.Handler
+	// decodes holds a token for each request decoding its images
+	// (Options.MaxDecodes): a decode may take MaxPixels×8 bytes, so a
+	// request waits for a token rather than decode beside every other.
+	decodes chan struct{}
+	// decodeHook, when set (by tests), runs with a decode token held,
+	// before the decoding.
+	decodeHook func()
+	handler    http.Handler
 	// gallery is what /v1/search searches, nil without --gallery;
 	// ReloadGallery swaps in a fresh one while searches go on.
 	gallery atomic.Pointer[gallery]
@@ -160,6 +197,7 @@ func New(o Options) (*Server, error) {
 		loader:    dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, Resize: m.Meta.Spec.Resize, MaxPixels: o.MaxPixels},
 		metrics:   newMetrics(o.MaxBatch),
 		slots:     make(chan struct{}, o.MaxInFlight),
+		decodes:   make(chan struct{}, o.MaxDecodes),
 		model:     m,
 	}
 	if !math.IsNaN(o.Threshold) {
@@ -168,7 +206,7 @@ func New(o Options) (*Server, error) {
 	if o.Gallery != "" {
 		g, err := loadGallery(o, m, o.Progress)
 		if err != nil {
-			return nil, err
+			return nil, galleryError("--gallery", o.Gallery, err)
 		}
 		s.gallery.Store(g)
 	}
@@ -194,7 +232,7 @@ func (s *Server) ReloadGallery() (int, error) {
 	defer s.reload.Unlock()
 	g, err := loadGallery(s.o, s.model, nil)
 	if err != nil {
-		return 0, fmt.Errorf("reload gallery %s: %w", s.o.Gallery, err)
+		return 0, galleryError("reload gallery", s.o.Gallery, err)
 	}
 	s.gallery.Store(g)
 	return g.searcher.Len(), nil
@@ -209,11 +247,26 @@ func loadGallery(o Options, m *model.Model, progressTo io.Writer) (*gallery, err
 		return nil, err
 	}
 	if len(g.Files) == 0 {
-		return nil, fmt.Errorf("gallery %s: no readable image", o.Gallery)
+		return nil, errors.New("no readable image")
 	}
 	gal := &gallery{files: g.Files, rel: g.Keys, searcher: g.Searcher, loaded: time.Now().UTC()}
 	fmt.Fprintf(o.Log, "gallery %s: %d images, %s\n", o.Gallery, len(g.Files), gal.searcher.Summary())
 	return gal, nil
+}
+
+// galleryError says which gallery err is about, and how it was given
+// (what: "--gallery"), once: the folder's own errors mostly start with its
+// path ("DIR: no such file or directory") or name it ("folder DIR: no
+// images in it").
+func galleryError(what, dir string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, dir+": "):
+		return fmt.Errorf("%s %w", what, err)
+	case strings.Contains(msg, dir):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s %s: %w", what, dir, err)
 }
 
 // Handler is the server's routes, for tests and for embedding in another
@@ -238,6 +291,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Serve is Run on a listener of the caller's.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.Close()
+	var conns connStates
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: min(s.o.ReadTimeout, 5*time.Second),
@@ -246,6 +300,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       s.o.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(s.o.Log, "serve: ", 0),
+		ConnState:         conns.track,
 	}
 	fmt.Fprintf(s.o.Log, "listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
@@ -259,13 +314,57 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.o.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		// Counted before Close cuts them off: what Shutdown still waited
+		// for, not the bare "context deadline exceeded".
+		active := conns.active()
 		srv.Close()
-		return fmt.Errorf("shutdown: %w", err)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		if active == 0 {
+			// Only connections that had not sent a request yet.
+			return fmt.Errorf("shutdown: connections still open after --shutdown-timeout %v were cut off", s.o.ShutdownTimeout)
+		}
+		return fmt.Errorf("shutdown: %d request(s) still running after --shutdown-timeout %v were cut off", active, s.o.ShutdownTimeout)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// connStates follows the state of each connection of an http.Server
+// (its ConnState hook), to say how many requests a shutdown cut off.
+type connStates struct {
+	mu    sync.Mutex
+	state map[net.Conn]http.ConnState
+}
+
+func (c *connStates) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == nil {
+		c.state = map[net.Conn]http.ConnState{}
+	}
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(c.state, conn)
+		return
+	}
+	c.state[conn] = st
+}
+
+// active is the number of connections with a request under way: read in
+// part or whole, or being answered.
+func (c *connStates) active() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, st := range c.state {
+		if st == http.StateActive {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) routes() http.Handler {
@@ -279,7 +378,7 @@ func (s *Server) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	mux.Handle("GET /metrics", s.instrument("metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP))
-	mux.Handle("/", s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
+	other := s.instrument("other", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
 			// The GET patterns did not match, so the method is wrong.
 			w.Header().Set("Allow", "GET, HEAD")
@@ -288,6 +387,31 @@ func (s *Server) routes() http.Handler {
 		}
 		s.fail(w, "other", &httpError{http.StatusNotFound, "not_found",
 			fmt.Sprintf("no route %s %s (POST /v1/compare, /v1/embed, /v1/search; GET /healthz, /metrics)", r.Method, r.URL.Path)})
-	}))
-	return mux
+	})
+	mux.Handle("/", other)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux answers a path that is not clean ("//v1/embed",
+		// "/a/../v1/embed") with a redirect to the clean one, in plain
+		// text or HTML; such a path is no route of ours, and gets the
+		// JSON 404 of any other. CONNECT is not cleaned by the mux.
+		if r.Method != http.MethodConnect && !isCleanPath(r.URL.EscapedPath()) {
+			other.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// isCleanPath says whether the mux would take p as it is rather than
+// redirect: it starts with "/" and has no empty, "." or ".." element (a
+// trailing "/" is kept), as net/http's cleanPath has it.
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np == p
 }

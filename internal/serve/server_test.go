@@ -271,6 +271,17 @@ func TestBadRequests(t *testing.T) {
 	fields := func(enc func(map[string][]byte) (string, []byte), f map[string][]byte) func() (string, []byte) {
 		return func() (string, []byte) { return enc(f) }
 	}
+	b64 := base64.StdEncoding.EncodeToString(img)
+	mpTwice := func() (string, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for range 2 {
+			fw, _ := mw.CreateFormFile("image", "x.png")
+			fw.Write(img)
+		}
+		mw.Close()
+		return mw.FormDataContentType(), buf.String()
+	}
 	tests := []struct {
 		name string
 		path string
@@ -286,7 +297,20 @@ func TestBadRequests(t *testing.T) {
 		{"missing field", "/v1/compare", fields(js, map[string][]byte{"a": img}), 400, `missing image field "b"`},
 		{"unknown bytes", "/v1/embed", fields(js, map[string][]byte{"image": []byte("just some words, no picture")}), 422, "not a valid image"},
 		{"bad base64", "/v1/embed", raw("application/json", `{"image":"***"}`), 400, "base64"},
-		{"JSON not an object", "/v1/embed", raw("application/json", `[1,2]`), 400, "malformed JSON"},
+		{"JSON array", "/v1/embed", raw("application/json", `[1,2]`), 400, "body must be a JSON object whose fields are base64 strings (image), got an array"},
+		{"JSON string", "/v1/embed", raw("application/json", `"x"`), 400, "body must be a JSON object whose fields are base64 strings (image), got a string"},
+		{"number field", "/v1/embed", raw("application/json", `{"image":5}`), 400, `field "image" must be a base64 string, got a number`},
+		{"object field", "/v1/embed", raw("application/json", `{"image":{"data":"x"}}`), 400, `field "image" must be a base64 string, got an object`},
+		{"null field", "/v1/embed", raw("application/json", `{"image":null}`), 400, `field "image" must be a base64 string, got null`},
+		// Of several bad fields, the first in the body is reported.
+		{"first bad field a", "/v1/compare", raw("application/json", `{"a":true,"b":[1]}`), 400, `field "a" must be a base64 string, got a boolean`},
+		{"first bad field b", "/v1/compare", raw("application/json", `{"b":[1],"a":true}`), 400, `field "b" must be a base64 string, got an array`},
+		{"unknown field first", "/v1/compare", raw("application/json", `{"c":"","a":1}`), 400, `unknown field "c"`},
+		{"JSON key twice", "/v1/embed", raw("application/json", `{"image":"`+b64+`","image":"`+b64+`"}`), 400, `field "image" given twice`},
+		{"multipart field twice", "/v1/embed", raw(mpTwice()), 400, `field "image" given twice`},
+		{"words after the object", "/v1/embed", raw("application/json", `{"image":"`+b64+`"} xyz`), 400, "data after the JSON object"},
+		{"two objects", "/v1/embed", raw("application/json", `{"image":"`+b64+`"}{"image":"`+b64+`"}`), 400, "data after the JSON object"},
+		{"white space after the object", "/v1/embed", raw("application/json", `{"image":"`+b64+`"}`+" \r\n\t"), 200, ""},
 		{"broken JSON", "/v1/embed", raw("application/json", `{"image":`), 400, "malformed JSON"},
 		{"no content type", "/v1/embed", raw("", "x"), 415, "Content-Type"},
 		{"text body", "/v1/embed", raw("text/plain", "x"), 415, "text/plain"},
@@ -307,6 +331,9 @@ func TestBadRequests(t *testing.T) {
 			}
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error %q spans lines", msg)
+			}
+			if strings.Contains(msg, "Go value") || strings.Contains(msg, "json:") {
+				t.Errorf("error %q speaks of Go's decoder, not of the request", msg)
 			}
 		})
 	}
