@@ -132,8 +132,8 @@ func TestTrainCompareEval(t *testing.T) {
 	if k, _ := sum["gemm_kernels"].(string); !slices.Contains([]string{"generic", "avx2", "avx512", "avx512x12"}, k) {
 		t.Errorf("train --json gemm_kernels = %v, want a kernel set's name", sum["gemm_kernels"])
 	}
-	if sum["epochs"].(float64) != 2 || sum["pairs"].(float64) != 1024 {
-		t.Errorf("train ran %v epochs / %v pairs, want 2 / 1024", sum["epochs"], sum["pairs"])
+	if sum["epochs"].(float64) != 2 || sum["pairs"].(float64) != 1024 || sum["unit"] != "pairs" {
+		t.Errorf("train ran %v epochs / %v %v, want 2 / 1024 pairs", sum["epochs"], sum["pairs"], sum["unit"])
 	}
 	if !strings.Contains(r.stderr, "epoch 2/2") || !strings.Contains(r.stderr, "val acc") {
 		t.Errorf("train --json should log epoch lines on stderr, got %q", r.stderr)

@@ -789,9 +789,13 @@ func TestUnusedFlagsWarn(t *testing.T) {
 // and that the copies are identical without --augment.
 func TestClassBatchRepeatsWarn(t *testing.T) {
 	r := siamese(t, t.TempDir(), "train", "--data", abs(t, digits), "--epochs", "1", "--pairs-per-epoch", "64", "--val-split", "0.25",
-		"--val-pairs", "16", "--cache-dir", "off", "--batches", "classes", "--loss", "contrastive", "--out", filepath.Join(t.TempDir(), "m.safetensors"))
+		"--val-pairs", "16", "--cache-dir", "off", "--batches", "classes", "--loss", "contrastive", "--out", filepath.Join(t.TempDir(), "m.safetensors"), "--json")
 	if r.code != 0 || !strings.Contains(r.stderr, "class batches repeat their images, which without --augment are identical copies") {
 		t.Errorf("exit %d, stderr:\n%s\nwant a warning that images repeat", r.code, r.stderr)
+	}
+	// Its "pairs" are images, and the summary says so.
+	if !strings.Contains(r.stdout, `"unit": "images"`) {
+		t.Errorf("train --json of class batches: %s, want unit images", r.stdout)
 	}
 }
 

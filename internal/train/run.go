@@ -91,18 +91,21 @@ type Summary struct {
 	// SmallFolder: the image split held out 2 images of each class large
 	// enough, as the fractions rounded to no validation pair (dataset's
 	// split rule, step 2b).
-	SmallFolder  bool          `json:"small_folder,omitempty"`
-	TrainClasses int           `json:"train_classes"`
-	ValClasses   int           `json:"val_classes"`
-	TestClasses  int           `json:"test_classes"`
-	Classes      int           `json:"classes"`
-	TrainImages  int           `json:"train_images"`
-	ValImages    int           `json:"val_images"`
-	TestImages   int           `json:"test_images"`
-	SkippedFiles int           `json:"skipped_files"`
-	Epochs       int           `json:"epochs"`
-	BestEpoch    int           `json:"best_epoch"`
+	SmallFolder  bool `json:"small_folder,omitempty"`
+	TrainClasses int  `json:"train_classes"`
+	ValClasses   int  `json:"val_classes"`
+	TestClasses  int  `json:"test_classes"`
+	Classes      int  `json:"classes"`
+	TrainImages  int  `json:"train_images"`
+	ValImages    int  `json:"val_images"`
+	TestImages   int  `json:"test_images"`
+	SkippedFiles int  `json:"skipped_files"`
+	Epochs       int  `json:"epochs"`
+	BestEpoch    int  `json:"best_epoch"`
+	// Pairs and PairsPerSec count what a step trains on, Unit: pairs,
+	// or on class batches images (StepUnit).
 	Pairs        int           `json:"pairs"`
+	Unit         string        `json:"unit"`
 	TrainSeconds float64       `json:"train_seconds"`
 	PairsPerSec  float64       `json:"pairs_per_s"`
 	ValLoss      float64       `json:"val_loss"`
@@ -633,7 +636,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		TrainSeconds: math.Round(st.Seconds*1e3) / 1e3, PairsPerSec: math.Round(float64(st.Pairs)/st.Seconds*10) / 10,
 		GemmKernels: linalg.Kernels(),
 		ValLoss:     best.ValLoss, ValAccuracy: best.ValAccuracy, Threshold: best.Threshold,
-		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches,
+		ValOneShot: best.OneShot, OneShotWay: best.OneShotWay, SelectBy: o.Loop.SelectBy, Batches: o.Loop.Batches, Unit: StepUnit(o.Loop.Batches),
 		Loss: loss.Name(), Margin: o.Margin, Augment: o.Loop.Augment, Mining: o.Loop.Mining, History: st.History,
 	}, nil
 }
