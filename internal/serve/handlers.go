@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,21 +179,6 @@ func (s *Server) images(r *http.Request, fields ...string) ([][]byte, *httpError
 	return out, nil
 }
 
-func (s *Server) checkField(name string, fields []string, got map[string][]byte, want string) *httpError {
-	known := false
-	for _, f := range fields {
-		known = known || f == name
-	}
-	switch {
-	case !known:
-		return badRequest("unknown field %q (want %s)", name, want)
-	}
-	if _, dup := got[name]; dup {
-		return badRequest("field %q given twice", name)
-	}
-	return nil
-}
-
 // readJSON reads a JSON object of base64 strings into got, token by
 // token: its keys come in document order, each checked once, so a key
 // given twice is refused as multipart's is (a map kept the last), and of
@@ -278,13 +264,10 @@ func valueKind(c byte) string {
 	return "a number"
 }
 
+// checkField refuses a field that is not one of fields, or that got
+// already holds.
 func checkField(name string, fields []string, got map[string][]byte, want string) *httpError {
-	known := false
-	for _, f := range fields {
-		known = known || f == name
-	}
-	switch {
-	case !known:
+	if !slices.Contains(fields, name) {
 		return badRequest("unknown field %q (want %s)", name, want)
 	}
 	if _, dup := got[name]; dup {
