@@ -536,3 +536,58 @@ func TestUserLossGetsCopies(t *testing.T) {
 		t.Errorf("val loss: built-in %g, scribbler %g", b.ValLoss, u.ValLoss)
 	}
 }
+
+// Resize reaches the model, whose preprocessing then crops non-square
+// pictures, and EmbedAll gives what Embed gives each image, over more
+// images than one chunk of the batched embedding.
+func TestResizeAndEmbedAll(t *testing.T) {
+	wide := func(v uint8) image.Image {
+		img := image.NewGray(image.Rect(0, 0, 30, 12))
+		for i := range img.Pix {
+			img.Pix[i] = v + uint8(i%11)
+		}
+		return img
+	}
+	var classes []Class
+	for c, v := range []uint8{20, 120, 220} {
+		cl := Class{Name: string(rune('a' + c))}
+		for k := range 8 {
+			cl.Images = append(cl.Images, wide(v+uint8(k)))
+		}
+		classes = append(classes, cl)
+	}
+	o := tiny()
+	o.Classes, o.Split, o.ValSplit, o.TestSplit, o.BatchSize, o.PairsPerEpoch, o.ValPairs = classes, "images", 0.25, 0.125, 8, 16, 8
+	o.Size, o.Resize = 12, "crop"
+	m, _, err := Train(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.m.Meta.Spec.Resize; got != "crop" {
+		t.Errorf("model resize %q, want crop", got)
+	}
+	var imgs []image.Image
+	for i := range 1100 {
+		imgs = append(imgs, classes[i%3].Images[i%8])
+	}
+	all, err := m.EmbedAll(imgs)
+	if err != nil || len(all) != len(imgs) {
+		t.Fatalf("EmbedAll: %d embeddings, %v", len(all), err)
+	}
+	for _, i := range []int{0, 1, 2, 1023, 1024, 1099} {
+		one, err := m.Embed(imgs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range one {
+			if d := math.Abs(float64(one[j] - all[i][j])); d > 1e-5 {
+				t.Errorf("image %d, value %d: EmbedAll's %g, Embed's %g", i, j, all[i][j], one[j])
+				break
+			}
+		}
+	}
+	o.Resize = "zoom"
+	if _, _, err := Train(context.Background(), o); err == nil || !strings.Contains(err.Error(), `unknown --resize "zoom"`) {
+		t.Errorf("Resize zoom: %v", err)
+	}
+}

@@ -11,8 +11,8 @@
 //
 // Train takes a folder of class sub-folders, the built-in Fashion-MNIST
 // sample, or images held in memory, and returns a Model; Load reads one
-// saved by Save or by `siamese train`. Compare and Embed take decoded
-// images (image.Image) and prepare them exactly as training did.
+// saved by Save or by `siamese train`. Compare, Embed and EmbedAll take
+// decoded images (image.Image) and prepare them exactly as training did.
 //
 // The loss is chosen by value: Contrastive, Huber and MSE, or LossByName
 // with LossParams as on the command line, or a type of the caller's own

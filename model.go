@@ -46,6 +46,20 @@ func (m *Model) Embed(img image.Image) ([]float32, error) {
 	return e[0], nil
 }
 
+// EmbedAll embeds several images at once, as Embed does each: the
+// network runs on batches of them, which is several times faster than
+// one Embed a picture.
+func (m *Model) EmbedAll(imgs []image.Image) ([][]float32, error) {
+	if len(imgs) == 0 {
+		return nil, nil
+	}
+	e, err := verify.EmbedImages(m.m, imgs)
+	if err != nil {
+		return nil, fmt.Errorf("embed: %w", err)
+	}
+	return e, nil
+}
+
 // Compare returns the distance between the embeddings of a and b and
 // whether it is below the model's Threshold, that is whether the model
 // takes them for the same class.

@@ -46,6 +46,14 @@ type Options struct {
 	// Channels is 1 (gray) or 3 (RGB) [auto: 3 when any of 50 sampled
 	// images is colour].
 	Channels int
+	// Resize is how a picture becomes Size×Size: "squash" (stretch),
+	// "crop" (shorter side to Size, centre crop) or "pad" (longer side to
+	// Size, padded with the border's colour) [auto: crop when most
+	// sampled images are over 5% off square, else squash].
+	Resize string
+	// MaxPixels refuses images of more pixels than this before decoding
+	// them, as skipped files [50,000,000].
+	MaxPixels int
 	// Layers is the tower, from input to embedding [DefaultLayers].
 	Layers []Layer
 
@@ -298,7 +306,7 @@ func (o Options) internal() (train.Options, error) {
 	defs(&o.Schedule, "none")
 	defs(&o.Mining, "random")
 	t := train.Options{
-		Data: o.Data, Out: o.Out, Size: o.Size, Channels: o.Channels,
+		Data: o.Data, Out: o.Out, Size: o.Size, Channels: o.Channels, Resize: o.Resize, MaxPixels: o.MaxPixels,
 		ValSplit: o.ValSplit, TestSplit: o.TestSplit, Split: o.Split,
 		Margin: o.Margin, Log: o.Log, Warnings: o.Log,
 		Loop: train.LoopOptions{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/siamese-dev/siamese/internal/dataset"
 	"github.com/siamese-dev/siamese/internal/model"
 )
 
@@ -17,22 +18,35 @@ func EmbedImages(m *model.Model, imgs []image.Image) ([][]float32, error) {
 	}
 	l := loaderFor(m, 0)
 	per := l.Len()
-	data := make([]float32, 0, len(imgs)*per)
-	for i, img := range imgs {
-		x, err := l.Image(img)
-		if err != nil {
-			return nil, fmt.Errorf("image %d: %w", i, err)
-		}
-		data = append(data, x...)
-	}
-	emb, err := embed(m.Net, data, len(imgs))
+	e, err := embedderFor(m.Net, len(imgs))
 	if err != nil {
 		return nil, err
 	}
-	dim := len(emb) / len(imgs)
+	// A chunk at a time, as embedImages: the float inputs of every image
+	// at once would be 4 bytes a value for all of them.
+	chunk := max(1, min(embedChunk, dataset.ChunkBytes/(4*per)))
+	data := make([]float32, 0, min(chunk, len(imgs))*per)
+	flat := make([]float32, 0, len(imgs)*e.Dim())
+	for lo := 0; lo < len(imgs); lo += chunk {
+		hi := min(lo+chunk, len(imgs))
+		data = data[:0]
+		for i := lo; i < hi; i++ {
+			x, err := l.Image(imgs[i])
+			if err != nil {
+				return nil, fmt.Errorf("image %d: %w", i, err)
+			}
+			data = append(data, x...)
+		}
+		emb, err := e.Embed(data, hi-lo)
+		if err != nil {
+			return nil, err
+		}
+		flat = append(flat, emb...) // emb is the embedder's, reused
+	}
+	dim := e.Dim()
 	out := make([][]float32, len(imgs))
 	for i := range out {
-		out[i] = emb[i*dim : (i+1)*dim : (i+1)*dim]
+		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
 	}
 	return out, nil
 }
