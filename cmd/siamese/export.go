@@ -71,6 +71,7 @@ distance < threshold) are in the model's metadata_props; see README.md.`,
 	f.StringVar(&o.Format, "format", "onnx", "export format (onnx)")
 	f.StringVar(&o.Out, "out", "", "file to write, e.g. tower.onnx, or - for standard output (required)")
 	completeValues(cmd, "format", "onnx")
+	cmd.MarkFlagRequired("out")
 	f.BoolVar(&o.Pair, "pair", false, "two-input model that also outputs the distance")
 	f.BoolVar(&jsonOut, "json", false, "print {path, inputs, outputs, opset, metadata} as JSON (on stderr with --out -)")
 	return cmd

@@ -233,7 +233,7 @@ func TestExportErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no out", []string{"export", "--model", "junk.safetensors"}, "--out is required"},
+		{"no out", []string{"export", "--model", "junk.safetensors"}, `required flag(s) "out" not set`},
 		{"bad format", []string{"export", "--format", "tflite", "--out", "t.onnx"}, `--format "tflite"`},
 		{"missing model", []string{"export", "--model", "nope.safetensors", "--out", "t.onnx"}, "nope.safetensors"},
 		{"bad model", []string{"export", "--model", "junk.safetensors", "--out", "t.onnx"}, "junk.safetensors"},

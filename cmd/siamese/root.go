@@ -41,6 +41,14 @@ are of the same kind by the Euclidean distance between their embeddings.
 	root.Version = currentVersion().String()
 	root.SetVersionTemplate("siamese {{.Version}}\n")
 	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd(), newVersionCmd())
+	// Cobra's completion command groups the shells' scripts; alone or with
+	// a shell it does not know, it printed its help and exited 0.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = groupArgs, needSubcommand
+		}
+	}
 	return root
 }
 

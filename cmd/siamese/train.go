@@ -130,9 +130,12 @@ it. A Ctrl-C while the images load ends the run at once.`,
 					fmt.Fprintln(cmd.ErrOrStderr(), "interrupted before the first epoch finished; nothing saved")
 				}
 				if jsonOut {
-					// "interrupted" and the checkpoint, for the script
-					// that waits on this run.
-					if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
+					// What the script that waits on this run needs: the
+					// summary of a finished run would be mostly zeros.
+					if err := writeJSON(cmd.OutOrStdout(), interruptedRun{
+						Interrupted: true, Model: o.Out, Epochs: sum.Epochs, Pairs: sum.Pairs,
+						Checkpoint: sum.Checkpoint, CheckpointEpoch: sum.CheckpointEpoch,
+					}); err != nil {
 						return err
 					}
 				}
@@ -206,8 +209,19 @@ it. A Ctrl-C while the images load ends the run at once.`,
 	completeValues(cmd, "batches", train.BatchesPairs, train.BatchesClasses)
 	completeValues(cmd, "mining", pairs.MiningModes()...)
 	completeValues(cmd, "channels", "auto", "1", "3")
-	completeValues(cmd, "cache-dir", cacheOff)
 	return cmd
+}
+
+// interruptedRun is train --json's answer when Ctrl-C or SIGTERM stopped
+// the run: the model was not written; the checkpoint, if any, holds the
+// epochs finished.
+type interruptedRun struct {
+	Interrupted     bool   `json:"interrupted"`
+	Model           string `json:"model"`  // the file --out would have written
+	Epochs          int    `json:"epochs"` // finished
+	Pairs           int    `json:"pairs"`
+	Checkpoint      string `json:"checkpoint,omitempty"`
+	CheckpointEpoch int    `json:"checkpoint_epoch,omitempty"`
 }
 
 // warnUnused warns about flags given (on the command line or in the config)

@@ -455,7 +455,7 @@ type CachePack struct {
 }
 
 // packDesc parses a pack's description as packName writes it.
-var packDesc = regexp.MustCompile(`^(.*) ([0-9]+)×([0-9]+)×[0-9]+ ([a-z]+)(?: max ([0-9]+) px)?$`)
+var packDesc = regexp.MustCompile(`(?s)^(.*) ([0-9]+)×([0-9]+)×[0-9]+ ([a-z]+)(?: max ([0-9]+) px)?$`)
 
 // describe fills the fields of p that a pack in use has, from its
 // description.

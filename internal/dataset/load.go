@@ -113,14 +113,11 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 		// A pipe (a shell's <(command), /dev/stdin) is read once, so it
 		// is kept in memory to be read twice: header, then pixels.
 		if st, err := of.Stat(); err == nil && !st.Mode().IsRegular() {
-			b, err := io.ReadAll(io.LimitReader(of, maxStreamBytes+1))
+			b, err := l.readStream(of, display)
 			of.Close()
 			f = nil
-			switch {
-			case err != nil:
-				return readError(display, err)
-			case len(b) > maxStreamBytes:
-				return fmt.Errorf("%s: not a regular file and over %d bytes: too large to read from a pipe", display, maxStreamBytes)
+			if err != nil {
+				return err
 			}
 			f = inMemory{bytes.NewReader(b)}
 		}
@@ -140,10 +137,7 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 	if err != nil {
 		return decodeError(display, head, err)
 	}
-	maxPixels := l.MaxPixels
-	if maxPixels == 0 {
-		maxPixels = DefaultMaxPixels
-	}
+	maxPixels := l.maxPixels()
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return fmt.Errorf("%s: not a valid image: size %dx%d", display, cfg.Width, cfg.Height)
 	}
@@ -170,7 +164,7 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 		// The header and the pixel data disagree; trust neither.
 		return fmt.Errorf("%s: image is %dx%d, over the %d-pixel limit (--max-pixels)", display, b.Dx(), b.Dy(), maxPixels)
 	}
-	toPlanes(dst, l.resize(img), l.Channels)
+	toPlanes(dst, l.resize(img, true), l.Channels)
 	return nil
 }
 
@@ -178,6 +172,48 @@ func (l Loader) loadInto(dst []byte, open func() (io.ReadCloser, error), display
 // one (a pipe) to be decoded from memory: far above an image of the
 // default pixel limit in any format siamese reads.
 const maxStreamBytes = 1 << 30
+
+// readStream reads a file that cannot seek (a pipe, a device) whole, but
+// only once its start is an image's header within the pixel limit: what
+// is not an image (/dev/zero, gigabytes of noise) is refused from its
+// first bytes, as a regular file is.
+func (l Loader) readStream(r io.Reader, display string) ([]byte, error) {
+	head := make([]byte, streamHead)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, readError(display, err)
+	}
+	head = head[:n]
+	// A header longer than streamHead (a JPEG's large EXIF block) is
+	// cut off, not foreign: only a format error refuses the stream here.
+	switch cfg, _, err := image.DecodeConfig(bytes.NewReader(head)); {
+	case errors.Is(err, image.ErrFormat):
+		if n == 0 {
+			return nil, fmt.Errorf("%s: not a valid image: empty file", display)
+		}
+		return nil, decodeError(display, head, err)
+	case err == nil && int64(cfg.Width)*int64(cfg.Height) > int64(l.maxPixels()):
+		return nil, fmt.Errorf("%s: image is %dx%d, over the %d-pixel limit (--max-pixels)", display, cfg.Width, cfg.Height, l.maxPixels())
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, int64(maxStreamBytes-n)+1))
+	switch {
+	case err != nil:
+		return nil, readError(display, err)
+	case n+len(rest) > maxStreamBytes:
+		return nil, fmt.Errorf("%s: not a regular file and over %d bytes: too large to read from a pipe", display, maxStreamBytes)
+	}
+	return append(head, rest...), nil
+}
+
+// streamHead is how much of a pipe is read before its header is checked.
+const streamHead = 64 << 10
+
+func (l Loader) maxPixels() int {
+	if l.MaxPixels == 0 {
+		return DefaultMaxPixels
+	}
+	return l.MaxPixels
+}
 
 // inMemory is the contents of a pipe, read whole.
 type inMemory struct{ *bytes.Reader }

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -42,5 +43,41 @@ func TestLoadFileFromPipe(t *testing.T) {
 	}
 	if !near(got, want, 0) {
 		t.Errorf("from a pipe %v, from a file %v", got, want)
+	}
+}
+
+// TestLoadFileFromPipeNotAnImage: a pipe that is not an image (/dev/zero,
+// noise) is refused from its first bytes, not read whole (up to a
+// gigabyte) first.
+func TestLoadFileFromPipeNotAnImage(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "zeros.png")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	written := make(chan int, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			written <- -1
+			return
+		}
+		defer w.Close()
+		n := 0
+		zeros := make([]byte, 64<<10)
+		for n < 64<<20 { // ends when the reader closes its end
+			k, err := w.Write(zeros)
+			n += k
+			if err != nil {
+				break
+			}
+		}
+		written <- n
+	}()
+	_, err := Loader{Size: 3, Channels: 1}.LoadFile(fifo)
+	if err == nil || !strings.Contains(err.Error(), "not a valid image") {
+		t.Errorf("error %v, want not a valid image", err)
+	}
+	if n := <-written; n < 0 || n >= 64<<20 {
+		t.Errorf("the pipe took %d bytes before it was refused, want it closed after its start", n)
 	}
 }

@@ -28,7 +28,7 @@ func (l Loader) Image(img image.Image) ([]float32, error) {
 		return nil, err
 	}
 	pix := make([]byte, l.Len())
-	toPlanes(pix, l.resize(img), l.Channels)
+	toPlanes(pix, l.resize(img, false), l.Channels)
 	dst := make([]float32, l.Len())
 	bytesToFloats(dst, pix)
 	return dst, nil

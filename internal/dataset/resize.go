@@ -43,8 +43,11 @@ func validResize(m string) bool {
 // picture far thinner than Size (1×100,000 pixels, a few hundred bytes of
 // PNG) would otherwise be stretched to Size pixels wide at its full height
 // before being shrunk, gigabytes for one image.
-func (l Loader) resize(img image.Image) *image.NRGBA {
-	img = withoutAlpha(img)
+//
+// owned says img is the caller's to change (freshly decoded), so alpha is
+// dropped in place rather than in a copy of the picture.
+func (l Loader) resize(img image.Image, owned bool) *image.NRGBA {
+	img = withoutAlpha(img, owned)
 	s := l.Size
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -82,19 +85,6 @@ func (l Loader) resize(img image.Image) *image.NRGBA {
 	return imaging.Resize(img, s, s, imaging.Linear)
 }
 
-// withoutAlpha returns img with every pixel fully opaque and its stored
-// colour kept; an opaque img is returned as it is.
-func withoutAlpha(img image.Image) image.Image {
-	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
-		return img
-	}
-	out := imaging.Clone(img)
-	for i := 3; i < len(out.Pix); i += 4 {
-		out.Pix[i] = 255
-	}
-	return out
-}
-
 // borderMean is the mean colour of the outermost pixels of img: the
 // background a picture most likely sits on, so padding with it adds no edge
 // the network could mistake for content.
@@ -122,4 +112,51 @@ func borderMean(img *image.NRGBA) color.NRGBA {
 		}
 	}
 	return color.NRGBA{uint8((sum[0] + n/2) / n), uint8((sum[1] + n/2) / n), uint8((sum[2] + n/2) / n), uint8((sum[3] + n/2) / n)}
+}
+
+// withoutAlpha returns img with every pixel fully opaque and its stored
+// colour kept; an opaque img is returned as it is. When owned, the common
+// decoded kinds (8- and 16-bit non-premultiplied RGBA) are changed in
+// place: a copy of a 50-megapixel picture is 200 MB more.
+func withoutAlpha(img image.Image, owned bool) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	switch m := img.(type) {
+	case *image.NRGBA:
+		if owned {
+			setBytes(m.Pix, m.Rect.Dx(), m.Rect.Dy(), m.Stride, 4, 3, 1)
+			return m
+		}
+	case *image.NRGBA64:
+		if owned {
+			setBytes(m.Pix, m.Rect.Dx(), m.Rect.Dy(), m.Stride, 8, 6, 2)
+			return m
+		}
+	case *image.Paletted:
+		// The palette is small: a copy of it, opaque, over the same pixels.
+		pal := make(color.Palette, len(m.Palette))
+		for i, c := range m.Palette {
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			n.A = 255
+			pal[i] = n
+		}
+		return &image.Paletted{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect, Palette: pal}
+	}
+	out := imaging.Clone(img)
+	setBytes(out.Pix, out.Rect.Dx(), out.Rect.Dy(), out.Stride, 4, 3, 1)
+	return out
+}
+
+// setBytes sets to 0xff the n bytes at offset at of every pixel of size
+// bytes in a w×h picture laid out with stride: its alpha.
+func setBytes(pix []uint8, w, h, stride, size, at, n int) {
+	for y := range h {
+		row := pix[y*stride : y*stride+w*size]
+		for x := 0; x < len(row); x += size {
+			for k := range n {
+				row[x+at+k] = 0xff
+			}
+		}
+	}
 }

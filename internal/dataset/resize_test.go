@@ -1,8 +1,10 @@
 package dataset
 
 import (
+	"bytes"
 	"image"
 	"image/color"
+	"reflect"
 	"runtime"
 	"testing"
 )
@@ -42,7 +44,7 @@ func TestResizeModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			out := Loader{Size: 4, Channels: 3, Resize: tt.mode}.resize(src)
+			out := Loader{Size: 4, Channels: 3, Resize: tt.mode}.resize(src, false)
 			if out.Rect.Dx() != 4 || out.Rect.Dy() != 4 {
 				t.Fatalf("size %v, want 4x4", out.Rect)
 			}
@@ -154,7 +156,7 @@ func TestResizeThinPictureMemory(t *testing.T) {
 		for name, img := range map[string]image.Image{"tall": tall, "wide": wide} {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			out := Loader{Size: 64, Channels: 1, Resize: mode}.resize(img)
+			out := Loader{Size: 64, Channels: 1, Resize: mode}.resize(img, false)
 			runtime.ReadMemStats(&after)
 			if out.Rect.Dx() != 64 || out.Rect.Dy() != 64 {
 				t.Errorf("%s %s: size %v", mode, name, out.Rect)
@@ -162,6 +164,53 @@ func TestResizeThinPictureMemory(t *testing.T) {
 			if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
 				t.Errorf("%s %s: allocated %d bytes, want under 8 MiB", mode, name, got)
 			}
+		}
+	}
+}
+
+// TestWithoutAlphaInPlace: dropping alpha in place (a decoded picture)
+// and in a copy (a caller's) give the same pixels, the copy leaves the
+// caller's picture as it was, and the in-place kinds take no copy.
+func TestWithoutAlphaInPlace(t *testing.T) {
+	pictures := map[string]func() image.Image{
+		"8-bit": func() image.Image {
+			m := image.NewNRGBA(image.Rect(0, 0, 9, 7))
+			for i := range m.Pix {
+				m.Pix[i] = uint8(37 * i)
+			}
+			return m
+		},
+		"16-bit": func() image.Image {
+			m := image.NewNRGBA64(image.Rect(0, 0, 9, 7))
+			for i := range m.Pix {
+				m.Pix[i] = uint8(53 * i)
+			}
+			return m
+		},
+		"paletted": func() image.Image {
+			m := image.NewPaletted(image.Rect(0, 0, 9, 7), color.Palette{color.NRGBA{200, 220, 240, 0}, color.NRGBA{255, 0, 0, 255}, color.RGBA{0, 0, 0, 0}})
+			for i := range m.Pix {
+				m.Pix[i] = uint8(i % 3)
+			}
+			return m
+		},
+	}
+	for name, make := range pictures {
+		l := Loader{Size: 5, Channels: 3}
+		theirs := make()
+		copied := l.resize(theirs, false)
+		if !reflect.DeepEqual(theirs, make()) {
+			t.Errorf("%s: the caller's picture was changed", name)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		owned := withoutAlpha(theirs, true)
+		runtime.ReadMemStats(&after)
+		if name != "paletted" && after.TotalAlloc-before.TotalAlloc > 1024 {
+			t.Errorf("%s: dropping alpha in place allocated %d bytes", name, after.TotalAlloc-before.TotalAlloc)
+		}
+		if got := l.resize(owned, true); !bytes.Equal(got.Pix, copied.Pix) {
+			t.Errorf("%s: in place %v, in a copy %v", name, got.Pix, copied.Pix)
 		}
 	}
 }

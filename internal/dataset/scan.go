@@ -42,12 +42,13 @@ type Index struct {
 // .tiff), in any case. (.jfif and .jpe are what some browsers name
 // JPEGs they save.)
 func IsImageName(name string) bool {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".tif", ".tiff":
-		return true
-	}
-	return false
+	return slices.Contains(imageExts, strings.ToLower(path.Ext(name)))
 }
+
+var imageExts = []string{".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".tif", ".tiff"}
+
+// ImageExtensions lists the extensions IsImageName takes, for messages.
+func ImageExtensions() string { return strings.Join(imageExts, " ") }
 
 // IgnoredFolder is a class folder with files but none named as an image.
 type IgnoredFolder struct {
@@ -62,7 +63,7 @@ func (f IgnoredFolder) String() string {
 	if exts == "" {
 		exts = "none"
 	}
-	return fmt.Sprintf("class folder %s left out: its %d file(s) have no image extension (theirs: %s; siamese reads .png .jpg .jpeg .gif .bmp .tif .tiff)", f.Class, f.Files, exts)
+	return fmt.Sprintf("class folder %s left out: its %d file(s) have no image extension (theirs: %s; siamese reads %s)", f.Class, f.Files, exts, ImageExtensions())
 }
 
 // Scan indexes the data set in directory dir (see the package documentation

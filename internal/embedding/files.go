@@ -41,7 +41,7 @@ func Files(paths []string) ([]File, error) {
 		}
 		if len(found) == 0 {
 			if n, exts := otherFiles(p); n > 0 {
-				return nil, fmt.Errorf("folder %s: no images in it: its %d file(s) have no image extension (theirs: %s; siamese reads .png .jpg .jpeg .gif .bmp .tif .tiff)", p, n, cmp.Or(strings.Join(exts, " "), "none"))
+				return nil, fmt.Errorf("folder %s: no images in it: its %d file(s) have no image extension (theirs: %s; siamese reads %s)", p, n, cmp.Or(strings.Join(exts, " "), "none"), dataset.ImageExtensions())
 			}
 			return nil, fmt.Errorf("folder %s: no images in it", p)
 		}

@@ -58,7 +58,7 @@ func TestFiles(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(heic, f), []byte("x"), 0o644))
 	}
 	for name, tc := range map[string]struct{ path, want string }{
-		"other files": {heic, "folder " + heic + ": no images in it: its 3 file(s) have no image extension (theirs: .heic .webp; siamese reads .png .jpg .jpeg .gif .bmp .tif .tiff)"},
+		"other files": {heic, "folder " + heic + ": no images in it: its 3 file(s) have no image extension (theirs: .heic .webp; siamese reads .png .jpg .jpeg .jpe .jfif .gif .bmp .tif .tiff)"},
 		// Not there: neither "image" nor "folder" would be right.
 		"missing":   {filepath.Join(dir, "nope"), filepath.Join(dir, "nope") + ": no such file or directory"},
 		"no images": {filepath.Join(dir, "empty"), "folder " + filepath.Join(dir, "empty") + ": no images in it"},
