@@ -72,7 +72,7 @@ Only the images the pairs and trials use are decoded and embedded.`,
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
 	f.IntSliceVar(&o.OneShot, "one-shot", nil, "run N-way one-shot trials for each N given (N >= 2, e.g. 10,20); default: 5, 10 and 20-way on class-split models, as the classes allow")
-	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials")
+	f.IntVar(&o.Trials, "trials", 1000, "one-shot trials for each way (0: no one-shot trials)")
 	f.StringVar(&o.PlotDir, "plot", "", "write roc.png, distances.png and mistakes.png into this folder")
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
@@ -145,8 +145,15 @@ func printEval(out io.Writer, r *verify.Report) {
 	// terminal cells: tabwriter counts a CJK character or an emoji as one
 	// cell where a terminal draws two, and shifted those rows.
 	cells := [][3]string{heading}
+	// Where the folder mixes classes the model trained on with new ones,
+	// the rows say which is which.
+	mixed := r.SeenClasses > 0 && r.UnseenClasses > 0
 	for _, c := range rows {
-		cells = append(cells, [3]string{strings.ReplaceAll(c.Class, "\t", " "), fmt.Sprintf("%.4f", c.Accuracy), fmt.Sprint(c.Pairs)})
+		name := strings.ReplaceAll(c.Class, "\t", " ")
+		if mixed && c.Seen {
+			name += " (seen in training)"
+		}
+		cells = append(cells, [3]string{name, fmt.Sprintf("%.4f", c.Accuracy), fmt.Sprint(c.Pairs)})
 	}
 	var w [2]int
 	for _, r := range cells {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/siamese-dev/siamese/internal/train"
+	"github.com/siamese-dev/siamese/internal/metrics"
+	"github.com/siamese-dev/siamese/internal/model"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 
@@ -63,6 +65,10 @@ func TestFewShotFolder(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("eval --json printed %q: %v", r.stdout, err)
 	}
+	var heldOut []string // of the test part: classes the model never saw
+	for _, c := range rep.ByClass {
+		heldOut = append(heldOut, c.Class)
+	}
 	// round(0.1·62) = 6 test classes: 5-way runs, 10 and 20 do not.
 	if len(rep.OneShot) != 1 || rep.OneShot[0].Way != 5 || rep.OneShot[0].Trials != 200 {
 		t.Fatalf("one-shot %+v, want one 5-way result of 200 trials", rep.OneShot)
@@ -82,8 +88,16 @@ func TestFewShotFolder(t *testing.T) {
 	if err := json.Unmarshal([]byte(r4.stdout), &rep4); err != nil || len(rep4.OneShot) != 1 || rep4.OneShot[0].Way != 4 || !slices.Equal(rep4.OneShotSkipped, []int{5, 10, 20}) {
 		t.Errorf("eval on 4 classes: %v, one-shot %+v, skipped %v; want one 4-way test", err, rep4.OneShot, rep4.OneShotSkipped)
 	}
-	if o := rep.OneShot[0]; !(o.CI95 > 0 && o.CI95 < 0.1) || !(0 <= o.Low && o.Low <= o.Accuracy && o.Accuracy <= o.High && o.High <= 1 && o.Low < o.High) || math.Abs(o.CI95-(o.High-o.Low)/2) > 1e-12 {
-		t.Errorf("5-way accuracy %g in [%g, %g] ±%g; want an interval around it inside [0, 1], ± half its width, in (0, 0.1) for 200 trials", o.Accuracy, o.Low, o.High, o.CI95)
+	// The 200 trials ask about the test part's few images again and
+	// again, so the interval is that of fewer independent trials: wider
+	// than 200 trials' would be, narrower than one's.
+	o := rep.OneShot[0]
+	lo200, hi200 := metrics.Wilson95(o.Accuracy, 200)
+	lo1, hi1 := metrics.Wilson95(o.Accuracy, 1)
+	if !(0 <= o.Low && o.Low <= o.Accuracy && o.Accuracy <= o.High && o.High <= 1 && o.Low < o.High) || math.Abs(o.CI95-(o.High-o.Low)/2) > 1e-12 ||
+		!(o.Queries > 1 && o.Queries < 200) || !(o.High-o.Low > hi200-lo200 && o.High-o.Low < hi1-lo1) {
+		t.Errorf("5-way accuracy %g in [%g, %g] ±%g over %d queries; want an interval around it inside [0, 1], ± half its width, wider than 200 independent trials' [%g, %g]",
+			o.Accuracy, o.Low, o.High, o.CI95, o.Queries, lo200, hi200)
 	}
 	if rep.SeenClasses != 0 || rep.UnseenClasses != 6 || rep.OverlapsTraining {
 		t.Errorf("held-out classes: %d seen, %d unseen, overlaps %v; want 0, 6, false", rep.SeenClasses, rep.UnseenClasses, rep.OverlapsTraining)
@@ -104,6 +118,56 @@ func TestFewShotFolder(t *testing.T) {
 	}
 	if !rep.OverlapsTraining || !strings.Contains(r.stderr, "not held out") || len(rep.OneShot) != 2 {
 		t.Errorf("eval on the training folder: overlaps %v, %d one-shot results, stderr %q", rep.OverlapsTraining, len(rep.OneShot), r.stderr)
+	}
+
+	// --trials 0 turns the one-shot trials off; the ways it cannot run
+	// are refused in words about the flags.
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--json", "--pairs", "20", "--trials", "0")
+	if rep = (verify.Report{}); json.Unmarshal([]byte(r.stdout), &rep) != nil || len(rep.OneShot) != 0 || len(rep.OneShotSkipped) != 0 {
+		t.Errorf("eval --trials 0: exit %d, one-shot %+v, skipped %v: %s", r.code, rep.OneShot, rep.OneShotSkipped, r.stderr)
+	}
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--trials", "-1"}, "--trials must be >= 0 (0: no one-shot trials), got -1"},
+		{[]string{"--one-shot", "1"}, "--one-shot 1: a one-shot trial has at least 2 ways"},
+		{[]string{"--one-shot", "5", "--trials", "0"}, "--one-shot [5] asks for trials, and --trials 0 runs none"},
+	} {
+		wantError(t, siamese(t, dir, append([]string{"eval", "--model", "m.safetensors", "--pairs", "20"}, tc.flags...)...), tc.want)
+	}
+
+	// A folder of held-out classes with one the model trained on among
+	// them: eval says its figures mix the two, and marks the class.
+	m, err := model.Load(filepath.Join(dir, "m.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := m.Meta.Split.TrainClasses[0]
+	mixed := filepath.Join(t.TempDir(), "mixed")
+	if len(heldOut) < 2 {
+		t.Fatalf("held-out classes %v, want at least 2", heldOut)
+	}
+	for _, c := range []string{trained, heldOut[0], heldOut[1]} {
+		files, _ := filepath.Glob(filepath.Join(data, c, "*.png"))
+		for _, f := range files {
+			writeBytes(t, filepath.Join(mixed, c, filepath.Base(f)), readBytes(t, f))
+		}
+	}
+	r = siamese(t, dir, "eval", "--model", "m.safetensors", "--json", "--data", mixed, "--pairs", "20", "--one-shot", "2", "--trials", "20")
+	rep = verify.Report{}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("eval of a mixed folder: %v: %s", err, r.stderr)
+	}
+	var seen []string
+	for _, c := range rep.ByClass {
+		if c.Seen {
+			seen = append(seen, c.Class)
+		}
+	}
+	if rep.SeenClasses != 1 || !strings.Contains(rep.Note, "mix seen and unseen classes") || !strings.Contains(r.stderr, "mix seen and unseen") ||
+		(len(seen) > 0 && !slices.Equal(seen, []string{trained})) {
+		t.Errorf("eval of 1 trained and 2 held-out classes: %d seen, classes marked seen %v, note %q", rep.SeenClasses, seen, rep.Note)
 	}
 
 	// Renaming one image of each class changes whichever part it is in;

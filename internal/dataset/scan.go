@@ -174,7 +174,37 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 	case 1:
 		return nil, fmt.Errorf("data set %s: found 1 class (%s); need at least 2 to make dissimilar pairs", display, ix.Classes[0])
 	}
+	if ix.splitParts() {
+		first := ix.Classes[0]
+		if slices.Contains(ix.Classes, "train") {
+			first = "train"
+		}
+		return nil, fmt.Errorf("data set %s: its classes would be %s, each a folder of folders of images: a data set already split into parts, not one part; pass --data %s", display, strings.Join(ix.Classes, " and "), path.Join(filepath.ToSlash(strings.TrimSuffix(display, "/")), first))
+	}
 	return ix, nil
+}
+
+// splitParts reports whether the classes of ix are the parts of a split
+// data set (train/, test/, ... each of class folders), which would train
+// a model to tell the parts apart: every class is named like a part and
+// holds its images in sub-folders only.
+func (ix *Index) splitParts() bool {
+	parts := []string{"train", "training", "test", "testing", "val", "valid", "validation", "dev"}
+	for _, c := range ix.Classes {
+		if !slices.Contains(parts, strings.ToLower(c)) {
+			return false
+		}
+	}
+	for _, it := range ix.Items {
+		rel := strings.TrimPrefix(it.Path, ix.dir+"/")
+		if ix.dir == "." {
+			rel = it.Path
+		}
+		if strings.Count(rel, "/") < 2 { // class/image: an image of the class itself
+			return false
+		}
+	}
+	return true
 }
 
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }

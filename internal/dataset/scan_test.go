@@ -64,6 +64,12 @@ func TestScan(t *testing.T) {
 		classes: []string{"a", "b"},
 		items:   []Item{{"a/1.png", 0}, {"b/1.png", 1}},
 	}, {
+		// Named like parts, but with images of their own: classes.
+		name:    "classes named like parts",
+		files:   []string{"test/1.png", "train/x/2.png"},
+		classes: []string{"test", "train"},
+		items:   []Item{{"test/1.png", 0}, {"train/x/2.png", 1}},
+	}, {
 		name:    "nested folders belong to the class",
 		files:   []string{"cat/indoor/1.png", "cat/outdoor/deep/2.png", "cat/3.png", "dog/1.png"},
 		classes: []string{"cat", "dog"},
@@ -168,6 +174,15 @@ func TestScanErrors(t *testing.T) {
 			return dir
 		},
 		want: "found 1 class (only); need at least 2 to make dissimilar pairs",
+	}, {
+		name: "a data set split into parts",
+		setup: func(dir string) string {
+			for _, f := range []string{"train/cat/1.png", "train/dog/1.png", "test/cat/2.png", "test/dog/2.png"} {
+				writeFile(t, dir, f, img)
+			}
+			return dir
+		},
+		want: "its classes would be test and train, each a folder of folders of images: a data set already split into parts, not one part; pass --data ",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

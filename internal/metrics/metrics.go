@@ -192,9 +192,13 @@ func checkLengths(dist []float64, similar []bool) {
 // n > 0 trials (see the pairs package's documentation for why not the
 // normal approximation): one-shot accuracy over trials, pair accuracy
 // over pairs.
-func Wilson95(p float64, n int) (lo, hi float64) {
+func Wilson95(p float64, n int) (lo, hi float64) { return Wilson95N(p, float64(n)) }
+
+// Wilson95N is Wilson95 for an effective number of trials n > 0 that need
+// not be whole: that of trials which are not independent (see the pairs
+// package's one-shot accuracy).
+func Wilson95N(p, nf float64) (lo, hi float64) {
 	const z = 1.96
-	nf := float64(n)
 	centre := p + z*z/(2*nf)
 	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
 	d := 1 + z*z/nf

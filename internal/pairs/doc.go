@@ -44,6 +44,16 @@
 // them; the Wilson interval stays inside [0, 1] and keeps a width there
 // (1,000 of 1,000 gives 0.9962 to 1). Tied trials score between 0 and 1,
 // whose variance is at most p(1-p), so for them the interval errs wide.
+//
+// Trials that share a query image are not independent (an image hard to
+// place fails every trial it is the query of), so n is their effective
+// number: n/deff, the design effect deff being the variance of p with the
+// trials clustered by query, g/(g-1)·Σ_q(Σ_{t∈q}(s_t-p))²/n² over g query
+// images, divided by its variance were they independent,
+// Σ_t(s_t-p)²/(n(n-1)); at most n, and n itself when no query repeats.
+// Where the scores do not vary, n is the number of distinct queries.
+// 100,000 trials drawn from 10 test images so give an interval as wide as
+// about 10 trials do, not one a thousandth of a point wide.
 // It covers the drawing of trials from the images at hand, not which
 // classes and images happened to be held out.
 //

@@ -92,19 +92,67 @@ func OneShotScores(trials []Trial, dist func(a, b int) float64) []float64 {
 	return out
 }
 
-// OneShotAccuracy returns the mean of trial scores and the bounds of its
-// 95% Wilson score interval (see the package documentation); NaN for no
-// scores.
-func OneShotAccuracy(scores []float64) (mean, lo, hi float64) {
+// OneShotAccuracy returns the mean of the trials' scores and the bounds
+// of its 95% Wilson score interval over the trials' effective number (see
+// the package documentation): trials that share a query image are not
+// independent, so many trials over few images do not make a narrow
+// interval. NaN for no scores.
+func OneShotAccuracy(trials []Trial, scores []float64) (mean, lo, hi float64) {
 	if len(scores) == 0 {
 		return math.NaN(), math.NaN(), math.NaN()
+	}
+	if len(trials) != len(scores) {
+		panic(fmt.Sprintf("pairs: %d trials but %d scores", len(trials), len(scores)))
 	}
 	for _, v := range scores {
 		mean += v
 	}
 	mean /= float64(len(scores))
-	lo, hi = metrics.Wilson95(mean, len(scores))
+	lo, hi = metrics.Wilson95N(mean, effectiveTrials(trials, scores, mean))
 	return mean, lo, hi
+}
+
+// effectiveTrials is the number of independent trials that would measure
+// mean as precisely as these do: n / deff, where the design effect deff is
+// the variance of the mean with the trials clustered by query image over
+// its variance were they independent, both with their small-sample
+// corrections, so that trials of n distinct queries count n. It is at most
+// n; where the scores do not vary, the number of distinct queries.
+func effectiveTrials(trials []Trial, scores []float64, mean float64) float64 {
+	n := float64(len(scores))
+	byQuery := map[int]float64{} // summed deviations from the mean
+	var squares float64
+	for k, t := range trials {
+		d := scores[k] - mean
+		byQuery[t.Query] += d
+		squares += d * d
+	}
+	g := float64(len(byQuery))
+	if g == n {
+		return n
+	}
+	if squares == 0 || g < 2 {
+		return g
+	}
+	var clustered float64
+	for _, d := range byQuery {
+		clustered += d * d
+	}
+	varIID := squares / (n * (n - 1))
+	varCl := g / (g - 1) * clustered / (n * n)
+	if varCl <= varIID {
+		return n
+	}
+	return n * varIID / varCl
+}
+
+// DistinctQueries is the number of distinct query images of trials.
+func DistinctQueries(trials []Trial) int {
+	seen := map[int]bool{}
+	for _, t := range trials {
+		seen[t.Query] = true
+	}
+	return len(seen)
 }
 
 // OneShotScore is 1 when the right reference is strictly nearest, 0 when

@@ -117,13 +117,15 @@ func TestOneShotAccuracy(t *testing.T) {
 
 // meanScore is the one-shot accuracy of trials under dist.
 func meanScore(trials []Trial, dist func(a, b int) float64) float64 {
-	m, _, _ := OneShotAccuracy(OneShotScores(trials, dist))
+	m, _, _ := OneShotAccuracy(trials, OneShotScores(trials, dist))
 	return m
 }
 
 // TestOneShotAccuracyInterval checks the mean and the 95% Wilson bounds
-// against the formula of the package documentation worked by hand (to 10
-// digits): lo = 1/(1 + z²/n) at p = 1, hi = (z²/n)/(1 + z²/n) at p = 0.
+// against the formulas of the package documentation worked by hand (to 10
+// digits): lo = 1/(1 + z²/n) at p = 1, hi = (z²/n)/(1 + z²/n) at p = 0;
+// trials of distinct queries count each, trials that repeat a query
+// count as fewer.
 func TestOneShotAccuracyInterval(t *testing.T) {
 	ones := func(right, n int) []float64 {
 		s := make([]float64, n)
@@ -132,20 +134,38 @@ func TestOneShotAccuracyInterval(t *testing.T) {
 		}
 		return s
 	}
+	// queries gives trial k the query k*g/n: n trials over g query images,
+	// in runs.
+	queries := func(n, g int) []Trial {
+		out := make([]Trial, n)
+		for k := range out {
+			out[k].Query = k * g / n
+		}
+		return out
+	}
 	cases := []struct {
 		name         string
+		trials       []Trial
 		scores       []float64
 		mean, lo, hi float64
 	}{
-		{"all 1,000 right", ones(1000, 1000), 1, 0.9961731014, 1},
-		{"none of 10 right", ones(0, 10), 0, 0, 0.2775401688},
-		{"half of 100", ones(50, 100), 0.5, 0.4038298286, 0.5961701714},
-		{"974 of 1,000", ones(974, 1000), 0.974, 0.9621759155, 0.9821961846},
-		{"one trial, right", ones(1, 1), 1, 0.2065432915, 1},
-		{"ties score between", []float64{1, 0.5, 0, 1}, 0.625, 0.2194220424, 0.9081029525},
+		{"all 1,000 right", queries(1000, 1000), ones(1000, 1000), 1, 0.9961731014, 1},
+		{"none of 10 right", queries(10, 10), ones(0, 10), 0, 0, 0.2775401688},
+		{"half of 100", queries(100, 100), ones(50, 100), 0.5, 0.4038298286, 0.5961701714},
+		{"974 of 1,000", queries(1000, 1000), ones(974, 1000), 0.974, 0.9621759155, 0.9821961846},
+		{"one trial, right", queries(1, 1), ones(1, 1), 1, 0.2065432915, 1},
+		{"ties score between", queries(4, 4), []float64{1, 0.5, 0, 1}, 0.625, 0.2194220424, 0.9081029525},
+		// 1,000 right of 1,000 asked about 10 images: as 10 trials (n = g).
+		{"1,000 right over 10 queries", queries(1000, 10), ones(1000, 1000), 1, 0.7224598312, 1},
+		// One image always right, one always wrong, 50 trials each: deff =
+		// (2·(25² + 25²)/100²) / (25/(100·99)) = 99, n = 100/99.
+		{"two queries, one right", queries(100, 2), ones(50, 100), 0.5, 0.0550829376, 0.9449170624},
+		// Scores 1, 1 | 1, 0: the clustered variance (0.0625) is no more
+		// than the independent one (0.0625), so n stays 4.
+		{"repeats that do not cluster", queries(4, 2), []float64{1, 1, 1, 0}, 0.75, 0.3006360524, 0.9544139374},
 	}
 	for _, tc := range cases {
-		mean, lo, hi := OneShotAccuracy(tc.scores)
+		mean, lo, hi := OneShotAccuracy(tc.trials, tc.scores)
 		if math.Abs(mean-tc.mean) > 1e-12 || math.Abs(lo-tc.lo) > 1e-9 || math.Abs(hi-tc.hi) > 1e-9 {
 			t.Errorf("%s: %.10f in [%.10f, %.10f], want %.10f in [%.10f, %.10f]", tc.name, mean, lo, hi, tc.mean, tc.lo, tc.hi)
 		}
@@ -153,7 +173,7 @@ func TestOneShotAccuracyInterval(t *testing.T) {
 			t.Errorf("%s: interval [%g, %g] is not inside [0, 1] around %g", tc.name, lo, hi, mean)
 		}
 	}
-	if m, lo, hi := OneShotAccuracy(nil); !math.IsNaN(m) || !math.IsNaN(lo) || !math.IsNaN(hi) {
+	if m, lo, hi := OneShotAccuracy(nil, nil); !math.IsNaN(m) || !math.IsNaN(lo) || !math.IsNaN(hi) {
 		t.Errorf("no scores: %g in [%g, %g], want NaN", m, lo, hi)
 	}
 }

@@ -534,7 +534,7 @@ func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measur
 		return m, fmt.Errorf("validation: %w", err)
 	}
 	if ps.way > 0 {
-		m.oneShot, _, _ = pairs.OneShotAccuracy(pairs.OneShotScores(ps.trials, func(a, b int) float64 {
+		m.oneShot, _, _ = pairs.OneShotAccuracy(ps.trials, pairs.OneShotScores(ps.trials, func(a, b int) float64 {
 			return network.PairDistance(e[a*dim:(a+1)*dim], e[b*dim:(b+1)*dim])
 		}))
 	}

@@ -44,7 +44,7 @@ func TestOneShotAccuracyKnownMix(t *testing.T) {
 		if want == 1 || want < 0.5 {
 			t.Fatalf("%d-way: the draw gave the losing query in %d of %d trials; pick another seed", way, len(trials)-wins, len(trials))
 		}
-		if got, _, _ := pairs.OneShotAccuracy(pairs.OneShotScores(trials, dist)); math.Abs(got-want) > 1e-12 {
+		if got, _, _ := pairs.OneShotAccuracy(trials, pairs.OneShotScores(trials, dist)); math.Abs(got-want) > 1e-12 {
 			t.Errorf("%d-way: accuracy %.6f, want %.6f (every trial but the %d with query %d)", way, got, want, len(trials)-wins, loser)
 		}
 	}

@@ -178,6 +178,9 @@ type ClassAccuracy struct {
 	Class    string  `json:"class"`
 	Pairs    int     `json:"pairs"`
 	Accuracy float64 `json:"accuracy"`
+	// Seen says the model trained on the class: its figures are not those
+	// of a class it never saw.
+	Seen bool `json:"seen"`
 }
 
 // Report is the result of Evaluate.
@@ -247,12 +250,17 @@ type Report struct {
 }
 
 // OneShotResult is the accuracy of one N-way one-shot test with its 95%
-// Wilson score interval over the trials, [Low, High] (see package pairs),
+// Wilson score interval over the trials' effective number, [Low, High]
+// (see package pairs),
 // and half that interval's width, CI95, for readers of the ± form: the
 // interval is not symmetric about the accuracy near 0 and 1.
 type OneShotResult struct {
-	Way      int     `json:"way"`
-	Trials   int     `json:"trials"`
+	Way    int `json:"way"`
+	Trials int `json:"trials"`
+	// Queries is how many distinct images the trials asked about: trials
+	// that repeat one are not independent, and the interval counts them
+	// so (see package pairs).
+	Queries  int     `json:"queries"`
 	Accuracy float64 `json:"accuracy"`
 	Low      float64 `json:"ci95_low"`
 	High     float64 `json:"ci95_high"`
@@ -291,8 +299,19 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	seen, unseen := classesSeen(m, ix)
 	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
 	ways := o.OneShot
+	for _, w := range ways {
+		if w < 2 {
+			return nil, fmt.Errorf("--one-shot %d: a one-shot trial has at least 2 ways", w)
+		}
+	}
+	switch {
+	case o.Trials < 0:
+		return nil, fmt.Errorf("--trials must be >= 0 (0: no one-shot trials), got %d", o.Trials)
+	case o.Trials == 0 && len(ways) > 0:
+		return nil, fmt.Errorf("--one-shot %v asks for trials, and --trials 0 runs none", ways)
+	}
 	var skippedWays []int
-	if len(ways) == 0 {
+	if len(ways) == 0 && o.Trials > 0 {
 		if m.Meta.Split.Mode == dataset.SplitClasses {
 			// The tests of the literature: 5-, 10- and 20-way.
 			for _, w := range [...]int{5, 10, 20} {
@@ -412,10 +431,10 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	for i, p := range ps {
 		classOf[i] = items[p.A].Class
 	}
-	rep.ByClass = similarByClass(dist, similar, classOf, ix.Classes, thr)
+	rep.ByClass = similarByClass(dist, similar, classOf, ix.Classes, thr, trainedClasses(m))
 	for k, t := range trials {
-		acc, lo, hi := pairs.OneShotAccuracy(pairs.OneShotScores(t, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) }))
-		rep.OneShot = append(rep.OneShot, OneShotResult{Way: ways[k], Trials: len(t), Accuracy: acc, Low: lo, High: hi, CI95: (hi - lo) / 2})
+		acc, lo, hi := pairs.OneShotAccuracy(t, pairs.OneShotScores(t, func(a, b int) float64 { return network.PairDistance(vec(a), vec(b)) }))
+		rep.OneShot = append(rep.OneShot, OneShotResult{Way: ways[k], Trials: len(t), Queries: pairs.DistinctQueries(t), Accuracy: acc, Low: lo, High: hi, CI95: (hi - lo) / 2})
 		if k == 0 {
 			rep.OneShotWay, rep.Trials, rep.OneShotAccuracy = ways[k], len(t), &acc
 		}
@@ -432,6 +451,10 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	if overlaps {
 		note(fmt.Sprintf("%s is (or overlaps) the folder the model was trained on, %s: these images are not held out", o.Data, m.Meta.Split.Data))
+	} else if o.Data != "" && seen > 0 && unseen > 0 {
+		// A folder of classes never seen, with some the model trained on
+		// among them: its figures are not those of unseen classes.
+		note(fmt.Sprintf("%d of the %d classes of %s are classes the model trained on: these figures mix seen and unseen classes (per class, \"seen\" in --json)", seen, seen+unseen, o.Data))
 	}
 	// One verdict for every pair of both kinds is what a model gives
 	// images unlike its training ones (a gray 32 px glyph model on colour
@@ -511,7 +534,7 @@ func withoutFailed(items, tried []dataset.Item, loaded []string) []dataset.Item 
 // similarByClass returns, for each class with similar pairs (classOf[i] is
 // the class of pair i), how many there are and the share with distance
 // below threshold, in class order.
-func similarByClass(dist []float64, similar []bool, classOf []int, classes []string, threshold float64) []ClassAccuracy {
+func similarByClass(dist []float64, similar []bool, classOf []int, classes []string, threshold float64, trained map[string]bool) []ClassAccuracy {
 	n := make([]int, len(classes))
 	right := make([]int, len(classes))
 	for i, d := range dist {
@@ -526,7 +549,7 @@ func similarByClass(dist []float64, similar []bool, classOf []int, classes []str
 	var out []ClassAccuracy
 	for c, name := range classes {
 		if n[c] > 0 {
-			out = append(out, ClassAccuracy{Class: name, Pairs: n[c], Accuracy: float64(right[c]) / float64(n[c])})
+			out = append(out, ClassAccuracy{Class: name, Pairs: n[c], Accuracy: float64(right[c]) / float64(n[c]), Seen: trained[name]})
 		}
 	}
 	return out
@@ -585,14 +608,7 @@ func storedTestPart(m *model.Model) (*dataset.Index, string, error) {
 // classesSeen counts the classes of ix (those with images) that the model
 // trained on and those it never saw.
 func classesSeen(m *model.Model, ix *dataset.Index) (seen, unseen int) {
-	trained := m.Meta.Classes
-	if m.Meta.Split.Mode == dataset.SplitClasses {
-		trained = m.Meta.Split.TrainClasses
-	}
-	set := make(map[string]bool, len(trained))
-	for _, c := range trained {
-		set[c] = true
-	}
+	set := trainedClasses(m)
 	for _, c := range ix.ClassNames() {
 		if set[c] {
 			seen++
@@ -601,6 +617,19 @@ func classesSeen(m *model.Model, ix *dataset.Index) (seen, unseen int) {
 		}
 	}
 	return seen, unseen
+}
+
+// trainedClasses is the set of class names the model trained on.
+func trainedClasses(m *model.Model) map[string]bool {
+	trained := m.Meta.Classes
+	if m.Meta.Split.Mode == dataset.SplitClasses {
+		trained = m.Meta.Split.TrainClasses
+	}
+	set := make(map[string]bool, len(trained))
+	for _, c := range trained {
+		set[c] = true
+	}
+	return set
 }
 
 // sameOrNested reports whether folders a and b are the same or one holds

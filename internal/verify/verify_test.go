@@ -26,8 +26,8 @@ func TestSimilarByClass(t *testing.T) {
 	dist := []float64{0.2, 0.6, 0.9, 0.1, 0.3}
 	similar := []bool{true, true, false, true, false}
 	classOf := []int{0, 0, 1, 2, 0}
-	got := similarByClass(dist, similar, classOf, []string{"a", "b", "c"}, 0.5)
-	want := []ClassAccuracy{{"a", 2, 0.5}, {"c", 1, 1}}
+	got := similarByClass(dist, similar, classOf, []string{"a", "b", "c"}, 0.5, map[string]bool{"c": true})
+	want := []ClassAccuracy{{"a", 2, 0.5, false}, {"c", 1, 1, true}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("similarByClass = %v, want %v", got, want)
 	}
