@@ -297,6 +297,46 @@ func TestUsage(t *testing.T) {
 		}
 	})
 
+	t.Run("identify", func(t *testing.T) {
+		// Digits 0-2 enrolled by two images each; every digit image is a
+		// query (3 is not enrolled), the two enrolled ones of each class
+		// leave-one-out.
+		gallery := filepath.Join(dir, "enrolled")
+		for _, c := range []string{"0", "1", "2"} {
+			files, _ := filepath.Glob(filepath.Join(data, c, "*"))
+			for _, f := range files[:2] {
+				writeBytes(t, filepath.Join(gallery, c, filepath.Base(f)), readBytes(t, f))
+			}
+		}
+		r := siamese(t, dir, "identify", data, "--gallery", gallery, "--model", m, "-k", "3", "--json")
+		var got verify.IdentifyResult
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil {
+			t.Fatalf("identify --json: exit %d, %s%s", r.code, r.stdout, r.stderr)
+		}
+		all, _ := filepath.Glob(filepath.Join(data, "*", "*"))
+		three, _ := filepath.Glob(filepath.Join(data, "3", "*"))
+		if len(got.Results) != len(all) || got.Enrolled != len(all)-len(three) || got.Unenrolled != len(three) ||
+			got.GalleryClasses != 3 || got.Rank1 == nil || *got.Rank1 < 0.5 || *got.TopK < *got.Rank1 || got.Rejected == nil {
+			t.Errorf("identify: %d results, %d enrolled, %d not, %d classes, rank-1 %v, top-k %v, rejected %v",
+				len(got.Results), got.Enrolled, got.Unenrolled, got.GalleryClasses, got.Rank1, got.TopK, got.Rejected)
+		}
+		for _, id := range got.Results {
+			if id.Nearest == id.Query || id.Class == "" {
+				t.Errorf("query %s (class %q) matched %s", id.Query, id.Class, id.Nearest)
+			}
+		}
+		// In words: a row a query (a folder without class sub-folders
+		// gives no classes, so no accuracy), then the gallery.
+		r = siamese(t, dir, "identify", filepath.Join(data, "1"), "--gallery", "enrolled", "--model", m)
+		ones, _ := filepath.Glob(filepath.Join(data, "1", "*"))
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if r.code != 0 || len(lines) != len(ones)+2 || !strings.HasPrefix(lines[0], "query") || !strings.Contains(lines[0], "predicted  distance  verdict") ||
+			!strings.HasPrefix(lines[len(lines)-1], "gallery enrolled: 6 images of 3 classes; threshold ") {
+			t.Errorf("identify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		wantError(t, siamese(t, dir, "identify", data, "--gallery", filepath.Join(gallery, "0"), "--model", m), "no class folders")
+	})
+
 	t.Run("search", func(t *testing.T) {
 		gal := filepath.Join(dir, "gal")
 		copyTree(t, data, gal)

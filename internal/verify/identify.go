@@ -1,0 +1,174 @@
+package verify
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/siamese-dev/siamese/internal/model"
+)
+
+// IdentifyOptions configures Identify.
+type IdentifyOptions struct {
+	Model   string
+	Queries []string // images, or folders whose sub-folders name the queries' classes
+	Gallery string   // the enrolled classes: a folder of class sub-folders
+	// K is how many nearest gallery images each query lists; the
+	// prediction is the nearest one's class.
+	K          int
+	Threshold  float64 // NaN: the model's
+	MaxPixels  int
+	Strict     bool
+	Exact      bool // see SearchOptions
+	IndexAbove int
+	EfSearch   int
+	Warn       func(msg string)
+	Progress   io.Writer
+}
+
+// Identification is what Identify says of one query.
+type Identification struct {
+	Query string `json:"query"`
+	// Class is the query's own class, the name of the query folder's
+	// sub-folder it is in; "" for a query given as a file.
+	Class string `json:"class,omitempty"`
+	// Predicted is the class of the nearest gallery image, at Distance;
+	// Known says Distance is below the threshold: the query is taken for
+	// that class, else for one not enrolled.
+	Predicted string  `json:"predicted"`
+	Nearest   string  `json:"nearest"`
+	Distance  float64 `json:"distance"`
+	Known     bool    `json:"known"`
+	// Rank is where Class first comes among the K nearest images (1 for
+	// the nearest), 0 when it does not; only for a query with a class.
+	Rank int `json:"rank,omitempty"`
+}
+
+// IdentifyResult is Identify's answer: a prediction per query and, where
+// the queries' classes are known, how often they were right.
+type IdentifyResult struct {
+	Gallery        string           `json:"gallery"`
+	GalleryImages  int              `json:"gallery_images"`
+	GalleryClasses int              `json:"gallery_classes"`
+	Threshold      float64          `json:"threshold"`
+	K              int              `json:"k"`
+	Results        []Identification `json:"results"`
+	Skipped        int              `json:"skipped_files"`
+	// Of the queries with a class that the gallery enrolls (Enrolled):
+	// the share whose nearest image is of their class (Rank1), the share
+	// with their class among the K nearest (TopK), and the share both
+	// right and below the threshold (Accepted). Unenrolled counts the
+	// queries of classes the gallery lacks, and Rejected the share of
+	// them that the threshold turned away, as it should. Absent without
+	// such queries.
+	Enrolled   int      `json:"enrolled_queries"`
+	Rank1      *float64 `json:"rank1_accuracy,omitempty"`
+	TopK       *float64 `json:"top_k_accuracy,omitempty"`
+	Accepted   *float64 `json:"accepted_right,omitempty"`
+	Unenrolled int      `json:"unenrolled_queries"`
+	Rejected   *float64 `json:"unenrolled_rejected,omitempty"`
+}
+
+// Identify embeds the gallery (through its cache, as Search does) and
+// every query, and names each query's class by its nearest gallery image:
+// the identification of new classes enrolled by a few images each, which
+// the tower never saw in training. A query whose file is in the gallery is
+// not matched with itself.
+func Identify(o IdentifyOptions) (*IdentifyResult, error) {
+	if o.K < 1 {
+		return nil, fmt.Errorf("-k must be at least 1, got %d", o.K)
+	}
+	if len(o.Queries) == 0 {
+		return nil, fmt.Errorf("no query images")
+	}
+	m, err := model.Load(o.Model)
+	if err != nil {
+		return nil, err
+	}
+	thr := m.Meta.Threshold
+	if !math.IsNaN(o.Threshold) {
+		thr = o.Threshold
+	}
+	g, err := OpenGallery(m, GalleryOptions{Model: o.Model, Dir: o.Gallery, MaxPixels: o.MaxPixels, Strict: o.Strict,
+		IndexAbove: o.IndexAbove, EfSearch: o.EfSearch, ScanOnly: o.Exact, Warn: o.Warn, Progress: o.Progress})
+	if err != nil {
+		return nil, err
+	}
+	enrolled := map[string]bool{}
+	for _, f := range g.Files {
+		if f.Class != "" {
+			enrolled[f.Class] = true
+		}
+	}
+	if len(enrolled) == 0 {
+		return nil, fmt.Errorf("gallery %s: no class folders; enroll each class as a folder of its images (%s/<class>/<image>)", o.Gallery, o.Gallery)
+	}
+	q, err := Embed(EmbedOptions{Model: o.Model, Paths: o.Queries, MaxPixels: o.MaxPixels, Strict: o.Strict, Warn: o.Warn, Progress: o.Progress})
+	if err != nil {
+		return nil, err
+	}
+	res := &IdentifyResult{Gallery: o.Gallery, GalleryImages: len(g.Files), GalleryClasses: len(enrolled), Threshold: thr, K: o.K,
+		Skipped: g.Skipped + q.Skipped}
+	var rank1, topK, accepted, rejected int
+	for i, f := range q.Files {
+		vec := q.Vectors[i*q.Dim : (i+1)*q.Dim]
+		// One more than asked, in case one of them is the query itself.
+		hits, err := g.Searcher.Nearest(vec, o.K+1, o.Exact)
+		if err != nil {
+			return nil, err
+		}
+		self, _ := os.Stat(f.Path)
+		id := Identification{Query: f.Path, Class: f.Class}
+		n := 0
+		for _, h := range hits {
+			gf := g.Files[h.Pos]
+			if st, err := os.Stat(gf.Path); err == nil && self != nil && os.SameFile(st, self) {
+				continue
+			}
+			if n == o.K {
+				break
+			}
+			n++
+			if n == 1 {
+				id.Predicted, id.Nearest, id.Distance, id.Known = gf.Class, gf.Path, h.Distance, h.Distance < thr
+			}
+			if id.Rank == 0 && f.Class != "" && gf.Class == f.Class {
+				id.Rank = n
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("gallery %s: no image but the query %s itself", o.Gallery, f.Path)
+		}
+		res.Results = append(res.Results, id)
+		switch {
+		case f.Class == "":
+		case enrolled[f.Class]:
+			res.Enrolled++
+			if id.Rank == 1 {
+				rank1++
+				if id.Known {
+					accepted++
+				}
+			}
+			if id.Rank > 0 {
+				topK++
+			}
+		default:
+			res.Unenrolled++
+			if !id.Known {
+				rejected++
+			}
+		}
+	}
+	share := func(k, n int) *float64 {
+		if n == 0 {
+			return nil
+		}
+		v := float64(k) / float64(n)
+		return &v
+	}
+	res.Rank1, res.TopK, res.Accepted = share(rank1, res.Enrolled), share(topK, res.Enrolled), share(accepted, res.Enrolled)
+	res.Rejected = share(rejected, res.Unenrolled)
+	return res, nil
+}

@@ -1,0 +1,80 @@
+package verify
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// TestIdentifyKnown identifies flat gray queries against a gallery under
+// the mean-pixel model, whose distances are the gray levels' differences
+// /255: the predictions and every share are worked out by hand.
+func TestIdentifyKnown(t *testing.T) {
+	dir := t.TempDir()
+	m := meanModel(t, dir, 0.1) // 25.5 gray levels
+	gallery := grayFolder(t, filepath.Join(dir, "g"), map[string][]uint8{"a": {20, 24}, "b": {120}, "c": {220}})
+	queries := grayFolder(t, filepath.Join(dir, "q"), map[string][]uint8{
+		"a": {25, 90},   // a/24 at 1; b at 30 (a only second, at 66)
+		"b": {118},      // b at 2
+		"d": {250, 215}, // not enrolled: c at 30 (rejected), c at 5 (taken for c)
+	})
+	share := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name                            string
+		queries                         []string
+		enrolled, unenrolled            int
+		rank1, topK, accepted, rejected *float64
+		predicted                       []string
+	}{
+		{"labelled queries", []string{queries}, 3, 2, share(2.0 / 3), share(1), share(2.0 / 3), share(0.5),
+			[]string{"a", "b", "b", "c", "c"}},
+		// The gallery against itself, leave-one-out: b and c have no
+		// other image of their class, so they cannot be right; without
+		// leaving the query out every image would find itself.
+		{"the gallery itself", []string{gallery}, 4, 0, share(0.5), share(0.5), share(0.5), nil,
+			[]string{"a", "a", "a", "b"}},
+		{"one query file, no class", []string{filepath.Join(queries, "b", "0.png")}, 0, 0, nil, nil, nil, nil, []string{"b"}},
+	}
+	same := func(a, b *float64) bool {
+		return a == nil && b == nil || a != nil && b != nil && math.Abs(*a-*b) < 1e-12
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Identify(IdentifyOptions{Model: m, Queries: tt.queries, Gallery: gallery, K: 2, Threshold: math.NaN()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GalleryClasses != 3 || r.GalleryImages != 4 || r.Enrolled != tt.enrolled || r.Unenrolled != tt.unenrolled {
+				t.Errorf("gallery %d classes %d images, queries %d enrolled %d not; want 3, 4, %d, %d", r.GalleryClasses, r.GalleryImages, r.Enrolled, r.Unenrolled, tt.enrolled, tt.unenrolled)
+			}
+			if !same(r.Rank1, tt.rank1) || !same(r.TopK, tt.topK) || !same(r.Accepted, tt.accepted) || !same(r.Rejected, tt.rejected) {
+				t.Errorf("rank-1 %v top-k %v accepted %v rejected %v", deref(r.Rank1), deref(r.TopK), deref(r.Accepted), deref(r.Rejected))
+			}
+			var got []string
+			for _, id := range r.Results {
+				got = append(got, id.Predicted)
+			}
+			if len(got) != len(tt.predicted) {
+				t.Fatalf("predicted %v, want %v", got, tt.predicted)
+			}
+			for i := range got {
+				if got[i] != tt.predicted[i] {
+					t.Errorf("predicted %v, want %v", got, tt.predicted)
+					break
+				}
+			}
+		})
+	}
+	// A gallery without class folders enrolls nothing.
+	flat := grayFolder(t, filepath.Join(dir, "loose"), map[string][]uint8{"x": {1}})
+	if _, err := Identify(IdentifyOptions{Model: m, Queries: []string{queries}, Gallery: filepath.Join(flat, "x"), K: 1, Threshold: math.NaN()}); err == nil {
+		t.Error("a gallery of loose images: no error")
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
