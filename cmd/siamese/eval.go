@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ const maxClassRows = 12
 func newEvalCmd() *cobra.Command {
 	o := verify.EvalOptions{}
 	var jsonOut bool
+	var threshold float64
 	cmd := &cobra.Command{
 		Use:   "eval [--model FILE] [--data DIR] [--one-shot N] [--plot DIR]",
 		Short: "Measure a trained model on held-out pairs and one-shot trials",
@@ -52,6 +54,13 @@ rejects side by side, with their distances and classes).
 Only the images the pairs and trials use are decoded and embedded.`,
 		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("threshold") {
+				thr, err := thresholdFlag(cmd, threshold)
+				if err != nil {
+					return err
+				}
+				o.Threshold = &thr
+			}
 			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)
 			r, err := verify.Evaluate(o)
@@ -68,6 +77,7 @@ Only the images the pairs and trials use are decoded and embedded.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Model, "model", "siamese.safetensors", "trained model file")
+	f.Float64Var(&threshold, "threshold", 0, "measure at this distance threshold instead of the model's (e.g. one from at_false_accept)")
 	f.StringVar(&o.Data, "data", "", "folder of class sub-folders to evaluate on, all held out (default: the model's test split)")
 	f.IntVar(&o.Pairs, "pairs", 2000, "balanced pairs to draw")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for drawing the pairs and trials")
@@ -103,6 +113,9 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "f1         %.4f\n", r.F1)
 	fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
 	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
+	for _, p := range r.AtFalseAccept {
+		fmt.Fprintf(out, "far <= %-4s true accept %.4f at threshold %.4f (false accept %.4f)\n", strconv.FormatFloat(100*p.Limit, 'f', -1, 64)+"%", p.TrueAccept, p.Threshold, p.FalseAccept)
+	}
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
 	for _, o := range r.OneShot {

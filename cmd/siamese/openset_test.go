@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/siamese-dev/siamese/internal/train"
 	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/model"
+	"github.com/siamese-dev/siamese/internal/train"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 

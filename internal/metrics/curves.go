@@ -123,3 +123,25 @@ func MeanDistances(dist []float64, similar []bool) (similarMean, dissimilarMean 
 	}
 	return s / float64(ns), d / float64(nd)
 }
+
+// AtFalseAccept returns the operating point that accepts the most pairs
+// while its false-accept rate stays at or below limit: the threshold a
+// verifier that must not let more than that share of impostors through
+// would use, with the rates it gets there. ok is false unless both kinds
+// of pair are present. It panics if the slices differ in length.
+func AtFalseAccept(dist []float64, similar []bool, limit float64) (p ROCPoint, ok bool) {
+	roc := ROC(dist, similar)
+	if roc == nil {
+		return ROCPoint{}, false
+	}
+	// The rates rise with the threshold, so the last point within the
+	// limit accepts the most; the first, (0, 0), always is.
+	p = roc[0]
+	for _, q := range roc[1:] {
+		if q.FPR > limit {
+			break
+		}
+		p = q
+	}
+	return p, true
+}

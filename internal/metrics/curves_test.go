@@ -225,3 +225,32 @@ func BenchmarkEER(b *testing.B) {
 		EER(dist, similar)
 	}
 }
+
+// The ROC of TestROC's pairs, read at false-accept limits: the most
+// accepting point whose FPR stays within each.
+func TestAtFalseAccept(t *testing.T) {
+	dist, similar := []float64{0.5, 0.1, 0.6, 0.4, 0.2}, []bool{F, T, F, T, F}
+	tests := []struct {
+		limit float64
+		want  ROCPoint
+	}{
+		{0, ROCPoint{0.15, 0, 0.5}},      // no impostor: only the 0.1 pair
+		{0.2, ROCPoint{0.15, 0, 0.5}},    // one impostor of three is 1/3, over
+		{1.0 / 3, ROCPoint{0.45, 1.0 / 3, 1}},
+		{0.5, ROCPoint{0.45, 1.0 / 3, 1}},
+		{1, ROCPoint{0.65, 1, 1}},
+	}
+	for _, tt := range tests {
+		got, ok := AtFalseAccept(dist, similar, tt.limit)
+		if !ok || !same(got.Threshold, tt.want.Threshold) || !same(got.FPR, tt.want.FPR) || !same(got.TPR, tt.want.TPR) {
+			t.Errorf("limit %g: %+v, %v; want %+v", tt.limit, got, ok, tt.want)
+		}
+	}
+	// The nearest pair an impostor: nothing is accepted within 0.
+	if got, _ := AtFalseAccept([]float64{0.1, 0.2}, []bool{F, T}, 0); got.TPR != 0 || got.FPR != 0 || got.Threshold != 0.1 {
+		t.Errorf("impostor nearest: %+v, want (0.1, 0, 0)", got)
+	}
+	if _, ok := AtFalseAccept([]float64{1}, []bool{T}, 0.1); ok {
+		t.Error("one kind of pair: ok")
+	}
+}

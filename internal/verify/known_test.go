@@ -164,3 +164,40 @@ func TestEvaluateKnown(t *testing.T) {
 		})
 	}
 }
+
+// Evaluate at a threshold of the caller's: the separated folder of
+// TestEvaluateKnown measured at 0 (every pair judged dissimilar: half
+// right) and at 0.5 (past every within-class distance, below the
+// between-class ones: all right) instead of the model's 0.2.
+func TestEvaluateAtThreshold(t *testing.T) {
+	dir := t.TempDir()
+	m := meanModel(t, dir, 0.2)
+	data := grayFolder(t, dir, map[string][]uint8{"a": {20, 25, 30}, "b": {120, 125, 130}, "c": {220, 225, 230}})
+	for _, tt := range []struct{ threshold, accuracy float64 }{{0, 0.5}, {0.3, 1}} {
+		thr := tt.threshold
+		r, err := Evaluate(EvalOptions{Model: m, Data: data, Pairs: 16, Seed: 1, Threshold: &thr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Threshold != thr || r.Accuracy != tt.accuracy {
+			t.Errorf("at %g: threshold %g, accuracy %g; want %g", thr, r.Threshold, r.Accuracy, tt.accuracy)
+		}
+	}
+}
+
+// The false-accept points are read where enough impostors measure them:
+// 1% of 1,000 is 10 (read), 0.1% is 1 (not).
+func TestAtFalseAcceptPoints(t *testing.T) {
+	var dist []float64
+	var similar []bool
+	for i := range 1000 {
+		dist = append(dist, 1+float64(i)/1000) // impostors from 1 up
+		similar = append(similar, false)
+		dist = append(dist, 0.5+float64(i)/1000) // genuine pairs from 0.5 up
+		similar = append(similar, true)
+	}
+	got := atFalseAccept(dist, similar, 1000)
+	if len(got) != 1 || got[0].Limit != 0.01 || got[0].FalseAccept != 0.01 || math.Abs(got[0].TrueAccept-0.51) > 1e-12 {
+		t.Errorf("points %+v, want one at 1%%: 10 impostors below 1.01, and the 510 genuine pairs below it", got)
+	}
+}

@@ -164,6 +164,7 @@ type EvalOptions struct {
 	Seed      uint64
 	OneShot   []int  // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model (as the classes allow; with 2 to 4 classes, as many ways), none otherwise
 	Trials    int    // one-shot trials
+	Threshold *float64 // nil: the model's
 	PlotDir   string // "": no charts
 	MaxPixels int
 	Strict    bool
@@ -171,6 +172,30 @@ type EvalOptions struct {
 	// Progress is where bars count the images decoded and embedded: a
 	// terminal, or nil for none.
 	Progress io.Writer
+}
+
+// FalseAcceptPoint is an operating point chosen by its false-accept rate.
+type FalseAcceptPoint struct {
+	Limit       float64 `json:"limit"`        // the false-accept rate allowed
+	Threshold   float64 `json:"threshold"`    // similar when the distance is below it
+	FalseAccept float64 `json:"false_accept"` // the rate reached, at most Limit
+	TrueAccept  float64 `json:"true_accept"`  // similar pairs accepted (1 - false-reject rate)
+}
+
+// atFalseAccept reads the pairs' ROC at false-accept limits of 1% and 0.1%,
+// each only where there are enough dissimilar pairs (impostors) to measure
+// it: at least ten for each one the limit lets through.
+func atFalseAccept(dist []float64, similar []bool, impostors int) []FalseAcceptPoint {
+	var out []FalseAcceptPoint
+	for _, limit := range []float64{0.01, 0.001} {
+		if float64(impostors)*limit < 10 {
+			continue
+		}
+		if p, ok := metrics.AtFalseAccept(dist, similar, limit); ok {
+			out = append(out, FalseAcceptPoint{Limit: limit, Threshold: p.Threshold, FalseAccept: p.FPR, TrueAccept: p.TPR})
+		}
+	}
+	return out
 }
 
 // ClassAccuracy is the share of a class's similar pairs judged similar.
@@ -217,6 +242,10 @@ type Report struct {
 	BestAccuracy   float64         `json:"best_accuracy"`
 	EER            float64         `json:"eer"`
 	EERThreshold   float64         `json:"eer_threshold"`
+	// AtFalseAccept gives, for false-accept limits of 1% and 0.1%, the
+	// threshold that accepts the most similar pairs within the limit:
+	// where a verifier must let few impostors through.
+	AtFalseAccept []FalseAcceptPoint `json:"at_false_accept,omitempty"`
 	AP             float64         `json:"average_precision"`
 	MeanSimilar    float64         `json:"mean_distance_similar"`
 	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
@@ -406,6 +435,9 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	inferSeconds := time.Since(inferStart).Seconds()
 	thr := m.Meta.Threshold
+	if o.Threshold != nil {
+		thr = *o.Threshold
+	}
 	r := metrics.Evaluate(dist, similar, thr)
 	rep := &Report{
 		Model: o.Model, Data: name, Part: part, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr,
@@ -426,6 +458,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
 	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
+	rep.AtFalseAccept = atFalseAccept(dist, similar, r.TN+r.FP)
 	rep.MeanSimilar, rep.MeanDissimilar = metrics.MeanDistances(dist, similar)
 	classOf := make([]int, len(ps))
 	for i, p := range ps {
