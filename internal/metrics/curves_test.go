@@ -234,8 +234,8 @@ func TestAtFalseAccept(t *testing.T) {
 		limit float64
 		want  ROCPoint
 	}{
-		{0, ROCPoint{0.15, 0, 0.5}},      // no impostor: only the 0.1 pair
-		{0.2, ROCPoint{0.15, 0, 0.5}},    // one impostor of three is 1/3, over
+		{0, ROCPoint{0.15, 0, 0.5}},   // no impostor: only the 0.1 pair
+		{0.2, ROCPoint{0.15, 0, 0.5}}, // one impostor of three is 1/3, over
 		{1.0 / 3, ROCPoint{0.45, 1.0 / 3, 1}},
 		{0.5, ROCPoint{0.45, 1.0 / 3, 1}},
 		{1, ROCPoint{0.65, 1, 1}},

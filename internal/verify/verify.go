@@ -162,10 +162,10 @@ type EvalOptions struct {
 	Data      string // "": the held-out test split recorded in the model
 	Pairs     int
 	Seed      uint64
-	OneShot   []int  // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model (as the classes allow; with 2 to 4 classes, as many ways), none otherwise
-	Trials    int    // one-shot trials
+	OneShot   []int    // the N of each N-way one-shot test; none: 5-, 10- and 20-way on a class-split model (as the classes allow; with 2 to 4 classes, as many ways), none otherwise
+	Trials    int      // one-shot trials
 	Threshold *float64 // nil: the model's
-	PlotDir   string // "": no charts
+	PlotDir   string   // "": no charts
 	MaxPixels int
 	Strict    bool
 	Warn      func(msg string)
@@ -228,28 +228,28 @@ type Report struct {
 	Accuracy           float64 `json:"accuracy"`
 	// AccuracyLow and AccuracyHigh bound the accuracy's 95% Wilson score
 	// interval over the pairs: how much a small test set says.
-	AccuracyLow    float64         `json:"accuracy_low"`
-	AccuracyHigh   float64         `json:"accuracy_high"`
-	AUC            float64         `json:"auc"`
-	Precision      float64         `json:"precision"`
-	Recall         float64         `json:"recall"`
-	F1             float64         `json:"f1"`
-	TP             int             `json:"tp"`
-	FP             int             `json:"fp"`
-	TN             int             `json:"tn"`
-	FN             int             `json:"fn"`
-	BestThreshold  float64         `json:"best_threshold"`
-	BestAccuracy   float64         `json:"best_accuracy"`
-	EER            float64         `json:"eer"`
-	EERThreshold   float64         `json:"eer_threshold"`
+	AccuracyLow   float64 `json:"accuracy_low"`
+	AccuracyHigh  float64 `json:"accuracy_high"`
+	AUC           float64 `json:"auc"`
+	Precision     float64 `json:"precision"`
+	Recall        float64 `json:"recall"`
+	F1            float64 `json:"f1"`
+	TP            int     `json:"tp"`
+	FP            int     `json:"fp"`
+	TN            int     `json:"tn"`
+	FN            int     `json:"fn"`
+	BestThreshold float64 `json:"best_threshold"`
+	BestAccuracy  float64 `json:"best_accuracy"`
+	EER           float64 `json:"eer"`
+	EERThreshold  float64 `json:"eer_threshold"`
 	// AtFalseAccept gives, for false-accept limits of 1% and 0.1%, the
 	// threshold that accepts the most similar pairs within the limit:
 	// where a verifier must let few impostors through.
-	AtFalseAccept []FalseAcceptPoint `json:"at_false_accept,omitempty"`
-	AP             float64         `json:"average_precision"`
-	MeanSimilar    float64         `json:"mean_distance_similar"`
-	MeanDissimilar float64         `json:"mean_distance_dissimilar"`
-	ByClass        []ClassAccuracy `json:"similar_by_class"`
+	AtFalseAccept  []FalseAcceptPoint `json:"at_false_accept,omitempty"`
+	AP             float64            `json:"average_precision"`
+	MeanSimilar    float64            `json:"mean_distance_similar"`
+	MeanDissimilar float64            `json:"mean_distance_dissimilar"`
+	ByClass        []ClassAccuracy    `json:"similar_by_class"`
 	// One-shot results: each way asked for (--one-shot) or, on a model
 	// trained with whole classes held out, 5-, 10- and 20-way where the
 	// data has enough classes. The first also fills the three fields below,
