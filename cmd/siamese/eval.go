@@ -25,7 +25,7 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval [--model FILE] [--data DIR] [--one-shot N] [--plot DIR]",
 		Short: "Measure a trained model on held-out pairs and one-shot trials",
 		Long: `Draw balanced similar/dissimilar pairs from held-out images and report the
-accuracy at the model's stored threshold, ROC AUC, equal error rate (EER, where
+accuracy at the model's stored threshold (or --threshold), ROC AUC, equal error rate (EER, where
 false accepts = false rejects) with its threshold, average precision,
 precision, recall and F1 (similar is the positive class), the confusion
 matrix, the mean distance of similar and of dissimilar pairs, and per class
@@ -44,11 +44,12 @@ with N the number of classes), each with its 95% interval (Wilson score);
 --one-shot N[,M...] runs those instead. On a --data folder of
 classes the model never saw, this measures how well the embedding carries
 over to new classes; eval counts the evaluated classes the model saw in
-training and warns when --data is the training folder.
+training and warns when --data is the training folder or mixes its classes
+with new ones.
 
---plot DIR writes DIR/roc.png (ROC curve, stored threshold and EER marked),
+--plot DIR writes DIR/roc.png (ROC curve, the threshold and EER marked),
 DIR/distances.png (similar and dissimilar distance histograms with the
-stored threshold) and DIR/mistakes.png (the worst false accepts and false
+threshold) and DIR/mistakes.png (the worst false accepts and false
 rejects side by side, with their distances and classes).
 
 Only the images the pairs and trials use are decoded and embedded.`,
@@ -119,7 +120,7 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
 	for _, o := range r.OneShot {
-		fmt.Fprintf(out, "one-shot   %.4f (95%% interval %.4f to %.4f; %d-way, %d trials, chance %.4f)\n", o.Accuracy, o.Low, o.High, o.Way, o.Trials, 1/float64(o.Way))
+		fmt.Fprintf(out, "one-shot   %.4f (95%% interval %.4f to %.4f; %d-way, %d trials of %d query images, chance %.4f)\n", o.Accuracy, o.Low, o.High, o.Way, o.Trials, o.Queries, 1/float64(o.Way))
 	}
 	for _, w := range r.OneShotSkipped {
 		fmt.Fprintf(out, "one-shot   %d-way not run: the data has %d classes\n", w, r.OneShotClasses)

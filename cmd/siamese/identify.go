@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/verify"
 )
 
@@ -76,23 +76,24 @@ func printIdentify(out io.Writer, r *verify.IdentifyResult) {
 	} else {
 		fmt.Fprintf(tw, "query\tpredicted\tdistance\tverdict\n")
 	}
+	// A tab in a name would start a column of its own.
+	cell := func(s string) string { return strings.ReplaceAll(orDash(s), "\t", " ") }
 	for _, id := range r.Results {
 		verdict := "known"
 		if !id.Known {
 			verdict = "not enrolled"
 		}
 		if labelled {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%s\n", id.Query, orDash(id.Class), orDash(id.Predicted), id.Distance, verdict)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%s\n", cell(id.Query), cell(id.Class), cell(id.Predicted), id.Distance, verdict)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\n", id.Query, orDash(id.Predicted), id.Distance, verdict)
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\n", cell(id.Query), cell(id.Predicted), id.Distance, verdict)
 		}
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "gallery %s: %d images of %d classes; threshold %.4f\n", r.Gallery, r.GalleryImages, r.GalleryClasses, r.Threshold)
 	if r.Rank1 != nil {
-		lo, hi := metrics.Wilson95(*r.Rank1, r.Enrolled)
 		fmt.Fprintf(out, "rank-1     %.4f (95%% interval %.4f to %.4f) of %d queries of enrolled classes; top-%d %.4f; right and accepted %.4f\n",
-			*r.Rank1, lo, hi, r.Enrolled, r.K, *r.TopK, *r.Accepted)
+			*r.Rank1, *r.Rank1Low, *r.Rank1High, r.Enrolled, r.K, *r.TopK, *r.Accepted)
 	}
 	if r.Rejected != nil {
 		fmt.Fprintf(out, "rejected   %.4f of %d queries of classes not enrolled\n", *r.Rejected, r.Unenrolled)

@@ -175,11 +175,12 @@ func scan(fsys fs.FS, dir, display string) (*Index, error) {
 		return nil, fmt.Errorf("data set %s: found 1 class (%s); need at least 2 to make dissimilar pairs", display, ix.Classes[0])
 	}
 	if ix.splitParts() {
-		first := ix.Classes[0]
-		if slices.Contains(ix.Classes, "train") {
-			first = "train"
+		root := filepath.ToSlash(strings.TrimSuffix(display, "/"))
+		pass := "--data " + path.Join(root, ix.Classes[0])
+		if slices.Contains(ix.Classes, "train") && slices.Contains(ix.Classes, "test") {
+			pass = fmt.Sprintf("--data %s to train, --data %s to evaluate", path.Join(root, "train"), path.Join(root, "test"))
 		}
-		return nil, fmt.Errorf("data set %s: its classes would be %s, each a folder of folders of images: a data set already split into parts, not one part; pass --data %s", display, strings.Join(ix.Classes, " and "), path.Join(filepath.ToSlash(strings.TrimSuffix(display, "/")), first))
+		return nil, fmt.Errorf("data set %s: its classes would be %s, each a folder of folders of images: a data set already split into parts, not one part; pass %s", display, strings.Join(ix.Classes, " and "), pass)
 	}
 	return ix, nil
 }

@@ -159,7 +159,7 @@ func SyncGallery(dir, cachePath string, dim int, embed EmbedFunc, warn func(stri
 	// The cache lives in the folder; a single image would have it written
 	// "inside" a file and warned about that on every search.
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return nil, fmt.Errorf("gallery %s is a file; give the folder of images to search", dir)
+		return nil, fmt.Errorf("gallery %s is a file; give the folder of gallery images", dir)
 	}
 	files, err := Files([]string{dir})
 	if err != nil {

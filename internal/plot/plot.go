@@ -102,7 +102,7 @@ func ROC(w io.Writer, dist []float64, similar []bool, threshold float64) error {
 	full.X.Min, full.X.Max, full.Y.Min, full.Y.Max = 0, 1, 0, 1
 	full.Legend.Add("ROC curve", curve)
 	full.Legend.Add("chance", chance)
-	full.Legend.Add(fmt.Sprintf("stored threshold %s: FAR %.3f, TAR %.3f", short(threshold), far, tar), stored)
+	full.Legend.Add(fmt.Sprintf("threshold %s: FAR %.3f, TAR %.3f", short(threshold), far, tar), stored)
 	full.Legend.Add(fmt.Sprintf("equal error rate %.3f at %s", eer, short(eerThreshold)), eerMark)
 
 	z := zoomSpan(eer, far, 1-tar)
@@ -180,7 +180,7 @@ func Distances(w io.Writer, dist []float64, similar []bool, threshold float64) e
 		}
 		line.LineStyle = draw.LineStyle{Color: markColor, Width: vg.Points(2), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
 		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("stored threshold %s", short(threshold)), line)
+		p.Legend.Add(fmt.Sprintf("threshold %s", short(threshold)), line)
 	}
 	return writePNG(w, chartWidth, chartHeight, func(c draw.Canvas) { p.Draw(c) })
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 
+	"github.com/siamese-dev/siamese/internal/ann"
+	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/model"
 )
 
@@ -14,8 +16,8 @@ type IdentifyOptions struct {
 	Model   string
 	Queries []string // images, or folders whose sub-folders name the queries' classes
 	Gallery string   // the enrolled classes: a folder of class sub-folders
-	// K is how many nearest gallery images each query lists; the
-	// prediction is the nearest one's class.
+	// K is how many nearest gallery images each query looks at (at most
+	// the gallery's); the prediction is the nearest one's class.
 	K          int
 	Threshold  float64 // NaN: the model's
 	MaxPixels  int
@@ -41,8 +43,8 @@ type Identification struct {
 	Distance  float64 `json:"distance"`
 	Known     bool    `json:"known"`
 	// Rank is where Class first comes among the K nearest images (1 for
-	// the nearest), 0 when it does not; only for a query with a class.
-	Rank int `json:"rank,omitempty"`
+	// the nearest), 0 when it does not or the query has no class.
+	Rank int `json:"rank"`
 }
 
 // IdentifyResult is Identify's answer: a prediction per query and, where
@@ -64,6 +66,8 @@ type IdentifyResult struct {
 	// such queries.
 	Enrolled   int      `json:"enrolled_queries"`
 	Rank1      *float64 `json:"rank1_accuracy,omitempty"`
+	Rank1Low   *float64 `json:"rank1_low,omitempty"` // its 95% Wilson interval over the queries
+	Rank1High  *float64 `json:"rank1_high,omitempty"`
 	TopK       *float64 `json:"top_k_accuracy,omitempty"`
 	Accepted   *float64 `json:"accepted_right,omitempty"`
 	Unenrolled int      `json:"unenrolled_queries"`
@@ -78,6 +82,9 @@ type IdentifyResult struct {
 func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	if o.K < 1 {
 		return nil, fmt.Errorf("-k must be at least 1, got %d", o.K)
+	}
+	if o.IndexAbove < 0 || o.EfSearch < 0 {
+		return nil, fmt.Errorf("--index-above and --ef-search must not be negative, got %d and %d", o.IndexAbove, o.EfSearch)
 	}
 	if len(o.Queries) == 0 {
 		return nil, fmt.Errorf("no query images")
@@ -95,55 +102,89 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	enrolled := map[string]bool{}
+	// Only images in class folders enroll a class; a loose one would
+	// name no class.
+	enrolled := map[string]int{} // images a class
+	images := 0
 	for _, f := range g.Files {
 		if f.Class != "" {
-			enrolled[f.Class] = true
+			enrolled[f.Class]++
+			images++
 		}
 	}
 	if len(enrolled) == 0 {
 		return nil, fmt.Errorf("gallery %s: no class folders; enroll each class as a folder of its images (%s/<class>/<image>)", o.Gallery, o.Gallery)
 	}
+	if loose := len(g.Files) - images; loose > 0 && o.Warn != nil {
+		o.Warn(fmt.Sprintf("gallery %s: %d image(s) not in a class folder left out: they enroll no class", o.Gallery, loose))
+	}
+	k := min(o.K, images)
 	q, err := Embed(EmbedOptions{Model: o.Model, Paths: o.Queries, MaxPixels: o.MaxPixels, Strict: o.Strict, Warn: o.Warn, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}
-	res := &IdentifyResult{Gallery: o.Gallery, GalleryImages: len(g.Files), GalleryClasses: len(enrolled), Threshold: thr, K: o.K,
+	res := &IdentifyResult{Gallery: o.Gallery, GalleryImages: images, GalleryClasses: len(enrolled), Threshold: thr, K: k,
 		Skipped: g.Skipped + q.Skipped}
 	var rank1, topK, accepted, rejected int
+	seen := map[string]bool{} // a query named twice counts once
 	for i, f := range q.Files {
-		vec := q.Vectors[i*q.Dim : (i+1)*q.Dim]
-		// One more than asked, in case one of them is the query itself.
-		hits, err := g.Searcher.Nearest(vec, o.K+1, o.Exact)
-		if err != nil {
-			return nil, err
+		if seen[f.Path] {
+			continue
 		}
+		seen[f.Path] = true
+		vec := q.Vectors[i*q.Dim : (i+1)*q.Dim]
 		self, _ := os.Stat(f.Path)
-		id := Identification{Query: f.Path, Class: f.Class}
-		n := 0
-		for _, h := range hits {
-			gf := g.Files[h.Pos]
-			if st, err := os.Stat(gf.Path); err == nil && self != nil && os.SameFile(st, self) {
-				continue
+		isSelf := func(p string) bool {
+			st, err := os.Stat(p)
+			return err == nil && self != nil && os.SameFile(st, self)
+		}
+		// The k nearest images of a class that are not the query itself
+		// (the gallery may hold it, even under several names): asked for
+		// with room to spare, and again with more while too few are left.
+		var near []ann.Hit
+		for want := k + 1; ; want *= 2 {
+			hits, err := g.Searcher.Nearest(vec, min(want, len(g.Files)), o.Exact)
+			if err != nil {
+				return nil, err
 			}
-			if n == o.K {
+			near = near[:0]
+			for _, h := range hits {
+				if gf := g.Files[h.Pos]; gf.Class != "" && !isSelf(gf.Path) && len(near) < k {
+					near = append(near, h)
+				}
+			}
+			if len(near) == k || want >= len(g.Files) {
 				break
 			}
-			n++
-			if n == 1 {
+		}
+		if len(near) == 0 {
+			return nil, fmt.Errorf("gallery %s: no image but the query %s itself", o.Gallery, f.Path)
+		}
+		id := Identification{Query: f.Path, Class: f.Class}
+		for n, h := range near {
+			gf := g.Files[h.Pos]
+			if n == 0 {
 				id.Predicted, id.Nearest, id.Distance, id.Known = gf.Class, gf.Path, h.Distance, h.Distance < thr
 			}
 			if id.Rank == 0 && f.Class != "" && gf.Class == f.Class {
-				id.Rank = n
+				id.Rank = n + 1
 			}
 		}
-		if n == 0 {
-			return nil, fmt.Errorf("gallery %s: no image but the query %s itself", o.Gallery, f.Path)
-		}
 		res.Results = append(res.Results, id)
+		// Left out of the gallery, a query that was its class's only
+		// image is of a class not enrolled: its right answer is "not
+		// enrolled", not a class it cannot find.
+		others := enrolled[f.Class]
+		if others > 0 {
+			for _, gf := range g.Files {
+				if gf.Class == f.Class && isSelf(gf.Path) {
+					others--
+				}
+			}
+		}
 		switch {
 		case f.Class == "":
-		case enrolled[f.Class]:
+		case others > 0:
 			res.Enrolled++
 			if id.Rank == 1 {
 				rank1++
@@ -169,6 +210,10 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 		return &v
 	}
 	res.Rank1, res.TopK, res.Accepted = share(rank1, res.Enrolled), share(topK, res.Enrolled), share(accepted, res.Enrolled)
+	if res.Rank1 != nil {
+		lo, hi := metrics.Wilson95(*res.Rank1, res.Enrolled)
+		res.Rank1Low, res.Rank1High = &lo, &hi
+	}
 	res.Rejected = share(rejected, res.Unenrolled)
 	return res, nil
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -28,10 +29,12 @@ func TestIdentifyKnown(t *testing.T) {
 	}{
 		{"labelled queries", []string{queries}, 3, 2, share(2.0 / 3), share(1), share(2.0 / 3), share(0.5),
 			[]string{"a", "b", "b", "c", "c"}},
-		// The gallery against itself, leave-one-out: b and c have no
-		// other image of their class, so they cannot be right; without
-		// leaving the query out every image would find itself.
-		{"the gallery itself", []string{gallery}, 4, 0, share(0.5), share(0.5), share(0.5), nil,
+		// The gallery against itself, leave-one-out: without its query,
+		// b's and c's only image, the gallery lacks their class, so they
+		// count as not enrolled, and the threshold rejects both (b is 96
+		// levels from a, c 100 from b); a's two images find each other.
+		// Without leaving the query out every image would find itself.
+		{"the gallery itself", []string{gallery}, 2, 2, share(1), share(1), share(1), share(1),
 			[]string{"a", "a", "a", "b"}},
 		{"one query file, no class", []string{filepath.Join(queries, "b", "0.png")}, 0, 0, nil, nil, nil, nil, []string{"b"}},
 	}
@@ -65,6 +68,36 @@ func TestIdentifyKnown(t *testing.T) {
 			}
 		})
 	}
+	// The query linked into the gallery under a second name is still
+	// itself: a/0 then has a/1 to find, at k = 1 too.
+	linked := filepath.Join(dir, "linked")
+	if err := os.CopyFS(linked, os.DirFS(gallery)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(linked, "a", "0.png"), filepath.Join(linked, "a", "same.png")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Identify(IdentifyOptions{Model: m, Queries: []string{filepath.Join(linked, "a", "0.png")}, Gallery: linked, K: 1, Threshold: math.NaN()})
+	if err != nil || r.Results[0].Nearest != filepath.Join(linked, "a", "1.png") {
+		t.Errorf("query linked into the gallery: %+v, %v", r, err)
+	}
+	// A loose image in the gallery enrolls nothing and is not a match.
+	loose := filepath.Join(dir, "withloose")
+	if err := os.CopyFS(loose, os.DirFS(gallery)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(loose, "x.png"), readFile(t, filepath.Join(queries, "a", "0.png")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	r, err = Identify(IdentifyOptions{Model: m, Queries: []string{filepath.Join(queries, "a", "0.png")}, Gallery: loose, K: 10, Threshold: math.NaN(),
+		Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil || r.Results[0].Predicted != "a" || r.GalleryImages != 4 || r.K != 4 || len(warned) != 1 {
+		t.Errorf("gallery with a loose image: %+v, %v, warnings %q", r, err, warned)
+	}
+	if _, err := Identify(IdentifyOptions{Model: m, Queries: []string{queries}, Gallery: gallery, K: 1, EfSearch: -1, Threshold: math.NaN()}); err == nil {
+		t.Error("--ef-search -1: no error")
+	}
 	// A gallery without class folders enrolls nothing.
 	flat := grayFolder(t, filepath.Join(dir, "loose"), map[string][]uint8{"x": {1}})
 	if _, err := Identify(IdentifyOptions{Model: m, Queries: []string{queries}, Gallery: filepath.Join(flat, "x"), K: 1, Threshold: math.NaN()}); err == nil {
@@ -77,4 +110,13 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -225,7 +225,9 @@ type Report struct {
 	DistinctSimilar    int     `json:"distinct_similar_pairs,omitempty"`
 	DistinctDissimilar int     `json:"distinct_dissimilar_pairs,omitempty"`
 	Threshold          float64 `json:"threshold"`
-	Accuracy           float64 `json:"accuracy"`
+	// StoredThreshold is the model's: Threshold unless --threshold.
+	StoredThreshold float64 `json:"stored_threshold"`
+	Accuracy        float64 `json:"accuracy"`
 	// AccuracyLow and AccuracyHigh bound the accuracy's 95% Wilson score
 	// interval over the pairs: how much a small test set says.
 	AccuracyLow   float64 `json:"accuracy_low"`
@@ -327,7 +329,13 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	seen, unseen := classesSeen(m, ix)
 	overlaps := o.Data != "" && sameOrNested(o.Data, m.Meta.Split.Data)
-	ways := o.OneShot
+	// Each way once, in the order asked ("5,5" ran and printed it twice).
+	var ways []int
+	for _, w := range o.OneShot {
+		if !slices.Contains(ways, w) {
+			ways = append(ways, w)
+		}
+	}
 	for _, w := range ways {
 		if w < 2 {
 			return nil, fmt.Errorf("--one-shot %d: a one-shot trial has at least 2 ways", w)
@@ -440,7 +448,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	r := metrics.Evaluate(dist, similar, thr)
 	rep := &Report{
-		Model: o.Model, Data: name, Part: part, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr,
+		Model: o.Model, Data: name, Part: part, Images: len(items), Embedded: len(used), Pairs: r.Pairs, Threshold: thr, StoredThreshold: m.Meta.Threshold,
 		Accuracy: r.Accuracy, AUC: r.AUC, Precision: r.Precision, Recall: r.Recall, F1: r.F1,
 		TP: r.TP, FP: r.FP, TN: r.TN, FN: r.FN,
 		AP: metrics.AveragePrecision(dist, similar), Skipped: skipped,
@@ -502,7 +510,12 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		if sp.Channels == 3 {
 			kind = "colour"
 		}
-		note(fmt.Sprintf("every pair is judged %s at threshold %.4f: are these images like the model's training ones (%s, %d px, from %s)?", verdict, thr, kind, sp.Size, m.Meta.Split.Data))
+		if o.Threshold != nil {
+			// The user's threshold, not the images, may be the cause.
+			note(fmt.Sprintf("every pair is judged %s at --threshold %.4f (the model's is %.4f)", verdict, thr, m.Meta.Threshold))
+		} else {
+			note(fmt.Sprintf("every pair is judged %s at threshold %.4f: are these images like the model's training ones (%s, %d px, from %s)?", verdict, thr, kind, sp.Size, m.Meta.Split.Data))
+		}
 	}
 	if o.PlotDir != "" {
 		roc, hist := filepath.Join(o.PlotDir, "roc.png"), filepath.Join(o.PlotDir, "distances.png")
