@@ -41,6 +41,13 @@ func main() {
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		cancel(stoppedBy{sig})
 	}()
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		// Caught before anything else runs: a SIGHUP (a reload) sent as
+		// the server starts must not end it (see serve).
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		ctx = context.WithValue(ctx, hangupsKey{}, hup)
+	}
 	code := run(ctx, os.Args[1:], in)
 	os.Exit(code)
 }
@@ -80,6 +87,20 @@ func interruptStatus(ctx context.Context) int {
 		return s.status()
 	}
 	return exitInterrupt
+}
+
+type hangupsKey struct{}
+
+// earlyHangups returns the channel that receives SIGHUP for cmd: the one
+// main made before the command ran, or a new one (a test's command, run
+// without main).
+func earlyHangups(cmd *cobra.Command) chan os.Signal {
+	if hup, ok := cmd.Context().Value(hangupsKey{}).(chan os.Signal); ok {
+		return hup
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
 }
 
 type cleanStopKey struct{}

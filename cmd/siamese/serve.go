@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -48,8 +46,7 @@ Durations must be positive: 0 is refused, not taken for the default.`,
 			// one, and more meanwhile are one) and reloads the gallery
 			// once it is served: it says the folder changed, and the
 			// load under way may have read it before the change.
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
+			hup := earlyHangups(cmd)
 			defer signal.Stop(hup)
 			var err error
 			if o.Threshold, err = thresholdFlag(cmd, o.Threshold); err != nil {
