@@ -115,7 +115,8 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
 	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
 	for _, p := range r.AtFalseAccept {
-		fmt.Fprintf(out, "far <= %-4s true accept %.4f at threshold %.4f (false accept %.4f)\n", strconv.FormatFloat(100*p.Limit, 'f', -1, 64)+"%", p.TrueAccept, p.Threshold, p.FalseAccept)
+		label := "far <= " + strconv.FormatFloat(100*p.Limit, 'f', -1, 64) + "%"
+		fmt.Fprintf(out, "%-10s true accept %.4f at threshold %.4f (false accept %.4f)\n", label, p.TrueAccept, p.Threshold, p.FalseAccept)
 	}
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)
