@@ -27,6 +27,7 @@ are of the same kind by the Euclidean distance between their embeddings.
   siamese embed ./imgs --out emb.npy         embeddings as NumPy (or CSV)
   siamese search q.png --gallery ./imgs      nearest images in a folder
   siamese identify q/ --gallery ./enrolled   the class of each query among enrolled ones
+  siamese calibrate --data new/ --out M2     a threshold chosen on the classes to verify
   siamese serve --model M                    compare, embed, search over HTTP
   siamese import idx --images F --labels F --out DIR   MNIST-style IDX to folders
   siamese export --format onnx --out tower.onnx  the tower as an ONNX graph
@@ -41,7 +42,7 @@ are of the same kind by the Euclidean distance between their embeddings.
 	root.SetHelpCommand(newHelpCmd())
 	root.Version = currentVersion().String()
 	root.SetVersionTemplate("siamese {{.Version}}\n")
-	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newIdentifyCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd(), newVersionCmd())
+	root.AddCommand(newTrainCmd(), newCompareCmd(), newEvalCmd(), newEmbedCmd(), newSearchCmd(), newIdentifyCmd(), newCalibrateCmd(), newImportCmd(), newExportCmd(), newServeCmd(), newCacheCmd(), newVersionCmd())
 	// Cobra's completion command groups the shells' scripts; alone or with
 	// a shell it does not know, it printed its help and exited 0.
 	root.InitDefaultCompletionCmd()

@@ -297,6 +297,25 @@ func TestUsage(t *testing.T) {
 		}
 	})
 
+	t.Run("calibrate", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "cal.safetensors")
+		r := siamese(t, dir, "calibrate", "--model", m, "--data", data, "--out", out, "--rule", "eer", "--pairs", "100", "--json")
+		var got verify.CalibrateResult
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil || got.Rule != "equal error" || got.Out != out {
+			t.Fatalf("calibrate: exit %d, %s%s", r.code, r.stdout, r.stderr)
+		}
+		// The calibrated model compares at its new threshold.
+		img := filepath.Join(data, "0", "00000.png")
+		r = siamese(t, dir, "compare", img, img, "--model", out, "--json")
+		var v struct {
+			Threshold float64 `json:"threshold"`
+		}
+		if json.Unmarshal([]byte(r.stdout), &v) != nil || v.Threshold != got.New {
+			t.Errorf("compare with the calibrated model: %s, want threshold %v", r.stdout, got.New)
+		}
+		wantError(t, siamese(t, dir, "calibrate", "--model", m, "--data", data, "--out", out, "--rule", "eer", "--far", "0.01"), "--rule and --far both choose the rule")
+	})
+
 	t.Run("identify", func(t *testing.T) {
 		// Digits 0-2 enrolled by two images each; every digit image is a
 		// query (3 is not enrolled), the two enrolled ones of each class

@@ -79,6 +79,18 @@ type Meta struct {
 	Classes   []string     `json:"classes"`
 	Split     SplitInfo    `json:"split"`
 	Training  Training     `json:"training"`
+	// Calibration says where Threshold came from when `siamese calibrate`
+	// set it on other data than training's validation pairs; nil else.
+	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// Calibration records a threshold chosen after training.
+type Calibration struct {
+	Data      string  `json:"data"`      // the folder whose pairs chose it
+	Pairs     int     `json:"pairs"`     // how many
+	Rule      string  `json:"rule"`      // how: "best accuracy", "equal error", "false accept <= F"
+	Trained   float64 `json:"trained"`   // the threshold training chose
+	Threshold float64 `json:"threshold"` // the one chosen
 }
 
 // Model is a trained network with its metadata.

@@ -196,7 +196,7 @@ func TestAtFalseAcceptPoints(t *testing.T) {
 		dist = append(dist, 0.5+float64(i)/1000) // genuine pairs from 0.5 up
 		similar = append(similar, true)
 	}
-	got := atFalseAccept(dist, similar, 1000)
+	got := atFalseAccept(dist, similar, 1000, nil)
 	if len(got) != 1 || got[0].Limit != 0.01 || got[0].FalseAccept != 0.01 || math.Abs(got[0].TrueAccept-0.51) > 1e-12 {
 		t.Errorf("points %+v, want one at 1%%: 10 impostors below 1.01, and the 510 genuine pairs below it", got)
 	}

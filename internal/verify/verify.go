@@ -166,6 +166,9 @@ type EvalOptions struct {
 	Trials    int      // one-shot trials
 	Threshold *float64 // nil: the model's
 	PlotDir   string   // "": no charts
+	// FalseAccept are the false-accept limits Report.AtFalseAccept reads
+	// the pairs at; nil: 1% and 0.1%.
+	FalseAccept []float64
 	MaxPixels int
 	Strict    bool
 	Warn      func(msg string)
@@ -182,12 +185,15 @@ type FalseAcceptPoint struct {
 	TrueAccept  float64 `json:"true_accept"`  // similar pairs accepted (1 - false-reject rate)
 }
 
-// atFalseAccept reads the pairs' ROC at false-accept limits of 1% and 0.1%,
-// each only where there are enough dissimilar pairs (impostors) to measure
+// atFalseAccept reads the pairs' ROC at false-accept limits (nil: 1% and
+// 0.1%), each only where there are enough dissimilar pairs (impostors) to measure
 // it: at least ten for each one the limit lets through.
-func atFalseAccept(dist []float64, similar []bool, impostors int) []FalseAcceptPoint {
+func atFalseAccept(dist []float64, similar []bool, impostors int, limits []float64) []FalseAcceptPoint {
+	if limits == nil {
+		limits = []float64{0.01, 0.001}
+	}
 	var out []FalseAcceptPoint
-	for _, limit := range []float64{0.01, 0.001} {
+	for _, limit := range limits {
 		if float64(impostors)*limit < 10 {
 			continue
 		}
@@ -466,7 +472,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
 	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
-	rep.AtFalseAccept = atFalseAccept(dist, similar, r.TN+r.FP)
+	rep.AtFalseAccept = atFalseAccept(dist, similar, r.TN+r.FP, o.FalseAccept)
 	rep.MeanSimilar, rep.MeanDissimilar = metrics.MeanDistances(dist, similar)
 	classOf := make([]int, len(ps))
 	for i, p := range ps {
