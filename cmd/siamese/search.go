@@ -21,7 +21,7 @@ The gallery is a folder of images; images in its sub-folders get the
 sub-folder's name as class.
 
 Gallery embeddings are cached in DIR/.siamese-cache-<model hash>.bin; a later
-search embeds only images that are new or whose size or modification time
+search embeds only images that are new or whose size, modification or change time
 changed, and forgets removed ones.
 
 A gallery of more than 20,000 images (--index-above) is searched through an

@@ -105,10 +105,11 @@ func cacheKeys(ix *Index) ([]cacheKey, bool) {
 			keys[i].size = -1 // never a hit; loading reports the error
 			continue
 		}
-		if st.ModTime().IsZero() {
+		stamp := Stamp(st)
+		if stamp == 0 {
 			return nil, false
 		}
-		keys[i].size, keys[i].mtime = st.Size(), st.ModTime().UnixNano()
+		keys[i].size, keys[i].mtime = st.Size(), stamp
 	}
 	return keys, true
 }

@@ -133,7 +133,8 @@
 //
 // Defaults chooses channels, size and resize mode from a bounded sample of
 // the files (see its comment for the rules). Cache keeps decoded bytes on
-// disk, keyed by file path, size, modification time and the preprocessing,
+// disk, keyed by file path, size, Stamp (the later of the modification and
+// inode change times) and the preprocessing,
 // so a second run reads instead of decoding. The bytes are read an image at
 // a time as batches need them (not mapped: touched mapped pages count in a
 // process's RSS), so they cost page cache, not process memory, which keeps

@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/siamese-dev/siamese/internal/atomicfile"
+	"github.com/siamese-dev/siamese/internal/dataset"
 )
 
 const cacheMagic = "SIAMGAL1"
@@ -24,7 +25,7 @@ func CacheName(modelHash string) string { return ".siamese-cache-" + modelHash +
 // Stamp is what tells an image unchanged since it was embedded.
 type Stamp struct {
 	Size    int64
-	ModTime int64 // nanoseconds since 1970
+	ModTime int64 // dataset.Stamp: the later of the modification and change times
 }
 
 // StampOf returns the stamp of the file at path, following links.
@@ -33,7 +34,7 @@ func StampOf(path string) (Stamp, error) {
 	if err != nil {
 		return Stamp{}, err
 	}
-	return Stamp{Size: st.Size(), ModTime: st.ModTime().UnixNano()}, nil
+	return Stamp{Size: st.Size(), ModTime: dataset.Stamp(st)}, nil
 }
 
 // CacheEntry is the embedding of one gallery image.

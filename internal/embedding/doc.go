@@ -34,7 +34,7 @@
 // search itself, so SyncGallery keeps the embeddings in a hidden file in
 // the gallery, named after the model file's hash (a retrained model never
 // reuses another model's vectors). Each entry records the image's path
-// relative to the gallery, its size and modification time; an image whose
+// relative to the gallery, its size and dataset.Stamp (modification and change time); an image whose
 // size or time differ, or that is new, is embedded again, and entries of
 // removed images are dropped. Only those images go through the network.
 // The file is rewritten only when something changed, through a temporary

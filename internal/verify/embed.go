@@ -47,13 +47,24 @@ func Embed(o EmbedOptions) (*Embeddings, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One array of the right size from the start: appended to, it grew by
+	// copies while every vector was still held, 895 MiB at 200,000 photos.
+	n := 0
+	for _, v := range vecs {
+		if v != nil {
+			n++
+			out.Dim = len(v)
+		}
+	}
+	out.Files = make([]embedding.File, 0, n)
+	out.Vectors = make([]float32, 0, n*out.Dim)
 	for i, v := range vecs {
 		if v == nil {
 			continue
 		}
 		out.Files = append(out.Files, files[i])
 		out.Vectors = append(out.Vectors, v...)
-		out.Dim = len(v)
+		vecs[i] = nil
 	}
 	if len(out.Files) == 0 {
 		return nil, fmt.Errorf("no readable image in %v", o.Paths)
