@@ -32,11 +32,14 @@ from. Pairs of DIR that eval later measures are not held out from it: to
 report accuracy, calibrate on one folder and evaluate on another.`,
 		Args: wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("far") {
-				if cmd.Flags().Changed("rule") {
-					return usageError{fmt.Errorf("--rule and --far both choose the rule; give one")}
-				}
+			switch {
+			case cmd.Flags().Changed("far") && cmd.Flags().Changed("rule"):
+				return usageError{fmt.Errorf("--rule and --far both choose the rule; give one")}
+			case cmd.Flags().Changed("far"):
 				o.Rule = verify.RuleFalseAccept
+			case o.Rule != verify.RuleBest && o.Rule != verify.RuleEqualError:
+				// The false-accept rule is --far's, with its limit.
+				return fmt.Errorf("unknown --rule %q (valid: %s, %s, or --far F)", o.Rule, verify.RuleBest, verify.RuleEqualError)
 			}
 			o.Warn = warner(cmd)
 			o.Progress = progressTo(cmd)

@@ -106,7 +106,11 @@ func printEval(out io.Writer, r *verify.Report) {
 	} else {
 		fmt.Fprintf(out, "pairs      %d\n", r.Pairs)
 	}
-	fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
+	if r.Threshold != r.StoredThreshold {
+		fmt.Fprintf(out, "threshold  %.4f (--threshold; the model's is %.4f)\n", r.Threshold, r.StoredThreshold)
+	} else {
+		fmt.Fprintf(out, "threshold  %.4f\n", r.Threshold)
+	}
 	fmt.Fprintf(out, "accuracy   %.4f (95%% interval %.4f to %.4f)\n", r.Accuracy, r.AccuracyLow, r.AccuracyHigh)
 	fmt.Fprintf(out, "auc        %.4f\n", r.AUC)
 	fmt.Fprintf(out, "precision  %.4f\n", r.Precision)
@@ -115,8 +119,8 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
 	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
 	for _, p := range r.AtFalseAccept {
-		label := "far <= " + strconv.FormatFloat(100*p.Limit, 'f', -1, 64) + "%"
-		fmt.Fprintf(out, "%-10s true accept %.4f at threshold %.4f (false accept %.4f)\n", label, p.TrueAccept, p.Threshold, p.FalseAccept)
+		label := "far " + strconv.FormatFloat(100*p.Limit, 'f', -1, 64) + "%"
+		fmt.Fprintf(out, "%-10s true accept %.4f at threshold %.4f (false accepts at most %s: %.4f)\n", label, p.TrueAccept, p.Threshold, strconv.FormatFloat(100*p.Limit, 'f', -1, 64)+"%", p.FalseAccept)
 	}
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)

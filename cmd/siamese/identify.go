@@ -29,7 +29,10 @@ rank-1 accuracy (the nearest image of the query's class), top-k accuracy
 (the class among the k nearest), the share right and accepted by the
 threshold, and, for queries of classes the gallery lacks, the share the
 threshold rejected. A query whose file is in the gallery is not matched
-with itself, so a gallery identifies its own images leave-one-out.
+with itself, so a gallery identifies its own images leave-one-out; a class
+whose only gallery image is the query then counts as not enrolled. Images
+not in a class folder of the gallery enroll nothing and are left out, and
+-k is at most the gallery's images.
 
 The gallery's embeddings are cached and indexed as for search.`,
 		Args: wantArgs(1, -1, "one or more query images or folders (the classes are --gallery DIR)"),

@@ -314,6 +314,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("compare with the calibrated model: %s, want threshold %v", r.stdout, got.New)
 		}
 		wantError(t, siamese(t, dir, "calibrate", "--model", m, "--data", data, "--out", out, "--rule", "eer", "--far", "0.01"), "--rule and --far both choose the rule")
+		wantError(t, siamese(t, dir, "calibrate", "--model", m, "--data", data, "--out", out, "--rule", "false-accept"), `unknown --rule "false-accept"`)
 	})
 
 	t.Run("identify", func(t *testing.T) {

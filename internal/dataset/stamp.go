@@ -8,8 +8,9 @@ import "io/fs"
 // alone is copied by cp -p, rsync -t and tar, so a file replaced by
 // another of the same size kept its old cache entry; the change time is
 // set by the kernel on every write, rename and touch, and no program sets
-// it back. (A chmod changes it too, and costs one decoding.) 0 when the
-// file system keeps no times (an embedded one).
+// it back. (A chmod or chown, or a new hard link to the file, as cp -al
+// and rsync --link-dest make, changes it too, and costs one decoding.) 0
+// when the file system keeps no times (an embedded one).
 func Stamp(fi fs.FileInfo) int64 {
 	m := fi.ModTime()
 	if m.IsZero() {

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 
+	"github.com/siamese-dev/siamese/internal/dataset"
+	"github.com/siamese-dev/siamese/internal/metrics"
 	"github.com/siamese-dev/siamese/internal/model"
 )
 
@@ -108,15 +111,19 @@ func Calibrate(o CalibrateOptions) (*CalibrateResult, error) {
 		return nil, fmt.Errorf("data %s: no threshold by %s on its pairs (%v)", o.Data, res.Rule, res.New)
 	}
 	// The rates at the new threshold, on the same pairs.
-	at, err := Evaluate(EvalOptions{Model: o.Model, Data: o.Data, Pairs: o.Pairs, Seed: o.Seed, MaxPixels: o.MaxPixels,
-		Strict: o.Strict, Threshold: &res.New})
-	if err != nil {
-		return nil, err
-	}
+	at := metrics.Evaluate(rep.dist, rep.similar, res.New)
 	res.Accuracy = at.Accuracy
 	res.FalseAccept = float64(at.FP) / float64(max(1, at.FP+at.TN))
 	res.TrueAccept = float64(at.TP) / float64(max(1, at.TP+at.FN))
-	m.Meta.Calibration = &model.Calibration{Data: rep.Data, Pairs: rep.Pairs, Rule: res.Rule, Trained: trainedThreshold(m), Threshold: res.New}
+	if rep.Pairs < 200 && o.Warn != nil {
+		o.Warn(fmt.Sprintf("the threshold was chosen on %d pairs only: it may not carry over to other pairs of these classes", rep.Pairs))
+	}
+	// Recorded absolute, so eval knows the folder from anywhere.
+	data := rep.Data
+	if abs, err := filepath.Abs(data); err == nil && data != dataset.BuiltinName {
+		data = abs
+	}
+	m.Meta.Calibration = &model.Calibration{Data: data, Pairs: rep.Pairs, Rule: res.Rule, Trained: trainedThreshold(m), Threshold: res.New}
 	m.Meta.Threshold = res.New
 	if err := model.Save(o.Out, m); err != nil {
 		return nil, err

@@ -30,8 +30,13 @@ func TestCalibrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := got.Meta.Calibration
-	if got.Meta.Threshold != r.New || c == nil || c.Trained != 0.9 || c.Threshold != r.New || c.Rule != "best accuracy" || c.Pairs != r.Pairs {
+	if got.Meta.Threshold != r.New || c == nil || c.Trained != 0.9 || c.Threshold != r.New || c.Rule != "best accuracy" || c.Pairs != r.Pairs || !filepath.IsAbs(c.Data) {
 		t.Errorf("written model: threshold %g, calibration %+v", got.Meta.Threshold, c)
+	}
+	// Measured on the folder that chose its threshold, eval says the
+	// accuracy there is not held out.
+	if ev, err := Evaluate(EvalOptions{Model: out, Data: data, Pairs: 40, Seed: 1}); err != nil || !strings.Contains(ev.Note, "threshold was calibrated on pairs of") {
+		t.Errorf("eval on the calibration folder: note %q, %v", ev.Note, err)
 	}
 	// Calibrated again, in place, by the equal error rate: the record
 	// keeps training's threshold, not the first calibration's.

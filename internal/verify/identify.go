@@ -126,12 +126,18 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	res := &IdentifyResult{Gallery: o.Gallery, GalleryImages: images, GalleryClasses: len(enrolled), Threshold: thr, K: k,
 		Skipped: g.Skipped + q.Skipped}
 	var rank1, topK, accepted, rejected int
-	seen := map[string]bool{} // a query named twice counts once
+	// A query named twice counts once, as the one with a class if either
+	// has (a file named alone has none; in a folder of classes, one).
+	pick := map[string]int{}
 	for i, f := range q.Files {
-		if seen[f.Path] {
+		if j, ok := pick[f.Path]; !ok || q.Files[j].Class == "" && f.Class != "" {
+			pick[f.Path] = i
+		}
+	}
+	for i, f := range q.Files {
+		if pick[f.Path] != i {
 			continue
 		}
-		seen[f.Path] = true
 		vec := q.Vectors[i*q.Dim : (i+1)*q.Dim]
 		self, _ := os.Stat(f.Path)
 		isSelf := func(p string) bool {

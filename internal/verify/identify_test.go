@@ -37,6 +37,10 @@ func TestIdentifyKnown(t *testing.T) {
 		{"the gallery itself", []string{gallery}, 2, 2, share(1), share(1), share(1), share(1),
 			[]string{"a", "a", "a", "b"}},
 		{"one query file, no class", []string{filepath.Join(queries, "b", "0.png")}, 0, 0, nil, nil, nil, nil, []string{"b"}},
+		// Named alone first and in its folder after, a query counts once,
+		// with its class.
+		{"a query named twice", []string{filepath.Join(queries, "b", "0.png"), queries}, 3, 2, share(2.0 / 3), share(1), share(2.0 / 3), share(0.5),
+			[]string{"a", "b", "b", "c", "c"}},
 	}
 	same := func(a, b *float64) bool {
 		return a == nil && b == nil || a != nil && b != nil && math.Abs(*a-*b) < 1e-12

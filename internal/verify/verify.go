@@ -169,9 +169,9 @@ type EvalOptions struct {
 	// FalseAccept are the false-accept limits Report.AtFalseAccept reads
 	// the pairs at; nil: 1% and 0.1%.
 	FalseAccept []float64
-	MaxPixels int
-	Strict    bool
-	Warn      func(msg string)
+	MaxPixels   int
+	Strict      bool
+	Warn        func(msg string)
 	// Progress is where bars count the images decoded and embedded: a
 	// terminal, or nil for none.
 	Progress io.Writer
@@ -231,6 +231,9 @@ type Report struct {
 	DistinctSimilar    int     `json:"distinct_similar_pairs,omitempty"`
 	DistinctDissimilar int     `json:"distinct_dissimilar_pairs,omitempty"`
 	Threshold          float64 `json:"threshold"`
+	// dist and similar are the pairs measured, for Calibrate.
+	dist    []float64
+	similar []bool
 	// StoredThreshold is the model's: Threshold unless --threshold.
 	StoredThreshold float64 `json:"stored_threshold"`
 	Accuracy        float64 `json:"accuracy"`
@@ -470,6 +473,7 @@ func Evaluate(o EvalOptions) (*Report, error) {
 		rep.PairsAsked = o.Pairs
 		rep.DistinctSimilar, rep.DistinctDissimilar = sampler.Distinct()
 	}
+	rep.dist, rep.similar = dist, similar
 	rep.BestThreshold, rep.BestAccuracy = metrics.BestThreshold(dist, similar)
 	rep.EER, rep.EERThreshold = metrics.EER(dist, similar)
 	rep.AtFalseAccept = atFalseAccept(dist, similar, r.TN+r.FP, o.FalseAccept)
@@ -498,6 +502,8 @@ func Evaluate(o EvalOptions) (*Report, error) {
 	}
 	if overlaps {
 		note(fmt.Sprintf("%s is (or overlaps) the folder the model was trained on, %s: these images are not held out", o.Data, m.Meta.Split.Data))
+	} else if c := m.Meta.Calibration; c != nil && o.Data != "" && sameOrNested(o.Data, c.Data) {
+		note(fmt.Sprintf("the model's threshold was calibrated on pairs of %s: its accuracy there is not held out; evaluate on another folder", c.Data))
 	} else if o.Data != "" && seen > 0 && unseen > 0 {
 		// A folder of classes never seen, with some the model trained on
 		// among them: its figures are not those of unseen classes.
