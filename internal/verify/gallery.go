@@ -1,7 +1,11 @@
 package verify
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/siamese-dev/siamese/internal/ann"
@@ -74,4 +78,17 @@ func OpenGallery(m *model.Model, o GalleryOptions) (*Gallery, error) {
 		g.Index = index
 	}
 	return g, nil
+}
+
+// galleryFlagError names --gallery in an error about the folder itself
+// ("/x: no such file or directory" said nothing of which argument it was).
+func galleryFlagError(dir string, err error) error {
+	if _, serr := os.Stat(dir); serr != nil {
+		var pe *fs.PathError
+		if errors.As(serr, &pe) {
+			serr = pe.Err
+		}
+		return fmt.Errorf("--gallery %s: %w", dir, serr)
+	}
+	return err
 }

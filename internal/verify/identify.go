@@ -100,7 +100,7 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	g, err := OpenGallery(m, GalleryOptions{Model: o.Model, Dir: o.Gallery, MaxPixels: o.MaxPixels, Strict: o.Strict,
 		IndexAbove: o.IndexAbove, EfSearch: o.EfSearch, ScanOnly: o.Exact, Warn: o.Warn, Progress: o.Progress})
 	if err != nil {
-		return nil, err
+		return nil, galleryFlagError(o.Gallery, err)
 	}
 	// Only images in class folders enroll a class; a loose one would
 	// name no class.

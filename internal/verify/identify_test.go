@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,6 +102,10 @@ func TestIdentifyKnown(t *testing.T) {
 	}
 	if _, err := Identify(IdentifyOptions{Model: m, Queries: []string{queries}, Gallery: gallery, K: 1, EfSearch: -1, Threshold: math.NaN()}); err == nil {
 		t.Error("--ef-search -1: no error")
+	}
+	// A gallery that is not there is named by its flag.
+	if _, err := Identify(IdentifyOptions{Model: m, Queries: []string{queries}, Gallery: filepath.Join(dir, "nope"), K: 1, Threshold: math.NaN()}); err == nil || !strings.HasPrefix(err.Error(), "--gallery "+filepath.Join(dir, "nope")+": ") {
+		t.Errorf("missing gallery: %v", err)
 	}
 	// A gallery without class folders enrolls nothing.
 	flat := grayFolder(t, filepath.Join(dir, "loose"), map[string][]uint8{"x": {1}})

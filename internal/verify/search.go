@@ -92,7 +92,7 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	g, err := OpenGallery(m, GalleryOptions{Model: o.Model, Dir: o.Gallery, MaxPixels: o.MaxPixels, Strict: o.Strict,
 		IndexAbove: o.IndexAbove, EfSearch: o.EfSearch, ScanOnly: o.Exact, Warn: o.Warn, Progress: o.Progress})
 	if err != nil {
-		return nil, err
+		return nil, galleryFlagError(o.Gallery, err)
 	}
 	s := g.Searcher
 	res := &SearchResult{Query: o.Query, Gallery: o.Gallery, Threshold: thr, Cache: g.Cache, Index: g.Index, Skipped: g.Skipped,
