@@ -67,24 +67,21 @@ identify and serve keep in a gallery folder, a set for each model
 	cmd.PersistentFlags().StringVar(&dir, "cache-dir", "", "cache folder (default: the user's cache folder/siamese)")
 	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
 	cmd.PersistentFlags().StringVar(&gallery, "gallery", "", "a gallery folder: its search caches instead of train's")
-	galleryMode := func() (bool, error) {
-		if gallery == "" {
-			return false, nil
+	oneCache := func() error {
+		if gallery != "" && dir != "" {
+			return usageError{fmt.Errorf("--cache-dir and --gallery name two caches; give one")}
 		}
-		if dir != "" {
-			return true, usageError{fmt.Errorf("--cache-dir and --gallery name two caches; give one")}
-		}
-		return true, nil
+		return nil
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "info",
 		Short: "List the cached packs: folder, preprocessing, images, bytes",
 		Args:  wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ok, err := galleryMode(); ok || err != nil {
-				if err != nil {
-					return err
-				}
+			if err := oneCache(); err != nil {
+				return err
+			}
+			if gallery != "" {
 				return galleryCacheInfo(cmd, gallery, jsonOut)
 			}
 			d, err := cacheDir(dir)
@@ -121,10 +118,10 @@ identify and serve keep in a gallery folder, a set for each model
 		Short: "Delete the cached packs",
 		Args:  wantArgs(0, 0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ok, err := galleryMode(); ok || err != nil {
-				if err != nil {
-					return err
-				}
+			if err := oneCache(); err != nil {
+				return err
+			}
+			if gallery != "" {
 				return galleryCacheClear(cmd, gallery, keep, jsonOut)
 			}
 			if len(keep) > 0 {

@@ -119,8 +119,8 @@ func printEval(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "best       %.4f at threshold %.4f (chosen on these pairs, for reference)\n", r.BestAccuracy, r.BestThreshold)
 	fmt.Fprintf(out, "eer        %.4f at threshold %.4f\n", r.EER, r.EERThreshold)
 	for _, p := range r.AtFalseAccept {
-		label := "far " + strconv.FormatFloat(100*p.Limit, 'f', -1, 64) + "%"
-		fmt.Fprintf(out, "%-10s true accept %.4f at threshold %.4f (false accepts at most %s: %.4f)\n", label, p.TrueAccept, p.Threshold, strconv.FormatFloat(100*p.Limit, 'f', -1, 64)+"%", p.FalseAccept)
+		pct := strconv.FormatFloat(100*p.Limit, 'f', -1, 64) + "%"
+		fmt.Fprintf(out, "%-10s true accept %.4f at threshold %.4f (false accepts at most %s: %.4f)\n", "far "+pct, p.TrueAccept, p.Threshold, pct, p.FalseAccept)
 	}
 	fmt.Fprintf(out, "ap         %.4f\n", r.AP)
 	fmt.Fprintf(out, "mean dist  %.4f similar, %.4f dissimilar\n", r.MeanSimilar, r.MeanDissimilar)

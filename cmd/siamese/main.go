@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"slices"
@@ -140,7 +139,7 @@ func run(ctx context.Context, args []string, in *interrupts) (code int) {
 	if err == nil && stdout.err != nil {
 		// Text output is written line by line, unchecked; a full disk or a
 		// closed file must still fail the command, as it does for --json.
-		err = fmt.Errorf("write standard output: %w", unwrapPath(stdout.err))
+		err = fmt.Errorf("write standard output: %w", unwrapPathErr(stdout.err))
 	}
 	if err != nil {
 		if ec, ok := err.(exitCode); ok {
@@ -187,13 +186,6 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 		c.err = err
 	}
 	return n, err
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // oneLine joins the lines of a message that a library spread over several

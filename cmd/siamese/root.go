@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -135,6 +136,13 @@ func completeValues(cmd *cobra.Command, flag string, values ...string) {
 	if err := cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)); err != nil {
 		panic(err) // a flag renamed without its completion: a bug, found by any test
 	}
+}
+
+// indexFlags declares the flags of the HNSW index that search, identify
+// and serve go through on large galleries.
+func indexFlags(f *pflag.FlagSet, indexAbove, efSearch *int) {
+	f.IntVar(indexAbove, "index-above", 0, "use the HNSW index for galleries of more than this many images (0: 20000)")
+	f.IntVar(efSearch, "ef-search", 0, "candidates the index examines per query, at least k (0: 128); more is slower and finds more")
 }
 
 // warner is how a command's work warns: a line on standard error.

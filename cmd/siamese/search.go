@@ -80,8 +80,7 @@ recall); --exact compares the query with every image instead.`,
 	f.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	f.IntVar(&o.MaxPixels, "max-pixels", 0, "refuse images with more pixels than this before decoding (0: 50 million)")
 	f.BoolVar(&o.Exact, "exact", false, "compare with every gallery image, never through the index")
-	f.IntVar(&o.IndexAbove, "index-above", 0, "use the HNSW index for galleries of more than this many images (0: 20000)")
-	f.IntVar(&o.EfSearch, "ef-search", 0, "candidates the index examines per query, at least k (0: 128); more is slower and finds more")
+	indexFlags(f, &o.IndexAbove, &o.EfSearch)
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable gallery image instead of skipping it")
 	cmd.MarkFlagRequired("gallery")
 	return cmd

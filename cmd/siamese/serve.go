@@ -127,7 +127,6 @@ Durations must be positive: 0 is refused, not taken for the default.`,
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "close keep-alive connections idle this long (default 60s)")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 0, "longest wait for requests in flight on shutdown (default 20s)")
 	f.BoolVar(&o.Strict, "strict", false, "stop at the first unreadable gallery image instead of skipping it")
-	f.IntVar(&o.IndexAbove, "index-above", 0, "search through the HNSW index for galleries of more than this many images (0: 20000)")
-	f.IntVar(&o.EfSearch, "ef-search", 0, "candidates the index examines per query, at least k (0: 128); more is slower and finds more")
+	indexFlags(f, &o.IndexAbove, &o.EfSearch)
 	return cmd
 }

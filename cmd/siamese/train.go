@@ -205,8 +205,8 @@ it. A Ctrl-C while the images load ends the run at once.`,
 	completeValues(cmd, "lr-schedule", train.Schedules()...)
 	completeValues(cmd, "resize", append([]string{"auto"}, dataset.ResizeModes()...)...)
 	completeValues(cmd, "split", dataset.SplitModes()...)
-	completeValues(cmd, "select-by", "auto", "loss", "accuracy", "one-shot")
-	completeValues(cmd, "batches", train.BatchesPairs, train.BatchesClasses)
+	completeValues(cmd, "select-by", append([]string{"auto"}, train.SelectModes()...)...)
+	completeValues(cmd, "batches", train.BatchModes()...)
 	completeValues(cmd, "mining", pairs.MiningModes()...)
 	completeValues(cmd, "channels", "auto", "1", "3")
 	return cmd

@@ -1,10 +1,8 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -84,11 +82,33 @@ func OpenGallery(m *model.Model, o GalleryOptions) (*Gallery, error) {
 // ("/x: no such file or directory" said nothing of which argument it was).
 func galleryFlagError(dir string, err error) error {
 	if _, serr := os.Stat(dir); serr != nil {
-		var pe *fs.PathError
-		if errors.As(serr, &pe) {
-			serr = pe.Err
-		}
-		return fmt.Errorf("--gallery %s: %w", dir, serr)
+		return fmt.Errorf("--gallery %s: %w", dir, unwrapPathErr(serr))
 	}
 	return err
+}
+
+// galleryFiles tells whether a gallery image is a query's own file (under
+// any of its names): each image is stat'ed at most once, however many
+// queries ask.
+type galleryFiles struct {
+	files []embedding.File
+	infos []os.FileInfo // nil until stat'ed, or when it cannot be
+	done  []bool
+}
+
+func newGalleryFiles(files []embedding.File) *galleryFiles {
+	return &galleryFiles{files: files, infos: make([]os.FileInfo, len(files)), done: make([]bool, len(files))}
+}
+
+// is reports whether gallery image pos is the file query describes; a
+// nil query (a file that cannot be stat'ed) is none of them.
+func (g *galleryFiles) is(pos int, query os.FileInfo) bool {
+	if query == nil {
+		return false
+	}
+	if !g.done[pos] {
+		g.infos[pos], _ = os.Stat(g.files[pos].Path)
+		g.done[pos] = true
+	}
+	return g.infos[pos] != nil && os.SameFile(g.infos[pos], query)
 }

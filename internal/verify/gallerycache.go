@@ -29,11 +29,7 @@ var galleryCacheName = regexp.MustCompile(`^\.siamese-(cache|index)-([0-9a-f]{16
 func GalleryCacheFiles(dir string) ([]GalleryCacheFile, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("--gallery %s: %w", dir, err)
+		return nil, fmt.Errorf("--gallery %s: %w", dir, unwrapPathErr(err))
 	}
 	var out []GalleryCacheFile
 	for _, e := range ents {

@@ -104,11 +104,11 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	}
 	// Only images in class folders enroll a class; a loose one would
 	// name no class.
-	enrolled := map[string]int{} // images a class
+	enrolled := map[string][]int{} // a class's images, by position in g.Files
 	images := 0
-	for _, f := range g.Files {
+	for pos, f := range g.Files {
 		if f.Class != "" {
-			enrolled[f.Class]++
+			enrolled[f.Class] = append(enrolled[f.Class], pos)
 			images++
 		}
 	}
@@ -126,6 +126,7 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 	res := &IdentifyResult{Gallery: o.Gallery, GalleryImages: images, GalleryClasses: len(enrolled), Threshold: thr, K: k,
 		Skipped: g.Skipped + q.Skipped}
 	var rank1, topK, accepted, rejected int
+	same := newGalleryFiles(g.Files)
 	// A query named twice counts once, as the one with a class if either
 	// has (a file named alone has none; in a folder of classes, one).
 	pick := map[string]int{}
@@ -140,10 +141,6 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 		}
 		vec := q.Vectors[i*q.Dim : (i+1)*q.Dim]
 		self, _ := os.Stat(f.Path)
-		isSelf := func(p string) bool {
-			st, err := os.Stat(p)
-			return err == nil && self != nil && os.SameFile(st, self)
-		}
 		// The k nearest images of a class that are not the query itself
 		// (the gallery may hold it, even under several names): asked for
 		// with room to spare, and again with more while too few are left.
@@ -155,7 +152,7 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 			}
 			near = near[:0]
 			for _, h := range hits {
-				if gf := g.Files[h.Pos]; gf.Class != "" && !isSelf(gf.Path) && len(near) < k {
+				if len(near) < k && g.Files[h.Pos].Class != "" && !same.is(h.Pos, self) {
 					near = append(near, h)
 				}
 			}
@@ -180,12 +177,10 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 		// Left out of the gallery, a query that was its class's only
 		// image is of a class not enrolled: its right answer is "not
 		// enrolled", not a class it cannot find.
-		others := enrolled[f.Class]
-		if others > 0 {
-			for _, gf := range g.Files {
-				if gf.Class == f.Class && isSelf(gf.Path) {
-					others--
-				}
+		others := 0
+		for _, pos := range enrolled[f.Class] {
+			if !same.is(pos, self) {
+				others++
 			}
 		}
 		switch {

@@ -26,7 +26,8 @@ func EmbedImages(m *model.Model, imgs []image.Image) ([][]float32, error) {
 	// at once would be 4 bytes a value for all of them.
 	chunk := max(1, min(embedChunk, dataset.ChunkBytes/(4*per)))
 	data := make([]float32, 0, min(chunk, len(imgs))*per)
-	flat := make([]float32, 0, len(imgs)*e.Dim())
+	dim := e.Dim()
+	out := make([][]float32, len(imgs))
 	for lo := 0; lo < len(imgs); lo += chunk {
 		hi := min(lo+chunk, len(imgs))
 		data = data[:0]
@@ -41,12 +42,9 @@ func EmbedImages(m *model.Model, imgs []image.Image) ([][]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		flat = append(flat, emb...) // emb is the embedder's, reused
-	}
-	dim := e.Dim()
-	out := make([][]float32, len(imgs))
-	for i := range out {
-		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
+		for j := range hi - lo { // emb is a new array each chunk
+			out[lo+j] = emb[j*dim : (j+1)*dim : (j+1)*dim]
+		}
 	}
 	return out, nil
 }

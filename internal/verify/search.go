@@ -74,7 +74,8 @@ func Search(o SearchOptions) (*SearchResult, error) {
 	if o.IndexAbove < 0 || o.EfSearch < 0 {
 		return nil, fmt.Errorf("--index-above and --ef-search must not be negative, got %d and %d", o.IndexAbove, o.EfSearch)
 	}
-	if st, err := os.Stat(o.Query); err == nil && st.IsDir() {
+	query, _ := os.Stat(o.Query)
+	if query != nil && query.IsDir() {
 		return nil, fmt.Errorf("query %s is a folder; give one image", o.Query)
 	}
 	m, err := model.Load(o.Model)
@@ -102,13 +103,10 @@ func Search(o SearchOptions) (*SearchResult, error) {
 		return nil, err
 	}
 	res.Neighbours = make([]Neighbour, len(hits))
-	query, _ := os.Stat(o.Query)
+	same := newGalleryFiles(g.Files)
 	for i, h := range hits {
 		f := g.Files[h.Pos]
-		res.Neighbours[i] = Neighbour{Path: f.Path, Class: f.Class, Distance: h.Distance, Similar: h.Distance < thr}
-		if st, err := os.Stat(f.Path); err == nil && query != nil && os.SameFile(st, query) {
-			res.Neighbours[i].IsQuery = true
-		}
+		res.Neighbours[i] = Neighbour{Path: f.Path, Class: f.Class, Distance: h.Distance, Similar: h.Distance < thr, IsQuery: same.is(h.Pos, query)}
 	}
 	return res, nil
 }

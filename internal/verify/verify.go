@@ -110,14 +110,6 @@ func loaderFor(m *model.Model, maxPixels int) dataset.Loader {
 	return dataset.Loader{Size: m.Meta.Spec.Size, Channels: m.Meta.Spec.Channels, Resize: m.Meta.Spec.Resize, MaxPixels: maxPixels}
 }
 
-func embed(net *network.Net, data []float32, n int) ([]float32, error) {
-	e, err := embedderFor(net, n)
-	if err != nil {
-		return nil, err
-	}
-	return e.Embed(data, n)
-}
-
 // embedImages embeds every image of im, a bounded chunk of float values
 // at a time (dataset.ChunkBytes), rather than all of them at once: 38,000
 // photos at 64 px are 1.9 GB as floats, 470 MB as the bytes im holds. A
