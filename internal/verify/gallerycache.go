@@ -20,8 +20,8 @@ type GalleryCacheFile struct {
 }
 
 // galleryCacheName matches embedding.CacheName and ann.IndexName, and
-// their temporaries (atomicfile's ".tmp-N").
-var galleryCacheName = regexp.MustCompile(`^\.siamese-(cache|index)-([0-9a-f]{16})\.bin(?:\.tmp-[0-9]+)?$`)
+// their temporaries: atomicfile's "." + name + ".tmp-N", so two dots.
+var galleryCacheName = regexp.MustCompile(`^\.siamese-(cache|index)-([0-9a-f]{16})\.bin$|^\.\.siamese-(cache|index)-([0-9a-f]{16})\.bin\.tmp-[0-9]+$`)
 
 // GalleryCacheFiles lists the cache files in gallery folder dir, of every
 // model: each retrained model leaves its own (at 200,000 images about
@@ -37,8 +37,9 @@ func GalleryCacheFiles(dir string) ([]GalleryCacheFile, error) {
 		if m == nil || !e.Type().IsRegular() {
 			continue
 		}
-		f := GalleryCacheFile{Name: e.Name(), Model: m[2], Kind: "embeddings"}
-		if m[1] == "index" {
+		kind, model := m[1]+m[3], m[2]+m[4] // one alternative matched
+		f := GalleryCacheFile{Name: e.Name(), Model: model, Kind: "embeddings"}
+		if kind == "index" {
 			f.Kind = "index"
 		}
 		if st, err := e.Info(); err == nil {

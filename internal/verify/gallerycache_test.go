@@ -12,12 +12,13 @@ import (
 func TestGalleryCaches(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]int{
-		".siamese-cache-0123456789abcdef.bin":       10,
-		".siamese-index-0123456789abcdef.bin":       20,
-		".siamese-cache-fedcba9876543210.bin":       30,
-		".siamese-cache-fedcba9876543210.bin.tmp-7": 5, // a stopped run's
-		".siamese-cache-notahash.bin":               1, // the user's
-		"photo.png":                                 1,
+		".siamese-cache-0123456789abcdef.bin":        10,
+		".siamese-index-0123456789abcdef.bin":        20,
+		".siamese-cache-fedcba9876543210.bin":        30,
+		"..siamese-cache-fedcba9876543210.bin.tmp-7": 5, // a stopped run's (atomicfile's name)
+		".siamese-cache-fedcba9876543210.bin.tmp-8":  1, // not atomicfile's: the user's
+		".siamese-cache-notahash.bin":                1, // the user's
+		"photo.png":                                  1,
 	}
 	for name, n := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, n), 0o644); err != nil {
@@ -35,9 +36,9 @@ func TestGalleryCaches(t *testing.T) {
 		bytes += f.Bytes
 	}
 	want := []string{
+		"..siamese-cache-fedcba9876543210.bin.tmp-7 embeddings fedcba9876543210",
 		".siamese-cache-0123456789abcdef.bin embeddings 0123456789abcdef",
 		".siamese-cache-fedcba9876543210.bin embeddings fedcba9876543210",
-		".siamese-cache-fedcba9876543210.bin.tmp-7 embeddings fedcba9876543210",
 		".siamese-index-0123456789abcdef.bin index 0123456789abcdef",
 	}
 	if !slices.Equal(names, want) || bytes != 65 {
@@ -52,7 +53,7 @@ func TestGalleryCaches(t *testing.T) {
 	for _, e := range left {
 		leftNames = append(leftNames, e.Name())
 	}
-	if want := []string{".siamese-cache-0123456789abcdef.bin", ".siamese-cache-notahash.bin", ".siamese-index-0123456789abcdef.bin", "photo.png"}; !slices.Equal(leftNames, want) {
+	if want := []string{".siamese-cache-0123456789abcdef.bin", ".siamese-cache-fedcba9876543210.bin.tmp-8", ".siamese-cache-notahash.bin", ".siamese-index-0123456789abcdef.bin", "photo.png"}; !slices.Equal(leftNames, want) {
 		t.Errorf("left %q, want %q", leftNames, want)
 	}
 	if _, err := GalleryCacheFiles(filepath.Join(dir, "nope")); err == nil {
