@@ -435,7 +435,7 @@ func TestOptionsDefaults(t *testing.T) {
 	}{
 		// The budget decides, as --time-budget without --epochs: it was cut
 		// off after 10 epochs.
-		{"time budget alone", Options{TimeBudget: time.Minute}, func(to train.Options) bool { return to.Loop.Epochs == maxBudgetEpochs }},
+		{"time budget alone", Options{TimeBudget: time.Minute}, func(to train.Options) bool { return to.Loop.Epochs == train.MaxBudgetEpochs }},
 		{"time budget capped", Options{TimeBudget: time.Minute, Epochs: 3}, func(to train.Options) bool { return to.Loop.Epochs == 3 }},
 		{"epochs", Options{}, func(to train.Options) bool { return to.Loop.Epochs == 10 }},
 		// --images-per-class 4; 0 left 0 failed class batches.

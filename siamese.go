@@ -226,10 +226,6 @@ const memoryName = "memory"
 // --data rather than look for a folder.
 const memoryRecord = dataset.InMemory
 
-// maxBudgetEpochs caps a TimeBudget run whose Epochs was not given, as the
-// CLI's --time-budget without --epochs does: the budget decides.
-const maxBudgetEpochs = 1_000_000
-
 // Train trains a model as the options say and returns it with a summary.
 // The model holds the weights of the best epoch by Options.SelectBy (the
 // lowest validation loss, or on a class split the best one-shot accuracy)
@@ -288,7 +284,7 @@ func (o Options) internal() (train.Options, error) {
 		}
 	}
 	if o.TimeBudget > 0 && o.Epochs == 0 {
-		o.Epochs = maxBudgetEpochs // the budget decides, as the doc says
+		o.Epochs = train.MaxBudgetEpochs // the budget decides, as the doc says
 	}
 	def(&o.Epochs, 10)
 	def(&o.BatchSize, 64)

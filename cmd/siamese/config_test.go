@@ -38,7 +38,7 @@ var derivedDefaults = []derivedDefault{
 	{"augment-brightness", "augment: true", "0.25", 0.1, "0", func(s train.Summary) float64 { return s.Augment.Brightness }},
 	// With a time budget and no --epochs, the budget alone decides when
 	// to stop; patience 1 keeps a failure of this row short.
-	{"epochs", "time-budget: 1h\npatience: 1", "2", maxBudgetEpochs, "1", func(s train.Summary) float64 { return float64(s.Epochs) }},
+	{"epochs", "time-budget: 1h\npatience: 1", "2", train.MaxBudgetEpochs, "1", func(s train.Summary) float64 { return float64(s.Epochs) }},
 }
 
 // notDerived lists the flags train checks with Changed for another reason

@@ -17,9 +17,6 @@ import (
 	"github.com/siamese-dev/siamese/internal/train"
 )
 
-// maxBudgetEpochs caps a --time-budget run whose --epochs was not given.
-const maxBudgetEpochs = 1_000_000
-
 func newTrainCmd() *cobra.Command {
 	o := train.Options{}
 	var config string
@@ -109,7 +106,7 @@ it. A Ctrl-C while the images load ends the run at once.`,
 			_, budgetInFile := o.Configured["time-budget"]
 			capped := cmd.Flags().Changed("epochs") && (!epochsInFile || budgetInFile)
 			if o.Loop.TimeBudget > 0 && !capped {
-				o.Loop.Epochs = maxBudgetEpochs // the budget decides
+				o.Loop.Epochs = train.MaxBudgetEpochs // the budget decides
 			}
 			o.Log, o.Warnings = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if jsonOut {
@@ -147,7 +144,7 @@ it. A Ctrl-C while the images load ends the run at once.`,
 			if jsonOut {
 				return writeJSON(cmd.OutOrStdout(), sum)
 			}
-			unit := train.StepUnit(sum.Batches)
+			unit := sum.Unit
 			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: best epoch %d, val accuracy %.4f at threshold %.4f (%d %s in %.1fs, %.0f %s/s)\n",
 				sum.Model, sum.BestEpoch, sum.ValAccuracy, sum.Threshold, sum.Pairs, unit, sum.TrainSeconds, sum.PairsPerSec, unit)
 			return nil

@@ -497,15 +497,13 @@ func (c *Cache) Info() ([]CachePack, error) {
 		}
 		p := CachePack{Name: name}
 		switch pk, err := readPackIndex(filepath.Join(c.Dir, e.Name()), 0); {
-		case err == nil && packNameOf(pk.desc) != name:
+		case errors.Is(err, errOldIndex), err == nil && packNameOf(pk.desc) != name:
+			// A train of its folder starts it over; until then it is
+			// space that `cache clear` frees.
 			p.What = "an older siamese's pack, not used (siamese cache clear removes it)"
 		case err == nil:
 			p.describe(pk.desc)
 			p.Images = len(pk.entries)
-		case errors.Is(err, errOldIndex):
-			// A train of its folder starts it over; until then it is
-			// space that `cache clear` frees.
-			p.What = "an older siamese's pack, not used (siamese cache clear removes it)"
 		default:
 			p.What = "unreadable index (siamese cache clear removes it)"
 		}

@@ -430,7 +430,6 @@ func (l *Loop) Run(ctx context.Context, st *State) (*State, error) {
 	return st, nil
 }
 
-// selectName is the measurement SelectBy names, for messages.
 // KeptRule says how the epoch kept under selectBy is chosen, as the
 // training chart's legend puts it.
 func KeptRule(selectBy string) string {
@@ -440,6 +439,7 @@ func KeptRule(selectBy string) string {
 	return "highest validation " + selectName(selectBy) + ", ties to the lower loss"
 }
 
+// selectName is the measurement SelectBy names, for messages.
 func selectName(selectBy string) string {
 	switch selectBy {
 	case SelectAccuracy:

@@ -82,6 +82,10 @@ type Options struct {
 	Started func()
 }
 
+// MaxBudgetEpochs is the epochs of a run that a time budget ends: the
+// budget decides, where Epochs was not given (CLI and Go API alike).
+const MaxBudgetEpochs = 1_000_000
+
 // Summary is what a run reports at the end (`--json` prints it).
 type Summary struct {
 	Model       string `json:"model"`
