@@ -61,12 +61,16 @@ func (p Plain) Node(d, y *G.Node) (*G.Node, error) {
 	return n, nil
 }
 
-// call runs f and turns a panic in the caller's code into an error, so a
-// bug in a user's loss ends training with a message instead of a crash.
-func (p Plain) call(what string, f func()) (err error) {
+// call runs f under Guard.
+func (p Plain) call(what string, f func()) error { return Guard(p.LossName, what, f) }
+
+// Guard runs f, a part (what: "value", "gradient") of the loss named name,
+// and turns a panic in it into an error, so a bug in a user's loss ends
+// training with a message instead of a crash.
+func Guard(name, what string, f func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s loss: %s panicked: %v", p.LossName, what, r)
+			err = fmt.Errorf("%s loss: %s panicked: %v", name, what, r)
 		}
 	}()
 	f()

@@ -59,11 +59,16 @@ type IgnoredFolder struct {
 
 // String says what was left out, and why.
 func (f IgnoredFolder) String() string {
+	return fmt.Sprintf("class folder %s left out: %s", f.Class, f.Why())
+}
+
+// Why says what the folder holds instead of images.
+func (f IgnoredFolder) Why() string {
 	exts := strings.Join(f.Exts, " ")
 	if exts == "" {
 		exts = "none"
 	}
-	return fmt.Sprintf("class folder %s left out: its %d file(s) have no image extension (theirs: %s; siamese reads %s)", f.Class, f.Files, exts, ImageExtensions())
+	return fmt.Sprintf("its %d file(s) have no image extension (theirs: %s; siamese reads %s)", f.Files, exts, ImageExtensions())
 }
 
 // Scan indexes the data set in directory dir (see the package documentation
@@ -197,11 +202,7 @@ func (ix *Index) splitParts() bool {
 		}
 	}
 	for _, it := range ix.Items {
-		rel := strings.TrimPrefix(it.Path, ix.dir+"/")
-		if ix.dir == "." {
-			rel = it.Path
-		}
-		if strings.Count(rel, "/") < 2 { // class/image: an image of the class itself
+		if path.Dir(it.Path) == path.Join(ix.dir, ix.Classes[it.Class]) { // an image of the class itself
 			return false
 		}
 	}

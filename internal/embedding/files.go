@@ -1,7 +1,6 @@
 package embedding
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,7 +40,7 @@ func Files(paths []string) ([]File, error) {
 		}
 		if len(found) == 0 {
 			if n, exts := otherFiles(p); n > 0 {
-				return nil, fmt.Errorf("folder %s: no images in it: its %d file(s) have no image extension (theirs: %s; siamese reads %s)", p, n, cmp.Or(strings.Join(exts, " "), "none"), dataset.ImageExtensions())
+				return nil, fmt.Errorf("folder %s: no images in it: %s", p, dataset.IgnoredFolder{Files: n, Exts: exts}.Why())
 			}
 			return nil, fmt.Errorf("folder %s: no images in it", p)
 		}

@@ -550,12 +550,8 @@ func (ps *pairSet) measure(emb *network.Embedder, loss contrastive.Loss) (measur
 // bug there must end training with a message, as it does inside the
 // training graph (Plain's op), not crash the caller's program.
 func lossValue(loss contrastive.Loss, d, y []float32) (v float64, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%s loss: value panicked: %v", loss.Name(), r)
-		}
-	}()
-	return loss.Value(d, y), nil
+	err = contrastive.Guard(loss.Name(), "value", func() { v = loss.Value(d, y) })
+	return v, err
 }
 
 // addBatches draws 8 fixed class batches of the validation images (as many
