@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,15 +203,17 @@ func (s *Server) readJSON(body io.Reader, fields []string, got map[string][]byte
 		if e := checkField(name, fields, got, want); e != nil {
 			return e
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		tok, err = dec.Token()
+		if err != nil {
 			return s.bodyError(err, "malformed JSON body")
 		}
-		if raw[0] != '"' {
-			return badRequest("field %q must be a base64 string, got %s", name, valueKind(raw[0]))
+		str, ok := tok.(string)
+		if !ok {
+			return badRequest("field %q must be a base64 string, got %s", name, tokenKind(tok))
 		}
-		var data []byte // base64 in JSON
-		if err := json.Unmarshal(raw, &data); err != nil {
+		// What encoding/json does for a []byte.
+		data, err := base64.StdEncoding.DecodeString(str)
+		if err != nil {
 			return badRequest("field %q must be a base64 string: %v", name, err)
 		}
 		got[name] = data
@@ -242,23 +245,6 @@ func tokenKind(tok json.Token) string {
 	case bool:
 		return "a boolean"
 	case nil:
-		return "null"
-	}
-	return "a number"
-}
-
-// valueKind names the JSON value that starts with byte c.
-func valueKind(c byte) string {
-	switch c {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
 		return "null"
 	}
 	return "a number"
