@@ -82,8 +82,13 @@ func Calibrate(o CalibrateOptions) (*CalibrateResult, error) {
 	if o.Rule == RuleFalseAccept {
 		limits = []float64{o.FalseAccept}
 	}
-	rep, err := Evaluate(EvalOptions{Model: o.Model, Data: o.Data, Pairs: o.Pairs, Seed: o.Seed, MaxPixels: o.MaxPixels,
-		Strict: o.Strict, Warn: o.Warn, Progress: o.Progress, FalseAccept: limits})
+	eo := EvalOptions{Model: o.Model, Data: o.Data, Pairs: o.Pairs, Seed: o.Seed, MaxPixels: o.MaxPixels,
+		Strict: o.Strict, Warn: o.Warn, Progress: o.Progress, FalseAccept: limits}
+	if err := eo.check(); err != nil {
+		return nil, err
+	}
+	// The model loaded above, not a second copy: evaluate only reads it.
+	rep, err := evaluate(m, eo)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,11 @@ func Embed(o EmbedOptions) (*Embeddings, error) {
 	if err != nil {
 		return nil, err
 	}
+	return embedPaths(m, o)
+}
+
+// embedPaths is Embed with the model loaded (o.Model is not read).
+func embedPaths(m *model.Model, o EmbedOptions) (*Embeddings, error) {
 	files, err := embedding.Files(o.Paths)
 	if err != nil {
 		return nil, err

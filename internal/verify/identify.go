@@ -119,7 +119,7 @@ func Identify(o IdentifyOptions) (*IdentifyResult, error) {
 		o.Warn(fmt.Sprintf("gallery %s: %d image(s) not in a class folder left out: they enroll no class", o.Gallery, loose))
 	}
 	k := min(o.K, images)
-	q, err := Embed(EmbedOptions{Model: o.Model, Paths: o.Queries, MaxPixels: o.MaxPixels, Strict: o.Strict, Warn: o.Warn, Progress: o.Progress})
+	q, err := embedPaths(m, EmbedOptions{Paths: o.Queries, MaxPixels: o.MaxPixels, Strict: o.Strict, Warn: o.Warn, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}

@@ -303,22 +303,35 @@ type OneShotResult struct {
 // when asked, on N-way one-shot trials. Only the images the pairs and
 // trials use are decoded and embedded, each once.
 func Evaluate(o EvalOptions) (*Report, error) {
-	if o.Pairs < 2 {
-		return nil, fmt.Errorf("--pairs must be >= 2, got %d", o.Pairs)
-	}
-	if o.PlotDir != "" {
-		// Before the evaluation, which it would otherwise throw away.
-		if err := os.MkdirAll(o.PlotDir, 0o755); err != nil {
-			return nil, fmt.Errorf("--plot %s: %w", o.PlotDir, unwrapPathErr(err))
-		}
-		if err := model.CheckWritable(filepath.Join(o.PlotDir, "roc.png")); err != nil {
-			return nil, fmt.Errorf("--plot %w", err)
-		}
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	m, err := model.Load(o.Model)
 	if err != nil {
 		return nil, err
 	}
+	return evaluate(m, o)
+}
+
+// check refuses options Evaluate cannot run with, before any work.
+func (o EvalOptions) check() error {
+	if o.Pairs < 2 {
+		return fmt.Errorf("--pairs must be >= 2, got %d", o.Pairs)
+	}
+	if o.PlotDir != "" {
+		// Before the evaluation, which it would otherwise throw away.
+		if err := os.MkdirAll(o.PlotDir, 0o755); err != nil {
+			return fmt.Errorf("--plot %s: %w", o.PlotDir, unwrapPathErr(err))
+		}
+		if err := model.CheckWritable(filepath.Join(o.PlotDir, "roc.png")); err != nil {
+			return fmt.Errorf("--plot %w", err)
+		}
+	}
+	return nil
+}
+
+// evaluate is Evaluate of model m, loaded from o.Model, once o is checked.
+func evaluate(m *model.Model, o EvalOptions) (*Report, error) {
 	ix, name, part, err := heldOut(m, o.Data)
 	if err != nil {
 		return nil, err
