@@ -474,7 +474,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if skipped > 0 {
 		rep.Warn(fmt.Sprintf("skipped %d image(s), each named above", skipped))
 	}
-	warnUnreadableClasses(rep, ix.ClassNames(), readable, readableClasses(trainIm), mode)
+	trained := readableClasses(trainIm)
+	warnUnreadableClasses(rep, ix.ClassNames(), readable, trained, mode)
 	sampler, err := pairs.NewSampler(trainIm.Labels, o.Loop.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("training pairs: %w", err)
@@ -520,7 +521,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	// Classes and images that could be read: a class whose files all failed
 	// is not one the model saw, nor one eval can test.
-	nTrainC, nValC := distinct(trainIm.Labels), distinct(valIm.Labels)
+	nTrainC, nValC := len(trained), distinct(valIm.Labels)
 	nClasses := len(readable)
 	if mode == dataset.SplitClasses {
 		fmt.Fprintf(o.Log, "data %s: %d classes, %d train / %d val / %d test classes, %d / %d / %d images\n",
