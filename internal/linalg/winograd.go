@@ -45,21 +45,21 @@ import "fmt"
 // d[r·stride + (2t+s)·c + k], r, s < 4. It panics if a slice is too short
 // or the planes overlap.
 func WinogradInput(v []float32, plane int, d []float32, stride, c, tiles int) {
-	toPlanes("WinogradInput", tileRow{16, 4, 2}, winogradInputAVX2, winogradInputGo, v, plane, d, stride, c, tiles)
+	toPlanes("WinogradInput", tileRow{16, 4, 2}, winogradInputAVX2, winogradInputAVX512, winogradInputGo, v, plane, d, stride, c, tiles)
 }
 
 // WinogradOutput writes Aᵀ M A for tiles tiles into y: the 2×2 pixels at
 // y[r·stride + (2t+s)·c + k], r, s < 2, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as WinogradInput does.
 func WinogradOutput(y []float32, stride int, m []float32, plane, c, tiles int) {
-	fromPlanes("WinogradOutput", tileRow{16, 2, 2}, winogradOutputAVX2, winogradOutputGo, y, stride, m, plane, c, tiles)
+	fromPlanes("WinogradOutput", tileRow{16, 2, 2}, winogradOutputAVX2, winogradOutputAVX512, winogradOutputGo, y, stride, m, plane, c, tiles)
 }
 
 // WinogradOutputGrad is WinogradOutput's adjoint: it writes A g Aᵀ into
 // dm[ξ·plane + t·c + k] for the 2×2 gradient tiles at g[r·stride +
 // (2t+s)·c + k]. It panics as WinogradInput does.
 func WinogradOutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	toPlanes("WinogradOutputGrad", tileRow{16, 2, 2}, winogradOutputGradAVX2, winogradOutputGradGo, dm, plane, g, stride, c, tiles)
+	toPlanes("WinogradOutputGrad", tileRow{16, 2, 2}, winogradOutputGradAVX2, winogradOutputGradAVX512, winogradOutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // WinogradInputGrad is WinogradInput's adjoint: it adds B dV Bᵀ, from
@@ -67,7 +67,7 @@ func WinogradOutputGrad(dm []float32, plane int, g []float32, stride, c, tiles i
 // k], tile after tile, so the columns two neighbours share get both
 // (the first tile's first). It panics as WinogradInput does.
 func WinogradInputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	fromPlanes("WinogradInputGrad", tileRow{16, 4, 2}, winogradInputGradAVX2, winogradInputGradGo, dd, stride, dv, plane, c, tiles)
+	fromPlanes("WinogradInputGrad", tileRow{16, 4, 2}, winogradInputGradAVX2, winogradInputGradAVX512, winogradInputGradGo, dd, stride, dv, plane, c, tiles)
 }
 
 // tileRow is what a row-of-tiles kernel is checked against: the planes of
@@ -77,11 +77,16 @@ type tileRow struct{ planes, side, step int }
 
 // toPlanes runs a kernel that reads a row of image-side tiles and writes
 // planes (an input transform, or an output transform's adjoint) after
-// checking the slices: in assembly where the CPU has AVX2 and c is a
-// multiple of 8, else its Go form.
-func toPlanes(name string, r tileRow, asm func(t *float32, plane int, img *float32, stride, c, tiles int),
+// checking the slices: in AVX-512 assembly (wide) where the CPU has it and
+// c is a multiple of 16, in AVX2 assembly where the CPU has that and c is
+// a multiple of 8, else its Go form.
+func toPlanes(name string, r tileRow, asm, wide func(t *float32, plane int, img *float32, stride, c, tiles int),
 	goForm func(t []float32, plane int, img []float32, stride, c, tiles int), t []float32, plane int, img []float32, stride, c, tiles int) {
 	if !r.check(name, t, plane, img, stride, c, tiles) {
+		return
+	}
+	if wideTiles(c) {
+		wide(&t[0], plane, &img[0], stride, c, tiles)
 		return
 	}
 	if rowsAsm(c) {
@@ -93,9 +98,13 @@ func toPlanes(name string, r tileRow, asm func(t *float32, plane int, img *float
 
 // fromPlanes is toPlanes the other way: a kernel that reads planes and
 // writes (or adds onto) a row of image-side tiles.
-func fromPlanes(name string, r tileRow, asm func(img *float32, stride int, t *float32, plane, c, tiles int),
+func fromPlanes(name string, r tileRow, asm, wide func(img *float32, stride int, t *float32, plane, c, tiles int),
 	goForm func(img []float32, stride int, t []float32, plane, c, tiles int), img []float32, stride int, t []float32, plane, c, tiles int) {
 	if !r.check(name, t, plane, img, stride, c, tiles) {
+		return
+	}
+	if wideTiles(c) {
+		wide(&img[0], stride, &t[0], plane, c, tiles)
 		return
 	}
 	if rowsAsm(c) {
@@ -104,6 +113,10 @@ func fromPlanes(name string, r tileRow, asm func(img *float32, stride int, t *fl
 	}
 	goForm(img, stride, t, plane, c, tiles)
 }
+
+// wideTiles reports whether the AVX-512 tile kernels take c channels:
+// they step 16 channels at a time and have no tail.
+func wideTiles(c int) bool { return hasAVX512F && c%16 == 0 }
 
 // check panics unless the planes of tiles·c floats fit in t without
 // overlapping and the side×side tiles, step pixels apart, fit in img; it

@@ -40,21 +40,21 @@ package linalg
 // d[r·stride + (4t+s)·c + k], r, s < 6. It panics if a slice is too short
 // or the planes overlap.
 func Winograd4Input(v []float32, plane int, d []float32, stride, c, tiles int) {
-	toPlanes("Winograd4Input", tileRow{36, 6, 4}, winograd4InputAVX2, winograd4InputGo, v, plane, d, stride, c, tiles)
+	toPlanes("Winograd4Input", tileRow{36, 6, 4}, winograd4InputAVX2, winograd4InputAVX512, winograd4InputGo, v, plane, d, stride, c, tiles)
 }
 
 // Winograd4Output writes Aᵀ M A for tiles tiles into y: the 4×4 pixels at
 // y[r·stride + (4t+s)·c + k], r, s < 4, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as Winograd4Input does.
 func Winograd4Output(y []float32, stride int, m []float32, plane, c, tiles int) {
-	fromPlanes("Winograd4Output", tileRow{36, 4, 4}, winograd4OutputAVX2, winograd4OutputGo, y, stride, m, plane, c, tiles)
+	fromPlanes("Winograd4Output", tileRow{36, 4, 4}, winograd4OutputAVX2, winograd4OutputAVX512, winograd4OutputGo, y, stride, m, plane, c, tiles)
 }
 
 // Winograd4OutputGrad is Winograd4Output's adjoint: it writes A g Aᵀ into
 // dm[ξ·plane + t·c + k] for the 4×4 gradient tiles at g[r·stride +
 // (4t+s)·c + k]. It panics as Winograd4Input does.
 func Winograd4OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	toPlanes("Winograd4OutputGrad", tileRow{36, 4, 4}, winograd4OutputGradAVX2, winograd4OutputGradGo, dm, plane, g, stride, c, tiles)
+	toPlanes("Winograd4OutputGrad", tileRow{36, 4, 4}, winograd4OutputGradAVX2, winograd4OutputGradAVX512, winograd4OutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // Winograd4InputGrad is Winograd4Input's adjoint: it adds B dV Bᵀ, from
@@ -62,7 +62,7 @@ func Winograd4OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles 
 // k], tile after tile, so the two columns neighbours share get both (the
 // first tile's first). It panics as Winograd4Input does.
 func Winograd4InputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	fromPlanes("Winograd4InputGrad", tileRow{36, 6, 4}, winograd4InputGradAVX2, winograd4InputGradGo, dd, stride, dv, plane, c, tiles)
+	fromPlanes("Winograd4InputGrad", tileRow{36, 6, 4}, winograd4InputGradAVX2, winograd4InputGradAVX512, winograd4InputGradGo, dd, stride, dv, plane, c, tiles)
 }
 
 // The 1-D transforms, each a fixed sequence of roundings that the

@@ -2,6 +2,13 @@
 
 package linalg
 
+import "golang.org/x/sys/cpu"
+
+// hasAVX512F says the generated AVX-512 twins may run. They do the same
+// work as the AVX2 kernels in half the instructions, which is what bounds
+// a transform whose tiles stay in L1 (see RESULTS.md, fifteenth speed pass).
+var hasAVX512F = cpu.X86.HasAVX512F
+
 // The tile kernels of winograd_amd64.s, on tiles > 0 tiles of c channels,
 // c a positive multiple of 8 (tileRow.check and rowsAsm see to both);
 // plane and stride are in floats, as in the Go forms.
@@ -45,3 +52,42 @@ func winogradS2OutputGradAVX2(t *float32, plane int, img *float32, stride, c, ti
 
 //go:noescape
 func winogradS2InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int)
+
+// The AVX-512 twins of all twelve (generated: winograd_avx512_gen_test.go),
+// on c a positive multiple of 16.
+
+//go:noescape
+func winogradInputAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradOutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+//go:noescape
+func winogradOutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradInputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+//go:noescape
+func winograd4InputAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winograd4OutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+//go:noescape
+func winograd4OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winograd4InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+//go:noescape
+func winogradS2InputAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradS2OutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+//go:noescape
+func winogradS2OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
+
+//go:noescape
+func winogradS2InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int)

@@ -2,6 +2,8 @@
 
 package linalg
 
+const hasAVX512F = false
+
 func winogradInputAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }
@@ -47,5 +49,53 @@ func winogradS2OutputGradAVX2(t *float32, plane int, img *float32, stride, c, ti
 }
 
 func winogradS2InputGradAVX2(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradInputAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradOutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradOutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradInputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winograd4InputAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winograd4OutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winograd4OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winograd4InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradS2InputAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradS2OutputAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradS2OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int) {
+	panic("no assembly")
+}
+
+func winogradS2InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }

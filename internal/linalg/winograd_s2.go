@@ -37,21 +37,21 @@ package linalg
 // at d[r·stride + (4t+s)·c + k], r, s < 5. It panics if a slice is too
 // short or the planes overlap.
 func WinogradS2Input(v []float32, plane int, d []float32, stride, c, tiles int) {
-	toPlanes("WinogradS2Input", tileRow{25, 5, 4}, winogradS2InputAVX2, winogradS2InputGo, v, plane, d, stride, c, tiles)
+	toPlanes("WinogradS2Input", tileRow{25, 5, 4}, winogradS2InputAVX2, winogradS2InputAVX512, winogradS2InputGo, v, plane, d, stride, c, tiles)
 }
 
 // WinogradS2Output writes Aᵀ M A for tiles tiles into y: the 2×2 pixels
 // at y[r·stride + (2t+s)·c + k], r, s < 2, from m[ξ·plane + t·c + k]. It
 // overwrites y there. It panics as WinogradS2Input does.
 func WinogradS2Output(y []float32, stride int, m []float32, plane, c, tiles int) {
-	fromPlanes("WinogradS2Output", tileRow{25, 2, 2}, winogradS2OutputAVX2, winogradS2OutputGo, y, stride, m, plane, c, tiles)
+	fromPlanes("WinogradS2Output", tileRow{25, 2, 2}, winogradS2OutputAVX2, winogradS2OutputAVX512, winogradS2OutputGo, y, stride, m, plane, c, tiles)
 }
 
 // WinogradS2OutputGrad is WinogradS2Output's adjoint: it writes A g Aᵀ
 // into dm[ξ·plane + t·c + k] for the 2×2 gradient tiles at g[r·stride +
 // (2t+s)·c + k]. It panics as WinogradS2Input does.
 func WinogradS2OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles int) {
-	toPlanes("WinogradS2OutputGrad", tileRow{25, 2, 2}, winogradS2OutputGradAVX2, winogradS2OutputGradGo, dm, plane, g, stride, c, tiles)
+	toPlanes("WinogradS2OutputGrad", tileRow{25, 2, 2}, winogradS2OutputGradAVX2, winogradS2OutputGradAVX512, winogradS2OutputGradGo, dm, plane, g, stride, c, tiles)
 }
 
 // WinogradS2InputGrad is WinogradS2Input's adjoint: it adds B dV Bᵀ, from
@@ -59,7 +59,7 @@ func WinogradS2OutputGrad(dm []float32, plane int, g []float32, stride, c, tiles
 // k], tile after tile, so the column neighbours share gets both (the
 // first tile's first). It panics as WinogradS2Input does.
 func WinogradS2InputGrad(dd []float32, stride int, dv []float32, plane, c, tiles int) {
-	fromPlanes("WinogradS2InputGrad", tileRow{25, 5, 4}, winogradS2InputGradAVX2, winogradS2InputGradGo, dd, stride, dv, plane, c, tiles)
+	fromPlanes("WinogradS2InputGrad", tileRow{25, 5, 4}, winogradS2InputGradAVX2, winogradS2InputGradAVX512, winogradS2InputGradGo, dd, stride, dv, plane, c, tiles)
 }
 
 // The 1-D transforms.

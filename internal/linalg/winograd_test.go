@@ -31,15 +31,61 @@ var winogradAlgs = []winogradAlg{
 	{"F2", WinogradF2, []winogradForm{
 		{"exported", WinogradF2.Input, WinogradF2.OutputGrad, WinogradF2.Output, WinogradF2.InputGrad},
 		{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
+		asmForms("avx2", rowsAsm, winogradInputAVX2, winogradOutputGradAVX2, winogradOutputAVX2, winogradInputGradAVX2,
+			winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo),
+		asmForms("avx512", wideTiles, winogradInputAVX512, winogradOutputGradAVX512, winogradOutputAVX512, winogradInputGradAVX512,
+			winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo),
 	}},
 	{"F4", WinogradF4, []winogradForm{
 		{"exported", WinogradF4.Input, WinogradF4.OutputGrad, WinogradF4.Output, WinogradF4.InputGrad},
 		{"go", winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo},
+		asmForms("avx2", rowsAsm, winograd4InputAVX2, winograd4OutputGradAVX2, winograd4OutputAVX2, winograd4InputGradAVX2,
+			winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo),
+		asmForms("avx512", wideTiles, winograd4InputAVX512, winograd4OutputGradAVX512, winograd4OutputAVX512, winograd4InputGradAVX512,
+			winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo),
 	}},
 	{"S2", WinogradS2, []winogradForm{
 		{"exported", WinogradS2.Input, WinogradS2.OutputGrad, WinogradS2.Output, WinogradS2.InputGrad},
 		{"go", winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo},
+		asmForms("avx2", rowsAsm, winogradS2InputAVX2, winogradS2OutputGradAVX2, winogradS2OutputAVX2, winogradS2InputGradAVX2,
+			winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo),
+		asmForms("avx512", wideTiles, winogradS2InputAVX512, winogradS2OutputGradAVX512, winogradS2OutputAVX512, winogradS2InputGradAVX512,
+			winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo),
 	}},
+}
+
+type (
+	toPlanesAsm   = func(t *float32, plane int, img *float32, stride, c, tiles int)
+	fromPlanesAsm = func(img *float32, stride int, t *float32, plane, c, tiles int)
+	toPlanesGo    = func(t []float32, plane int, img []float32, stride, c, tiles int)
+	fromPlanesGo  = func(img []float32, stride int, t []float32, plane, c, tiles int)
+)
+
+// asmForms is one set of assembly kernels called directly, whichever set
+// the exported functions would choose, so that on a CPU with AVX-512 the
+// AVX2 kernels are checked too. Where ok says the set does not take c
+// channels, or the CPU lacks it, the Go forms stand in.
+func asmForms(name string, ok func(c int) bool, in, og toPlanesAsm, out, ig fromPlanesAsm,
+	inGo, ogGo toPlanesGo, outGo, igGo fromPlanesGo) winogradForm {
+	to := func(k toPlanesAsm, g toPlanesGo) toPlanesGo {
+		return func(t []float32, plane int, img []float32, stride, c, tiles int) {
+			if !ok(c) || tiles == 0 {
+				g(t, plane, img, stride, c, tiles)
+				return
+			}
+			k(&t[0], plane, &img[0], stride, c, tiles)
+		}
+	}
+	from := func(k fromPlanesAsm, g fromPlanesGo) fromPlanesGo {
+		return func(img []float32, stride int, t []float32, plane, c, tiles int) {
+			if !ok(c) || tiles == 0 {
+				g(img, stride, t, plane, c, tiles)
+				return
+			}
+			k(&img[0], stride, &t[0], plane, c, tiles)
+		}
+	}
+	return winogradForm{name, to(in, inGo), to(og, ogGo), from(out, outGo), from(ig, igGo)}
 }
 
 // winogradLayout is a row of tiles with gaps: a stride longer than the
@@ -226,7 +272,8 @@ func TestWinogradAdjoints(t *testing.T) {
 }
 
 // TestWinogradFormsAgree checks the exported kernels, which run in
-// assembly where the CPU allows, against the Go forms bit for bit, with a
+// assembly where the CPU allows, and each set of assembly kernels by
+// itself, against the Go forms bit for bit, with a
 // guard after every slice that neither may touch.
 func TestWinogradFormsAgree(t *testing.T) {
 	const guard = 7
@@ -259,11 +306,17 @@ func TestWinogradFormsAgree(t *testing.T) {
 					f.inputGrad(dd[:l.inLen()], l.stride, tt[:l.tLen()], l.plane, c, tiles)
 					return append(out, v, y, dm, dd)
 				}
-				want, got := run(a.forms[1]), run(a.forms[0])
-				for i, name := range []string{"input", "output", "output gradient", "input gradient"} {
-					for j := range want[i] {
-						if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
-							t.Fatalf("%s[%d]: exported %v, Go %v", name, j, got[i][j], want[i][j])
+				want := run(a.forms[1])
+				for _, f := range a.forms {
+					if f.name == "go" {
+						continue
+					}
+					got := run(f)
+					for i, name := range []string{"input", "output", "output gradient", "input gradient"} {
+						for j := range want[i] {
+							if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+								t.Fatalf("%s[%d]: %s %v, Go %v", name, j, f.name, got[i][j], want[i][j])
+							}
 						}
 					}
 				}
