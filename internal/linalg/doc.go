@@ -94,7 +94,9 @@
 // CombineCentredRows), and ReLU with 2×2 max pooling in one pass over a
 // pair of pixel rows (ReLUMaxPool2x2Rows; ReLUMaxPool2x2RowsArg keeps a
 // byte per output, its window's first maximum, through which
-// ReLUMaxPool2x2RowsArgGrad routes the adjoint). The tile transforms of Winograd's convolutions
+// ReLUMaxPool2x2RowsArgGrad routes the adjoint; both run in AVX-512, with
+// the window's equalities in mask registers, where the CPU has it and C
+// is a multiple of 16). The tile transforms of Winograd's convolutions
 // along a row of tiles, F(2×2, 3×3) (WinogradInput, WinogradOutput and
 // their adjoints WinogradOutputGrad, WinogradInputGrad), F(4×4, 3×3)
 // (Winograd4Input and the rest) and F(2×2, 3×3) at stride 2

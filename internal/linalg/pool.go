@@ -76,6 +76,10 @@ func ReLUMaxPool2x2RowsArg(y []float32, arg []uint8, top, bottom []float32, c in
 		return
 	}
 	_, _, _ = top[2*len(y)-1], bottom[2*len(y)-1], arg[len(y)-1]
+	if wideRows(c) {
+		reluMaxPool2x2RowsArgAVX512(&y[0], &arg[0], &top[0], &bottom[0], len(y)/c, c)
+		return
+	}
 	if rowsAsm(c) {
 		reluMaxPool2x2RowsArgAVX2(&y[0], &arg[0], &top[0], &bottom[0], len(y)/c, c)
 		return
@@ -99,6 +103,10 @@ func ReLUMaxPool2x2RowsArgGrad(dtop, dbottom []float32, arg []uint8, dy []float3
 	}
 	n := 2 * len(arg)
 	_, _, _ = dtop[n-1], dbottom[n-1], dy[len(arg)-1]
+	if wideRows(c) {
+		reluMaxPool2x2RowsArgGradAVX512(&dtop[0], &dbottom[0], &arg[0], &dy[0], len(arg)/c, c)
+		return
+	}
 	if rowsAsm(c) {
 		reluMaxPool2x2RowsArgGradAVX2(&dtop[0], &dbottom[0], &arg[0], &dy[0], len(arg)/c, c)
 		return

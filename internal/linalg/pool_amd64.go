@@ -13,3 +13,11 @@ func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pix
 
 //go:noescape
 func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)
+
+// The AVX-512 forms of the two above, on c a positive multiple of 16.
+
+//go:noescape
+func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, pixels, c int)
+
+//go:noescape
+func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)

@@ -181,3 +181,119 @@ bcol:
 bdone:
 	VZEROUPPER
 	RET
+
+// func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, pixels, c int)
+// reluMaxPool2x2RowsArgAVX2 on 16 channels a step, with the equality
+// masks in K registers: the first position starts at 3 and is overwritten
+// with 2, 1 and 0 where the third, second and first key is the maximum,
+// in that order, then with 4 where y > 0 fails; VPMOVDB packs it to
+// bytes. Z15 is 0, Z10 to Z13 are 1 to 4.
+TEXT ·reluMaxPool2x2RowsArgAVX512(SB), NOSPLIT, $0-48
+	MOVQ       y+0(FP), DI
+	MOVQ       arg+8(FP), R9
+	MOVQ       top+16(FP), SI
+	MOVQ       bottom+24(FP), DX
+	MOVQ       pixels+32(FP), CX
+	MOVQ       c+40(FP), AX
+	SHLQ       $2, AX
+	VPXORD     Z15, Z15, Z15
+	VPTERNLOGD $0xff, Z14, Z14, Z14
+	VPSRLD     $31, Z14, Z10
+	VPADDD     Z10, Z10, Z11
+	VPADDD     Z10, Z11, Z12
+	VPADDD     Z11, Z11, Z13
+	TESTQ      CX, CX
+	JZ         wadone
+
+wapix:
+	XORQ BX, BX
+
+wacol:
+	LEAQ      (BX)(AX*1), R8
+	VMOVDQU32 (SI)(BX*1), Z0 // top left
+	VMOVDQU32 (SI)(R8*1), Z1 // top right
+	VMOVDQU32 (DX)(BX*1), Z2 // bottom left
+	VPMAXSD   Z1, Z0, Z4
+	VPMAXSD   (DX)(R8*1), Z2, Z5
+	VPMAXSD   Z5, Z4, Z4     // the maximum key
+	VPCMPEQD  Z4, Z0, K1
+	VPCMPEQD  Z4, Z1, K2
+	VPCMPEQD  Z4, Z2, K3
+	VMOVDQA32 Z12, Z5
+	VMOVDQA32 Z11, K3, Z5
+	VMOVDQA32 Z10, K2, Z5
+	VMOVDQA32 Z15, K1, Z5    // the first position
+	VPMAXSD   Z15, Z4, Z4    // the ReLU
+	VMOVDQU32 Z4, (DI)(BX*1)
+	VCMPPS    $0x1e, Z15, Z4, K4 // y > 0
+	KNOTW     K4, K4
+	VMOVDQA32 Z13, K4, Z5    // 4 where not
+	VPMOVDB   Z5, (R9)
+	ADDQ      $16, R9
+	ADDQ      $64, BX
+	CMPQ      BX, AX
+	JNE       wacol
+
+	LEAQ (SI)(AX*2), SI
+	LEAQ (DX)(AX*2), DX
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  wapix
+
+wadone:
+	VZEROUPPER
+	RET
+
+// func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)
+// reluMaxPool2x2RowsArgGradAVX2 on 16 channels a step: arg's bytes
+// widened to dwords and compared with 0 to 3 into K1 to K4, and dy moved
+// under each mask with the other lanes zeroed (+0).
+TEXT ·reluMaxPool2x2RowsArgGradAVX512(SB), NOSPLIT, $0-48
+	MOVQ       dtop+0(FP), DI
+	MOVQ       dbottom+8(FP), R11
+	MOVQ       arg+16(FP), R12
+	MOVQ       dy+24(FP), R10
+	MOVQ       pixels+32(FP), CX
+	MOVQ       c+40(FP), AX
+	SHLQ       $2, AX
+	VPXORD     Z15, Z15, Z15
+	VPTERNLOGD $0xff, Z14, Z14, Z14
+	VPSRLD     $31, Z14, Z10
+	VPADDD     Z10, Z10, Z11
+	VPADDD     Z10, Z11, Z12
+	TESTQ      CX, CX
+	JZ         wbdone
+
+wbpix:
+	XORQ BX, BX
+
+wbcol:
+	LEAQ        (BX)(AX*1), R8
+	VMOVDQU32   (R10)(BX*1), Z1 // dy
+	VPMOVZXBD   (R12), Z2
+	VPCMPEQD    Z15, Z2, K1
+	VPCMPEQD    Z10, Z2, K2
+	VPCMPEQD    Z11, Z2, K3
+	VPCMPEQD    Z12, Z2, K4
+	VMOVDQA32.Z Z1, K1, Z3
+	VMOVDQU32   Z3, (DI)(BX*1)
+	VMOVDQA32.Z Z1, K2, Z4
+	VMOVDQU32   Z4, (DI)(R8*1)
+	VMOVDQA32.Z Z1, K3, Z5
+	VMOVDQU32   Z5, (R11)(BX*1)
+	VMOVDQA32.Z Z1, K4, Z6
+	VMOVDQU32   Z6, (R11)(R8*1)
+	ADDQ        $16, R12
+	ADDQ        $64, BX
+	CMPQ        BX, AX
+	JNE         wbcol
+
+	LEAQ (DI)(AX*2), DI
+	LEAQ (R11)(AX*2), R11
+	ADDQ AX, R10
+	DECQ CX
+	JNZ  wbpix
+
+wbdone:
+	VZEROUPPER
+	RET

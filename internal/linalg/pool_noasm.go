@@ -9,3 +9,9 @@ func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pix
 func reluMaxPool2x2RowsArgGradAVX2(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int) {
 	panic("no assembly")
 }
+func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, pixels, c int) {
+	panic("no assembly")
+}
+func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int) {
+	panic("no assembly")
+}

@@ -183,14 +183,45 @@ func TestReLUMaxPool2x2Rows(t *testing.T) {
 	}
 }
 
-// argForms are the forms of the pooling that keeps the window position.
-var argForms = []struct {
+// argForm is one form of the pooling that keeps the window position.
+type argForm struct {
 	name string
 	fwd  func(y []float32, arg []uint8, top, bottom []float32, c int)
 	grad func(dtop, dbottom []float32, arg []uint8, dy []float32, c int)
-}{
+}
+
+// argForms are the forms of the pooling that keeps the window position.
+var argForms = []argForm{
 	{"exported", ReLUMaxPool2x2RowsArg, ReLUMaxPool2x2RowsArgGrad},
 	{"go", reluMaxPool2x2RowsArgGo, reluMaxPool2x2RowsArgGradGo},
+	argAsmForm("avx2", rowsAsm, reluMaxPool2x2RowsArgAVX2, reluMaxPool2x2RowsArgGradAVX2),
+	argAsmForm("avx512", wideRows, reluMaxPool2x2RowsArgAVX512, reluMaxPool2x2RowsArgGradAVX512),
+}
+
+// argAsmForm calls one set of assembly kernels directly, whichever the
+// exported functions would choose, so that on a CPU with AVX-512 the AVX2
+// kernels are checked too; where ok says they do not take c channels (or
+// the CPU lacks them) the Go forms stand in.
+func argAsmForm(name string, ok func(c int) bool,
+	fwd func(y *float32, arg *uint8, top, bottom *float32, pixels, c int),
+	grad func(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)) argForm {
+	return argForm{
+		name,
+		func(y []float32, arg []uint8, top, bottom []float32, c int) {
+			if !ok(c) || len(y) == 0 {
+				reluMaxPool2x2RowsArgGo(y, arg, top, bottom, c)
+				return
+			}
+			fwd(&y[0], &arg[0], &top[0], &bottom[0], len(y)/c, c)
+		},
+		func(dtop, dbottom []float32, arg []uint8, dy []float32, c int) {
+			if !ok(c) || len(arg) == 0 {
+				reluMaxPool2x2RowsArgGradGo(dtop, dbottom, arg, dy, c)
+				return
+			}
+			grad(&dtop[0], &dbottom[0], &arg[0], &dy[0], len(arg)/c, c)
+		},
+	}
 }
 
 // refArg is the window position of the first of the four keys that is

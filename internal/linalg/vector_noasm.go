@@ -2,7 +2,10 @@
 
 package linalg
 
-const hasAVX2FMA = false
+const (
+	hasAVX2FMA = false
+	hasAVX512F = false
+)
 
 func sumSquaresAVX2(v *float32, n int) (sum, sq float64)                 { panic("no assembly") }
 func sumAVX2(v *float32, n int) float64                                  { panic("no assembly") }

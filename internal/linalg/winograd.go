@@ -85,7 +85,7 @@ func toPlanes(name string, r tileRow, asm, wide func(t *float32, plane int, img 
 	if !r.check(name, t, plane, img, stride, c, tiles) {
 		return
 	}
-	if wideTiles(c) {
+	if wideRows(c) {
 		wide(&t[0], plane, &img[0], stride, c, tiles)
 		return
 	}
@@ -103,7 +103,7 @@ func fromPlanes(name string, r tileRow, asm, wide func(img *float32, stride int,
 	if !r.check(name, t, plane, img, stride, c, tiles) {
 		return
 	}
-	if wideTiles(c) {
+	if wideRows(c) {
 		wide(&img[0], stride, &t[0], plane, c, tiles)
 		return
 	}
@@ -113,10 +113,6 @@ func fromPlanes(name string, r tileRow, asm, wide func(img *float32, stride int,
 	}
 	goForm(img, stride, t, plane, c, tiles)
 }
-
-// wideTiles reports whether the AVX-512 tile kernels take c channels:
-// they step 16 channels at a time and have no tail.
-func wideTiles(c int) bool { return hasAVX512F && c%16 == 0 }
 
 // check panics unless the planes of tiles·c floats fit in t without
 // overlapping and the side×side tiles, step pixels apart, fit in img; it

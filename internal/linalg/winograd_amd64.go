@@ -2,13 +2,6 @@
 
 package linalg
 
-import "golang.org/x/sys/cpu"
-
-// hasAVX512F says the generated AVX-512 twins may run. They do the same
-// work as the AVX2 kernels in half the instructions, which is what bounds
-// a transform whose tiles stay in L1 (see RESULTS.md, fifteenth speed pass).
-var hasAVX512F = cpu.X86.HasAVX512F
-
 // The tile kernels of winograd_amd64.s, on tiles > 0 tiles of c channels,
 // c a positive multiple of 8 (tileRow.check and rowsAsm see to both);
 // plane and stride are in floats, as in the Go forms.

@@ -2,8 +2,6 @@
 
 package linalg
 
-const hasAVX512F = false
-
 func winogradInputAVX2(t *float32, plane int, img *float32, stride, c, tiles int) {
 	panic("no assembly")
 }

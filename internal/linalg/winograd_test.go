@@ -33,7 +33,7 @@ var winogradAlgs = []winogradAlg{
 		{"go", winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo},
 		asmForms("avx2", rowsAsm, winogradInputAVX2, winogradOutputGradAVX2, winogradOutputAVX2, winogradInputGradAVX2,
 			winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo),
-		asmForms("avx512", wideTiles, winogradInputAVX512, winogradOutputGradAVX512, winogradOutputAVX512, winogradInputGradAVX512,
+		asmForms("avx512", wideRows, winogradInputAVX512, winogradOutputGradAVX512, winogradOutputAVX512, winogradInputGradAVX512,
 			winogradInputGo, winogradOutputGradGo, winogradOutputGo, winogradInputGradGo),
 	}},
 	{"F4", WinogradF4, []winogradForm{
@@ -41,7 +41,7 @@ var winogradAlgs = []winogradAlg{
 		{"go", winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo},
 		asmForms("avx2", rowsAsm, winograd4InputAVX2, winograd4OutputGradAVX2, winograd4OutputAVX2, winograd4InputGradAVX2,
 			winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo),
-		asmForms("avx512", wideTiles, winograd4InputAVX512, winograd4OutputGradAVX512, winograd4OutputAVX512, winograd4InputGradAVX512,
+		asmForms("avx512", wideRows, winograd4InputAVX512, winograd4OutputGradAVX512, winograd4OutputAVX512, winograd4InputGradAVX512,
 			winograd4InputGo, winograd4OutputGradGo, winograd4OutputGo, winograd4InputGradGo),
 	}},
 	{"S2", WinogradS2, []winogradForm{
@@ -49,7 +49,7 @@ var winogradAlgs = []winogradAlg{
 		{"go", winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo},
 		asmForms("avx2", rowsAsm, winogradS2InputAVX2, winogradS2OutputGradAVX2, winogradS2OutputAVX2, winogradS2InputGradAVX2,
 			winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo),
-		asmForms("avx512", wideTiles, winogradS2InputAVX512, winogradS2OutputGradAVX512, winogradS2OutputAVX512, winogradS2InputGradAVX512,
+		asmForms("avx512", wideRows, winogradS2InputAVX512, winogradS2OutputGradAVX512, winogradS2OutputAVX512, winogradS2InputGradAVX512,
 			winogradS2InputGo, winogradS2OutputGradGo, winogradS2OutputGo, winogradS2InputGradGo),
 	}},
 }
