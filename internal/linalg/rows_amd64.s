@@ -7,26 +7,29 @@
 // the matrix row by row and a row 8 columns at a time; BX is the byte
 // offset of those 8 columns in a float32 row, so the per-column
 // parameters are read at (param)(BX*1), the same 32 bytes in every row,
-// and the float64 accumulators at (acc)(BX*2). The sums instead walk the
-// matrix a block of 16 columns at a time, down all the rows, with the
-// block's accumulators in registers: kept in the caller's slices, loaded
-// and stored every row, each row's add waited on the last row's store
-// (18-27 GB/s on Zen 5, against 50 and more this way). A block is 64
-// bytes of each row, a cache line where rows are aligned, so the blocks
-// together still read x once. Each column's accumulator takes its rows in order, as in the Go forms,
+// and the float64 accumulators at (acc)(BX*2). A row of 32 to 256 columns
+// has more accumulators than there are registers, so they live in the
+// caller's slices, loaded, added to and stored per 4 columns; with the
+// parameters, they are a few KiB that stay in L1 while x streams past.
+// Each column's accumulator takes its rows in order, as in the Go forms,
 // and the products added (x², g·(x-mu), of float32 values) are exact in
 // float64, so an FMA rounds as a multiply and an add do: the sums agree
 // with the Go forms to the bit. The float32 maps do the operations of
 // their Go forms one by one, in the same order and without FMA (as
 // affineCentredAVX2 and combineCentredAVX2 do), so they agree too.
 
-// SUMSQ4 adds 4 columns of a row (off bytes on from DI, the block in the
-// current row) to their sums (sacc) and squares (qacc), through v: sums
-// in Y8 up, squares in Y12 up, one register per 4 columns.
-#define SUMSQ4(off, v, sacc, qacc) \
-	VCVTPS2PD   off(DI), v;  \
-	VADDPD      sacc, v, sacc; \
-	VFMADD231PD v, v, qacc
+// ADDPD4 adds the 4 doubles of v to the 4 float64 accumulators at m,
+// through t.
+#define ADDPD4(v, m, t) \
+	VADDPD  m, v, t; \
+	VMOVUPD t, m
+
+// FMAPD4 adds a·b, lane by lane, to the 4 float64 accumulators at m,
+// through t.
+#define FMAPD4(a, b, m, t) \
+	VMOVUPD     m, t;    \
+	VFMADD231PD a, b, t; \
+	VMOVUPD     t, m
 
 // func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
 TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
@@ -38,74 +41,30 @@ TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
 	SHLQ  $2, AX          // bytes in a row
 	TESTQ CX, CX
 	JZ    sqdone
-	XORQ  BX, BX
 
-sqblock:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	MOVQ CX, R10
-	CMPQ DX, $64
-	JLT  sqhalf
-	VMOVUPD (R8)(BX*2), Y8
-	VMOVUPD 32(R8)(BX*2), Y9
-	VMOVUPD 64(R8)(BX*2), Y10
-	VMOVUPD 96(R8)(BX*2), Y11
-	VMOVUPD (R9)(BX*2), Y12
-	VMOVUPD 32(R9)(BX*2), Y13
-	VMOVUPD 64(R9)(BX*2), Y14
-	VMOVUPD 96(R9)(BX*2), Y15
+sqrow:
+	XORQ BX, BX
 
-sq16:
-	SUMSQ4(0, Y0, Y8, Y12)
-	SUMSQ4(16, Y1, Y9, Y13)
-	SUMSQ4(32, Y2, Y10, Y14)
-	SUMSQ4(48, Y3, Y11, Y15)
-	ADDQ AX, DI
-	DECQ R10
-	JNZ  sq16
+sqcol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	FMAPD4(Y0, Y0, (R9)(BX*2), Y4)
+	FMAPD4(Y1, Y1, 32(R9)(BX*2), Y5)
+	ADDQ $32, BX
+	CMPQ BX, AX
+	JNE  sqcol
 
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
-	VMOVUPD Y10, 64(R8)(BX*2)
-	VMOVUPD Y11, 96(R8)(BX*2)
-	VMOVUPD Y12, (R9)(BX*2)
-	VMOVUPD Y13, 32(R9)(BX*2)
-	VMOVUPD Y14, 64(R9)(BX*2)
-	VMOVUPD Y15, 96(R9)(BX*2)
-	ADDQ    $64, BX
-	CMPQ    BX, AX
-	JNE     sqblock
-	JMP     sqdone
-
-sqhalf: // the last 8 columns
-	VMOVUPD (R8)(BX*2), Y8
-	VMOVUPD 32(R8)(BX*2), Y9
-	VMOVUPD (R9)(BX*2), Y12
-	VMOVUPD 32(R9)(BX*2), Y13
-
-sq8:
-	SUMSQ4(0, Y0, Y8, Y12)
-	SUMSQ4(16, Y1, Y9, Y13)
-	ADDQ AX, DI
-	DECQ R10
-	JNZ  sq8
-
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
-	VMOVUPD Y12, (R9)(BX*2)
-	VMOVUPD Y13, 32(R9)(BX*2)
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  sqrow
 
 sqdone:
 	VZEROUPPER
 	RET
 
-#define SUM4(off, v, sacc) \
-	VCVTPS2PD off(DI), v; \
-	VADDPD    sacc, v, sacc
-
 // func sumRowsAVX2(x *float32, rows, c int, sum *float64)
-// sumSquaresRowsAVX2 without the squares.
 TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
 	MOVQ  x+0(FP), SI
 	MOVQ  rows+8(FP), CX
@@ -114,51 +73,22 @@ TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
 	SHLQ  $2, AX
 	TESTQ CX, CX
 	JZ    sdone
-	XORQ  BX, BX
 
-sblock:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	MOVQ CX, R10
-	CMPQ DX, $64
-	JLT  shalf
-	VMOVUPD (R8)(BX*2), Y8
-	VMOVUPD 32(R8)(BX*2), Y9
-	VMOVUPD 64(R8)(BX*2), Y10
-	VMOVUPD 96(R8)(BX*2), Y11
+srow:
+	XORQ BX, BX
 
-s16:
-	SUM4(0, Y0, Y8)
-	SUM4(16, Y1, Y9)
-	SUM4(32, Y2, Y10)
-	SUM4(48, Y3, Y11)
-	ADDQ AX, DI
-	DECQ R10
-	JNZ  s16
+scol:
+	VCVTPS2PD (SI)(BX*1), Y0
+	VCVTPS2PD 16(SI)(BX*1), Y1
+	ADDPD4(Y0, (R8)(BX*2), Y2)
+	ADDPD4(Y1, 32(R8)(BX*2), Y3)
+	ADDQ $32, BX
+	CMPQ BX, AX
+	JNE  scol
 
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
-	VMOVUPD Y10, 64(R8)(BX*2)
-	VMOVUPD Y11, 96(R8)(BX*2)
-	ADDQ    $64, BX
-	CMPQ    BX, AX
-	JNE     sblock
-	JMP     sdone
-
-shalf:
-	VMOVUPD (R8)(BX*2), Y8
-	VMOVUPD 32(R8)(BX*2), Y9
-
-s8:
-	SUM4(0, Y0, Y8)
-	SUM4(16, Y1, Y9)
-	ADDQ AX, DI
-	DECQ R10
-	JNZ  s8
-
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  srow
 
 sdone:
 	VZEROUPPER
@@ -166,85 +96,39 @@ sdone:
 
 // func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
 // x - mu is rounded to float32 (VSUBPS) before it is widened, as in the
-// Go form; a block's mu stays in Y6 and Y7. (grad, not g: g names a
-// register to the assembler.) DI walks x and R11 grad, down the block.
+// Go form. (grad, not g: g names a register to the assembler.)
 TEXT ·dotCentredRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ  grad+0(FP), R12
+	MOVQ  grad+0(FP), DI
 	MOVQ  x+8(FP), SI
-	MOVQ  mu+16(FP), R9
+	MOVQ  mu+16(FP), R10
 	MOVQ  rows+24(FP), CX
 	MOVQ  c+32(FP), AX
 	MOVQ  dot+40(FP), R8
 	SHLQ  $2, AX
 	TESTQ CX, CX
 	JZ    ddone
-	XORQ  BX, BX
 
-dblock:
-	MOVQ AX, DX
-	SUBQ BX, DX
-	LEAQ (SI)(BX*1), DI
-	LEAQ (R12)(BX*1), R11
-	MOVQ CX, R10
-	VMOVUPS (R9)(BX*1), Y6
-	VMOVUPD (R8)(BX*2), Y8
-	VMOVUPD 32(R8)(BX*2), Y9
-	CMPQ DX, $64
-	JLT  d8
-	VMOVUPS 32(R9)(BX*1), Y7
-	VMOVUPD 64(R8)(BX*2), Y10
-	VMOVUPD 96(R8)(BX*2), Y11
+drow:
+	XORQ BX, BX
 
-d16:
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VSUBPS       Y6, Y0, Y0
-	VSUBPS       Y7, Y1, Y1
-	VEXTRACTF128 $1, Y0, X2
-	VEXTRACTF128 $1, Y1, X3
+dcol:
+	VMOVUPS      (SI)(BX*1), Y0
+	VSUBPS       (R10)(BX*1), Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
 	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X2, Y2
 	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    X3, Y3
-	VCVTPS2PD    (R11), Y4
-	VCVTPS2PD    16(R11), Y5
-	VCVTPS2PD    32(R11), Y12
-	VCVTPS2PD    48(R11), Y13
-	VFMADD231PD  Y4, Y0, Y8
-	VFMADD231PD  Y5, Y2, Y9
-	VFMADD231PD  Y12, Y1, Y10
-	VFMADD231PD  Y13, Y3, Y11
-	ADDQ         AX, DI
-	ADDQ         AX, R11
-	DECQ         R10
-	JNZ          d16
+	VCVTPS2PD    (DI)(BX*1), Y2
+	VCVTPS2PD    16(DI)(BX*1), Y3
+	FMAPD4(Y2, Y0, (R8)(BX*2), Y4)
+	FMAPD4(Y3, Y1, 32(R8)(BX*2), Y5)
+	ADDQ         $32, BX
+	CMPQ         BX, AX
+	JNE          dcol
 
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
-	VMOVUPD Y10, 64(R8)(BX*2)
-	VMOVUPD Y11, 96(R8)(BX*2)
-	ADDQ    $64, BX
-	CMPQ    BX, AX
-	JNE     dblock
-	JMP     ddone
-
-d8: // the last 8 columns
-	VMOVUPS      (DI), Y0
-	VSUBPS       Y6, Y0, Y0
-	VEXTRACTF128 $1, Y0, X2
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X2, Y2
-	VCVTPS2PD    (R11), Y4
-	VCVTPS2PD    16(R11), Y5
-	VFMADD231PD  Y4, Y0, Y8
-	VFMADD231PD  Y5, Y2, Y9
-	ADDQ         AX, DI
-	ADDQ         AX, R11
-	DECQ         R10
-	JNZ          d8
-
-	VMOVUPD Y8, (R8)(BX*2)
-	VMOVUPD Y9, 32(R8)(BX*2)
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  drow
 
 ddone:
 	VZEROUPPER
