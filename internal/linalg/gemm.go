@@ -80,11 +80,20 @@ func bestKernels() *kernelSet {
 // kernelsEnv names the environment variable that picks a kernel set by
 // name, "avx512x12", "avx512", "avx2" or "generic", to measure one set or
 // to see here how the program runs on a CPU without AVX-512 (or without
-// AVX2). A name the CPU cannot run, or any other value, is ignored. Speed
+// AVX2): avx2 and generic also keep the Winograd transforms and the
+// pooling off AVX-512 (namesNarrowKernels), as the process starts. A name
+// the CPU cannot run, or any other value, is ignored. Speed
 // is all it changes: the assembly sets give the same bits
 // (TestAssemblySetsAgree), while generic, without fused multiply-adds,
 // changes the last bits of results.
 const kernelsEnv = "SIAMESE_KERNELS"
+
+// namesNarrowKernels reports whether name, the value of SIAMESE_KERNELS,
+// picks a set without AVX-512: the passes beside the product then keep to
+// AVX2 as well, so the program runs as on a CPU without AVX-512.
+func namesNarrowKernels(name string) bool {
+	return name == "avx2" || name == "generic"
+}
 
 // namedKernels returns the set called name among sets, or nil.
 func namedKernels(sets []*kernelSet, name string) *kernelSet {

@@ -171,6 +171,26 @@ func TestNamedKernels(t *testing.T) {
 	}
 }
 
+// TestNamesNarrowKernels: only the sets without AVX-512 turn the wide
+// passes beside the product off; no value, or an AVX-512 set, leaves them.
+func TestNamesNarrowKernels(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want bool
+	}{
+		{"", false},
+		{"avx2", true},
+		{"generic", true},
+		{"avx512", false},
+		{"avx512x12", false},
+		{"AVX2", false},
+	} {
+		if got := namesNarrowKernels(tc.env); got != tc.want {
+			t.Errorf("namesNarrowKernels(%q) = %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}
+
 // TestFastestKernels: the lowest score wins among the assembly sets; the
 // pure-Go set is neither timed nor chosen unless it is the only one.
 func TestFastestKernels(t *testing.T) {

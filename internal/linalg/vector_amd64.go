@@ -2,14 +2,19 @@
 
 package linalg
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX2FMA gates the vector kernels of vector_amd64.s.
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // hasAVX512F gates the AVX-512 twins of the Winograd tile kernels and
-// of the pooling (see wideRows).
-var hasAVX512F = cpu.X86.HasAVX512F
+// of the pooling (see wideRows), unless SIAMESE_KERNELS stands for a CPU
+// without AVX-512.
+var hasAVX512F = cpu.X86.HasAVX512F && !namesNarrowKernels(os.Getenv(kernelsEnv))
 
 //go:noescape
 func sumSquaresAVX2(v *float32, n int) (sum, sq float64)
