@@ -15,7 +15,9 @@ package linalg
 // bit is set is negative, so max(key, 0) is ReLU's sign mask: -0 and NaNs
 // with the sign bit set become +0, as in ReLU. Where the CPU has AVX2 and
 // FMA and C is a multiple of 8 the kernels run in assembly
-// (pool_amd64.s), to the bits of their Go forms.
+// (pool_amd64.s), to the bits of their Go forms; the two that keep the
+// window positions run in AVX-512 where the CPU has it and C is a
+// multiple of 16 (wideRows).
 
 import "math"
 

@@ -36,7 +36,9 @@ package linalg
 // transformed tiles sit in 16 planes, plane floats apart, tile t's c
 // channels at t·c within a plane. Where the CPU has AVX2 and FMA and c is
 // a multiple of 8, they run in assembly, which does the same additions in
-// the same order as the Go forms and so gives the same bits.
+// the same order as the Go forms and so gives the same bits; where it has
+// AVX-512 and c is a multiple of 16, in the AVX-512 twins of that assembly
+// (wideRows), 16 channels at a time.
 
 import "fmt"
 
