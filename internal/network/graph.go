@@ -268,8 +268,8 @@ type Embedder struct {
 type embedHalf struct {
 	rows int
 	x    *tensor.Dense
-	out  G.Value
-	vm   G.VM
+	emb  *G.Node
+	prog *program
 }
 
 // minSplitEmbed is the smallest batch an Embedder splits in halves.
@@ -292,8 +292,10 @@ func (n *Net) NewEmbedder(batch int) (*Embedder, error) {
 			return nil, err
 		}
 		e.dim = emb.Shape()[1]
-		G.Read(emb, &h.out)
-		h.vm = G.NewTapeMachine(g, G.WithEngine(engine{}))
+		h.emb = emb
+		if h.prog, err = compile(g, emb); err != nil {
+			return nil, err
+		}
 		e.halves = append(e.halves, h)
 	}
 	return e, nil
@@ -341,17 +343,17 @@ func (e *Embedder) Embed(x []float32, count int) ([]float32, error) {
 		left := k
 		for _, h := range use {
 			n := min(h.rows, left)
-			out = append(out, h.out.Data().([]float32)[:n*e.dim]...)
+			out = append(out, h.out()[:n*e.dim]...)
 			left -= n
 		}
 	}
 	return out, nil
 }
 
-func (h *embedHalf) run() error {
-	h.vm.Reset()
-	return h.vm.RunAll()
-}
+func (h *embedHalf) run() error { return h.prog.run() }
+
+// out is the embeddings of the last run.
+func (h *embedHalf) out() []float32 { return h.prog.value(h.emb).Data().([]float32) }
 
 // PairDistance is the distance head on plain vectors: sqrt(sum((a-b)^2)+eps).
 func PairDistance(a, b []float32) float64 {

@@ -10,13 +10,13 @@ package network
 // or reshape it in a UsePreallocDo of a later node that inherits the
 // register. A header is a few words; the backing is what is worth keeping.
 //
-// Why reuse is safe under the TapeMachine. The machine runs every node once
-// per RunAll, in topological order, and keeps a value alive until its last
-// reader has run. A later gorgonia op may recycle a dead register, and with
-// it our backing, as its own output (UsePreallocDo, or UnsafeDo when it
-// overwrites its input). That only ever clobbers a value that is no longer
-// read in this run, and our op rewrites every element of its output at its
-// next Do. Hence two rules every op here follows:
+// Why reuse is safe. A program (exec.go) runs every node once per run,
+// each after its inputs, and keeps every node's value in a place of its
+// own: no other op writes into our backing, and our op rewrites every
+// element of its output at its next Do. (gorgonia's tape machine, which
+// ran the graphs before, recycled dead registers as later ops' outputs;
+// the rules below made that safe, and keep the ops safe under any runner
+// that runs each op after its inputs.) Two rules every op here follows:
 //   - Do overwrites all of its output; nothing accumulates into last run's
 //     values.
 //   - Backward ops read forward results only through graph inputs, except
@@ -31,7 +31,7 @@ package network
 // forward output); the caches also remember which input they were computed
 // from and are rebuilt if a backward op sees a different one.
 //
-// Ops are not safe for concurrent use: two machines must not run a graph
+// Ops are not safe for concurrent use: two programs must not run a graph
 // built from the same op instances at the same time.
 
 import (

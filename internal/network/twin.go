@@ -21,7 +21,6 @@ package network
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -151,29 +150,30 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("loss: %w", err)
 	}
-	var lossVal, distVal G.Value
-	readLoss, readDist := G.Read(l, &lossVal), G.Read(d, &distVal)
 	grads, err := G.Grad(l, nodes[0], nodes[1])
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("differentiate loss: %w", err)
 	}
-	roots := append(G.Nodes{readLoss, readDist}, grads...)
-	// The gradients are read from their nodes, as a tower's are (see
-	// newTowerGraph).
-	vm := G.NewTapeMachine(g.SubgraphRoots(roots...), G.WithEngine(engine{}))
+	prog, err := compile(g, append(G.Nodes{l, d}, grads...)...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("distance head: %w", err)
+	}
+	// distVal is the distances' tensor itself, which the next run
+	// overwrites: PairGraph.Step copies it out before that.
+	var distVal G.Value
 	h.run = func() error {
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
+		if err := prog.run(); err != nil {
 			return fmt.Errorf("distance head: %w", err)
 		}
 		for side, n := range grads {
-			gv := n.Value()
+			gv := prog.value(n)
 			if gv == nil {
 				return fmt.Errorf("distance head: gradient of side %d not computed", side)
 			}
 			h.grad[side] = gv.Data().([]float32)
 		}
-		h.loss = scalarOf(lossVal)
+		h.loss = scalarOf(prog.value(l))
+		distVal = prog.value(d)
 		return nil
 	}
 	return h, y, &distVal, nil
@@ -317,7 +317,7 @@ type towerGraph struct {
 	// grads[i] is the node whose value is the gradient of weights[i],
 	// read after a run (see newTowerGraph)
 	grads    G.Nodes
-	vm       G.VM
+	prog     *program
 	dropouts []*DropoutOp
 	// batch norms whose running statistics the step folds in after both
 	// towers ran (a PairGraph's second tower), so the update order is the
@@ -352,15 +352,15 @@ func (n *Net) newTowerGraph(rows, side int, head *twinHead) (*towerGraph, error)
 	}
 	// Run only what the weight gradients need: the gradient with respect
 	// to the input images, which Grad also builds, is work thrown away.
-	// The gradients are read from their nodes, not bound to the weights'
-	// dual values: binding makes the machine add each one into a dual
-	// value that every run must clear first, two passes over every
-	// gradient (2.7% of a 28 px training step on one core) for a copy.
-	// A weight's gradient stays live to the program's end (gorgonia keeps
-	// the derivative of an input in its register), so no later
-	// instruction reuses its memory.
+	// The gradients are read from their nodes' values in the program, not
+	// bound to the weights' dual values: gorgonia's tape machine, which
+	// ran the graphs before, added each one into a dual value that every
+	// run had to clear first, two passes over every gradient (2.7% of a
+	// 28 px training step on one core) for a copy.
 	tg.grads = grads
-	tg.vm = G.NewTapeMachine(g.SubgraphRoots(grads...), G.WithEngine(engine{}))
+	if tg.prog, err = compile(g, grads...); err != nil {
+		return nil, err
+	}
 	return tg, nil
 }
 
@@ -383,10 +383,7 @@ func (tg *towerGraph) trainingBN() (fwd []*batchNormOp, grad []*bnGradInputOp) {
 }
 
 // run is one forward and backward pass of the tower on its current input.
-func (tg *towerGraph) run() error {
-	tg.vm.Reset()
-	return tg.vm.RunAll()
-}
+func (tg *towerGraph) run() error { return tg.prog.run() }
 
 // twins is what PairGraph and BatchGraph share: two towers, their head,
 // the batch-norm pairs between them, and the sum of their gradients.
@@ -439,12 +436,12 @@ func (tw *twins) step() error {
 	for _, err := range errs {
 		// The tower that failed first, not the one it left waiting.
 		if err != nil && !errors.Is(err, errTwinAborted) {
-			return fmt.Errorf("training step: %w", vmCause(err))
+			return fmt.Errorf("training step: %w", err)
 		}
 	}
 	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("training step: %w", vmCause(err))
+			return fmt.Errorf("training step: %w", err)
 		}
 	}
 	if tw.towers[1] != nil {
@@ -463,7 +460,7 @@ func (tw *twins) step() error {
 			if tg == nil {
 				continue
 			}
-			gv := tg.grads[i].Value()
+			gv := tg.prog.value(tg.grads[i])
 			if gv == nil {
 				return fmt.Errorf("gradient of %s: not computed", tw.net.Params[i].Name)
 			}
@@ -502,28 +499,3 @@ func sideBySide(a, b func() error, onErr func()) [2]error {
 	<-done
 	return errs
 }
-
-// vmNoise is the tape machine's wrapping of an op's error, once per graph
-// the error crossed: "PC 8. Failed to execute instruction head [CPU7] CPU8
-// false false false: Failed to carry op.Do(): ". It tells a user nothing
-// and buried the op's own message at the end of a long line.
-var vmNoise = regexp.MustCompile(`PC \d+\. Failed to execute instruction .*?: Failed to carry op\.Do\(\): `)
-
-// vmCause is err with its message cleared of vmNoise; errors.Is and As
-// still see err. (gorgonia's wrapper does not unwrap, so the op's error
-// can only be reached through its text.)
-func vmCause(err error) error {
-	msg := err.Error()
-	if clean := vmNoise.ReplaceAllString(msg, ""); clean != msg {
-		return &vmError{msg: clean, err: err}
-	}
-	return err
-}
-
-type vmError struct {
-	msg string
-	err error
-}
-
-func (e *vmError) Error() string { return e.msg }
-func (e *vmError) Unwrap() error { return e.err }

@@ -1,0 +1,122 @@
+package network
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// program runs a graph's ops in order on the calling goroutine: gorgonia
+// builds the graphs and their gradients, and this runs them, in place of
+// its tape machine. The tape machine's RunAll locks its goroutine to its
+// thread and runs the ops on a second goroutine, so every run hands the
+// processor to another thread and back: two thread wake-ups, 64-69 µs a
+// run on a 2-core VM for a graph of two additions, paid by both towers
+// and the distance head of every training step and by every batch of
+// embeddings, while the other tower or half waits. Run here instead, a
+// 28 px training step on two goroutines took 12% less time and an
+// embedding batch 14% less (BenchmarkTrainStep, BenchmarkEmbedBatch, Zen
+// 5), with the same bits. The ops are a few dozen, nearly all this
+// package's own, which keep their outputs from one run to the next; what
+// the tape machine does besides (sharing registers between values whose
+// lives do not overlap, binding values to nodes) these graphs do without.
+type program struct {
+	nodes []*G.Node // the ops and their inputs, every node after its inputs
+	args  [][]int   // per node, its inputs' positions in nodes
+	vals  []G.Value // per node, its value from the last run
+	at    map[*G.Node]int
+	in    []G.Value // scratch for one op's inputs
+}
+
+// compile orders the ops that roots depend on in g for run.
+func compile(g *G.ExprGraph, roots ...*G.Node) (*program, error) {
+	sub := g.SubgraphRoots(roots...)
+	sorted, err := G.Sort(sub)
+	if err != nil {
+		return nil, fmt.Errorf("order the graph: %w", err)
+	}
+	p := &program{at: make(map[*G.Node]int, len(sorted))}
+	// Sort puts every node before its inputs.
+	for i := len(sorted) - 1; i >= 0; i-- {
+		n := sorted[i]
+		var args []int
+		for in := sub.From(n.ID()); in.Next(); {
+			c := in.Node().(*G.Node)
+			j, ok := p.at[c]
+			if !ok {
+				return nil, fmt.Errorf("order the graph: %v comes before its input %v", n, c)
+			}
+			args = append(args, j)
+		}
+		p.at[n] = len(p.nodes)
+		p.nodes = append(p.nodes, n)
+		p.args = append(p.args, args)
+	}
+	p.vals = make([]G.Value, len(p.nodes))
+	for i, n := range p.nodes {
+		if len(p.args[i]) == 0 {
+			// Inputs, weights and constants: tensors bound once, over
+			// memory the caller refills before a run.
+			if p.vals[i] = n.Value(); p.vals[i] == nil {
+				return nil, fmt.Errorf("graph input %v has no value", n)
+			}
+		}
+	}
+	return p, nil
+}
+
+// run runs every op once. An op's error is returned as it is: the ops
+// name themselves in their errors.
+func (p *program) run() error {
+	for i, n := range p.nodes {
+		args := p.args[i]
+		if len(args) == 0 {
+			continue
+		}
+		p.in = p.in[:0]
+		for _, j := range args {
+			p.in = append(p.in, p.vals[j])
+		}
+		v, err := p.do(i, n.Op())
+		if err != nil {
+			return err
+		}
+		// A tensor computes with its own engine: this package's, whose
+		// addition is linalg's, for the sums of a node's gradients that
+		// gorgonia's differentiation adds (see engine).
+		if t, ok := v.(tensor.Tensor); ok {
+			tensor.WithEngine(engine{})(t)
+		}
+		p.vals[i] = v
+	}
+	clear(p.in)
+	return nil
+}
+
+// do runs op, node i's, on p.in. gorgonia's ops that can write into a
+// given tensor (the sums of a node's gradients) get the one they made last
+// run, as the tape machine gave them their registers: allocating them
+// afresh cost the photos preset's step 23 MB and a third of its speed.
+// None of them returns a view of its input, so that tensor is the op's
+// own.
+func (p *program) do(i int, op G.Op) (G.Value, error) {
+	if pd, ok := op.(G.UsePreallocDoer); ok && p.vals[i] != nil {
+		if v, err := pd.UsePreallocDo(p.vals[i], p.in...); err == nil {
+			return v, nil
+		}
+		// As the tape machine does: an op that cannot reuse the tensor
+		// (its shape changed) makes a new one.
+	}
+	return op.Do(p.in...)
+}
+
+// value is n's value from the last run, nil before one or for a node the
+// program does not hold.
+func (p *program) value(n *G.Node) G.Value {
+	i, ok := p.at[n]
+	if !ok {
+		return nil
+	}
+	return p.vals[i]
+}

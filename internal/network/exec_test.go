@@ -1,0 +1,143 @@
+package network
+
+import (
+	"errors"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestProgramMatchesTapeMachine runs graphs of gorgonia's own ops and this
+// package's, with their gradients, through a program and through
+// gorgonia's tape machine, and requires every root's value to be the
+// same to the bit: the program runs the same ops on the same inputs in an
+// order that respects the same dependencies.
+func TestProgramMatchesTapeMachine(t *testing.T) {
+	type graph struct {
+		g     *G.ExprGraph
+		roots G.Nodes
+	}
+	matrix := func(g *G.ExprGraph, name string, rows, cols int, seed uint64) *G.Node {
+		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(uniform(newRand(seed), rows*cols, -1, 1)))
+		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v))
+	}
+	for _, c := range []struct {
+		name  string
+		build func(t *testing.T) graph
+	}{
+		{"gorgonia ops: a non-commuting difference, a product, a sum and their gradients", func(t *testing.T) graph {
+			g := G.NewGraph()
+			a, b, w := matrix(g, "a", 5, 4, 1), matrix(g, "b", 5, 4, 2), matrix(g, "w", 4, 3, 3)
+			d := G.Must(G.Sub(a, b))
+			y := G.Must(G.Mul(d, w))
+			cost := G.Must(G.Sum(G.Must(G.Square(y))))
+			grads, err := G.Grad(cost, a, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return graph{g, append(G.Nodes{cost, d}, grads...)}
+		}},
+		{"this package's ops: a dense layer and the distance head", func(t *testing.T) graph {
+			g := G.NewGraph()
+			x, w := matrix(g, "x", 6, 5, 4), matrix(g, "w", 5, 3, 5)
+			bias := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("bias"),
+				G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{0.1, -0.2, 0.3}))))
+			e := G.Must(Dense(x, w, bias))
+			other := matrix(g, "other", 6, 3, 6)
+			dist := G.Must(Distance(e, other, DistanceEps))
+			cost := G.Must(G.Sum(dist))
+			grads, err := G.Grad(cost, w, bias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return graph{g, append(G.Nodes{dist, cost}, grads...)}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Each runner gets a graph of its own, built alike, so neither
+			// sees values the other bound.
+			want := c.build(t)
+			vm := G.NewTapeMachine(want.g.SubgraphRoots(want.roots...), G.WithEngine(engine{}))
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			got := c.build(t)
+			p, err := compile(got.g, got.roots...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for run := range 2 { // a second run reuses what the first left
+				if err := p.run(); err != nil {
+					t.Fatal(err)
+				}
+				for i, n := range got.roots {
+					v := p.value(n)
+					if v == nil {
+						t.Fatalf("run %d: root %v has no value", run, n)
+					}
+					w := want.roots[i].Value()
+					if !v.Shape().Eq(w.Shape()) {
+						t.Fatalf("run %d: root %v shape %v, tape machine %v", run, n, v.Shape(), w.Shape())
+					}
+					sameBits(t, n.Name(), valueFloats(t, v), valueFloats(t, w))
+				}
+			}
+			if p.value(matrix(G.NewGraph(), "elsewhere", 1, 1, 7)) != nil {
+				t.Error("a node of another graph has a value")
+			}
+		})
+	}
+}
+
+// valueFloats is v's data, a scalar as one value.
+func valueFloats(t *testing.T, v G.Value) []float32 {
+	t.Helper()
+	if d, ok := v.Data().(float32); ok {
+		return []float32{d}
+	}
+	return float32s(t, v)
+}
+
+// TestProgramReturnsOpError requires an op's error to come back as it is,
+// without a wrapping of the runner's, and the ops after it not to run.
+func TestProgramReturnsOpError(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))))
+	failing := &failingKernel{err: errors.New("failing op: bad input")}
+	y, err := apply(failing, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := &failingKernel{}
+	z, err := apply(after, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compile(g, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.run()
+	if !errors.Is(err, failing.err) || err.Error() != "failing op: bad input" {
+		t.Fatalf("run: %v, want the op's error as it is", err)
+	}
+	if after.runs != 0 {
+		t.Errorf("the op after the failing one ran %d times", after.runs)
+	}
+}
+
+// failingKernel returns its input, or err when set.
+type failingKernel struct {
+	err  error
+	runs int
+}
+
+func (k *failingKernel) name() string                                  { return "failing" }
+func (k *failingKernel) inputs() []string                              { return []string{"x"} }
+func (k *failingKernel) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+func (k *failingKernel) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
+	k.runs++
+	return in[0], k.err
+}
