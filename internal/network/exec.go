@@ -98,10 +98,12 @@ func (p *program) run() error {
 // given tensor (the sums of a node's gradients) get the one they made last
 // run, as the tape machine gave them their registers: allocating them
 // afresh cost the photos preset's step 23 MB and a third of its speed.
-// None of them returns a view of its input, so that tensor is the op's
-// own.
+// Not when that tensor shares memory with an input: an op may return its
+// input (a repeat to the same shape returns the constant it repeats,
+// which both towers' graphs share), and writing into it would change the
+// input.
 func (p *program) do(i int, op G.Op) (G.Value, error) {
-	if pd, ok := op.(G.UsePreallocDoer); ok && p.vals[i] != nil {
+	if pd, ok := op.(G.UsePreallocDoer); ok && p.vals[i] != nil && !overlapsAny(p.vals[i], p.in) {
 		if v, err := pd.UsePreallocDo(p.vals[i], p.in...); err == nil {
 			return v, nil
 		}
@@ -109,6 +111,17 @@ func (p *program) do(i int, op G.Op) (G.Value, error) {
 		// (its shape changed) makes a new one.
 	}
 	return op.Do(p.in...)
+}
+
+// overlapsAny says whether v's memory overlaps that of any of in.
+func overlapsAny(v G.Value, in []G.Value) bool {
+	lo, hi := v.Uintptr(), v.Uintptr()+v.MemSize()
+	for _, u := range in {
+		if u != nil && u.Uintptr() < hi && lo < u.Uintptr()+u.MemSize() {
+			return true
+		}
+	}
+	return false
 }
 
 // value is n's value from the last run, nil before one or for a node the
