@@ -11,16 +11,17 @@ import (
 // builds the graphs and their gradients, and this runs them, in place of
 // its tape machine. The tape machine's RunAll locks its goroutine to its
 // thread and runs the ops on a second goroutine, so every run hands the
-// processor to another thread and back: two thread wake-ups, 64-69 µs a
-// run on a 2-core VM for a graph of two additions, paid by both towers
-// and the distance head of every training step and by every batch of
-// embeddings, while the other tower or half waits. Run here instead, a
-// 28 px training step on two goroutines took 12% less time and an
-// embedding batch 14% less (BenchmarkTrainStep, BenchmarkEmbedBatch, Zen
-// 5), with the same bits. The ops are a few dozen, nearly all this
-// package's own, which keep their outputs from one run to the next; what
-// the tape machine does besides (sharing registers between values whose
-// lives do not overlap, binding values to nodes) these graphs do without.
+// processor to another thread and back: two thread wake-ups, 44-69 µs a
+// run on a 2-core VM for a graph of two small ops, where a program takes
+// 1.3-1.5 µs (BenchmarkRunner). Both towers and the distance head paid it
+// every training step, and both halves every batch of embeddings, while
+// the other tower or half waited. Run here instead, a 28 px training step
+// on two goroutines took 12% less time and an embedding batch 14% less
+// (BenchmarkTrainStep, BenchmarkEmbedBatch, Zen 5), with the same bits.
+// The ops are a few dozen, nearly all this package's own, which keep
+// their outputs from one run to the next; what the tape machine does
+// besides (sharing registers between values whose lives do not overlap,
+// binding values to nodes) these graphs do without.
 type program struct {
 	nodes []*G.Node // the ops and their inputs, every node after its inputs
 	args  [][]int   // per node, its inputs' positions in nodes

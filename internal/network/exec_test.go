@@ -141,3 +141,39 @@ func (k *failingKernel) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape
 	k.runs++
 	return in[0], k.err
 }
+
+// BenchmarkRunner runs a graph of two small ops (an addition and its sum)
+// through gorgonia's tape machine and through a program: what running a
+// graph costs besides its ops. On a 2-core VM, at -cpu 1 or 2, 44-69 µs a
+// run for the tape machine, which hands every run to another thread and
+// back (see program), 1.3-1.5 µs for a program.
+func BenchmarkRunner(b *testing.B) {
+	build := func() (*G.ExprGraph, *G.Node) {
+		g := G.NewGraph()
+		x := G.NewVector(g, tensor.Float32, G.WithShape(10), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(10), tensor.WithBacking(make([]float32, 10)))))
+		return g, G.Must(G.Sum(G.Must(G.Add(x, x))))
+	}
+	b.Run("tape_machine", func(b *testing.B) {
+		g, _ := build()
+		vm := G.NewTapeMachine(g, G.WithEngine(engine{}))
+		for b.Loop() {
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("program", func(b *testing.B) {
+		g, sum := build()
+		p, err := compile(g, sum)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := p.run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
