@@ -506,7 +506,10 @@ func (tw *twins) step() error {
 			if side == 0 {
 				sum = d
 			} else {
-				linalg.Add(sum, d)
+				// Split among the cores: the dense layer's gradient is
+				// hundreds of thousands of floats. An element's sum is the
+				// same whichever core adds it.
+				parallelElems(len(sum), func(lo, hi int) { linalg.Add(sum[lo:hi], d[lo:hi]) })
 			}
 		}
 		tw.grads[i] = sum
