@@ -1,6 +1,10 @@
 package network
 
-import "github.com/siamese-dev/siamese/internal/linalg"
+import (
+	"github.com/siamese-dev/siamese/internal/linalg"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
+)
 
 // Unfolding for the convolution, patch by patch. An image (C×H×W) is first
 // transposed to channels-last with its zero border, (H+2p)×(W+2p)×C; the
@@ -266,7 +270,7 @@ func forGroups(n, per, size int, buf []float32, fn func(i0, i1 int, scratch []fl
 	groups := (n + per - 1) / per
 	workers := workersFor(groups)
 	buf = grow(buf, workers*size)
-	parallelRange(groups, workers, func(wk, lo, hi int) {
+	parallel.Range(groups, workers, func(wk, lo, hi int) {
 		b := buf[wk*size : (wk+1)*size]
 		for grp := lo; grp < hi; grp++ {
 			fn(grp*per, min(n, (grp+1)*per), b)

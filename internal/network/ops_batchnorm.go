@@ -25,6 +25,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // BNState is a batch-norm layer's non-trainable state, shared by every
@@ -162,7 +164,7 @@ func (g bnGeometry) parallelChannels(fn func(lo, hi int)) {
 	if g.size() >= minParallelElems {
 		workers = workersFor(g.c)
 	}
-	parallelRange(g.c, workers, func(_, lo, hi int) { fn(lo, hi) })
+	parallel.Range(g.c, workers, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // batchNormOp is the forward pass. Besides its output it caches each

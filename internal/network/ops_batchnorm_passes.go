@@ -7,7 +7,11 @@ package network
 // slices of the rows, each into its own partial, in slice order. Either
 // way a result does not depend on the number of goroutines.
 
-import "github.com/siamese-dev/siamese/internal/linalg"
+import (
+	"github.com/siamese-dev/siamese/internal/linalg"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
+)
 
 // bnRowChunks is how many fixed slices of the rows a channels-last sum
 // adds separately, so that the slices can run in parallel.
@@ -104,7 +108,7 @@ func (g bnGeometry) sumRows(sum, sq, part []float64, add func(lo, hi int, s, q [
 	if g.size() >= minParallelElems {
 		workers = workersFor(chunks)
 	}
-	parallelRange(chunks, workers, func(_, lo, hi int) {
+	parallel.Range(chunks, workers, func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			s, q := part[2*k*c:(2*k+1)*c], part[(2*k+1)*c:(2*k+2)*c]
 			add(k*r/chunks, (k+1)*r/chunks, s, q)
@@ -198,5 +202,5 @@ func (g bnGeometry) mapRows(fn func(lo, hi int)) {
 	if g.size() >= minParallelElems {
 		workers = workersFor(r)
 	}
-	parallelRange(r, workers, func(_, lo, hi int) { fn(lo*g.c, hi*g.c) })
+	parallel.Range(r, workers, func(_, lo, hi int) { fn(lo*g.c, hi*g.c) })
 }

@@ -38,11 +38,12 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // tensorType is the hm type of a dims-dimensional tensor of the type
@@ -150,27 +151,10 @@ func wrap(data []float32, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 }
 
-// workersFor is how many goroutines share n independent items.
+// workersFor is how many goroutines share n independent items
+// (parallel.Range).
 func workersFor(n int) int {
-	return max(1, min(cores(), n))
-}
-
-// parallelRange splits [0, n) into `workers` contiguous chunks and runs
-// fn(worker, lo, hi) on each, the first on the calling goroutine and the
-// others on helpers (workers.go). Chunks
-// differ in size by at most one item, so a batch of images balances evenly.
-func parallelRange(n, workers int, fn func(worker, lo, hi int)) {
-	if workers <= 1 || n <= 1 {
-		fn(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		helpers.claim().post(&part{fn: fn, worker: w, lo: w * n / workers, hi: (w + 1) * n / workers, done: &wg})
-	}
-	fn(0, 0, n/workers)
-	wg.Wait()
+	return max(1, min(parallel.Cores(), n))
 }
 
 // minParallelElems is the size below which an elementwise op runs on one
@@ -183,7 +167,7 @@ func parallelElems(n int, fn func(lo, hi int)) {
 	if n >= minParallelElems {
 		workers = workersFor(n / (minParallelElems / 2))
 	}
-	parallelRange(n, workers, func(_, lo, hi int) { fn(lo, hi) })
+	parallel.Range(n, workers, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // sameData reports whether a and b are the same slice (same first element

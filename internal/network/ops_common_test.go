@@ -253,31 +253,6 @@ func runGradient(t *testing.T, c opCase, seed uint64) {
 	}
 }
 
-func TestParallelRangeCoversEachItemOnce(t *testing.T) {
-	for _, tc := range []struct{ n, workers int }{{0, 2}, {1, 4}, {5, 1}, {5, 2}, {7, 3}, {64, 16}, {3, 8}} {
-		seen := make([]int, tc.n)
-		busy := make([]int, tc.workers) // items per worker; each worker writes only its own entry
-		parallelRange(tc.n, tc.workers, func(w, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				seen[i]++ // chunks are disjoint, so no two goroutines touch one entry
-			}
-			busy[w] += hi - lo
-		})
-		for i, s := range seen {
-			if s != 1 {
-				t.Errorf("n=%d workers=%d: item %d visited %d times", tc.n, tc.workers, i, s)
-			}
-		}
-		if tc.n >= tc.workers {
-			for w, b := range busy {
-				if b < tc.n/tc.workers || b > tc.n/tc.workers+1 {
-					t.Errorf("n=%d workers=%d: worker %d got %d items, want %d or %d", tc.n, tc.workers, w, b, tc.n/tc.workers, tc.n/tc.workers+1)
-				}
-			}
-		}
-	}
-}
-
 // TestOpsRejectFloat64 checks the dtype error of every public builder.
 func TestOpsRejectFloat64(t *testing.T) {
 	g := gorgonia.NewGraph()

@@ -22,6 +22,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // Conv2D is a stride-1 convolution with zero padding pad: x is N×C×H×W, w
@@ -478,7 +479,7 @@ func sumOverChunks(n, chunks, workers, size int, partial *[]float32, fn func(wor
 	}
 	*partial = grow(*partial, chunks*size)
 	p := *partial
-	parallelRange(chunks, workers, func(wk, clo, chi int) {
+	parallel.Range(chunks, workers, func(wk, clo, chi int) {
 		for c := clo; c < chi; c++ {
 			run(wk, c, p[c*size:(c+1)*size])
 		}
@@ -497,7 +498,7 @@ func sumChunks(total, partial []float32, chunks int) {
 	if size*(chunks-1) >= minParallelElems {
 		workers = workersFor(size / 1024)
 	}
-	parallelRange(size, workers, func(_, lo, hi int) {
+	parallel.Range(size, workers, func(_, lo, hi int) {
 		for c := 1; c < chunks; c++ {
 			linalg.Add(total[lo:hi], partial[c*size+lo:c*size+hi])
 		}
@@ -511,7 +512,7 @@ func (k *conv2D) forwardIm2col(x, w []float32, g convGeometry) {
 	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*colSize)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
+	parallel.Range(g.n, workers, func(wk, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			if k.outCL {
@@ -538,7 +539,7 @@ func (k *conv2DGradInput) forwardIm2col(w, dy []float32, g convGeometry) {
 	rows, plane, ld, colSize, outSize, inSize := g.colRows(), g.outPlane(), g.colStride(), g.colLen(), g.outSize(), g.inSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*colSize)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
+	parallel.Range(g.n, workers, func(wk, lo, hi int) {
 		col := k.buf[wk*colSize : (wk+1)*colSize]
 		for i := lo; i < hi; i++ {
 			if k.fwd.outCL {

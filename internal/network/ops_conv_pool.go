@@ -28,6 +28,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // convReLUPoolCL is the input layer conv2DLayout(x, w, pad, stride,
@@ -96,7 +98,7 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 	inSize, outSize, per := g.inSize(), pg.outSize(), g.colLen()+g.outSize()
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*per)
-	parallelRange(g.n, workers, func(wk, lo, hi int) {
+	parallel.Range(g.n, workers, func(wk, lo, hi int) {
 		b := k.buf[wk*per : (wk+1)*per]
 		col, z := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
@@ -233,7 +235,7 @@ func (k *convPoolRoute) forward(in [][]float32, shapes []tensor.Shape, _ tensor.
 	}
 	k.out = grow(k.out, g.n*g.outSize())
 	outSize, zSize := pg.outSize(), g.outSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	parallel.Range(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			at := i * outSize
 			pg.reluPoolCLArgGrad(k.out[i*zSize:(i+1)*zSize], g.ow*g.o, arg[at:at+outSize], dy[at:at+outSize])

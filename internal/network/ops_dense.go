@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // Dense is the affine layer y = x·w + b. x is N×(anything) and is read as
@@ -137,7 +138,7 @@ func (op *denseOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	op.out = grow(op.out, n*out)
-	parallelRange(n, workersFor(n), func(_, lo, hi int) {
+	parallel.Range(n, workersFor(n), func(_, lo, hi int) {
 		y := op.out[lo*out : hi*out]
 		if b == nil {
 			clear(y)
@@ -245,7 +246,7 @@ func (op *denseGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error)
 	}
 	n, in, out := gs[0], ws[0], ws[1]
 	op.out = grow(op.out, n*in)
-	parallelRange(n, workersFor(n), func(_, lo, hi int) {
+	parallel.Range(n, workersFor(n), func(_, lo, hi int) {
 		// dx[lo:hi] (rows×In) = dy[lo:hi] (rows×Out) · wᵀ (Out×In)
 		linalg.Gemm(false, true, hi-lo, in, out, 1, dy[lo*out:hi*out], out, w, out, 0, op.out[lo*in:hi*in], in)
 	})
@@ -307,7 +308,7 @@ func (op *denseGradWeightOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error
 		return nil, err
 	}
 	op.out = grow(op.out, in*out)
-	parallelRange(in, workersFor(in), func(_, lo, hi int) {
+	parallel.Range(in, workersFor(in), func(_, lo, hi int) {
 		// dw[lo:hi] (rows×Out) = x[:, lo:hi]ᵀ · dy (N×Out)
 		linalg.Gemm(true, false, hi-lo, out, n, 1, x[lo:], in, dy, out, 0, op.out[lo*out:hi*out], out)
 	})

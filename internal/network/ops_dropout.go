@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // Dropout is inverted dropout, for training graphs only: each element of x
@@ -122,7 +124,7 @@ func (op *DropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	run := op.run
 	op.run++
 	chunks := (n + dropoutChunk - 1) / dropoutChunk
-	parallelRange(chunks, workersFor(chunks), func(_, lo, hi int) {
+	parallel.Range(chunks, workersFor(chunks), func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			start, end := k*dropoutChunk, min((k+1)*dropoutChunk, n)
 			src := rand.NewPCG(op.seed, run+uint64(k)*dropoutStride)

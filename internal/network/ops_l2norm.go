@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // L2Normalize scales every row of x to unit length: x is N×(anything), read
@@ -44,7 +45,7 @@ func parallelRows(n, d int, fn func(lo, hi int)) {
 	if n*d >= minParallelElems {
 		workers = workersFor(n)
 	}
-	parallelRange(n, workers, func(_, lo, hi int) { fn(lo, hi) })
+	parallel.Range(n, workers, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // l2Norm caches 1/s_i of every row for its gradient op.

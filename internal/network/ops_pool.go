@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // MaxPool2D takes the maximum of each non-overlapping size×size window of
@@ -158,7 +159,7 @@ func (op *maxPool2DOp) poolForward(out, x []float32, g poolGeometry) {
 		} else {
 			op.scratch = grow(op.scratch, workers*half)
 		}
-		parallelRange(g.n, workers, func(wk, lo, hi int) {
+		parallel.Range(g.n, workers, func(wk, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				var h []float32
 				if keep {
@@ -175,7 +176,7 @@ func (op *maxPool2DOp) poolForward(out, x []float32, g poolGeometry) {
 		}
 		return
 	}
-	parallelRange(g.n, workers, func(_, lo, hi int) {
+	parallel.Range(g.n, workers, func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ {
 			plane := x[p*g.inPlane() : (p+1)*g.inPlane()]
 			po := out[p*g.outPlane() : (p+1)*g.outPlane()]
@@ -207,7 +208,7 @@ func (op *maxPool2DOp) pool(out, x []float32, g poolGeometry) {
 		op.argmax = make([]int32, size)
 	}
 	op.argmax = op.argmax[:size]
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	parallel.Range(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ { // p: one (image, channel) plane
 			in := p * g.inPlane()
 			o := p * g.outPlane()
@@ -380,7 +381,7 @@ func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	argmax := op.fwd.argmax
 	op.out = grow(op.out, len(x))
 	inSize, outSize := g.inSize(), g.outSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	parallel.Range(g.n, workersFor(g.n), func(_, lo, hi int) {
 		clear(op.out[lo*inSize : hi*inSize])
 		for o := lo * outSize; o < hi*outSize; o++ {
 			op.out[argmax[o]] = dy[o] // windows do not overlap: one writer per element
@@ -468,7 +469,7 @@ func (op *reluPoolGradOp) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 		half, outSize := g.inSize()/2, g.outSize()
 		op.scratch = grow(op.scratch, workers*2*half)
 		cached := op.fwd != nil && sameData(op.fwd.pairsOf, x) && len(op.fwd.pairs) == g.n*half
-		parallelRange(g.n, workers, func(wk, lo, hi int) {
+		parallel.Range(g.n, workers, func(wk, lo, hi int) {
 			h, gh := op.scratch[2*wk*half:(2*wk+1)*half], op.scratch[(2*wk+1)*half:(2*wk+2)*half]
 			for i := lo; i < hi; i++ {
 				if cached {
@@ -482,7 +483,7 @@ func (op *reluPoolGradOp) forward(in [][]float32, shapes []tensor.Shape, _ tenso
 		})
 		return op.out, nil
 	}
-	parallelRange(g.n, workers, func(_, lo, hi int) {
+	parallel.Range(g.n, workers, func(_, lo, hi int) {
 		for p := lo * g.c; p < hi*g.c; p++ {
 			at, o := p*g.inPlane(), p*g.outPlane()
 			dx, xp := op.out[at:at+g.inPlane()], x[at:at+g.inPlane()]

@@ -24,6 +24,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // reluPoolCL is MaxPool2D(ReLU(x), 2) on channels-last x, for training or
@@ -70,7 +71,7 @@ func (k *reluPoolCLKernel) forward(in [][]float32, shapes []tensor.Shape, _ tens
 		k.arg = grow(k.arg, g.n*g.outSize())
 	}
 	inSize, outSize := g.inSize(), g.outSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	parallel.Range(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			y, xi := k.out[i*outSize:(i+1)*outSize], x[i*inSize:(i+1)*inSize]
 			if k.training {
@@ -163,7 +164,7 @@ func (k *reluPoolCLGrad) forward(in [][]float32, shapes []tensor.Shape, _ tensor
 	}
 	k.out = grow(k.out, g.n*g.inSize())
 	inSize, outSize := g.inSize(), g.outSize()
-	parallelRange(g.n, workersFor(g.n), func(_, lo, hi int) {
+	parallel.Range(g.n, workersFor(g.n), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			at := i * outSize
 			g.reluPoolCLArgGrad(k.out[i*inSize:(i+1)*inSize], g.w*g.c, k.fwd.arg[at:at+outSize], dy[at:at+outSize])
@@ -205,7 +206,7 @@ func (k *layoutKernel) forward(in [][]float32, shapes []tensor.Shape, _ tensor.S
 	x, xs := in[0], shapes[0]
 	c, hw := xs[1], xs[2]*xs[3]
 	k.out = grow(k.out, len(x))
-	parallelRange(xs[0], workersFor(xs[0]), func(_, lo, hi int) {
+	parallel.Range(xs[0], workersFor(xs[0]), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			src, dst := x[i*c*hw:(i+1)*c*hw], k.out[i*c*hw:(i+1)*c*hw]
 			if k.toCL {

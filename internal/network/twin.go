@@ -30,6 +30,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // errTwinAborted is what a tower waiting for the other gets when the other
@@ -518,25 +519,23 @@ func (tw *twins) step() error {
 }
 
 // sideBySide runs a on this goroutine and b on another, each with half the
-// cores (splitCores), and returns their errors; onErr, unless nil, runs as
-// soon as either fails, to release the other from a meeting it waits at.
-// b runs on one of parallelRange's helpers, which is most often still
-// polling after the last step's optimiser update and starts it at once,
-// where a new goroutine waits for the runtime to wake a thread.
+// cores (parallel.SplitCores), and returns their errors; onErr, unless
+// nil, runs as soon as either fails, to release the other from a meeting
+// it waits at. b runs on a helper (parallel.Start), which is most often
+// still polling after the last step's optimiser update and starts it at
+// once, where a new goroutine waits for the runtime to wake a thread.
 func sideBySide(a, b func() error, onErr func()) [2]error {
 	var errs [2]error
-	release := splitCores(2)
+	release := parallel.SplitCores(2)
 	defer release()
-	var done sync.WaitGroup
-	done.Add(1)
-	helpers.claim().post(&part{fn: func(int, int, int) {
+	wait := parallel.Start(func() {
 		if errs[1] = b(); errs[1] != nil && onErr != nil {
 			onErr()
 		}
-	}, done: &done})
+	})
 	if errs[0] = a(); errs[0] != nil && onErr != nil {
 		onErr()
 	}
-	done.Wait()
+	wait()
 	return errs
 }

@@ -1,4 +1,4 @@
-package network
+package parallel
 
 import (
 	"runtime"
@@ -7,10 +7,36 @@ import (
 	"time"
 )
 
+// Range splits [0, n) into workers contiguous chunks and runs fn(worker,
+// lo, hi) on each, the first on the calling goroutine and the others on
+// helpers. Chunks differ in size by at most one item, so a batch of images
+// balances evenly.
+func Range(n, workers int, fn func(worker, lo, hi int)) {
+	if workers <= 1 || n <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		helpers.claim().post(&part{fn: fn, worker: w, lo: w * n / workers, hi: (w + 1) * n / workers, done: &wg})
+	}
+	fn(0, 0, n/workers)
+	wg.Wait()
+}
+
+// Start runs fn on a helper and returns a wait that returns once fn has.
+func Start(fn func()) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	helpers.claim().post(&part{fn: func(int, int, int) { fn() }, done: &wg})
+	return wg.Wait
+}
+
 // helpers are the goroutines that run the second and later parts of every
-// parallelRange. A goroutine started per call waits for the runtime to
-// wake an idle thread, and on this project's 2-core VM that took 70-90 µs
-// on average; a photos-preset step makes 206 parallel calls, so the other
+// Range, and the work Start hands off. A goroutine started per call waits
+// for the runtime to wake an idle thread, and on this project's 2-core VM
+// that took 70-90 µs on average; a photos-preset step makes 206 parallel calls, so the other
 // core started late by 15-18 ms of a 130 ms step while the first waited
 // for it. A helper instead polls for its next part for a while after
 // finishing one (the ops of a step follow each other within microseconds),
@@ -27,27 +53,27 @@ const helperSpin = 200 * time.Microsecond
 type helperSet struct {
 	mu   sync.Mutex
 	list []*helper
-	// shares is how many graphs beyond the first share the cores at this
-	// moment: graphs run side by side (sideBySide, twin.go: the twins of a
-	// PairGraph, the halves of a BatchGraph or of an Embedder) each take
+	// shares is how many callers beyond the first share the cores at
+	// this moment: graphs run side by side (internal/network's twins of a
+	// PairGraph, halves of a BatchGraph or of an Embedder) each take
 	// 1/(1+shares) of them.
 	shares atomic.Int32
 }
 
-// splitCores divides the cores among n graphs about to run side by side,
-// until the returned release is called. Only speed depends on it: every
-// op's result is the same at any number of workers.
-func splitCores(n int) (release func()) {
+// SplitCores divides the cores among n callers about to run side by side
+// (each then sees Cores of them), until the returned release is called.
+func SplitCores(n int) (release func()) {
 	helpers.shares.Add(int32(n - 1))
 	return func() { helpers.shares.Add(-int32(n - 1)) }
 }
 
-// cores is the number of cores one graph may use now.
-func cores() int {
+// Cores is the number of cores one caller may use now: GOMAXPROCS, shared
+// among the callers that SplitCores counts.
+func Cores() int {
 	return max(1, runtime.GOMAXPROCS(0)/int(1+helpers.shares.Load()))
 }
 
-// part is one worker's share of a parallelRange.
+// part is one worker's share of a Range, or the work of a Start.
 type part struct {
 	fn             func(worker, lo, hi int)
 	worker, lo, hi int
