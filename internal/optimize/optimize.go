@@ -5,9 +5,9 @@ import (
 	"math"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
+	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
 // Optimizer applies one update to every parameter from its gradient.
@@ -198,26 +198,14 @@ func unpackState(st map[string][]float32, into map[string][][]float32) error {
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // minChunk is the size below which an update runs on one goroutine: under
-// it, starting goroutines costs more than the update.
+// it, handing a part to another core costs more than the update.
 const minChunk = 1 << 16
 
 // inChunks runs fn over [0, n) in contiguous chunks, on every core when n
 // is large: the dense layer of a tower holds most of its weights, and an
-// element-wise update split anywhere gives the same bits.
+// element-wise update split anywhere gives the same bits. The parts run on
+// parallel's helpers, as the network's do, rather than on a goroutine
+// started per part, which waits for the runtime to wake a thread.
 func inChunks(n int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/minChunk)
-	if parts <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < parts; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w*n/parts, (w+1)*n/parts)
-		}()
-	}
-	fn(0, n/parts)
-	wg.Wait()
+	parallel.Range(n, min(runtime.GOMAXPROCS(0), n/minChunk), func(_, lo, hi int) { fn(lo, hi) })
 }
