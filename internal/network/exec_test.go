@@ -25,6 +25,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		build func(t *testing.T) graph
+		spent int // the ops that write into an input (spentInputs)
 	}{
 		{"gorgonia ops: a non-commuting difference, a product, a sum and their gradients", func(t *testing.T) graph {
 			g := G.NewGraph()
@@ -37,7 +38,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 				t.Fatal(err)
 			}
 			return graph{g, append(G.Nodes{cost, d}, grads...)}
-		}},
+		}, 0},
 		{"this package's ops: a dense layer and the distance head", func(t *testing.T) graph {
 			g := G.NewGraph()
 			x, w := matrix(g, "x", 6, 5, 4), matrix(g, "w", 5, 3, 5)
@@ -52,7 +53,19 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 				t.Fatal(err)
 			}
 			return graph{g, append(G.Nodes{dist, cost}, grads...)}
-		}},
+		}, 0},
+		{"a node read twice: gorgonia sums its gradients, in the tensor of one of them", func(t *testing.T) graph {
+			g := G.NewGraph()
+			x, w := matrix(g, "x", 6, 5, 7), matrix(g, "w", 5, 3, 8)
+			e := G.Must(Dense(x, w, nil))
+			near, far := matrix(g, "near", 6, 3, 9), matrix(g, "far", 6, 3, 10)
+			cost := G.Must(G.Add(G.Must(G.Sum(G.Must(Distance(e, near, DistanceEps)))), G.Must(G.Sum(G.Must(Distance(e, far, DistanceEps))))))
+			grads, err := G.Grad(cost, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return graph{g, append(G.Nodes{cost}, grads...)}
+		}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// Each runner gets a graph of its own, built alike, so neither
@@ -82,6 +95,22 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 					}
 					sameBits(t, n.Name(), valueFloats(t, v), valueFloats(t, w))
 				}
+			}
+			// Where the program sums into an input's tensor, the sum is in
+			// that tensor's memory.
+			spent := 0
+			for i, k := range p.spend {
+				if k < 0 {
+					continue
+				}
+				spent++
+				v, in := p.vals[i], p.vals[p.args[i][k]]
+				if v.Uintptr() != in.Uintptr() {
+					t.Errorf("%v: its value is not in the tensor of input %d, which it may overwrite", p.nodes[i], k)
+				}
+			}
+			if spent != c.spent {
+				t.Errorf("%d ops write into an input, want %d", spent, c.spent)
 			}
 			if p.value(matrix(G.NewGraph(), "elsewhere", 1, 1, 7)) != nil {
 				t.Error("a node of another graph has a value")
