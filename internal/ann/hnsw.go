@@ -413,7 +413,7 @@ func (ix *Index) Add(vecs [][]float32, workers int) error {
 			}
 		}
 	}
-	if ix.Len()+len(vecs) > math.MaxUint32 {
+	if uint64(ix.Len())+uint64(len(vecs)) > math.MaxUint32 {
 		return fmt.Errorf("ann: more than %d vectors", uint32(math.MaxUint32))
 	}
 	if workers < 1 {
