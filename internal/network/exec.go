@@ -31,7 +31,7 @@ type program struct {
 	vals  []G.Value // per node, its value from the last run
 	at    map[*G.Node]int
 	in    []G.Value // scratch for one op's inputs
-	// per node, the input its op may overwrite (see spent), or -1
+	// per node, the input its op may overwrite (spentInputs), or -1
 	spend []int
 }
 
@@ -162,8 +162,8 @@ func spentInputs(nodes []*G.Node, args [][]int, roots G.Nodes) []int {
 		if last[j] != i || root[nodes[j]] || len(args[j]) == 0 || !ours(nodes[j].Op()) {
 			continue
 		}
-		// This op itself may read the input twice (x + x); any reader
-		// besides it must be this package's.
+		// Not when this op reads the input twice (x + x), to keep to the
+		// plain case; any other reader must be this package's.
 		others := false
 		for r, a := range args {
 			if r != i && slices.Contains(a, j) && !ours(nodes[r].Op()) {
@@ -192,11 +192,8 @@ func ours(op G.Op) bool {
 // ownsValue says whether node j's value shares no memory with its
 // inputs' values.
 func (p *program) ownsValue(j int) bool {
-	v := p.vals[j]
-	lo, hi := v.Uintptr(), v.Uintptr()+v.MemSize()
 	for _, a := range p.args[j] {
-		u := p.vals[a]
-		if u.Uintptr() < hi && lo < u.Uintptr()+u.MemSize() {
+		if overlaps(p.vals[j], p.vals[a]) {
 			return false
 		}
 	}
@@ -205,13 +202,12 @@ func (p *program) ownsValue(j int) bool {
 
 // overlapsAny says whether v's memory overlaps that of any of in.
 func overlapsAny(v G.Value, in []G.Value) bool {
-	lo, hi := v.Uintptr(), v.Uintptr()+v.MemSize()
-	for _, u := range in {
-		if u != nil && u.Uintptr() < hi && lo < u.Uintptr()+u.MemSize() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(in, func(u G.Value) bool { return overlaps(v, u) })
+}
+
+// overlaps says whether the memory of v and u overlap.
+func overlaps(v, u G.Value) bool {
+	return v != nil && u != nil && u.Uintptr() < v.Uintptr()+v.MemSize() && v.Uintptr() < u.Uintptr()+u.MemSize()
 }
 
 // value is n's value from the last run, nil before one or for a node the
