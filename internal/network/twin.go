@@ -21,7 +21,6 @@ package network
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,12 +51,10 @@ type rendezvous struct {
 	met     *sync.Cond
 	parties int
 	arrived int
-	gen     uint64 // meetings completed
-	aborted bool
 	err     error // the last meeting's work
-	// gen and aborted, for polling outside the lock
-	genNow     atomic.Uint64
-	abortedNow atomic.Bool
+	// Written under mu, and read outside it by a polling party.
+	gen     atomic.Uint64 // meetings completed
+	aborted atomic.Bool
 }
 
 // rendezvousSpin is how long a party polls before it sleeps.
@@ -75,7 +72,7 @@ func newRendezvous(parties int) *rendezvous {
 func (r *rendezvous) join(deposit func(), work func() error, collect func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.aborted {
+	if r.aborted.Load() {
 		return errTwinAborted
 	}
 	deposit()
@@ -83,18 +80,18 @@ func (r *rendezvous) join(deposit func(), work func() error, collect func()) err
 	if r.arrived == r.parties {
 		r.err = work()
 		r.arrived = 0
-		r.gen++
-		r.genNow.Store(r.gen)
+		r.gen.Add(1)
 		r.met.Broadcast()
 	} else {
-		gen := r.gen
+		gen := r.gen.Load()
+		ended := func() bool { return r.gen.Load() != gen || r.aborted.Load() }
 		r.mu.Unlock()
-		r.poll(gen)
+		parallel.Poll(rendezvousSpin, ended)
 		r.mu.Lock()
-		for r.gen == gen && !r.aborted {
+		for !ended() {
 			r.met.Wait()
 		}
-		if r.gen == gen {
+		if r.gen.Load() == gen {
 			return errTwinAborted
 		}
 	}
@@ -105,33 +102,18 @@ func (r *rendezvous) join(deposit func(), work func() error, collect func()) err
 	return nil
 }
 
-// poll returns when meeting gen has ended or been aborted, or after
-// rendezvousSpin.
-func (r *rendezvous) poll(gen uint64) {
-	deadline := time.Now().Add(rendezvousSpin)
-	for spins := 0; r.genNow.Load() == gen && !r.abortedNow.Load(); spins++ {
-		if spins%64 == 63 {
-			if time.Now().After(deadline) {
-				return
-			}
-			runtime.Gosched() // let other goroutines on this thread run
-		}
-	}
-}
-
 // reset readies the rendezvous for the next step; no party may be in it.
 func (r *rendezvous) reset() {
 	r.mu.Lock()
-	r.arrived, r.aborted = 0, false
-	r.abortedNow.Store(false)
+	r.arrived = 0
+	r.aborted.Store(false)
 	r.mu.Unlock()
 }
 
 // abort releases a party waiting for one that has failed.
 func (r *rendezvous) abort() {
 	r.mu.Lock()
-	r.aborted = true
-	r.abortedNow.Store(true)
+	r.aborted.Store(true)
 	r.met.Broadcast()
 	r.mu.Unlock()
 }

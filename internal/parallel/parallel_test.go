@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestRangeCoversEachItemOnce requires every item to go to exactly one
@@ -64,6 +65,35 @@ func TestSplitCores(t *testing.T) {
 		release()
 		if got := Cores(); got != 4 {
 			t.Errorf("after release of SplitCores(%d): Cores() = %d, want 4", c.n, got)
+		}
+	}
+}
+
+// TestPoll checks that Poll returns true as soon as ready does, after as
+// many calls as it took, and false once its time is up.
+func TestPoll(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		readyAt   int // the call of ready that first returns true; 0: never
+		d         time.Duration
+		want      bool
+		wantCalls int // 0: any number
+	}{
+		{"ready at once", 1, time.Millisecond, true, 1},
+		{"ready after 200 calls", 200, time.Minute, true, 200},
+		{"never ready", 0, time.Millisecond, false, 0},
+	} {
+		calls := 0
+		start := time.Now()
+		got := Poll(c.d, func() bool { calls++; return calls == c.readyAt })
+		if got != c.want {
+			t.Errorf("%s: Poll = %v, want %v", c.name, got, c.want)
+		}
+		if c.wantCalls > 0 && calls != c.wantCalls {
+			t.Errorf("%s: ready called %d times, want %d", c.name, calls, c.wantCalls)
+		}
+		if !c.want && time.Since(start) < c.d {
+			t.Errorf("%s: gave up after %v, before %v", c.name, time.Since(start), c.d)
 		}
 	}
 }
