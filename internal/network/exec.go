@@ -138,10 +138,14 @@ func (p *program) do(i int, op G.Op) (G.Value, error) {
 // op did not hand on one of its own inputs. It returns -1 for a node with
 // none.
 func spentInputs(nodes []*G.Node, args [][]int, roots G.Nodes) []int {
-	last := make([]int, len(nodes)) // per node, its last reader
+	last := make([]int, len(nodes))    // per node, its last reader
+	foreign := make([]int, len(nodes)) // per node, reads of it by ops not of this package
 	for i, a := range args {
 		for _, j := range a {
 			last[j] = max(last[j], i)
+			if !ours(nodes[i].Op()) {
+				foreign[j]++
+			}
 		}
 	}
 	root := make(map[*G.Node]bool, len(roots))
@@ -151,7 +155,7 @@ func spentInputs(nodes []*G.Node, args [][]int, roots G.Nodes) []int {
 	spend := make([]int, len(nodes))
 	for i, n := range nodes {
 		spend[i] = -1
-		if _, ok := n.Op().(G.UnsafeDoer); !ok {
+		if _, ok := n.Op().(G.UnsafeDoer); !ok || ours(n.Op()) {
 			continue
 		}
 		k := n.Op().OverwritesInput()
@@ -159,18 +163,10 @@ func spentInputs(nodes []*G.Node, args [][]int, roots G.Nodes) []int {
 			continue
 		}
 		j := args[i][k]
-		if last[j] != i || root[nodes[j]] || len(args[j]) == 0 || !ours(nodes[j].Op()) {
-			continue
-		}
-		// Not when this op reads the input twice (x + x), to keep to the
-		// plain case; any other reader must be this package's.
-		others := false
-		for r, a := range args {
-			if r != i && slices.Contains(a, j) && !ours(nodes[r].Op()) {
-				others = true
-			}
-		}
-		if !others && !slices.Contains(args[i][:k], j) && !slices.Contains(args[i][k+1:], j) {
+		// foreign[j] == 1: this op, gorgonia's, reads the input once (not
+		// x + x, to keep to the plain case) and every other reader is
+		// this package's.
+		if last[j] == i && foreign[j] == 1 && !root[nodes[j]] && len(args[j]) > 0 && ours(nodes[j].Op()) {
 			spend[i] = k
 		}
 	}
