@@ -3,7 +3,6 @@ package optimize
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 
 	"github.com/siamese-dev/siamese/internal/linalg"
@@ -207,5 +206,5 @@ const minChunk = 1 << 16
 // parallel's helpers, as the network's do, rather than on a goroutine
 // started per part, which waits for the runtime to wake a thread.
 func inChunks(n int, fn func(lo, hi int)) {
-	parallel.Range(n, min(runtime.GOMAXPROCS(0), n/minChunk), func(_, lo, hi int) { fn(lo, hi) })
+	parallel.Range(n, min(parallel.Cores(), n/minChunk), func(_, lo, hi int) { fn(lo, hi) })
 }
