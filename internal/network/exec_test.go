@@ -22,6 +22,16 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(uniform(newRand(seed), rows*cols, -1, 1)))
 		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v))
 	}
+	// withGrads is graph g with roots and the gradients of cost with
+	// respect to wrt.
+	withGrads := func(t *testing.T, g *G.ExprGraph, roots G.Nodes, cost *G.Node, wrt ...*G.Node) graph {
+		t.Helper()
+		grads, err := G.Grad(cost, wrt...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return graph{g, append(roots, grads...)}
+	}
 	for _, c := range []struct {
 		name  string
 		build func(t *testing.T) graph
@@ -33,11 +43,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 			d := G.Must(G.Sub(a, b))
 			y := G.Must(G.Mul(d, w))
 			cost := G.Must(G.Sum(G.Must(G.Square(y))))
-			grads, err := G.Grad(cost, a, w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return graph{g, append(G.Nodes{cost, d}, grads...)}
+			return withGrads(t, g, G.Nodes{cost, d}, cost, a, w)
 		}, 0},
 		{"this package's ops: a dense layer and the distance head", func(t *testing.T) graph {
 			g := G.NewGraph()
@@ -48,11 +54,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 			other := matrix(g, "other", 6, 3, 6)
 			dist := G.Must(Distance(e, other, DistanceEps))
 			cost := G.Must(G.Sum(dist))
-			grads, err := G.Grad(cost, w, bias)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return graph{g, append(G.Nodes{dist, cost}, grads...)}
+			return withGrads(t, g, G.Nodes{dist, cost}, cost, w, bias)
 		}, 0},
 		{"a node read twice: gorgonia sums its gradients, in the tensor of one of them", func(t *testing.T) graph {
 			g := G.NewGraph()
@@ -60,11 +62,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 			e := G.Must(Dense(x, w, nil))
 			near, far := matrix(g, "near", 6, 3, 9), matrix(g, "far", 6, 3, 10)
 			cost := G.Must(G.Add(G.Must(G.Sum(G.Must(Distance(e, near, DistanceEps)))), G.Must(G.Sum(G.Must(Distance(e, far, DistanceEps))))))
-			grads, err := G.Grad(cost, w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return graph{g, append(G.Nodes{cost}, grads...)}
+			return withGrads(t, g, G.Nodes{cost}, cost, w)
 		}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
