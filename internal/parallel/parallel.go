@@ -34,15 +34,10 @@ func Start(fn func()) (wait func()) {
 }
 
 // helpers are the goroutines that run the second and later parts of every
-// Range, and the work Start hands off. A goroutine started per call waits
-// for the runtime to wake an idle thread, and on this project's 2-core VM
-// that took 70-90 µs on average; a photos-preset step makes 206 parallel calls, so the other
-// core started late by 15-18 ms of a 130 ms step while the first waited
-// for it. A helper instead polls for its next part for a while after
-// finishing one (the ops of a step follow each other within microseconds),
-// then parks until posted to. They are shared by every graph in the
-// process, like the runtime's own threads; a part only ever touches what
-// its caller gave it, so which helper runs it does not matter.
+// Range, and the work Start hands off (see the package doc). On this
+// project's 2-core VM a goroutine started per call waited 70-90 µs on
+// average for a thread; a photos-preset step makes 206 parallel calls, so
+// the other core started late by 15-18 ms of a 130 ms step.
 var helpers helperSet
 
 // helperSpin is how long an idle helper polls before it parks: longer than
