@@ -105,7 +105,11 @@
 // AVX-512 and C is a multiple of 16 they run as AVX-512 twins of the AVX2
 // kernels, generated from them (winograd_avx512_gen_test.go): a transform
 // whose tiles stay in L1 is bound by the instructions it issues, and the
-// twins issue half as many (F(4×4) 1.4-1.9 times as fast on Zen 5). The filter transforms
+// twins issue half as many (F(4×4) 1.4-1.9 times as fast on Zen 5).
+// Winograd4OutputPool and Winograd4OutputGradPool are F(4×4)'s output
+// transform and its adjoint with the ReLU and pooling, or their routing,
+// done on each tile in registers, in AVX-512 only (Winograd4PoolFused),
+// to the bits of the kernels apart. The filter transforms
 // (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
 // are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
 // are the loops of a convolution's unfolding and its adjoint.

@@ -5,6 +5,7 @@
 //go:build amd64 && !purego
 
 #include "winograd_avx512_amd64.h"
+#include "winograd4_avx512_amd64.h"
 
 // The tile kernels of Winograd's F(4×4, 3×3) (see winograd4.go), on
 // tiles > 0 tiles of c channels, c a positive multiple of 8, 8 channels
@@ -36,12 +37,6 @@
 // input gradient's tiles overlap (tile t's columns 4 and 5 are tile
 // t+1's 0 and 1), so it finishes each tile, all channels, before the
 // next, as its Go form does.
-
-// FOUR sets Z15 to 4.0 (0x40800000) in every lane.
-#define FOUR \
-	MOVL         $0x40800000, R9; \
-	VMOVD        R9, X15;         \
-	VPBROADCASTD X15, Z15
 
 // STORE6 stores Z8-Z13 to six places.
 #define STORE6(a0, a1, a2, a3, a4, a5) \
@@ -135,38 +130,6 @@ i4block:
 	RET
 
 // ---------------------------------------------------------------------
-// OUT1D is winograd4Out: Aᵀ m of m = Z0-Z5 into Z8-Z11 (Z6, Z7, Z12,
-// Z13 clobbered).
-#define OUT1D \
-	VADDPS Z2, Z1, Z6;    \
-	VSUBPS Z2, Z1, Z7;    \
-	VADDPS Z4, Z3, Z12;   \
-	VSUBPS Z4, Z3, Z13;   \
-	VADDPS Z6, Z0, Z8;    \
-	VADDPS Z12, Z8, Z8;   \
-	VADDPS Z13, Z13, Z9;  \
-	VADDPS Z9, Z7, Z9;    \
-	VMULPS Z15, Z12, Z10; \
-	VADDPS Z10, Z6, Z10;  \
-	VMULPS Z15, Z13, Z11; \
-	VADDPS Z11, Z11, Z11; \
-	VADDPS Z11, Z7, Z11;  \
-	VADDPS Z5, Z11, Z11
-
-// OUTCOL transforms column j of the planes (column pointer R9, plane j)
-// into column j of the stack tile (entries 6r+j), and moves R9 to the
-// next plane.
-#define OUTCOL(j) \
-	LEAQ (R9)(R13*2), R12; \
-	ADDQ R13, R12; \
-	LOAD6((R9), (R9)(R13*1), (R9)(R13*2), (R12), (R12)(R13*1), (R12)(R13*2)); \
-	OUT1D; \
-	VMOVUPS Z8, TMP(j); \
-	VMOVUPS Z9, TMP(6+j); \
-	VMOVUPS Z10, TMP(12+j); \
-	VMOVUPS Z11, TMP(18+j); \
-	ADDQ DX, R9
-
 // OUTROW writes output row r from row r of the stack tile (row pointer
 // R12) and moves R12 to the next image row.
 #define OUTROW(r) \
@@ -216,21 +179,6 @@ o4block:
 	RET
 
 // ---------------------------------------------------------------------
-// OUTGRAD1D is winograd4OutGrad: A g of g = Z0-Z3 into Z0, Z8-Z11, Z3
-// (Z4-Z7 clobbered).
-#define OUTGRAD1D \
-	VADDPS Z2, Z0, Z4;   \
-	VADDPS Z3, Z1, Z5;   \
-	VMULPS Z15, Z2, Z6;  \
-	VADDPS Z6, Z0, Z6;   \
-	VMULPS Z15, Z3, Z7;  \
-	VADDPS Z7, Z1, Z7;   \
-	VADDPS Z7, Z7, Z7;   \
-	VADDPS Z5, Z4, Z8;   \
-	VSUBPS Z5, Z4, Z9;   \
-	VADDPS Z7, Z6, Z10;  \
-	VSUBPS Z7, Z6, Z11
-
 // OGCOL transforms column s of the gradient tile (column pointer R9)
 // into column s of the stack tile (entries 4i+s), and moves R9 on.
 #define OGCOL(s) \
@@ -244,19 +192,6 @@ o4block:
 	VMOVUPS Z11, TMP(16+s); \
 	VMOVUPS Z3, TMP(20+s); \
 	ADDQ BX, R9
-
-// OGROW transforms row i of the stack tile into planes 6i to 6i+5 (row
-// pointer R12) and moves R12 on.
-#define OGROW(i) \
-	LOAD4(TMP(4*i), TMP(4*i+1), TMP(4*i+2), TMP(4*i+3)); \
-	OUTGRAD1D; \
-	VMOVUPS Z0, (R12); \
-	VMOVUPS Z8, (R12)(DX*1); \
-	VMOVUPS Z9, (R12)(DX*2); \
-	VMOVUPS Z10, (R12)(R10*1); \
-	VMOVUPS Z11, (R12)(DX*4); \
-	VMOVUPS Z3, (R12)(R11*1); \
-	ADDQ R13, R12
 
 // func winograd4OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
 TEXT ·winograd4OutputGradAVX512(SB), 0, $1536-48

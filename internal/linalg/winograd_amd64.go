@@ -84,3 +84,13 @@ func winogradS2OutputGradAVX512(t *float32, plane int, img *float32, stride, c, 
 
 //go:noescape
 func winogradS2InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int)
+
+// The fused F(4×4) and pooling kernels of winograd4_pool_amd64.s, AVX-512
+// only, on c a positive multiple of 16 and the terms of winograd4_pool.go;
+// tail is 2·tiles - pixels.
+
+//go:noescape
+func winograd4OutputPoolAVX512(y *float32, arg *uint8, stride int, t *float32, plane, c, tiles, tail, rows int)
+
+//go:noescape
+func winograd4OutputGradPoolAVX512(t *float32, plane int, dy *float32, arg *uint8, stride, c, tiles, tail, rows int)

@@ -19,6 +19,7 @@ var updateAVX512 = flag.Bool("update-avx512", false, "rewrite the generated AVX-
 var winogradAVX512Files = [][2]string{
 	{"winograd_amd64.h", "winograd_avx512_amd64.h"},
 	{"winograd_amd64.s", "winograd_avx512_amd64.s"},
+	{"winograd4_amd64.h", "winograd4_avx512_amd64.h"},
 	{"winograd4_amd64.s", "winograd4_avx512_amd64.s"},
 	{"winograd_s2_amd64.s", "winograd_s2_avx512_amd64.s"},
 }
@@ -41,7 +42,7 @@ func widenWinograd(src []byte, from string) []byte {
 		{regexp.MustCompile(`\bVXORPS `), `VPXORD `},
 		{regexp.MustCompile(`(\w+)AVX2\(SB\)`), `${1}AVX512(SB)`},
 		{regexp.MustCompile(`(func \w+)AVX2\(`), `${1}AVX512(`},
-		{regexp.MustCompile(`#include "winograd_amd64.h"`), `#include "winograd_avx512_amd64.h"`},
+		{regexp.MustCompile(`#include "(winograd4?)_amd64.h"`), `#include "${1}_avx512_amd64.h"`},
 		{regexp.MustCompile(`ADDQ \$32, (SI|DI)\b`), `ADDQ $$64, $1`},
 		{regexp.MustCompile(`\(32\*\(e\)\)\(SP\)`), `(64*(e))(SP)`},
 		{regexp.MustCompile(`32-byte vectors`), `64-byte vectors`},

@@ -97,3 +97,11 @@ func winogradS2OutputGradAVX512(t *float32, plane int, img *float32, stride, c, 
 func winogradS2InputGradAVX512(img *float32, stride int, t *float32, plane, c, tiles int) {
 	panic("no assembly")
 }
+
+func winograd4OutputPoolAVX512(y *float32, arg *uint8, stride int, t *float32, plane, c, tiles, tail, rows int) {
+	panic("no assembly")
+}
+
+func winograd4OutputGradPoolAVX512(t *float32, plane int, dy *float32, arg *uint8, stride, c, tiles, tail, rows int) {
+	panic("no assembly")
+}
