@@ -85,6 +85,17 @@ type winograd struct {
 	per    int             // images per group
 	pool   bool            // conv2D.pool: an image's output and its gradient pass through the tiled scratch
 	poolCF bool            // conv2D.poolCF: and its pooled output through a channels-last one after it
+	// fused: the ReLU and pooling run inside the F(4×4) output transform,
+	// and their gradient's routing inside its adjoint
+	// (linalg.Winograd4OutputPool, Winograd4OutputGradPool), where the CPU
+	// runs those kernels fused and the pooled output is at most a row and
+	// a column short of what the tiles pool to (a 14×14 plane's 4×4 tiles
+	// pool to 8×8, the output to 7×7). The convolution's output then never
+	// leaves the registers, where the kernels apart wrote it to a tiled
+	// plane and read it back, each way. At 14×14×32 → 64, batch 64, one
+	// core, the forward pass took 5% less time and the gradients 5% less
+	// (BenchmarkConvPoolWinograd; docs/RESULTS.md, eighteenth pass).
+	fused bool
 }
 
 // winogradGroupFloats bounds a group's transformed tiles and products, so
@@ -97,6 +108,8 @@ func (k *conv2D) newWinograd(g convGeometry) winograd {
 	wg := winograd{convGeometry: g, alg: alg, pool: k.pool, poolCF: k.poolCF}
 	m := alg.M
 	wg.th, wg.tw = (g.oh+m-1)/m, (g.ow+m-1)/m
+	wg.fused = k.pool && !k.poolApart && m == 4 && linalg.Winograd4PoolFused(g.o) &&
+		2*wg.th-1 <= g.oh/2 && 2*wg.tw-1 <= g.ow/2
 	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
 	return wg
 }
@@ -152,11 +165,15 @@ func (wg winograd) scratch() winogradScratch {
 		in:     wg.planes() * planeStride(wg.per*wg.tiles()*wg.c),
 		out:    wg.planes() * planeStride(wg.per*wg.tiles()*wg.o),
 	}
-	if !wg.even() || wg.pool {
+	switch {
+	case wg.fused && wg.poolCF:
+		s.tiled = wg.pooledLen()
+	case wg.fused:
+	case !wg.even() || wg.pool:
 		s.tiled = wg.tiledLen()
-	}
-	if wg.poolCF {
-		s.tiled += wg.pooledLen()
+		if wg.poolCF {
+			s.tiled += wg.pooledLen()
+		}
 	}
 	return s
 }
@@ -233,6 +250,38 @@ func (wg winograd) transformOutputGrads(dm, tiled []float32, i0, i1 int, grads f
 	}
 }
 
+// outputPooled writes one image's pooled output y, channels-last, and its
+// window positions arg from M (m at the image's first tile), in a fused
+// layer.
+func (wg winograd) outputPooled(y []float32, arg []uint8, m []float32, plane int, pg poolGeometry) {
+	row := pg.ow * pg.c
+	for ty := range wg.th {
+		at := 2 * ty * row
+		linalg.Winograd4OutputPool(y[at:], arg[at:], row, m[ty*wg.tw*wg.o:], plane, wg.o, wg.tw, pg.ow, min(2, pg.oh-2*ty))
+	}
+}
+
+// transformPooledGrads is transformOutputGrads for a fused layer: dM for
+// images [i0, i1) from their pooled gradients dy and window positions arg,
+// through pooled (an image's channels-last pooled gradient) where dy is
+// channel-first.
+func (wg winograd) transformPooledGrads(dm, pooled []float32, i0, i1 int, dy []float32, arg []uint8, pg poolGeometry) {
+	o, tiles, plane := wg.o, wg.tiles(), planeStride((i1-i0)*wg.tiles()*wg.o)
+	n, row := pg.outSize(), pg.ow*pg.c
+	for i := i0; i < i1; i++ {
+		src := dy[i*n : (i+1)*n]
+		if wg.poolCF {
+			linalg.Transpose(pg.c, pg.outPlane(), src, pg.outPlane(), pooled, pg.c)
+			src = pooled[:n]
+		}
+		a := arg[i*n : (i+1)*n]
+		for ty := range wg.th {
+			at, r := ((i-i0)*tiles+ty*wg.tw)*o, 2*ty*row
+			linalg.Winograd4OutputGradPool(dm[at:], plane, src[r:], a[r:], row, o, wg.tw, pg.ow, min(2, pg.oh-2*ty))
+		}
+	}
+}
+
 // toTiled copies an OH×OW×O plane into tiled, m·th×m·tw×O, zero beyond it.
 func (wg winograd) toTiled(tiled, img []float32) []float32 {
 	row, run := wg.tiledRow(), wg.ow*wg.o
@@ -285,6 +334,21 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 		products(wg.planes(), false, tiles, g.o, g.c, v, k.wt, 0, m)
 		plane := planeStride(tiles * g.o)
 		for i := i0; i < i1; i++ {
+			if wg.fused {
+				// Pooled channels-last into k.out, or into the scratch to be
+				// transposed while it is in cache.
+				n := pg.outSize()
+				y := k.out[i*n : (i+1)*n]
+				dst := y
+				if wg.poolCF {
+					dst = tiled[:n]
+				}
+				wg.outputPooled(dst, k.arg[i*n:(i+1)*n], m[(i-i0)*wg.tiles()*g.o:], plane, pg)
+				if wg.poolCF {
+					linalg.Transpose(pg.outPlane(), pg.c, dst, pg.c, y, pg.outPlane())
+				}
+				continue
+			}
 			dst, row := tiled, wg.tiledRow()
 			if wg.even() && !k.pool {
 				dst, row = k.out[i*g.outSize():(i+1)*g.outSize()], g.ow*g.o
@@ -396,8 +460,9 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		}
 		return src, g.ow * g.o
 	}
+	var pg poolGeometry
 	if k.fwd.pool {
-		pg, _ := k.fwd.pooling(g) // geometry has checked it
+		pg, _ = k.fwd.pooling(g) // geometry has checked it
 		if len(k.fwd.arg) != pg.n*pg.outSize() {
 			return nil, fmt.Errorf("%s: the forward pass has not run", k.name())
 		}
@@ -426,7 +491,11 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 		for i0 := lo; i0 < hi; i0 += wg.per {
 			i1 := min(hi, i0+wg.per)
 			tiles := (i1 - i0) * wg.tiles()
-			wg.transformOutputGrads(dm, tiled, i0, i1, grads)
+			if wg.fused {
+				wg.transformPooledGrads(dm, tiled, i0, i1, dy, k.fwd.arg, pg)
+			} else {
+				wg.transformOutputGrads(dm, tiled, i0, i1, grads)
+			}
 			// dV_ξ (T×C) = dM_ξ (T×O) · U_ξᵀ (O×C), then dx from dV.
 			products(planes, false, tiles, g.c, g.o, dm, ut, 0, v)
 			wg.inputGrads(k.out, padded, v, i0, i1)

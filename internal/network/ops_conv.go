@@ -119,6 +119,10 @@ type conv2D struct {
 	// each image transposed from a scratch while it is in cache rather
 	// than by a layout op's pass over the batch.
 	poolCF bool
+	// poolApart keeps the pooling out of the F(4×4) transforms where the
+	// CPU could run them fused (winograd.fused): tests and benchmarks
+	// compare the two with it.
+	poolApart bool
 
 	out []float32
 	arg []uint8

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -216,8 +218,12 @@ func holds(g *G.ExprGraph, is func(kernel) bool) bool {
 // TestConvReLUPoolWinogradMatchesSeparateOps runs a Winograd layer that
 // pools its own output (conv2D.pool) against the layer and
 // reluPoolCLKernel as separate ops, forward and both gradients, and wants
-// the same bits: in F(4×4) on a plane of whole tiles and on the default
-// tower's 14×14 (tiles past the edge), F(2×2) on 6×6, an odd 7×7 plane (a
+// the same bits: in F(4×4) on a plane of whole tiles, on the default
+// tower's 14×14 (tiles past the edge), on 10×10 (whose tiles pool to 6×6,
+// the output to 5×5) and on 13×13 (to 8×8 and 6×6, which the fused
+// kernels do not take: winograd.fused), each with the pooling in the
+// transforms where the CPU runs that and apart (conv2D.poolApart), F(2×2)
+// on 6×6, an odd 7×7 plane (a
 // row and column no window covers), stride 2, and channel counts of the
 // assembly pooling and of its Go form; with the output channels-last and
 // channel-first (conv2D.poolCF). Output buffers start as garbage.
@@ -225,6 +231,8 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 	for _, c := range []struct{ n, c, h, o, stride int }{
 		{2, 16, 16, 32, 1}, // F(4×4), whole tiles
 		{3, 32, 14, 64, 1}, // the default tower's conv2 at 28 px
+		{2, 16, 13, 32, 1}, // F(4×4), a row and column no window covers
+		{2, 16, 10, 16, 1}, // F(4×4), tiles past a pooled edge
 		{2, 8, 6, 16, 1},   // F(2×2)
 		{2, 8, 7, 12, 1},   // odd plane; 12 channels pool in Go
 		{2, 8, 16, 16, 2},  // stride 2
@@ -250,14 +258,15 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			for _, cf := range []bool{false, true} {
+			for _, form := range []struct{ cf, apart bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				cf := form.cf
 				// Channel-first, the fused op's output and its gradient
 				// are y's and dy's, each image transposed.
 				wantY, fdyIn := y, dy
 				if cf {
 					wantY, fdyIn = toCF(y, ys), toCF(dy, ys)
 				}
-				fused := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true, pool: true, poolCF: cf, out: uniform(r, ys.TotalSize(), 5, 6)}
+				fused := &conv2D{pad: 1, stride: c.stride, inCL: true, outCL: true, winograd: true, pool: true, poolCF: cf, poolApart: form.apart, out: uniform(r, ys.TotalSize(), 5, 6)}
 				if got, err := fused.shape([]tensor.Shape{xs, ws}); err != nil || !got.Eq(ys) {
 					t.Fatalf("shape %v, %v; want %v", got, err, ys)
 				}
@@ -265,7 +274,7 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameBits(t, fmt.Sprintf("cf=%t: output", cf), fy, wantY)
+				sameBits(t, fmt.Sprintf("%+v: output", form), fy, wantY)
 				fgi := &winogradGradInput{fwd: fused, out: uniform(r, len(dx), 5, 6)}
 				in, shapes := [][]float32{w, fdyIn, x}, []tensor.Shape{ws, ys, xs}
 				if _, err := fgi.shape(shapes); err != nil {
@@ -275,11 +284,73 @@ func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameBits(t, fmt.Sprintf("cf=%t: input gradient", cf), fdx, dx)
-				sameBits(t, fmt.Sprintf("cf=%t: kernel gradient", cf), fgi.dw, gi.dw)
+				sameBits(t, fmt.Sprintf("%+v: input gradient", form), fdx, dx)
+				sameBits(t, fmt.Sprintf("%+v: kernel gradient", form), fgi.dw, gi.dw)
 			}
 		})
 	}
+}
+
+// BenchmarkConvPoolWinograd is the default tower's pooled Winograd layer
+// (conv2D with pool and poolCF) at 28 and 48 px, batch 64, with the pooling
+// in the F(4×4) transforms (winograd.fused, where the CPU runs that) and
+// apart. Each iteration runs both, in turns, and the metrics are each
+// form's median µs for the forward pass and for the gradients: a few per
+// cent between two forms is less than this VM's drift from one run to the
+// next, which the turns cancel.
+func BenchmarkConvPoolWinograd(b *testing.B) {
+	r := newRand(1)
+	for _, h := range []int{14, 24} {
+		const n, c, o = 64, 32, 64
+		x := wrap(uniform(r, n*c*h*h, -1, 1), n, c, h, h)
+		w := wrap(uniform(r, o*c*9, -0.1, 0.1), o, c, 3, 3)
+		dy := wrap(uniform(r, n*o*h*h/4, -1, 1), n, o, h/2, h/2)
+		type form struct {
+			name      string
+			fwd, grad *kernelOp
+			µs        [2][]float64 // forward, gradients
+		}
+		var forms []*form
+		for _, apart := range []bool{false, true} {
+			k := &conv2D{pad: 1, stride: 1, inCL: true, outCL: true, winograd: true, pool: true, poolCF: true, poolApart: apart}
+			name := "fused"
+			if apart {
+				name = "apart"
+			}
+			forms = append(forms, &form{name: name, fwd: opFor(k), grad: opFor(&winogradGradInput{fwd: k})})
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", h, h, c), func(b *testing.B) {
+			turn := 0
+			for b.Loop() {
+				for j := range forms {
+					f := forms[(j+turn)%len(forms)]
+					t0 := time.Now()
+					if _, err := f.fwd.Do(x, w); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := f.grad.Do(w, dy, x); err != nil {
+						b.Fatal(err)
+					}
+					f.µs[0] = append(f.µs[0], float64(t1.Sub(t0).Nanoseconds())/1e3)
+					f.µs[1] = append(f.µs[1], float64(time.Since(t1).Nanoseconds())/1e3)
+				}
+				turn++
+			}
+			for _, f := range forms {
+				b.ReportMetric(median(f.µs[0]), f.name+"-forward-µs")
+				b.ReportMetric(median(f.µs[1]), f.name+"-gradients-µs")
+				f.µs = [2][]float64{}
+			}
+		})
+	}
+}
+
+// median is the middle of v (the upper of the two for an even count); it
+// sorts v.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // toCF is channels-last v of shape s (N×C×H×W) laid out channel-first.
