@@ -93,8 +93,9 @@ type winograd struct {
 	// pool to 8×8, the output to 7×7). The convolution's output then never
 	// leaves the registers, where the kernels apart wrote it to a tiled
 	// plane and read it back, each way. At 14×14×32 → 64, batch 64, one
-	// core, the forward pass took 5% less time and the gradients 5% less
-	// (BenchmarkConvPoolWinograd; docs/RESULTS.md, eighteenth pass).
+	// core, the forward pass took 3.6-5.2% less time and the gradients
+	// 2.1-4.8% less (BenchmarkConvPoolWinograd, two runs; docs/RESULTS.md,
+	// eighteenth pass).
 	fused bool
 }
 

@@ -84,7 +84,10 @@
 // The gradient routes dL/dy through those bytes into a scratch again and
 // goes on from there while it is in cache: into the kernel gradient's
 // product for the input layer (ops_conv_pool.go), into the output
-// gradient's Winograd transform for a Winograd layer. A pooled Winograd
+// gradient's Winograd transform for a Winograd layer. Where the CPU has
+// AVX-512, an F(4×4) layer pools each tile inside its output transform
+// and routes the gradient inside the adjoint, in registers, with no
+// scratch between. A pooled Winograd
 // layer that a dense layer reads writes its output channel-first, so the
 // default towers have no layout op. Run as separate ops, the
 // convolution's output and its gradient, each four times the pooled size,
