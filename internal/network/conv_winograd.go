@@ -83,7 +83,7 @@ type winograd struct {
 	alg    linalg.Winograd // the form: F(2×2) or F(4×4) at stride 1, F(2×2) at stride 2
 	th, tw int             // tiles down and across an image
 	per    int             // images per group
-	pool   bool            // conv2D.pool: an image's output and its gradient pass through the tiled scratch
+	pool   bool            // conv2D.pool: an image's output and its gradient pass through the tiled scratch, unless fused
 	poolCF bool            // conv2D.poolCF: and its pooled output through a channels-last one after it
 	// fused: the ReLU and pooling run inside the F(4×4) output transform,
 	// and their gradient's routing inside its adjoint

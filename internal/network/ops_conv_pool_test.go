@@ -223,10 +223,10 @@ func holds(g *G.ExprGraph, is func(kernel) bool) bool {
 // the output to 5×5) and on 13×13 (to 8×8 and 6×6, which the fused
 // kernels do not take: winograd.fused), each with the pooling in the
 // transforms where the CPU runs that and apart (conv2D.poolApart), F(2×2)
-// on 6×6, an odd 7×7 plane (a
-// row and column no window covers), stride 2, and channel counts of the
-// assembly pooling and of its Go form; with the output channels-last and
-// channel-first (conv2D.poolCF). Output buffers start as garbage.
+// on 6×6, an odd 7×7 plane (a row and column no window covers), stride 2,
+// and channel counts of the assembly pooling and of its Go form; with the
+// output channels-last and channel-first (conv2D.poolCF). Output buffers
+// start as garbage.
 func TestConvReLUPoolWinogradMatchesSeparateOps(t *testing.T) {
 	for _, c := range []struct{ n, c, h, o, stride int }{
 		{2, 16, 16, 32, 1}, // F(4×4), whole tiles
