@@ -41,6 +41,17 @@
 	VMOVUPS Y11, TMP(18+j); \
 	ADDQ DX, R9
 
+// OUTCOLS transforms the six columns of the planes at SI into the stack
+// tile (R9 and R12 clobbered).
+#define OUTCOLS \
+	MOVQ SI, R9; \
+	OUTCOL(0);   \
+	OUTCOL(1);   \
+	OUTCOL(2);   \
+	OUTCOL(3);   \
+	OUTCOL(4);   \
+	OUTCOL(5)
+
 // OUTGRAD1D is winograd4OutGrad: A g of g = Y0-Y3 into Y0, Y8-Y11, Y3
 // (Y4-Y7 clobbered).
 #define OUTGRAD1D \
@@ -56,6 +67,25 @@
 	VADDPS Y7, Y6, Y10;  \
 	VSUBPS Y7, Y6, Y11
 
+// TOTMP stores column s of A g, from OUTGRAD1D, into the stack tile
+// (entries 4i+s).
+#define TOTMP(s) \
+	VMOVUPS Y0, TMP(s);     \
+	VMOVUPS Y8, TMP(4+s);   \
+	VMOVUPS Y9, TMP(8+s);   \
+	VMOVUPS Y10, TMP(12+s); \
+	VMOVUPS Y11, TMP(16+s); \
+	VMOVUPS Y3, TMP(20+s)
+
+// OGCOL transforms column s of the gradient tile (column pointer R9)
+// into column s of the stack tile (entries 4i+s), and moves R9 on.
+#define OGCOL(s) \
+	LEAQ (R9)(AX*1), R12; \
+	LOAD4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
+	OUTGRAD1D; \
+	TOTMP(s); \
+	ADDQ BX, R9
+
 // OGROW transforms row i of the stack tile into planes 6i to 6i+5 (row
 // pointer R12) and moves R12 on.
 #define OGROW(i) \
@@ -68,3 +98,14 @@
 	VMOVUPS Y11, (R12)(DX*4); \
 	VMOVUPS Y3, (R12)(R11*1); \
 	ADDQ R13, R12
+
+// OGROWS transforms the six rows of the stack tile into the planes at DI
+// (R12 clobbered).
+#define OGROWS \
+	MOVQ DI, R12; \
+	OGROW(0);     \
+	OGROW(1);     \
+	OGROW(2);     \
+	OGROW(3);     \
+	OGROW(4);     \
+	OGROW(5)

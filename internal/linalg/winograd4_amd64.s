@@ -149,13 +149,7 @@ o4tile:
 	LEAQ (DI)(BX*1), R8
 
 o4block:
-	MOVQ SI, R9
-	OUTCOL(0)
-	OUTCOL(1)
-	OUTCOL(2)
-	OUTCOL(3)
-	OUTCOL(4)
-	OUTCOL(5)
+	OUTCOLS
 	MOVQ DI, R12
 	OUTROW(0)
 	OUTROW(1)
@@ -175,20 +169,6 @@ o4block:
 	RET
 
 // ---------------------------------------------------------------------
-// OGCOL transforms column s of the gradient tile (column pointer R9)
-// into column s of the stack tile (entries 4i+s), and moves R9 on.
-#define OGCOL(s) \
-	LEAQ (R9)(AX*1), R12; \
-	LOAD4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
-	OUTGRAD1D; \
-	VMOVUPS Y0, TMP(s); \
-	VMOVUPS Y8, TMP(4+s); \
-	VMOVUPS Y9, TMP(8+s); \
-	VMOVUPS Y10, TMP(12+s); \
-	VMOVUPS Y11, TMP(16+s); \
-	VMOVUPS Y3, TMP(20+s); \
-	ADDQ BX, R9
-
 // func winograd4OutputGradAVX2(t *float32, plane int, img *float32, stride, c, tiles int)
 TEXT ·winograd4OutputGradAVX2(SB), 0, $768-48
 	TOPLANES
@@ -207,13 +187,7 @@ g4block:
 	OGCOL(1)
 	OGCOL(2)
 	OGCOL(3)
-	MOVQ DI, R12
-	OGROW(0)
-	OGROW(1)
-	OGROW(2)
-	OGROW(3)
-	OGROW(4)
-	OGROW(5)
+	OGROWS
 
 	ADDQ $32, SI
 	ADDQ $32, DI

@@ -45,6 +45,17 @@
 	VMOVUPS Z11, TMP(18+j); \
 	ADDQ DX, R9
 
+// OUTCOLS transforms the six columns of the planes at SI into the stack
+// tile (R9 and R12 clobbered).
+#define OUTCOLS \
+	MOVQ SI, R9; \
+	OUTCOL(0);   \
+	OUTCOL(1);   \
+	OUTCOL(2);   \
+	OUTCOL(3);   \
+	OUTCOL(4);   \
+	OUTCOL(5)
+
 // OUTGRAD1D is winograd4OutGrad: A g of g = Z0-Z3 into Z0, Z8-Z11, Z3
 // (Z4-Z7 clobbered).
 #define OUTGRAD1D \
@@ -60,6 +71,25 @@
 	VADDPS Z7, Z6, Z10;  \
 	VSUBPS Z7, Z6, Z11
 
+// TOTMP stores column s of A g, from OUTGRAD1D, into the stack tile
+// (entries 4i+s).
+#define TOTMP(s) \
+	VMOVUPS Z0, TMP(s);     \
+	VMOVUPS Z8, TMP(4+s);   \
+	VMOVUPS Z9, TMP(8+s);   \
+	VMOVUPS Z10, TMP(12+s); \
+	VMOVUPS Z11, TMP(16+s); \
+	VMOVUPS Z3, TMP(20+s)
+
+// OGCOL transforms column s of the gradient tile (column pointer R9)
+// into column s of the stack tile (entries 4i+s), and moves R9 on.
+#define OGCOL(s) \
+	LEAQ (R9)(AX*1), R12; \
+	LOAD4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
+	OUTGRAD1D; \
+	TOTMP(s); \
+	ADDQ BX, R9
+
 // OGROW transforms row i of the stack tile into planes 6i to 6i+5 (row
 // pointer R12) and moves R12 on.
 #define OGROW(i) \
@@ -72,3 +102,14 @@
 	VMOVUPS Z11, (R12)(DX*4); \
 	VMOVUPS Z3, (R12)(R11*1); \
 	ADDQ R13, R12
+
+// OGROWS transforms the six rows of the stack tile into the planes at DI
+// (R12 clobbered).
+#define OGROWS \
+	MOVQ DI, R12; \
+	OGROW(0);     \
+	OGROW(1);     \
+	OGROW(2);     \
+	OGROW(3);     \
+	OGROW(4);     \
+	OGROW(5)

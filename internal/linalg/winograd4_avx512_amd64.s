@@ -153,13 +153,7 @@ o4tile:
 	LEAQ (DI)(BX*1), R8
 
 o4block:
-	MOVQ SI, R9
-	OUTCOL(0)
-	OUTCOL(1)
-	OUTCOL(2)
-	OUTCOL(3)
-	OUTCOL(4)
-	OUTCOL(5)
+	OUTCOLS
 	MOVQ DI, R12
 	OUTROW(0)
 	OUTROW(1)
@@ -179,20 +173,6 @@ o4block:
 	RET
 
 // ---------------------------------------------------------------------
-// OGCOL transforms column s of the gradient tile (column pointer R9)
-// into column s of the stack tile (entries 4i+s), and moves R9 on.
-#define OGCOL(s) \
-	LEAQ (R9)(AX*1), R12; \
-	LOAD4((R9), (R12), (R9)(AX*2), (R12)(AX*2)); \
-	OUTGRAD1D; \
-	VMOVUPS Z0, TMP(s); \
-	VMOVUPS Z8, TMP(4+s); \
-	VMOVUPS Z9, TMP(8+s); \
-	VMOVUPS Z10, TMP(12+s); \
-	VMOVUPS Z11, TMP(16+s); \
-	VMOVUPS Z3, TMP(20+s); \
-	ADDQ BX, R9
-
 // func winograd4OutputGradAVX512(t *float32, plane int, img *float32, stride, c, tiles int)
 TEXT ·winograd4OutputGradAVX512(SB), 0, $1536-48
 	TOPLANES
@@ -211,13 +191,7 @@ g4block:
 	OGCOL(1)
 	OGCOL(2)
 	OGCOL(3)
-	MOVQ DI, R12
-	OGROW(0)
-	OGROW(1)
-	OGROW(2)
-	OGROW(3)
-	OGROW(4)
-	OGROW(5)
+	OGROWS
 
 	ADDQ $64, SI
 	ADDQ $64, DI

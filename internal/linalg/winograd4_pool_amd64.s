@@ -13,6 +13,15 @@
 // Z15 (4.0), and the epilogues zero what they used of Z16 up before
 // VZEROUPPER, as the GEMM kernels do.
 
+// STRIDES turns DX, the floats between planes, and CX, the channels,
+// into bytes: DX between planes, R13 between six of them, BX in a pixel.
+#define STRIDES \
+	SHLQ $2, DX;           \
+	MOVQ CX, BX;           \
+	SHLQ $2, BX;           \
+	LEAQ (DX)(DX*2), R13;  \
+	ADDQ R13, R13
+
 // DWORDS04 sets Z20-Z24 to 0, 1, 2, 3 and 4 in every dword: the window
 // positions as pool_amd64.s makes them.
 #define DWORDS04 \
@@ -74,6 +83,19 @@
 	VMOVAPS Z11, Z19; \
 	OUTROWREG(r1)
 
+// POOLROW pools the output rows in Z16-Z19 and Z8-Z11 into the pooled
+// row at y (positions at a), but for the last tile's second pixel where
+// tail is set.
+#define POOLROW(y, a, right, done) \
+	POOL(Z16, Z17, Z8, Z9, (y), (a));               \
+	CMPQ R14, $1;                                   \
+	JNE  right;                                     \
+	CMPQ tail+56(FP), $0;                           \
+	JNE  done;                                      \
+right:                                              \
+	POOL(Z18, Z19, Z10, Z11, (y)(BX*1), (a)(CX*1)); \
+done:
+
 // func winograd4OutputPoolAVX512(y *float32, arg *uint8, stride int, t *float32, plane, c, tiles, tail, rows int)
 //
 // DI and R10 the pooled pixels and positions of the current tile and 16
@@ -94,49 +116,21 @@ TEXT ·winograd4OutputPoolAVX512(SB), 0, $1536-72
 	MOVQ tiles+48(FP), R14
 	MOVQ R11, AX
 	SHLQ $2, AX
-	SHLQ $2, DX
-	MOVQ CX, BX
-	SHLQ $2, BX
-	LEAQ (DX)(DX*2), R13
-	ADDQ R13, R13 // 6 planes
+	STRIDES
 
 zptile:
 	LEAQ (DI)(BX*1), R8
 
 zpblock:
-	MOVQ SI, R9
-	OUTCOL(0)
-	OUTCOL(1)
-	OUTCOL(2)
-	OUTCOL(3)
-	OUTCOL(4)
-	OUTCOL(5)
+	OUTCOLS
 	ROWPAIR(0, 1)
-	POOL(Z16, Z17, Z8, Z9, (DI), (R10))
-	CMPQ R14, $1
-	JNE  zpright0
-	CMPQ tail+56(FP), $0
-	JNE  zprow1
-
-zpright0:
-	POOL(Z18, Z19, Z10, Z11, (DI)(BX*1), (R10)(CX*1))
-
-zprow1:
+	POOLROW(DI, R10, zpright0, zprow1)
 	CMPQ rows+64(FP), $2
 	JNE  zpnext
 	ROWPAIR(2, 3)
 	LEAQ (DI)(AX*1), R12
 	LEAQ (R10)(R11*1), R9
-	POOL(Z16, Z17, Z8, Z9, (R12), (R9))
-	CMPQ R14, $1
-	JNE  zpright1
-	CMPQ tail+56(FP), $0
-	JNE  zpnext
-
-zpright1:
-	POOL(Z18, Z19, Z10, Z11, (R12)(BX*1), (R9)(CX*1))
-
-zpnext:
+	POOLROW(R12, R9, zpright1, zpnext)
 	ADDQ $64, SI
 	ADDQ $64, DI
 	ADDQ $16, R10
@@ -167,25 +161,16 @@ zpnext:
 	VMOVDQA32.Z Z17, K3, Z2;  \
 	VMOVDQA32.Z Z17, K4, Z3
 
-// GCOL transforms column s of the gradient tile, in Z0-Z3, into column s
-// of the stack tile (entries 4i+s), as OGCOL does.
-#define GCOL(s) \
-	OUTGRAD1D;              \
-	VMOVUPS Z0, TMP(s);     \
-	VMOVUPS Z8, TMP(4+s);   \
-	VMOVUPS Z9, TMP(8+s);   \
-	VMOVUPS Z10, TMP(12+s); \
-	VMOVUPS Z11, TMP(16+s); \
-	VMOVUPS Z3, TMP(20+s)
-
 // GPIXEL transforms the two columns of the gradient tile that pooled
 // pixel s routes to, its gradients in Z16 (top pooled row) and Z17, its
 // positions in Z18 and Z19.
 #define GPIXEL(s) \
 	ROUTE(Z20, Z22); \
-	GCOL(2*s);       \
+	OUTGRAD1D;       \
+	TOTMP(2*s);      \
 	ROUTE(Z21, Z23); \
-	GCOL(2*s+1)
+	OUTGRAD1D;       \
+	TOTMP(2*s+1)
 
 // LOADPIXEL loads the gradients and positions of a pooled pixel (dy at
 // y, arg at a) into Z16-Z19, the second pooled row's only where rows is 2
@@ -223,11 +208,7 @@ TEXT ·winograd4OutputGradPoolAVX512(SB), 0, $1536-72
 	MOVQ c+40(FP), CX
 	MOVQ tiles+48(FP), R14
 	SHLQ $2, AX
-	SHLQ $2, DX
-	MOVQ CX, BX
-	SHLQ $2, BX
-	LEAQ (DX)(DX*2), R13
-	ADDQ R13, R13 // 6 planes
+	STRIDES
 
 zgtile:
 	LEAQ (SI)(BX*1), R8
@@ -251,13 +232,7 @@ zgright:
 	GPIXEL(1)
 	LEAQ (DX)(DX*2), R10 // 3 planes
 	LEAQ (DX)(DX*4), R11 // 5 planes
-	MOVQ DI, R12
-	OGROW(0)
-	OGROW(1)
-	OGROW(2)
-	OGROW(3)
-	OGROW(4)
-	OGROW(5)
+	OGROWS
 
 	ADDQ $64, SI
 	ADDQ $16, R9
