@@ -131,6 +131,7 @@ zpblock:
 	LEAQ (DI)(AX*1), R12
 	LEAQ (R10)(R11*1), R9
 	POOLROW(R12, R9, zpright1, zpnext)
+
 	ADDQ $64, SI
 	ADDQ $64, DI
 	ADDQ $16, R10
@@ -146,11 +147,11 @@ zpblock:
 	VZEROUPPER
 	RET
 
-// ROUTE sets Z0-Z3 to column 2s+h of the gradient tile that pooled
-// pixel s routes to (h = 0 the window's left column, positions p0 = 0 and
-// p2 = 2; h = 1 the right, 1 and 3): dy0 (Z16) where arg0 (Z18) names the
-// top row's position and dy1 (Z17) where arg1 (Z19) names it, +0
-// elsewhere, as reluMaxPool2x2RowsArgGradAVX512 routes.
+// ROUTE sets Z0-Z3 to a column of the 4×4 gradient tile, the left (p0 =
+// 0, p2 = 2) or right (1, 3) column of pooled pixel s's windows: Z0 and Z1
+// dy0 (Z16) where arg0 (Z18) is p0 and where it is p2 (the top pooled
+// row's window, its top and bottom pixel), Z2 and Z3 the same of dy1 (Z17)
+// and arg1 (Z19), +0 elsewhere, as reluMaxPool2x2RowsArgGradAVX512 routes.
 #define ROUTE(p0, p2) \
 	VPCMPEQD    p0, Z18, K1;  \
 	VPCMPEQD    p2, Z18, K2;  \
