@@ -111,14 +111,20 @@ func (k *conv2D) newWinograd(g convGeometry) winograd {
 	wg.th, wg.tw = (g.oh+m-1)/m, (g.ow+m-1)/m
 	wg.fused = k.pool && !k.poolApart && m == 4 && linalg.Winograd4PoolFused(g.o) &&
 		2*wg.th-1 <= g.oh/2 && 2*wg.tw-1 <= g.ow/2
-	wg.per = max(1, min(g.n, winogradGroupFloats/(wg.planes()*wg.tiles()*(g.c+g.o))))
+	wg.per = max(1, min(g.n, wg.imagesIn(winogradGroupFloats)))
 	return wg
+}
+
+// imagesIn is how many images' transformed tiles and products fit in
+// floats floats, at least one.
+func (wg winograd) imagesIn(floats int) int {
+	return max(1, floats/(wg.planes()*wg.tiles()*(wg.c+wg.o)))
 }
 
 // gradPer is the images a group of the backward pass, whose chunks of
 // the kernel gradient's sum (at most size images each) it cuts into the
-// fewest equal groups of at most max(per, twice winogradGroupFloats'
-// worth) images. A group's kernel-gradient products add into the chunk's
+// fewest equal groups of at most twice winogradGroupFloats' worth of
+// images. A group's kernel-gradient products add into the chunk's
 // planes×O×C sum, reading and writing all of it however few tiles the
 // group has: forward-sized groups cut a 14×14 layer's chunks of 4 images
 // into 3 and 1, and a 4×4×128 layer's chunks of 32 into 21 and 11.
@@ -127,8 +133,8 @@ func (k *conv2D) newWinograd(g convGeometry) winograd {
 // 6,780 at 24×24 (64), 3,305 against 4,162 at 4×4×128 (128), and about
 // the same at 14×14 (128 images, chunks of 8) and 16×16×32 (128).
 func (wg winograd) gradPer(size int) int {
-	most := max(wg.per, 2*winogradGroupFloats/(wg.planes()*wg.tiles()*(wg.c+wg.o)))
-	groups := (size + most - 1) / most
+	most := wg.imagesIn(2 * winogradGroupFloats)
+	groups := max(1, (size+most-1)/most)
 	return max(1, (size+groups-1)/groups)
 }
 
@@ -184,9 +190,10 @@ func (wg winograd) scratch() winogradScratch {
 		out:    wg.planes() * planeStride(wg.per*wg.tiles()*wg.o),
 	}
 	switch {
-	case wg.fused && wg.poolCF:
-		s.tiled = wg.pooledLen()
 	case wg.fused:
+		if wg.poolCF {
+			s.tiled = wg.pooledLen()
+		}
 	case !wg.even() || wg.pool:
 		s.tiled = wg.tiledLen()
 		if wg.poolCF {
