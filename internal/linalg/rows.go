@@ -117,6 +117,65 @@ func dotCentredRowsGo(g, x, mu []float32, dot []float64) {
 	}
 }
 
+// SumDotCentredRows adds Σ_r g'[r·C+c] to sum[c] and Σ_r g'[r·C+c]·(x[r·C+c]
+// - mu[c]) to dot[c], in float64 with x - mu rounded to float32 first, C
+// being len(mu), where g' = g, or, when y is not nil, g where y > 0 and +0
+// elsewhere (NaN included): a ReLU's gradient through its output y, which
+// it also writes to masked. The sums are those of SumRows and
+// DotCentredRows on g', to the bit, in one pass where the three kernels
+// took three; in assembly the accumulators stay in registers over a block
+// of rows, where those load and store theirs for every row. It panics if
+// sum or dot is shorter than mu, g (or y and masked, when y is not nil)
+// shorter than x, or len(x) is not a multiple of C.
+func SumDotCentredRows(masked, y, g, x, mu []float32, sum, dot []float64) {
+	c := checkRows("SumDotCentredRows", len(x), len(mu))
+	if len(x) == 0 {
+		return
+	}
+	_, _, _ = sum[c-1], dot[c-1], g[len(x)-1]
+	if y != nil {
+		_, _ = y[len(x)-1], masked[len(x)-1]
+	}
+	if !rowsAsm(c) {
+		sumDotCentredRowsGo(masked, y, g, x, mu, sum, dot)
+		return
+	}
+	// Blocks whose four streams fit in L1 together, so that the passes
+	// over a block's columns after the first read it from there.
+	block := max(1, sumDotBlock/c) * c
+	for at := 0; at < len(x); at += block {
+		end := min(len(x), at+block)
+		var mp, yp *float32
+		if y != nil {
+			mp, yp = &masked[at], &y[at]
+		}
+		sumDotCentredRowsAVX2(mp, yp, &g[at], &x[at], &mu[0], (end-at)/c, c, &sum[0], &dot[0])
+	}
+}
+
+// sumDotBlock is the most values of x SumDotCentredRows's assembly takes
+// in one call: 16 KiB of its four float32 streams.
+const sumDotBlock = 256
+
+func sumDotCentredRowsGo(masked, y, g, x, mu []float32, sum, dot []float64) {
+	c := len(mu)
+	sum, dot, g = sum[:c], dot[:c], g[:len(x)]
+	for r := 0; r < len(x); r += c {
+		gr, xr := g[r:r+c], x[r:r+c]
+		for j, v := range xr {
+			gv := gr[j]
+			if y != nil {
+				if !(y[r+j] > 0) {
+					gv = 0
+				}
+				masked[r+j] = gv
+			}
+			sum[j] += float64(gv)
+			dot[j] += float64(gv) * float64(v-mu[j])
+		}
+	}
+}
+
 // AffineCentredRows sets out[r·C+c] = scale[c]·(x[r·C+c] - mu[c]) +
 // shift[c] in float32, each operation rounded (no fused multiply-add), C
 // being len(mu). It panics if out is shorter than x, scale or shift

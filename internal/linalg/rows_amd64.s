@@ -31,6 +31,23 @@
 	VFMADD231PD a, b, t; \
 	VMOVUPD     t, m
 
+// SUMDOT adds g' (8 floats in Y0) to the sum accumulators Y8:Y9 and
+// g'·(x - mu) to the dot accumulators Y10:Y11, x at (SI)(R12*1) and mu in
+// Y12, all widened to float64 (x - mu after its float32 subtraction).
+#define SUMDOT \
+	VMOVUPS      (SI)(R12*1), Y2; \
+	VSUBPS       Y12, Y2, Y2;     \
+	VEXTRACTF128 $1, Y2, X3;      \
+	VCVTPS2PD    X2, Y2;          \
+	VCVTPS2PD    X3, Y3;          \
+	VEXTRACTF128 $1, Y0, X1;      \
+	VCVTPS2PD    X0, Y0;          \
+	VCVTPS2PD    X1, Y1;          \
+	VADDPD       Y0, Y8, Y8;      \
+	VADDPD       Y1, Y9, Y9;      \
+	VFMADD231PD  Y0, Y2, Y10;     \
+	VFMADD231PD  Y1, Y3, Y11
+
 // func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
 TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ  x+0(FP), SI
@@ -131,6 +148,71 @@ dcol:
 	JNZ  drow
 
 ddone:
+	VZEROUPPER
+	RET
+
+// func sumDotCentredRowsAVX2(masked, y, grad, x, mu *float32, rows, c int, sum, dot *float64)
+// SumRows and DotCentredRows of g' (grad, or grad where y > 0 and +0
+// elsewhere, stored to masked) in one pass. The columns are the outer
+// loop: 8 of them at a time, their four float64 accumulators and mu in
+// registers while the rows go by (each accumulator still takes its rows in
+// order), so nothing but masked is stored per row. The caller keeps rows×c
+// small enough to stay in L1 between column steps.
+TEXT ·sumDotCentredRowsAVX2(SB), NOSPLIT, $0-72
+	MOVQ   masked+0(FP), DI
+	MOVQ   y+8(FP), DX
+	MOVQ   grad+16(FP), R11
+	MOVQ   x+24(FP), SI
+	MOVQ   mu+32(FP), R10
+	MOVQ   rows+40(FP), CX
+	MOVQ   c+48(FP), AX
+	MOVQ   sum+56(FP), R8
+	MOVQ   dot+64(FP), R9
+	SHLQ   $2, AX
+	TESTQ  CX, CX
+	JZ     sddone
+	VXORPS Y15, Y15, Y15
+	XORQ   BX, BX
+
+sdcol:
+	VMOVUPD (R8)(BX*2), Y8
+	VMOVUPD 32(R8)(BX*2), Y9
+	VMOVUPD (R9)(BX*2), Y10
+	VMOVUPD 32(R9)(BX*2), Y11
+	VMOVUPS (R10)(BX*1), Y12
+	MOVQ    BX, R12
+	MOVQ    CX, R13
+	TESTQ   DX, DX
+	JZ      sdplain
+
+sdmasked:
+	VMOVUPS (DX)(R12*1), Y0
+	VCMPPS  $0x1e, Y15, Y0, Y0
+	VANDPS  (R11)(R12*1), Y0, Y0
+	VMOVUPS Y0, (DI)(R12*1)
+	SUMDOT
+	ADDQ    AX, R12
+	DECQ    R13
+	JNZ     sdmasked
+	JMP     sdstore
+
+sdplain:
+	VMOVUPS (R11)(R12*1), Y0
+	SUMDOT
+	ADDQ    AX, R12
+	DECQ    R13
+	JNZ     sdplain
+
+sdstore:
+	VMOVUPD Y8, (R8)(BX*2)
+	VMOVUPD Y9, 32(R8)(BX*2)
+	VMOVUPD Y10, (R9)(BX*2)
+	VMOVUPD Y11, 32(R9)(BX*2)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     sdcol
+
+sddone:
 	VZEROUPPER
 	RET
 

@@ -53,10 +53,11 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 // channelSumDots sets sum[c] = Σ g and dot[c] = Σ g·(x - mean[c]) over
 // channel c, in float64, with g = dy, or, when y is not nil, g = dy where
 // y > 0 and 0 elsewhere (a ReLU's gradient), written to masked. It makes
-// one pass over dy: a block of rows (or a plane) at a time, masked, then
-// summed, then its dots taken while it is still in L1. Every column takes
-// its rows in order, within the fixed slices of sumRows, as in passes of
-// their own. part is scratch of bnRowChunks·2·C values.
+// one pass over dy: channels-last, one kernel masks, sums and takes the
+// dots of each slice of rows; channel-first, a plane at a time is masked,
+// then summed, then its dots taken while it is still in L1. Every column
+// takes its rows in order, within the fixed slices of sumRows, as in
+// passes of their own. part is scratch of bnRowChunks·2·C values.
 func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, part []float64) {
 	if y != nil && !g.cl && g.s < minPlaneCall {
 		// Planes of a few values: mask in one pass first.
@@ -85,14 +86,13 @@ func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, p
 		})
 		return
 	}
-	block := max(1, affineBlock/g.c)
 	g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
-		for at := lo; at < hi; at += block {
-			end := min(hi, at+block)
-			gb := grad(at*g.c, end*g.c)
-			linalg.SumRows(gb, s)
-			linalg.DotCentredRows(gb, x[at*g.c:end*g.c], mean, d)
+		lo, hi = lo*g.c, hi*g.c
+		if y == nil {
+			linalg.SumDotCentredRows(nil, nil, dy[lo:hi], x[lo:hi], mean, s, d)
+			return
 		}
+		linalg.SumDotCentredRows(masked[lo:hi], y[lo:hi], dy[lo:hi], x[lo:hi], mean, s, d)
 	})
 }
 
