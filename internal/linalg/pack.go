@@ -9,10 +9,13 @@ func packAPanel(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, 
 	dst = dst[:kc*mr]
 	if transA {
 		// op(A) = Aᵀ is already k-major: copy a row segment per step.
+		// The segments are a few floats: one memclr of the whole panel
+		// costs less than a call per step to clear its last lanes.
+		if rows < mr {
+			clear(dst)
+		}
 		for p := 0; p < kc; p++ {
-			d := dst[p*mr : p*mr+mr]
-			copy(d[:rows], a[(p0+p)*lda+i0:])
-			clear(d[rows:])
+			copy(dst[p*mr:][:rows], a[(p0+p)*lda+i0:])
 		}
 		return
 	}
