@@ -14,13 +14,16 @@ func sumRowsAVX2(x *float32, rows, c int, sum *float64)
 //go:noescape
 func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
 
-// masked and y are nil for a g taken as it is.
+// scale and shift are nil for a g taken as it is.
 //
 //go:noescape
-func sumDotCentredRowsAVX2(masked, y, grad, x, mu *float32, rows, c int, sum, dot *float64)
+func sumDotCentredRowsAVX2(grad, x, mu, scale, shift *float32, rows, c int, sum, dot *float64)
 
 //go:noescape
 func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int)
 
 //go:noescape
 func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)
+
+//go:noescape
+func combineCentredReLURowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)

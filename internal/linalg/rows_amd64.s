@@ -32,20 +32,18 @@
 	VMOVUPD     t, m
 
 // SUMDOT adds g' (8 floats in Y0) to the sum accumulators Y8:Y9 and
-// g'·(x - mu) to the dot accumulators Y10:Y11, x at (SI)(R12*1) and mu in
-// Y12, all widened to float64 (x - mu after its float32 subtraction).
+// g'·(x - mu) to the dot accumulators Y10:Y11, x - mu being in Y2 as
+// float32; both are widened to float64. Y1 and Y3 are scratch.
 #define SUMDOT \
-	VMOVUPS      (SI)(R12*1), Y2; \
-	VSUBPS       Y12, Y2, Y2;     \
-	VEXTRACTF128 $1, Y2, X3;      \
-	VCVTPS2PD    X2, Y2;          \
-	VCVTPS2PD    X3, Y3;          \
-	VEXTRACTF128 $1, Y0, X1;      \
-	VCVTPS2PD    X0, Y0;          \
-	VCVTPS2PD    X1, Y1;          \
-	VADDPD       Y0, Y8, Y8;      \
-	VADDPD       Y1, Y9, Y9;      \
-	VFMADD231PD  Y0, Y2, Y10;     \
+	VEXTRACTF128 $1, Y2, X3; \
+	VCVTPS2PD    X2, Y2;     \
+	VCVTPS2PD    X3, Y3;     \
+	VEXTRACTF128 $1, Y0, X1; \
+	VCVTPS2PD    X0, Y0;     \
+	VCVTPS2PD    X1, Y1;     \
+	VADDPD       Y0, Y8, Y8; \
+	VADDPD       Y1, Y9, Y9; \
+	VFMADD231PD  Y0, Y2, Y10; \
 	VFMADD231PD  Y1, Y3, Y11
 
 // func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
@@ -151,19 +149,20 @@ ddone:
 	VZEROUPPER
 	RET
 
-// func sumDotCentredRowsAVX2(masked, y, grad, x, mu *float32, rows, c int, sum, dot *float64)
-// SumRows and DotCentredRows of g' (grad, or grad where y > 0 and +0
-// elsewhere, stored to masked) in one pass. The columns are the outer
-// loop: 8 of them at a time, their four float64 accumulators and mu in
-// registers while the rows go by (each accumulator still takes its rows in
-// order), so nothing but masked is stored per row. The caller keeps rows×c
-// small enough to stay in L1 between column steps.
+// func sumDotCentredRowsAVX2(grad, x, mu, scale, shift *float32, rows, c int, sum, dot *float64)
+// SumRows and DotCentredRows of g' (grad, or grad where (x - mu)·scale +
+// shift > 0, each operation rounded as in affineCentredRowsAVX2, and +0
+// elsewhere) in one pass. The columns are the outer loop: 8 of them at a
+// time, their four float64 accumulators and their parameters in registers
+// while the rows go by (each accumulator still takes its rows in order),
+// so that nothing is stored per row. The caller keeps rows×c small enough
+// to stay in L1 between column steps.
 TEXT ·sumDotCentredRowsAVX2(SB), NOSPLIT, $0-72
-	MOVQ   masked+0(FP), DI
-	MOVQ   y+8(FP), DX
-	MOVQ   grad+16(FP), R11
-	MOVQ   x+24(FP), SI
-	MOVQ   mu+32(FP), R10
+	MOVQ   grad+0(FP), R11
+	MOVQ   x+8(FP), SI
+	MOVQ   mu+16(FP), R10
+	MOVQ   scale+24(FP), DX
+	MOVQ   shift+32(FP), DI
 	MOVQ   rows+40(FP), CX
 	MOVQ   c+48(FP), AX
 	MOVQ   sum+56(FP), R8
@@ -184,12 +183,16 @@ sdcol:
 	MOVQ    CX, R13
 	TESTQ   DX, DX
 	JZ      sdplain
+	VMOVUPS (DX)(BX*1), Y13
+	VMOVUPS (DI)(BX*1), Y14
 
 sdmasked:
-	VMOVUPS (DX)(R12*1), Y0
-	VCMPPS  $0x1e, Y15, Y0, Y0
+	VMOVUPS (SI)(R12*1), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMULPS  Y13, Y2, Y0
+	VADDPS  Y14, Y0, Y0
+	VCMPPS  $0x1e, Y15, Y0, Y0 // > 0, ordered: false for NaN
 	VANDPS  (R11)(R12*1), Y0, Y0
-	VMOVUPS Y0, (DI)(R12*1)
 	SUMDOT
 	ADDQ    AX, R12
 	DECQ    R13
@@ -197,6 +200,8 @@ sdmasked:
 	JMP     sdstore
 
 sdplain:
+	VMOVUPS (SI)(R12*1), Y2
+	VSUBPS  Y12, Y2, Y2
 	VMOVUPS (R11)(R12*1), Y0
 	SUMDOT
 	ADDQ    AX, R12
@@ -291,5 +296,53 @@ ccol:
 	JNZ  crow
 
 cdone:
+	VZEROUPPER
+	RET
+
+// func combineCentredReLURowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)
+// combineCentredRowsAVX2 with y masked as in sumDotCentredRowsAVX2.
+TEXT ·combineCentredReLURowsAVX2(SB), NOSPLIT, $0-88
+	MOVQ   out+0(FP), DI
+	MOVQ   y+8(FP), DX
+	MOVQ   x+16(FP), SI
+	MOVQ   a+24(FP), R8
+	MOVQ   k+32(FP), R9
+	MOVQ   mu+40(FP), R10
+	MOVQ   b+48(FP), R11
+	MOVQ   scale+56(FP), R12
+	MOVQ   shift+64(FP), R13
+	MOVQ   rows+72(FP), CX
+	MOVQ   c+80(FP), AX
+	SHLQ   $2, AX
+	TESTQ  CX, CX
+	JZ     crdone
+	VXORPS Y15, Y15, Y15
+
+crrow:
+	XORQ BX, BX
+
+crcol:
+	VMOVUPS (SI)(BX*1), Y1
+	VSUBPS  (R10)(BX*1), Y1, Y1
+	VMULPS  (R12)(BX*1), Y1, Y2
+	VADDPS  (R13)(BX*1), Y2, Y2
+	VCMPPS  $0x1e, Y15, Y2, Y2
+	VANDPS  (DX)(BX*1), Y2, Y0
+	VMULPS  (R8)(BX*1), Y0, Y0
+	VMULPS  (R9)(BX*1), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VADDPS  (R11)(BX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     crcol
+
+	ADDQ AX, DX
+	ADDQ AX, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNZ  crrow
+
+crdone:
 	VZEROUPPER
 	RET

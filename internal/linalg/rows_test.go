@@ -144,7 +144,7 @@ func TestRowsEmpty(t *testing.T) {
 	SumSquaresRows(nil, sum, sq)
 	SumRows(nil, sum)
 	DotCentredRows(nil, nil, make([]float32, 8), sq)
-	SumDotCentredRows(nil, nil, nil, nil, make([]float32, 8), sum, sq)
+	SumDotCentredRows(nil, nil, make([]float32, 8), nil, nil, sum, sq)
 	AffineCentredRows(nil, nil, make([]float32, 8), make([]float32, 8), make([]float32, 8))
 	CombineCentredRows(nil, nil, nil, make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8))
 	if sum[0] != 1 || sum[7] != 8 || sq[0] != 9 || sq[7] != 16 {
@@ -172,11 +172,12 @@ func TestRowsPanics(t *testing.T) {
 			{"DotCentredRows/ragged", func() { DotCentredRows(x, ragged, c32, c64) }},
 			{"DotCentredRows/short dot", func() { DotCentredRows(x, x, c32, c64[:c-1]) }},
 			{"DotCentredRows/short g", func() { DotCentredRows(ragged, x, c32, c64) }},
-			{"SumDotCentredRows/ragged", func() { SumDotCentredRows(nil, nil, x, ragged, c32, c64, c64) }},
-			{"SumDotCentredRows/short dot", func() { SumDotCentredRows(nil, nil, x, x, c32, c64, c64[:c-1]) }},
-			{"SumDotCentredRows/short g", func() { SumDotCentredRows(nil, nil, ragged, x, c32, c64, c64) }},
-			{"SumDotCentredRows/short y", func() { SumDotCentredRows(x, ragged, x, x, c32, c64, c64) }},
-			{"SumDotCentredRows/short masked", func() { SumDotCentredRows(ragged, x, x, x, c32, c64, c64) }},
+			{"SumDotCentredRows/ragged", func() { SumDotCentredRows(x, ragged, c32, nil, nil, c64, c64) }},
+			{"SumDotCentredRows/short dot", func() { SumDotCentredRows(x, x, c32, nil, nil, c64, c64[:c-1]) }},
+			{"SumDotCentredRows/short g", func() { SumDotCentredRows(ragged, x, c32, nil, nil, c64, c64) }},
+			{"SumDotCentredRows/short shift", func() { SumDotCentredRows(x, x, c32, c32, c32[:c-1], c64, c64) }},
+			{"CombineCentredReLURows/short y", func() { CombineCentredReLURows(x, ragged, x, c32, c32, c32, c32, c32, c32) }},
+			{"CombineCentredReLURows/short scale", func() { CombineCentredReLURows(x, x, x, c32, c32, c32, c32, c32[:c-1], c32) }},
 			{"AffineCentredRows/ragged", func() { AffineCentredRows(x, ragged, c32, c32, c32) }},
 			{"AffineCentredRows/short out", func() { AffineCentredRows(ragged, x, c32, c32, c32) }},
 			{"AffineCentredRows/short shift", func() { AffineCentredRows(x, x, c32, c32, c32[:c-1]) }},
@@ -218,10 +219,10 @@ func BenchmarkRows(b *testing.B) {
 			{"sumSquaresRowsGo", 1, func() { sumSquaresRowsGo(x, sum, sq) }},
 			{"SumRows", 1, func() { SumRows(x, sum) }},
 			{"sumRowsGo", 1, func() { sumRowsGo(x, sum) }},
-			{"SumDotCentredRows", 2, func() { SumDotCentredRows(nil, nil, g, x, p, sum, sq) }},
-			{"SumDotCentredRows/masked", 4, func() { SumDotCentredRows(out, x, g, x, p, sum, sq) }},
-			{"sumDotCentredRowsGo/masked", 4, func() { sumDotCentredRowsGo(out, x, g, x, p, sum, sq) }},
-			{"three kernels/masked", 4, func() { // as SumDotCentredRows replaced them
+			{"SumDotCentredRows", 2, func() { SumDotCentredRows(g, x, p, nil, nil, sum, sq) }},
+			{"SumDotCentredRows/masked", 2, func() { SumDotCentredRows(g, x, p, p, p, sum, sq) }},
+			{"sumDotCentredRowsGo/masked", 2, func() { sumDotCentredRowsGo(g, x, p, p, p, sum, sq) }},
+			{"three kernels/masked", 4, func() { // as SumDotCentredRows replaced them: y's mask
 				for at := 0; at < n; at += 2048 {
 					end := min(n, at+2048)
 					PassPositive(out[at:end], x[at:end], g[at:end])
@@ -233,6 +234,7 @@ func BenchmarkRows(b *testing.B) {
 			{"dotCentredRowsGo", 2, func() { dotCentredRowsGo(g, x, p, sum) }},
 			{"AffineCentredRows", 2, func() { AffineCentredRows(out, x, p, p, p) }},
 			{"affineCentredRowsGo", 2, func() { affineCentredRowsGo(out, x, p, p, p) }},
+			{"CombineCentredReLURows", 3, func() { CombineCentredReLURows(out, g, x, p, p, p, p, p, p) }},
 			{"CombineCentredRows", 3, func() { CombineCentredRows(out, g, x, p, p, p, p) }},
 			{"combineCentredRowsGo", 3, func() { combineCentredRowsGo(out, g, x, p, p, p, p) }},
 		}
@@ -247,49 +249,63 @@ func BenchmarkRows(b *testing.B) {
 	}
 }
 
-// TestSumDotCentredRows checks SumDotCentredRows, exported and in its Go
-// form, against the three kernels it stands for (PassPositive, SumRows
-// and DotCentredRows), bit for bit, with and without the mask: y holds
-// zeros of both signs and NaNs, which the mask must treat as not
-// positive, and the shapes include matrices of several assembly blocks.
-// Guards past the end of sum, dot and masked must stay as they were.
+// TestSumDotCentredRows checks SumDotCentredRows and
+// CombineCentredReLURows, exported and in their Go forms, against the
+// kernels they stand for, bit for bit: the forward pass's
+// AffineCentredRows and ReLU give y, PassPositive masks g by it, and
+// SumRows, DotCentredRows and CombineCentredRows take the masked g. Some
+// values of x give an affine map of exactly 0, and some are NaN, which the
+// mask must treat as not positive; the shapes include matrices of several
+// assembly blocks. Guards past the end of sum, dot and out must stay as
+// they were.
 func TestSumDotCentredRows(t *testing.T) {
 	const guard = 42
 	shapes := append(append([][2]int(nil), rowsShapes...), [2]int{97, 32}, [2]int{70, 128}, [2]int{300, 8})
-	forms := []struct {
-		name string
-		f    func(masked, y, g, x, mu []float32, sum, dot []float64)
-	}{{"exported", SumDotCentredRows}, {"go", sumDotCentredRowsGo}}
+	type form struct {
+		name    string
+		sumDot  func(g, x, mu, scale, shift []float32, sum, dot []float64)
+		combine func(out, y, x, a, k, mu, b, scale, shift []float32)
+	}
+	forms := []form{
+		{"exported", SumDotCentredRows, CombineCentredReLURows},
+		{"go", sumDotCentredRowsGo, combineCentredReLURowsGo},
+	}
 	for _, shape := range shapes {
 		rows, c := shape[0], shape[1]
 		n := rows * c
 		r := rand.New(rand.NewPCG(uint64(rows), uint64(c)+7))
-		x, g, y := randomVector(r, n, -3, 5), randomVector(r, n, -1, 1), randomVector(r, n, -2, 2)
-		for i := 0; i < n; i += 5 {
-			y[i] = []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN())}[i%3]
+		x, g := randomVector(r, n, -3, 5), randomVector(r, n, -1, 1)
+		mu, scale, shift := randomVector(r, c, -1, 1), randomVector(r, c, -2, 2), randomVector(r, c, -1, 1)
+		a, k, b := randomVector(r, c, -1, 1), randomVector(r, c, -0.1, 0.1), randomVector(r, c, -0.01, 0.01)
+		shift[0] = 0
+		for i := 0; i < n; i += 7 {
+			x[i] = mu[i%c] // centred 0: the map is shift, 0 in column 0
 		}
-		mu := randomVector(r, c, -1, 1)
+		for i := 3; i < n; i += 11 {
+			x[i] = float32(math.NaN())
+		}
 		sum0, dot0 := randomFloat64s(r, c, -100, 100), randomFloat64s(r, c, -10, 10)
+
+		y := make([]float32, n)
+		AffineCentredRows(y, x, mu, scale, shift)
+		ReLU(y, y)
+		gm := make([]float32, n)
+		PassPositive(gm, y, g)
 		for _, masking := range []bool{false, true} {
-			// The three kernels, as channelSumDots ran them before.
-			gm := g
+			gw, sc, sh := g, []float32(nil), []float32(nil)
 			if masking {
-				gm = make([]float32, n)
-				PassPositive(gm, y, g)
+				gw, sc, sh = gm, scale, shift
 			}
 			wantSum, wantDot := append([]float64(nil), sum0...), append([]float64(nil), dot0...)
-			SumRows(gm, wantSum)
-			DotCentredRows(gm, x, mu, wantDot)
+			SumRows(gw, wantSum)
+			DotCentredRows(gw, x, mu, wantDot)
+			wantOut := make([]float32, n)
+			CombineCentredRows(wantOut, gm, x, a, k, mu, b)
 			for _, f := range forms {
 				t.Run(fmt.Sprintf("%s/masked=%v/%dx%d", f.name, masking, rows, c), func(t *testing.T) {
 					sum := append(append([]float64(nil), sum0...), guard)
 					dot := append(append([]float64(nil), dot0...), guard)
-					var masked, yy []float32
-					if masking {
-						masked, yy = make([]float32, n+1), y
-						masked[n] = guard
-					}
-					f.f(masked, yy, g, x, mu, sum, dot)
+					f.sumDot(g, x, mu, sc, sh, sum, dot)
 					if !sameBits64(sum[:c], wantSum) || !sameBits64(dot[:c], wantDot) {
 						t.Errorf("sum, dot = %v, %v; want %v, %v", sum[:c], dot[:c], wantSum, wantDot)
 					}
@@ -299,13 +315,16 @@ func TestSumDotCentredRows(t *testing.T) {
 					if !masking {
 						return
 					}
-					for i := range n {
-						if math.Float32bits(masked[i]) != math.Float32bits(gm[i]) {
-							t.Fatalf("masked[%d] = %v, want %v (y %v, g %v)", i, masked[i], gm[i], y[i], g[i])
+					out := make([]float32, n+1)
+					out[n] = guard
+					f.combine(out, g, x, a, k, mu, b, scale, shift)
+					for i, want := range wantOut {
+						if math.Float32bits(out[i]) != math.Float32bits(want) {
+							t.Fatalf("CombineCentredReLURows[%d] = %v, want %v (x %v, y %v, g %v)", i, out[i], want, x[i], y[i], g[i])
 						}
 					}
-					if masked[n] != guard {
-						t.Error("wrote past the end of masked")
+					if out[n] != guard {
+						t.Error("CombineCentredReLURows wrote past the end of x")
 					}
 				})
 			}

@@ -188,6 +188,8 @@ type batchNormOp struct {
 	statsOf  []float32 // the input the statistics were computed from
 	statsG   bnGeometry
 	scale    []float32 // per channel: γ·invStd
+	shift    []float32 // per channel: β of the last run, when a ReLU is fused
+	mapped   []float32 // the input the last run mapped, scale and shift
 	sums     []float64 // per channel: Σx, Σx², then per-slice partials
 	count    float64   // values behind the statistics: the whole batch's
 }
@@ -288,6 +290,10 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		op.scale[ch] = gamma[ch] * op.invStd[ch]
 	}
 	g.channelAffine(op.out, x, op.mean, op.scale, beta, op.relu)
+	if op.relu {
+		op.shift = append(op.shift[:0], beta...)
+		op.mapped = x
+	}
 	if op.training && !op.deferRunning {
 		op.updateRunning(g)
 	}
@@ -346,6 +352,18 @@ func (op *batchNormOp) statsFor(x []float32, g bnGeometry) (mean, invStd []float
 		}
 	}
 	return op.mean, op.invStd, nil
+}
+
+// reluMask returns the scale and shift of the affine map the last run
+// applied to x before its fused ReLU, from which the gradient ops take the
+// ReLU's mask (the map > 0) rather than reading the output: channels-last
+// in training mode, when that run mapped this x with these statistics.
+// Otherwise both are nil, and the ops mask by the output.
+func (op *batchNormOp) reluMask(x []float32, g bnGeometry) (scale, shift []float32) {
+	if !op.relu || !g.cl || !op.training || !sameData(op.mapped, x) || op.statsG != g || len(op.shift) != g.c {
+		return nil, nil
+	}
+	return op.scale, op.shift
 }
 
 // growSums returns s grown to the per-channel sums of c channels and the
@@ -430,14 +448,20 @@ func (op *batchNormOp) channelsOf(what string, s tensor.Shape) (tensor.Shape, er
 // dL/dy where y > 0, else 0. In the same pass over dL/dy it sums g·x̂ for
 // dL/dγ, which bnGradScaleOp hands on, and keeps g for bnGradInputOp:
 // one read of dL/dy for the ReLU and both weight gradients rather than
-// one each.
+// one each. Channels-last in training mode, the mask comes from x instead,
+// through the forward pass's map (reluMask), and bnGradInputOp takes it
+// again: neither reads y nor is g written, two passes fewer over memory
+// in a step where batch norm's passes wait on memory bandwidth.
 type bnGradShiftOp struct {
 	fwd *batchNormOp
 
 	out    []float32
 	dgamma []float32 // dL/dγ of the last run, for bnGradScaleOp
-	masked []float32 // g of the last run when a ReLU is fused
+	masked []float32 // g of the last run when a fused ReLU masks by its output
 	sums   []float64 // Σ g, Σ g·(x - μ), then per-slice partials
+	// The forward pass's map when the last run took the ReLU's mask from
+	// the input instead (reluMask), for bnGradInputOp to mask dL/dy again.
+	maskScale, maskShift []float32
 }
 
 func (op *bnGradShiftOp) name() string { return op.fwd.name() + " shift gradient" }
@@ -488,11 +512,12 @@ func (op *bnGradShiftOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	op.dgamma = grow(op.dgamma, g.c)
 	op.sums = growSums(op.sums, g.c)
 	var y []float32
-	if op.fwd.relu {
+	op.maskScale, op.maskShift = op.fwd.reluMask(x, g)
+	if op.fwd.relu && op.maskScale == nil {
 		y = vals[2]
 		op.masked = grow(op.masked, g.size())
 	}
-	g.channelSumDots(dy, x, mean, y, op.masked, op.sums[:g.c], op.sums[g.c:2*g.c], op.sums[2*g.c:])
+	g.channelSumDots(dy, x, mean, y, op.masked, op.maskScale, op.maskShift, op.sums[:g.c], op.sums[g.c:2*g.c], op.sums[2*g.c:])
 	for ch := range g.c {
 		op.out[ch] = float32(op.sums[ch])
 		op.dgamma[ch] = float32(op.sums[g.c+ch] * float64(invStd[ch]))
@@ -596,7 +621,7 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if !xs.Eq(shapes[2]) {
 		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, shapes[2])
 	}
-	if op.fwd.relu {
+	if op.fwd.relu && op.src.maskScale == nil {
 		if len(op.src.masked) != len(dy) {
 			return nil, fmt.Errorf("%s: output gradient %v, but the shift op masked %d values", name, xs, len(op.src.masked))
 		}
@@ -642,9 +667,12 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		a[ch] = gamma[ch] * r
 		k[ch], b[ch] = -a[ch]*r*dgamma[ch]/m, -a[ch]*dbeta[ch]/m
 	}
-	if !op.fwd.training {
+	switch {
+	case !op.fwd.training:
 		g.channelAffine(op.out, dy, zero, a, zero, false)
-	} else {
+	case op.fwd.relu && op.src.maskScale != nil:
+		g.channelCombineReLU(op.out, dy, x, a, k, mean, b, op.src.maskScale, op.src.maskShift)
+	default:
 		g.channelCombine(op.out, dy, x, a, k, mean, b)
 	}
 	return wrap(op.out, xs...), nil

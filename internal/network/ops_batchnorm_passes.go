@@ -51,15 +51,33 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 }
 
 // channelSumDots sets sum[c] = Σ g and dot[c] = Σ g·(x - mean[c]) over
-// channel c, in float64, with g = dy, or, when y is not nil, g = dy where
-// y > 0 and 0 elsewhere (a ReLU's gradient), written to masked. It makes
-// one pass over dy: channels-last, one kernel masks, sums and takes the
-// dots of each slice of rows; channel-first, a plane at a time is masked,
-// then summed, then its dots taken while it is still in L1. Every column
-// takes its rows in order, within the fixed slices of sumRows, as in
-// passes of their own. part is scratch of bnRowChunks·2·C values.
-func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, part []float64) {
-	if y != nil && !g.cl && g.s < minPlaneCall {
+// channel c, in float64, with g = dy, or, for a fused ReLU, dy where its
+// output is positive and 0 elsewhere. The mask comes from y, the output,
+// and g is then written to masked; or, when scale is not nil
+// (channels-last only), from x through the forward pass's map
+// scale·(x - mean) + shift, and g is not kept. It makes one pass over dy,
+// a block of rows (or a plane) at a time: masked by y, then summed and its
+// dots taken while it is still in L1 (channels-last, one kernel sums,
+// takes the dots and masks by x). Every column takes its rows in order,
+// within the fixed slices of sumRows, as in passes of their own. part is
+// scratch of bnRowChunks·2·C values.
+func (g bnGeometry) channelSumDots(dy, x, mean, y, masked, scale, shift []float32, sum, dot, part []float64) {
+	if g.cl {
+		block := max(1, affineBlock/g.c) * g.c // whole rows, masked while in L1
+		g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
+			for at := lo * g.c; at < hi*g.c; at += block {
+				end := min(hi*g.c, at+block)
+				gs := dy[at:end]
+				if y != nil {
+					linalg.PassPositive(masked[at:end], y[at:end], gs)
+					gs = masked[at:end]
+				}
+				linalg.SumDotCentredRows(gs, x[at:end], mean, scale, shift, s, d)
+			}
+		})
+		return
+	}
+	if y != nil && g.s < minPlaneCall {
 		// Planes of a few values: mask in one pass first.
 		parallelElems(g.size(), func(lo, hi int) { linalg.PassPositive(masked[lo:hi], y[lo:hi], dy[lo:hi]) })
 		dy, y = masked, nil
@@ -71,28 +89,17 @@ func (g bnGeometry) channelSumDots(dy, x, mean, y, masked []float32, sum, dot, p
 		linalg.PassPositive(masked[lo:hi], y[lo:hi], dy[lo:hi])
 		return masked[lo:hi]
 	}
-	if !g.cl {
-		g.parallelChannels(func(lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				var s, d float64
-				mu := mean[ch]
-				g.forChannel(x, ch, func(plane []float32, off int) {
-					gp := grad(off, off+len(plane))
-					s += linalg.Sum(gp)
-					d += linalg.DotCentred(gp, plane, mu)
-				})
-				sum[ch], dot[ch] = s, d
-			}
-		})
-		return
-	}
-	g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
-		lo, hi = lo*g.c, hi*g.c
-		if y == nil {
-			linalg.SumDotCentredRows(nil, nil, dy[lo:hi], x[lo:hi], mean, s, d)
-			return
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s, d float64
+			mu := mean[ch]
+			g.forChannel(x, ch, func(plane []float32, off int) {
+				gp := grad(off, off+len(plane))
+				s += linalg.Sum(gp)
+				d += linalg.DotCentred(gp, plane, mu)
+			})
+			sum[ch], dot[ch] = s, d
 		}
-		linalg.SumDotCentredRows(masked[lo:hi], y[lo:hi], dy[lo:hi], x[lo:hi], mean, s, d)
 	})
 }
 
@@ -191,6 +198,15 @@ func (g bnGeometry) channelCombine(out, dy, x, a, k, mean, b []float32) {
 	}
 	g.mapRows(func(lo, hi int) {
 		linalg.CombineCentredRows(out[lo:hi], dy[lo:hi], x[lo:hi], a, k, mean, b)
+	})
+}
+
+// channelCombineReLU is channelCombine, channels-last, with dy masked by
+// the ReLU after the forward pass's map: dy where scale[c]·(x - mean[c]) +
+// shift[c] > 0, 0 elsewhere.
+func (g bnGeometry) channelCombineReLU(out, dy, x, a, k, mean, b, scale, shift []float32) {
+	g.mapRows(func(lo, hi int) {
+		linalg.CombineCentredReLURows(out[lo:hi], dy[lo:hi], x[lo:hi], a, k, mean, b, scale, shift)
 	})
 }
 

@@ -140,3 +140,56 @@ func TestReLUAfterBatchNorm(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchNormReLUMaskFromInput checks the two ways the gradient ops of
+// a channels-last batch norm with its ReLU fused take the ReLU's mask:
+// from the input through the forward pass's map, when the forward pass
+// has just mapped that input, or from the output, when it has not (here:
+// the same values in another slice). Both must give the same bits for
+// dL/dβ, dL/dγ and dL/dx, and each run must take the way it should.
+func TestBatchNormReLUMaskFromInput(t *testing.T) {
+	for _, shape := range [][]int{{4, 24, 9, 9}, {3, 4, 5, 7}, {8, 32, 16, 16}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			r := newRand(31)
+			c, n := shape[1], size(shape)
+			x, dy := uniform(r, n, -2, 2), uniform(r, n, -1, 1)
+			gamma, beta := uniform(r, c, 0.5, 1.5), uniform(r, c, -0.5, 0.5)
+			x[0] = float32(math.NaN())
+			fwd := &batchNormOp{dims: 4, training: true, cl: true, relu: true, st: NewBNState(c)}
+			yv, err := fwd.Do(wrap(x, shape...), wrap(gamma, c), wrap(beta, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := float32s(t, yv)
+			var grads [2][3][]float32
+			for way, xs := range [][]float32{x, append([]float32(nil), x...)} {
+				shift := &bnGradShiftOp{fwd: fwd}
+				dbeta, err := shift.Do(wrap(xs, shape...), wrap(dy, shape...), wrap(y, shape...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fromInput := shift.maskScale != nil; fromInput != (way == 0) {
+					t.Fatalf("way %d: mask from the input %t", way, fromInput)
+				}
+				dgamma, err := (&bnGradScaleOp{src: shift}).Do(dbeta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dx, err := (&bnGradInputOp{fwd: fwd, src: shift}).Do(wrap(xs, shape...), wrap(gamma, c), wrap(dy, shape...), dgamma, dbeta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range []gorgonia.Value{dbeta, dgamma, dx} {
+					grads[way][k] = append([]float32(nil), float32s(t, v)...)
+				}
+			}
+			for k, what := range []string{"dL/dβ", "dL/dγ", "dL/dx"} {
+				for j, want := range grads[1][k] {
+					if got := grads[0][k][j]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%s[%d]: mask from the input %v, from the output %v", what, j, got, want)
+					}
+				}
+			}
+		})
+	}
+}
