@@ -50,7 +50,7 @@ var kinds = []struct {
 	{"Winograd transforms", regexp.MustCompile(`linalg\.(?i:winograd)\w*(Input|Output|Kernel)|linalg\.(toPlanes|fromPlanes)`)},
 	{"padded and unfolded copies", regexp.MustCompile(`(?i)copyRuns|addRuns|im2col|col2im|im2row|row2im|evensRows`)},
 	{"pooling", regexp.MustCompile(`(?i)pool|maxRuns|routeRuns`)},
-	{"batch norm", regexp.MustCompile(`(?i)centredRows|sumRows|sumSquaresRows|batchNorm|bnGeometry`)},
+	{"batch norm", regexp.MustCompile(`(?i)centred\w*Rows|sumRows|sumSquaresRows|batchNorm|bnGeometry`)},
 	{"ReLU", regexp.MustCompile(`(?i)relu|passPositive`)},
 	{"transposes", regexp.MustCompile(`(?i)transpose`)},
 	{"sums of gradients", regexp.MustCompile(`linalg\.(add|Add)\w*$`)},

@@ -27,6 +27,7 @@ func TestKindOf(t *testing.T) {
 		{l + "evensRowsAVX2", "padded and unfolded copies"},
 		{l + "reluMaxPool2x2RowsArgGradAVX2", "pooling"},
 		{l + "combineCentredRowsAVX2", "batch norm"},
+		{l + "combineCentredReLURowsAVX2", "batch norm"}, // its ReLU is the batch norm's
 		{l + "sumSquaresRowsAVX2", "batch norm"},
 		{l + "passPositiveAVX2", "ReLU"},
 		{l + "addReLUAVX2", "ReLU"},
