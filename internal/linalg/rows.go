@@ -44,7 +44,13 @@ func SumSquaresRows(x []float32, sum, sq []float64) {
 	}
 	_ = sq[c-1] // an index, not a reslice, which would pass on capacity
 	if rowsAsm(c) {
-		sumSquaresRowsAVX2(&x[0], len(x)/c, c, &sum[0], &sq[0])
+		// In blocks, as SumDotCentredRows: the assembly's columns are its
+		// outer loop.
+		block := max(1, sumDotBlock/c) * c
+		for at := 0; at < len(x); at += block {
+			end := min(len(x), at+block)
+			sumSquaresRowsAVX2(&x[at], (end-at)/c, c, &sum[0], &sq[0])
+		}
 		return
 	}
 	sumSquaresRowsGo(x, sum, sq)

@@ -8,10 +8,14 @@
 // offset of those 8 columns in a float32 row, so the per-column
 // parameters are read at (param)(BX*1), the same 32 bytes in every row,
 // and the float64 accumulators at (acc)(BX*2). A row of 32 to 256 columns
-// has more accumulators than there are registers, so they live in the
-// caller's slices, loaded, added to and stored per 4 columns; with the
-// parameters, they are a few KiB that stay in L1 while x streams past.
-// Each column's accumulator takes its rows in order, as in the Go forms,
+// has more accumulators than there are registers, so sumRowsAVX2 and
+// dotCentredRowsAVX2 keep them in the caller's slices, loaded, added to
+// and stored per 4 columns; with the parameters, they are a few KiB that
+// stay in L1 while x streams past. sumSquaresRowsAVX2 and
+// sumDotCentredRowsAVX2 turn the loops round instead: 8 columns at a time
+// over all the rows of a block small enough to stay in L1 (the Go wrappers
+// cut the blocks), their accumulators in registers, as a store per row and
+// accumulator was what bounded them. Each column's accumulator takes its rows in order, as in the Go forms,
 // and the products added (x², g·(x-mu), of float32 values) are exact in
 // float64, so an FMA rounds as a multiply and an add do: the sums agree
 // with the Go forms to the bit. The float32 maps do the operations of
@@ -47,6 +51,8 @@
 	VFMADD231PD  Y1, Y3, Y11
 
 // func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
+// Columns outer, 8 at a time, their accumulators in registers while the
+// rows go by, as in sumDotCentredRowsAVX2.
 TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ  x+0(FP), SI
 	MOVQ  rows+8(FP), CX
@@ -56,24 +62,34 @@ TEXT ·sumSquaresRowsAVX2(SB), NOSPLIT, $0-40
 	SHLQ  $2, AX          // bytes in a row
 	TESTQ CX, CX
 	JZ    sqdone
-
-sqrow:
-	XORQ BX, BX
+	XORQ  BX, BX
 
 sqcol:
-	VCVTPS2PD (SI)(BX*1), Y0
-	VCVTPS2PD 16(SI)(BX*1), Y1
-	ADDPD4(Y0, (R8)(BX*2), Y2)
-	ADDPD4(Y1, 32(R8)(BX*2), Y3)
-	FMAPD4(Y0, Y0, (R9)(BX*2), Y4)
-	FMAPD4(Y1, Y1, 32(R9)(BX*2), Y5)
-	ADDQ $32, BX
-	CMPQ BX, AX
-	JNE  sqcol
+	VMOVUPD (R8)(BX*2), Y8
+	VMOVUPD 32(R8)(BX*2), Y9
+	VMOVUPD (R9)(BX*2), Y10
+	VMOVUPD 32(R9)(BX*2), Y11
+	MOVQ    BX, R12
+	MOVQ    CX, R13
 
-	ADDQ AX, SI
-	DECQ CX
-	JNZ  sqrow
+sqrow:
+	VCVTPS2PD   (SI)(R12*1), Y0
+	VCVTPS2PD   16(SI)(R12*1), Y1
+	VADDPD      Y0, Y8, Y8
+	VADDPD      Y1, Y9, Y9
+	VFMADD231PD Y0, Y0, Y10
+	VFMADD231PD Y1, Y1, Y11
+	ADDQ        AX, R12
+	DECQ        R13
+	JNZ         sqrow
+
+	VMOVUPD Y8, (R8)(BX*2)
+	VMOVUPD Y9, 32(R8)(BX*2)
+	VMOVUPD Y10, (R9)(BX*2)
+	VMOVUPD Y11, 32(R9)(BX*2)
+	ADDQ    $32, BX
+	CMPQ    BX, AX
+	JNE     sqcol
 
 sqdone:
 	VZEROUPPER
