@@ -224,7 +224,7 @@ func CombineCentredRows(out, y, x, a, k, mu, b []float32) {
 	}
 	_, _, _, _, _ = out[len(x)-1], y[len(x)-1], a[c-1], k[c-1], b[c-1]
 	if rowsAsm(c) {
-		combineCentredRowsAVX2(&out[0], &y[0], &x[0], &a[0], &k[0], &mu[0], &b[0], len(x)/c, c)
+		combineCentredRowsAVX2(&out[0], &y[0], &x[0], &a[0], &k[0], &mu[0], &b[0], nil, nil, len(x)/c, c)
 		return
 	}
 	combineCentredRowsGo(out, y, x, a, k, mu, b)
@@ -253,7 +253,7 @@ func CombineCentredReLURows(out, y, x, a, k, mu, b, scale, shift []float32) {
 	}
 	_, _, _, _, _, _, _ = out[len(x)-1], y[len(x)-1], a[c-1], k[c-1], b[c-1], scale[c-1], shift[c-1]
 	if rowsAsm(c) {
-		combineCentredReLURowsAVX2(&out[0], &y[0], &x[0], &a[0], &k[0], &mu[0], &b[0], &scale[0], &shift[0], len(x)/c, c)
+		combineCentredRowsAVX2(&out[0], &y[0], &x[0], &a[0], &k[0], &mu[0], &b[0], &scale[0], &shift[0], len(x)/c, c)
 		return
 	}
 	combineCentredReLURowsGo(out, y, x, a, k, mu, b, scale, shift)

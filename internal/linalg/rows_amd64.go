@@ -22,8 +22,7 @@ func sumDotCentredRowsAVX2(grad, x, mu, scale, shift *float32, rows, c int, sum,
 //go:noescape
 func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int)
 
+// scale and shift are nil for a y taken as it is.
+//
 //go:noescape
-func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)
-
-//go:noescape
-func combineCentredReLURowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)
+func combineCentredRowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)

@@ -273,21 +273,28 @@ adone:
 	VZEROUPPER
 	RET
 
-// func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int)
-// out = (a·y + k·(x - mu)) + b, each operation rounded.
-TEXT ·combineCentredRowsAVX2(SB), NOSPLIT, $0-72
-	MOVQ  out+0(FP), DI
-	MOVQ  y+8(FP), DX
-	MOVQ  x+16(FP), SI
-	MOVQ  a+24(FP), R8
-	MOVQ  k+32(FP), R9
-	MOVQ  mu+40(FP), R10
-	MOVQ  b+48(FP), R11
-	MOVQ  rows+56(FP), CX
-	MOVQ  c+64(FP), AX
-	SHLQ  $2, AX
-	TESTQ CX, CX
-	JZ    cdone
+// func combineCentredRowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)
+// out = (a·y' + k·(x - mu)) + b, each operation rounded, where y' = y or,
+// when scale is not nil, y where (x - mu)·scale + shift > 0 and +0
+// elsewhere, rounded as in sumDotCentredRowsAVX2.
+TEXT ·combineCentredRowsAVX2(SB), NOSPLIT, $0-88
+	MOVQ   out+0(FP), DI
+	MOVQ   y+8(FP), DX
+	MOVQ   x+16(FP), SI
+	MOVQ   a+24(FP), R8
+	MOVQ   k+32(FP), R9
+	MOVQ   mu+40(FP), R10
+	MOVQ   b+48(FP), R11
+	MOVQ   scale+56(FP), R12
+	MOVQ   shift+64(FP), R13
+	MOVQ   rows+72(FP), CX
+	MOVQ   c+80(FP), AX
+	SHLQ   $2, AX
+	TESTQ  CX, CX
+	JZ     cdone
+	VXORPS Y15, Y15, Y15
+	TESTQ  R12, R12
+	JNZ    crrow
 
 crow:
 	XORQ BX, BX
@@ -310,29 +317,7 @@ ccol:
 	ADDQ AX, DI
 	DECQ CX
 	JNZ  crow
-
-cdone:
-	VZEROUPPER
-	RET
-
-// func combineCentredReLURowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int)
-// combineCentredRowsAVX2 with y masked as in sumDotCentredRowsAVX2.
-TEXT ·combineCentredReLURowsAVX2(SB), NOSPLIT, $0-88
-	MOVQ   out+0(FP), DI
-	MOVQ   y+8(FP), DX
-	MOVQ   x+16(FP), SI
-	MOVQ   a+24(FP), R8
-	MOVQ   k+32(FP), R9
-	MOVQ   mu+40(FP), R10
-	MOVQ   b+48(FP), R11
-	MOVQ   scale+56(FP), R12
-	MOVQ   shift+64(FP), R13
-	MOVQ   rows+72(FP), CX
-	MOVQ   c+80(FP), AX
-	SHLQ   $2, AX
-	TESTQ  CX, CX
-	JZ     crdone
-	VXORPS Y15, Y15, Y15
+	JMP  cdone
 
 crrow:
 	XORQ BX, BX
@@ -359,6 +344,6 @@ crcol:
 	DECQ CX
 	JNZ  crrow
 
-crdone:
+cdone:
 	VZEROUPPER
 	RET

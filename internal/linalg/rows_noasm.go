@@ -9,7 +9,6 @@ func affineCentredRowsAVX2(out, x, mu, scale, shift *float32, rows, c int) { pan
 func sumDotCentredRowsAVX2(grad, x, mu, scale, shift *float32, rows, c int, sum, dot *float64) {
 	panic("no assembly")
 }
-func combineCentredReLURowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int) {
+func combineCentredRowsAVX2(out, y, x, a, k, mu, b, scale, shift *float32, rows, c int) {
 	panic("no assembly")
 }
-func combineCentredRowsAVX2(out, y, x, a, k, mu, b *float32, rows, c int) { panic("no assembly") }
