@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "zmm_amd64.h"
 
 // Micro-kernels: each computes one tile
 //
@@ -120,27 +121,6 @@
 	KMOVW   AX, K1;         \
 	SHRL    $16, AX;        \
 	KMOVW   AX, K2
-
-#define ZERO16 \
-	VPXORD Z16, Z16, Z16; \
-	VPXORD Z17, Z17, Z17; \
-	VPXORD Z18, Z18, Z18; \
-	VPXORD Z19, Z19, Z19; \
-	VPXORD Z20, Z20, Z20; \
-	VPXORD Z21, Z21, Z21; \
-	VPXORD Z22, Z22, Z22; \
-	VPXORD Z23, Z23, Z23
-
-#define ZERO32 \
-	ZERO16; \
-	VPXORD Z24, Z24, Z24; \
-	VPXORD Z25, Z25, Z25; \
-	VPXORD Z26, Z26, Z26; \
-	VPXORD Z27, Z27, Z27; \
-	VPXORD Z28, Z28, Z28; \
-	VPXORD Z29, Z29, Z29; \
-	VPXORD Z30, Z30, Z30; \
-	VPXORD Z31, Z31, Z31
 
 // SCALE32/SCALE16 multiply the accumulators by alpha (in Z0); SCALEHI
 // those of rows 4-7 of the 32-wide tile, Z24..Z31.

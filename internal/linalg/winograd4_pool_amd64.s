@@ -2,6 +2,7 @@
 
 #include "winograd_avx512_amd64.h"
 #include "winograd4_avx512_amd64.h"
+#include "zmm_amd64.h"
 
 // The fused F(4×4) and pooling kernels of winograd4_pool.go in AVX-512, 16
 // channels a block: the F(4×4) output transform and its adjoint of
@@ -10,7 +11,7 @@
 // reluMaxPool2x2RowsArgGradAVX512 (pool_amd64.s) done on the tile in
 // registers. The same operations on the same values as those kernels, so
 // the same bits. Z16 and up are this file's; the macros use Z0-Z13 and
-// Z15 (4.0), and the epilogues zero what they used of Z16 up before
+// Z15 (4.0), and the epilogues zero Z16 up (ZERO32, zmm_amd64.h) before
 // VZEROUPPER, as the GEMM kernels do.
 
 // STRIDES turns DX, the floats between planes, and CX, the channels,
@@ -31,20 +32,6 @@
 	VPADDD     Z21, Z21, Z22;      \
 	VPADDD     Z21, Z22, Z23;      \
 	VPADDD     Z22, Z22, Z24
-
-// ZEROHIGH zeroes Z16-Z26.
-#define ZEROHIGH \
-	VPXORD Z16, Z16, Z16; \
-	VPXORD Z17, Z17, Z17; \
-	VPXORD Z18, Z18, Z18; \
-	VPXORD Z19, Z19, Z19; \
-	VPXORD Z20, Z20, Z20; \
-	VPXORD Z21, Z21, Z21; \
-	VPXORD Z22, Z22, Z22; \
-	VPXORD Z23, Z23, Z23; \
-	VPXORD Z24, Z24, Z24; \
-	VPXORD Z25, Z25, Z25; \
-	VPXORD Z26, Z26, Z26
 
 // POOL writes the ReLU of the window (tl, tr, bl, br)'s largest key to y
 // and its position, 0-3 or 4 where that is not > 0, as bytes to a:
@@ -143,7 +130,7 @@ zpblock:
 	DECQ R14
 	JNZ  zptile
 
-	ZEROHIGH
+	ZERO32
 	VZEROUPPER
 	RET
 
@@ -246,6 +233,6 @@ zgright:
 	DECQ R14
 	JNZ  zgtile
 
-	ZEROHIGH
+	ZERO32
 	VZEROUPPER
 	RET

@@ -1,0 +1,28 @@
+// Zeroing of the upper AVX-512 registers, which the GEMM kernels
+// (kernel_amd64.s) zero as accumulators and, with the fused Winograd
+// pooling kernels (winograd4_pool_amd64.s), before they return: VZEROUPPER
+// leaves Z16-Z31 as they are, and some cores run slower while any of
+// them holds nonzero upper bits.
+
+// ZERO16 zeroes Z16-Z23.
+#define ZERO16 \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
+	VPXORD Z23, Z23, Z23
+
+// ZERO32 zeroes Z16-Z31.
+#define ZERO32 \
+	ZERO16; \
+	VPXORD Z24, Z24, Z24; \
+	VPXORD Z25, Z25, Z25; \
+	VPXORD Z26, Z26, Z26; \
+	VPXORD Z27, Z27, Z27; \
+	VPXORD Z28, Z28, Z28; \
+	VPXORD Z29, Z29, Z29; \
+	VPXORD Z30, Z30, Z30; \
+	VPXORD Z31, Z31, Z31
