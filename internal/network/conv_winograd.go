@@ -296,8 +296,7 @@ func (wg winograd) transformPooledGrads(dm, pooled []float32, i0, i1 int, dy []f
 	for i := i0; i < i1; i++ {
 		src := dy[i*n : (i+1)*n]
 		if wg.poolCF {
-			linalg.Transpose(pg.c, pg.outPlane(), src, pg.outPlane(), pooled, pg.c)
-			src = pooled[:n]
+			src = pg.channelsLast(pooled, src)
 		}
 		a := arg[i*n : (i+1)*n]
 		for ty := range wg.th {
@@ -370,7 +369,7 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 				}
 				wg.outputPooled(dst, k.arg[i*n:(i+1)*n], m[(i-i0)*wg.tiles()*g.o:], plane, pg)
 				if wg.poolCF {
-					linalg.Transpose(pg.outPlane(), pg.c, dst, pg.c, y, pg.outPlane())
+					pg.channelFirst(y, dst)
 				}
 				continue
 			}
@@ -394,7 +393,7 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 				}
 				_, pooled := wg.poolParts(tiled)
 				pg.reluPoolCLArg(pooled, arg, dst, row)
-				linalg.Transpose(pg.outPlane(), pg.c, pooled, pg.c, y, pg.outPlane())
+				pg.channelFirst(y, pooled)
 			case !wg.even():
 				out, run := k.out[i*g.outSize():], g.ow*g.o
 				for y := range g.oh {
@@ -496,8 +495,7 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 			z, pooled := wg.poolParts(tiled)
 			dyi := dy[i*n : (i+1)*n]
 			if wg.poolCF {
-				linalg.Transpose(pg.c, pg.outPlane(), dyi, pg.outPlane(), pooled, pg.c)
-				dyi = pooled
+				dyi = pg.channelsLast(pooled, dyi)
 			}
 			pg.reluPoolCLArgGrad(z, wg.tiledRow(), arg[i*n:(i+1)*n], dyi)
 			return z, wg.tiledRow()

@@ -121,6 +121,21 @@ func (g poolGeometry) reluPoolCLArgGrad(dx []float32, ld int, arg []uint8, dy []
 	clear(dx[2*g.oh*ld:]) // an odd side's last row
 }
 
+// channelFirst writes one image's channels-last pooled output cl into y,
+// channel-first: a pooled layer whose reader wants channel-first (poolCF)
+// pools into a scratch and transposes it while it is in cache.
+func (g poolGeometry) channelFirst(y, cl []float32) {
+	linalg.Transpose(g.outPlane(), g.c, cl, g.c, y, g.outPlane())
+}
+
+// channelsLast is channelFirst's inverse for the gradient: it writes one
+// image's channel-first pooled gradient cf into scratch, channels-last,
+// and returns it.
+func (g poolGeometry) channelsLast(scratch, cf []float32) []float32 {
+	linalg.Transpose(g.c, g.outPlane(), cf, g.outPlane(), scratch, g.c)
+	return scratch[:g.outSize()]
+}
+
 func (k *reluPoolCLKernel) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	if !k.training {
 		return nil, fmt.Errorf("%s: an inference pooling has no gradient", k.name())
