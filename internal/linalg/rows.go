@@ -44,13 +44,9 @@ func SumSquaresRows(x []float32, sum, sq []float64) {
 	}
 	_ = sq[c-1] // an index, not a reslice, which would pass on capacity
 	if rowsAsm(c) {
-		// In blocks, as SumDotCentredRows: the assembly's columns are its
-		// outer loop.
-		block := max(1, sumDotBlock/c) * c
-		for at := 0; at < len(x); at += block {
-			end := min(len(x), at+block)
+		columnBlocks(len(x), c, func(at, end int) {
 			sumSquaresRowsAVX2(&x[at], (end-at)/c, c, &sum[0], &sq[0])
-		}
+		})
 		return
 	}
 	sumSquaresRowsGo(x, sum, sq)
@@ -148,23 +144,31 @@ func SumDotCentredRows(g, x, mu, scale, shift []float32, sum, dot []float64) {
 		sumDotCentredRowsGo(g, x, mu, scale, shift, sum, dot)
 		return
 	}
-	// Blocks small enough to stay in L1 between the passes over their
-	// columns.
-	block := max(1, sumDotBlock/c) * c
 	var sp, hp *float32
 	if scale != nil {
 		sp, hp = &scale[0], &shift[0]
 	}
-	for at := 0; at < len(x); at += block {
-		end := min(len(x), at+block)
+	columnBlocks(len(x), c, func(at, end int) {
 		sumDotCentredRowsAVX2(&g[at], &x[at], &mu[0], sp, hp, (end-at)/c, c, &sum[0], &dot[0])
+	})
+}
+
+// columnBlocks runs fn on the blocks [at, end) of n values, whole rows of
+// c, that the assembly of SumSquaresRows and SumDotCentredRows takes a
+// call at a time: those loop over 8 columns at a time outside the rows,
+// so a block must stay in L1 between its column passes. At most
+// columnBlock values, or one row.
+func columnBlocks(n, c int, fn func(at, end int)) {
+	block := max(1, columnBlock/c) * c
+	for at := 0; at < n; at += block {
+		fn(at, min(n, at+block))
 	}
 }
 
-// sumDotBlock is the most values of x SumDotCentredRows's assembly takes
-// in one call: fewer ran faster, as far down as 256 (1 KiB of each
-// stream), on the photos preset's 32 and 128 channels.
-const sumDotBlock = 256
+// columnBlock is the most values columnBlocks hands on: fewer ran faster,
+// as far down as 256 (1 KiB of each stream), on the photos preset's 32
+// and 128 channels.
+const columnBlock = 256
 
 func sumDotCentredRowsGo(g, x, mu, scale, shift []float32, sum, dot []float64) {
 	c := len(mu)
