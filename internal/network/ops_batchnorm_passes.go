@@ -63,16 +63,16 @@ func (g bnGeometry) channelSums(x []float32, sum, sq, part []float64) {
 // scratch of bnRowChunks·2·C values.
 func (g bnGeometry) channelSumDots(dy, x, mean, y, masked, scale, shift []float32, sum, dot, part []float64) {
 	if g.cl {
-		block := max(1, affineBlock/g.c) * g.c // whole rows, masked while in L1
 		g.sumRows(sum, dot, part, func(lo, hi int, s, d []float64) {
-			for at := lo * g.c; at < hi*g.c; at += block {
-				end := min(hi*g.c, at+block)
-				gs := dy[at:end]
-				if y != nil {
-					linalg.PassPositive(masked[at:end], y[at:end], gs)
-					gs = masked[at:end]
-				}
-				linalg.SumDotCentredRows(gs, x[at:end], mean, scale, shift, s, d)
+			lo, hi = lo*g.c, hi*g.c
+			if y == nil {
+				linalg.SumDotCentredRows(dy[lo:hi], x[lo:hi], mean, scale, shift, s, d)
+				return
+			}
+			for at := lo; at < hi; at += g.rowBlock() {
+				end := min(hi, at+g.rowBlock())
+				linalg.PassPositive(masked[at:end], y[at:end], dy[at:end])
+				linalg.SumDotCentredRows(masked[at:end], x[at:end], mean, nil, nil, s, d)
 			}
 		})
 		return
@@ -162,10 +162,9 @@ func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu boo
 		}
 		return
 	}
-	block := max(1, affineBlock/g.c) * g.c // whole rows
 	g.mapRows(func(lo, hi int) {
-		for at := lo; at < hi; at += block {
-			end := min(hi, at+block)
+		for at := lo; at < hi; at += g.rowBlock() {
+			end := min(hi, at+g.rowBlock())
 			linalg.AffineCentredRows(out[at:end], x[at:end], mean, scale, shift)
 			if relu {
 				linalg.ReLU(out[at:end], out[at:end])
@@ -175,8 +174,12 @@ func (g bnGeometry) channelAffine(out, x, mean, scale, shift []float32, relu boo
 }
 
 // affineBlock is the floats channelAffine writes before it takes their
-// ReLU: few enough to be still in L1.
+// ReLU, and channelSumDots masks before it sums them: few enough to be
+// still in L1.
 const affineBlock = 2048
+
+// rowBlock is affineBlock in whole channels-last rows, at least one.
+func (g bnGeometry) rowBlock() int { return max(1, affineBlock/g.c) * g.c }
 
 // minPlaneCall is the smallest channel-first plane worth a kernel call of
 // its own for a fused ReLU or its gradient.
