@@ -90,10 +90,10 @@
 // Their channels-last counterparts take row-major matrices of pixels by C
 // channels, wholly in assembly where C is a multiple of 8 and in Go
 // otherwise, to the same bits in both: batch norm's per-column sums and
-// maps (SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows,
-// CombineCentredRows; SumDotCentredRows is SumRows and DotCentredRows in
-// one pass, and it and CombineCentredReLURows can mask the gradient by a
-// ReLU after the affine map, computed from the map's input), and ReLU with 2×2 max pooling in one pass over a
+// maps (SumSquaresRows, SumRows, SumDotCentredRows, AffineCentredRows,
+// CombineCentredRows; SumDotCentredRows and CombineCentredReLURows can
+// mask the gradient by a ReLU after the affine map, computed from the
+// map's input), and ReLU with 2×2 max pooling in one pass over a
 // pair of pixel rows (ReLUMaxPool2x2Rows; ReLUMaxPool2x2RowsArg keeps a
 // byte per output, its window's first maximum, through which
 // ReLUMaxPool2x2RowsArgGrad routes the adjoint; both run in AVX-512, with

@@ -90,45 +90,15 @@ func sumRowsGo(x []float32, sum []float64) {
 	}
 }
 
-// DotCentredRows adds Σ_r g[r·C+c]·(x[r·C+c] - mu[c]) to dot[c] in
-// float64, x - mu rounded to float32 first, C being len(mu). It panics if
-// dot is shorter than mu, g shorter than x, or len(x) is not a multiple
-// of C.
-func DotCentredRows(g, x, mu []float32, dot []float64) {
-	c := checkRows("DotCentredRows", len(x), len(mu))
-	if len(x) == 0 {
-		return
-	}
-	_, _ = dot[c-1], g[len(x)-1]
-	if rowsAsm(c) {
-		dotCentredRowsAVX2(&g[0], &x[0], &mu[0], len(x)/c, c, &dot[0])
-		return
-	}
-	dotCentredRowsGo(g, x, mu, dot)
-}
-
-func dotCentredRowsGo(g, x, mu []float32, dot []float64) {
-	c := len(mu)
-	dot = dot[:c]
-	g = g[:len(x)]
-	for r := 0; r < len(x); r += c {
-		gr, xr := g[r:r+c], x[r:r+c]
-		for j, v := range xr {
-			dot[j] += float64(gr[j]) * float64(v-mu[j])
-		}
-	}
-}
-
 // SumDotCentredRows adds Σ_r g'[r·C+c] to sum[c] and Σ_r g'[r·C+c]·(x[r·C+c]
 // - mu[c]) to dot[c], in float64 with x - mu rounded to float32 first, C
 // being len(mu), where g' = g, or, when scale is not nil, g where
 // scale[c]·(x - mu[c]) + shift[c] > 0 and +0 elsewhere (NaN included):
 // the gradient of a ReLU that followed that affine map, its mask computed
 // from x as AffineCentredRows computes the map, so that the ReLU's output
-// need not be read. The sums are those of SumRows and DotCentredRows on g',
-// to the bit, in one pass; in assembly the accumulators stay in registers
-// over a block of rows, where those kernels load and store theirs for
-// every row. It panics if sum or dot is shorter than mu, g shorter than x,
+// need not be read. The sums take each column's rows in order, as SumRows
+// does; in assembly the accumulators stay in registers over a block of
+// rows, where SumRows loads and stores its own for every row. It panics if sum or dot is shorter than mu, g shorter than x,
 // scale or shift (when scale is not nil) shorter than mu, or len(x) is not
 // a multiple of C.
 func SumDotCentredRows(g, x, mu, scale, shift []float32, sum, dot []float64) {

@@ -11,9 +11,6 @@ func sumSquaresRowsAVX2(x *float32, rows, c int, sum, sq *float64)
 //go:noescape
 func sumRowsAVX2(x *float32, rows, c int, sum *float64)
 
-//go:noescape
-func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
-
 // scale and shift are nil for a g taken as it is.
 //
 //go:noescape

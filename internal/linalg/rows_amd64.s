@@ -8,8 +8,8 @@
 // offset of those 8 columns in a float32 row, so the per-column
 // parameters are read at (param)(BX*1), the same 32 bytes in every row,
 // and the float64 accumulators at (acc)(BX*2). A row of 32 to 256 columns
-// has more accumulators than there are registers, so sumRowsAVX2 and
-// dotCentredRowsAVX2 keep them in the caller's slices, loaded, added to
+// has more accumulators than there are registers, so sumRowsAVX2 keeps
+// them in the caller's slices, loaded, added to
 // and stored per 4 columns; with the parameters, they are a few KiB that
 // stay in L1 while x streams past. sumSquaresRowsAVX2 and
 // sumDotCentredRowsAVX2 turn the loops round instead: 8 columns at a time
@@ -27,13 +27,6 @@
 #define ADDPD4(v, m, t) \
 	VADDPD  m, v, t; \
 	VMOVUPD t, m
-
-// FMAPD4 adds a·b, lane by lane, to the 4 float64 accumulators at m,
-// through t.
-#define FMAPD4(a, b, m, t) \
-	VMOVUPD     m, t;    \
-	VFMADD231PD a, b, t; \
-	VMOVUPD     t, m
 
 // SUMDOT adds g' (8 floats in Y0) to the sum accumulators Y8:Y9 and
 // g'·(x - mu) to the dot accumulators Y10:Y11, x - mu being in Y2 as
@@ -125,48 +118,8 @@ sdone:
 	VZEROUPPER
 	RET
 
-// func dotCentredRowsAVX2(grad, x, mu *float32, rows, c int, dot *float64)
-// x - mu is rounded to float32 (VSUBPS) before it is widened, as in the
-// Go form. (grad, not g: g names a register to the assembler.)
-TEXT ·dotCentredRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ  grad+0(FP), DI
-	MOVQ  x+8(FP), SI
-	MOVQ  mu+16(FP), R10
-	MOVQ  rows+24(FP), CX
-	MOVQ  c+32(FP), AX
-	MOVQ  dot+40(FP), R8
-	SHLQ  $2, AX
-	TESTQ CX, CX
-	JZ    ddone
-
-drow:
-	XORQ BX, BX
-
-dcol:
-	VMOVUPS      (SI)(BX*1), Y0
-	VSUBPS       (R10)(BX*1), Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VCVTPS2PD    X0, Y0
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    (DI)(BX*1), Y2
-	VCVTPS2PD    16(DI)(BX*1), Y3
-	FMAPD4(Y2, Y0, (R8)(BX*2), Y4)
-	FMAPD4(Y3, Y1, 32(R8)(BX*2), Y5)
-	ADDQ         $32, BX
-	CMPQ         BX, AX
-	JNE          dcol
-
-	ADDQ AX, SI
-	ADDQ AX, DI
-	DECQ CX
-	JNZ  drow
-
-ddone:
-	VZEROUPPER
-	RET
-
 // func sumDotCentredRowsAVX2(grad, x, mu, scale, shift *float32, rows, c int, sum, dot *float64)
-// SumRows and DotCentredRows of g' (grad, or grad where (x - mu)·scale +
+// The column sums of g' and of g'·(x - mu) (grad, or grad where (x - mu)·scale +
 // shift > 0, each operation rounded as in affineCentredRowsAVX2, and +0
 // elsewhere) in one pass. The columns are the outer loop: 8 of them at a
 // time, their four float64 accumulators and their parameters in registers

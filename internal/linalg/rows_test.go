@@ -25,14 +25,14 @@ type rowsForm struct {
 	name       string
 	sumSquares func(x []float32, sum, sq []float64)
 	sum        func(x []float32, sum []float64)
-	dot        func(g, x, mu []float32, dot []float64)
+	sumDot     func(g, x, mu, scale, shift []float32, sum, dot []float64)
 	affine     func(out, x, mu, scale, shift []float32)
 	combine    func(out, y, x, a, k, mu, b []float32)
 }
 
 var rowsForms = []rowsForm{
-	{"exported", SumSquaresRows, SumRows, DotCentredRows, AffineCentredRows, CombineCentredRows},
-	{"go", sumSquaresRowsGo, sumRowsGo, dotCentredRowsGo, affineCentredRowsGo, combineCentredRowsGo},
+	{"exported", SumSquaresRows, SumRows, SumDotCentredRows, AffineCentredRows, CombineCentredRows},
+	{"go", sumSquaresRowsGo, sumRowsGo, sumDotCentredRowsGo, affineCentredRowsGo, combineCentredRowsGo},
 }
 
 func randomFloat64s(r *rand.Rand, n int, lo, hi float64) []float64 {
@@ -74,20 +74,21 @@ func TestRows(t *testing.T) {
 		sum0, sq0, dot0 := randomFloat64s(r, c, -100, 100), randomFloat64s(r, c, 0, 1000), randomFloat64s(r, c, -10, 10)
 
 		// The references, one column at a time.
-		wantSum, wantSq, wantDot := make([]float64, c), make([]float64, c), make([]float64, c)
+		wantSum, wantSq, wantGSum, wantDot := make([]float64, c), make([]float64, c), make([]float64, c), make([]float64, c)
 		wantAffine, wantCombine := make([]float32, n), make([]float32, n)
 		for j := range c {
-			s, q, d := sum0[j], sq0[j], dot0[j]
+			s, q, gs, d := sum0[j], sq0[j], sum0[j], dot0[j]
 			for i := j; i < n; i += c {
 				v := float64(x[i])
 				s += v
 				q += v * v
+				gs += float64(g[i])
 				d += float64(g[i]) * float64(x[i]-mu[j])
 				centred := x[i] - mu[j]
 				wantAffine[i] = float32(scale[j]*centred) + shift[j]
 				wantCombine[i] = float32(a[j]*y[i]) + float32(k[j]*centred) + b[j]
 			}
-			wantSum[j], wantSq[j], wantDot[j] = s, q, d
+			wantSum[j], wantSq[j], wantGSum[j], wantDot[j] = s, q, gs, d
 		}
 
 		for _, f := range rowsForms {
@@ -107,13 +108,14 @@ func TestRows(t *testing.T) {
 					t.Errorf("SumRows = %v, want %v", sum, wantSum)
 				}
 
+				sum = append([]float64(nil), sum0...)
 				dot := append(append([]float64(nil), dot0...), guard)
-				f.dot(g, x, mu, dot)
-				if !sameBits64(dot[:c], wantDot) {
-					t.Errorf("DotCentredRows = %v, want %v", dot[:c], wantDot)
+				f.sumDot(g, x, mu, nil, nil, sum, dot)
+				if !sameBits64(sum, wantGSum) || !sameBits64(dot[:c], wantDot) {
+					t.Errorf("SumDotCentredRows = %v, %v; want %v, %v", sum, dot[:c], wantGSum, wantDot)
 				}
 				if dot[c] != guard {
-					t.Error("DotCentredRows wrote past the end of dot")
+					t.Error("SumDotCentredRows wrote past the end of dot")
 				}
 
 				out := make([]float32, n+1)
@@ -143,7 +145,6 @@ func TestRowsEmpty(t *testing.T) {
 	sum, sq := []float64{1, 2, 3, 4, 5, 6, 7, 8}, []float64{9, 10, 11, 12, 13, 14, 15, 16}
 	SumSquaresRows(nil, sum, sq)
 	SumRows(nil, sum)
-	DotCentredRows(nil, nil, make([]float32, 8), sq)
 	SumDotCentredRows(nil, nil, make([]float32, 8), nil, nil, sum, sq)
 	AffineCentredRows(nil, nil, make([]float32, 8), make([]float32, 8), make([]float32, 8))
 	CombineCentredRows(nil, nil, nil, make([]float32, 8), make([]float32, 8), make([]float32, 8), make([]float32, 8))
@@ -169,9 +170,6 @@ func TestRowsPanics(t *testing.T) {
 			{"SumSquaresRows/short sq", func() { SumSquaresRows(x, c64, c64[:c-1]) }},
 			{"SumRows/ragged", func() { SumRows(ragged, c64) }},
 			{"SumRows/no columns", func() { SumRows(x, nil) }},
-			{"DotCentredRows/ragged", func() { DotCentredRows(x, ragged, c32, c64) }},
-			{"DotCentredRows/short dot", func() { DotCentredRows(x, x, c32, c64[:c-1]) }},
-			{"DotCentredRows/short g", func() { DotCentredRows(ragged, x, c32, c64) }},
 			{"SumDotCentredRows/ragged", func() { SumDotCentredRows(x, ragged, c32, nil, nil, c64, c64) }},
 			{"SumDotCentredRows/short dot", func() { SumDotCentredRows(x, x, c32, nil, nil, c64, c64[:c-1]) }},
 			{"SumDotCentredRows/short g", func() { SumDotCentredRows(ragged, x, c32, nil, nil, c64, c64) }},
@@ -222,16 +220,6 @@ func BenchmarkRows(b *testing.B) {
 			{"SumDotCentredRows", 2, func() { SumDotCentredRows(g, x, p, nil, nil, sum, sq) }},
 			{"SumDotCentredRows/masked", 2, func() { SumDotCentredRows(g, x, p, p, p, sum, sq) }},
 			{"sumDotCentredRowsGo/masked", 2, func() { sumDotCentredRowsGo(g, x, p, p, p, sum, sq) }},
-			{"three kernels/masked", 4, func() { // as SumDotCentredRows replaced them: y's mask
-				for at := 0; at < n; at += 2048 {
-					end := min(n, at+2048)
-					PassPositive(out[at:end], x[at:end], g[at:end])
-					SumRows(out[at:end], sum)
-					DotCentredRows(out[at:end], x[at:end], p, sq)
-				}
-			}},
-			{"DotCentredRows", 2, func() { DotCentredRows(g, x, p, sum) }},
-			{"dotCentredRowsGo", 2, func() { dotCentredRowsGo(g, x, p, sum) }},
 			{"AffineCentredRows", 2, func() { AffineCentredRows(out, x, p, p, p) }},
 			{"affineCentredRowsGo", 2, func() { affineCentredRowsGo(out, x, p, p, p) }},
 			{"CombineCentredReLURows", 3, func() { CombineCentredReLURows(out, g, x, p, p, p, p, p, p) }},
@@ -250,10 +238,10 @@ func BenchmarkRows(b *testing.B) {
 }
 
 // TestSumDotCentredRows checks SumDotCentredRows and
-// CombineCentredReLURows, exported and in their Go forms, against the
-// kernels they stand for, bit for bit: the forward pass's
-// AffineCentredRows and ReLU give y, PassPositive masks g by it, and
-// SumRows, DotCentredRows and CombineCentredRows take the masked g. Some
+// CombineCentredReLURows, exported and in their Go forms, bit for bit
+// against the forward pass's AffineCentredRows and ReLU, which give y,
+// PassPositive, which masks g by it, and then sums of the masked g one
+// column at a time and CombineCentredRows of it. Some
 // values of x give an affine map of exactly 0, and some are NaN, which the
 // mask must treat as not positive; the shapes include matrices of several
 // assembly blocks. Guards past the end of sum, dot and out must stay as
@@ -296,9 +284,12 @@ func TestSumDotCentredRows(t *testing.T) {
 			if masking {
 				gw, sc, sh = gm, scale, shift
 			}
+			// The sums one column at a time, as in TestRows.
 			wantSum, wantDot := append([]float64(nil), sum0...), append([]float64(nil), dot0...)
-			SumRows(gw, wantSum)
-			DotCentredRows(gw, x, mu, wantDot)
+			for i, v := range gw {
+				wantSum[i%c] += float64(v)
+				wantDot[i%c] += float64(v) * float64(x[i]-mu[i%c])
+			}
 			wantOut := make([]float32, n)
 			CombineCentredRows(wantOut, gm, x, a, k, mu, b)
 			for _, f := range forms {
