@@ -408,9 +408,12 @@ func (k *conv2D) forwardWinograd(x, w []float32, g convGeometry) {
 // on the way dL/dw, which winogradGradWeight hands on. Both gradients
 // start from dM, the output gradient's transform, which as two ops they
 // would each compute: it is the costliest transform, (m+2)² planes
-// written for every m² pixels read. Inputs: w, dL/dy, x.
+// written for every m² pixels read. Inputs: w, dL/dy, x, and with proj
+// a residual block's projection kernel and output gradient, whose input
+// gradient dL/dx then includes (shortcutGrad).
 type winogradGradInput struct {
-	fwd *conv2D
+	fwd  *conv2D
+	proj *conv2D // the 1×1 projection that shares x, or nil
 
 	out     []float32 // dL/dx
 	dw      []float32 // dL/dw, O×C×3×3
@@ -418,8 +421,29 @@ type winogradGradInput struct {
 	buf     []float32 // per worker: winogradScratch
 }
 
-func (k *winogradGradInput) name() string     { return "conv2d (Winograd) gradients" }
-func (k *winogradGradInput) inputs() []string { return []string{"kernel", "output gradient", "input"} }
+func (k *winogradGradInput) name() string { return "conv2d (Winograd) gradients" }
+func (k *winogradGradInput) inputs() []string {
+	if k.proj != nil {
+		return []string{"kernel", "output gradient", "input", "projection kernel", "projection output gradient"}
+	}
+	return []string{"kernel", "output gradient", "input"}
+}
+
+// projGeometry checks the projection's kernel ps and output gradient
+// shape gs against the input shape xs and the branch's geometry g.
+func (k *winogradGradInput) projGeometry(xs, ps, gs tensor.Shape, g convGeometry) (convGeometry, error) {
+	gp, err := k.proj.geometry(xs, ps)
+	if err != nil {
+		return gp, fmt.Errorf("%s: projection: %w", k.name(), err)
+	}
+	if gp.k != 1 || gp.oh != g.oh || gp.ow != g.ow {
+		return gp, fmt.Errorf("%s: projection kernel %v does not give the branch's %dx%d plane", k.name(), ps, g.oh, g.ow)
+	}
+	if want := (tensor.Shape{gp.n, gp.o, gp.oh, gp.ow}); !gs.Eq(want) {
+		return gp, fmt.Errorf("%s: projection output gradient %v, want %v", k.name(), gs, want)
+	}
+	return gp, nil
+}
 
 func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, error) {
 	g, err := k.fwd.geometry(xs, ws)
@@ -441,8 +465,14 @@ func (k *winogradGradInput) geometry(ws, gs, xs tensor.Shape) (convGeometry, err
 }
 
 func (k *winogradGradInput) shape(in []tensor.Shape) (tensor.Shape, error) {
-	if _, err := k.geometry(in[0], in[1], in[2]); err != nil {
+	g, err := k.geometry(in[0], in[1], in[2])
+	if err != nil {
 		return nil, err
+	}
+	if k.proj != nil {
+		if _, err := k.projGeometry(in[2], in[3], in[4], g); err != nil {
+			return nil, err
+		}
 	}
 	return in[2].Clone(), nil
 }
@@ -508,9 +538,18 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 	workers := workersFor(chunks)
 	wg.per = wg.gradPer((g.n + chunks - 1) / chunks)
 	sc := wg.scratch()
-	k.buf = grow(k.buf, workers*sc.size())
+	// With a projection, a group's rows of its input gradient (pixels×C).
+	var gp convGeometry
+	rows := 0
+	if k.proj != nil {
+		gp, _ = k.projGeometry(shapes[2], shapes[3], shapes[4], g) // shape has checked it
+		rows = wg.per * gp.outPlane() * gp.c
+	}
+	each := sc.size() + rows
+	k.buf = grow(k.buf, workers*each)
 	total := sumOverChunks(g.n, chunks, workers, planes*co, &k.partial, func(wk int, sum []float32, lo, hi int) {
-		padded, v, dm, tiled := sc.parts(k.buf[wk*sc.size():])
+		b := k.buf[wk*each : (wk+1)*each]
+		padded, v, dm, tiled := sc.parts(b)
 		beta := float32(0)
 		for i0 := lo; i0 < hi; i0 += wg.per {
 			i1 := min(hi, i0+wg.per)
@@ -523,6 +562,9 @@ func (k *winogradGradInput) forward(in [][]float32, shapes []tensor.Shape, _ ten
 			// dV_ξ (T×C) = dM_ξ (T×O) · U_ξᵀ (O×C), then dx from dV.
 			products(planes, false, tiles, g.c, g.o, dm, ut, 0, v)
 			wg.inputGrads(k.out, padded, v, i0, i1)
+			if k.proj != nil {
+				addProjectionGrads(k.out, b[sc.size():], in[3], in[4], gp, i0, i1)
+			}
 			// V over dV, then dU_ξᵀ (O×C) += dM_ξᵀ (O×T) · V_ξ (T×C).
 			wg.transformInputs(v, padded, x, i0, i1)
 			products(planes, true, tiles, g.c, g.o, dm, v, beta, sum)
@@ -545,6 +587,18 @@ func (wg winograd) inputGrads(dx, padded, dv []float32, i0, i1 int) {
 			wg.alg.InputGrad(padded[wg.step()*ty*row:], row, dv[at:], plane, c, wg.tw)
 		}
 		linalg.CopyRuns(dx[i*wg.inSize():], run, padded[row+c:], row, run, wg.h)
+	}
+}
+
+// addProjectionGrads adds a 1×1 projection's input gradient of images
+// [i0, i1) into dx, channels-last: rows (pixels×C) = dL/ds (pixels×O) ·
+// Wp (O×C), each row onto its pixel of x, while dx is in cache. g is the
+// projection's geometry.
+func addProjectionGrads(dx, rows, wp, ds []float32, g convGeometry, i0, i1 int) {
+	plane := g.outPlane()
+	linalg.Gemm(false, false, (i1-i0)*plane, g.c, g.o, 1, ds[i0*g.outSize():], g.o, wp, g.c, 0, rows, g.c)
+	for i := i0; i < i1; i++ {
+		row2imCL(dx[i*g.inSize():(i+1)*g.inSize()], rows[(i-i0)*plane*g.c:], g)
 	}
 }
 

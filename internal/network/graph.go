@@ -156,6 +156,7 @@ func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mod
 	}
 	if l.residualProjects(x.Shape()[1]) {
 		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
+		p.shortcutApart = n.shortcutApart
 	}
 	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL, !n.direct)
 }

@@ -32,6 +32,9 @@ type Net struct {
 	// direct keeps 3×3 convolutions out of the Winograd form (see
 	// conv_winograd.go), for tests that compare the two.
 	direct bool
+	// shortcutApart keeps a residual block's projection input gradient
+	// an op of its own (see shortcutGrad), for benchmarks that compare.
+	shortcutApart bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

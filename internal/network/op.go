@@ -141,7 +141,16 @@ func (o *kernelOp) String() string {
 // instead of getting a wrong answer.
 type diffKernelOp struct{ *kernelOp }
 
+// partial is a differentiable kernel that gives some of its inputs no
+// gradient: differentiates says which get one.
+type partial interface {
+	differentiates() []bool
+}
+
 func (o *diffKernelOp) DiffWRT(inputs int) []bool {
+	if p, ok := o.k.(partial); ok {
+		return p.differentiates()
+	}
 	wrt := make([]bool, inputs)
 	for i := range wrt {
 		wrt[i] = true

@@ -123,6 +123,9 @@ type conv2D struct {
 	// CPU could run them fused (winograd.fused): tests and benchmarks
 	// compare the two with it.
 	poolApart bool
+	// shortcut, on a residual block's first convolution, hands it the
+	// projection's output gradient, whose input gradient its own adds in.
+	shortcut *shortcutGrad
 
 	out []float32
 	arg []uint8
@@ -244,7 +247,15 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 	xs, ws := in[0].Shape(), in[1].Shape()
 	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
 		gi := &winogradGradInput{fwd: k}
-		dx, err := apply(gi, in[1], dy, in[0])
+		args := gorgonia.Nodes{in[1], dy, in[0]}
+		if sg := k.shortcut; sg != nil {
+			if sg.dy == nil {
+				return nil, fmt.Errorf("the projection's gradient has not been built")
+			}
+			gi.proj = sg.proj
+			args = append(args, sg.w, sg.dy)
+		}
+		dx, err := apply(gi, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -253,6 +264,9 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 			return nil, err
 		}
 		return gorgonia.Nodes{dx, dw}, nil
+	}
+	if k.shortcut != nil {
+		return nil, fmt.Errorf("only the Winograd form adds a projection's input gradient")
 	}
 	dx, err := k.inputGrad(xs, in[1], dy)
 	if err != nil {

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -71,6 +72,13 @@ func refResidual(x []float64, w [][]float64, xs []int, f, stride int) []float64 
 }
 
 func residualCase(xs []int, f, stride int) opCase {
+	return residualLayoutCase(xs, f, stride, false, false)
+}
+
+// residualLayoutCase is residualCase on channels-last data in the
+// Winograd form if cl, the projection's input gradient an op of its own
+// if apart; the block's input and output are channel-first either way.
+func residualLayoutCase(xs []int, f, stride int, cl, apart bool) opCase {
 	c := xs[1]
 	shapes := [][]int{xs, {f, c, 3, 3}, {f}, {f}, {f, f, 3, 3}, {f}, {f}}
 	project := stride != 1 || f != c
@@ -78,7 +86,7 @@ func residualCase(xs []int, f, stride int) opCase {
 		shapes = append(shapes, []int{f, c, 1, 1}, []int{f}, []int{f})
 	}
 	return opCase{
-		name:   fmt.Sprintf("x%v_f%d_stride%d", xs, f, stride),
+		name:   fmt.Sprintf("x%v_f%d_stride%d_cl%t", xs, f, stride, cl),
 		shapes: shapes,
 		build: func(in gorgonia.Nodes) (*gorgonia.Node, error) {
 			p := residualParams{
@@ -88,7 +96,18 @@ func residualCase(xs []int, f, stride int) opCase {
 			if project {
 				p.proj, p.gammaP, p.betaP, p.bnP = in[7], in[8], in[9], NewBNState(f)
 			}
-			return residualBlock(in[0], p, stride, true, false, false, false)
+			p.shortcutApart = apart
+			if !cl {
+				return residualBlock(in[0], p, stride, true, false, false, false)
+			}
+			x, err := apply(&layoutKernel{toCL: true}, in[0])
+			if err != nil {
+				return nil, err
+			}
+			if x, err = residualBlock(x, p, stride, true, true, true, true); err != nil {
+				return nil, err
+			}
+			return toChannelFirst(x)
 		},
 		ref: func(in [][]float64) []float64 { return refResidual(in[0], in[1:], xs, f, stride) },
 	}
@@ -108,6 +127,83 @@ func TestResidualBlock(t *testing.T) {
 			runGradient(t, c, uint64(1800+i))
 		})
 	}
+}
+
+// TestResidualBlockProjectionGrad checks the block whose first Winograd
+// convolution adds the projection's input gradient into its own
+// (shortcutGrad) against the float64 reference, and against the block
+// with that gradient apart, to the bit: the two gradients are added in
+// the same pairs either way.
+func TestResidualBlockProjectionGrad(t *testing.T) {
+	// The second: odd rows, and groups of several images.
+	for i, xs := range [][]int{{1, 16, 8, 8}, {5, 16, 11, 12}} {
+		c := residualLayoutCase(xs, 8, 2, true, false)
+		t.Run(c.name, func(t *testing.T) {
+			if i == 0 {
+				runForward(t, c, uint64(1900+i))
+				runGradient(t, c, uint64(1910+i))
+			}
+			fused := residualGrads(t, c, false, uint64(1920+i))
+			apart := residualGrads(t, residualLayoutCase(xs, 8, 2, true, true), true, uint64(1920+i))
+			for k := range fused {
+				for j := range fused[k] {
+					if fused[k][j] != apart[k][j] {
+						t.Fatalf("dL/d(input %d)[%d] = %g fused, %g apart", k, j, fused[k][j], apart[k][j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// residualGrads runs case c's block once on inputs drawn from seed and
+// returns the gradients of a weighted sum of its output with respect to
+// every input, checking that the graph has its projection's input
+// gradient apart if apart says so, else taken in.
+func residualGrads(t *testing.T, c opCase, apart bool, seed uint64) [][]float32 {
+	t.Helper()
+	r := newRand(seed)
+	g := gorgonia.NewGraph()
+	in := c.draw(r)
+	nodes := make(gorgonia.Nodes, len(in))
+	for k := range in {
+		nodes[k] = inputNode(g, fmt.Sprintf("in%d", k), c.shapes[k], in[k])
+	}
+	y, err := c.build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := inputNode(g, "r", y.Shape(), uniform(r, y.Shape().TotalSize(), -1, 1))
+	loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, rn))))
+	grads, err := gorgonia.Grad(loss, nodes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(*kernelOp); ok {
+			kinds[op.k.name()]++
+		}
+		if op, ok := n.Op().(*diffKernelOp); ok {
+			kinds[op.k.name()]++
+		}
+	}
+	fusedOps := kinds["conv2d (projection)"] == 1 && kinds["conv2d input gradient"] == 0
+	if fusedOps == apart {
+		t.Fatalf("ops %v: want the projection's input gradient apart = %t", kinds, apart)
+	}
+	prog, err := compile(g, append(grads, loss)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.run(); err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]float32, len(grads))
+	for k, n := range grads {
+		out[k] = slices.Clone(float32s(t, prog.value(n)))
+	}
+	return out
 }
 
 func TestResidualBlockShapeMismatch(t *testing.T) {
