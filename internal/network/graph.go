@@ -126,7 +126,10 @@ func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fus
 			return y, fused, cf && fused, err
 		}
 	}
-	y, err = conv2DLayout(x, w, l.pad(), l.stride(), cl, toCL, !n.direct)
+	if err := checkPadStride(l.pad(), l.stride()); err != nil {
+		return nil, false, false, err
+	}
+	y, err = apply(&conv2D{pad: l.pad(), stride: l.stride(), inCL: cl, outCL: toCL, winograd: !n.direct, bnGradApart: n.bnGradApart}, x, w)
 	return y, false, false, err
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -127,54 +126,6 @@ func photosPreset(b *testing.B) (Spec, int) {
 func BenchmarkTrainStepPhotos(b *testing.B) {
 	net, batch := photosNet(b)
 	benchPairSteps(b, net, batch)
-}
-
-// BenchmarkTrainStepPhotosShortcut is BenchmarkTrainStepPhotos with the
-// residual blocks' projection input gradients taken into the branch's
-// Winograd gradient op (shortcutGrad) and apart, two nets stepping in
-// turns; the metrics are each form's median ms a step.
-func BenchmarkTrainStepPhotosShortcut(b *testing.B) {
-	type form struct {
-		name string
-		pg   *PairGraph
-		ms   []float64
-	}
-	var forms []*form
-	for _, apart := range []bool{false, true} {
-		net, batch := photosNet(b)
-		net.shortcutApart = apart
-		pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
-		if err != nil {
-			b.Fatal(err)
-		}
-		name := "fused"
-		if apart {
-			name = "apart"
-		}
-		forms = append(forms, &form{name: name, pg: pg})
-	}
-	spec, batch := photosPreset(b)
-	per := spec.Channels * spec.Size * spec.Size
-	xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
-	y := make([]float32, batch)
-	for i := range y {
-		y[i] = float32(i % 2)
-	}
-	turn := 0
-	for b.Loop() {
-		for j := range forms {
-			f := forms[(j+turn)%len(forms)]
-			t0 := time.Now()
-			if _, _, err := f.pg.Step(xa, xb, y); err != nil {
-				b.Fatal(err)
-			}
-			f.ms = append(f.ms, float64(time.Since(t0).Microseconds())/1e3)
-		}
-		turn++
-	}
-	for _, f := range forms {
-		b.ReportMetric(median(f.ms), f.name+"-ms")
-	}
 }
 
 // photosNet is the photos preset's tower (seed 1) and its batch size.

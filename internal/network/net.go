@@ -35,6 +35,9 @@ type Net struct {
 	// shortcutApart keeps a residual block's projection input gradient
 	// an op of its own (see shortcutGrad), for benchmarks that compare.
 	shortcutApart bool
+	// bnGradApart keeps the first convolution's kernel gradient from
+	// taking in the batch norm's input gradient (convBNGradWeight).
+	bnGradApart bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

@@ -26,6 +26,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
@@ -428,7 +429,8 @@ func (op *batchNormOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	if err != nil {
 		return nil, fmt.Errorf("%s scale gradient: %w", op.name(), err)
 	}
-	dx, err := gorgonia.ApplyOp(&bnGradInputOp{fwd: op, src: shift}, x, gamma, grad, dgamma, dbeta)
+	gi := &bnGradInputOp{fwd: op, src: shift, args: gorgonia.Nodes{x, gamma, grad, dgamma, dbeta}}
+	dx, err := gorgonia.ApplyOp(gi, gi.args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s input gradient: %w", op.name(), err)
 	}
@@ -582,8 +584,9 @@ func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
 //
 // with one set of a, k, b per channel; in inference mode k = b = 0.
 type bnGradInputOp struct {
-	fwd *batchNormOp
-	src *bnGradShiftOp // holds dL/dy masked by a fused ReLU
+	fwd  *batchNormOp
+	src  *bnGradShiftOp // holds dL/dy masked by a fused ReLU
+	args gorgonia.Nodes // its inputs, for an op that takes it in (convBNGradWeight)
 	// In a split batch, dL/dγ and dL/dβ are this half's sums (the weight
 	// gradients, which the halves add), and dL/dx needs the whole batch's.
 	bnSide
@@ -610,35 +613,75 @@ func (op *bnGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 }
 
 func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	name := op.name()
-	what := []string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
-	vals, shapes, err := float32Inputs(name, inputs, what...)
+	vals, shapes, err := float32Inputs(op.name(), inputs, bnGradInputNames...)
 	if err != nil {
 		return nil, err
 	}
+	c, err := op.prepare(vals, shapes)
+	if err != nil {
+		return nil, err
+	}
+	op.out = grow(op.out, c.g.size())
+	switch {
+	case !op.fwd.training:
+		c.g.channelAffine(op.out, c.dy, c.zero, c.a, c.zero, false)
+	case c.maskScale != nil:
+		c.g.channelCombineReLU(op.out, c.dy, c.x, c.a, c.k, c.mean, c.b, c.maskScale, c.maskShf)
+	default:
+		c.g.channelCombine(op.out, c.dy, c.x, c.a, c.k, c.mean, c.b)
+	}
+	return wrap(op.out, shapes[0]...), nil
+}
+
+var bnGradInputNames = []string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
+
+// bnCombine is dL/dx of one run of a bnGradInputOp, ready to be written
+// a range of values at a time (rows).
+type bnCombine struct {
+	g                  bnGeometry
+	dy, x              []float32
+	a, k, mean, b      []float32
+	zero               []float32
+	maskScale, maskShf []float32 // the fused ReLU's mask from x (reluMask), or nil
+}
+
+// rows writes dL/dx of values [lo, hi), whole channels-last rows, into
+// out, in training mode, as bnGradInputOp writes them.
+func (c bnCombine) rows(out []float32, lo, hi int) {
+	if c.maskScale != nil {
+		linalg.CombineCentredReLURows(out, c.dy[lo:hi], c.x[lo:hi], c.a, c.k, c.mean, c.b, c.maskScale, c.maskShf)
+		return
+	}
+	linalg.CombineCentredRows(out, c.dy[lo:hi], c.x[lo:hi], c.a, c.k, c.mean, c.b)
+}
+
+// prepare checks the inputs (bnGradInputNames) and computes the
+// per-channel coefficients of dL/dx, the whole batch's when it is split.
+func (op *bnGradInputOp) prepare(vals [][]float32, shapes []tensor.Shape) (bnCombine, error) {
+	name := op.name()
 	x, gamma, dy, dgamma, dbeta := vals[0], vals[1], vals[2], vals[3], vals[4]
 	xs := shapes[0]
 	if !xs.Eq(shapes[2]) {
-		return nil, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, shapes[2])
+		return bnCombine{}, fmt.Errorf("%s: input %v and output gradient %v differ in shape", name, xs, shapes[2])
 	}
 	if op.fwd.relu && op.src.maskScale == nil {
 		if len(op.src.masked) != len(dy) {
-			return nil, fmt.Errorf("%s: output gradient %v, but the shift op masked %d values", name, xs, len(op.src.masked))
+			return bnCombine{}, fmt.Errorf("%s: output gradient %v, but the shift op masked %d values", name, xs, len(op.src.masked))
 		}
 		dy = op.src.masked
 	}
 	g, err := op.fwd.geometry(xs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return bnCombine{}, fmt.Errorf("%s: %w", name, err)
 	}
 	for _, i := range [3]int{1, 3, 4} {
 		if s := shapes[i]; len(s) != 1 || s[0] != g.c {
-			return nil, fmt.Errorf("%s: %s %v, want %d entries", name, what[i], s, g.c)
+			return bnCombine{}, fmt.Errorf("%s: %s %v, want %d entries", name, bnGradInputNames[i], s, g.c)
 		}
 	}
 	mean, invStd, err := op.fwd.statsFor(x, g)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return bnCombine{}, fmt.Errorf("%s: %w", name, err)
 	}
 	m := float32(op.fwd.count)
 	if op.fwd.training && op.pair != nil {
@@ -650,7 +693,7 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 			op.whole = append(op.whole, float64(v))
 		}
 		if _, err := op.join(op.whole, 0); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return bnCombine{}, fmt.Errorf("%s: %w", name, err)
 		}
 		op.sums = grow(op.sums, 2*g.c)
 		for i, v := range op.whole {
@@ -658,7 +701,6 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		dgamma, dbeta = op.sums[:g.c], op.sums[g.c:]
 	}
-	op.out = grow(op.out, g.size())
 	op.coef = grow(op.coef, 4*g.c)
 	a, k, b, zero := op.coef[:g.c], op.coef[g.c:2*g.c], op.coef[2*g.c:3*g.c], op.coef[3*g.c:]
 	clear(zero)
@@ -667,15 +709,11 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		a[ch] = gamma[ch] * r
 		k[ch], b[ch] = -a[ch]*r*dgamma[ch]/m, -a[ch]*dbeta[ch]/m
 	}
-	switch {
-	case !op.fwd.training:
-		g.channelAffine(op.out, dy, zero, a, zero, false)
-	case op.fwd.relu && op.src.maskScale != nil:
-		g.channelCombineReLU(op.out, dy, x, a, k, mean, b, op.src.maskScale, op.src.maskShift)
-	default:
-		g.channelCombine(op.out, dy, x, a, k, mean, b)
+	c := bnCombine{g: g, dy: dy, x: x, a: a, k: k, mean: mean, b: b, zero: zero}
+	if op.fwd.relu {
+		c.maskScale, c.maskShf = op.src.maskScale, op.src.maskShift
 	}
-	return wrap(op.out, xs...), nil
+	return c, nil
 }
 
 func (op *bnGradInputOp) ReturnsPtr() bool      { return false }

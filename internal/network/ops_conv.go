@@ -123,6 +123,10 @@ type conv2D struct {
 	// CPU could run them fused (winograd.fused): tests and benchmarks
 	// compare the two with it.
 	poolApart bool
+	// bnGradApart keeps the kernel gradient from taking in the input
+	// gradient of a batch norm after it (convBNGradWeight), for tests and
+	// benchmarks that compare.
+	bnGradApart bool
 	// shortcut, on a residual block's first convolution, hands it the
 	// projection's output gradient, whose input gradient its own adds in.
 	shortcut *shortcutGrad
@@ -272,7 +276,13 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(&conv2DGradWeight{fwd: k, k: ws[2]}, in[0], dy)
+	grad := &conv2DGradWeight{fwd: k, k: ws[2]}
+	var dw *gorgonia.Node
+	if bn := k.bnGradTakenIn(in[0], in[1], dy); bn != nil {
+		dw, err = apply(&convBNGradWeight{grad: grad, bn: bn}, append(gorgonia.Nodes{in[0]}, bn.args...)...)
+	} else {
+		dw, err = apply(grad, in[0], dy)
+	}
 	if err != nil {
 		return nil, err
 	}
