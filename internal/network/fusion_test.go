@@ -8,10 +8,10 @@ import (
 	"github.com/siamese-dev/siamese/internal/contrastive"
 )
 
-// fusionSpec is a small photos tower with both fusions of the backward
-// pass: its first convolution (3 channels, unfolded) is followed by batch
-// norm (convBNGradWeight), and its block strides with a projection and a
-// Winograd first convolution (shortcutGrad).
+// fusionSpec is a small photos tower with every fusion across ops: its
+// first convolution (3 channels, unfolded) is followed by batch norm
+// (convBNGradWeight), and its block strides with a projection and a
+// Winograd first convolution (shortcutGrad, bnAddReLU).
 func fusionSpec() Spec {
 	return Spec{Size: 16, Channels: 3, Layers: []Layer{
 		{Kind: KindConv, Filters: 16, Kernel: 3, Stride: 2},
@@ -24,7 +24,7 @@ func fusionSpec() Spec {
 }
 
 // TestFusedBackwardMatchesApart trains the fusion tower two steps with the
-// backward pass's fusions and with them apart, in pairs and in class
+// fusions across ops and with them apart, in pairs and in class
 // batches (whose halves share batch norm statistics), and requires the
 // same loss, gradients and running statistics to the bit; and checks that
 // the fused programs run the fused ops and not the ones they replace.
@@ -45,7 +45,7 @@ func TestFusedBackwardMatchesApart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		net.shortcutApart, net.bnGradApart = apart, apart
+		net.shortcutApart, net.bnGradApart, net.addApart = apart, apart, apart
 		var r result
 		var tw *twins
 		var step func() (float64, error)
@@ -107,6 +107,8 @@ func TestFusedBackwardMatchesApart(t *testing.T) {
 			}{
 				{"*network.convBNGradWeight", towers, 0},
 				{"*network.projection", towers, 0},
+				{"*network.bnAddReLU", towers, 0},
+				{"*network.addReLU", 0, towers},
 				{"*network.conv2DGradInput", 0, towers},
 				// the stem's input gradient: one each; with the fusion the
 				// stem's kernel gradient reads none

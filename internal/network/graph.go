@@ -159,7 +159,7 @@ func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mod
 	}
 	if l.residualProjects(x.Shape()[1]) {
 		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
-		p.shortcutApart = n.shortcutApart
+		p.shortcutApart, p.addApart = n.shortcutApart, n.addApart
 	}
 	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL, !n.direct)
 }

@@ -38,6 +38,8 @@ type Net struct {
 	// bnGradApart keeps the first convolution's kernel gradient from
 	// taking in the batch norm's input gradient (convBNGradWeight).
 	bnGradApart bool
+	// addApart keeps a block's last batch norms and sum apart (bnAddReLU).
+	addApart bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

@@ -107,6 +107,20 @@ func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training bool) (*gorg
 // of its own over the whole batch.
 func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl, relu bool) (*gorgonia.Node, error) {
 	const name = "batchnorm"
+	op, err := newBatchNorm(x, gamma, beta, st, training, cl, relu)
+	if err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x, gamma, beta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return y, nil
+}
+
+// newBatchNorm is the op of batchNormLayout, its inputs checked.
+func newBatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, training, cl, relu bool) (*batchNormOp, error) {
+	const name = "batchnorm"
 	if err := checkFloat32Node(name, "input", x); err != nil {
 		return nil, err
 	}
@@ -127,11 +141,7 @@ func batchNormLayout(x, gamma, beta *gorgonia.Node, st *BNState, training, cl, r
 	if err := st.check(g.c); err != nil {
 		return nil, err
 	}
-	y, err := gorgonia.ApplyOp(op, x, gamma, beta)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return y, nil
+	return op, nil
 }
 
 // bnGeometry views the input as N×C×S, S the product of the dimensions
@@ -271,34 +281,52 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, xs, gamma, gs, beta, bs := vals[0], shapes[0], vals[1], shapes[1], vals[2], shapes[2]
-	g, err := op.geometry(xs)
+	x, xs, beta := vals[0], shapes[0], vals[2]
+	g, err := op.begin(vals, shapes)
 	if err != nil {
 		return nil, err
 	}
-	if err := op.checkParams(g, gs, bs); err != nil {
-		return nil, err
-	}
-	if err := op.st.check(g.c); err != nil {
-		return nil, err
-	}
-	if err := op.computeStats(x, g); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	op.out = grow(op.out, g.size())
-	op.scale = grow(op.scale, g.c)
-	for ch := range g.c {
-		op.scale[ch] = gamma[ch] * op.invStd[ch]
-	}
 	g.channelAffine(op.out, x, op.mean, op.scale, beta, op.relu)
 	if op.relu {
 		op.shift = append(op.shift[:0], beta...)
 		op.mapped = x
 	}
+	op.end(g)
+	return wrap(op.out, xs...), nil
+}
+
+// begin checks x, γ and β (vals and their shapes) and computes the
+// statistics and the scale γ·r that the output pass (channelAffine) then
+// applies.
+func (op *batchNormOp) begin(vals [][]float32, shapes []tensor.Shape) (bnGeometry, error) {
+	x, xs, gamma, gs, bs := vals[0], shapes[0], vals[1], shapes[1], shapes[2]
+	g, err := op.geometry(xs)
+	if err != nil {
+		return g, err
+	}
+	if err := op.checkParams(g, gs, bs); err != nil {
+		return g, err
+	}
+	if err := op.st.check(g.c); err != nil {
+		return g, err
+	}
+	if err := op.computeStats(x, g); err != nil {
+		return g, fmt.Errorf("%s: %w", op.name(), err)
+	}
+	op.scale = grow(op.scale, g.c)
+	for ch := range g.c {
+		op.scale[ch] = gamma[ch] * op.invStd[ch]
+	}
+	return g, nil
+}
+
+// end updates the running statistics after the output pass, unless the
+// twin that runs beside this one leaves them to foldRunning.
+func (op *batchNormOp) end(g bnGeometry) {
 	if op.training && !op.deferRunning {
 		op.updateRunning(g)
 	}
-	return wrap(op.out, xs...), nil
 }
 
 // computeStats fills mean and invStd for x: the batch's in training mode,

@@ -39,6 +39,9 @@ type residualParams struct {
 	// own, which gorgonia adds to the branch's, where the branch's first
 	// convolution would take it in (shortcutGrad): tests compare the two.
 	shortcutApart bool
+	// addApart keeps the block's last two batch norms and its sum apart
+	// where bnAddReLU would take them in one op: tests compare the two.
+	addApart bool
 }
 
 // residualBlock builds the block on x (N×C×H×W), channels-last if inCL,
@@ -47,13 +50,17 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if err := checkPadStride(1, stride); err != nil {
 		return nil, err
 	}
+	if p.proj == nil && inCL != outCL {
+		return nil, fmt.Errorf("an identity shortcut cannot change the layout")
+	}
 	conv1 := &conv2D{pad: 1, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}
-	var h, shortcut *gorgonia.Node
+	// s: x, or its projection before the projection's batch norm.
+	var h, s *gorgonia.Node
 	var err error
 	if training && p.proj != nil && !p.shortcutApart && conv1.addsShortcutGrad(x.Shape(), p.conv1.Shape()) {
-		h, shortcut, err = branchWithProjection(x, p, conv1)
+		h, s, err = branchWithProjection(x, p, conv1)
 	} else {
-		h, shortcut, err = branchAndShortcut(x, p, conv1, training)
+		h, s, err = branchAndShortcut(x, p, conv1)
 	}
 	if err != nil {
 		return nil, err
@@ -64,54 +71,67 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL, winograd); err != nil {
 		return nil, err
 	}
+	if !h.Shape().Eq(s.Shape()) {
+		return nil, fmt.Errorf("branch %v and shortcut %v differ in shape; a block that changes channels or stride needs the projection", h.Shape(), s.Shape())
+	}
+	if p.proj != nil && outCL && !p.addApart {
+		return batchNormsAddReLU(h, s, p, training)
+	}
 	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL, false); err != nil {
 		return nil, err
 	}
-	if !h.Shape().Eq(shortcut.Shape()) {
-		return nil, fmt.Errorf("branch %v and shortcut %v differ in shape; a block that changes channels or stride needs the projection", h.Shape(), shortcut.Shape())
+	if p.proj != nil {
+		if s, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, training, outCL, false); err != nil {
+			return nil, fmt.Errorf("projection: %w", err)
+		}
 	}
-	return AddReLU(h, shortcut)
+	return AddReLU(h, s)
+}
+
+// batchNormsAddReLU ends a channels-last block with a projection: the
+// two batch norms, the sum and the ReLU in one op (bnAddReLU), on the
+// branch's second convolution h and the projection s.
+func batchNormsAddReLU(h, s *gorgonia.Node, p residualParams, training bool) (*gorgonia.Node, error) {
+	bn, err := newBatchNorm(h, p.gamma2, p.beta2, p.bn2, training, true, false)
+	if err != nil {
+		return nil, err
+	}
+	bnP, err := newBatchNorm(s, p.gammaP, p.betaP, p.bnP, training, true, false)
+	if err != nil {
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	return apply(&bnAddReLU{bn: bn, bnP: bnP}, h, p.gamma2, p.beta2, s, p.gammaP, p.betaP)
 }
 
 // branchAndShortcut builds the branch's first convolution on x and the
-// shortcut, x or its projection, each on its own: gorgonia adds their
-// input gradients.
-func branchAndShortcut(x *gorgonia.Node, p residualParams, conv1 *conv2D, training bool) (h, shortcut *gorgonia.Node, err error) {
-	shortcut = x
+// projection if the block has one, each on its own: gorgonia adds their
+// input gradients. s is x or the projection.
+func branchAndShortcut(x *gorgonia.Node, p residualParams, conv1 *conv2D) (h, s *gorgonia.Node, err error) {
+	s = x
 	if p.proj != nil {
-		s, err := conv2DLayout(x, p.proj, 0, conv1.stride, conv1.inCL, conv1.outCL, conv1.winograd)
-		if err != nil {
+		if s, err = conv2DLayout(x, p.proj, 0, conv1.stride, conv1.inCL, conv1.outCL, conv1.winograd); err != nil {
 			return nil, nil, fmt.Errorf("projection: %w", err)
 		}
-		if shortcut, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, training, conv1.outCL, false); err != nil {
-			return nil, nil, fmt.Errorf("projection: %w", err)
-		}
-	} else if conv1.inCL != conv1.outCL {
-		return nil, nil, fmt.Errorf("an identity shortcut cannot change the layout")
 	}
 	if h, err = apply(conv1, x, p.conv1); err != nil {
 		return nil, nil, err
 	}
-	return h, shortcut, nil
+	return h, s, nil
 }
 
 // branchWithProjection builds the branch's first convolution on x and the
-// projection, the branch's gradient op adding the projection's input
+// projection s, the branch's gradient op adding the projection's input
 // gradient into its own (shortcutGrad).
-func branchWithProjection(x *gorgonia.Node, p residualParams, conv1 *conv2D) (h, shortcut *gorgonia.Node, err error) {
+func branchWithProjection(x *gorgonia.Node, p residualParams, conv1 *conv2D) (h, s *gorgonia.Node, err error) {
 	sg := &shortcutGrad{proj: &conv2D{stride: conv1.stride, inCL: conv1.inCL, outCL: conv1.outCL, winograd: conv1.winograd}}
 	conv1.shortcut = sg
 	if h, err = apply(conv1, x, p.conv1); err != nil {
 		return nil, nil, err
 	}
-	s, err := apply(&projection{grad: sg}, x, p.proj, h)
-	if err != nil {
+	if s, err = apply(&projection{grad: sg}, x, p.proj, h); err != nil {
 		return nil, nil, fmt.Errorf("projection: %w", err)
 	}
-	if shortcut, err = batchNormLayout(s, p.gammaP, p.betaP, p.bnP, true, conv1.outCL, false); err != nil {
-		return nil, nil, fmt.Errorf("projection: %w", err)
-	}
-	return h, shortcut, nil
+	return h, s, nil
 }
 
 // shortcutGrad hands a projection's output gradient to the branch's

@@ -391,6 +391,10 @@ func (tg *towerGraph) trainingBN() (fwd []*batchNormOp, grad []*bnGradInputOp) {
 			if op.training {
 				fwd = append(fwd, op)
 			}
+		case *diffKernelOp:
+			if k, ok := op.k.(*bnAddReLU); ok && k.bn.training {
+				fwd = append(fwd, k.batchNorms()...)
+			}
 		case *bnGradInputOp:
 			if op.fwd.training {
 				grad = append(grad, op)
