@@ -111,13 +111,17 @@
 // share one read of dL/dy. The same bits as the ops one after the other,
 // with three passes over the batch fewer.
 //
-// Two gradients are computed inside the op that reads them rather than
+// Some gradients are computed inside the op that reads them rather than
 // written to memory for it: a strided block's projection input gradient
 // inside the branch's first (Winograd) convolution's, which adds it into
-// dL/dx where gorgonia would add the two (shortcutGrad), and the input
-// gradient of the batch norm after a tower's first convolution inside
-// that convolution's kernel gradient, its one reader (convBNGradWeight).
-// Both are the same values summed in the same order, so the same bits.
+// dL/dx where gorgonia would add the two (shortcutGrad); the input
+// gradient of a batch norm after a convolution inside that convolution's
+// gradient op, its one reader, an image at a time: the kernel gradient of
+// a tower's first convolution (convBNGradWeight), the output-gradient
+// transform of a Winograd layer (winogradGradInput.bn). A block with a
+// projection ends in one op, both batch norms, the sum and the ReLU
+// (bnAddReLU). All are the same values summed in the same order, so the
+// same bits.
 //
 // Reproducibility. Every reduction over the batch sums fixed pieces in a
 // fixed order: the conv kernel gradient sums up to 16 fixed chunks of the

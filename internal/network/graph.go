@@ -154,7 +154,8 @@ func (s Spec) reluAfterBatchNorm(i int) bool {
 // residual applies the residual block whose tensors are named pre.*.
 func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode, inCL, outCL bool) (*G.Node, error) {
 	p := residualParams{
-		conv1: w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
+		bnGradApart: n.bnGradApart,
+		conv1:       w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
 		conv2: w[pre+".conv2.weight"], gamma2: w[pre+".bn2.weight"], beta2: w[pre+".bn2.bias"], bn2: n.bn[pre+".bn2"],
 	}
 	if l.residualProjects(x.Shape()[1]) {

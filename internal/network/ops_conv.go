@@ -252,6 +252,12 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 	if g, err := k.geometry(xs, ws); err == nil && k.useWinograd(g) {
 		gi := &winogradGradInput{fwd: k}
 		args := gorgonia.Nodes{in[1], dy, in[0]}
+		// dy has no other reader: this op reads it for both gradients,
+		// and a layer output with several readers would get their sum.
+		if bn, ok := dy.Op().(*bnGradInputOp); ok && !k.bnGradApart && !k.pool && bn.fwd.training && bn.fwd.cl {
+			gi.bn = bn
+			args = append(gorgonia.Nodes{in[1], bn.args[0], in[0]}, bn.args[1:]...)
+		}
 		if sg := k.shortcut; sg != nil {
 			if sg.dy == nil {
 				return nil, fmt.Errorf("the projection's gradient has not been built")

@@ -42,6 +42,8 @@ type residualParams struct {
 	// addApart keeps the block's last two batch norms and its sum apart
 	// where bnAddReLU would take them in one op: tests compare the two.
 	addApart bool
+	// bnGradApart: conv2D.bnGradApart for the block's convolutions.
+	bnGradApart bool
 }
 
 // residualBlock builds the block on x (N×C×H×W), channels-last if inCL,
@@ -53,7 +55,7 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if p.proj == nil && inCL != outCL {
 		return nil, fmt.Errorf("an identity shortcut cannot change the layout")
 	}
-	conv1 := &conv2D{pad: 1, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}
+	conv1 := &conv2D{pad: 1, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd, bnGradApart: p.bnGradApart}
 	// s: x, or its projection before the projection's batch norm.
 	var h, s *gorgonia.Node
 	var err error
@@ -68,7 +70,7 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if h, err = batchNormLayout(h, p.gamma1, p.beta1, p.bn1, training, outCL, true); err != nil {
 		return nil, err
 	}
-	if h, err = conv2DLayout(h, p.conv2, 1, 1, outCL, outCL, winograd); err != nil {
+	if h, err = apply(&conv2D{pad: 1, stride: 1, inCL: outCL, outCL: outCL, winograd: winograd, bnGradApart: p.bnGradApart}, h, p.conv2); err != nil {
 		return nil, err
 	}
 	if !h.Shape().Eq(s.Shape()) {
