@@ -134,11 +134,11 @@ func float32s(t *testing.T, v gorgonia.Value) []float32 {
 	return d
 }
 
-// runForward builds the op on fresh inputs, runs a forward-only tape
-// machine twice with different inputs and checks both outputs, so buffers
-// reused across runs must be fully rewritten.
-func runForward(t *testing.T, c opCase, seed uint64) {
-	r := newRand(seed)
+// buildCase draws c's inputs from r and builds c's op on them in a new
+// graph: the graph, the inputs' data (each node's backing), their nodes
+// and the output.
+func buildCase(t *testing.T, c opCase, r *rand.Rand) (*gorgonia.ExprGraph, [][]float32, gorgonia.Nodes, *gorgonia.Node) {
+	t.Helper()
 	g := gorgonia.NewGraph()
 	in := c.draw(r)
 	nodes := make(gorgonia.Nodes, len(in))
@@ -149,6 +149,15 @@ func runForward(t *testing.T, c opCase, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, in, nodes, y
+}
+
+// runForward builds the op on fresh inputs, runs a forward-only tape
+// machine twice with different inputs and checks both outputs, so buffers
+// reused across runs must be fully rewritten.
+func runForward(t *testing.T, c opCase, seed uint64) {
+	r := newRand(seed)
+	g, in, _, y := buildCase(t, c, r)
 	var yv gorgonia.Value
 	gorgonia.Read(y, &yv)
 	m := gorgonia.NewTapeMachine(g)
@@ -198,19 +207,12 @@ func fdGrad(in [][]float64, k int, loss func([][]float64) float64) []float64 {
 // different inputs.
 func runGradient(t *testing.T, c opCase, seed uint64) {
 	r := newRand(seed)
-	g := gorgonia.NewGraph()
-	in := c.draw(r)
-	nodes := make(gorgonia.Nodes, len(in))
+	g, in, nodes, y := buildCase(t, c, r)
 	var wrt gorgonia.Nodes
 	for k := range in {
-		nodes[k] = inputNode(g, fmt.Sprintf("in%d", k), c.shapes[k], in[k])
 		if !c.noGrad[k] {
 			wrt = append(wrt, nodes[k])
 		}
-	}
-	y, err := c.build(nodes)
-	if err != nil {
-		t.Fatal(err)
 	}
 	weights := uniform(r, y.Shape().TotalSize(), -1, 1)
 	rn := inputNode(g, "r", y.Shape(), weights)

@@ -164,16 +164,7 @@ func TestResidualBlockProjectionGrad(t *testing.T) {
 func residualGrads(t *testing.T, c opCase, apart bool, seed uint64) [][]float32 {
 	t.Helper()
 	r := newRand(seed)
-	g := gorgonia.NewGraph()
-	in := c.draw(r)
-	nodes := make(gorgonia.Nodes, len(in))
-	for k := range in {
-		nodes[k] = inputNode(g, fmt.Sprintf("in%d", k), c.shapes[k], in[k])
-	}
-	y, err := c.build(nodes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, _, nodes, y := buildCase(t, c, r)
 	rn := inputNode(g, "r", y.Shape(), uniform(r, y.Shape().TotalSize(), -1, 1))
 	loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, rn))))
 	grads, err := gorgonia.Grad(loss, nodes...)
