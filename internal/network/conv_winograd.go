@@ -442,7 +442,8 @@ func (k *winogradGradInput) inputs() []string {
 	in := []string{"kernel", "output gradient", "input"}
 	if k.bn != nil {
 		in[1] = "batch norm input"
-		in = append(in, bnGradInputNames[1], "batch norm "+bnGradInputNames[2], bnGradInputNames[3], bnGradInputNames[4])
+		names := bnGradInputNames()
+		in = append(in, names[1], "batch norm "+names[2], names[3], names[4])
 	}
 	if k.proj != nil {
 		in = append(in, "projection kernel", "projection output gradient")

@@ -614,7 +614,7 @@ func (op *bnGradScaleOp) String() string        { return "BatchNormGradScale" }
 type bnGradInputOp struct {
 	fwd  *batchNormOp
 	src  *bnGradShiftOp // holds dL/dy masked by a fused ReLU
-	args gorgonia.Nodes // its inputs, for an op that takes it in (convBNGradWeight)
+	args gorgonia.Nodes // its inputs, for the ops that take it in (convBNGradWeight, winogradGradInput.bn)
 	// In a split batch, dL/dγ and dL/dβ are this half's sums (the weight
 	// gradients, which the halves add), and dL/dx needs the whole batch's.
 	bnSide
@@ -641,7 +641,7 @@ func (op *bnGradInputOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, erro
 }
 
 func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	vals, shapes, err := float32Inputs(op.name(), inputs, bnGradInputNames...)
+	vals, shapes, err := float32Inputs(op.name(), inputs, bnGradInputNames()...)
 	if err != nil {
 		return nil, err
 	}
@@ -661,7 +661,10 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return wrap(op.out, shapes[0]...), nil
 }
 
-var bnGradInputNames = []string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
+// bnGradInputNames names bnGradInputOp's inputs.
+func bnGradInputNames() []string {
+	return []string{"input", "scale", "output gradient", "scale gradient", "shift gradient"}
+}
 
 // bnCombine is dL/dx of one run of a bnGradInputOp, ready to be written
 // a range of values at a time (rows).
@@ -704,7 +707,7 @@ func (op *bnGradInputOp) prepare(vals [][]float32, shapes []tensor.Shape) (bnCom
 	}
 	for _, i := range [3]int{1, 3, 4} {
 		if s := shapes[i]; len(s) != 1 || s[0] != g.c {
-			return bnCombine{}, fmt.Errorf("%s: %s %v, want %d entries", name, bnGradInputNames[i], s, g.c)
+			return bnCombine{}, fmt.Errorf("%s: %s %v, want %d entries", name, bnGradInputNames()[i], s, g.c)
 		}
 	}
 	mean, invStd, err := op.fwd.statsFor(x, g)

@@ -47,7 +47,7 @@ type convBNGradWeight struct {
 
 func (k *convBNGradWeight) name() string { return "conv2d kernel gradient (through batch norm)" }
 func (k *convBNGradWeight) inputs() []string {
-	return append([]string{"input"}, bnGradInputNames...)
+	return append([]string{"input"}, bnGradInputNames()...)
 }
 
 func (k *convBNGradWeight) shape(in []tensor.Shape) (tensor.Shape, error) {
