@@ -119,18 +119,17 @@ func (t Transform) Apply(dst, src []float32, c, h, w int) {
 			x0, y0 := math.Floor(sx), math.Floor(sy)
 			fx, fy := sx-x0, sy-y0
 			ix, iy := int(x0), int(y0)
-			for ch := 0; ch < c; ch++ {
-				plane := src[ch*h*w : (ch+1)*h*w]
-				at := func(xx, yy int) float64 {
-					// Outside the image, the nearest edge pixel: the
-					// background, whether black (digits) or white
-					// (glyphs, product shots).
-					xx, yy = min(max(xx, 0), w-1), min(max(yy, 0), h-1)
-					return float64(plane[yy*w+xx])
-				}
-				v := (1-fy)*((1-fx)*at(ix, iy)+fx*at(ix+1, iy)) + fy*((1-fx)*at(ix, iy+1)+fx*at(ix+1, iy+1))
+			// The four neighbours' offsets in a plane, found once for
+			// every channel. Outside the image, the nearest edge pixel:
+			// the background, whether black (digits) or white (glyphs,
+			// product shots).
+			xa, xb := min(max(ix, 0), w-1), min(max(ix+1, 0), w-1)
+			ya, yb := min(max(iy, 0), h-1)*w, min(max(iy+1, 0), h-1)*w
+			for base := 0; base < c*h*w; base += h * w {
+				p00, p01, p10, p11 := src[base+ya+xa], src[base+ya+xb], src[base+yb+xa], src[base+yb+xb]
+				v := (1-fy)*((1-fx)*float64(p00)+fx*float64(p01)) + fy*((1-fx)*float64(p10)+fx*float64(p11))
 				v = v*t.Scale + t.Offset
-				dst[ch*h*w+y*w+x] = clamp01(v)
+				dst[base+y*w+x] = clamp01(v)
 			}
 		}
 	}
@@ -168,4 +167,17 @@ func (t Transform) recolour(x []float32, plane int) {
 	}
 }
 
-func clamp01(v float64) float32 { return float32(min(1, max(0, v))) }
+// clamp01 is float32(min(1, max(0, v))) to the bit (NaN stays NaN, -0
+// becomes +0), with the common case first: the built-in min and max,
+// which order ±0 and NaN, took a third of Apply.
+func clamp01(v float64) float32 {
+	switch {
+	case v > 0 && v < 1:
+		return float32(v)
+	case v >= 1:
+		return 1
+	case v <= 0:
+		return 0
+	}
+	return float32(v)
+}
