@@ -93,29 +93,46 @@ func (o Options) Draw(rng *rand.Rand) Transform {
 	return t
 }
 
+// inverse is the back-projection of a transform on an h×w image: where
+// in the source an output pixel comes from.
+type inverse struct {
+	cx, cy         float64 // the centre
+	dx, dy, shear  float64
+	cos, sin, zoom float64
+	flip           bool
+}
+
+func (t Transform) inverse(h, w int) inverse {
+	v := inverse{cx: float64(w-1) / 2, cy: float64(h-1) / 2, dx: t.DX, dy: t.DY, shear: t.ShearX,
+		cos: math.Cos(t.Angle), sin: math.Sin(t.Angle), zoom: t.Zoom, flip: t.Flip}
+	if v.zoom == 0 {
+		v.zoom = 1
+	}
+	return v
+}
+
+// source is the source position of output pixel (x, y).
+func (v *inverse) source(x, y int) (sx, sy float64) {
+	// Undo the shift, then the rotation (and mirror) about the centre.
+	px, py := float64(x)-v.dx-v.cx, float64(y)-v.dy-v.cy
+	sx = v.cos*px + v.sin*py
+	sy = -v.sin*px + v.cos*py
+	// The forward map is rotate ∘ shear ∘ zoom, so undo the shear and
+	// then the zoom.
+	sx -= v.shear * sy
+	sx, sy = sx/v.zoom, sy/v.zoom
+	if v.flip {
+		sx = -sx
+	}
+	return sx + v.cx, sy + v.cy
+}
+
 // Apply writes the transformed src (c×h×w) into dst (same size).
 func (t Transform) Apply(dst, src []float32, c, h, w int) {
-	cx, cy := float64(w-1)/2, float64(h-1)/2
-	cos, sin := math.Cos(t.Angle), math.Sin(t.Angle)
-	zoom := t.Zoom
-	if zoom == 0 {
-		zoom = 1
-	}
+	inv := t.inverse(h, w)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			// Back-project the output pixel: undo the shift, then the
-			// rotation (and mirror) about the centre.
-			px, py := float64(x)-t.DX-cx, float64(y)-t.DY-cy
-			sx := cos*px + sin*py
-			sy := -sin*px + cos*py
-			// The forward map is rotate ∘ shear ∘ zoom, so undo the shear
-			// and then the zoom.
-			sx -= t.ShearX * sy
-			sx, sy = sx/zoom, sy/zoom
-			if t.Flip {
-				sx = -sx
-			}
-			sx, sy = sx+cx, sy+cy
+			sx, sy := inv.source(x, y)
 			x0, y0 := math.Floor(sx), math.Floor(sy)
 			fx, fy := sx-x0, sy-y0
 			ix, iy := int(x0), int(y0)

@@ -162,26 +162,13 @@ func TestRecolour(t *testing.T) {
 	}
 }
 
-// applyRef is Apply as first written, a closure per tap and the built-in
-// min and max: Apply must give its results to the bit.
+// applyRef is Apply's sampling as first written, a closure per tap and
+// the built-in min and max: Apply must give its results to the bit.
 func applyRef(t Transform, dst, src []float32, c, h, w int) {
-	cx, cy := float64(w-1)/2, float64(h-1)/2
-	cos, sin := math.Cos(t.Angle), math.Sin(t.Angle)
-	zoom := t.Zoom
-	if zoom == 0 {
-		zoom = 1
-	}
+	inv := t.inverse(h, w)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			px, py := float64(x)-t.DX-cx, float64(y)-t.DY-cy
-			sx := cos*px + sin*py
-			sy := -sin*px + cos*py
-			sx -= t.ShearX * sy
-			sx, sy = sx/zoom, sy/zoom
-			if t.Flip {
-				sx = -sx
-			}
-			sx, sy = sx+cx, sy+cy
+			sx, sy := inv.source(x, y)
 			x0, y0 := math.Floor(sx), math.Floor(sy)
 			fx, fy := sx-x0, sy-y0
 			ix, iy := int(x0), int(y0)
