@@ -46,7 +46,7 @@ func TestFusedBackwardMatchesApart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		net.shortcutApart, net.bnGradApart, net.addApart = apart, apart, apart
+		net.fusionsApart = apart
 		var r result
 		var tw *twins
 		var step func() (float64, error)

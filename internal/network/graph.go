@@ -129,7 +129,7 @@ func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fus
 	if err := checkPadStride(l.pad(), l.stride()); err != nil {
 		return nil, false, false, err
 	}
-	y, err = apply(&conv2D{pad: l.pad(), stride: l.stride(), inCL: cl, outCL: toCL, winograd: !n.direct, bnGradApart: n.bnGradApart}, x, w)
+	y, err = apply(&conv2D{pad: l.pad(), stride: l.stride(), inCL: cl, outCL: toCL, winograd: !n.direct, bnGradApart: n.fusionsApart}, x, w)
 	return y, false, false, err
 }
 
@@ -154,13 +154,12 @@ func (s Spec) reluAfterBatchNorm(i int) bool {
 // residual applies the residual block whose tensors are named pre.*.
 func (n *Net) residual(x *G.Node, l Layer, w map[string]*G.Node, pre string, mode *applyMode, inCL, outCL bool) (*G.Node, error) {
 	p := residualParams{
-		bnGradApart: n.bnGradApart,
-		conv1:       w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
+		fusionsApart: n.fusionsApart,
+		conv1:        w[pre+".conv1.weight"], gamma1: w[pre+".bn1.weight"], beta1: w[pre+".bn1.bias"], bn1: n.bn[pre+".bn1"],
 		conv2: w[pre+".conv2.weight"], gamma2: w[pre+".bn2.weight"], beta2: w[pre+".bn2.bias"], bn2: n.bn[pre+".bn2"],
 	}
 	if l.residualProjects(x.Shape()[1]) {
 		p.proj, p.gammaP, p.betaP, p.bnP = w[pre+".proj.weight"], w[pre+".bnp.weight"], w[pre+".bnp.bias"], n.bn[pre+".bnp"]
-		p.shortcutApart, p.addApart = n.shortcutApart, n.addApart
 	}
 	return residualBlock(x, p, l.stride(), mode.training, inCL, outCL, !n.direct)
 }

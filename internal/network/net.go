@@ -32,14 +32,10 @@ type Net struct {
 	// direct keeps 3×3 convolutions out of the Winograd form (see
 	// conv_winograd.go), for tests that compare the two.
 	direct bool
-	// shortcutApart keeps a residual block's projection input gradient
-	// an op of its own (see shortcutGrad), for benchmarks that compare.
-	shortcutApart bool
-	// bnGradApart keeps the first convolution's kernel gradient from
-	// taking in the batch norm's input gradient (convBNGradWeight).
-	bnGradApart bool
-	// addApart keeps a block's last batch norms and sum apart (bnAddReLU).
-	addApart bool
+	// fusionsApart keeps the ops that the fusions across ops take in
+	// apart (residualParams.fusionsApart, conv2D.bnGradApart), for tests
+	// that compare the two.
+	fusionsApart bool
 }
 
 // Tensors lists every tensor a model file holds: Params then Buffers.

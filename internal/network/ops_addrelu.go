@@ -96,14 +96,9 @@ func (k *bnAddReLU) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Shap
 	}
 	h, beta, s, betaP := in[0], in[2], in[3], in[5]
 	k.out = grow(k.out, g.size())
-	block := g.rowBlock()
-	r := g.count()
-	workers := 1
-	if g.size() >= minParallelElems {
-		workers = workersFor(r)
-	}
+	block, workers := g.rowBlock(), g.rowWorkers()
 	k.tmp = grow(k.tmp, 2*block*workers)
-	parallel.Range(r, workers, func(wk, lo, hi int) {
+	parallel.Range(g.count(), workers, func(wk, lo, hi int) {
 		t := k.tmp[2*block*wk : 2*block*(wk+1)]
 		for at := lo * g.c; at < hi*g.c; at += block {
 			end := min(hi*g.c, at+block)

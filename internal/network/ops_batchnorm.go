@@ -653,8 +653,8 @@ func (op *bnGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	switch {
 	case !op.fwd.training:
 		c.g.channelAffine(op.out, c.dy, c.zero, c.a, c.zero, false)
-	case c.maskScale != nil:
-		c.g.channelCombineReLU(op.out, c.dy, c.x, c.a, c.k, c.mean, c.b, c.maskScale, c.maskShf)
+	case c.g.cl:
+		c.g.mapRows(func(lo, hi int) { c.rows(op.out[lo:hi], lo, hi) })
 	default:
 		c.g.channelCombine(op.out, c.dy, c.x, c.a, c.k, c.mean, c.b)
 	}
@@ -677,7 +677,8 @@ type bnCombine struct {
 }
 
 // rows writes dL/dx of values [lo, hi), whole channels-last rows, into
-// out, in training mode, as bnGradInputOp writes them.
+// out, in training mode: a fused ReLU's gradient taken with the mask from
+// x (reluMask) when the forward pass mapped it.
 func (c bnCombine) rows(out []float32, lo, hi int) {
 	if c.maskScale != nil {
 		linalg.CombineCentredReLURows(out, c.dy[lo:hi], c.x[lo:hi], c.a, c.k, c.mean, c.b, c.maskScale, c.maskShf)

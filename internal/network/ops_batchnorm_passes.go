@@ -186,40 +186,29 @@ func (g bnGeometry) rowBlock() int { return max(1, affineBlock/g.c) * g.c }
 const minPlaneCall = 64
 
 // channelCombine sets out = a[c]·dy + k[c]·(x - mean[c]) + b[c] over every
-// channel c.
+// channel c of a channel-first input; bnCombine does it channels-last.
 func (g bnGeometry) channelCombine(out, dy, x, a, k, mean, b []float32) {
-	if !g.cl {
-		g.parallelChannels(func(lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				ac, kc, mu, bc := a[ch], k[ch], mean[ch], b[ch]
-				g.forChannel(x, ch, func(plane []float32, off int) {
-					linalg.CombineCentred(out[off:off+len(plane)], dy[off:off+len(plane)], plane, ac, kc, mu, bc)
-				})
-			}
-		})
-		return
-	}
-	g.mapRows(func(lo, hi int) {
-		linalg.CombineCentredRows(out[lo:hi], dy[lo:hi], x[lo:hi], a, k, mean, b)
-	})
-}
-
-// channelCombineReLU is channelCombine, channels-last, with dy masked by
-// the ReLU after the forward pass's map: dy where scale[c]·(x - mean[c]) +
-// shift[c] > 0, 0 elsewhere.
-func (g bnGeometry) channelCombineReLU(out, dy, x, a, k, mean, b, scale, shift []float32) {
-	g.mapRows(func(lo, hi int) {
-		linalg.CombineCentredReLURows(out[lo:hi], dy[lo:hi], x[lo:hi], a, k, mean, b, scale, shift)
+	g.parallelChannels(func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			ac, kc, mu, bc := a[ch], k[ch], mean[ch], b[ch]
+			g.forChannel(x, ch, func(plane []float32, off int) {
+				linalg.CombineCentred(out[off:off+len(plane)], dy[off:off+len(plane)], plane, ac, kc, mu, bc)
+			})
+		}
 	})
 }
 
 // mapRows runs fn on ranges [lo, hi) of the values, whole rows each,
 // split among goroutines when the input is large enough to pay for them.
 func (g bnGeometry) mapRows(fn func(lo, hi int)) {
-	r := g.count()
-	workers := 1
+	parallel.Range(g.count(), g.rowWorkers(), func(_, lo, hi int) { fn(lo*g.c, hi*g.c) })
+}
+
+// rowWorkers is how many goroutines share the rows of a pass over the
+// values: one unless the input is large enough to pay for more.
+func (g bnGeometry) rowWorkers() int {
 	if g.size() >= minParallelElems {
-		workers = workersFor(r)
+		return workersFor(g.count())
 	}
-	parallel.Range(r, workers, func(_, lo, hi int) { fn(lo*g.c, hi*g.c) })
+	return 1
 }

@@ -123,9 +123,9 @@ type conv2D struct {
 	// CPU could run them fused (winograd.fused): tests and benchmarks
 	// compare the two with it.
 	poolApart bool
-	// bnGradApart keeps the kernel gradient from taking in the input
-	// gradient of a batch norm after it (convBNGradWeight), for tests and
-	// benchmarks that compare.
+	// bnGradApart keeps the gradient ops from computing the input
+	// gradient of a batch norm after the layer where they read it
+	// (bnAfter), for tests that compare.
 	bnGradApart bool
 	// shortcut, on a residual block's first convolution, hands it the
 	// projection's output gradient, whose input gradient its own adds in.
@@ -254,7 +254,7 @@ func (k *conv2D) backward(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nod
 		args := gorgonia.Nodes{in[1], dy, in[0]}
 		// dy has no other reader: this op reads it for both gradients,
 		// and a layer output with several readers would get their sum.
-		if bn, ok := dy.Op().(*bnGradInputOp); ok && !k.bnGradApart && !k.pool && bn.fwd.training && bn.fwd.cl {
+		if bn := k.bnAfter(dy); bn != nil && !k.pool {
 			gi.bn = bn
 			args = append(gorgonia.Nodes{in[1], bn.args[0], in[0]}, bn.args[1:]...)
 		}

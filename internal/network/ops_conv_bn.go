@@ -20,15 +20,25 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// bnGradTakenIn is the batch norm input gradient op that produced dy, if
-// the kernel gradient of convolution k on input x can take it in
-// (convBNGradWeight): x is the graph's input, whose gradient no program
-// computes, so nothing else reads dy; the convolution is unfolded
-// channel-first and writes channels-last, and the batch norm is
-// channels-last in training mode.
-func (k *conv2D) bnGradTakenIn(x, w, dy *gorgonia.Node) *bnGradInputOp {
+// bnAfter is the batch norm input gradient op that produced dy, the
+// output gradient of convolution k, if an op of k's gradient may compute
+// it where it reads it: a channels-last batch norm in training mode
+// (bnCombine.rows), unless k keeps the two apart.
+func (k *conv2D) bnAfter(dy *gorgonia.Node) *bnGradInputOp {
 	bn, ok := dy.Op().(*bnGradInputOp)
-	if !ok || k.bnGradApart || x.Op() != nil || !k.outCL || !bn.fwd.training || !bn.fwd.cl {
+	if !ok || k.bnGradApart || !bn.fwd.training || !bn.fwd.cl {
+		return nil
+	}
+	return bn
+}
+
+// bnGradTakenIn is bnAfter for the kernel gradient of convolution k on
+// input x, unfolded (convBNGradWeight): x must be the graph's input, whose
+// gradient no program computes, so that nothing else reads dy, and the
+// convolution unfolded channel-first, writing channels-last.
+func (k *conv2D) bnGradTakenIn(x, w, dy *gorgonia.Node) *bnGradInputOp {
+	bn := k.bnAfter(dy)
+	if bn == nil || x.Op() != nil || !k.outCL {
 		return nil
 	}
 	if g, err := k.geometry(x.Shape(), w.Shape()); err != nil || !g.useIm2col() {

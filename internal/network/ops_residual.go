@@ -14,11 +14,12 @@ package network
 //	dL/dx = dL/dx|branch + dL/dx|shortcut.
 //
 // The block is a composition of ops with hand-written gradients (Conv2D,
-// BatchNorm with its ReLU fused, AddReLU), so it needs none of its own:
-// gorgonia sums the two paths into x, except where the branch's first
-// convolution runs in the Winograd form in training and the shortcut is
-// a projection, whose input gradient that convolution's gradient op then
-// adds into its own (shortcutGrad).
+// BatchNorm with its ReLU fused, AddReLU, or bnAddReLU where the shortcut
+// is a projection), so it needs none of its own: gorgonia sums the two
+// paths into x, except where the branch's first convolution runs in the
+// Winograd form in training and the shortcut is a projection, whose input
+// gradient that convolution's gradient op then adds into its own
+// (shortcutGrad).
 
 import (
 	"fmt"
@@ -35,15 +36,12 @@ type residualParams struct {
 	proj, gammaP, betaP  *gorgonia.Node
 	bn1, bn2, bnP        *BNState
 
-	// shortcutApart keeps the projection's input gradient an op of its
-	// own, which gorgonia adds to the branch's, where the branch's first
-	// convolution would take it in (shortcutGrad): tests compare the two.
-	shortcutApart bool
-	// addApart keeps the block's last two batch norms and its sum apart
-	// where bnAddReLU would take them in one op: tests compare the two.
-	addApart bool
-	// bnGradApart: conv2D.bnGradApart for the block's convolutions.
-	bnGradApart bool
+	// fusionsApart keeps apart what the block's fusions take in: the
+	// projection's input gradient, summed by gorgonia rather than by the
+	// branch's first convolution (shortcutGrad); the last two batch norms
+	// and the sum, three ops rather than bnAddReLU; and the batch norms'
+	// input gradients, as conv2D.bnGradApart. Tests compare the two.
+	fusionsApart bool
 }
 
 // residualBlock builds the block on x (N×C×H×W), channels-last if inCL,
@@ -55,11 +53,11 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if p.proj == nil && inCL != outCL {
 		return nil, fmt.Errorf("an identity shortcut cannot change the layout")
 	}
-	conv1 := &conv2D{pad: 1, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd, bnGradApart: p.bnGradApart}
+	conv1 := &conv2D{pad: 1, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd, bnGradApart: p.fusionsApart}
 	// s: x, or its projection before the projection's batch norm.
 	var h, s *gorgonia.Node
 	var err error
-	if training && p.proj != nil && !p.shortcutApart && conv1.addsShortcutGrad(x.Shape(), p.conv1.Shape()) {
+	if training && p.proj != nil && !p.fusionsApart && conv1.addsShortcutGrad(x.Shape(), p.conv1.Shape()) {
 		h, s, err = branchWithProjection(x, p, conv1)
 	} else {
 		h, s, err = branchAndShortcut(x, p, conv1)
@@ -70,13 +68,13 @@ func residualBlock(x *gorgonia.Node, p residualParams, stride int, training, inC
 	if h, err = batchNormLayout(h, p.gamma1, p.beta1, p.bn1, training, outCL, true); err != nil {
 		return nil, err
 	}
-	if h, err = apply(&conv2D{pad: 1, stride: 1, inCL: outCL, outCL: outCL, winograd: winograd, bnGradApart: p.bnGradApart}, h, p.conv2); err != nil {
+	if h, err = apply(&conv2D{pad: 1, stride: 1, inCL: outCL, outCL: outCL, winograd: winograd, bnGradApart: p.fusionsApart}, h, p.conv2); err != nil {
 		return nil, err
 	}
 	if !h.Shape().Eq(s.Shape()) {
 		return nil, fmt.Errorf("branch %v and shortcut %v differ in shape; a block that changes channels or stride needs the projection", h.Shape(), s.Shape())
 	}
-	if p.proj != nil && outCL && !p.addApart {
+	if p.proj != nil && outCL && !p.fusionsApart {
 		return batchNormsAddReLU(h, s, p, training)
 	}
 	if h, err = batchNormLayout(h, p.gamma2, p.beta2, p.bn2, training, outCL, false); err != nil {

@@ -77,7 +77,7 @@ func residualCase(xs []int, f, stride int) opCase {
 }
 
 // residualLayoutCase is residualCase on channels-last data in the
-// Winograd form if cl, the projection's input gradient an op of its own
+// Winograd form if cl, the fusions apart (residualParams.fusionsApart)
 // if apart; the block's input and output are channel-first either way.
 func residualLayoutCase(xs []int, f, stride int, cl, apart bool) opCase {
 	c := xs[1]
@@ -97,7 +97,7 @@ func residualLayoutCase(xs []int, f, stride int, cl, apart bool) opCase {
 			if project {
 				p.proj, p.gammaP, p.betaP, p.bnP = in[7], in[8], in[9], NewBNState(f)
 			}
-			p.shortcutApart = apart
+			p.fusionsApart = apart
 			if !cl {
 				return residualBlock(in[0], p, stride, true, false, false, false)
 			}
@@ -132,9 +132,9 @@ func TestResidualBlock(t *testing.T) {
 
 // TestResidualBlockProjectionGrad checks the block whose first Winograd
 // convolution adds the projection's input gradient into its own
-// (shortcutGrad) against the float64 reference, and against the block
-// with that gradient apart, to the bit: the two gradients are added in
-// the same pairs either way.
+// (shortcutGrad), with the block's other fusions, against the float64
+// reference, and against the block with its fusions apart, to the bit:
+// the two gradients are added in the same pairs either way.
 func TestResidualBlockProjectionGrad(t *testing.T) {
 	// The second: odd rows, and groups of several images.
 	for i, xs := range [][]int{{1, 16, 8, 8}, {5, 16, 11, 12}} {
