@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -33,6 +34,9 @@ type program struct {
 	in    []G.Value // scratch for one op's inputs
 	// per node, the input its op may overwrite (spentInputs), or -1
 	spend []int
+	// per node, the time its op has taken over all runs, when not nil
+	// (BenchmarkTrainStepOps): where a step's time goes, op by op.
+	clock []time.Duration
 }
 
 // compile orders the ops that roots depend on in g for run.
@@ -85,7 +89,14 @@ func (p *program) run() error {
 		for _, j := range args {
 			p.in = append(p.in, p.vals[j])
 		}
+		var start time.Time
+		if p.clock != nil {
+			start = time.Now()
+		}
 		v, err := p.do(i, n.Op())
+		if p.clock != nil {
+			p.clock[i] += time.Since(start)
+		}
 		if err != nil {
 			return err
 		}

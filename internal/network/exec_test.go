@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -155,10 +156,47 @@ func TestProgramReturnsOpError(t *testing.T) {
 	}
 }
 
-// failingKernel returns its input, or err when set.
+// TestProgramClock runs a program with its clock on: every op's time adds
+// up over the runs, which a sleeping op's shows, and the inputs, which no
+// op computes, take none.
+func TestProgramClock(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))))
+	slow := &failingKernel{sleep: time.Millisecond}
+	y, err := apply(slow, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := G.Must(G.Sum(y))
+	p, err := compile(g, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.clock = make([]time.Duration, len(p.nodes))
+	const runs = 3
+	for range runs {
+		if err := p.run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, n := range p.nodes {
+		switch d := p.clock[i]; {
+		case n == x && d != 0:
+			t.Errorf("input %v: %v, want none", n, d)
+		case n == y && d < runs*slow.sleep:
+			t.Errorf("%v: %v over %d runs, want at least %v", n, d, runs, runs*slow.sleep)
+		case n == z && d <= 0:
+			t.Errorf("%v: %v, want some time", n, d)
+		}
+	}
+}
+
+// failingKernel returns its input, or err when set, after sleep.
 type failingKernel struct {
-	err  error
-	runs int
+	err   error
+	sleep time.Duration
+	runs  int
 }
 
 func (k *failingKernel) name() string                                  { return "failing" }
@@ -166,6 +204,7 @@ func (k *failingKernel) inputs() []string                              { return 
 func (k *failingKernel) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 func (k *failingKernel) forward(in [][]float32, _ []tensor.Shape, _ tensor.Shape) ([]float32, error) {
 	k.runs++
+	time.Sleep(k.sleep)
 	return in[0], k.err
 }
 

@@ -1,11 +1,15 @@
 package network
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -126,6 +130,56 @@ func photosPreset(b *testing.B) (Spec, int) {
 func BenchmarkTrainStepPhotos(b *testing.B) {
 	net, batch := photosNet(b)
 	benchPairSteps(b, net, batch)
+}
+
+// BenchmarkTrainStepOps is BenchmarkTrainStep and BenchmarkTrainStepPhotos
+// with every op timed (program.clock), both towers' times added by op and
+// output shape; it logs the ten ops that take the most, each with its share
+// of all ops' time and its milliseconds per step. A tower's "head" is
+// its wait for the other tower plus, for the later one, the loss.
+func BenchmarkTrainStepOps(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		net  func(*testing.B) (*Net, int)
+	}{
+		{"default", func(b *testing.B) (*Net, int) { return defaultNet(b), 64 }},
+		{"photos", photosNet},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			net, batch := c.net(b)
+			pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, tg := range pg.towers {
+				tg.prog.clock = make([]time.Duration, len(tg.prog.nodes))
+			}
+			per := net.Spec.Channels * net.Spec.Size * net.Spec.Size
+			xa, xb := uniform(newRand(1), batch*per, 0, 1), uniform(newRand(2), batch*per, 0, 1)
+			y := make([]float32, batch)
+			for i := range y {
+				y[i] = float32(i % 2)
+			}
+			for b.Loop() {
+				if _, _, err := pg.Step(xa, xb, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+			byOp := map[string]time.Duration{}
+			var total time.Duration
+			for _, tg := range pg.towers {
+				for i, d := range tg.prog.clock {
+					n := tg.prog.nodes[i]
+					byOp[fmt.Sprintf("%v %v", n.Op(), n.Shape())] += d
+					total += d
+				}
+			}
+			ops := slices.SortedFunc(maps.Keys(byOp), func(p, q string) int { return cmp.Compare(byOp[q], byOp[p]) })
+			for _, op := range ops[:min(len(ops), 10)] {
+				b.Logf("%5.1f%% %7.3f ms/step  %s", 100*byOp[op].Seconds()/total.Seconds(), byOp[op].Seconds()*1e3/float64(b.N), op)
+			}
+		})
+	}
 }
 
 // photosNet is the photos preset's tower (seed 1) and its batch size.
