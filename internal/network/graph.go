@@ -126,10 +126,7 @@ func (n *Net) conv(x, w *G.Node, i int, cl, toCL, training bool) (y *G.Node, fus
 			return y, fused, cf && fused, err
 		}
 	}
-	if err := checkPadStride(l.pad(), l.stride()); err != nil {
-		return nil, false, false, err
-	}
-	y, err = apply(&conv2D{pad: l.pad(), stride: l.stride(), inCL: cl, outCL: toCL, winograd: !n.direct, bnGradApart: n.fusionsApart}, x, w)
+	y, err = applyConv(&conv2D{pad: l.pad(), stride: l.stride(), inCL: cl, outCL: toCL, winograd: !n.direct, bnGradApart: n.fusionsApart}, x, w)
 	return y, false, false, err
 }
 

@@ -43,10 +43,16 @@ func Conv2DStride(x, w *gorgonia.Node, pad, stride int) (*gorgonia.Node, error) 
 // winograd lets a 3×3 convolution that can run in the Winograd form
 // (useWinograd) do so.
 func conv2DLayout(x, w *gorgonia.Node, pad, stride int, inCL, outCL, winograd bool) (*gorgonia.Node, error) {
-	if err := checkPadStride(pad, stride); err != nil {
+	return applyConv(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}, x, w)
+}
+
+// applyConv applies convolution k to x with kernel w, once its padding
+// and stride are checked.
+func applyConv(k *conv2D, x, w *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkPadStride(k.pad, k.stride); err != nil {
 		return nil, err
 	}
-	return apply(&conv2D{pad: pad, stride: stride, inCL: inCL, outCL: outCL, winograd: winograd}, x, w)
+	return apply(k, x, w)
 }
 
 // checkPadStride refuses a padding or stride no convolution has.
