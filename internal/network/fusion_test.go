@@ -88,11 +88,8 @@ func TestFusedBackwardMatchesApart(t *testing.T) {
 			}
 			for _, n := range tg.prog.nodes {
 				r.ops[fmt.Sprintf("%T", n.Op())]++
-				if k, ok := n.Op().(*diffKernelOp); ok {
-					r.ops[fmt.Sprintf("%T", k.k)]++
-				}
-				if k, ok := n.Op().(*kernelOp); ok {
-					r.ops[fmt.Sprintf("%T", k.k)]++
+				if k, ok := kernelIn(n.Op()); ok {
+					r.ops[fmt.Sprintf("%T", k)]++
 				}
 			}
 		}

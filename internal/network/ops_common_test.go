@@ -12,6 +12,18 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// kernelIn is the kernel that op runs, when op is one of this package's
+// kernel ops (kernelOp, or diffKernelOp for one with a gradient).
+func kernelIn(op gorgonia.Op) (kernel, bool) {
+	switch o := op.(type) {
+	case *kernelOp:
+		return o.k, true
+	case *diffKernelOp:
+		return o.k, true
+	}
+	return nil, false
+}
+
 // opCase is one op under test: its inputs' shapes, how to build it on
 // graph nodes, and a float64 reference of its forward pass. The same table
 // drives the forward check and the finite-difference gradient check.

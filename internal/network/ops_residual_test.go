@@ -173,11 +173,8 @@ func residualGrads(t *testing.T, c opCase, apart bool, seed uint64) [][]float32 
 	}
 	kinds := map[string]int{}
 	for _, n := range g.AllNodes() {
-		if op, ok := n.Op().(*kernelOp); ok {
-			kinds[op.k.name()]++
-		}
-		if op, ok := n.Op().(*diffKernelOp); ok {
-			kinds[op.k.name()]++
+		if k, ok := kernelIn(n.Op()); ok {
+			kinds[k.name()]++
 		}
 	}
 	fusedOps := kinds["conv2d (projection)"] == 1 && kinds["conv2d input gradient"] == 0
