@@ -102,3 +102,37 @@ func BenchmarkKernelChoice(b *testing.B) {
 		timeKernels(sets[1:])
 	}
 }
+
+// BenchmarkGemmCold times the dense layer's products with their operands
+// out of cache, as in a training step, where the layers before them have
+// streamed megabytes through it: before each product it writes a buffer
+// larger than the last-level cache (outside the timer). BenchmarkGemm's
+// operands stay in cache from one product to the next.
+func BenchmarkGemmCold(b *testing.B) {
+	evict := make([]float32, 64<<20/4)
+	for _, s := range benchShapes {
+		if len(s.name) < 6 || s.name[:6] != "dense-" {
+			continue
+		}
+		b.Run(s.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			lda, ldb := denseStrides(s.transA, s.transB, s.m, s.n, s.k)
+			x, y, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
+			for i := range x {
+				x[i] = rng.Float32()
+			}
+			for i := range y {
+				y[i] = rng.Float32()
+			}
+			for b.Loop() {
+				b.StopTimer()
+				for i := 0; i < len(evict); i += 16 {
+					evict[i]++
+				}
+				b.StartTimer()
+				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, s.beta, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -219,6 +219,8 @@ func TestGemmHotShapes(t *testing.T) {
 		{transB: true, m: 64, n: 3136, k: 128, alpha: 1},
 		{m: 64, n: 196 * 8, k: 288, alpha: 1},
 		{transA: true, transB: true, m: 131, n: 1041, k: 517, alpha: -0.5, beta: 0.3, pad: 5},
+		// B read in place, warmed a block at a time (warmRows), rows padded.
+		{m: 70, n: 300, k: 600, alpha: 1, beta: 0.5, pad: 3},
 	}
 	for _, ks := range testedSets() {
 		t.Run(ks.name, func(t *testing.T) {
@@ -350,6 +352,29 @@ func TestGemmConcurrent(t *testing.T) {
 	for w := 0; w < workers; w++ {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestWarmRows checks that warmRows reads the first float of every cache
+// line of each row of the block and nothing past its columns.
+func TestWarmRows(t *testing.T) {
+	for _, tc := range []struct {
+		rows, cols, ld int
+		want           float32
+	}{
+		{1, 1, 1, 1},                            // b[0]
+		{1, 16, 16, 1},                          // one line
+		{1, 17, 17, 1 + 17},                     // b[0], b[16]
+		{2, 33, 40, 1 + 17 + 33 + 41 + 57 + 73}, // row 0: 0, 16, 32; row 1: 40, 56, 72
+		{3, 2, 5, 1 + 6 + 11},
+	} {
+		b := make([]float32, (tc.rows-1)*tc.ld+tc.cols)
+		for i := range b {
+			b[i] = float32(i + 1)
+		}
+		if got := warmRows(b, tc.rows, tc.cols, tc.ld); got != tc.want {
+			t.Errorf("warmRows(%d×%d, ld %d) = %v, want %v", tc.rows, tc.cols, tc.ld, got, tc.want)
 		}
 	}
 }
