@@ -1,6 +1,9 @@
 // Package contrastive provides the losses that train a Siamese network from
 // pair distances, both as gorgonia graph nodes (for training) and as plain
-// float64 computations (for validation loss, reporting and tests).
+// float64 computations (for validation loss, reporting and tests). The
+// built-in pair losses also compute themselves and their gradient on
+// float32 slices (PairGrader), rounding as their graphs do, which a
+// training step runs in place of the graph (pairgrad.go).
 //
 // A Siamese network maps the two images of a pair through the same tower and
 // outputs their Euclidean distance d ≥ 0. Each pair carries a label y.

@@ -16,6 +16,12 @@ const DistanceEps = 1e-6
 // (1 = similar). contrastive.Loss satisfies it through its Node method.
 type LossFunc func(d, y *G.Node) (*G.Node, error)
 
+// PairLossGrad is a pair loss on plain slices: the mean loss over the
+// batch of distances d and labels y, with its gradient with respect to
+// every distance written into grad (contrastive's built-in losses, through
+// their PairGrad method, give their graphs' values to the bit).
+type PairLossGrad func(d, y, grad []float32) float32
+
 // apply runs the tower on x with the given weight nodes. Calling it twice
 // with the same weights is the Siamese twin: one set of parameters, two
 // inputs, and gorgonia sums the gradients of both branches.
@@ -199,13 +205,31 @@ type PairGraph struct {
 
 // NewPairGraph compiles the training graph for a fixed batch of pairs.
 func (n *Net) NewPairGraph(batch int, loss LossFunc) (*PairGraph, error) {
+	return n.newPairGraph(batch, func(dim int) (*twinHead, *tensor.Dense, *G.Value, error) {
+		return newPairHead(batch, dim, loss)
+	})
+}
+
+// NewPairGraphGrad is NewPairGraph with a loss computed on plain slices:
+// its head runs no graph, which saves the towers most of their wait at
+// the head (twin.go, newPairHeadGrad).
+func (n *Net) NewPairGraphGrad(batch int, loss PairLossGrad) (*PairGraph, error) {
+	return n.newPairGraph(batch, func(dim int) (*twinHead, *tensor.Dense, *G.Value, error) {
+		h, y, dist := newPairHeadGrad(batch, dim, loss)
+		return h, y, dist, nil
+	})
+}
+
+// newPairGraph is a PairGraph whose head newHead makes for dim-wide
+// embeddings.
+func (n *Net) newPairGraph(batch int, newHead func(dim int) (*twinHead, *tensor.Dense, *G.Value, error)) (*PairGraph, error) {
 	pg := &PairGraph{batch: batch}
 	pg.net = n
 	dim, err := n.Spec.EmbeddingSize()
 	if err != nil {
 		return nil, fmt.Errorf("pair graph: %w", err)
 	}
-	if pg.head, pg.y, pg.dist, err = newPairHead(batch, dim, loss); err != nil {
+	if pg.head, pg.y, pg.dist, err = newHead(dim); err != nil {
 		return nil, err
 	}
 	for side := range pg.towers {

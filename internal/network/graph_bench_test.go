@@ -56,6 +56,11 @@ func BenchmarkTrainStepPhotosBatch(b *testing.B) {
 	benchPairStepSizes(b, func(b *testing.B) *Net { net, _ := photosNet(b); return net }, 16, 64)
 }
 
+// contrastiveGrad is the contrastive loss at margin 1 on plain slices.
+func contrastiveGrad() PairLossGrad {
+	return contrastive.Contrastive(1).(contrastive.PairGrader).PairGrad
+}
+
 // benchPairStepSizes runs benchPairSteps on a fresh net at each of sizes
 // pairs a step, as sub-benchmarks pairs=N.
 func benchPairStepSizes(b *testing.B, net func(*testing.B) *Net, sizes ...int) {
@@ -65,10 +70,11 @@ func benchPairStepSizes(b *testing.B, net func(*testing.B) *Net, sizes ...int) {
 }
 
 // benchPairSteps times PairGraph steps of net on batch pairs of random
-// images, half of them similar.
+// images, half of them similar, under the contrastive loss with the head
+// training runs it in (on plain slices, NewPairGraphGrad).
 func benchPairSteps(b *testing.B, net *Net, batch int) {
 	b.Logf("kernel set %s", linalg.ChooseKernels())
-	pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
+	pg, err := net.NewPairGraphGrad(batch, contrastiveGrad())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +153,7 @@ func BenchmarkTrainStepOps(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			net, batch := c.net(b)
-			pg, err := net.NewPairGraph(batch, contrastive.Contrastive(1).Node)
+			pg, err := net.NewPairGraphGrad(batch, contrastiveGrad())
 			if err != nil {
 				b.Fatal(err)
 			}

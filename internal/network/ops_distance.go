@@ -82,16 +82,22 @@ func (op *distanceOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	op.out = grow(op.out, n)
-	for i := range n {
+	pairDistances(op.out, a, b, dim, op.eps)
+	return wrap(op.out, n), nil
+}
+
+// pairDistances sets d[i] = sqrt(‖a_i - b_i‖² + eps) for the rows of a
+// and b, len(d) rows of dim floats each.
+func pairDistances(d, a, b []float32, dim int, eps float32) {
+	for i := range d {
 		bi := b[i*dim : (i+1)*dim]
 		var s float32
 		for j, v := range a[i*dim : (i+1)*dim] {
 			diff := v - bi[j]
 			s += diff * diff
 		}
-		op.out[i] = float32(math.Sqrt(float64(s + op.eps)))
+		d[i] = float32(math.Sqrt(float64(s + eps)))
 	}
-	return wrap(op.out, n), nil
 }
 
 func (op *distanceOp) ReturnsPtr() bool      { return false }
@@ -156,19 +162,26 @@ func (op *distanceGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%s: %d distances and %d gradients for %d rows", name, len(d), len(g), n)
 	}
 	op.out = grow(op.out, n*dim)
-	for i := range n {
-		out := op.out[i*dim : (i+1)*dim]
+	pairDistanceGrad(op.out, a, b, d, g, dim, op.sign)
+	return wrap(op.out, n, dim), nil
+}
+
+// pairDistanceGrad sets out to sign·∂L/∂a for the rows of a (sign 1) or
+// ∂L/∂b (sign -1), from the distances d and g = ∂L/∂d: row i is
+// sign·g_i/d_i·(a_i - b_i).
+func pairDistanceGrad(out, a, b, d, g []float32, dim int, sign float32) {
+	for i := range d {
+		o := out[i*dim : (i+1)*dim]
 		if d[i] == 0 {
-			clear(out) // eps = 0 and a_i = b_i: take the zero subgradient
+			clear(o) // eps = 0 and a_i = b_i: take the zero subgradient
 			continue
 		}
-		scale := op.sign * g[i] / d[i]
+		scale := sign * g[i] / d[i]
 		bi := b[i*dim : (i+1)*dim]
 		for j, v := range a[i*dim : (i+1)*dim] {
-			out[j] = scale * (v - bi[j])
+			o[j] = scale * (v - bi[j])
 		}
 	}
-	return wrap(op.out, n, dim), nil
 }
 
 func (op *distanceGradOp) ReturnsPtr() bool      { return false }

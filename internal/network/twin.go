@@ -197,6 +197,29 @@ func newPairHead(batch, dim int, loss LossFunc) (h *twinHead, y *tensor.Dense, d
 	return h, y, &distVal, nil
 }
 
+// newPairHeadGrad is newPairHead with the loss and its gradient computed
+// by loss on plain slices, and the distances and their gradients by the
+// Distance ops' own loops: no graph. The graph of a loss and of its
+// gradient is about 25 gorgonia ops on vectors of batch distances, 124-133
+// µs of a 7 ms step at 28 px (batch 64, 2 cores), all of it while the
+// other tower waits; the same arithmetic in loops takes a few µs.
+func newPairHeadGrad(batch, dim int, loss PairLossGrad) (*twinHead, *tensor.Dense, *G.Value) {
+	h := newTwinHead([2]int{batch, batch}, dim)
+	y := tensor.New(tensor.WithShape(batch), tensor.Of(tensor.Float32))
+	labels := y.Data().([]float32)
+	d, dd := make([]float32, batch), make([]float32, batch)
+	h.grad[0], h.grad[1] = make([]float32, batch*dim), make([]float32, batch*dim)
+	var dist G.Value = tensor.New(tensor.WithShape(batch), tensor.WithBacking(d))
+	h.run = func() error {
+		pairDistances(d, h.in[0], h.in[1], dim, DistanceEps)
+		h.loss = loss(d, labels, dd)
+		pairDistanceGrad(h.grad[0], h.in[0], h.in[1], d, dd, dim, 1)
+		pairDistanceGrad(h.grad[1], h.in[0], h.in[1], d, dd, dim, -1)
+		return nil
+	}
+	return h, y, &dist
+}
+
 // newBatchHead is the head of a BatchGraph whose batch is split into rows
 // images per tower: the loss f over every pair of the whole batch, the
 // first tower's images first, with the labels in *labels.

@@ -154,3 +154,68 @@ func TestStatPair(t *testing.T) {
 		t.Fatalf("waiting half got %v, want errTwinAborted", err)
 	}
 }
+
+// TestPairGraphGradMatchesGraph: a PairGraph whose head computes the loss
+// on plain slices (NewPairGraphGrad, a built-in loss's PairGrad) gives the
+// loss, the distances and every weight gradient of the graph head to the
+// bit, step after step.
+func TestPairGraphGradMatchesGraph(t *testing.T) {
+	losses := []contrastive.Loss{contrastive.Contrastive(1), contrastive.Huber(1.5, 0.3), contrastive.MSE(0.8)}
+	specs := []Spec{smallSpec(), {Size: 28, Channels: 1, Layers: DefaultLayers()}, photoSpec()}
+	const batch = 6
+	for _, spec := range specs {
+		for _, l := range losses {
+			t.Run(specName(spec)+"/"+l.Name(), func(t *testing.T) {
+				var graphs [2]*PairGraph
+				for k := range graphs {
+					net, err := New(spec, 4)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if k == 0 {
+						graphs[k], err = net.NewPairGraph(batch, l.Node)
+					} else {
+						graphs[k], err = net.NewPairGraphGrad(batch, l.(contrastive.PairGrader).PairGrad)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				per := spec.Channels * spec.Size * spec.Size
+				y := []float32{1, 0, 0, 1, 0, 1}
+				for step := range 2 {
+					xa := uniform(newRand(uint64(10+step)), batch*per, 0, 1)
+					xb := uniform(newRand(uint64(20+step)), batch*per, 0, 1)
+					var loss [2]float64
+					var dist [2][]float32
+					var grads [2][][]float32
+					for k, pg := range graphs {
+						var err error
+						if loss[k], dist[k], err = pg.Step(xa, xb, y); err != nil {
+							t.Fatal(err)
+						}
+						if grads[k], err = pg.Grads(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if math.Float64bits(loss[0]) != math.Float64bits(loss[1]) {
+						t.Errorf("step %d: loss %v, graph head %v", step, loss[1], loss[0])
+					}
+					for i := range dist[0] {
+						if math.Float32bits(dist[0][i]) != math.Float32bits(dist[1][i]) {
+							t.Errorf("step %d: distance %d = %v, graph head %v", step, i, dist[1][i], dist[0][i])
+						}
+					}
+					for i := range grads[0] {
+						for j := range grads[0][i] {
+							if math.Float32bits(grads[0][i][j]) != math.Float32bits(grads[1][i][j]) {
+								t.Errorf("step %d: gradient %d[%d] = %v, graph head %v", step, i, j, grads[1][i][j], grads[0][i][j])
+								break
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -241,7 +241,16 @@ func (l *Loop) newTrainer() (*trainer, error) {
 			grads: bg.Grads,
 		}, nil
 	}
-	pg, err := l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
+	// A built-in loss runs on plain slices (the same bits as its graph,
+	// without the graph's ops: network.NewPairGraphGrad); any other, such
+	// as a user's Go value, as the graph its Node builds.
+	var pg *network.PairGraph
+	var err error
+	if pl, ok := l.Loss.(contrastive.PairGrader); ok {
+		pg, err = l.Net.NewPairGraphGrad(o.BatchSize, pl.PairGrad)
+	} else {
+		pg, err = l.Net.NewPairGraph(o.BatchSize, l.Loss.Node)
+	}
 	if err != nil {
 		return nil, err
 	}
