@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	"gorgonia.org/tensor"
 
 	"github.com/siamese-dev/siamese/internal/contrastive"
 	"github.com/siamese-dev/siamese/internal/linalg"
@@ -229,4 +230,41 @@ func BenchmarkTrainStepPhotosClasses(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkPairHead is a PairGraph's head alone, 64 pairs of 128-d
+// embeddings under the contrastive loss: distances, loss and the
+// gradients for both towers, as a graph (NewPairGraph) and on plain
+// slices (NewPairGraphGrad), with its inputs in cache.
+func BenchmarkPairHead(b *testing.B) {
+	const batch, dim = 64, 128
+	graph := func() (*twinHead, *tensor.Dense) {
+		h, y, _, err := newPairHead(batch, dim, contrastive.Contrastive(1).Node)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return h, y
+	}
+	plain := func() (*twinHead, *tensor.Dense) {
+		h, y, _ := newPairHeadGrad(batch, dim, contrastiveGrad())
+		return h, y
+	}
+	for _, c := range []struct {
+		name string
+		make func() (*twinHead, *tensor.Dense)
+	}{{"graph", graph}, {"slices", plain}} {
+		b.Run(c.name, func(b *testing.B) {
+			h, y := c.make()
+			copy(h.all, uniform(newRand(3), 2*batch*dim, -0.2, 0.2))
+			labels := y.Data().([]float32)
+			for i := range labels {
+				labels[i] = float32(i % 2)
+			}
+			for b.Loop() {
+				if err := h.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
