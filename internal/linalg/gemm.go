@@ -334,9 +334,10 @@ const warmFloats = 16 << 10
 // row, rows ldb floats apart: a pattern the CPU's prefetchers follow
 // badly, where whole rows in order is the one they follow best. On the
 // dense layer's forward product (64×3136 by 3136×128, B read in place)
-// from memory, not cache, this took a product from 0.54 ms to 0.35-0.40
+// from memory, not cache, this took a product from 0.72 ms to 0.36-0.38
 // (one core, Zen 5; 0.29 ms from cache), and reading the blocks of A or C
-// first did not pay (BenchmarkGemmCold). It returns the sum of what it
+// first did not pay (BenchmarkGemmCold; docs/RESULTS.md, twenty-second
+// pass). It returns the sum of what it
 // read, for the caller to store, or the compiler would drop the loads.
 func warmRows(b []float32, rows, cols, ld int) float32 {
 	const lineFloats = 64 / 4
