@@ -21,3 +21,10 @@ func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, p
 
 //go:noescape
 func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int)
+
+// productsReLUPool2x2ArgAVX512 is ProductsReLUPool2x2Arg on 32 channels
+// (products_pool_amd64.s): y and arg at the first channel, ldy their
+// pooled pixels' stride, w at the first channel, ldw its rows' stride.
+//
+//go:noescape
+func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int)

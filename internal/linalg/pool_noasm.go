@@ -15,3 +15,6 @@ func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, p
 func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int) {
 	panic("no assembly")
 }
+func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int) {
+	panic("no assembly")
+}

@@ -18,6 +18,15 @@ package network
 // positions into a second scratch and adds that image's term of the
 // kernel gradient from it while it is in cache.
 //
+// Where the output channels are a multiple of 32 on AVX-512
+// (linalg.ProductsPoolFused), the forward pass does not write the
+// convolution at all: linalg.ProductsReLUPool2x2Arg computes each
+// pooling window's four pixels in registers from the unfolded image and
+// writes the pooled pixel and its window position. The default tower's
+// forward op at 28 px took 245 µs against 319 (BenchmarkConvPoolCL, 64
+// images, one core); at 48 px colour, where the products are most of it,
+// about the same.
+//
 // Each image's convolution, pooling, routing and terms are the same
 // operations in the same order as the separate ops' (convolveCL,
 // poolGeometry's reluPoolCLArg and reluPoolCLArgGrad, kernelGradIm2col),
@@ -29,6 +38,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/siamese-dev/siamese/internal/linalg"
 	"github.com/siamese-dev/siamese/internal/parallel"
 )
 
@@ -58,6 +68,11 @@ type convPoolCL struct {
 	out []float32
 	arg []uint8   // a training pass's window positions, for the gradients
 	buf []float32 // per worker: an unfolded image and its convolution
+	// wt is the kernel as K·K·C×O, for linalg.ProductsReLUPool2x2Arg, and
+	// rowArg a pooled row's window positions per worker where an
+	// inference pass keeps none.
+	wt     []float32
+	rowArg []uint8
 }
 
 func (k *convPoolCL) name() string     { return "conv2d+relu+maxpool2d (channels-last)" }
@@ -96,14 +111,39 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 		k.arg = grow(k.arg, pg.n*pg.outSize())
 	}
 	inSize, outSize, per := g.inSize(), pg.outSize(), g.colLen()+g.outSize()
+	fused := linalg.ProductsPoolFused(g.o)
+	run := pg.ow * pg.c // floats in a pooled row
+	if fused {
+		per = g.colLen()
+		k.wt = grow(k.wt, g.o*g.colRows())
+		linalg.Transpose(g.o, g.colRows(), w, g.colRows(), k.wt, g.o)
+	}
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*per)
+	if fused && !k.training {
+		k.rowArg = grow(k.rowArg, workers*run)
+	}
 	parallel.Range(g.n, workers, func(wk, lo, hi int) {
 		b := k.buf[wk*per : (wk+1)*per]
 		col, z := b[:g.colLen()], b[g.colLen():]
 		for i := lo; i < hi; i++ {
-			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
 			y := k.out[i*outSize : (i+1)*outSize]
+			if fused {
+				// Each pooled row from the unfolded image in registers: the
+				// convolution's pixels are never written.
+				im2col(col, x[i*inSize:(i+1)*inSize], g)
+				for oy := range pg.oh {
+					var arg []uint8
+					if k.training {
+						arg = k.arg[i*outSize+oy*run : i*outSize+(oy+1)*run]
+					} else {
+						arg = k.rowArg[wk*run : (wk+1)*run]
+					}
+					linalg.ProductsReLUPool2x2Arg(y[oy*run:(oy+1)*run], arg, col[2*oy*g.ow:], g.colStride(), g.ow, k.wt, g.colRows(), g.o, pg.ow)
+				}
+				continue
+			}
+			convolveCL(z, col, x[i*inSize:(i+1)*inSize], w, g)
 			if k.training {
 				pg.reluPoolCLArg(y, k.arg[i*outSize:(i+1)*outSize], z, g.ow*g.o)
 				continue

@@ -16,16 +16,20 @@ import (
 // TestConvPoolCLMatchesSeparateOps runs convReLUPoolCL's forward, kernel
 // gradient and routing against the three ops it stands for, conv2D
 // (channel-first in, channels-last out), reluPoolCLKernel and their
-// gradients, and wants the same bits: on the default towers' input layers,
-// odd sides (a row and column no window covers), stride 2 without
-// padding, a 5×5 kernel, and channel counts of the assembly pooling (a
-// multiple of 8) and of its Go form. Every output buffer starts as
-// garbage, so whatever the fused ops do not write shows.
+// gradients, and wants the same bits, training and inference: on the
+// default towers' input layers, odd sides (a row and column no window
+// covers), stride 2 without padding, a 5×5 kernel, and channel counts of
+// the products pooled in registers (linalg.ProductsReLUPool2x2Arg, a
+// multiple of 32), of the assembly pooling (a multiple of 8) and of its
+// Go form. Every output buffer starts as garbage, so whatever the fused
+// ops do not write shows.
 func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 	for _, c := range []struct{ n, c, h, w, o, k, pad, stride int }{
 		{3, 1, 28, 28, 32, 3, 1, 1}, // the default tower
 		{2, 3, 12, 12, 32, 3, 1, 1}, // the colour default tower
 		{2, 3, 9, 11, 16, 3, 1, 1},  // odd sides
+		{2, 1, 9, 11, 32, 3, 1, 1},  // odd sides, pooled in registers
+		{1, 2, 10, 10, 64, 3, 1, 1},
 		{2, 1, 10, 10, 12, 3, 0, 2}, // stride 2; 12 channels pool in Go
 		{1, 2, 7, 7, 8, 5, 2, 1},
 	} {
@@ -55,6 +59,12 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameBits(t, "output", fy, y)
+			infer := &convPoolCL{conv: &conv2D{pad: c.pad, stride: c.stride, outCL: true}, out: uniform(r, ys.TotalSize(), 5, 6)}
+			iy, err := infer.forward([][]float32{x, w}, []tensor.Shape{xs, ws}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "inference output", iy, y)
 			in, shapes := [][]float32{x, w, dy}, []tensor.Shape{xs, ws, ys}
 			fdw, err := (&convPoolGradWeight{fwd: fused, out: uniform(r, len(dw), 5, 6)}).forward(in, shapes, nil)
 			if err != nil {
