@@ -38,8 +38,11 @@ import (
 
 // gemm marks a sample in a matrix product: linalg.Gemm, whose checks and
 // choice of kernels count with it, and the driver, whose callees (packing,
-// tile kernels) do.
-var gemm = regexp.MustCompile(`/internal/linalg\.(gemm|Gemm)$`)
+// tile kernels) do; and linalg.ProductsReLUPool2x2Arg, the input layer's
+// products with the pooling done on their accumulators, whose
+// multiply-adds are GEMM's and which writes no more than the pooled output
+// (about a fifth of its instructions are the pooling, counted with it).
+var gemm = regexp.MustCompile(`/internal/linalg\.(gemm|Gemm|ProductsReLUPool2x2Arg)$`)
 
 // kinds are the kinds of work outside GEMM, each with the leaf functions it
 // takes, tried in order; what none takes is "other".

@@ -12,6 +12,27 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// TestGEMMFrames says which stack frames make a sample a matrix
+// product's.
+func TestGEMMFrames(t *testing.T) {
+	const l = "github.com/siamese-dev/siamese/internal/linalg."
+	for _, tc := range []struct {
+		fn   string
+		want bool
+	}{
+		{l + "Gemm", true},
+		{l + "gemm", true},
+		{l + "ProductsReLUPool2x2Arg", true},
+		{l + "productsReLUPool2x2ArgAVX512", false}, // a leaf: its caller marks it
+		{l + "ReLUMaxPool2x2RowsArg", false},
+		{l + "GemmCold", false},
+	} {
+		if got := gemm.MatchString(tc.fn); got != tc.want {
+			t.Errorf("%s: GEMM %v, want %v", tc.fn, got, tc.want)
+		}
+	}
+}
+
 // TestKindOf puts the leaf functions of the network's profiles in their
 // kinds, the rules' order deciding where two match (a pooling kernel that
 // applies a ReLU is pooling).
