@@ -111,7 +111,11 @@
 // Winograd4OutputPool and Winograd4OutputGradPool are F(4×4)'s output
 // transform and its adjoint with the ReLU and pooling, or their routing,
 // done on each tile in registers, in AVX-512 only (Winograd4PoolFused),
-// to the bits of the kernels apart. The filter transforms
+// to the bits of the kernels apart. ProductsReLUPool2x2Arg is the same
+// for a convolution unfolded channel-first: each pooling window's four
+// pixels are multiplied out in registers (the GEMM's FMA chains) and only
+// the pooled pixel and its window position are written, in AVX-512 for a
+// multiple of 32 channels (ProductsPoolFused). The filter transforms
 // (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
 // are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
 // are the loops of a convolution's unfolding and its adjoint.
