@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "zmm_amd64.h"
+#include "pool_avx512_amd64.h"
 
 // productsReLUPool2x2ArgAVX512 of products_pool.go, 32 channels: the
 // products of tile12x32KMajorAVX512 (kernel_amd64.s) for the four pixels of
@@ -26,35 +27,9 @@
 	VFMADD231PS  Z0, t, c0;    \
 	VFMADD231PS  Z1, t, c1
 
-// POOLWIN writes the ReLU of the window's largest key (tl, tr, bl, br in
-// registers) to y and its position to arg, as reluMaxPool2x2RowsArgAVX512:
-// Z0-Z4 hold 0-4 in every dword, Z5 and Z6 are scratch.
-#define POOLWIN(tl, tr, bl, br, y, arg) \
-	VPMAXSD    tr, tl, Z5;          \
-	VPMAXSD    br, bl, Z6;          \
-	VPMAXSD    Z6, Z5, Z5;          \
-	VPCMPEQD   Z5, tl, K3;          \
-	VPCMPEQD   Z5, tr, K4;          \
-	VPCMPEQD   Z5, bl, K5;          \
-	VMOVDQA32  Z3, Z6;              \
-	VMOVDQA32  Z2, K5, Z6;          \
-	VMOVDQA32  Z1, K4, Z6;          \
-	VMOVDQA32  Z0, K3, Z6;          \
-	VPMAXSD    Z0, Z5, Z5;          \
-	VMOVDQU32  Z5, y;               \
-	VCMPPS     $0x1e, Z0, Z5, K6;   \
-	KNOTW      K6, K6;              \
-	VMOVDQA32  Z4, K6, Z6;          \
-	VPMOVDB    Z6, arg
-
-// DWORDS04 sets Z0-Z4 to 0-4 in every dword.
-#define DWORDS04 \
-	VPXORD     Z0, Z0, Z0;       \
-	VPTERNLOGD $0xff, Z4, Z4, Z4; \
-	VPSRLD     $31, Z4, Z1;      \
-	VPADDD     Z1, Z1, Z2;       \
-	VPADDD     Z1, Z2, Z3;       \
-	VPADDD     Z2, Z2, Z4
+// POOLWIN is RELUPOOLARG (pool_avx512_amd64.h) with the window positions
+// in Z0-Z4, Z5 and Z6 as scratch and K3-K6 clobbered (K1 and K2 unused).
+#define POOLWIN(tl, tr, bl, br, y, arg) RELUPOOLARG(tl, tr, bl, br, y, arg, Z0, Z1, Z2, Z3, Z4, Z5, Z6, K3, K4, K5, K6)
 
 // func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int)
 TEXT ·productsReLUPool2x2ArgAVX512(SB), NOSPLIT, $0-80
@@ -76,14 +51,7 @@ triple:
 	CMPQ BX, $3
 	JLT  single
 	ZERO32
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO8TO15
 	MOVQ   k+64(FP), R12
 	MOVQ   SI, R14
 	MOVQ   DX, CX
@@ -108,7 +76,7 @@ tloop:
 	DECQ    R12
 	JNZ     tloop
 
-	DWORDS04
+	POSITIONS04(Z0, Z1, Z2, Z3, Z4)
 	POOLWIN(Z8, Z10, Z20, Z22, (DI), (R9))
 	POOLWIN(Z9, Z11, Z21, Z23, 64(DI), 16(R9))
 	POOLWIN(Z12, Z14, Z24, Z26, (DI)(R10*1), (R9)(AX*1))
@@ -126,14 +94,7 @@ tloop:
 single:
 	TESTQ BX, BX
 	JZ    done
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO8TO15
 	MOVQ   k+64(FP), R12
 	MOVQ   SI, R14
 	MOVQ   DX, CX
@@ -150,7 +111,7 @@ sloop:
 	DECQ    R12
 	JNZ     sloop
 
-	DWORDS04
+	POSITIONS04(Z0, Z1, Z2, Z3, Z4)
 	POOLWIN(Z8, Z10, Z12, Z14, (DI), (R9))
 	POOLWIN(Z9, Z11, Z13, Z15, 64(DI), 16(R9))
 	ADDQ R10, DI

@@ -3,6 +3,7 @@
 #include "winograd_avx512_amd64.h"
 #include "winograd4_avx512_amd64.h"
 #include "zmm_amd64.h"
+#include "pool_avx512_amd64.h"
 
 // The fused F(4×4) and pooling kernels of winograd4_pool.go in AVX-512, 16
 // channels a block: the F(4×4) output transform and its adjoint of
@@ -23,36 +24,12 @@
 	LEAQ (DX)(DX*2), R13;  \
 	ADDQ R13, R13
 
-// DWORDS04 sets Z20-Z24 to 0, 1, 2, 3 and 4 in every dword: the window
-// positions as pool_amd64.s makes them.
-#define DWORDS04 \
-	VPXORD     Z20, Z20, Z20;      \
-	VPTERNLOGD $0xff, Z24, Z24, Z24; \
-	VPSRLD     $31, Z24, Z21;      \
-	VPADDD     Z21, Z21, Z22;      \
-	VPADDD     Z21, Z22, Z23;      \
-	VPADDD     Z22, Z22, Z24
+// DWORDS04 sets Z20-Z24 to 0-4 in every dword, the window positions.
+#define DWORDS04 POSITIONS04(Z20, Z21, Z22, Z23, Z24)
 
-// POOL writes the ReLU of the window (tl, tr, bl, br)'s largest key to y
-// and its position, 0-3 or 4 where that is not > 0, as bytes to a:
-// reluMaxPool2x2RowsArgAVX512's steps (Z25, Z26, K1-K4 clobbered).
-#define POOL(tl, tr, bl, br, y, a) \
-	VPMAXSD   tr, tl, Z25;         \
-	VPMAXSD   br, bl, Z26;         \
-	VPMAXSD   Z26, Z25, Z25;       \
-	VPCMPEQD  Z25, tl, K1;         \
-	VPCMPEQD  Z25, tr, K2;         \
-	VPCMPEQD  Z25, bl, K3;         \
-	VMOVDQA32 Z23, Z26;            \
-	VMOVDQA32 Z22, K3, Z26;        \
-	VMOVDQA32 Z21, K2, Z26;        \
-	VMOVDQA32 Z20, K1, Z26;        \
-	VPMAXSD   Z20, Z25, Z25;       \
-	VMOVDQU32 Z25, y;              \
-	VCMPPS    $0x1e, Z20, Z25, K4; \
-	KNOTW     K4, K4;              \
-	VMOVDQA32 Z24, K4, Z26;        \
-	VPMOVDB   Z26, a
+// POOL is RELUPOOLARG (pool_avx512_amd64.h) with Z25 and Z26 as scratch
+// and K1-K4 clobbered.
+#define POOL(tl, tr, bl, br, y, a) RELUPOOLARG(tl, tr, bl, br, y, a, Z20, Z21, Z22, Z23, Z24, Z25, Z26, K1, K2, K3, K4)
 
 // OUTROWREG transforms row r of the stack tile into Z8-Z11, the output
 // row's four pixels.
