@@ -28,3 +28,9 @@ func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *flo
 //
 //go:noescape
 func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int)
+
+// productsPooledGradAVX512 is PooledGradProducts' pass over pixels pixels
+// from (x, y) for nine taps and 32 channels (products_pool_amd64.s).
+//
+//go:noescape
+func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)

@@ -18,3 +18,6 @@ func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *flo
 func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int) {
 	panic("no assembly")
 }
+func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int) {
+	panic("no assembly")
+}

@@ -124,3 +124,144 @@ done:
 	ZERO32
 	VZEROUPPER
 	RET
+
+// GRADTAP adds tap t's products, col's value at src (broadcast into t)
+// times the pixel's routed gradient (Z0, Z1), to the tap's accumulators.
+#define GRADTAP(src, t, c0, c1) \
+	VBROADCASTSS src, t;    \
+	VFMADD231PS  Z0, t, c0; \
+	VFMADD231PS  Z1, t, c1
+
+// ADDROW adds the tap row at DI to the row's accumulators c0, c1 (the
+// GEMM epilogue's C = acc + 1·C, one rounding either way) and STOREROW
+// stores them there; both step DI to the next row (DX bytes on).
+#define ADDROW(c0, c1) \
+	VADDPS (DI), c0, c0;   \
+	VADDPS 64(DI), c1, c1; \
+	ADDQ   DX, DI
+
+#define STOREROW(c0, c1) \
+	VMOVUPS c0, (DI);   \
+	VMOVUPS c1, 64(DI); \
+	ADDQ    DX, DI
+
+// func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)
+//
+// Nine taps × 32 channels of sum (rows ldsum floats apart) = col·dz over
+// pixels pixels of the plane from (x, y) on, in plane order, dz being the
+// gradient that reluMaxPool2x2RowsArgGradAVX512 routes from dy and arg
+// (pooled pixels of o floats and o bytes, pw a pooled row, ph rows): for
+// a pixel inside the pooled area, dy's window masked where arg names the
+// pixel's position, elsewhere zero. The accumulators start at zero and take
+// the pixels in order with VFMADD231PS, as the GEMM's tiles do over a pass
+// of K, and are then stored or, with add, added to sum.
+//
+// Registers: SI, R10 and R11 walk taps 0-2, 3-5 and 6-8 of col (R9 bytes a
+// row), R8 is x and R12 y, R13 2·pw and R14 2·ph, CX counts pixels, DI is
+// dy; AX, BX and DX are scratch. Z14-Z31 accumulate, Z0-Z1 are dz, Z2-Z4
+// broadcasts, Z11 the position, Z12-Z13 arg's bytes as dwords.
+TEXT ·productsPooledGradAVX512(SB), NOSPLIT, $0-112
+	MOVQ col+24(FP), SI
+	MOVQ ld+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), AX
+	LEAQ (SI)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	MOVQ dy+40(FP), DI
+	MOVQ x+64(FP), R8
+	MOVQ y+72(FP), R12
+	MOVQ pixels+80(FP), CX
+	MOVQ pw+96(FP), R13
+	ADDQ R13, R13
+	MOVQ ph+104(FP), R14
+	ADDQ R14, R14
+	ZERO32
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+gpix:
+	CMPQ R8, R13
+	JAE  gzero
+	CMPQ R12, R14
+	JAE  gzero
+	// The window: (y/2)·pw + x/2; the position: 2·(y&1) + (x&1).
+	MOVQ         R12, AX
+	SHRQ         $1, AX
+	IMULQ        pw+96(FP), AX
+	MOVQ         R8, BX
+	SHRQ         $1, BX
+	ADDQ         BX, AX
+	IMULQ        o+56(FP), AX
+	MOVQ         R12, BX
+	ANDQ         $1, BX
+	ADDQ         BX, BX
+	MOVQ         R8, DX
+	ANDQ         $1, DX
+	ADDQ         DX, BX
+	VPBROADCASTD BX, Z11
+	MOVQ         arg+48(FP), BX
+	VPMOVZXBD    (BX)(AX*1), Z12
+	VPMOVZXBD    16(BX)(AX*1), Z13
+	VPCMPEQD     Z12, Z11, K1
+	VPCMPEQD     Z13, Z11, K2
+	VMOVUPS.Z    (DI)(AX*4), K1, Z0
+	VMOVUPS.Z    64(DI)(AX*4), K2, Z1
+	JMP          gfma
+
+gzero:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+gfma:
+	GRADTAP((SI), Z2, Z14, Z15)
+	GRADTAP((SI)(R9*1), Z3, Z16, Z17)
+	GRADTAP((SI)(R9*2), Z4, Z18, Z19)
+	GRADTAP((R10), Z2, Z20, Z21)
+	GRADTAP((R10)(R9*1), Z3, Z22, Z23)
+	GRADTAP((R10)(R9*2), Z4, Z24, Z25)
+	GRADTAP((R11), Z2, Z26, Z27)
+	GRADTAP((R11)(R9*1), Z3, Z28, Z29)
+	GRADTAP((R11)(R9*2), Z4, Z30, Z31)
+	ADDQ $4, SI
+	ADDQ $4, R10
+	ADDQ $4, R11
+	INCQ R8
+	CMPQ R8, ow+88(FP)
+	JNE  gnext
+	XORQ R8, R8
+	INCQ R12
+
+gnext:
+	DECQ CX
+	JNZ  gpix
+
+	MOVQ    sum+0(FP), DI
+	MOVQ    ldsum+8(FP), DX
+	SHLQ    $2, DX
+	MOVBQZX add+16(FP), AX
+	TESTQ   AX, AX
+	JZ      gstore
+	ADDROW(Z14, Z15)
+	ADDROW(Z16, Z17)
+	ADDROW(Z18, Z19)
+	ADDROW(Z20, Z21)
+	ADDROW(Z22, Z23)
+	ADDROW(Z24, Z25)
+	ADDROW(Z26, Z27)
+	ADDROW(Z28, Z29)
+	ADDROW(Z30, Z31)
+	MOVQ    sum+0(FP), DI
+
+gstore:
+	STOREROW(Z14, Z15)
+	STOREROW(Z16, Z17)
+	STOREROW(Z18, Z19)
+	STOREROW(Z20, Z21)
+	STOREROW(Z22, Z23)
+	STOREROW(Z24, Z25)
+	STOREROW(Z26, Z27)
+	STOREROW(Z28, Z29)
+	STOREROW(Z30, Z31)
+	ZERO32
+	VZEROUPPER
+	RET

@@ -102,3 +102,82 @@ func TestProductsReLUPool2x2ArgPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestPooledGradProducts checks the fused kernel gradient against its Go
+// form (the routing into a scratch, then Gemm) to the bit, with beta 0
+// (sum starts as garbage) and 1, on the default tower's 28 px gray plane
+// (whose pixels take 4 of gemm's passes) and a 48 px one (9 passes, and
+// 27 taps, the Go form), odd sides (a row and column no window covers), 64
+// channels, and window positions 0-4 drawn at random (4 routes nothing).
+func TestPooledGradProducts(t *testing.T) {
+	for _, c := range []struct{ k, o, oh, ow, pad int }{
+		{9, 32, 28, 28, 0},
+		{27, 32, 48, 48, 16},
+		{9, 32, 48, 48, 16},
+		{9, 32, 9, 11, 5},
+		{9, 64, 10, 10, 0},
+		{9, 32, 1, 7, 0}, // no pooled row
+	} {
+		for _, beta := range []float32{0, 1} {
+			t.Run(fmt.Sprintf("k=%d/o=%d/%dx%d/beta=%v/fused=%v", c.k, c.o, c.oh, c.ow, beta, PooledGradFused(c.k, c.o)), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c.k*c.oh), uint64(c.ow)))
+				ld, pooled := c.oh*c.ow+c.pad, (c.oh/2)*(c.ow/2)*c.o
+				col := make([]float32, (c.k-1)*ld+c.oh*c.ow)
+				for i := range col {
+					col[i] = r.Float32()*2 - 1
+				}
+				dy, arg := make([]float32, pooled), make([]uint8, pooled)
+				for i := range dy {
+					dy[i] = r.Float32()*2 - 1
+					arg[i] = uint8(r.IntN(5))
+				}
+				start := make([]float32, c.k*c.o)
+				for i := range start {
+					start[i] = r.Float32()*2 - 1
+					if beta == 0 {
+						start[i] = math.Float32frombits(0x7fc00001) // a NaN, to be ignored
+					}
+				}
+				want := append([]float32(nil), start...)
+				pooledGradProductsGo(want, beta, col, ld, dy, arg, c.oh, c.ow, c.k, c.o)
+				got := append(append([]float32(nil), start...), guard)
+				PooledGradProducts(got[:len(start)], beta, col, ld, dy, arg, c.oh, c.ow, c.k, c.o)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("tap %d channel %d: %v (%#x), want %v (%#x)", i/c.o, i%c.o, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+				if got[len(start)] != guard {
+					t.Error("wrote past the end of sum")
+				}
+			})
+		}
+	}
+}
+
+// TestPooledGradProductsHand checks a 2×2 plane, one window, one tap, by
+// hand: pixels 1, 2, 3, 4, the pooled gradient 0.5 routed to position 2
+// (pixel 3) in channel 0 and to none (4) in channel 1: sums 1.5 and 0,
+// added to 10 with beta 1.
+func TestPooledGradProductsHand(t *testing.T) {
+	const o = 32
+	for _, k := range []int{1, 9} {
+		col := make([]float32, k*4)
+		for tap := range k {
+			copy(col[tap*4:], []float32{1, 2, 3, 4})
+		}
+		dy, arg := make([]float32, o), make([]uint8, o)
+		dy[0], arg[0] = 0.5, 2
+		dy[1], arg[1] = 7, 4
+		sum := make([]float32, k*o)
+		for i := range sum {
+			sum[i] = 10
+		}
+		PooledGradProducts(sum, 1, col, 4, dy, arg, 2, 2, k, o)
+		for tap := range k {
+			if sum[tap*o] != 11.5 || sum[tap*o+1] != 10 {
+				t.Fatalf("k=%d tap %d: %v, %v; want 11.5, 10", k, tap, sum[tap*o], sum[tap*o+1])
+			}
+		}
+	}
+}

@@ -625,7 +625,26 @@ func (k *conv2DGradWeight) forwardIm2col(x, dy []float32, g convGeometry, chunks
 // sumOverChunks'. outCL: the gradients are channels-last.
 func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, g convGeometry, chunks, workers int,
 	image func(i int, col, scratch []float32) []float32, outCL bool) {
-	rows, plane, ld, per := g.colRows(), g.outPlane(), g.colStride(), g.colLen()+extra
+	rows, plane, ld := g.colRows(), g.outPlane(), g.colStride()
+	kernelGradTerms(out, partial, buf, extra, g, chunks, workers, func(i int, col, scratch, sum []float32, beta float32) {
+		dyi := image(i, col, scratch)
+		if outCL {
+			// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
+			linalg.Gemm(false, false, rows, g.o, plane, 1, col, ld, dyi, g.o, beta, sum, g.o)
+			return
+		}
+		// sumᵀ (C·K·K×O) += col_i · dy_iᵀ, dy_i being O×OH·OW
+		linalg.Gemm(false, true, rows, g.o, plane, 1, col, ld, dyi, plane, beta, sum, g.o)
+	})
+}
+
+// kernelGradTerms is kernelGradIm2col with each image's term its own:
+// term(i, col, scratch, sum, beta) sets the transposed sum (C·K·K×O) to
+// beta·sum plus image i's term, beta being 0 for the first image of a
+// chunk.
+func kernelGradTerms(out []float32, partial, buf *[]float32, extra int, g convGeometry, chunks, workers int,
+	term func(i int, col, scratch, sum []float32, beta float32)) {
+	rows, per := g.colRows(), g.colLen()+extra
 	*buf = grow(*buf, workers*per)
 	// The gradient is summed transposed, (C·K·K)×O: an input layer has 9
 	// to 27 rows and 32 or more filters, which fill the kernel's 8×32
@@ -638,14 +657,7 @@ func kernelGradIm2col(out []float32, partial, buf *[]float32, extra int, g convG
 			if i == lo {
 				beta = 0
 			}
-			dyi := image(i, col, scratch)
-			if outCL {
-				// sumᵀ (C·K·K×O) += col_i (C·K·K×OH·OW) · dy_i (OH·OW×O)
-				linalg.Gemm(false, false, rows, g.o, plane, 1, col, ld, dyi, g.o, beta, sum, g.o)
-				continue
-			}
-			// sumᵀ (C·K·K×O) += col_i · dy_iᵀ, dy_i being O×OH·OW
-			linalg.Gemm(false, true, rows, g.o, plane, 1, col, ld, dyi, plane, beta, sum, g.o)
+			term(i, col, scratch, sum, beta)
 		}
 	})
 	linalg.Transpose(rows, g.o, total, g.o, out, rows)

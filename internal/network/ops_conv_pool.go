@@ -24,8 +24,11 @@ package network
 // pooling window's four pixels in registers from the unfolded image and
 // writes the pooled pixel and its window position. The default tower's
 // forward op at 28 px took 245 µs against 319 (BenchmarkConvPoolCL, 64
-// images, one core); at 48 px colour, where the products are most of it,
-// about the same.
+// images, one core); at 48 px colour 2,074-2,448 → 1,698-1,789 µs. Its
+// kernel gradient on one channel (linalg.PooledGradFused) routes each
+// pixel's gradient in registers as linalg.PooledGradProducts multiplies
+// it, where the routing wrote a 28×28×32 scratch for the GEMM to read:
+// 374-426 → 233-245 µs at 28 px.
 //
 // Each image's convolution, pooling, routing and terms are the same
 // operations in the same order as the separate ops' (convolveCL,
@@ -237,6 +240,16 @@ func (k *convPoolGradWeight) forward(in [][]float32, shapes []tensor.Shape, _ te
 	chunks := max(1, min(g.n, gradChunks))
 	k.out = grow(k.out, g.kernelSize())
 	inSize, outSize := g.inSize(), pg.outSize()
+	if linalg.PooledGradFused(g.colRows(), g.o) {
+		// Each image's term with its routed gradient made in registers,
+		// never written (linalg.PooledGradProducts).
+		kernelGradTerms(k.out, &k.partial, &k.buf, 0, g, chunks, workersFor(chunks), func(i int, col, _, sum []float32, beta float32) {
+			im2col(col, x[i*inSize:(i+1)*inSize], g)
+			at := i * outSize
+			linalg.PooledGradProducts(sum, beta, col, g.colStride(), dy[at:at+outSize], arg[at:at+outSize], g.oh, g.ow, g.colRows(), g.o)
+		})
+		return k.out, nil
+	}
 	kernelGradIm2col(k.out, &k.partial, &k.buf, g.outSize(), g, chunks, workersFor(chunks), func(i int, col, dz []float32) []float32 {
 		im2col(col, x[i*inSize:(i+1)*inSize], g)
 		at := i * outSize
