@@ -115,7 +115,10 @@
 // for a convolution unfolded channel-first: each pooling window's four
 // pixels are multiplied out in registers (the GEMM's FMA chains) and only
 // the pooled pixel and its window position are written, in AVX-512 for a
-// multiple of 32 channels (ProductsPoolFused). The filter transforms
+// multiple of 32 channels (ProductsPoolFused); PooledGradProducts is its
+// kernel gradient, each pixel's gradient routed from the pooled one in
+// registers as the GEMM's passes over the pixels reach it (nine taps,
+// PooledGradFused). The filter transforms
 // (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
 // are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
 // are the loops of a convolution's unfolding and its adjoint.

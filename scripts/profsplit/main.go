@@ -38,11 +38,12 @@ import (
 
 // gemm marks a sample in a matrix product: linalg.Gemm, whose checks and
 // choice of kernels count with it, and the driver, whose callees (packing,
-// tile kernels) do; and linalg.ProductsReLUPool2x2Arg, the input layer's
-// products with the pooling done on their accumulators, whose
-// multiply-adds are GEMM's and which writes no more than the pooled output
-// (about a fifth of its instructions are the pooling, counted with it).
-var gemm = regexp.MustCompile(`/internal/linalg\.(gemm|Gemm|ProductsReLUPool2x2Arg)$`)
+// tile kernels) do; and the input layer's products that do the pooling
+// on their accumulators (linalg.ProductsReLUPool2x2Arg) or route the
+// pooled gradient in registers (linalg.PooledGradProducts): their
+// multiply-adds are the GEMM's they replace, and the pooling or routing,
+// about a fifth and a quarter of their instructions, counts with them.
+var gemm = regexp.MustCompile(`/internal/linalg\.(gemm|Gemm|ProductsReLUPool2x2Arg|PooledGradProducts)$`)
 
 // kinds are the kinds of work outside GEMM, each with the leaf functions it
 // takes, tried in order; what none takes is "other".

@@ -24,6 +24,7 @@ func TestGEMMFrames(t *testing.T) {
 		{l + "gemm", true},
 		{l + "ProductsReLUPool2x2Arg", true},
 		{l + "productsReLUPool2x2ArgAVX512", false}, // a leaf: its caller marks it
+		{l + "PooledGradProducts", true},
 		{l + "ReLUMaxPool2x2RowsArg", false},
 		{l + "GemmCold", false},
 	} {
