@@ -24,13 +24,14 @@ func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *flo
 
 // productsReLUPool2x2ArgAVX512 is ProductsReLUPool2x2Arg on 32 channels
 // (products_pool_amd64.s): y and arg at the first channel, ldy their
-// pooled pixels' stride, w at the first channel, ldw its rows' stride.
+// pooled pixels' stride, w at the first channel, ldw its rows' stride, k
+// taps.
 //
 //go:noescape
-func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int)
+func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, src *float32, taps *int, w *float32, ldw, k, windows int)
 
 // productsPooledGradAVX512 is PooledGradProducts' pass over pixels pixels
 // from (x, y) for nine taps and 32 channels (products_pool_amd64.s).
 //
 //go:noescape
-func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)
+func productsPooledGradAVX512(sum *float32, ldsum int, add bool, src *float32, taps *int, row int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)

@@ -15,9 +15,9 @@ func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, p
 func reluMaxPool2x2RowsArgGradAVX512(dtop, dbottom *float32, arg *uint8, dy *float32, pixels, c int) {
 	panic("no assembly")
 }
-func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int) {
+func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, src *float32, taps *int, w *float32, ldw, k, windows int) {
 	panic("no assembly")
 }
-func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int) {
+func productsPooledGradAVX512(sum *float32, ldsum int, add bool, src *float32, taps *int, row int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int) {
 	panic("no assembly")
 }

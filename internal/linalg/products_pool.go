@@ -1,16 +1,28 @@
 package linalg
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
-// A convolution unfolded channel-first (one row of col per kernel tap,
-// one column per output pixel) with the ReLU and 2×2 max pooling after
-// it, in one pass: ProductsReLUPool2x2Arg computes each pooling window's
-// four pixels, all their output channels, in registers and writes only the
-// pooled pixel and its window positions, where the matrix product wrote
-// every pixel for ReLUMaxPool2x2RowsArg to read back. The products are the
-// GEMM's (an FMA chain over the taps from zero, as in every kernel) and
-// the pooling is ReLUMaxPool2x2RowsArg's, so the values are the two
-// apart's to the bit.
+// A convolution with the ReLU and 2×2 max pooling after it, computed
+// from its input in place of the matrix product of its unfolding:
+// ProductsReLUPool2x2Arg computes each pooling window's four pixels, all
+// their output channels, in registers and writes only the pooled pixel and
+// its window positions, where the product wrote every pixel for
+// ReLUMaxPool2x2RowsArg to read back; PooledGradProducts is its kernel
+// gradient, each pixel's gradient routed from the pooled one in registers
+// where ReLUMaxPool2x2RowsArgGrad wrote them all for a product to read. The
+// products are the GEMM's (each output an FMA chain from zero over the
+// taps, or over the GEMM's passes of the pixels) and the pooling and the
+// routing are the kernels' apart, so the values are those of the kernels
+// apart to the bit.
+//
+// The input is src with a pixel at src[y·row + x] and its taps: tap t of
+// that pixel reads src[y·row + x + taps[t]]. An unfolded image (im2col:
+// one row of ld floats per tap, a column per pixel) is taps[t] = t·ld with
+// row the output's width; a one-channel image padded by p is taps[ki·row +
+// kj] = ki·row + kj with row its padded width, so that nothing is unfolded.
 
 // ProductsPoolFused reports whether ProductsReLUPool2x2Arg runs in
 // assembly for o output channels (AVX-512, o a multiple of 32). Elsewhere
@@ -19,40 +31,63 @@ import "fmt"
 func ProductsPoolFused(o int) bool { return hasAVX512F && o > 0 && o%32 == 0 }
 
 // ProductsReLUPool2x2Arg writes, for windows pooling windows along a row,
-// what ReLUMaxPool2x2RowsArg makes of the pixels z[p][j] = Σ_t col[t·ld +
-// p]·w[t·o + j] (t < k, j < o): window s's top pixels are p = 2s and 2s+1,
-// its bottom ones below + 2s and below + 2s + 1; its pooled pixel goes to
+// what ReLUMaxPool2x2RowsArg makes of the pixels z[p][j] = Σ_t src[p +
+// taps[t]]·w[t·o + j] (j < o): window s's top pixels are p = 2s and 2s+1,
+// its bottom ones row + 2s and row + 2s + 1; its pooled pixel goes to
 // y[s·o + j] and its window position to arg[s·o + j]. It panics if a slice
-// is too short or a size is not positive (windows may be 0).
-func ProductsReLUPool2x2Arg(y []float32, arg []uint8, col []float32, ld, below int, w []float32, k, o, windows int) {
-	if k <= 0 || o <= 0 || windows < 0 || below < 2*windows || ld < below+2*windows {
-		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d windows of %d channels, %d taps, rows %d apart, bottom row %d on", windows, o, k, ld, below))
+// is too short, a tap is negative, row < 2·windows or o is not positive.
+func ProductsReLUPool2x2Arg(y []float32, arg []uint8, src []float32, taps []int, row int, w []float32, o, windows int) {
+	k := len(taps)
+	if k == 0 || o <= 0 || windows < 0 || row < 2*windows || slices.Min(taps) < 0 {
+		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d windows of %d channels, %d taps, rows %d apart", windows, o, k, row))
 	}
 	if windows == 0 {
 		return
 	}
-	if len(y) < windows*o || len(arg) < windows*o || len(w) < k*o || len(col) < (k-1)*ld+below+2*windows {
-		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d, %d, %d and %d values for %d windows of %d channels, %d taps, rows %d apart",
-			len(y), len(arg), len(col), len(w), windows, o, k, ld))
+	if len(y) < windows*o || len(arg) < windows*o || len(w) < k*o || len(src) < row+2*windows+slices.Max(taps) {
+		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d, %d, %d and %d values for %d windows of %d channels, %d taps up to %d, rows %d apart",
+			len(y), len(arg), len(src), len(w), windows, o, k, slices.Max(taps), row))
 	}
 	if ProductsPoolFused(o) {
+		// Each tap's offsets for the top and the bottom row, side by side.
+		var stack [2 * 64]int
+		tab := stack[:]
+		if 2*k > len(stack) {
+			tab = make([]int, 2*k)
+		}
+		for t, off := range taps {
+			tab[2*t], tab[2*t+1] = off, off+row
+		}
 		for j := 0; j < o; j += 32 {
-			productsReLUPool2x2ArgAVX512(&y[j], &arg[j], o, &col[0], ld, below, &w[j], o, k, windows)
+			productsReLUPool2x2ArgAVX512(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
 		}
 		return
 	}
-	productsReLUPool2x2ArgGo(y, arg, col, ld, below, w, k, o, windows)
+	productsReLUPool2x2ArgGo(y, arg, src, taps, row, w, o, windows)
 }
 
-// productsReLUPool2x2ArgGo is the product of each row's pixels into a
-// scratch, then ReLUMaxPool2x2RowsArg.
-func productsReLUPool2x2ArgGo(y []float32, arg []uint8, col []float32, ld, below int, w []float32, k, o, windows int) {
-	n := 2 * windows
+// productsReLUPool2x2ArgGo unfolds the two rows' pixels, multiplies them
+// into a scratch, then pools it with ReLUMaxPool2x2RowsArg.
+func productsReLUPool2x2ArgGo(y []float32, arg []uint8, src []float32, taps []int, row int, w []float32, o, windows int) {
+	k, n := len(taps), 2*windows
+	col := unfold(src, taps, row, 2, n) // k × 2n: the top row's pixels, then the bottom's
 	z := make([]float32, 2*n*o)
 	top, bottom := z[:n*o], z[n*o:]
-	Gemm(true, false, n, o, k, 1, col, ld, w, o, 0, top, o)
-	Gemm(true, false, n, o, k, 1, col[below:], ld, w, o, 0, bottom, o)
+	Gemm(true, false, n, o, k, 1, col, 2*n, w, o, 0, top, o)
+	Gemm(true, false, n, o, k, 1, col[n:], 2*n, w, o, 0, bottom, o)
 	ReLUMaxPool2x2RowsArg(y[:windows*o], arg[:windows*o], top, bottom, o)
+}
+
+// unfold is the k × rows·n matrix of the taps of rows rows of n pixels
+// (row floats apart) of src.
+func unfold(src []float32, taps []int, row, rows, n int) []float32 {
+	col := make([]float32, len(taps)*rows*n)
+	for t, off := range taps {
+		for r := range rows {
+			copy(col[(t*rows+r)*n:(t*rows+r+1)*n], src[r*row+off:])
+		}
+	}
+	return col
 }
 
 // PooledGradFused reports whether PooledGradProducts runs in assembly for
@@ -68,28 +103,29 @@ func PooledGradFused(k, o int) bool {
 }
 
 // PooledGradProducts is the kernel gradient of the layer that
-// ProductsReLUPool2x2Arg computes, for one image: it sets sum (k×o, rows o
-// apart) to beta·sum + col·dz, beta 0 or 1, where col holds k rows of the
-// plane's oh·ow pixels, ld floats apart, and dz (oh·ow×o) is the gradient
-// that ReLUMaxPool2x2RowsArgGrad routes from the pooled gradient dy through
-// the window positions arg ((oh/2)·(ow/2) pooled pixels of o channels), zero
-// at pixels no window covers. dz is never written: each pixel's is routed in
-// registers as the products reach it. The sums are those of Gemm(false,
-// false, k, o, oh·ow, 1, col, ld, dz, o, beta, sum, o) to the bit: the same
-// passes over the pixels, each an FMA chain from zero added to sum. It
-// panics if a slice is too short, a size is not positive, or beta is
-// neither 0 nor 1.
-func PooledGradProducts(sum []float32, beta float32, col []float32, ld int, dy []float32, arg []uint8, oh, ow, k, o int) {
-	ph, pw, plane := oh/2, ow/2, oh*ow
-	if k <= 0 || o <= 0 || oh <= 0 || ow <= 0 || ld < plane || (beta != 0 && beta != 1) {
-		panic(fmt.Sprintf("linalg: PooledGradProducts: %d taps, %d channels, %d×%d plane, rows %d apart, beta %v", k, o, oh, ow, ld, beta))
+// ProductsReLUPool2x2Arg computes, for one image of oh×ow output pixels: it
+// sets sum (k×o, rows o apart, k = len(taps)) to beta·sum + col·dz, beta 0
+// or 1, where col is the k×oh·ow unfolding of src (col[t][y·ow + x] =
+// src[y·row + x + taps[t]]) and dz (oh·ow×o) the gradient that
+// ReLUMaxPool2x2RowsArgGrad routes from the pooled gradient dy through the
+// window positions arg ((oh/2)·(ow/2) pooled pixels of o channels), zero at
+// pixels no window covers. Neither is written: each pixel's gradient is
+// routed in registers as the products reach it. The sums are those of
+// Gemm(false, false, k, o, oh·ow, 1, col, oh·ow, dz, o, beta, sum, o) to the
+// bit: the same passes over the pixels, each an FMA chain from zero added
+// to sum. It panics if a slice is too short, a size is not positive, a tap
+// is negative, row < ow, or beta is neither 0 nor 1.
+func PooledGradProducts(sum []float32, beta float32, src []float32, taps []int, row int, dy []float32, arg []uint8, oh, ow, o int) {
+	k, ph, pw, plane := len(taps), oh/2, ow/2, oh*ow
+	if k == 0 || o <= 0 || oh <= 0 || ow <= 0 || row < ow || slices.Min(taps) < 0 || (beta != 0 && beta != 1) {
+		panic(fmt.Sprintf("linalg: PooledGradProducts: %d taps, %d channels, %d×%d plane, rows %d apart, beta %v", k, o, oh, ow, row, beta))
 	}
-	if len(sum) < k*o || len(col) < (k-1)*ld+plane || len(dy) < ph*pw*o || len(arg) < ph*pw*o {
-		panic(fmt.Sprintf("linalg: PooledGradProducts: %d, %d, %d and %d values for %d taps, %d channels, a %d×%d plane, rows %d apart",
-			len(sum), len(col), len(dy), len(arg), k, o, oh, ow, ld))
+	if len(sum) < k*o || len(src) < (oh-1)*row+ow+slices.Max(taps) || len(dy) < ph*pw*o || len(arg) < ph*pw*o {
+		panic(fmt.Sprintf("linalg: PooledGradProducts: %d, %d, %d and %d values for %d taps up to %d, %d channels, a %d×%d plane, rows %d apart",
+			len(sum), len(src), len(dy), len(arg), k, slices.Max(taps), o, oh, ow, row))
 	}
 	if !PooledGradFused(k, o) || ph == 0 || pw == 0 {
-		pooledGradProductsGo(sum, beta, col, ld, dy, arg, oh, ow, k, o)
+		pooledGradProductsGo(sum, beta, src, taps, row, dy, arg, oh, ow, o)
 		return
 	}
 	// gemm's passes over K: equal ones of at most the kernels' kc.
@@ -97,19 +133,27 @@ func PooledGradProducts(sum []float32, beta float32, col []float32, ld int, dy [
 	kc := ceilDiv(plane, passes)
 	for j := 0; j < o; j += 32 {
 		for p := 0; p < plane; p += kc {
-			productsPooledGradAVX512(&sum[j], o, beta != 0 || p > 0, &col[p], ld, &dy[j], &arg[j], o, p%ow, p/ow, min(kc, plane-p), ow, pw, ph)
+			y, x := p/ow, p%ow
+			productsPooledGradAVX512(&sum[j], o, beta != 0 || p > 0, &src[y*row+x], &taps[0], row, &dy[j], &arg[j], o, x, y, min(kc, plane-p), ow, pw, ph)
 		}
 	}
 }
 
-// pooledGradProductsGo routes dy into a scratch dz, then multiplies.
-func pooledGradProductsGo(sum []float32, beta float32, col []float32, ld int, dy []float32, arg []uint8, oh, ow, k, o int) {
+// pooledGradProductsGo unfolds src and routes dy into scratches, then
+// multiplies them.
+func pooledGradProductsGo(sum []float32, beta float32, src []float32, taps []int, row int, dy []float32, arg []uint8, oh, ow, o int) {
 	ph, pw := oh/2, ow/2
+	col := make([]float32, len(taps)*oh*ow)
+	for t, off := range taps {
+		for y := range oh {
+			copy(col[t*oh*ow+y*ow:t*oh*ow+(y+1)*ow], src[y*row+off:])
+		}
+	}
 	dz := make([]float32, oh*ow*o)
-	row, run := ow*o, pw*o
+	line, run := ow*o, pw*o
 	for py := range ph {
-		top, bottom := dz[2*py*row:], dz[(2*py+1)*row:]
+		top, bottom := dz[2*py*line:], dz[(2*py+1)*line:]
 		ReLUMaxPool2x2RowsArgGrad(top[:2*run], bottom[:2*run], arg[py*run:(py+1)*run], dy[py*run:(py+1)*run], o)
 	}
-	Gemm(false, false, k, o, oh*ow, 1, col, ld, dz, o, beta, sum, o)
+	Gemm(false, false, len(taps), o, oh*ow, 1, col, oh*ow, dz, o, beta, sum, o)
 }

@@ -4,77 +4,85 @@
 #include "zmm_amd64.h"
 #include "pool_avx512_amd64.h"
 
-// productsReLUPool2x2ArgAVX512 of products_pool.go, 32 channels: the
-// products of tile12x32KMajorAVX512 (kernel_amd64.s) for the four pixels of
-// each pooling window, with the pooling of reluMaxPool2x2RowsArgAVX512
-// (pool_amd64.s) done on the accumulators. Every output is an FMA chain
-// over k from zero, as in every GEMM kernel, and the maximum, ReLU and
-// window position are those instructions on those values: the same bits.
+// The kernels of products_pool.go, 32 channels a call. Tap t of the pixel
+// at src[p] is src[p + taps[t]]; a pixel's neighbour below is row floats
+// on.
+//
+// productsReLUPool2x2ArgAVX512: the products of tile12x32KMajorAVX512
+// (kernel_amd64.s) for the four pixels of each pooling window, with the
+// pooling of reluMaxPool2x2RowsArgAVX512 (pool_amd64.s) done on the
+// accumulators. Every output is an FMA chain over the taps from zero, as in
+// every GEMM kernel, and the maximum, ReLU and window position are those
+// instructions on those values: the same bits.
 //
 // Three windows a tile: the top row's six pixels in Z8-Z19 and the bottom
 // row's in Z20-Z31, two registers (channels 0-15, 16-31) a pixel; then one
 // window a tile in Z8-Z15 for the rest. Registers: DI y, R9 arg, R10 a
 // pooled pixel's bytes in y (AX in arg), SI the next window's top-left
-// pixel in col, R11 col's row in bytes, R13 the bottom row's offset, DX w,
-// R8 w's row in bytes, BX windows left; per tile R12 counts k, R14 walks
-// col and CX walks w.
+// pixel, DX w, R8 w's row in bytes, BX windows left; per tile R12 counts
+// the taps, R11 walks taps, R14 and R13 are the tap's offsets for the top
+// and bottom rows (floats) and CX walks w.
 
-// FMAPIX broadcasts a pixel's value in col's row at R14 (src) into t and
-// adds its products with w's row (Z0, Z1) to the pixel's accumulators c0
-// and c1.
+// FMAPIX broadcasts a pixel's value (src) into t and adds its products
+// with w's row (Z0, Z1) to the pixel's accumulators c0 and c1.
 #define FMAPIX(src, t, c0, c1) \
 	VBROADCASTSS src, t;       \
 	VFMADD231PS  Z0, t, c0;    \
 	VFMADD231PS  Z1, t, c1
 
+// NEXTTAP loads the next tap's offsets into R14 (top) and R13 (bottom) and
+// w's row for it into Z0 and Z1.
+#define NEXTTAP \
+	MOVQ    (R11), R14;  \
+	MOVQ    8(R11), R13; \
+	ADDQ    $16, R11;    \
+	VMOVUPS (CX), Z0;    \
+	VMOVUPS 64(CX), Z1
+
 // POOLWIN is RELUPOOLARG (pool_avx512_amd64.h) with the window positions
 // in Z0-Z4, Z5 and Z6 as scratch and K3-K6 clobbered (K1 and K2 unused).
 #define POOLWIN(tl, tr, bl, br, y, arg) RELUPOOLARG(tl, tr, bl, br, y, arg, Z0, Z1, Z2, Z3, Z4, Z5, Z6, K3, K4, K5, K6)
 
-// func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, col *float32, ld, below int, w *float32, ldw, k, windows int)
-TEXT ·productsReLUPool2x2ArgAVX512(SB), NOSPLIT, $0-80
+// func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, src *float32, taps *int, w *float32, ldw, k, windows int)
+//
+// taps holds two offsets a tap, its top row's and its bottom row's.
+TEXT ·productsReLUPool2x2ArgAVX512(SB), NOSPLIT, $0-72
 	MOVQ y+0(FP), DI
 	MOVQ arg+8(FP), R9
 	MOVQ ldy+16(FP), AX
 	LEAQ (AX*4), R10
-	MOVQ col+24(FP), SI
-	MOVQ ld+32(FP), R11
-	SHLQ $2, R11
-	MOVQ below+40(FP), R13
-	SHLQ $2, R13
-	MOVQ w+48(FP), DX
-	MOVQ ldw+56(FP), R8
+	MOVQ src+24(FP), SI
+	MOVQ w+40(FP), DX
+	MOVQ ldw+48(FP), R8
 	SHLQ $2, R8
-	MOVQ windows+72(FP), BX
+	MOVQ windows+64(FP), BX
 
 triple:
 	CMPQ BX, $3
 	JLT  single
 	ZERO32
 	ZERO8TO15
-	MOVQ   k+64(FP), R12
-	MOVQ   SI, R14
-	MOVQ   DX, CX
+	MOVQ k+56(FP), R12
+	MOVQ taps+32(FP), R11
+	MOVQ DX, CX
 
 tloop:
-	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z1
-	FMAPIX(0(R14), Z2, Z8, Z9)
-	FMAPIX(4(R14), Z3, Z10, Z11)
-	FMAPIX(8(R14), Z4, Z12, Z13)
-	FMAPIX(12(R14), Z5, Z14, Z15)
-	FMAPIX(16(R14), Z6, Z16, Z17)
-	FMAPIX(20(R14), Z7, Z18, Z19)
-	FMAPIX(0(R14)(R13*1), Z2, Z20, Z21)
-	FMAPIX(4(R14)(R13*1), Z3, Z22, Z23)
-	FMAPIX(8(R14)(R13*1), Z4, Z24, Z25)
-	FMAPIX(12(R14)(R13*1), Z5, Z26, Z27)
-	FMAPIX(16(R14)(R13*1), Z6, Z28, Z29)
-	FMAPIX(20(R14)(R13*1), Z7, Z30, Z31)
-	ADDQ    R8, CX
-	ADDQ    R11, R14
-	DECQ    R12
-	JNZ     tloop
+	NEXTTAP
+	FMAPIX(0(SI)(R14*4), Z2, Z8, Z9)
+	FMAPIX(4(SI)(R14*4), Z3, Z10, Z11)
+	FMAPIX(8(SI)(R14*4), Z4, Z12, Z13)
+	FMAPIX(12(SI)(R14*4), Z5, Z14, Z15)
+	FMAPIX(16(SI)(R14*4), Z6, Z16, Z17)
+	FMAPIX(20(SI)(R14*4), Z7, Z18, Z19)
+	FMAPIX(0(SI)(R13*4), Z2, Z20, Z21)
+	FMAPIX(4(SI)(R13*4), Z3, Z22, Z23)
+	FMAPIX(8(SI)(R13*4), Z4, Z24, Z25)
+	FMAPIX(12(SI)(R13*4), Z5, Z26, Z27)
+	FMAPIX(16(SI)(R13*4), Z6, Z28, Z29)
+	FMAPIX(20(SI)(R13*4), Z7, Z30, Z31)
+	ADDQ R8, CX
+	DECQ R12
+	JNZ  tloop
 
 	POSITIONS04(Z0, Z1, Z2, Z3, Z4)
 	POOLWIN(Z8, Z10, Z20, Z22, (DI), (R9))
@@ -95,21 +103,19 @@ single:
 	TESTQ BX, BX
 	JZ    done
 	ZERO8TO15
-	MOVQ   k+64(FP), R12
-	MOVQ   SI, R14
-	MOVQ   DX, CX
+	MOVQ  k+56(FP), R12
+	MOVQ  taps+32(FP), R11
+	MOVQ  DX, CX
 
 sloop:
-	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z1
-	FMAPIX(0(R14), Z2, Z8, Z9)
-	FMAPIX(4(R14), Z3, Z10, Z11)
-	FMAPIX(0(R14)(R13*1), Z4, Z12, Z13)
-	FMAPIX(4(R14)(R13*1), Z5, Z14, Z15)
-	ADDQ    R8, CX
-	ADDQ    R11, R14
-	DECQ    R12
-	JNZ     sloop
+	NEXTTAP
+	FMAPIX(0(SI)(R14*4), Z2, Z8, Z9)
+	FMAPIX(4(SI)(R14*4), Z3, Z10, Z11)
+	FMAPIX(0(SI)(R13*4), Z4, Z12, Z13)
+	FMAPIX(4(SI)(R13*4), Z5, Z14, Z15)
+	ADDQ R8, CX
+	DECQ R12
+	JNZ  sloop
 
 	POSITIONS04(Z0, Z1, Z2, Z3, Z4)
 	POOLWIN(Z8, Z10, Z12, Z14, (DI), (R9))
@@ -125,11 +131,13 @@ done:
 	VZEROUPPER
 	RET
 
-// GRADTAP adds tap t's products, col's value at src (broadcast into t)
-// times the pixel's routed gradient (Z0, Z1), to the tap's accumulators.
-#define GRADTAP(src, t, c0, c1) \
-	VBROADCASTSS src, t;    \
-	VFMADD231PS  Z0, t, c0; \
+// GRADTAP adds tap t's products, the pixel's input at the tap (the offset
+// at byte off of the taps table, broadcast into t), times the pixel's
+// routed gradient (Z0, Z1), to the tap's accumulators.
+#define GRADTAP(off, t, c0, c1) \
+	MOVQ         off(R11), BX;   \
+	VBROADCASTSS (SI)(BX*4), t;  \
+	VFMADD231PS  Z0, t, c0;      \
 	VFMADD231PS  Z1, t, c1
 
 // ADDROW adds the tap row at DI to the row's accumulators c0, c1 (the
@@ -145,35 +153,32 @@ done:
 	VMOVUPS c1, 64(DI); \
 	ADDQ    DX, DI
 
-// func productsPooledGradAVX512(sum *float32, ldsum int, add bool, col *float32, ld int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)
+// func productsPooledGradAVX512(sum *float32, ldsum int, add bool, src *float32, taps *int, row int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int)
 //
-// Nine taps × 32 channels of sum (rows ldsum floats apart) = col·dz over
-// pixels pixels of the plane from (x, y) on, in plane order, dz being the
-// gradient that reluMaxPool2x2RowsArgGradAVX512 routes from dy and arg
-// (pooled pixels of o floats and o bytes, pw a pooled row, ph rows): for
-// a pixel inside the pooled area, dy's window masked where arg names the
-// pixel's position, elsewhere zero. The accumulators start at zero and take
-// the pixels in order with VFMADD231PS, as the GEMM's tiles do over a pass
-// of K, and are then stored or, with add, added to sum.
+// Nine taps × 32 channels of sum (rows ldsum floats apart) = taps·dz over
+// pixels pixels of the plane from (x, y) on (src at that pixel, the
+// plane's rows row floats apart, ow pixels used of each), in plane order,
+// dz being the gradient that reluMaxPool2x2RowsArgGradAVX512 routes from
+// dy and arg (pooled pixels of o floats and o bytes, pw a pooled row, ph
+// rows): for a pixel inside the pooled area, dy's window masked where arg
+// names the pixel's position, elsewhere zero. The accumulators start at
+// zero and take the pixels in order with VFMADD231PS, as the GEMM's tiles
+// do over a pass of K, and are then stored or, with add, added to sum.
 //
-// Registers: SI, R10 and R11 walk taps 0-2, 3-5 and 6-8 of col (R9 bytes a
-// row), R8 is x and R12 y, R13 2·pw and R14 2·ph, CX counts pixels, DI is
-// dy; AX, BX and DX are scratch. Z14-Z31 accumulate, Z0-Z1 are dz, Z2-Z4
-// broadcasts, Z11 the position, Z12-Z13 arg's bytes as dwords.
-TEXT ·productsPooledGradAVX512(SB), NOSPLIT, $0-112
-	MOVQ col+24(FP), SI
-	MOVQ ld+32(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), AX
-	LEAQ (SI)(AX*1), R10
-	LEAQ (R10)(AX*1), R11
-	MOVQ dy+40(FP), DI
-	MOVQ x+64(FP), R8
-	MOVQ y+72(FP), R12
-	MOVQ pixels+80(FP), CX
-	MOVQ pw+96(FP), R13
+// Registers: SI the pixel, R11 taps, R8 x and R12 y, R13 2·pw and R14
+// 2·ph, CX counts pixels, DI dy; AX, BX and DX are scratch. Z14-Z31
+// accumulate, Z0-Z1 are dz, Z2-Z4 broadcasts, Z11 the position, Z12-Z13
+// arg's bytes as dwords.
+TEXT ·productsPooledGradAVX512(SB), NOSPLIT, $0-120
+	MOVQ src+24(FP), SI
+	MOVQ taps+32(FP), R11
+	MOVQ dy+48(FP), DI
+	MOVQ x+72(FP), R8
+	MOVQ y+80(FP), R12
+	MOVQ pixels+88(FP), CX
+	MOVQ pw+104(FP), R13
 	ADDQ R13, R13
-	MOVQ ph+104(FP), R14
+	MOVQ ph+112(FP), R14
 	ADDQ R14, R14
 	ZERO32
 	VPXORD Z14, Z14, Z14
@@ -187,11 +192,11 @@ gpix:
 	// The window: (y/2)·pw + x/2; the position: 2·(y&1) + (x&1).
 	MOVQ         R12, AX
 	SHRQ         $1, AX
-	IMULQ        pw+96(FP), AX
+	IMULQ        pw+104(FP), AX
 	MOVQ         R8, BX
 	SHRQ         $1, BX
 	ADDQ         BX, AX
-	IMULQ        o+56(FP), AX
+	IMULQ        o+64(FP), AX
 	MOVQ         R12, BX
 	ANDQ         $1, BX
 	ADDQ         BX, BX
@@ -199,7 +204,7 @@ gpix:
 	ANDQ         $1, DX
 	ADDQ         DX, BX
 	VPBROADCASTD BX, Z11
-	MOVQ         arg+48(FP), BX
+	MOVQ         arg+56(FP), BX
 	VPMOVZXBD    (BX)(AX*1), Z12
 	VPMOVZXBD    16(BX)(AX*1), Z13
 	VPCMPEQD     Z12, Z11, K1
@@ -213,21 +218,23 @@ gzero:
 	VPXORD Z1, Z1, Z1
 
 gfma:
-	GRADTAP((SI), Z2, Z14, Z15)
-	GRADTAP((SI)(R9*1), Z3, Z16, Z17)
-	GRADTAP((SI)(R9*2), Z4, Z18, Z19)
-	GRADTAP((R10), Z2, Z20, Z21)
-	GRADTAP((R10)(R9*1), Z3, Z22, Z23)
-	GRADTAP((R10)(R9*2), Z4, Z24, Z25)
-	GRADTAP((R11), Z2, Z26, Z27)
-	GRADTAP((R11)(R9*1), Z3, Z28, Z29)
-	GRADTAP((R11)(R9*2), Z4, Z30, Z31)
+	GRADTAP(0, Z2, Z14, Z15)
+	GRADTAP(8, Z3, Z16, Z17)
+	GRADTAP(16, Z4, Z18, Z19)
+	GRADTAP(24, Z2, Z20, Z21)
+	GRADTAP(32, Z3, Z22, Z23)
+	GRADTAP(40, Z4, Z24, Z25)
+	GRADTAP(48, Z2, Z26, Z27)
+	GRADTAP(56, Z3, Z28, Z29)
+	GRADTAP(64, Z4, Z30, Z31)
 	ADDQ $4, SI
-	ADDQ $4, R10
-	ADDQ $4, R11
 	INCQ R8
-	CMPQ R8, ow+88(FP)
+	CMPQ R8, ow+96(FP)
 	JNE  gnext
+	// The next row: past the row's floats beyond the ow pixels.
+	MOVQ row+40(FP), BX
+	SUBQ R8, BX
+	LEAQ (SI)(BX*4), SI
 	XORQ R8, R8
 	INCQ R12
 

@@ -20,8 +20,9 @@ import (
 // default towers' input layers, odd sides (a row and column no window
 // covers), stride 2 without padding, a 5×5 kernel, and channel counts of
 // the products pooled in registers (linalg.ProductsReLUPool2x2Arg, a
-// multiple of 32), of the assembly pooling (a multiple of 8) and of its
-// Go form. Every output buffer starts as garbage, so whatever the fused
+// multiple of 32; at stride 1 read in place, padded, at stride 2
+// unfolded), of the assembly pooling (a multiple of 8) and of its Go
+// form. Every output buffer starts as garbage, so whatever the fused
 // ops do not write shows.
 func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 	for _, c := range []struct{ n, c, h, w, o, k, pad, stride int }{
@@ -30,7 +31,10 @@ func TestConvPoolCLMatchesSeparateOps(t *testing.T) {
 		{2, 3, 9, 11, 16, 3, 1, 1},  // odd sides
 		{2, 1, 9, 11, 32, 3, 1, 1},  // odd sides, pooled in registers
 		{1, 2, 10, 10, 64, 3, 1, 1},
+		{2, 1, 10, 10, 32, 3, 0, 1}, // no padding, read in place
+		{1, 1, 7, 7, 32, 5, 2, 1},   // 5×5, read in place
 		{2, 1, 10, 10, 12, 3, 0, 2}, // stride 2; 12 channels pool in Go
+		{2, 1, 10, 10, 32, 3, 1, 2}, // stride 2, unfolded
 		{1, 2, 7, 7, 8, 5, 2, 1},
 	} {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
