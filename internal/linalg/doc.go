@@ -112,10 +112,11 @@
 // transform and its adjoint with the ReLU and pooling, or their routing,
 // done on each tile in registers, in AVX-512 only (Winograd4PoolFused),
 // to the bits of the kernels apart. ProductsReLUPool2x2Arg is the same
-// for a convolution unfolded channel-first: each pooling window's four
-// pixels are multiplied out in registers (the GEMM's FMA chains) and only
-// the pooled pixel and its window position are written, in AVX-512 for a
-// multiple of 32 channels (ProductsPoolFused); PooledGradProducts is its
+// for a convolution read from its input through a table of taps (an
+// image padded and read in place, or its unfolding): each pooling window's
+// four pixels are multiplied out in registers (the GEMM's FMA chains) and
+// only the pooled pixel and its window position are written, in AVX-512
+// for a multiple of 32 channels (ProductsPoolFused); PooledGradProducts is its
 // kernel gradient, each pixel's gradient routed from the pooled one in
 // registers as the GEMM's passes over the pixels reach it (nine taps,
 // PooledGradFused). The filter transforms
