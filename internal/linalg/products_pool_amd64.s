@@ -39,6 +39,13 @@
 	VMOVUPS (CX), Z0;    \
 	VMOVUPS 64(CX), Z1
 
+// FIRSTTAP starts a tile's taps: R12 counts them, R11 walks the table, CX
+// walks w.
+#define FIRSTTAP \
+	MOVQ k+56(FP), R12;     \
+	MOVQ taps+32(FP), R11;  \
+	MOVQ DX, CX
+
 // POOLWIN is RELUPOOLARG (pool_avx512_amd64.h) with the window positions
 // in Z0-Z4, Z5 and Z6 as scratch and K3-K6 clobbered (K1 and K2 unused).
 #define POOLWIN(tl, tr, bl, br, y, arg) RELUPOOLARG(tl, tr, bl, br, y, arg, Z0, Z1, Z2, Z3, Z4, Z5, Z6, K3, K4, K5, K6)
@@ -62,9 +69,7 @@ triple:
 	JLT  single
 	ZERO32
 	ZERO8TO15
-	MOVQ k+56(FP), R12
-	MOVQ taps+32(FP), R11
-	MOVQ DX, CX
+	FIRSTTAP
 
 tloop:
 	NEXTTAP
@@ -103,9 +108,7 @@ single:
 	TESTQ BX, BX
 	JZ    done
 	ZERO8TO15
-	MOVQ  k+56(FP), R12
-	MOVQ  taps+32(FP), R11
-	MOVQ  DX, CX
+	FIRSTTAP
 
 sloop:
 	NEXTTAP
