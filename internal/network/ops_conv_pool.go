@@ -73,7 +73,7 @@ type convPoolCL struct {
 
 	out []float32
 	arg []uint8   // a training pass's window positions, for the gradients
-	buf []float32 // per worker: an unfolded image and its convolution
+	buf []float32 // per worker: an image as it is read (fusedInput, or unfolded and its convolution)
 	// wt is the kernel as K·K·C×O, for linalg.ProductsReLUPool2x2Arg, and
 	// rowArg a pooled row's window positions per worker where an
 	// inference pass keeps none.
@@ -256,7 +256,7 @@ type convPoolGradWeight struct {
 
 	out     []float32
 	partial []float32 // sumOverChunks'
-	buf     []float32 // per worker: an unfolded image and dL/dz
+	buf     []float32 // per worker: an image as it is read (fusedInput, or unfolded and dL/dz)
 	taps    []int     // fusedInput's
 }
 
