@@ -91,15 +91,16 @@ func unfold(src []float32, taps []int, row, rows, n int) []float32 {
 }
 
 // PooledGradFused reports whether PooledGradProducts runs in assembly for
-// k taps and o channels: AVX-512, nine taps (a 3×3 kernel on one channel)
-// and o a multiple of 32. Elsewhere it runs its Go form, the routing and
-// the product apart through a scratch. The kernel takes nine taps a pass
-// over the pixels and routes each pixel's gradient again in every pass: on
-// a colour image's 27 taps that made the default tower's kernel gradient
-// at 48 px slower, 3.1-3.8 ms against 2.8-3.0 for the routing and the GEMM
-// apart (BenchmarkConvPoolCL, one core), where on 9 it is 30% faster.
+// k taps and o channels: AVX-512, k a multiple of 9 (3×3 kernels) and o of
+// 32. Elsewhere it runs its Go form, the unfolding, the routing and the
+// product apart through scratches. The kernel takes nine taps a pass over
+// the pixels and routes each pixel's gradient again in every pass: on a
+// colour image's 27 taps, read from its unfolding, that made the default
+// tower's 48 px kernel gradient slower (3.1-3.8 ms against 2.8-3.0 for the
+// routing and the GEMM apart, BenchmarkConvPoolCL, one core); read from the
+// padded image in place it takes 0.79 of the time (10 rounds in turn).
 func PooledGradFused(k, o int) bool {
-	return hasAVX512F && k == 9 && o > 0 && o%32 == 0
+	return hasAVX512F && k > 0 && k%9 == 0 && o > 0 && o%32 == 0
 }
 
 // PooledGradProducts is the kernel gradient of the layer that
@@ -131,10 +132,12 @@ func PooledGradProducts(sum []float32, beta float32, src []float32, taps []int, 
 	// gemm's passes over K: equal ones of at most the kernels' kc.
 	passes := ceilDiv(plane, kernels().kc)
 	kc := ceilDiv(plane, passes)
-	for j := 0; j < o; j += 32 {
-		for p := 0; p < plane; p += kc {
-			y, x := p/ow, p%ow
-			productsPooledGradAVX512(&sum[j], o, beta != 0 || p > 0, &src[y*row+x], &taps[0], row, &dy[j], &arg[j], o, x, y, min(kc, plane-p), ow, pw, ph)
+	for t := 0; t < k; t += 9 {
+		for j := 0; j < o; j += 32 {
+			for p := 0; p < plane; p += kc {
+				y, x := p/ow, p%ow
+				productsPooledGradAVX512(&sum[t*o+j], o, beta != 0 || p > 0, &src[y*row+x], &taps[t], row, &dy[j], &arg[j], o, x, y, min(kc, plane-p), ow, pw, ph)
+			}
 		}
 	}
 }

@@ -24,15 +24,16 @@ var tapLayouts = []tapLayout{
 		}
 		return taps, ow, k * ld
 	}},
-	// A one-channel image padded by 1 for a 3×3 kernel (k taps, k ≤ 9, or
-	// a 9-tap kernel repeated), read in place.
+	// An image padded by 1 for a 3×3 kernel, read in place: nine taps a
+	// channel (the first k of them on the last channel when k < 9).
 	{"padded", func(k, oh, ow int) ([]int, int, int) {
 		row := ow + 2
+		plane := (oh + 2) * row
 		taps := make([]int, k)
 		for t := range taps {
-			taps[t] = (t%9/3)*row + t%3
+			taps[t] = t/9*plane + (t%9/3)*row + t%3
 		}
-		return taps, row, (oh + 2) * row
+		return taps, row, (k + 8) / 9 * plane
 	}},
 }
 
