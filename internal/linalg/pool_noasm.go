@@ -21,3 +21,6 @@ func productsReLUPool2x2ArgAVX512(y *float32, arg *uint8, ldy int, src *float32,
 func productsPooledGradAVX512(sum *float32, ldsum int, add bool, src *float32, taps *int, row int, dy *float32, arg *uint8, o, x, y, pixels, ow, pw, ph int) {
 	panic("no assembly")
 }
+func productsReLUPool2x2ArgAVX2(y *float32, arg *uint8, ldy int, src *float32, taps *int, w *float32, ldw, k, windows int) {
+	panic("no assembly")
+}

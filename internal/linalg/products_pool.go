@@ -25,10 +25,14 @@ import (
 // kj] = ki·row + kj with row its padded width, so that nothing is unfolded.
 
 // ProductsPoolFused reports whether ProductsReLUPool2x2Arg runs in
-// assembly for o output channels (AVX-512, o a multiple of 32). Elsewhere
-// it runs its Go form, the product and the pooling apart through a
-// scratch, slower than calling them apart.
-func ProductsPoolFused(o int) bool { return hasAVX512F && o > 0 && o%32 == 0 }
+// assembly for o output channels: AVX-512 and o a multiple of 32, or AVX2
+// and o a multiple of 16 (one window a tile, 16 channels a call, where
+// the AVX-512 kernel takes three windows of 32). Elsewhere it runs its Go
+// form, the product and the pooling apart through a scratch, slower than
+// calling them apart.
+func ProductsPoolFused(o int) bool {
+	return o > 0 && (hasAVX512F && o%32 == 0 || hasAVX2FMA && o%16 == 0)
+}
 
 // ProductsReLUPool2x2Arg writes, for windows pooling windows along a row,
 // what ReLUMaxPool2x2RowsArg makes of the pixels z[p][j] = Σ_t src[p +
@@ -58,8 +62,14 @@ func ProductsReLUPool2x2Arg(y []float32, arg []uint8, src []float32, taps []int,
 		for t, off := range taps {
 			tab[2*t], tab[2*t+1] = off, off+row
 		}
-		for j := 0; j < o; j += 32 {
-			productsReLUPool2x2ArgAVX512(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
+		if hasAVX512F && o%32 == 0 {
+			for j := 0; j < o; j += 32 {
+				productsReLUPool2x2ArgAVX512(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
+			}
+			return
+		}
+		for j := 0; j < o; j += 16 {
+			productsReLUPool2x2ArgAVX2(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
 		}
 		return
 	}

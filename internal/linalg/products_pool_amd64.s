@@ -275,3 +275,97 @@ gstore:
 	ZERO32
 	VZEROUPPER
 	RET
+
+// productsReLUPool2x2ArgAVX2 is productsReLUPool2x2ArgAVX512 in AVX2 on
+// 16 channels, one window a tile: its four pixels' accumulators in Y8-Y15
+// (two registers a pixel: top left, top right, bottom left, bottom right),
+// pooled with reluMaxPool2x2RowsArgAVX2's instructions (pool_amd64.s), 8
+// channels at a time. Registers as in the AVX-512 kernel; after the taps
+// Y0 is zero, Y1 all ones and Y2 all 4, and Y3-Y6 are scratch.
+
+// POOLAVX2 writes the ReLU of the window (tl, tr, bl, br)'s largest key to
+// y and its position, 0-3 or 4 where that is not > 0, as 8 bytes to arg.
+#define POOLAVX2(tl, tr, bl, br, y, arg) \
+	VPMAXSD      tr, tl, Y3;        \
+	VPMAXSD      br, bl, Y4;        \
+	VPMAXSD      Y4, Y3, Y3;        \
+	VPCMPEQD     Y3, tl, Y4;        \
+	VPANDN       Y1, Y4, Y4;        \
+	VPCMPEQD     Y3, tr, Y5;        \
+	VPANDN       Y4, Y5, Y5;        \
+	VPCMPEQD     Y3, bl, Y6;        \
+	VPANDN       Y5, Y6, Y6;        \
+	VPADDD       Y5, Y4, Y4;        \
+	VPADDD       Y6, Y4, Y4;        \
+	VPSUBD       Y4, Y0, Y4;        \
+	VPMAXSD      Y0, Y3, Y3;        \
+	VMOVDQU      Y3, y;             \
+	VCMPPS       $0x1e, Y0, Y3, Y5; \
+	VPAND        Y5, Y4, Y4;        \
+	VPANDN       Y2, Y5, Y5;        \
+	VPOR         Y5, Y4, Y4;        \
+	VEXTRACTI128 $1, Y4, X5;        \
+	VPACKUSDW    X5, X4, X4;        \
+	VPACKUSWB    X4, X4, X4;        \
+	VMOVQ        X4, arg
+
+// FMAPIX2 is FMAPIX on a 16-channel row (Y0, Y1).
+#define FMAPIX2(src, t, c0, c1) \
+	VBROADCASTSS src, t;     \
+	VFMADD231PS  Y0, t, c0;  \
+	VFMADD231PS  Y1, t, c1
+
+// func productsReLUPool2x2ArgAVX2(y *float32, arg *uint8, ldy int, src *float32, taps *int, w *float32, ldw, k, windows int)
+TEXT ·productsReLUPool2x2ArgAVX2(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), DI
+	MOVQ arg+8(FP), R9
+	MOVQ ldy+16(FP), AX
+	LEAQ (AX*4), R10
+	MOVQ src+24(FP), SI
+	MOVQ w+40(FP), DX
+	MOVQ ldw+48(FP), R8
+	SHLQ $2, R8
+	MOVQ windows+64(FP), BX
+	TESTQ BX, BX
+	JZ    adone
+
+awin:
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	VPXOR Y14, Y14, Y14
+	VPXOR Y15, Y15, Y15
+	FIRSTTAP
+
+aloop:
+	MOVQ    (R11), R14
+	MOVQ    8(R11), R13
+	ADDQ    $16, R11
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	FMAPIX2(0(SI)(R14*4), Y2, Y8, Y9)
+	FMAPIX2(4(SI)(R14*4), Y3, Y10, Y11)
+	FMAPIX2(0(SI)(R13*4), Y4, Y12, Y13)
+	FMAPIX2(4(SI)(R13*4), Y5, Y14, Y15)
+	ADDQ R8, CX
+	DECQ R12
+	JNZ  aloop
+
+	VPXOR    Y0, Y0, Y0
+	VPCMPEQD Y1, Y1, Y1
+	VPSRLD   $31, Y1, Y2
+	VPSLLD   $2, Y2, Y2
+	POOLAVX2(Y8, Y10, Y12, Y14, (DI), (R9))
+	POOLAVX2(Y9, Y11, Y13, Y15, 32(DI), 8(R9))
+	ADDQ R10, DI
+	ADDQ AX, R9
+	ADDQ $8, SI
+	DECQ BX
+	JNZ  awin
+
+adone:
+	VZEROUPPER
+	RET

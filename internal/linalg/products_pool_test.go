@@ -41,9 +41,10 @@ var tapLayouts = []tapLayout{
 // (the product and ReLUMaxPool2x2RowsArg apart) to the bit, y and arg, on
 // inputs with ties (repeated pixels), zero pixels and pixels whose
 // products are all negative, unfolded and padded, for the taps of a gray
-// and a colour 3×3 layer, 32, 64 and 96 channels, and window counts that
-// take the three-window tiles, the one-window tail or both. A guard past
-// each output must stay as it was.
+// and a colour 3×3 layer, 16 to 96 channels, and window counts that
+// take the three-window tiles, the one-window tail or both; 16 and 48
+// channels take the AVX2 kernel on any CPU that has it. A guard past each
+// output must stay as it was.
 func TestProductsReLUPool2x2Arg(t *testing.T) {
 	for _, l := range tapLayouts {
 		for _, c := range []struct{ k, o, windows, oh int }{
@@ -54,6 +55,8 @@ func TestProductsReLUPool2x2Arg(t *testing.T) {
 			{27, 32, 24, 48},
 			{27, 64, 5, 11},
 			{1, 96, 7, 14},
+			{9, 16, 14, 28}, // AVX2 where there is AVX-512 too
+			{27, 48, 4, 9},
 		} {
 			t.Run(fmt.Sprintf("%s/k=%d/o=%d/windows=%d/fused=%v", l.name, c.k, c.o, c.windows, ProductsPoolFused(c.o)), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(c.k), uint64(c.windows)))
