@@ -116,10 +116,11 @@
 // image padded and read in place, or its unfolding): each pooling window's
 // four pixels are multiplied out in registers (the GEMM's FMA chains) and
 // only the pooled pixel and its window position are written, in AVX-512
-// for a multiple of 32 channels (ProductsPoolFused); PooledGradProducts is its
-// kernel gradient, each pixel's gradient routed from the pooled one in
-// registers as the GEMM's passes over the pixels reach it (nine taps,
-// PooledGradFused). The filter transforms
+// for a multiple of 32 channels or AVX2 for 16 (ProductsPoolFused);
+// PooledGradProducts is its kernel gradient, each pixel's gradient routed
+// from the pooled one in registers as the GEMM's passes over the pixels
+// reach it (AVX-512, nine taps a pass, PooledGradFused). The filter
+// transforms
 // (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
 // are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
 // are the loops of a convolution's unfolding and its adjoint.

@@ -18,8 +18,8 @@ package network
 // positions into a second scratch and adds that image's term of the
 // kernel gradient from it while it is in cache.
 //
-// Where the output channels are a multiple of 32 on AVX-512
-// (linalg.ProductsPoolFused), the forward pass does not write the
+// Where the output channels are a multiple of 32 on AVX-512, or of 16 on
+// AVX2 (linalg.ProductsPoolFused), the forward pass does not write the
 // convolution at all: linalg.ProductsReLUPool2x2Arg computes each
 // pooling window's four pixels in registers from the image (padded, read
 // in place, at stride 1; unfolded at stride 2) and writes the pooled
