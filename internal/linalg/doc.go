@@ -120,9 +120,8 @@
 // PooledGradProducts is its kernel gradient, each pixel's gradient routed
 // from the pooled one in registers as the GEMM's passes over the pixels
 // reach it (AVX-512, nine taps a pass, PooledGradFused). The filter
-// transforms
-// (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their adjoints)
-// are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
+// transforms (WinogradKernel, Winograd4Kernel, WinogradS2Kernel and their
+// adjoints) are one matrix product each. Strided runs (CopyRuns, AddRuns, EvensRows)
 // are the loops of a convolution's unfolding and its adjoint.
 //
 // AdamStep, the optimiser's update, runs in AVX2 assembly over the bulk of
