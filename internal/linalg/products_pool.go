@@ -156,12 +156,7 @@ func PooledGradProducts(sum []float32, beta float32, src []float32, taps []int, 
 // multiplies them.
 func pooledGradProductsGo(sum []float32, beta float32, src []float32, taps []int, row int, dy []float32, arg []uint8, oh, ow, o int) {
 	ph, pw := oh/2, ow/2
-	col := make([]float32, len(taps)*oh*ow)
-	for t, off := range taps {
-		for y := range oh {
-			copy(col[t*oh*ow+y*ow:t*oh*ow+(y+1)*ow], src[y*row+off:])
-		}
-	}
+	col := unfold(src, taps, row, oh, ow)
 	dz := make([]float32, oh*ow*o)
 	line, run := ow*o, pw*o
 	for py := range ph {
