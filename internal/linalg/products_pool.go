@@ -27,12 +27,19 @@ import (
 // ProductsPoolFused reports whether ProductsReLUPool2x2Arg runs in
 // assembly for o output channels: AVX-512 and o a multiple of 32, or AVX2
 // and o a multiple of 16 (one window a tile, 16 channels a call, where
-// the AVX-512 kernel takes three windows of 32). Elsewhere it runs its Go
+// the AVX-512 kernel takes three windows of 32), while Gemm runs an
+// assembly set (asmProducts). Elsewhere it runs its Go
 // form, the product and the pooling apart through a scratch, slower than
 // calling them apart.
 func ProductsPoolFused(o int) bool {
-	return o > 0 && (hasAVX512F && o%32 == 0 || hasAVX2FMA && o%16 == 0)
+	return o > 0 && asmProducts() && (hasAVX512F && o%32 == 0 || hasAVX2FMA && o%16 == 0)
 }
+
+// asmProducts reports whether Gemm runs an assembly kernel set, whose
+// sums are FMA chains as the fused kernels' are; the pure-Go set (the
+// purego tag, or SIAMESE_KERNELS=generic) rounds every product, so where
+// it runs the layer keeps its products.
+func asmProducts() bool { return kernels() != &genericKernels }
 
 // ProductsReLUPool2x2Arg writes, for windows pooling windows along a row,
 // what ReLUMaxPool2x2RowsArg makes of the pixels z[p][j] = Σ_t src[p +
@@ -110,7 +117,7 @@ func unfold(src []float32, taps []int, row, rows, n int) []float32 {
 // routing and the GEMM apart, BenchmarkConvPoolCL, one core); read from the
 // padded image in place it takes 0.79 of the time (10 rounds in turn).
 func PooledGradFused(k, o int) bool {
-	return hasAVX512F && k > 0 && k%9 == 0 && o > 0 && o%32 == 0
+	return hasAVX512F && asmProducts() && k > 0 && k%9 == 0 && o > 0 && o%32 == 0
 }
 
 // PooledGradProducts is the kernel gradient of the layer that

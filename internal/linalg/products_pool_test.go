@@ -219,3 +219,14 @@ func TestPooledGradProductsHand(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedOnlyBesideAssemblyGemm checks that the fused kernels stand
+// down while Gemm runs the pure-Go set, whose products round one by one:
+// the layer must then give the GEMM's bits, not the FMA chains'.
+func TestFusedOnlyBesideAssemblyGemm(t *testing.T) {
+	was := chosen.ks.Swap(&genericKernels)
+	defer chosen.ks.Store(was)
+	if ProductsPoolFused(32) || ProductsPoolFused(16) || PooledGradFused(9, 32) {
+		t.Error("fused kernels on beside the generic GEMM")
+	}
+}
