@@ -41,50 +41,61 @@ func ProductsPoolFused(o int) bool {
 // it runs the layer keeps its products.
 func asmProducts() bool { return kernels() != &genericKernels }
 
-// ProductsReLUPool2x2Arg writes, for windows pooling windows along a row,
+// ProductsReLUPool2x2Arg writes, for rows rows of windows pooling windows,
 // what ReLUMaxPool2x2RowsArg makes of the pixels z[p][j] = Σ_t src[p +
-// taps[t]]·w[t·o + j] (j < o): window s's top pixels are p = 2s and 2s+1,
-// its bottom ones row + 2s and row + 2s + 1; its pooled pixel goes to
-// y[s·o + j] and its window position to arg[s·o + j]. It panics if a slice
-// is too short, a tap is negative, row < 2·windows or o is not positive.
-func ProductsReLUPool2x2Arg(y []float32, arg []uint8, src []float32, taps []int, row int, w []float32, o, windows int) {
+// taps[t]]·w[t·o + j] (j < o): in pooled row r, window s's top pixels are
+// p = 2r·row + 2s and 2r·row + 2s + 1, its bottom ones row floats on; its
+// pooled pixel goes to y[(r·windows + s)·o + j] and its window position to
+// arg[(r·windows + s)·o + j]. One call takes a whole image's pooled rows,
+// so that what a call sets up (the checks, the taps' table) is done once
+// an image rather than once a row. It panics if a slice is too short, a
+// tap is negative, row < 2·windows or o is not positive.
+func ProductsReLUPool2x2Arg(y []float32, arg []uint8, src []float32, taps []int, row int, w []float32, o, windows, rows int) {
 	k := len(taps)
-	if k == 0 || o <= 0 || windows < 0 || row < 2*windows || slices.Min(taps) < 0 {
-		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d windows of %d channels, %d taps, rows %d apart", windows, o, k, row))
+	if k == 0 || o <= 0 || windows < 0 || rows < 0 || row < 2*windows || slices.Min(taps) < 0 {
+		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d rows of %d windows of %d channels, %d taps, rows %d apart", rows, windows, o, k, row))
 	}
-	if windows == 0 {
+	if windows == 0 || rows == 0 {
 		return
 	}
-	if len(y) < windows*o || len(arg) < windows*o || len(w) < k*o || len(src) < row+2*windows+slices.Max(taps) {
-		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d, %d, %d and %d values for %d windows of %d channels, %d taps up to %d, rows %d apart",
-			len(y), len(arg), len(src), len(w), windows, o, k, slices.Max(taps), row))
+	run := windows * o // a pooled row's floats
+	if len(y) < rows*run || len(arg) < rows*run || len(w) < k*o || len(src) < (2*rows-1)*row+2*windows+slices.Max(taps) {
+		panic(fmt.Sprintf("linalg: ProductsReLUPool2x2Arg: %d, %d, %d and %d values for %d rows of %d windows of %d channels, %d taps up to %d, rows %d apart",
+			len(y), len(arg), len(src), len(w), rows, windows, o, k, slices.Max(taps), row))
 	}
-	if ProductsPoolFused(o) {
-		// Each tap's offsets for the top and the bottom row, side by side.
-		var stack [2 * 64]int
-		tab := stack[:]
-		if 2*k > len(stack) {
-			tab = make([]int, 2*k)
+	if !ProductsPoolFused(o) {
+		for r := range rows {
+			productsReLUPool2x2ArgGo(y[r*run:], arg[r*run:], src[2*r*row:], taps, row, w, o, windows)
 		}
-		for t, off := range taps {
-			tab[2*t], tab[2*t+1] = off, off+row
-		}
-		if hasAVX512F && o%32 == 0 {
+		return
+	}
+	// Each tap's offsets for the top and the bottom row, side by side.
+	var stack [2 * 64]int
+	tab := stack[:]
+	if 2*k > len(stack) {
+		tab = make([]int, 2*k)
+	}
+	for t, off := range taps {
+		tab[2*t], tab[2*t+1] = off, off+row
+	}
+	wide := hasAVX512F && o%32 == 0
+	for r := range rows {
+		at, from := r*run, 2*r*row
+		if wide {
 			for j := 0; j < o; j += 32 {
-				productsReLUPool2x2ArgAVX512(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
+				productsReLUPool2x2ArgAVX512(&y[at+j], &arg[at+j], o, &src[from], &tab[0], &w[j], o, k, windows)
 			}
-			return
+			continue
 		}
 		for j := 0; j < o; j += 16 {
-			productsReLUPool2x2ArgAVX2(&y[j], &arg[j], o, &src[0], &tab[0], &w[j], o, k, windows)
+			productsReLUPool2x2ArgAVX2(&y[at+j], &arg[at+j], o, &src[from], &tab[0], &w[j], o, k, windows)
 		}
-		return
 	}
-	productsReLUPool2x2ArgGo(y, arg, src, taps, row, w, o, windows)
 }
 
-// productsReLUPool2x2ArgGo unfolds the two rows' pixels, multiplies them
-// into a scratch, then pools it with ReLUMaxPool2x2RowsArg.
+// productsReLUPool2x2ArgGo is one pooled row: it unfolds the row's two
+// pixel rows, multiplies them into a scratch, then pools it with
+// ReLUMaxPool2x2RowsArg.
 func productsReLUPool2x2ArgGo(y []float32, arg []uint8, src []float32, taps []int, row int, w []float32, o, windows int) {
 	k, n := len(taps), 2*windows
 	col := unfold(src, taps, row, 2, n) // k × 2n: the top row's pixels, then the bottom's

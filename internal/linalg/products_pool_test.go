@@ -39,7 +39,8 @@ var tapLayouts = []tapLayout{
 
 // TestProductsReLUPool2x2Arg checks the fused kernel against its Go form
 // (the product and ReLUMaxPool2x2RowsArg apart) to the bit, y and arg, on
-// inputs with ties (repeated pixels), zero pixels and pixels whose
+// every pooled row of a plane (one call an image), on inputs with ties
+// (repeated pixels), zero pixels and pixels whose
 // products are all negative, unfolded and padded, for the taps of a gray
 // and a colour 3×3 layer, 16 to 96 channels, and window counts that
 // take the three-window tiles, the one-window tail or both; 16 and 48
@@ -77,18 +78,21 @@ func TestProductsReLUPool2x2Arg(t *testing.T) {
 				for i := range w {
 					w[i] = r.Float32()*2 - 1
 				}
-				m := c.windows * c.o
+				rows, run := c.oh/2, c.windows*c.o
+				m := rows * run
 				wantY, wantArg := make([]float32, m), make([]uint8, m)
-				productsReLUPool2x2ArgGo(wantY, wantArg, src, taps, row, w, c.o, c.windows)
+				for r := range rows {
+					productsReLUPool2x2ArgGo(wantY[r*run:], wantArg[r*run:], src[2*r*row:], taps, row, w, c.o, c.windows)
+				}
 				y, arg := filled(m), make([]uint8, m+1)
 				for i := range arg {
 					arg[i] = 99
 				}
-				ProductsReLUPool2x2Arg(y[:m], arg[:m], src, taps, row, w, c.o, c.windows)
+				ProductsReLUPool2x2Arg(y[:m], arg[:m], src, taps, row, w, c.o, c.windows, rows)
 				for i := range m {
 					if math.Float32bits(y[i]) != math.Float32bits(wantY[i]) || arg[i] != wantArg[i] {
-						t.Fatalf("window %d channel %d: y %v (%#x) arg %d, want %v (%#x) arg %d",
-							i/c.o, i%c.o, y[i], math.Float32bits(y[i]), arg[i], wantY[i], math.Float32bits(wantY[i]), wantArg[i])
+						t.Fatalf("row %d window %d channel %d: y %v (%#x) arg %d, want %v (%#x) arg %d",
+							i/run, i%run/c.o, i%c.o, y[i], math.Float32bits(y[i]), arg[i], wantY[i], math.Float32bits(wantY[i]), wantArg[i])
 					}
 				}
 				if y[m] != guard || arg[m] != 99 {
@@ -109,7 +113,7 @@ func TestProductsReLUPool2x2ArgHand(t *testing.T) {
 	w := make([]float32, o)
 	w[0], w[1] = 2, -1
 	y, arg := make([]float32, o), make([]uint8, o)
-	ProductsReLUPool2x2Arg(y, arg, src, []int{0}, 2, w, o, 1)
+	ProductsReLUPool2x2Arg(y, arg, src, []int{0}, 2, w, o, 1, 1)
 	if y[0] != 3 || arg[0] != 2 || y[1] != 2 || arg[1] != 1 || math.Float32bits(y[2]) != 0 || arg[2] != 4 {
 		t.Fatalf("y %v, arg %v; want 3 at 2, 2 at 1, +0 at 4", y[:3], arg[:3])
 	}
@@ -134,7 +138,7 @@ func TestProductsReLUPool2x2ArgPanics(t *testing.T) {
 					t.Error("no panic")
 				}
 			}()
-			ProductsReLUPool2x2Arg(make([]float32, c.ny), make([]uint8, c.ny), make([]float32, c.nsrc), c.taps, c.row, make([]float32, max(1, len(c.taps))*c.o), c.o, c.win)
+			ProductsReLUPool2x2Arg(make([]float32, c.ny), make([]uint8, c.ny), make([]float32, c.nsrc), c.taps, c.row, make([]float32, max(1, len(c.taps))*c.o), c.o, c.win, 1)
 		})
 	}
 }

@@ -75,11 +75,11 @@ type convPoolCL struct {
 	arg []uint8   // a training pass's window positions, for the gradients
 	buf []float32 // per worker: an image as it is read (fusedInput, or unfolded and its convolution)
 	// wt is the kernel as K·K·C×O, for linalg.ProductsReLUPool2x2Arg, and
-	// rowArg a pooled row's window positions per worker where an
-	// inference pass keeps none.
-	wt     []float32
-	rowArg []uint8
-	taps   []int // fusedInput's
+	// imageArg an image's window positions per worker where an inference
+	// pass keeps none.
+	wt       []float32
+	imageArg []uint8
+	taps     []int // fusedInput's
 }
 
 // fusedInput is how the fused kernels (linalg.ProductsReLUPool2x2Arg,
@@ -151,7 +151,6 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 	}
 	inSize, outSize, per := g.inSize(), pg.outSize(), g.colLen()+g.outSize()
 	fused := linalg.ProductsPoolFused(g.o)
-	run := pg.ow * pg.c // floats in a pooled row
 	var (
 		row  int
 		fill func(scratch, img []float32)
@@ -164,26 +163,23 @@ func (k *convPoolCL) forward(in [][]float32, shapes []tensor.Shape, _ tensor.Sha
 	workers := workersFor(g.n)
 	k.buf = grow(k.buf, workers*per)
 	if fused && !k.training {
-		k.rowArg = grow(k.rowArg, workers*run)
+		k.imageArg = grow(k.imageArg, workers*outSize)
 	}
 	parallel.Range(g.n, workers, func(wk, lo, hi int) {
 		b := k.buf[wk*per : (wk+1)*per]
 		for i := lo; i < hi; i++ {
 			y := k.out[i*outSize : (i+1)*outSize]
 			if fused {
-				// Each pooled row from the image in registers: the
+				// The pooled rows from the image in registers: the
 				// convolution's pixels are never written.
-				src := b
-				fill(src, x[i*inSize:(i+1)*inSize])
-				for oy := range pg.oh {
-					var arg []uint8
-					if k.training {
-						arg = k.arg[i*outSize+oy*run : i*outSize+(oy+1)*run]
-					} else {
-						arg = k.rowArg[wk*run : (wk+1)*run]
-					}
-					linalg.ProductsReLUPool2x2Arg(y[oy*run:(oy+1)*run], arg, src[2*oy*row:], k.taps, row, k.wt, g.o, pg.ow)
+				fill(b, x[i*inSize:(i+1)*inSize])
+				var arg []uint8
+				if k.training {
+					arg = k.arg[i*outSize : (i+1)*outSize]
+				} else {
+					arg = k.imageArg[wk*outSize : (wk+1)*outSize]
 				}
+				linalg.ProductsReLUPool2x2Arg(y, arg, b, k.taps, row, k.wt, g.o, pg.ow, pg.oh)
 				continue
 			}
 			col, z := b[:g.colLen()], b[g.colLen():]
