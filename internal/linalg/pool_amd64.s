@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "pool_amd64.h"
 
 // ReLU and 2×2 max pooling of channels-last rows, and its adjoint through
 // the window positions, as in pool.go: pixels > 0 output pixels of c
@@ -63,11 +64,9 @@ fdone:
 // func reluMaxPool2x2RowsArgAVX2(y *float32, arg *uint8, top, bottom *float32, pixels, c int)
 // As reluMaxPool2x2RowsAVX2, and arg = the window position (0 to 3,
 // row-major) of the first key equal to the maximum, or 4 where y > 0
-// fails (the ordered compare of passPositiveAVX2). With e_p the equality
-// masks (all ones or zero) and a_p = not e_0 and ... and not e_p, the
-// first position is -(a_0 + a_1 + a_2); its dwords are packed to bytes
-// through words (no value exceeds 4, so neither pack saturates). R9
-// steps 8 bytes for every 8 channels. Y14 is all ones, Y13 all 4.
+// fails (the ordered compare of passPositiveAVX2), as RELUPOOLARG2
+// (pool_amd64.h) takes them. R9 steps 8 bytes for every 8 channels. Y15
+// is 0, Y14 all ones, Y13 all 4.
 TEXT ·reluMaxPool2x2RowsArgAVX2(SB), NOSPLIT, $0-48
 	MOVQ     y+0(FP), DI
 	MOVQ     arg+8(FP), R9
@@ -91,28 +90,7 @@ acol:
 	VMOVDQU      (SI)(BX*1), Y0 // top left
 	VMOVDQU      (SI)(R8*1), Y1 // top right
 	VMOVDQU      (DX)(BX*1), Y2 // bottom left
-	VPMAXSD      Y1, Y0, Y4
-	VPMAXSD      (DX)(R8*1), Y2, Y5
-	VPMAXSD      Y5, Y4, Y4     // the maximum key
-	VPCMPEQD     Y4, Y0, Y5
-	VPANDN       Y14, Y5, Y5    // a_0
-	VPCMPEQD     Y4, Y1, Y6
-	VPANDN       Y5, Y6, Y6     // a_1
-	VPCMPEQD     Y4, Y2, Y7
-	VPANDN       Y6, Y7, Y7     // a_2
-	VPADDD       Y6, Y5, Y5
-	VPADDD       Y7, Y5, Y5
-	VPSUBD       Y5, Y15, Y5    // the first position
-	VPMAXSD      Y15, Y4, Y4    // the ReLU
-	VMOVDQU      Y4, (DI)(BX*1)
-	VCMPPS       $0x1e, Y15, Y4, Y6 // y > 0
-	VPAND        Y6, Y5, Y5
-	VPANDN       Y13, Y6, Y6    // 4 where not
-	VPOR         Y6, Y5, Y5
-	VEXTRACTI128 $1, Y5, X6
-	VPACKUSDW    X6, X5, X5
-	VPACKUSWB    X5, X5, X5
-	VMOVQ        X5, (R9)
+	RELUPOOLARG2(Y0, Y1, Y2, (DX)(R8*1), (DI)(BX*1), (R9), Y15, Y14, Y13, Y4, Y5, Y6, Y7, X5, X6)
 	ADDQ         $8, R9
 	ADDQ         $32, BX
 	CMPQ         BX, AX
@@ -184,10 +162,8 @@ bdone:
 
 // func reluMaxPool2x2RowsArgAVX512(y *float32, arg *uint8, top, bottom *float32, pixels, c int)
 // reluMaxPool2x2RowsArgAVX2 on 16 channels a step, with the equality
-// masks in K registers: the first position starts at 3 and is overwritten
-// with 2, 1 and 0 where the third, second and first key is the maximum,
-// in that order, then with 4 where y > 0 fails; VPMOVDB packs it to
-// bytes. Z15 is 0, Z10 to Z13 are 1 to 4.
+// masks in K registers (RELUPOOLARG, pool_amd64.h). Z15 is 0, Z10 to Z13
+// are 1 to 4.
 TEXT ·reluMaxPool2x2RowsArgAVX512(SB), NOSPLIT, $0-48
 	MOVQ       y+0(FP), DI
 	MOVQ       arg+8(FP), R9
@@ -196,12 +172,7 @@ TEXT ·reluMaxPool2x2RowsArgAVX512(SB), NOSPLIT, $0-48
 	MOVQ       pixels+32(FP), CX
 	MOVQ       c+40(FP), AX
 	SHLQ       $2, AX
-	VPXORD     Z15, Z15, Z15
-	VPTERNLOGD $0xff, Z14, Z14, Z14
-	VPSRLD     $31, Z14, Z10
-	VPADDD     Z10, Z10, Z11
-	VPADDD     Z10, Z11, Z12
-	VPADDD     Z11, Z11, Z13
+	POSITIONS04(Z15, Z10, Z11, Z12, Z13)
 	TESTQ      CX, CX
 	JZ         wadone
 
@@ -213,22 +184,7 @@ wacol:
 	VMOVDQU32 (SI)(BX*1), Z0 // top left
 	VMOVDQU32 (SI)(R8*1), Z1 // top right
 	VMOVDQU32 (DX)(BX*1), Z2 // bottom left
-	VPMAXSD   Z1, Z0, Z4
-	VPMAXSD   (DX)(R8*1), Z2, Z5
-	VPMAXSD   Z5, Z4, Z4     // the maximum key
-	VPCMPEQD  Z4, Z0, K1
-	VPCMPEQD  Z4, Z1, K2
-	VPCMPEQD  Z4, Z2, K3
-	VMOVDQA32 Z12, Z5
-	VMOVDQA32 Z11, K3, Z5
-	VMOVDQA32 Z10, K2, Z5
-	VMOVDQA32 Z15, K1, Z5    // the first position
-	VPMAXSD   Z15, Z4, Z4    // the ReLU
-	VMOVDQU32 Z4, (DI)(BX*1)
-	VCMPPS    $0x1e, Z15, Z4, K4 // y > 0
-	KNOTW     K4, K4
-	VMOVDQA32 Z13, K4, Z5    // 4 where not
-	VPMOVDB   Z5, (R9)
+	RELUPOOLARG(Z0, Z1, Z2, (DX)(R8*1), (DI)(BX*1), (R9), Z15, Z10, Z11, Z12, Z13, Z4, Z5, K1, K2, K3, K4)
 	ADDQ      $16, R9
 	ADDQ      $64, BX
 	CMPQ      BX, AX

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 #include "zmm_amd64.h"
-#include "pool_avx512_amd64.h"
+#include "pool_amd64.h"
 
 // The kernels of products_pool.go, 32 channels a call. Tap t of the pixel
 // at src[p] is src[p + taps[t]]; a pixel's neighbour below is row floats
@@ -46,7 +46,7 @@
 	MOVQ taps+32(FP), R11;  \
 	MOVQ DX, CX
 
-// POOLWIN is RELUPOOLARG (pool_avx512_amd64.h) with the window positions
+// POOLWIN is RELUPOOLARG (pool_amd64.h) with the window positions
 // in Z0-Z4, Z5 and Z6 as scratch and K3-K6 clobbered (K1 and K2 unused).
 #define POOLWIN(tl, tr, bl, br, y, arg) RELUPOOLARG(tl, tr, bl, br, y, arg, Z0, Z1, Z2, Z3, Z4, Z5, Z6, K3, K4, K5, K6)
 
@@ -279,35 +279,13 @@ gstore:
 // productsReLUPool2x2ArgAVX2 is productsReLUPool2x2ArgAVX512 in AVX2 on
 // 16 channels, one window a tile: its four pixels' accumulators in Y8-Y15
 // (two registers a pixel: top left, top right, bottom left, bottom right),
-// pooled with reluMaxPool2x2RowsArgAVX2's instructions (pool_amd64.s), 8
+// pooled as reluMaxPool2x2RowsArgAVX2 pools (pool_amd64.h), 8
 // channels at a time. Registers as in the AVX-512 kernel; after the taps
 // Y0 is zero, Y1 all ones and Y2 all 4, and Y3-Y6 are scratch.
 
-// POOLAVX2 writes the ReLU of the window (tl, tr, bl, br)'s largest key to
-// y and its position, 0-3 or 4 where that is not > 0, as 8 bytes to arg.
-#define POOLAVX2(tl, tr, bl, br, y, arg) \
-	VPMAXSD      tr, tl, Y3;        \
-	VPMAXSD      br, bl, Y4;        \
-	VPMAXSD      Y4, Y3, Y3;        \
-	VPCMPEQD     Y3, tl, Y4;        \
-	VPANDN       Y1, Y4, Y4;        \
-	VPCMPEQD     Y3, tr, Y5;        \
-	VPANDN       Y4, Y5, Y5;        \
-	VPCMPEQD     Y3, bl, Y6;        \
-	VPANDN       Y5, Y6, Y6;        \
-	VPADDD       Y5, Y4, Y4;        \
-	VPADDD       Y6, Y4, Y4;        \
-	VPSUBD       Y4, Y0, Y4;        \
-	VPMAXSD      Y0, Y3, Y3;        \
-	VMOVDQU      Y3, y;             \
-	VCMPPS       $0x1e, Y0, Y3, Y5; \
-	VPAND        Y5, Y4, Y4;        \
-	VPANDN       Y2, Y5, Y5;        \
-	VPOR         Y5, Y4, Y4;        \
-	VEXTRACTI128 $1, Y4, X5;        \
-	VPACKUSDW    X5, X4, X4;        \
-	VPACKUSWB    X4, X4, X4;        \
-	VMOVQ        X4, arg
+// POOLAVX2 is RELUPOOLARG2 (pool_amd64.h) with Y0 zero, Y1 all ones, Y2
+// all 4 and Y3-Y6 as scratch.
+#define POOLAVX2(tl, tr, bl, br, y, arg) RELUPOOLARG2(tl, tr, bl, br, y, arg, Y0, Y1, Y2, Y3, Y4, Y5, Y6, X4, X5)
 
 // FMAPIX2 is FMAPIX on a 16-channel row (Y0, Y1).
 #define FMAPIX2(src, t, c0, c1) \

@@ -3,7 +3,7 @@
 #include "winograd_avx512_amd64.h"
 #include "winograd4_avx512_amd64.h"
 #include "zmm_amd64.h"
-#include "pool_avx512_amd64.h"
+#include "pool_amd64.h"
 
 // The fused F(4×4) and pooling kernels of winograd4_pool.go in AVX-512, 16
 // channels a block: the F(4×4) output transform and its adjoint of
@@ -27,7 +27,7 @@
 // DWORDS04 sets Z20-Z24 to 0-4 in every dword, the window positions.
 #define DWORDS04 POSITIONS04(Z20, Z21, Z22, Z23, Z24)
 
-// POOL is RELUPOOLARG (pool_avx512_amd64.h) with Z25 and Z26 as scratch
+// POOL is RELUPOOLARG (pool_amd64.h) with Z25 and Z26 as scratch
 // and K1-K4 clobbered.
 #define POOL(tl, tr, bl, br, y, a) RELUPOOLARG(tl, tr, bl, br, y, a, Z20, Z21, Z22, Z23, Z24, Z25, Z26, K1, K2, K3, K4)
 
