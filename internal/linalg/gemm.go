@@ -218,10 +218,7 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 	defer workspaces.Put(ws)
 
 	mr, nr := ks.mr, ks.nr
-	// Split k into equal passes rather than kc-sized ones and a remainder,
-	// so that no pass is short enough to be dominated by loop overhead.
-	passes := ceilDiv(k, ks.kc)
-	kc := ceilDiv(k, passes)
+	kc := ks.pass(k)
 	packAllA := !transA && ks.rowMajor == nil
 
 	for jc := 0; jc < n; jc += ks.nc {
@@ -322,6 +319,13 @@ func gemm(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []fl
 		}
 	}
 }
+
+// pass is the length of gemm's passes over a sum of k products: k split
+// into equal passes of at most kc rather than kc-sized ones and a
+// remainder, so that no pass is short enough to be dominated by loop
+// overhead. Each pass is summed on its own and added to C, so a kernel
+// that must give gemm's bits (PooledGradProducts) takes the same passes.
+func (ks *kernelSet) pass(k int) int { return ceilDiv(k, ceilDiv(k, ks.kc)) }
 
 // warmFloats is the smallest block of B read in place that gemm reads
 // through once, row by row, before its kernels read it (warmRows): a

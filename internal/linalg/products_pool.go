@@ -157,9 +157,7 @@ func PooledGradProducts(sum []float32, beta float32, src []float32, taps []int, 
 		pooledGradProductsGo(sum, beta, src, taps, row, dy, arg, oh, ow, o)
 		return
 	}
-	// gemm's passes over K: equal ones of at most the kernels' kc.
-	passes := ceilDiv(plane, kernels().kc)
-	kc := ceilDiv(plane, passes)
+	kc := kernels().pass(plane) // gemm's passes over the pixels
 	for t := 0; t < k; t += 9 {
 		for j := 0; j < o; j += 32 {
 			for p := 0; p < plane; p += kc {
